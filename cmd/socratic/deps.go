@@ -1,0 +1,59 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"log"
+	"log/slog"
+
+	"github.com/lawtutor/socratic/internal/auth"
+	"github.com/lawtutor/socratic/internal/config"
+	"github.com/lawtutor/socratic/internal/sqlite"
+)
+
+// deps are the long-lived pieces serve and the CLI share, closed in reverse.
+type deps struct {
+	db   *sqlite.DB
+	auth *auth.Service
+}
+
+func openDeps(ctx context.Context, cfg config.Config, log *slog.Logger) (*deps, error) {
+	db, err := openDB(ctx, cfg, true)
+	if err != nil {
+		return nil, err
+	}
+	d := &deps{db: db}
+	generated, err := cfg.EnsureSecretKey()
+	if err != nil {
+		d.close()
+		return nil, err
+	}
+	if generated {
+		log.Warn("SECRET_KEY is not set: generated a random one in DATA_DIR/.secret_key (development only; production refuses to start without SECRET_KEY)")
+	}
+	if cfg.VectorDBPath != "" {
+		log.Info("VECTOR_DB_PATH is ignored: vectors live in the main SQLite database", "vector_db_path", cfg.VectorDBPath)
+	}
+	if d.auth, err = newAuth(ctx, cfg, d); err != nil {
+		d.close()
+		return nil, err
+	}
+	return d, nil
+}
+
+func (d *deps) close() error {
+	var errs []error
+	if d.auth != nil {
+		errs = append(errs, d.auth.Close())
+	}
+	if d.db != nil {
+		errs = append(errs, d.db.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// slogErrorLog routes net/http's own complaints (TLS handshakes, bad
+// requests) into the structured log.
+func slogErrorLog(l *slog.Logger) *log.Logger {
+	return slog.NewLogLogger(l.Handler(), slog.LevelWarn)
+}

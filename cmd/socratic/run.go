@@ -1,0 +1,114 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"runtime/debug"
+	"strings"
+
+	"github.com/lawtutor/socratic/internal/config"
+	"github.com/lawtutor/socratic/internal/sqlite"
+)
+
+const usage = `usage: socratic <command> [arguments]
+
+commands:
+  serve                     run the HTTP server (migrates the database first)
+  migrate up|down|status    apply, roll back one, or list database migrations
+  user create --role R --email E --username U [--full-name N]
+                            create an account; the password is read from stdin,
+                            or prompted for when stdin is a terminal
+  version                   print the version
+
+Configuration comes from the environment and an optional ./.env file;
+see .env.example for every variable.`
+
+// run is the whole program; main only turns its error into an exit code.
+// Everything it touches from the outside world is a parameter, so tests run
+// it in-process.
+func run(ctx context.Context, args, environ []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, usage)
+		return errors.New("no command given")
+	}
+	switch args[0] {
+	case "serve":
+		return serve(ctx, args[1:], environ, stderr)
+	case "migrate":
+		return migrate(ctx, args[1:], environ, stdout, stderr)
+	case "user":
+		return userCmd(ctx, args[1:], environ, stdin, stdout, stderr)
+	case "version", "--version", "-v":
+		fmt.Fprintln(stdout, versionString())
+		return nil
+	case "help", "--help", "-h":
+		fmt.Fprintln(stdout, usage)
+		return nil
+	default:
+		fmt.Fprintln(stderr, usage)
+		return fmt.Errorf("unknown command %q", args[0])
+	}
+}
+
+func versionString() string {
+	v := "socratic " + defaultVersion
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		v += " (" + bi.GoVersion
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+				v += ", " + s.Value[:12]
+			}
+		}
+		v += ")"
+	}
+	return v
+}
+
+// defaultVersion matches APP_VERSION's default.
+const defaultVersion = "0.1.0"
+
+func loadConfig(environ []string) (config.Config, error) {
+	return config.Load(environ, ".env")
+}
+
+func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
+	level := slog.LevelInfo
+	switch strings.ToLower(cfg.LogLevel) {
+	case "debug":
+		level = slog.LevelDebug
+	case "warn", "warning":
+		level = slog.LevelWarn
+	case "error":
+		level = slog.LevelError
+	}
+	if cfg.Debug {
+		level = slog.LevelDebug
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.Production() {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// openDB prepares DATA_DIR and opens the migrated database.
+func openDB(ctx context.Context, cfg config.Config, migrateUp bool) (*sqlite.DB, error) {
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return nil, fmt.Errorf("create DATA_DIR: %w", err)
+	}
+	db, err := sqlite.Open(ctx, cfg.DatabasePath)
+	if err != nil {
+		return nil, err
+	}
+	if migrateUp {
+		if err := db.Migrate(ctx); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
+	return db, nil
+}

@@ -1,0 +1,95 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os/signal"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/lawtutor/socratic/internal/auth"
+	"github.com/lawtutor/socratic/internal/config"
+	"github.com/lawtutor/socratic/internal/httpapi"
+)
+
+// hashConcurrency bounds argon2id work: each hash takes ~19 MiB and a core.
+const hashConcurrency = 2
+
+func newAuth(ctx context.Context, cfg config.Config, deps *deps) (*auth.Service, error) {
+	hasher, err := auth.NewHasher(auth.OWASP, hashConcurrency, 10*time.Second)
+	if err != nil {
+		return nil, err
+	}
+	tokens := auth.NewTokens([]byte(cfg.SecretKey), "socratic", "socratic-api", cfg.JWTExpiration(), nil)
+	return auth.NewService(ctx, deps.db, auth.Options{
+		Hasher: hasher, Tokens: tokens,
+		LoginMaxFailures:  cfg.LoginMaxFailures,
+		AllowRegistration: cfg.AllowRegistration,
+	})
+}
+
+func serve(ctx context.Context, args, environ []string, logOut io.Writer) error {
+	if len(args) > 0 {
+		return fmt.Errorf("serve takes no arguments, got %q", args)
+	}
+	// The signal context lives here, not in main, so an in-process test that
+	// sends SIGTERM sees the same ordered shutdown as production.
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+
+	cfg, err := loadConfig(environ)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg, logOut)
+	d, err := openDeps(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer d.close()
+	log.Info("starting", "config", cfg)
+
+	srv := &http.Server{
+		Handler:           httpapi.New(httpapi.Deps{Config: cfg, DB: d.db, Auth: d.auth, Logger: log}).Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		// Uploads of readings and recordings need time on slow links; JSON
+		// routes are limited by size long before this.
+		ReadTimeout:    5 * time.Minute,
+		WriteTimeout:   5 * time.Minute,
+		IdleTimeout:    2 * time.Minute,
+		MaxHeaderBytes: 64 << 10,
+		ErrorLog:       slogErrorLog(log),
+		BaseContext:    func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)))
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	log.Info("listening", "addr", ln.Addr().String())
+
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+
+	select {
+	case err := <-served:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: draining requests")
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 25*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		srv.Close()
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	log.Info("stopped")
+	return nil
+}

@@ -1,0 +1,379 @@
+// Package config reads the server's settings from the environment and an
+// optional .env file, using the original design's variable names.
+package config
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/caarlos0/env/v11"
+	"github.com/joho/godotenv"
+)
+
+// Config is every setting the server reads. Field tags name the variables;
+// .env.example documents each one.
+type Config struct {
+	AppName    string `env:"APP_NAME" envDefault:"Socratic Law Tutor"`
+	AppVersion string `env:"APP_VERSION" envDefault:"0.1.0"`
+	Env        string `env:"ENV" envDefault:"development"`
+	Debug      bool   `env:"DEBUG" envDefault:"false"`
+	LogLevel   string `env:"LOG_LEVEL" envDefault:"info"`
+
+	Host    string `env:"HOST" envDefault:"0.0.0.0"`
+	Port    int    `env:"PORT" envDefault:"8000"`
+	DataDir string `env:"DATA_DIR" envDefault:"./data"`
+
+	SecretKey            string `env:"SECRET_KEY"`
+	JWTAlgorithm         string `env:"JWT_ALGORITHM" envDefault:"HS256"`
+	JWTExpirationMinutes int    `env:"JWT_EXPIRATION_MINUTES" envDefault:"60"`
+	AllowRegistration    bool   `env:"ALLOW_REGISTRATION" envDefault:"true"`
+	LoginMaxFailures     int    `env:"LOGIN_MAX_FAILURES" envDefault:"5"`
+	TrustedProxies       string `env:"TRUSTED_PROXIES"`
+	CORSOrigins          string `env:"CORS_ORIGINS" envDefault:"http://localhost:3000,http://localhost:5173"`
+	MetricsToken         string `env:"METRICS_TOKEN"`
+
+	DatabaseURL  string `env:"DATABASE_URL"`
+	VectorDBPath string `env:"VECTOR_DB_PATH"`
+	UploadDir    string `env:"UPLOAD_DIR"`
+	ProcessedDir string `env:"PROCESSED_DIR"`
+	SessionDir   string `env:"SESSION_DIR"`
+
+	MaxUploadSize int64 `env:"MAX_UPLOAD_SIZE" envDefault:"52428800"`
+	MaxAudioSize  int64 `env:"MAX_AUDIO_SIZE" envDefault:"26214400"`
+	MaxPDFPages   int   `env:"MAX_PDF_PAGES" envDefault:"500"`
+	ChunkSize     int   `env:"CHUNK_SIZE" envDefault:"1000"`
+	ChunkOverlap  int   `env:"CHUNK_OVERLAP" envDefault:"200"`
+
+	RateLimitConversationsPerWeek int    `env:"RATE_LIMIT_CONVERSATIONS_PER_WEEK" envDefault:"3"`
+	SessionMaxDurationSeconds     int    `env:"SESSION_MAX_DURATION_SECONDS" envDefault:"300"`
+	WeekTimezone                  string `env:"WEEK_TIMEZONE" envDefault:"America/Chicago"`
+
+	LLMProvider      string  `env:"LLM_PROVIDER"`
+	AnthropicAPIKey  string  `env:"ANTHROPIC_API_KEY"`
+	AnthropicBaseURL string  `env:"ANTHROPIC_BASE_URL"`
+	ClaudeModel      string  `env:"CLAUDE_MODEL" envDefault:"claude-sonnet-4-5"`
+	ClaudeFastModel  string  `env:"CLAUDE_FAST_MODEL" envDefault:"claude-haiku-4-5"`
+	Temperature      float64 `env:"TEMPERATURE" envDefault:"0.7"`
+	OpenAIBaseURL    string  `env:"OPENAI_BASE_URL"`
+	OpenAIAPIKey     string  `env:"OPENAI_API_KEY"`
+	OpenAIModel      string  `env:"OPENAI_MODEL"`
+
+	EmbeddingsProvider  string `env:"EMBEDDINGS_PROVIDER"`
+	EmbeddingsModel     string `env:"EMBEDDINGS_MODEL" envDefault:"sentence-transformers/all-MiniLM-L6-v2"`
+	EmbeddingsModelPath string `env:"EMBEDDINGS_MODEL_PATH"`
+	EmbeddingsBaseURL   string `env:"EMBEDDINGS_BASE_URL"`
+
+	VoiceProvider           string `env:"VOICE_PROVIDER"`
+	ElevenLabsAPIKey        string `env:"ELEVENLABS_API_KEY"`
+	ElevenLabsBaseURL       string `env:"ELEVENLABS_BASE_URL" envDefault:"https://api.elevenlabs.io"`
+	ElevenLabsAgentID       string `env:"ELEVENLABS_AGENT_ID"`
+	ElevenLabsWebhookSecret string `env:"ELEVENLABS_WEBHOOK_SECRET"`
+
+	// Derived by Load; not read from the environment.
+	DatabasePath string         `env:"-"`
+	Origins      []string       `env:"-"`
+	Proxies      []netip.Prefix `env:"-"`
+}
+
+// MinSecretKeyLength is the shortest SECRET_KEY production accepts: 32 bytes
+// is the HS256 key size; anything shorter can be brute-forced offline from
+// one stolen token.
+const MinSecretKeyLength = 32
+
+// knownDefaultSecrets are keys that shipped in examples of the original design
+// and in tutorials; a production server must never sign tokens with them.
+var knownDefaultSecrets = []string{
+	"your-secret-key-change-in-production",
+	"your-secret-key-here",
+	"change-me",
+	"changeme",
+	"secret",
+	"dev-secret-key",
+}
+
+// Load reads the environment (environ, as os.Environ gives it) over the
+// optional .env file at dotenvPath, then derives and validates.
+// Variables set in the environment win over the .env file.
+func Load(environ []string, dotenvPath string) (Config, error) {
+	vars := map[string]string{}
+	if dotenvPath != "" {
+		fileVars, err := godotenv.Read(dotenvPath)
+		switch {
+		case err == nil:
+			vars = fileVars
+		case errors.Is(err, fs.ErrNotExist):
+		default:
+			return Config{}, fmt.Errorf("read %s: %w", dotenvPath, err)
+		}
+	}
+	for _, kv := range environ {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			vars[k] = v
+		}
+	}
+	var c Config
+	if err := env.ParseWithOptions(&c, env.Options{Environment: vars}); err != nil {
+		return Config{}, fmt.Errorf("configuration: %w", err)
+	}
+	if err := c.derive(); err != nil {
+		return Config{}, err
+	}
+	if err := c.Validate(); err != nil {
+		return Config{}, err
+	}
+	return c, nil
+}
+
+func (c *Config) derive() error {
+	c.Env = strings.ToLower(strings.TrimSpace(c.Env))
+	if c.DatabaseURL == "" {
+		c.DatabasePath = filepath.Join(c.DataDir, "socratic.db")
+	} else {
+		p, ok := strings.CutPrefix(c.DatabaseURL, "sqlite:///")
+		if !ok || p == "" {
+			return errors.New("configuration: DATABASE_URL must look like sqlite:///path/to/file.db")
+		}
+		c.DatabasePath = p
+	}
+	if c.UploadDir == "" {
+		c.UploadDir = filepath.Join(c.DataDir, "uploads")
+	}
+	if c.ProcessedDir == "" {
+		c.ProcessedDir = filepath.Join(c.DataDir, "processed")
+	}
+	if c.SessionDir == "" {
+		c.SessionDir = filepath.Join(c.DataDir, "audio")
+	}
+	origins, err := parseList(c.CORSOrigins)
+	if err != nil {
+		return fmt.Errorf("configuration: CORS_ORIGINS: %w", err)
+	}
+	c.Origins = origins
+	proxies, err := parseList(c.TrustedProxies)
+	if err != nil {
+		return fmt.Errorf("configuration: TRUSTED_PROXIES: %w", err)
+	}
+	c.Proxies = c.Proxies[:0]
+	for _, p := range proxies {
+		prefix, err := netip.ParsePrefix(p)
+		if err != nil {
+			addr, aerr := netip.ParseAddr(p)
+			if aerr != nil {
+				return fmt.Errorf("configuration: TRUSTED_PROXIES: %q is neither an address nor a CIDR prefix", p)
+			}
+			prefix = netip.PrefixFrom(addr, addr.BitLen())
+		}
+		c.Proxies = append(c.Proxies, prefix.Masked())
+	}
+	return nil
+}
+
+// parseList accepts the original design's JSON list (["a","b"]) or a
+// comma-separated list.
+func parseList(s string) ([]string, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return nil, nil
+	}
+	var items []string
+	if strings.HasPrefix(s, "[") {
+		if err := json.Unmarshal([]byte(s), &items); err != nil {
+			return nil, fmt.Errorf("not a JSON list of strings: %w", err)
+		}
+	} else {
+		items = strings.Split(s, ",")
+	}
+	out := items[:0]
+	for _, it := range items {
+		if it = strings.TrimSpace(it); it != "" {
+			out = append(out, it)
+		}
+	}
+	return out, nil
+}
+
+// Production reports whether ENV=production.
+func (c Config) Production() bool { return c.Env == "production" }
+
+// JWTExpiration is the lifetime of an access token.
+func (c Config) JWTExpiration() time.Duration {
+	return time.Duration(c.JWTExpirationMinutes) * time.Minute
+}
+
+// Validate collects every problem with the settings into one error, so an
+// operator fixes them all in one go.
+func (c Config) Validate() error {
+	var problems []string
+	add := func(format string, a ...any) { problems = append(problems, fmt.Sprintf(format, a...)) }
+
+	if c.Env != "development" && c.Env != "production" {
+		add("ENV must be development or production, not %q", c.Env)
+	}
+	if c.Production() {
+		switch {
+		case c.SecretKey == "":
+			add("SECRET_KEY is not set: production needs a random key of at least %d characters (for example: openssl rand -base64 48)", MinSecretKeyLength)
+		case isKnownDefault(c.SecretKey):
+			add("SECRET_KEY is a published default: anyone could forge tokens; set a random key of at least %d characters", MinSecretKeyLength)
+		case len(c.SecretKey) < MinSecretKeyLength:
+			add("SECRET_KEY is %d characters: production needs at least %d so tokens cannot be forged by brute force", len(c.SecretKey), MinSecretKeyLength)
+		}
+	}
+	if c.JWTAlgorithm != "HS256" {
+		add("JWT_ALGORITHM must be HS256 (the only algorithm this server signs and accepts), not %q", c.JWTAlgorithm)
+	}
+	if c.JWTExpirationMinutes < 1 || c.JWTExpirationMinutes > 7*24*60 {
+		add("JWT_EXPIRATION_MINUTES must be between 1 and 10080, not %d", c.JWTExpirationMinutes)
+	}
+	if c.Port < 0 || c.Port > 65535 {
+		add("PORT must be between 0 and 65535, not %d", c.Port)
+	}
+	if c.DataDir == "" {
+		add("DATA_DIR must not be empty")
+	}
+	if c.LoginMaxFailures < 1 {
+		add("LOGIN_MAX_FAILURES must be at least 1, not %d", c.LoginMaxFailures)
+	}
+	if c.MaxUploadSize < 1 {
+		add("MAX_UPLOAD_SIZE must be positive")
+	}
+	if c.MaxAudioSize < 1 {
+		add("MAX_AUDIO_SIZE must be positive")
+	}
+	if c.MaxPDFPages < 1 {
+		add("MAX_PDF_PAGES must be positive")
+	}
+	if c.ChunkSize < 100 {
+		add("CHUNK_SIZE must be at least 100, not %d", c.ChunkSize)
+	}
+	if c.ChunkOverlap < 0 || c.ChunkOverlap >= c.ChunkSize {
+		add("CHUNK_OVERLAP must be at least 0 and below CHUNK_SIZE, not %d", c.ChunkOverlap)
+	}
+	if c.RateLimitConversationsPerWeek < 0 {
+		add("RATE_LIMIT_CONVERSATIONS_PER_WEEK must not be negative")
+	}
+	if c.SessionMaxDurationSeconds < 30 {
+		add("SESSION_MAX_DURATION_SECONDS must be at least 30, not %d", c.SessionMaxDurationSeconds)
+	}
+	if c.Temperature < 0 || c.Temperature > 2 {
+		add("TEMPERATURE must be between 0 and 2")
+	}
+	if _, err := time.LoadLocation(c.WeekTimezone); err != nil {
+		add("WEEK_TIMEZONE %q is not a known time zone", c.WeekTimezone)
+	}
+	switch strings.ToLower(c.LogLevel) {
+	case "debug", "info", "warn", "warning", "error":
+	default:
+		add("LOG_LEVEL must be debug, info, warn or error, not %q", c.LogLevel)
+	}
+	for _, o := range c.Origins {
+		if o != "*" && !strings.HasPrefix(o, "http://") && !strings.HasPrefix(o, "https://") {
+			add("CORS_ORIGINS entry %q must be * or start with http:// or https://", o)
+		}
+	}
+	if len(problems) > 0 {
+		return errors.New("configuration: " + strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+func isKnownDefault(key string) bool {
+	k := strings.ToLower(strings.TrimSpace(key))
+	for _, d := range knownDefaultSecrets {
+		if k == d {
+			return true
+		}
+	}
+	return false
+}
+
+// EnsureSecretKey fills an unset SECRET_KEY in development with a random key
+// kept in DATA_DIR/.secret_key, so tokens survive restarts without anyone ever
+// signing with a published default. Production never gets here without a key.
+func (c *Config) EnsureSecretKey() (generated bool, err error) {
+	if c.SecretKey != "" {
+		return false, nil
+	}
+	path := filepath.Join(c.DataDir, ".secret_key")
+	if b, err := os.ReadFile(path); err == nil {
+		if key := strings.TrimSpace(string(b)); len(key) >= MinSecretKeyLength {
+			c.SecretKey = key
+			return false, nil
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return false, fmt.Errorf("read secret key: %w", err)
+	}
+	raw := make([]byte, 48)
+	if _, err := rand.Read(raw); err != nil {
+		return false, fmt.Errorf("generate secret key: %w", err)
+	}
+	key := base64.RawURLEncoding.EncodeToString(raw)
+	if err := os.WriteFile(path, []byte(key+"\n"), 0o600); err != nil {
+		return false, fmt.Errorf("write secret key: %w", err)
+	}
+	c.SecretKey = key
+	return true, nil
+}
+
+// LogValue lets the config be logged at start with every secret masked.
+func (c Config) LogValue() slog.Value {
+	mask := func(s string) string {
+		if s == "" {
+			return "unset"
+		}
+		return "set"
+	}
+	return slog.GroupValue(
+		slog.String("env", c.Env),
+		slog.String("app_version", c.AppVersion),
+		slog.String("host", c.Host),
+		slog.Int("port", c.Port),
+		slog.String("data_dir", c.DataDir),
+		slog.String("database", c.DatabasePath),
+		slog.String("secret_key", mask(c.SecretKey)),
+		slog.Int("jwt_expiration_minutes", c.JWTExpirationMinutes),
+		slog.Bool("allow_registration", c.AllowRegistration),
+		slog.Any("cors_origins", c.Origins),
+		slog.Int("trusted_proxies", len(c.Proxies)),
+		slog.String("metrics_token", mask(c.MetricsToken)),
+		slog.String("anthropic_api_key", mask(c.AnthropicAPIKey)),
+		slog.String("openai_api_key", mask(c.OpenAIAPIKey)),
+		slog.String("elevenlabs_api_key", mask(c.ElevenLabsAPIKey)),
+		slog.String("elevenlabs_webhook_secret", mask(c.ElevenLabsWebhookSecret)),
+	)
+}
+
+// LLMProviderName is the tutor's language model provider: LLM_PROVIDER when
+// set, else anthropic when a key is configured, else the offline tutor.
+func (c Config) LLMProviderName() string {
+	switch {
+	case c.LLMProvider != "":
+		return strings.ToLower(c.LLMProvider)
+	case c.AnthropicAPIKey != "":
+		return "anthropic"
+	default:
+		return "offline"
+	}
+}
+
+// VoiceProviderName is elevenlabs when configured, else browser.
+func (c Config) VoiceProviderName() string {
+	switch {
+	case c.VoiceProvider != "":
+		return strings.ToLower(c.VoiceProvider)
+	case c.ElevenLabsAPIKey != "":
+		return "elevenlabs"
+	default:
+		return "browser"
+	}
+}

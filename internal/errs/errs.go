@@ -1,0 +1,72 @@
+// Package errs is the project's one error type for failures a client may be
+// told about. A domain package returns an *Error with a Code and a message that
+// is safe to show; everything else is internal and is logged, never shown.
+package errs
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Code classifies an error; the HTTP layer alone maps it to a status.
+type Code string
+
+const (
+	Invalid      Code = "invalid"
+	NotFound     Code = "not_found"
+	Conflict     Code = "conflict"
+	Unauthorized Code = "unauthorized"
+	Forbidden    Code = "forbidden"
+	TooMany      Code = "too_many"
+	Unavailable  Code = "unavailable"
+	Internal     Code = "internal"
+)
+
+// FieldError names one input field and what is wrong with it.
+type FieldError struct {
+	Field   string
+	Message string
+}
+
+// Error is a failure with a code and a message that is safe to show a client.
+type Error struct {
+	Code    Code
+	Message string
+	Fields  []FieldError
+	// RetryAfter, when set on a TooMany error, tells the client when to try again.
+	RetryAfter time.Duration
+}
+
+func (e *Error) Error() string { return e.Message }
+
+// New returns an error with a code and a client-safe message.
+func New(code Code, msg string) *Error { return &Error{Code: code, Message: msg} }
+
+// Newf is New with formatting.
+func Newf(code Code, format string, a ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, a...)}
+}
+
+// InvalidFields returns an Invalid error carrying every field error at once.
+func InvalidFields(fields ...FieldError) *Error {
+	msg := "validation failed"
+	if len(fields) == 1 {
+		msg = fields[0].Field + ": " + fields[0].Message
+	}
+	return &Error{Code: Invalid, Message: msg, Fields: fields}
+}
+
+// TooManyRetry returns a TooMany error that tells the client when to retry.
+func TooManyRetry(msg string, after time.Duration) *Error {
+	return &Error{Code: TooMany, Message: msg, RetryAfter: after}
+}
+
+// CodeOf returns the code of err's *Error, or Internal.
+func CodeOf(err error) Code {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return Internal
+}

@@ -1,0 +1,161 @@
+package httpapi
+
+import (
+	"context"
+	"time"
+
+	"github.com/lawtutor/socratic/internal/audit"
+	"github.com/lawtutor/socratic/internal/auth"
+)
+
+// page is the list convention: limit (default 50, at most 200) and offset.
+type page struct {
+	Limit  int `query:"limit" default:"50" minimum:"1" maximum:"200"`
+	Offset int `query:"offset" default:"0" minimum:"0" maximum:"1000000"`
+}
+
+type listUsersInput struct {
+	Role string `query:"role" enum:"student,professor,admin" doc:"Only users with this role"`
+	Q    string `query:"q" maxLength:"100" doc:"Substring of email, username or full name"`
+	page
+}
+
+type usersOutput struct {
+	Body struct {
+		Items []User `json:"items"`
+		Total int    `json:"total"`
+	}
+}
+
+func (s *Server) listUsers(ctx context.Context, in *listUsersInput) (*usersOutput, error) {
+	users, total, err := s.auth.ListUsers(ctx, auth.ListFilter{Role: auth.Role(in.Role), Query: in.Q, Limit: in.Limit, Offset: in.Offset})
+	if err != nil {
+		return nil, err
+	}
+	out := &usersOutput{}
+	out.Body.Items = make([]User, 0, len(users))
+	for _, u := range users {
+		out.Body.Items = append(out.Body.Items, toUser(u))
+	}
+	out.Body.Total = total
+	return out, nil
+}
+
+type createUserInput struct {
+	Body struct {
+		Email    string `json:"email" maxLength:"254" format:"email"`
+		Username string `json:"username" maxLength:"32"`
+		Password string `json:"password" maxLength:"128"`
+		Role     string `json:"role" enum:"student,professor,admin"`
+		FullName string `json:"full_name,omitempty" maxLength:"100"`
+	}
+}
+
+func (s *Server) createUser(ctx context.Context, in *createUserInput) (*userOutput, error) {
+	actor := currentUser(ctx)
+	u, err := s.auth.CreateUser(withIP(ctx), &actor, auth.NewUser{
+		Email: in.Body.Email, Username: in.Body.Username, Password: in.Body.Password,
+		FullName: in.Body.FullName, Role: auth.Role(in.Body.Role),
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &userOutput{Body: toUser(u)}, nil
+}
+
+type updateUserInput struct {
+	UserID int64 `path:"user_id" minimum:"1"`
+	Body   struct {
+		Role     *string `json:"role,omitempty" enum:"student,professor,admin"`
+		IsActive *bool   `json:"is_active,omitempty" doc:"false revokes the user's tokens at once"`
+		FullName *string `json:"full_name,omitempty" maxLength:"100"`
+	}
+}
+
+func (s *Server) updateUser(ctx context.Context, in *updateUserInput) (*userOutput, error) {
+	p := auth.Patch{IsActive: in.Body.IsActive, FullName: in.Body.FullName}
+	if in.Body.Role != nil {
+		r := auth.Role(*in.Body.Role)
+		p.Role = &r
+	}
+	u, err := s.auth.UpdateUser(withIP(ctx), currentUser(ctx), in.UserID, p)
+	if err != nil {
+		return nil, err
+	}
+	return &userOutput{Body: toUser(u)}, nil
+}
+
+type listAuditInput struct {
+	Action  string `query:"action" maxLength:"64"`
+	ActorID int64  `query:"actor_id" minimum:"0"`
+	page
+}
+
+// AuditEntry is one audit record.
+type AuditEntry struct {
+	ID         int64          `json:"id"`
+	At         time.Time      `json:"at"`
+	ActorID    *int64         `json:"actor_id"`
+	Action     string         `json:"action"`
+	TargetType string         `json:"target_type"`
+	TargetID   *int64         `json:"target_id"`
+	IP         string         `json:"ip"`
+	Detail     map[string]any `json:"detail"`
+}
+
+type auditOutput struct {
+	Body struct {
+		Items []AuditEntry `json:"items"`
+		Total int          `json:"total"`
+	}
+}
+
+func (s *Server) listAudit(ctx context.Context, in *listAuditInput) (*auditOutput, error) {
+	entries, total, err := audit.List(ctx, s.db.Read, audit.Filter{Action: in.Action, ActorID: in.ActorID, Limit: in.Limit, Offset: in.Offset})
+	if err != nil {
+		return nil, err
+	}
+	out := &auditOutput{}
+	out.Body.Items = make([]AuditEntry, 0, len(entries))
+	for _, e := range entries {
+		out.Body.Items = append(out.Body.Items, AuditEntry{ID: e.ID, At: e.At, ActorID: e.ActorID, Action: e.Action, TargetType: e.TargetType, TargetID: e.TargetID, IP: e.IP, Detail: e.Detail})
+	}
+	out.Body.Total = total
+	return out, nil
+}
+
+type statsOutput struct {
+	Body struct {
+		Users struct {
+			Student   int `json:"student"`
+			Professor int `json:"professor"`
+			Admin     int `json:"admin"`
+		} `json:"users"`
+		Courses   int `json:"courses"`
+		Documents struct {
+			Queued     int `json:"queued"`
+			Processing int `json:"processing"`
+			Processed  int `json:"processed"`
+			Failed     int `json:"failed"`
+		} `json:"documents"`
+		Sessions struct {
+			ThisWeek  int `json:"this_week"`
+			Total     int `json:"total"`
+			Moderated int `json:"moderated"`
+		} `json:"sessions"`
+	}
+}
+
+// stats counts what exists. Courses, documents and sessions arrive with
+// their own capabilities; until a build has them there are none to count.
+func (s *Server) stats(ctx context.Context, _ *struct{}) (*statsOutput, error) {
+	byRole, err := s.auth.CountByRole(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := &statsOutput{}
+	out.Body.Users.Student = byRole[auth.RoleStudent]
+	out.Body.Users.Professor = byRole[auth.RoleProfessor]
+	out.Body.Users.Admin = byRole[auth.RoleAdmin]
+	return out, nil
+}

@@ -1,0 +1,177 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/danielgtaylor/huma/v2/adapters/humago"
+	"github.com/lawtutor/socratic/internal/errs"
+)
+
+type rootOutput struct {
+	Body struct {
+		Message string `json:"message"`
+		Version string `json:"version"`
+	}
+}
+
+func (s *Server) root(ctx context.Context, _ *struct{}) (*rootOutput, error) {
+	out := &rootOutput{}
+	out.Body.Message = s.cfg.AppName + " API"
+	out.Body.Version = s.cfg.AppVersion
+	return out, nil
+}
+
+type componentStatus struct {
+	Status string `json:"status" enum:"ok,disabled,error" doc:"ok: working; disabled: not configured or not part of this build; error: configured but failing"`
+}
+
+type healthBody struct {
+	Status     string `json:"status" enum:"ok,degraded"`
+	Version    string `json:"version"`
+	Components struct {
+		Database componentStatus `json:"database"`
+		Jobs     struct {
+			componentStatus
+			Queued  int `json:"queued"`
+			Running int `json:"running"`
+		} `json:"jobs"`
+		LLM struct {
+			componentStatus
+			Provider string `json:"provider"`
+		} `json:"llm"`
+		Embeddings struct {
+			componentStatus
+			Provider string `json:"provider"`
+			Model    string `json:"model"`
+		} `json:"embeddings"`
+		Voice struct {
+			componentStatus
+			Provider string `json:"provider"`
+		} `json:"voice"`
+	} `json:"components"`
+}
+
+type healthOutput struct{ Body healthBody }
+
+// health reports each component without ever naming a secret. The
+// background queue, the tutor's language model, embeddings and voice are
+// reported as disabled until the capabilities that bring them are built in;
+// the provider each will use is what the configuration selects.
+func (s *Server) health(ctx context.Context, _ *struct{}) (*healthOutput, error) {
+	var b healthBody
+	b.Version = s.cfg.AppVersion
+	b.Status = "ok"
+	pingCtx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if err := s.db.Read.PingContext(pingCtx); err != nil {
+		s.logError(ctx, "health: database", err)
+		b.Components.Database.Status = "error"
+		b.Status = "degraded"
+	} else {
+		b.Components.Database.Status = "ok"
+	}
+	b.Components.Jobs.Status = "disabled"
+	b.Components.LLM.Status = "disabled"
+	b.Components.LLM.Provider = s.cfg.LLMProviderName()
+	b.Components.Embeddings.Status = "disabled"
+	b.Components.Embeddings.Provider = orDefault(s.cfg.EmbeddingsProvider, "none")
+	b.Components.Embeddings.Model = s.cfg.EmbeddingsModel
+	b.Components.Voice.Status = "disabled"
+	b.Components.Voice.Provider = s.cfg.VoiceProviderName()
+	return &healthOutput{Body: b}, nil
+}
+
+func orDefault(s, d string) string {
+	if s == "" {
+		return d
+	}
+	return strings.ToLower(s)
+}
+
+type statusOutput struct {
+	Body struct {
+		Status string `json:"status"`
+	}
+}
+
+func (s *Server) live(ctx context.Context, _ *struct{}) (*statusOutput, error) {
+	out := &statusOutput{}
+	out.Body.Status = "ok"
+	return out, nil
+}
+
+// ready answers 200 only when the database answers and is fully migrated.
+func (s *Server) ready(ctx context.Context, _ *struct{}) (*statusOutput, error) {
+	readyCtx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if err := s.db.Ready(readyCtx); err != nil {
+		s.logError(ctx, "not ready", err)
+		return nil, errs.New(errs.Unavailable, "the database is not ready")
+	}
+	out := &statusOutput{}
+	out.Body.Status = "ready"
+	return out, nil
+}
+
+type rawOutput struct {
+	ContentType  string `header:"Content-Type"`
+	CacheControl string `header:"Cache-Control"`
+	CSP          string `header:"Content-Security-Policy"`
+	Body         []byte
+}
+
+// openapi serves the description huma generated from the routes; it is
+// rendered once, on first request, after every route is registered.
+func (s *Server) openapi(ctx context.Context, _ *struct{}) (*rawOutput, error) {
+	s.specOnce.Do(func() { s.spec, s.specErr = json.Marshal(s.api.OpenAPI()) })
+	if s.specErr != nil {
+		return nil, fmt.Errorf("render openapi: %w", s.specErr)
+	}
+	return &rawOutput{ContentType: "application/json", CacheControl: "no-cache", CSP: strings.Join(hAPICSP, ""), Body: s.spec}, nil
+}
+
+// The docs page loads Stoplight Elements from unpkg, pinned by subresource
+// integrity; its CSP allows exactly those two files and our own API.
+const docsCSP = "default-src 'none'; base-uri 'none'; connect-src 'self'; form-action 'none'; frame-ancestors 'none'; " +
+	"sandbox allow-same-origin allow-scripts; " +
+	"script-src https://unpkg.com/@stoplight/elements@9.0.15/web-components.min.js; " +
+	"style-src 'unsafe-inline' https://unpkg.com/@stoplight/elements@9.0.15/styles.min.css"
+
+const docsPage = `<!doctype html>
+<html lang="en">
+  <head>
+    <meta charset="utf-8">
+    <meta name="referrer" content="no-referrer">
+    <meta name="viewport" content="width=device-width, initial-scale=1">
+    <title>API reference</title>
+    <link rel="stylesheet" href="https://unpkg.com/@stoplight/elements@9.0.15/styles.min.css" crossorigin integrity="sha384-iVQBHadsD+eV0M5+ubRCEVXrXEBj+BqcuwjUwPoVJc0Pb1fmrhYSAhL+BFProHdV">
+    <script src="https://unpkg.com/@stoplight/elements@9.0.15/web-components.min.js" crossorigin integrity="sha384-xjOcq9PZ/k+pGtPS/xcsCRXGjKKfTlIa4H1IYEnC+97jNa6sAMWTNrV6hY08W3GL"></script>
+  </head>
+  <body style="height: 100vh;">
+    <elements-api apiDescriptionUrl="/openapi.json" router="hash" layout="sidebar" tryItCredentialsPolicy="same-origin"></elements-api>
+  </body>
+</html>`
+
+func (s *Server) docs(ctx context.Context, _ *struct{}) (*rawOutput, error) {
+	return &rawOutput{ContentType: "text/html; charset=utf-8", CacheControl: "no-cache", CSP: docsCSP, Body: []byte(docsPage)}, nil
+}
+
+type metricsInput struct {
+	Authorization string `header:"Authorization" doc:"Bearer METRICS_TOKEN, when scraped from another machine"`
+}
+
+func (s *Server) metricsPage(ctx context.Context, in *metricsInput) (*huma.StreamResponse, error) {
+	if !s.metricsAllowed(infoFrom(ctx).ip, in.Authorization) {
+		return nil, errs.New(errs.Forbidden, "metrics are served on loopback, or with the METRICS_TOKEN bearer token")
+	}
+	return &huma.StreamResponse{Body: func(hctx huma.Context) {
+		r, w := humago.Unwrap(hctx)
+		s.metrics.handler.ServeHTTP(w, r)
+	}}, nil
+}
+

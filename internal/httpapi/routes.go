@@ -1,0 +1,130 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/lawtutor/socratic/internal/auth"
+)
+
+// routes lists every route of the API, one line each: method, path,
+// operation id, who may call it, handler, and options.
+func (s *Server) routes() {
+	// Service
+	route(s, http.MethodGet, "/", "get-root", anyone, s.root)
+	route(s, http.MethodGet, "/api/health", "get-health", anyone, s.health)
+	route(s, http.MethodGet, "/api/health/live", "get-health-live", anyone, s.live)
+	route(s, http.MethodGet, "/api/health/ready", "get-health-ready", anyone, s.ready, fails(503))
+	route(s, http.MethodGet, "/openapi.json", "get-openapi", anyone, s.openapi)
+	route(s, http.MethodGet, "/docs", "get-docs", anyone, s.docs)
+	route(s, http.MethodGet, "/metrics", "get-metrics", anyone, s.metricsPage, fails(403))
+
+	// Auth
+	route(s, http.MethodPost, "/api/auth/register", "register", anyone, s.register, status(201), bodyLimit(authBodyLimit), fails(403, 409))
+	route(s, http.MethodPost, "/api/auth/login", "login", anyone, s.login, bodyLimit(authBodyLimit), loginForm, fails(401, 429, 503))
+	route(s, http.MethodGet, "/api/auth/me", "get-me", signedIn, s.me)
+	route(s, http.MethodPost, "/api/auth/password", "change-password", signedIn, s.changePassword, status(204), bodyLimit(authBodyLimit), fails(429))
+	route(s, http.MethodPost, "/api/auth/logout", "logout", signedIn, s.logout, status(204))
+
+	// Admin
+	route(s, http.MethodGet, "/api/admin/users", "list-users", adminOnly, s.listUsers)
+	route(s, http.MethodPost, "/api/admin/users", "create-user", adminOnly, s.createUser, status(201), bodyLimit(authBodyLimit), fails(409))
+	route(s, http.MethodPatch, "/api/admin/users/{user_id}", "update-user", adminOnly, s.updateUser, fails(404))
+	route(s, http.MethodGet, "/api/admin/audit", "list-audit", adminOnly, s.listAudit)
+	route(s, http.MethodGet, "/api/admin/stats", "get-stats", adminOnly, s.stats)
+}
+
+// access says who may call a route.
+type access int
+
+const (
+	anyone    access = iota
+	signedIn         // any active user with a valid token
+	adminOnly        // an admin
+)
+
+// option adjusts an operation before huma registers it, or (after) the
+// description huma generated for it.
+type option struct{ before, after func(*huma.Operation) }
+
+func status(code int) option {
+	return option{before: func(o *huma.Operation) { o.DefaultStatus = code }}
+}
+
+func bodyLimit(n int64) option {
+	return option{before: func(o *huma.Operation) { o.MaxBodyBytes = n }}
+}
+
+func fails(codes ...int) option {
+	return option{before: func(o *huma.Operation) { o.Errors = append(o.Errors, codes...) }}
+}
+
+// loginForm documents the form-encoded body that formLogin accepts beside
+// the JSON one huma generated.
+var loginForm = option{after: func(o *huma.Operation) {
+	if o.RequestBody == nil || o.RequestBody.Content["application/json"] == nil {
+		panic("loginForm: login has no JSON body to mirror")
+	}
+	o.RequestBody.Content["application/x-www-form-urlencoded"] = &huma.MediaType{
+		Schema: o.RequestBody.Content["application/json"].Schema,
+	}
+}}
+
+// route registers one operation, wiring its access rule and sending every
+// error it returns through problem.
+func route[I, O any](s *Server, method, path, id string, who access, h func(context.Context, *I) (*O, error), opts ...option) {
+	op := huma.Operation{
+		OperationID:  id,
+		Method:       method,
+		Path:         path,
+		MaxBodyBytes: jsonBodyLimit,
+		Errors:       []int{http.StatusUnprocessableEntity},
+	}
+	switch who {
+	case signedIn:
+		op.Security = []map[string][]string{{"bearer": {}}}
+		op.Middlewares = huma.Middlewares{s.authenticate}
+		op.Errors = append(op.Errors, http.StatusUnauthorized)
+	case adminOnly:
+		op.Security = []map[string][]string{{"bearer": {}}}
+		op.Middlewares = huma.Middlewares{s.authenticate, s.requireRole(auth.RoleAdmin)}
+		op.Errors = append(op.Errors, http.StatusUnauthorized, http.StatusForbidden)
+	}
+	for _, o := range opts {
+		if o.before != nil {
+			o.before(&op)
+		}
+	}
+	if op.Method != http.MethodGet {
+		op.Errors = append(op.Errors, http.StatusRequestEntityTooLarge)
+	}
+	huma.Register(s.api, op, func(ctx context.Context, in *I) (*O, error) {
+		out, err := h(ctx, in)
+		if err != nil {
+			return nil, s.problem(ctx, err)
+		}
+		return out, nil
+	})
+	for _, o := range opts {
+		if o.after != nil {
+			o.after(operationOf(s.api.OpenAPI().Paths[path], method))
+		}
+	}
+}
+
+func operationOf(p *huma.PathItem, method string) *huma.Operation {
+	switch method {
+	case http.MethodGet:
+		return p.Get
+	case http.MethodPost:
+		return p.Post
+	case http.MethodPut:
+		return p.Put
+	case http.MethodPatch:
+		return p.Patch
+	case http.MethodDelete:
+		return p.Delete
+	}
+	panic("operationOf: unsupported method " + method)
+}

@@ -1,0 +1,114 @@
+// Package httpapi is the HTTP face of the server: the routes (routes.go),
+// the middleware, the one error mapping (errors.go) and the handlers with
+// their request and response shapes.
+package httpapi
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/danielgtaylor/huma/v2/adapters/humago"
+	"github.com/lawtutor/socratic/internal/auth"
+	"github.com/lawtutor/socratic/internal/config"
+	"github.com/lawtutor/socratic/internal/sqlite"
+)
+
+// Body limits: JSON routes are small; anything bigger is refused with 413
+// before it is parsed.
+const (
+	authBodyLimit = 16 << 10
+	jsonBodyLimit = 64 << 10
+)
+
+// Deps are what the HTTP layer serves.
+type Deps struct {
+	Config config.Config
+	DB     *sqlite.DB
+	Auth   *auth.Service
+	Logger *slog.Logger
+}
+
+// Server holds the router and what the handlers need.
+type Server struct {
+	cfg     config.Config
+	db      *sqlite.DB
+	auth    *auth.Service
+	log     *slog.Logger
+	api     huma.API
+	metrics *metrics
+	handler http.Handler
+
+	specOnce sync.Once
+	spec     []byte
+	specErr  error
+}
+
+// New builds the router with every route and the middleware stack.
+func New(d Deps) *Server {
+	s := &Server{cfg: d.Config, db: d.DB, auth: d.Auth, log: d.Logger, metrics: newMetrics()}
+	mux := http.NewServeMux()
+
+	hc := huma.DefaultConfig(d.Config.AppName, d.Config.AppVersion)
+	hc.Info.Description = "Backend of a voice-based Socratic law tutor. Errors are application/problem+json (RFC 9457)."
+	// We serve /openapi.json and /docs as ordinary routes (so they are in the
+	// description and under our headers), and skip huma's $schema links.
+	hc.OpenAPIPath, hc.DocsPath, hc.SchemasPath = "", "", ""
+	hc.CreateHooks = nil
+	hc.Formats = map[string]huma.Format{"application/json": huma.DefaultJSONFormat, "json": huma.DefaultJSONFormat}
+	hc.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
+		"bearer": {Type: "http", Scheme: "bearer", BearerFormat: "JWT",
+			Description: "An access token from POST /api/auth/login."},
+	}
+	s.api = huma.NewAPI(hc, humago.NewAdapter(exactRoot{mux}, ""))
+	s.api.UseMiddleware(s.recordRoute)
+	s.routes()
+
+	var h http.Handler = problemsForUnrouted(mux)
+	h = formLogin("/api/auth/login", h)
+	h = limitBody(max(d.Config.MaxUploadSize, d.Config.MaxAudioSize)+1<<20, h)
+	h = s.cors(h)
+	h = s.securityHeaders(h)
+	h = s.recoverPanics(h)
+	h = s.observe(h)
+	s.handler = h
+	return s
+}
+
+// Handler is the whole stack: middleware around the router.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// API exposes the huma API (its OpenAPI description) to tests and tools.
+func (s *Server) API() huma.API { return s.api }
+
+// exactRoot makes huma's "GET /" match only "/": in a Go ServeMux a bare
+// "/" pattern is a catch-all, which would answer every unknown path.
+type exactRoot struct{ mux *http.ServeMux }
+
+func (e exactRoot) ServeHTTP(w http.ResponseWriter, r *http.Request) { e.mux.ServeHTTP(w, r) }
+
+func (e exactRoot) HandleFunc(pattern string, h func(http.ResponseWriter, *http.Request)) {
+	if method, path, _ := strings.Cut(pattern, " "); path == "/" {
+		pattern = method + " /{$}"
+	}
+	e.mux.HandleFunc(pattern, h)
+}
+
+// recordRoute notes the matched operation for the access log and metrics.
+func (s *Server) recordRoute(ctx huma.Context, next func(huma.Context)) {
+	op := ctx.Operation()
+	infoFrom(ctx.Context()).route = op.Path
+	next(ctx)
+}
+
+// userKey is the context key of the signed-in user.
+type userKey struct{}
+
+// currentUser returns the user the auth middleware put in ctx.
+func currentUser(ctx context.Context) auth.User {
+	u, _ := ctx.Value(userKey{}).(auth.User)
+	return u
+}

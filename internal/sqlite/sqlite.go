@@ -1,0 +1,164 @@
+// Package sqlite opens the server's one SQLite database: a pool of read
+// connections and a single write connection, with every pragma in the DSN so
+// each pooled connection gets it, and embedded numbered migrations.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	"github.com/pressly/goose/v3"
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver (pure Go, FTS5 built in)
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// DB is the database: Read is a pool for queries, Write is one connection that
+// serialises every write (SQLite allows one writer; queueing in Go is cheaper
+// and fairer than SQLITE_BUSY retries).
+type DB struct {
+	Read  *sql.DB
+	Write *sql.DB
+	Path  string
+}
+
+// pragmas apply to every connection. busy_timeout comes first so the others
+// wait rather than fail while another process holds a lock.
+// synchronous=FULL: an acknowledged write (a transcript turn) survives power
+// loss, not just a process crash.
+const pragmas = "_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(ON)"
+
+// Open opens (creating if needed) the database file at path. The parent
+// directory is created; a new file is readable by its owner only.
+func Open(ctx context.Context, path string) (*DB, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	if err := os.MkdirAll(filepath.Dir(abs), 0o750); err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	// SQLite creates -wal and -shm files with the main file's mode, so making
+	// the main file 0600 first keeps all three private.
+	f, err := os.OpenFile(abs, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	f.Close()
+
+	base := "file:" + (&url.URL{Path: abs}).EscapedPath() + "?" + pragmas
+	// BEGIN IMMEDIATE takes the write lock when the transaction starts, so a
+	// transaction that reads then writes cannot fail half-way with SQLITE_BUSY.
+	write, err := sql.Open("sqlite", base+"&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	write.SetMaxOpenConns(1)
+	write.SetMaxIdleConns(1)
+	write.SetConnMaxIdleTime(0)
+	write.SetConnMaxLifetime(0)
+
+	read, err := sql.Open("sqlite", base+"&_pragma=query_only(1)")
+	if err != nil {
+		write.Close()
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	n := max(4, runtime.NumCPU())
+	read.SetMaxOpenConns(n)
+	read.SetMaxIdleConns(n)
+	read.SetConnMaxIdleTime(0)
+	read.SetConnMaxLifetime(0)
+
+	db := &DB{Read: read, Write: write, Path: abs}
+	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := write.PingContext(pingCtx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open database %s: %w", abs, err)
+	}
+	if err := read.PingContext(pingCtx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open database %s: %w", abs, err)
+	}
+	return db, nil
+}
+
+// Close closes both pools; the write pool last so the WAL is checkpointed by
+// the final connection.
+func (db *DB) Close() error {
+	return errors.Join(db.Read.Close(), db.Write.Close())
+}
+
+// Migrator returns the goose provider for the embedded migrations.
+func (db *DB) Migrator() (*goose.Provider, error) {
+	fsys, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	p, err := goose.NewProvider(goose.DialectSQLite3, db.Write, fsys)
+	if err != nil {
+		return nil, fmt.Errorf("migrations: %w", err)
+	}
+	return p, nil
+}
+
+// Migrate applies every pending migration.
+func (db *DB) Migrate(ctx context.Context) error {
+	p, err := db.Migrator()
+	if err != nil {
+		return err
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("migrate up: %w", err)
+	}
+	return nil
+}
+
+// Ready reports nil when the database answers and every migration is applied.
+func (db *DB) Ready(ctx context.Context) error {
+	p, err := db.Migrator()
+	if err != nil {
+		return err
+	}
+	pending, err := p.HasPending(ctx)
+	if err != nil {
+		return fmt.Errorf("check migrations: %w", err)
+	}
+	if pending {
+		return errors.New("database has pending migrations")
+	}
+	return nil
+}
+
+// Execer is what a store helper needs to run a statement inside or outside a
+// transaction.
+type Execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// timeLayout is fixed-width so stored timestamps sort as text.
+const timeLayout = "2006-01-02T15:04:05.000000Z"
+
+// FormatTime renders t as stored: UTC, microseconds, fixed width.
+func FormatTime(t time.Time) string { return t.UTC().Format(timeLayout) }
+
+// ParseTime reads a time written by FormatTime.
+func ParseTime(s string) (time.Time, error) {
+	t, err := time.Parse(timeLayout, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("parse stored time %q: %w", s, err)
+	}
+	return t, nil
+}
