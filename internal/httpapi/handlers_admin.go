@@ -8,8 +8,8 @@ import (
 	"github.com/lawtutor/socratic/internal/auth"
 )
 
-// page is the list convention: limit (default 50, at most 200) and offset.
-type page struct {
+// Page is the list convention: limit (default 50, at most 200) and offset.
+type Page struct {
 	Limit  int `query:"limit" default:"50" minimum:"1" maximum:"200"`
 	Offset int `query:"offset" default:"0" minimum:"0" maximum:"1000000"`
 }
@@ -17,7 +17,7 @@ type page struct {
 type listUsersInput struct {
 	Role string `query:"role" enum:"student,professor,admin" doc:"Only users with this role"`
 	Q    string `query:"q" maxLength:"100" doc:"Substring of email, username or full name"`
-	page
+	Page
 }
 
 type usersOutput struct {
@@ -88,7 +88,7 @@ func (s *Server) updateUser(ctx context.Context, in *updateUserInput) (*userOutp
 type listAuditInput struct {
 	Action  string `query:"action" maxLength:"64"`
 	ActorID int64  `query:"actor_id" minimum:"0"`
-	page
+	Page
 }
 
 // AuditEntry is one audit record.

@@ -174,4 +174,3 @@ func (s *Server) metricsPage(ctx context.Context, in *metricsInput) (*huma.Strea
 		s.metrics.handler.ServeHTTP(w, r)
 	}}, nil
 }
-

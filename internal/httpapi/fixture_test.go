@@ -1,0 +1,198 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lawtutor/socratic/internal/auth"
+	"github.com/lawtutor/socratic/internal/config"
+	"github.com/lawtutor/socratic/internal/sqlite"
+)
+
+const testPassword = "long enough passphrase"
+
+// cheapParams keep the API tests fast (the race detector slows argon2id
+// ten-fold); the OWASP parameters are tested in the auth package.
+var cheapParams = auth.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
+
+var testKey = []byte("0123456789abcdef0123456789abcdef-test-key")
+
+// fixture is a server over a fresh SQLite file with one user of each role
+// and a deactivated student.
+type fixture struct {
+	t       *testing.T
+	cfg     config.Config
+	db      *sqlite.DB
+	auth    *auth.Service
+	tokens  *auth.Tokens
+	srv     *Server
+	users   map[string]auth.User // admin, professor, student, inactive
+	tokenOf map[string]string
+}
+
+type fixtureOption func(*config.Config)
+
+func newFixture(t *testing.T, opts ...fixtureOption) *fixture {
+	t.Helper()
+	dir := t.TempDir()
+	cfg, err := config.Load([]string{"DATA_DIR=" + dir, "SECRET_KEY=" + string(testKey), "METRICS_TOKEN=scrape-token-123", "ANTHROPIC_API_KEY=sk-ant-must-never-show"}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, filepath.Join(dir, "socratic.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	hasher, err := auth.NewHasher(cheapParams, 2, 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokens := auth.NewTokens(testKey, "socratic", "socratic-api", time.Hour, nil)
+	svc, err := auth.NewService(ctx, db, auth.Options{Hasher: hasher, Tokens: tokens, LoginMaxFailures: cfg.LoginMaxFailures, AllowRegistration: cfg.AllowRegistration})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { svc.Close() })
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	f := &fixture{t: t, cfg: cfg, db: db, auth: svc, tokens: tokens,
+		srv:   New(Deps{Config: cfg, DB: db, Auth: svc, Logger: log}),
+		users: map[string]auth.User{}, tokenOf: map[string]string{}}
+	for _, name := range []string{"admin", "professor", "student", "inactive"} {
+		role := auth.Role(name)
+		if name == "inactive" {
+			role = auth.RoleStudent
+		}
+		u, err := svc.CreateUser(ctx, nil, auth.NewUser{Email: name + "@law.example.edu", Username: name, Password: testPassword, FullName: "Test " + name, Role: role})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tok, err := tokens.Issue(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.users[name], f.tokenOf[name] = u, tok
+	}
+	inactive := false
+	if _, err := svc.UpdateUser(ctx, f.users["admin"], f.users["inactive"].ID, auth.Patch{IsActive: &inactive}); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// request describes one HTTP call.
+type request struct {
+	method, path, body string
+	contentType        string // default application/json when body is set
+	token              string
+	remote             string // RemoteAddr; default 192.0.2.10:4000
+	header             map[string]string
+}
+
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func (r response) json(t *testing.T) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(r.body, &m); err != nil {
+		t.Fatalf("body is not a JSON object: %v: %s", err, r.body)
+	}
+	return m
+}
+
+func (f *fixture) do(req request) response {
+	f.t.Helper()
+	var body io.Reader
+	if req.body != "" {
+		body = strings.NewReader(req.body)
+	}
+	r := httptest.NewRequest(req.method, req.path, body)
+	r.RemoteAddr = "192.0.2.10:4000"
+	if req.remote != "" {
+		r.RemoteAddr = req.remote
+	}
+	if req.body != "" {
+		ct := req.contentType
+		if ct == "" {
+			ct = "application/json"
+		}
+		r.Header.Set("Content-Type", ct)
+	}
+	if req.token != "" {
+		r.Header.Set("Authorization", "Bearer "+req.token)
+	}
+	for k, v := range req.header {
+		r.Header.Set(k, v)
+	}
+	w := httptest.NewRecorder()
+	f.srv.Handler().ServeHTTP(w, r)
+	return response{status: w.Code, header: w.Header(), body: w.Body.Bytes()}
+}
+
+// login signs in over HTTP and returns the token.
+func (f *fixture) login(username, password string) string {
+	f.t.Helper()
+	res := f.do(request{method: "POST", path: "/api/auth/login", body: `{"username":` + jsonString(username) + `,"password":` + jsonString(password) + `}`})
+	if res.status != 200 {
+		f.t.Fatalf("login %s: %d %s", username, res.status, res.body)
+	}
+	return res.json(f.t)["access_token"].(string)
+}
+
+func jsonString(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+// state is everything a failed request must leave untouched.
+type state struct {
+	users string
+	audit int
+}
+
+func (f *fixture) state() state {
+	f.t.Helper()
+	var s state
+	err := f.db.Read.QueryRow(`SELECT coalesce(group_concat(id||'|'||email||'|'||username||'|'||full_name||'|'||role||'|'||is_active||'|'||token_version||'|'||password_hash, ';'), '') FROM (SELECT * FROM users ORDER BY id)`).Scan(&s.users)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	var hasAudit bool
+	if err := f.db.Read.QueryRow(`SELECT count(*) > 0 FROM sqlite_master WHERE name = 'audit_log'`).Scan(&hasAudit); err != nil || !hasAudit {
+		return s // rolled back by a test of readiness
+	}
+	if err := f.db.Read.QueryRow(`SELECT count(*) FROM audit_log`).Scan(&s.audit); err != nil {
+		f.t.Fatal(err)
+	}
+	return s
+}
+
+type cfgT = config.Config
+
+func mustPrefixes(ps ...string) []netip.Prefix {
+	var out []netip.Prefix
+	for _, p := range ps {
+		out = append(out, netip.MustParsePrefix(p))
+	}
+	return out
+}

@@ -1,0 +1,115 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/pb33f/libopenapi"
+	validator "github.com/pb33f/libopenapi-validator/schema_validation"
+)
+
+// apiContract is the shared HTTP contract, read where it lives.
+var apiContract = filepath.Join("..", "..", "..", "shared", "API.md")
+
+// contractRoutes returns "METHOD /path" for every route in the named
+// sections of API.md, with the section's path prefix applied and query
+// strings dropped.
+func contractRoutes(t *testing.T, sections ...string) []string {
+	t.Helper()
+	b, err := os.ReadFile(apiContract)
+	if err != nil {
+		t.Fatalf("the API contract must be readable at %s: %v", apiContract, err)
+	}
+	want := map[string]bool{}
+	for _, s := range sections {
+		want[s] = true
+	}
+	heading := regexp.MustCompile("^## (\\w+)(?:.*?`(/[^`]*)`)?")
+	route := regexp.MustCompile("`(GET|POST|PUT|PATCH|DELETE) (/[^`?]*)[^`]*`")
+	var out []string
+	in, prefix := false, ""
+	for _, line := range strings.Split(string(b), "\n") {
+		if m := heading.FindStringSubmatch(line); m != nil {
+			in, prefix = want[m[1]], m[2]
+			continue
+		}
+		if !in || !strings.HasPrefix(line, "| `") {
+			continue
+		}
+		firstCell := strings.SplitN(line[1:], "|", 2)[0]
+		for _, m := range route.FindAllStringSubmatch(firstCell, -1) {
+			p := strings.TrimSuffix(prefix+m[2], "/")
+			if p == "" {
+				p = "/"
+			}
+			out = append(out, m[1]+" "+p)
+		}
+	}
+	return out
+}
+
+func TestOpenAPIIsValid31AndListsEveryContractRoute(t *testing.T) {
+	f := newFixture(t)
+	res := f.do(get("/openapi.json", ""))
+	if res.status != 200 {
+		t.Fatalf("openapi: %d", res.status)
+	}
+	doc, err := libopenapi.NewDocument(res.body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := doc.GetVersion(); v != "3.1.0" {
+		t.Fatalf("version %q, want 3.1.0", v)
+	}
+	if ok, verrs := validator.ValidateOpenAPIDocument(doc); !ok {
+		for _, e := range verrs {
+			t.Errorf("invalid OpenAPI: %s: %s", e.Message, e.Reason)
+		}
+	}
+	if _, err := doc.BuildV3Model(); err != nil {
+		t.Fatalf("build model: %v", err)
+	}
+
+	var spec struct {
+		Paths map[string]map[string]json.RawMessage `json:"paths"`
+	}
+	if err := json.Unmarshal(res.body, &spec); err != nil {
+		t.Fatal(err)
+	}
+	routes := contractRoutes(t, "Service", "Auth", "Admin")
+	if len(routes) < 17 {
+		t.Fatalf("read only %d routes from API.md: %v", len(routes), routes)
+	}
+	for _, r := range routes {
+		method, path, _ := strings.Cut(r, " ")
+		if _, ok := spec.Paths[path][strings.ToLower(method)]; !ok {
+			t.Errorf("API.md route %s is not in /openapi.json", r)
+		}
+	}
+	// Every listed route is really served, not just described.
+	for _, r := range routes {
+		method, path, _ := strings.Cut(r, " ")
+		path = strings.ReplaceAll(path, "{user_id}", "1")
+		if got := f.do(request{method: method, path: path}); got.status == 404 && !strings.Contains(path, "/users/") || got.status == 405 {
+			t.Errorf("%s %s is not routed: %d", method, path, got.status)
+		}
+	}
+	// The login form body is documented beside the JSON one.
+	var login struct {
+		RequestBody struct {
+			Content map[string]any `json:"content"`
+		} `json:"requestBody"`
+	}
+	if err := json.Unmarshal(spec.Paths["/api/auth/login"]["post"], &login); err != nil {
+		t.Fatal(err)
+	}
+	for _, ct := range []string{"application/json", "application/x-www-form-urlencoded"} {
+		if _, ok := login.RequestBody.Content[ct]; !ok {
+			t.Errorf("login does not document %s", ct)
+		}
+	}
+}
