@@ -35,7 +35,7 @@ func claimsFor(u auth.User, now time.Time) jwt.MapClaims {
 	}
 }
 
-func sign(t *testing.T, c jwt.MapClaims, key []byte) string {
+func sign(t testing.TB, c jwt.MapClaims, key []byte) string {
 	s, err := jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString(key)
 	if err != nil {
 		t.Fatal(err)

@@ -6,8 +6,8 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/netip"
 	"net/http/httptest"
+	"net/netip"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -29,7 +29,7 @@ var testKey = []byte("0123456789abcdef0123456789abcdef-test-key")
 // fixture is a server over a fresh SQLite file with one user of each role
 // and a deactivated student.
 type fixture struct {
-	t       *testing.T
+	t       testing.TB
 	cfg     config.Config
 	db      *sqlite.DB
 	auth    *auth.Service
@@ -41,7 +41,7 @@ type fixture struct {
 
 type fixtureOption func(*config.Config)
 
-func newFixture(t *testing.T, opts ...fixtureOption) *fixture {
+func newFixture(t testing.TB, opts ...fixtureOption) *fixture {
 	t.Helper()
 	dir := t.TempDir()
 	cfg, err := config.Load([]string{"DATA_DIR=" + dir, "SECRET_KEY=" + string(testKey), "METRICS_TOKEN=scrape-token-123", "ANTHROPIC_API_KEY=sk-ant-must-never-show"}, "")
@@ -111,7 +111,7 @@ type response struct {
 	body   []byte
 }
 
-func (r response) json(t *testing.T) map[string]any {
+func (r response) json(t testing.TB) map[string]any {
 	t.Helper()
 	var m map[string]any
 	if err := json.Unmarshal(r.body, &m); err != nil {
