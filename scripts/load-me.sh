@@ -8,10 +8,10 @@ conns=${1:-32}
 secs=${2:-10}
 port=${PORT:-18099}
 work=$(mktemp -d)
-trap 'kill $pid 2>/dev/null || true; rm -rf "$work"' EXIT
+trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "$work"' EXIT
 root=$(cd "$(dirname "$0")/.." && pwd)
 CGO_ENABLED=0 go build -C "$root" -o "$work/socratic" ./cmd/socratic
-(cd "$work" && HOST=127.0.0.1 PORT=$port "$work/socratic" serve >"$work/server.log" 2>&1) &
+(cd "$work" && HOST=127.0.0.1 PORT=$port exec "$work/socratic" serve >"$work/server.log" 2>&1) &
 pid=$!
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/api/health/ready" >/dev/null && break; sleep 0.05; done
 base="http://127.0.0.1:$port"
