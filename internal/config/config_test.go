@@ -1,0 +1,287 @@
+package config_test
+
+import (
+	"bytes"
+	"log/slog"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/lawtutor/socratic/internal/config"
+)
+
+const goodKey = "q3J9vYt2Wm8xLpZr4Nf6Hs1Kd7Bc5Ge0Ua2Tj9Xw4Vn8Ri6" // 48 random characters
+
+func load(t *testing.T, environ ...string) config.Config {
+	t.Helper()
+	c, err := config.Load(environ, "")
+	if err != nil {
+		t.Fatalf("Load(%q): %v", environ, err)
+	}
+	return c
+}
+
+// refused loads environ and returns the error text, failing if it loaded.
+func refused(t *testing.T, environ ...string) string {
+	t.Helper()
+	_, err := config.Load(environ, "")
+	if err == nil {
+		t.Fatalf("Load(%q) succeeded", environ)
+	}
+	return err.Error()
+}
+
+func TestDefaults(t *testing.T) {
+	c := load(t)
+	for _, tc := range []struct {
+		name      string
+		got, want any
+	}{
+		{"PORT", c.Port, 8000},
+		{"HOST", c.Host, "0.0.0.0"},
+		{"DATA_DIR", c.DataDir, "./data"},
+		{"database path", c.DatabasePath, filepath.Join("data", "socratic.db")},
+		{"CHUNK_SIZE", c.ChunkSize, 1000},
+		{"CHUNK_OVERLAP", c.ChunkOverlap, 200},
+		{"RATE_LIMIT_CONVERSATIONS_PER_WEEK", c.RateLimitConversationsPerWeek, 3},
+		{"SESSION_MAX_DURATION_SECONDS", c.SessionMaxDurationSeconds, 300},
+		{"WEEK_TIMEZONE", c.WeekTimezone, "America/Chicago"},
+		{"JWT_ALGORITHM", c.JWTAlgorithm, "HS256"},
+		{"ENV", c.Env, "development"},
+		{"production", c.Production(), false},
+	} {
+		if tc.got != tc.want {
+			t.Errorf("%s = %v, want %v", tc.name, tc.got, tc.want)
+		}
+	}
+}
+
+// DATABASE_URL follows SQLAlchemy: three slashes then a relative path, four
+// for an absolute one.
+func TestDatabaseURL(t *testing.T) {
+	for _, tc := range []struct{ url, want string }{
+		{"sqlite:///abs/path.db", "abs/path.db"},
+		{"sqlite:///./data/app.db", "./data/app.db"},
+		{"sqlite:////abs/path.db", "/abs/path.db"},
+	} {
+		if got := load(t, "DATABASE_URL="+tc.url).DatabasePath; got != tc.want {
+			t.Errorf("%s -> %q, want %q", tc.url, got, tc.want)
+		}
+	}
+	for _, bad := range []string{"postgres://u:p@db/socratic", "sqlite:///", "sqlite://x.db", "/abs/path.db"} {
+		if msg := refused(t, "DATABASE_URL="+bad); !strings.Contains(msg, "DATABASE_URL") {
+			t.Errorf("%s: error does not name DATABASE_URL: %s", bad, msg)
+		}
+	}
+}
+
+func TestProductionRefusesWeakSecretKeys(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		env  []string
+		why  string
+	}{
+		{"unset", []string{"ENV=production"}, "not set"},
+		{"published default", []string{"ENV=production", "SECRET_KEY=your-secret-key-change-in-production"}, "published default"},
+		{"published default in other case", []string{"ENV=production", "SECRET_KEY= Your-Secret-Key-Change-In-Production "}, "published default"},
+		{"20 characters", []string{"ENV=production", "SECRET_KEY=" + goodKey[:20]}, "20 characters"},
+		{"31 characters", []string{"ENV=production", "SECRET_KEY=" + goodKey[:31]}, "31 characters"},
+		{"ENV in capitals is still production", []string{"ENV=Production", "SECRET_KEY=" + goodKey[:20]}, "20 characters"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			msg := refused(t, tc.env...)
+			for _, want := range []string{"SECRET_KEY", tc.why, "at least 32"} {
+				if !strings.Contains(msg, want) {
+					t.Errorf("error lacks %q: %s", want, msg)
+				}
+			}
+		})
+	}
+}
+
+// A key of only whitespace (SECRET_KEY="   ..." from a templated value that
+// came out empty) is not set in any useful sense: anyone can sign with it.
+func TestProductionRefusesABlankSecretKey(t *testing.T) {
+	msg := refused(t, "ENV=production", "SECRET_KEY="+strings.Repeat(" ", 40))
+	if !strings.Contains(msg, "SECRET_KEY") {
+		t.Errorf("error does not name SECRET_KEY: %s", msg)
+	}
+}
+
+func TestProductionLoadsWithAStrongKey(t *testing.T) {
+	for _, key := range []string{goodKey, goodKey[:32]} {
+		if c := load(t, "ENV=production", "SECRET_KEY="+key); !c.Production() || c.SecretKey != key {
+			t.Errorf("production=%v key=%q", c.Production(), c.SecretKey)
+		}
+	}
+	// Development signs with whatever it is given or generates one.
+	load(t, "SECRET_KEY=short")
+}
+
+func TestInvalidSettingsAreRefusedByName(t *testing.T) {
+	for _, tc := range []struct{ name, env, want string }{
+		{"JWT alg none", "JWT_ALGORITHM=none", "JWT_ALGORITHM"},
+		{"JWT alg RS256", "JWT_ALGORITHM=RS256", "JWT_ALGORITHM"},
+		{"JWT alg lower-case", "JWT_ALGORITHM=hs256", "JWT_ALGORITHM"},
+		{"overlap equals chunk size", "CHUNK_OVERLAP=1000", "CHUNK_OVERLAP"},
+		{"overlap above chunk size", "CHUNK_OVERLAP=5000", "CHUNK_OVERLAP"},
+		{"negative overlap", "CHUNK_OVERLAP=-1", "CHUNK_OVERLAP"},
+		{"unknown time zone", "WEEK_TIMEZONE=Mars/Olympus_Mons", "WEEK_TIMEZONE"},
+		{"unknown ENV", "ENV=staging", "ENV"},
+		{"port out of range", "PORT=70000", "PORT"},
+		{"CORS origin without scheme", "CORS_ORIGINS=example.com", "CORS_ORIGINS"},
+		{"CORS broken JSON", `CORS_ORIGINS=["http://a",`, "CORS_ORIGINS"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if msg := refused(t, tc.env); !strings.Contains(msg, tc.want) {
+				t.Errorf("error does not name %s: %s", tc.want, msg)
+			}
+		})
+	}
+}
+
+// An operator fixes every problem in one go only if all are reported at once.
+func TestEveryProblemIsReportedTogether(t *testing.T) {
+	msg := refused(t, "ENV=production", "JWT_ALGORITHM=none", "CHUNK_OVERLAP=5000", "WEEK_TIMEZONE=Nowhere/Town", "SESSION_MAX_DURATION_SECONDS=5")
+	for _, want := range []string{"SECRET_KEY", "JWT_ALGORITHM", "CHUNK_OVERLAP", "WEEK_TIMEZONE", "SESSION_MAX_DURATION_SECONDS"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error lacks %s: %s", want, msg)
+		}
+	}
+}
+
+func TestDotEnvFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), ".env")
+	body := "# comment\nPORT=9001\nCHUNK_SIZE=1500\nAPP_NAME=\"From File\"\nHOST=127.0.0.1\n"
+	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := config.Load([]string{"PORT=9002", "UNRELATED=1"}, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Port != 9002 || c.ChunkSize != 1500 || c.AppName != "From File" || c.Host != "127.0.0.1" {
+		t.Fatalf("port %d chunk %d name %q host %q: want the environment's PORT and the file's others",
+			c.Port, c.ChunkSize, c.AppName, c.Host)
+	}
+
+	if _, err := config.Load(nil, filepath.Join(t.TempDir(), "absent.env")); err != nil {
+		t.Errorf("missing .env: %v", err)
+	}
+	// A .env that exists but cannot be read must not be silently skipped.
+	if _, err := config.Load(nil, t.TempDir()); err == nil {
+		t.Error(".env path that is a directory: no error")
+	}
+}
+
+func TestOriginLists(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want []string
+	}{
+		{`["http://a","http://b"]`, []string{"http://a", "http://b"}},
+		{"http://a, https://b ,", []string{"http://a", "https://b"}},
+		{"*", []string{"*"}},
+	} {
+		if got := load(t, "CORS_ORIGINS="+tc.in).Origins; !slices.Equal(got, tc.want) {
+			t.Errorf("CORS_ORIGINS=%s -> %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestTrustedProxies(t *testing.T) {
+	c := load(t, "TRUSTED_PROXIES=10.0.0.0/8, 192.168.1.7, ::1,172.16.5.4/12")
+	want := []netip.Prefix{
+		netip.MustParsePrefix("10.0.0.0/8"),
+		netip.MustParsePrefix("192.168.1.7/32"),
+		netip.MustParsePrefix("::1/128"),
+		netip.MustParsePrefix("172.16.0.0/12"),
+	}
+	if !slices.Equal(c.Proxies, want) {
+		t.Fatalf("proxies %v, want %v", c.Proxies, want)
+	}
+	if c := load(t, `TRUSTED_PROXIES=["127.0.0.1"]`); len(c.Proxies) != 1 {
+		t.Errorf("JSON list: %v", c.Proxies)
+	}
+	for _, bad := range []string{"proxy.internal", "10.0.0.0/33", "10.0.0.1,garbage", "300.1.1.1"} {
+		if msg := refused(t, "TRUSTED_PROXIES="+bad); !strings.Contains(msg, "TRUSTED_PROXIES") {
+			t.Errorf("%s: %s", bad, msg)
+		}
+	}
+}
+
+func TestEnsureSecretKeyPersistsAPrivateRandomKey(t *testing.T) {
+	dir := t.TempDir()
+	c := load(t, "DATA_DIR="+dir)
+	generated, err := c.EnsureSecretKey()
+	if err != nil || !generated {
+		t.Fatalf("first call: generated=%v err=%v", generated, err)
+	}
+	if len(c.SecretKey) < config.MinSecretKeyLength {
+		t.Fatalf("generated key has %d characters", len(c.SecretKey))
+	}
+	path := filepath.Join(dir, ".secret_key")
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Mode().Perm() != 0o600 {
+		t.Errorf("%s mode %v, want 0600", path, st.Mode().Perm())
+	}
+
+	// A restart must keep the key, or every signed-in user is signed out.
+	again := load(t, "DATA_DIR="+dir)
+	generated, err = again.EnsureSecretKey()
+	if err != nil || generated || again.SecretKey != c.SecretKey {
+		t.Fatalf("second call: generated=%v err=%v same key=%v", generated, err, again.SecretKey == c.SecretKey)
+	}
+
+	// Another data directory gets its own key, not a fixed one.
+	other := load(t, "DATA_DIR="+t.TempDir())
+	if _, err := other.EnsureSecretKey(); err != nil || other.SecretKey == c.SecretKey {
+		t.Fatalf("second directory: err=%v, same key=%v", err, other.SecretKey == c.SecretKey)
+	}
+
+	// A configured key is used as is, and no file is written for it.
+	set := load(t, "DATA_DIR="+t.TempDir(), "SECRET_KEY="+goodKey)
+	if generated, err := set.EnsureSecretKey(); err != nil || generated || set.SecretKey != goodKey {
+		t.Fatalf("configured key: generated=%v err=%v", generated, err)
+	}
+	if _, err := os.Stat(filepath.Join(set.DataDir, ".secret_key")); !os.IsNotExist(err) {
+		t.Errorf("a key file was written although SECRET_KEY was set: %v", err)
+	}
+}
+
+func TestLogValueMasksEverySecret(t *testing.T) {
+	secrets := map[string]string{
+		"SECRET_KEY":                "SK-" + goodKey,
+		"ANTHROPIC_API_KEY":         "sk-ant-api03-anthropicsecretvalue",
+		"OPENAI_API_KEY":            "sk-proj-openaisecretvalue",
+		"ELEVENLABS_API_KEY":        "elevenlabssecretvalue",
+		"ELEVENLABS_WEBHOOK_SECRET": "wsec_webhooksecretvalue",
+		"METRICS_TOKEN":             "metricstokensecretvalue",
+	}
+	env := []string{"ENV=production"}
+	for k, v := range secrets {
+		env = append(env, k+"="+v)
+	}
+	c := load(t, env...)
+
+	var buf bytes.Buffer
+	slog.New(slog.NewTextHandler(&buf, nil)).Info("starting", "config", c)
+	out := buf.String()
+	for name, v := range secrets {
+		if strings.Contains(out, v) {
+			t.Errorf("log shows the value of %s:\n%s", name, out)
+		}
+	}
+	// The log must still say which secrets are configured.
+	for _, want := range []string{"config.secret_key=set", "config.anthropic_api_key=set", "config.metrics_token=set", "config.env=production"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("log lacks %s:\n%s", want, out)
+		}
+	}
+}
