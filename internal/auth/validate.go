@@ -90,6 +90,10 @@ func CheckPassword(field, password, username, email string) *errs.FieldError {
 	return nil
 }
 
+// invisible are letters and marks that render as nothing (Hangul fillers,
+// the combining grapheme joiner), used to make two names look alike.
+var invisible = map[rune]bool{0x034F: true, 0x115F: true, 0x1160: true, 0x3164: true, 0xFFA0: true}
+
 // NormalizeFullName trims a display name and refuses control and format
 // characters (bidi overrides, zero-width joiners) that could disguise it.
 func NormalizeFullName(s string) (string, *errs.FieldError) {
@@ -101,7 +105,7 @@ func NormalizeFullName(s string) (string, *errs.FieldError) {
 		return "", &errs.FieldError{Field: "full_name", Message: "must be at most 100 characters"}
 	}
 	for _, r := range s {
-		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
+		if unicode.IsControl(r) || unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp) || invisible[r] {
 			return "", &errs.FieldError{Field: "full_name", Message: "must not contain control or invisible formatting characters"}
 		}
 	}

@@ -139,9 +139,10 @@ func (c *Config) derive() error {
 	if c.DatabaseURL == "" {
 		c.DatabasePath = filepath.Join(c.DataDir, "socratic.db")
 	} else {
+		// SQLAlchemy's form: sqlite:///relative.db, sqlite:////absolute.db.
 		p, ok := strings.CutPrefix(c.DatabaseURL, "sqlite:///")
-		if !ok || p == "" {
-			return errors.New("configuration: DATABASE_URL must look like sqlite:///path/to/file.db")
+		if !ok || p == "" || strings.ContainsAny(p, "?#") {
+			return errors.New("configuration: DATABASE_URL must look like sqlite:///relative/file.db or sqlite:////absolute/file.db, without query parameters")
 		}
 		c.DatabasePath = p
 	}
@@ -220,13 +221,13 @@ func (c Config) Validate() error {
 		add("ENV must be development or production, not %q", c.Env)
 	}
 	if c.Production() {
-		switch {
-		case c.SecretKey == "":
+		switch key := strings.TrimSpace(c.SecretKey); {
+		case key == "":
 			add("SECRET_KEY is not set: production needs a random key of at least %d characters (for example: openssl rand -base64 48)", MinSecretKeyLength)
 		case isKnownDefault(c.SecretKey):
 			add("SECRET_KEY is a published default: anyone could forge tokens; set a random key of at least %d characters", MinSecretKeyLength)
-		case len(c.SecretKey) < MinSecretKeyLength:
-			add("SECRET_KEY is %d characters: production needs at least %d so tokens cannot be forged by brute force", len(c.SecretKey), MinSecretKeyLength)
+		case len(key) < MinSecretKeyLength:
+			add("SECRET_KEY is %d characters: production needs at least %d so tokens cannot be forged by brute force", len(key), MinSecretKeyLength)
 		}
 	}
 	if c.JWTAlgorithm != "HS256" {
@@ -303,6 +304,9 @@ func isKnownDefault(key string) bool {
 func (c *Config) EnsureSecretKey() (generated bool, err error) {
 	if c.SecretKey != "" {
 		return false, nil
+	}
+	if err := os.MkdirAll(c.DataDir, 0o750); err != nil {
+		return false, fmt.Errorf("create DATA_DIR: %w", err)
 	}
 	path := filepath.Join(c.DataDir, ".secret_key")
 	if b, err := os.ReadFile(path); err == nil {

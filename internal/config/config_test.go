@@ -71,7 +71,7 @@ func TestDatabaseURL(t *testing.T) {
 			t.Errorf("%s -> %q, want %q", tc.url, got, tc.want)
 		}
 	}
-	for _, bad := range []string{"postgres://u:p@db/socratic", "sqlite:///", "sqlite://x.db", "/abs/path.db"} {
+	for _, bad := range []string{"postgres://u:p@db/socratic", "sqlite:///", "sqlite://x.db", "/abs/path.db", "sqlite:///x.db?mode=ro"} {
 		if msg := refused(t, "DATABASE_URL="+bad); !strings.Contains(msg, "DATABASE_URL") {
 			t.Errorf("%s: error does not name DATABASE_URL: %s", bad, msg)
 		}
