@@ -397,11 +397,6 @@ func (s *Service) modify(ctx context.Context, id int64, fn func(tx *sql.Tx, u *U
 	return nil
 }
 
-// GetUser returns one user.
-func (s *Service) GetUser(ctx context.Context, id int64) (User, error) {
-	return findUserByID(ctx, s.db.Read, id)
-}
-
 // ListUsers returns a page of users and the total that match.
 func (s *Service) ListUsers(ctx context.Context, f ListFilter) ([]User, int, error) {
 	return listUsers(ctx, s.db.Read, f)

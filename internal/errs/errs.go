@@ -3,11 +3,7 @@
 // is safe to show; everything else is internal and is logged, never shown.
 package errs
 
-import (
-	"errors"
-	"fmt"
-	"time"
-)
+import "time"
 
 // Code classifies an error; the HTTP layer alone maps it to a status.
 type Code string
@@ -43,11 +39,6 @@ func (e *Error) Error() string { return e.Message }
 // New returns an error with a code and a client-safe message.
 func New(code Code, msg string) *Error { return &Error{Code: code, Message: msg} }
 
-// Newf is New with formatting.
-func Newf(code Code, format string, a ...any) *Error {
-	return &Error{Code: code, Message: fmt.Sprintf(format, a...)}
-}
-
 // InvalidFields returns an Invalid error carrying every field error at once.
 func InvalidFields(fields ...FieldError) *Error {
 	msg := "validation failed"
@@ -60,13 +51,4 @@ func InvalidFields(fields ...FieldError) *Error {
 // TooManyRetry returns a TooMany error that tells the client when to retry.
 func TooManyRetry(msg string, after time.Duration) *Error {
 	return &Error{Code: TooMany, Message: msg, RetryAfter: after}
-}
-
-// CodeOf returns the code of err's *Error, or Internal.
-func CodeOf(err error) Code {
-	var e *Error
-	if errors.As(err, &e) {
-		return e.Code
-	}
-	return Internal
 }

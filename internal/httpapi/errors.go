@@ -129,7 +129,7 @@ func writeProblem(w http.ResponseWriter, status int, detail string) {
 	_ = json.NewEncoder(w).Encode(huma.NewError(status, detail))
 }
 
-// logAttrErr is a helper for logging a request-scoped failure.
+// logError logs a failure with the request id it belongs to.
 func (s *Server) logError(ctx context.Context, msg string, err error) {
 	s.log.LogAttrs(ctx, slog.LevelError, msg, slog.Any("err", err), slog.String("request_id", requestID(ctx)))
 }

@@ -14,7 +14,6 @@ import (
 	"net/netip"
 	"net/url"
 	"runtime/debug"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -168,7 +167,6 @@ var (
 	hDeny     = []string{"DENY"}
 	hAPICSP   = []string{"default-src 'none'; frame-ancestors 'none'"}
 	hHSTS     = []string{"max-age=63072000; includeSubDomains"}
-	hNoStore  = []string{"no-store"}
 	hVaryOrig = []string{"Origin"}
 )
 
@@ -292,8 +290,7 @@ func formLogin(path string, next http.Handler) http.Handler {
 // with problem+json instead of the mux's plain text.
 func problemsForUnrouted(mux *http.ServeMux) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, pattern := mux.Handler(r); pattern == "" {
-			h, _ := mux.Handler(r)
+		if h, pattern := mux.Handler(r); pattern == "" {
 			rec := &headerRecorder{header: http.Header{}}
 			h.ServeHTTP(rec, r)
 			if allow := rec.header.Get("Allow"); allow != "" {
@@ -377,6 +374,3 @@ func addrString(a netip.Addr, fallback string) string {
 	}
 	return fallback
 }
-
-// retryAfterHeader formats a Retry-After value in whole seconds.
-func retryAfterHeader(d time.Duration) string { return strconv.Itoa(retrySeconds(d.Seconds())) }

@@ -81,9 +81,6 @@ func New(d Deps) *Server {
 // Handler is the whole stack: middleware around the router.
 func (s *Server) Handler() http.Handler { return s.handler }
 
-// API exposes the huma API (its OpenAPI description) to tests and tools.
-func (s *Server) API() huma.API { return s.api }
-
 // exactRoot makes huma's "GET /" match only "/": in a Go ServeMux a bare
 // "/" pattern is a catch-all, which would answer every unknown path.
 type exactRoot struct{ mux *http.ServeMux }
