@@ -9,6 +9,8 @@ import (
 )
 
 // Page is the list convention: limit (default 50, at most 200) and offset.
+// It is exported because huma reads parameters only from exported embedded
+// structs: unexported, limit and offset were silently ignored (limit 0).
 type Page struct {
 	Limit  int `query:"limit" default:"50" minimum:"1" maximum:"200"`
 	Offset int `query:"offset" default:"0" minimum:"0" maximum:"1000000"`
