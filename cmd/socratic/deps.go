@@ -7,14 +7,17 @@ import (
 	"log/slog"
 
 	"github.com/lawtutor/socratic/internal/auth"
+	"github.com/lawtutor/socratic/internal/blob"
 	"github.com/lawtutor/socratic/internal/config"
+	"github.com/lawtutor/socratic/internal/course"
 	"github.com/lawtutor/socratic/internal/sqlite"
 )
 
 // deps are the long-lived pieces serve and the CLI share, closed in reverse.
 type deps struct {
-	db   *sqlite.DB
-	auth *auth.Service
+	db      *sqlite.DB
+	auth    *auth.Service
+	courses *course.Service
 }
 
 func openDeps(ctx context.Context, cfg config.Config, log *slog.Logger) (*deps, error) {
@@ -38,6 +41,7 @@ func openDeps(ctx context.Context, cfg config.Config, log *slog.Logger) (*deps, 
 		d.close()
 		return nil, err
 	}
+	d.courses = course.NewService(db, course.Options{Files: blob.New(cfg.UploadDir), Logger: log})
 	return d, nil
 }
 

@@ -55,7 +55,7 @@ func serve(ctx context.Context, args, environ []string, logOut io.Writer) error 
 	log.Info("starting", "config", cfg)
 
 	srv := &http.Server{
-		Handler:           httpapi.New(httpapi.Deps{Config: cfg, DB: d.db, Auth: d.auth, Logger: log}).Handler(),
+		Handler:           httpapi.New(httpapi.Deps{Config: cfg, DB: d.db, Auth: d.auth, Courses: d.courses, Logger: log}).Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		// Uploads of readings and recordings need time on slow links; JSON
 		// routes are limited by size long before this.

@@ -24,6 +24,17 @@ const (
 	RoleChange     = "role_change"
 	ActiveChange   = "activation_change"
 	UserCreate     = "user_create"
+
+	CourseCreate       = "course_create"
+	CourseUpdate       = "course_update"
+	CourseDelete       = "course_delete"
+	InstructorAdd      = "instructor_add"
+	EnrollmentAdd      = "enrollment_add"
+	EnrollmentRemove   = "enrollment_remove"
+	JoinCodeRegenerate = "join_code_regenerate"
+	WeekCreate         = "week_create"
+	WeekUpdate         = "week_update"
+	WeekDelete         = "week_delete"
 )
 
 // Entry is one audit record.

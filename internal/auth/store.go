@@ -34,6 +34,13 @@ const userColumns = `id, email, username, full_name, role, is_active, token_vers
 
 type scanner interface{ Scan(dest ...any) error }
 
+// UserColumns and ScanUser let another package's store read users (a
+// course's students, say) with this one definition of the row.
+const UserColumns = userColumns
+
+// ScanUser reads one row selected with UserColumns.
+func ScanUser(s interface{ Scan(dest ...any) error }) (User, error) { return scanUser(s) }
+
 func scanUser(s scanner) (User, error) {
 	var u User
 	var role, created, updated string

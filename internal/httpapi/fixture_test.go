@@ -15,7 +15,9 @@ import (
 	"time"
 
 	"github.com/lawtutor/socratic/internal/auth"
+	"github.com/lawtutor/socratic/internal/blob"
 	"github.com/lawtutor/socratic/internal/config"
+	"github.com/lawtutor/socratic/internal/course"
 	"github.com/lawtutor/socratic/internal/sqlite"
 )
 
@@ -34,6 +36,7 @@ type fixture struct {
 	cfg     config.Config
 	db      *sqlite.DB
 	auth    *auth.Service
+	courses *course.Service
 	tokens  *auth.Tokens
 	srv     *Server
 	users   map[string]auth.User // admin, professor, student, inactive
@@ -72,8 +75,9 @@ func newFixture(t testing.TB, opts ...fixtureOption) *fixture {
 	}
 	t.Cleanup(func() { svc.Close() })
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	f := &fixture{t: t, cfg: cfg, db: db, auth: svc, tokens: tokens,
-		srv:   New(Deps{Config: cfg, DB: db, Auth: svc, Logger: log}),
+	courses := course.NewService(db, course.Options{Files: blob.New(cfg.UploadDir), Logger: log})
+	f := &fixture{t: t, cfg: cfg, db: db, auth: svc, courses: courses, tokens: tokens,
+		srv:   New(Deps{Config: cfg, DB: db, Auth: svc, Courses: courses, Logger: log}),
 		users: map[string]auth.User{}, tokenOf: map[string]string{}}
 	for _, name := range []string{"admin", "professor", "student", "inactive"} {
 		role := auth.Role(name)

@@ -6,6 +6,8 @@ import (
 
 	"github.com/lawtutor/socratic/internal/audit"
 	"github.com/lawtutor/socratic/internal/auth"
+	"github.com/lawtutor/socratic/internal/course"
+	"github.com/lawtutor/socratic/internal/document"
 )
 
 // Page is the list convention: limit (default 50, at most 200) and offset.
@@ -148,8 +150,8 @@ type statsOutput struct {
 	}
 }
 
-// stats counts what exists. Courses, documents and sessions arrive with
-// their own capabilities; until a build has them there are none to count.
+// stats counts what exists. Sessions arrive with their own capability;
+// until a build has them there are none to count.
 func (s *Server) stats(ctx context.Context, _ *struct{}) (*statsOutput, error) {
 	byRole, err := s.auth.CountByRole(ctx)
 	if err != nil {
@@ -159,5 +161,16 @@ func (s *Server) stats(ctx context.Context, _ *struct{}) (*statsOutput, error) {
 	out.Body.Users.Student = byRole[auth.RoleStudent]
 	out.Body.Users.Professor = byRole[auth.RoleProfessor]
 	out.Body.Users.Admin = byRole[auth.RoleAdmin]
+	if out.Body.Courses, err = course.Count(ctx, s.db.Read); err != nil {
+		return nil, err
+	}
+	docs, err := document.CountByStatus(ctx, s.db.Read)
+	if err != nil {
+		return nil, err
+	}
+	out.Body.Documents.Queued = docs[document.Queued]
+	out.Body.Documents.Processing = docs[document.Processing]
+	out.Body.Documents.Processed = docs[document.Processed]
+	out.Body.Documents.Failed = docs[document.Failed]
 	return out, nil
 }

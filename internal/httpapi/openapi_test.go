@@ -80,8 +80,13 @@ func TestOpenAPIIsValid31AndListsEveryContractRoute(t *testing.T) {
 	if err := json.Unmarshal(res.body, &spec); err != nil {
 		t.Fatal(err)
 	}
-	routes := contractRoutes(t, "Service", "Auth", "Admin")
-	if len(routes) < 17 {
+	var routes []string
+	for _, r := range contractRoutes(t, "Service", "Auth", "Admin", "Courses") {
+		if !laterRoutes[r] {
+			routes = append(routes, r)
+		}
+	}
+	if len(routes) < 31 {
 		t.Fatalf("read only %d routes from API.md: %v", len(routes), routes)
 	}
 	for _, r := range routes {
@@ -93,8 +98,9 @@ func TestOpenAPIIsValid31AndListsEveryContractRoute(t *testing.T) {
 	// Every listed route is really served, not just described.
 	for _, r := range routes {
 		method, path, _ := strings.Cut(r, " ")
-		path = strings.ReplaceAll(path, "{user_id}", "1")
-		if got := f.do(request{method: method, path: path}); got.status == 404 && !strings.Contains(path, "/users/") || got.status == 405 {
+		hasID := strings.Contains(path, "{")
+		path = regexp.MustCompile(`\{\w+\}`).ReplaceAllString(path, "1")
+		if got := f.do(request{method: method, path: path}); got.status == 404 && !hasID || got.status == 405 {
 			t.Errorf("%s %s is not routed: %d", method, path, got.status)
 		}
 	}

@@ -33,6 +33,24 @@ func (s *Server) routes() {
 	route(s, http.MethodPatch, "/api/admin/users/{user_id}", "update-user", adminOnly, s.updateUser, fails(404))
 	route(s, http.MethodGet, "/api/admin/audit", "list-audit", adminOnly, s.listAudit)
 	route(s, http.MethodGet, "/api/admin/stats", "get-stats", adminOnly, s.stats)
+
+	// Courses and weeks: who may do what is the course policy's answer, so
+	// these are all signedIn here and 403/404 come from the service.
+	route(s, http.MethodGet, "/api/courses", "list-courses", signedIn, s.listCourses)
+	route(s, http.MethodPost, "/api/courses", "create-course", signedIn, s.createCourse, status(201), fails(403, 409))
+	route(s, http.MethodPost, "/api/courses/join", "join-course", signedIn, s.joinCourse, bodyLimit(authBodyLimit), fails(403, 404, 429))
+	route(s, http.MethodGet, "/api/courses/{course_id}", "get-course", signedIn, s.getCourse, fails(404))
+	route(s, http.MethodPatch, "/api/courses/{course_id}", "update-course", signedIn, s.updateCourse, fails(403, 404, 409))
+	route(s, http.MethodDelete, "/api/courses/{course_id}", "delete-course", signedIn, s.deleteCourse, status(204), fails(403, 404))
+	route(s, http.MethodPost, "/api/courses/{course_id}/instructors", "add-instructor", signedIn, s.addInstructor, fails(403, 404))
+	route(s, http.MethodPost, "/api/courses/{course_id}/join-code", "regenerate-join-code", signedIn, s.regenerateJoinCode, fails(403, 404))
+	route(s, http.MethodGet, "/api/courses/{course_id}/students", "list-students", signedIn, s.listStudents, fails(403, 404))
+	route(s, http.MethodPost, "/api/courses/{course_id}/students", "enroll-students", signedIn, s.enrollStudents, bodyLimit(enrollBodyLimit), fails(403, 404))
+	route(s, http.MethodDelete, "/api/courses/{course_id}/students/{user_id}", "remove-student", signedIn, s.removeStudent, status(204), fails(403, 404))
+	route(s, http.MethodPost, "/api/courses/{course_id}/weeks", "create-week", signedIn, s.createWeek, status(201), fails(403, 404, 409))
+	route(s, http.MethodGet, "/api/weeks/{week_id}", "get-week", signedIn, s.getWeek, fails(404))
+	route(s, http.MethodPatch, "/api/weeks/{week_id}", "update-week", signedIn, s.updateWeek, fails(403, 404))
+	route(s, http.MethodDelete, "/api/weeks/{week_id}", "delete-week", signedIn, s.deleteWeek, status(204), fails(403, 404))
 }
 
 // access says who may call a route.

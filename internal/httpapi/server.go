@@ -14,6 +14,7 @@ import (
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
 	"github.com/lawtutor/socratic/internal/auth"
 	"github.com/lawtutor/socratic/internal/config"
+	"github.com/lawtutor/socratic/internal/course"
 	"github.com/lawtutor/socratic/internal/sqlite"
 )
 
@@ -22,14 +23,17 @@ import (
 const (
 	authBodyLimit = 16 << 10
 	jsonBodyLimit = 64 << 10
+	// enrollBodyLimit fits a roster of course.MaxEmails addresses.
+	enrollBodyLimit = 256 << 10
 )
 
 // Deps are what the HTTP layer serves.
 type Deps struct {
-	Config config.Config
-	DB     *sqlite.DB
-	Auth   *auth.Service
-	Logger *slog.Logger
+	Config  config.Config
+	DB      *sqlite.DB
+	Auth    *auth.Service
+	Courses *course.Service
+	Logger  *slog.Logger
 }
 
 // Server holds the router and what the handlers need.
@@ -37,6 +41,7 @@ type Server struct {
 	cfg     config.Config
 	db      *sqlite.DB
 	auth    *auth.Service
+	courses *course.Service
 	log     *slog.Logger
 	api     huma.API
 	metrics *metrics
@@ -49,7 +54,7 @@ type Server struct {
 
 // New builds the router with every route and the middleware stack.
 func New(d Deps) *Server {
-	s := &Server{cfg: d.Config, db: d.DB, auth: d.Auth, log: d.Logger, metrics: newMetrics()}
+	s := &Server{cfg: d.Config, db: d.DB, auth: d.Auth, courses: d.Courses, log: d.Logger, metrics: newMetrics()}
 	mux := http.NewServeMux()
 
 	hc := huma.DefaultConfig(d.Config.AppName, d.Config.AppVersion)

@@ -1,0 +1,103 @@
+// Package document holds the readings professors upload to a week. This
+// first part is the record and its listing; upload intake, text extraction,
+// chunking and the ingestion job arrive with the ingestion capability.
+package document
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/lawtutor/socratic/internal/sqlite"
+)
+
+// Status is where a document is in ingestion.
+type Status string
+
+const (
+	Queued     Status = "queued"
+	Processing Status = "processing"
+	Processed  Status = "processed"
+	Failed     Status = "failed"
+)
+
+// Document is one uploaded PDF of a week.
+type Document struct {
+	ID               int64
+	WeekID           int64
+	OriginalFilename string
+	SHA256           string
+	FileSize         int64
+	PageCount        *int
+	Status           Status
+	Error            string // why it failed, in words a professor understands
+	ChunkCount       int
+	UploadedAt       time.Time
+	ProcessedAt      *time.Time
+}
+
+const columns = `id, week_id, original_filename, sha256, file_size, page_count, status, error, chunk_count, uploaded_at, processed_at`
+
+func scan(s interface{ Scan(...any) error }) (Document, error) {
+	var d Document
+	var status, uploaded string
+	var processed sql.NullString
+	if err := s.Scan(&d.ID, &d.WeekID, &d.OriginalFilename, &d.SHA256, &d.FileSize, &d.PageCount, &status, &d.Error, &d.ChunkCount, &uploaded, &processed); err != nil {
+		return Document{}, err
+	}
+	d.Status = Status(status)
+	var err error
+	if d.UploadedAt, err = sqlite.ParseTime(uploaded); err != nil {
+		return Document{}, err
+	}
+	if processed.Valid {
+		t, err := sqlite.ParseTime(processed.String)
+		if err != nil {
+			return Document{}, err
+		}
+		d.ProcessedAt = &t
+	}
+	return d, nil
+}
+
+// ListByWeek returns a week's documents, oldest first. The caller has
+// already decided the viewer may see the week.
+func ListByWeek(ctx context.Context, ex sqlite.Execer, weekID int64) ([]Document, error) {
+	rows, err := ex.QueryContext(ctx, `SELECT `+columns+` FROM documents WHERE week_id = ? ORDER BY id`, weekID)
+	if err != nil {
+		return nil, fmt.Errorf("list documents: %w", err)
+	}
+	defer rows.Close()
+	out := []Document{}
+	for rows.Next() {
+		d, err := scan(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list documents: %w", err)
+		}
+		out = append(out, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list documents: %w", err)
+	}
+	return out, nil
+}
+
+// CountByStatus counts documents in each status (for the admin's stats).
+func CountByStatus(ctx context.Context, ex sqlite.Execer) (map[Status]int, error) {
+	rows, err := ex.QueryContext(ctx, `SELECT status, count(*) FROM documents GROUP BY status`)
+	if err != nil {
+		return nil, fmt.Errorf("count documents: %w", err)
+	}
+	defer rows.Close()
+	out := map[Status]int{}
+	for rows.Next() {
+		var s string
+		var n int
+		if err := rows.Scan(&s, &n); err != nil {
+			return nil, fmt.Errorf("count documents: %w", err)
+		}
+		out[Status(s)] = n
+	}
+	return out, rows.Err()
+}
