@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -76,6 +77,10 @@ func TestServeSignUpLoginAndSIGTERM(t *testing.T) {
 	logs := &syncBuffer{}
 	done := make(chan error, 1)
 	env := []string{"DATA_DIR=" + dir, "HOST=127.0.0.1", "PORT=0", "LOG_LEVEL=info"}
+	// A professor comes from the command line, as the README says.
+	if err := run(context.Background(), []string{"user", "create", "--role", "professor", "--email", "kingsfield@law.example.edu", "--username", "kingsfield"}, env, strings.NewReader("contracts are hard\n"), &syncBuffer{}, &syncBuffer{}); err != nil {
+		t.Fatal(err)
+	}
 	go func() { done <- run(context.Background(), []string{"serve"}, env, nil, &syncBuffer{}, logs) }()
 	base := "http://" + waitForAddr(t, logs, done)
 
@@ -93,6 +98,38 @@ func TestServeSignUpLoginAndSIGTERM(t *testing.T) {
 		t.Fatalf("me: %v %v", res, err)
 	}
 	res.Body.Close()
+
+	// The professor makes a course with a week; the student joins with its code.
+	studentToken := m["access_token"].(string)
+	_, pm := postJSON(t, base+"/api/auth/login", `{"username":"kingsfield","password":"contracts are hard"}`, "")
+	profToken, _ := pm["access_token"].(string)
+	code, course := postJSON(t, base+"/api/courses", `{"code":"LAW 110","name":"Contracts"}`, profToken)
+	if code != 201 || course["join_code"] == nil {
+		t.Fatalf("create course: %d %v", code, course)
+	}
+	courseURL := base + "/api/courses/" + strconv.Itoa(int(course["id"].(float64)))
+	if code, m := postJSON(t, courseURL+"/weeks", `{"week_number":1,"title":"Consideration"}`, profToken); code != 201 {
+		t.Fatalf("create week: %d %v", code, m)
+	}
+	if code, m := postJSON(t, base+"/api/courses/join", `{"join_code":"`+course["join_code"].(string)+`"}`, studentToken); code != 200 || m["join_code"] != nil {
+		t.Fatalf("join: %d %v", code, m)
+	}
+	req, _ = http.NewRequest(http.MethodGet, courseURL, nil)
+	req.Header.Set("Authorization", "Bearer "+studentToken)
+	res, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var detail struct {
+		Weeks []struct {
+			Title string `json:"title"`
+		} `json:"weeks"`
+	}
+	json.NewDecoder(res.Body).Decode(&detail)
+	res.Body.Close()
+	if res.StatusCode != 200 || len(detail.Weeks) != 1 || detail.Weeks[0].Title != "Consideration" {
+		t.Fatalf("student's course: %d %+v", res.StatusCode, detail)
+	}
 
 	if err := syscall.Kill(syscall.Getpid(), syscall.SIGTERM); err != nil {
 		t.Fatal(err)
@@ -165,11 +202,11 @@ func TestUserCreateAndMigrateCommands(t *testing.T) {
 		t.Errorf("status:\n%s", status.String())
 	}
 	down := &syncBuffer{}
-	if err := run(ctx, []string{"migrate", "down"}, env, nil, down, &syncBuffer{}); err != nil || !strings.Contains(down.String(), "00002_audit_log.sql") {
+	if err := run(ctx, []string{"migrate", "down"}, env, nil, down, &syncBuffer{}); err != nil || !strings.Contains(down.String(), "00003_courses.sql") {
 		t.Fatalf("down: %v %s", err, down.String())
 	}
 	up := &syncBuffer{}
-	if err := run(ctx, []string{"migrate", "up"}, env, nil, up, &syncBuffer{}); err != nil || !strings.Contains(up.String(), "00002_audit_log.sql") {
+	if err := run(ctx, []string{"migrate", "up"}, env, nil, up, &syncBuffer{}); err != nil || !strings.Contains(up.String(), "00003_courses.sql") {
 		t.Fatalf("up: %v %s", err, up.String())
 	}
 	if err := run(ctx, []string{"migrate", "sideways"}, env, nil, up, &syncBuffer{}); err == nil {

@@ -28,6 +28,7 @@ var accessMatrix = []struct {
 	route                                                          string
 	anonymous, enrolled, notEnrolled, teaching, notTeaching, admin int
 }{
+	//                                                  anonymous enrolled not-enrolled teaching not-teaching admin
 	{"GET /api/courses" /*                               */, 401, 200, 200, 200, 200, 200},
 	{"POST /api/courses" /*                              */, 401, 403, 403, 201, 201, 201},
 	{"POST /api/courses/join" /*                         */, 401, 200, 200, 403, 403, 403},
@@ -53,9 +54,9 @@ var laterRoutes = map[string]bool{
 
 // matrixBodies are the bodies sent; {…} are filled from the world.
 var matrixBodies = map[string]string{
-	"POST /api/courses":                        `{"code":"LAW 202","name":"Contracts"}`,
-	"POST /api/courses/join":                   `{"join_code":"{join_code}"}`,
-	"PATCH /api/courses/{course_id}":           `{"name":"Torts (revised)"}`,
+	"POST /api/courses":                         `{"code":"LAW 202","name":"Contracts"}`,
+	"POST /api/courses/join":                    `{"join_code":"{join_code}"}`,
+	"PATCH /api/courses/{course_id}":            `{"name":"Torts (revised)"}`,
 	"POST /api/courses/{course_id}/instructors": `{"user_id":{co_teacher_id}}`,
 	"POST /api/courses/{course_id}/students":    `{"emails":["outsider@law.example.edu"]}`,
 	"POST /api/courses/{course_id}/weeks":       `{"week_number":2,"title":"Negligence"}`,
