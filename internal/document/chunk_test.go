@@ -84,8 +84,8 @@ func TestSplitterInvariants(t *testing.T) {
 }
 
 func TestSplitterPrefersParagraphsThenSentences(t *testing.T) {
-	para1 := strings.Repeat("Duty is owed. ", 30)         // 420 chars
-	para2 := strings.Repeat("Breach is found. ", 30)      // 510 chars
+	para1 := strings.Repeat("Duty is owed. ", 30)    // 420 chars
+	para2 := strings.Repeat("Breach is found. ", 30) // 510 chars
 	text := para1 + "\n\n" + para2 + "\n\n" + "Short end."
 	chunks := Splitter{Size: 600, Overlap: 0}.Split(text, []int{0})
 	if len(chunks) != 2 || chunks[0].Content != strings.TrimSpace(para1) || !strings.HasPrefix(chunks[1].Content, "Breach") {
