@@ -1,6 +1,7 @@
-// Package document holds the readings professors upload to a week. This
-// first part is the record and its listing; upload intake, text extraction,
-// chunking and the ingestion job arrive with the ingestion capability.
+// Package document holds the readings professors upload to a week: upload
+// intake (intake.go), the background ingestion job that extracts each page's
+// text, cleans it and cuts it into passages (ingest.go, normalize.go,
+// chunk.go), and the records with their SQL (store.go).
 package document
 
 import (
@@ -33,17 +34,18 @@ type Document struct {
 	Status           Status
 	Error            string // why it failed, in words a professor understands
 	ChunkCount       int
+	PagesDone        int // pages read so far while processing
 	UploadedAt       time.Time
 	ProcessedAt      *time.Time
 }
 
-const columns = `id, week_id, original_filename, sha256, file_size, page_count, status, error, chunk_count, uploaded_at, processed_at`
+const columns = `id, week_id, original_filename, sha256, file_size, page_count, status, error, chunk_count, pages_done, uploaded_at, processed_at`
 
 func scan(s interface{ Scan(...any) error }) (Document, error) {
 	var d Document
 	var status, uploaded string
 	var processed sql.NullString
-	if err := s.Scan(&d.ID, &d.WeekID, &d.OriginalFilename, &d.SHA256, &d.FileSize, &d.PageCount, &status, &d.Error, &d.ChunkCount, &uploaded, &processed); err != nil {
+	if err := s.Scan(&d.ID, &d.WeekID, &d.OriginalFilename, &d.SHA256, &d.FileSize, &d.PageCount, &status, &d.Error, &d.ChunkCount, &d.PagesDone, &uploaded, &processed); err != nil {
 		return Document{}, err
 	}
 	d.Status = Status(status)

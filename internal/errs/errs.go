@@ -15,6 +15,8 @@ const (
 	Unauthorized Code = "unauthorized"
 	Forbidden    Code = "forbidden"
 	TooMany      Code = "too_many"
+	TooLarge     Code = "too_large"   // a body or file over its limit
+	Unsupported  Code = "unsupported" // content of a kind the server does not take
 	Unavailable  Code = "unavailable"
 	Internal     Code = "internal"
 )

@@ -54,6 +54,10 @@ func statusOf(c errs.Code) int {
 		return http.StatusForbidden
 	case errs.TooMany:
 		return http.StatusTooManyRequests
+	case errs.TooLarge:
+		return http.StatusRequestEntityTooLarge
+	case errs.Unsupported:
+		return http.StatusUnsupportedMediaType
 	case errs.Unavailable:
 		return http.StatusServiceUnavailable
 	default:

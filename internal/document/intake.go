@@ -1,0 +1,203 @@
+package document
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/lawtutor/socratic/internal/errs"
+)
+
+// Errors a professor sees when an upload is refused; nothing is kept.
+var (
+	ErrNotMultipart = errs.New(errs.Invalid, "send the file as multipart/form-data in a field named \"file\"")
+	ErrNoFile       = errs.InvalidFields(errs.FieldError{Field: "file", Message: "is required: send the PDF in a multipart field named \"file\""})
+	ErrEmptyFile    = errs.New(errs.Unsupported, "the file is empty")
+)
+
+// maxOtherParts bounds the bytes of form fields other than "file" that are
+// read (and thrown away) before the file arrives.
+const maxOtherParts = 64 << 10
+
+// received is an upload written to a temporary file.
+type received struct {
+	tmp      string // temporary path; the caller renames or removes it
+	sum      string // sha256, hex
+	size     int64
+	filename string // the client's name, cleaned, for display only
+}
+
+func (r received) discard() { _ = os.Remove(r.tmp) }
+
+// receive streams the "file" part of a multipart body into a temporary file
+// under tmpDir, hashing it on the way, and stops reading as soon as it passes
+// maxSize. It checks that the bytes begin like a PDF; a refused upload
+// leaves nothing on disk.
+func receive(body io.Reader, contentType, tmpDir string, maxSize int64) (received, error) {
+	mt, params, err := mime.ParseMediaType(contentType)
+	if err != nil || mt != "multipart/form-data" || params["boundary"] == "" {
+		return received{}, ErrNotMultipart
+	}
+	mr := multipart.NewReader(body, params["boundary"])
+	other := int64(0)
+	for {
+		part, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			return received{}, ErrNoFile
+		}
+		if err != nil {
+			return received{}, malformed(err)
+		}
+		if part.FormName() != "file" {
+			n, err := io.Copy(io.Discard, io.LimitReader(part, maxOtherParts-other+1))
+			other += n
+			if err != nil {
+				return received{}, malformed(err)
+			}
+			if other > maxOtherParts {
+				return received{}, errs.New(errs.TooLarge, "the form holds too much besides the file")
+			}
+			continue
+		}
+		return receivePart(part, tmpDir, maxSize)
+	}
+}
+
+func receivePart(part *multipart.Part, tmpDir string, maxSize int64) (received, error) {
+	if err := os.MkdirAll(tmpDir, 0o750); err != nil {
+		return received{}, fmt.Errorf("upload: %w", err)
+	}
+	f, err := os.CreateTemp(tmpDir, "upload-*")
+	if err != nil {
+		return received{}, fmt.Errorf("upload: %w", err)
+	}
+	r := received{tmp: f.Name(), filename: cleanFilename(part.FileName())}
+	ok := false
+	defer func() {
+		if !ok {
+			f.Close()
+			r.discard()
+		}
+	}()
+	h := sha256.New()
+	head := &prefix{max: 1024}
+	n, err := io.Copy(io.MultiWriter(f, h, head), io.LimitReader(part, maxSize+1))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return received{}, tooLarge(maxSize)
+		}
+		return received{}, malformed(err)
+	}
+	if n > maxSize {
+		return received{}, tooLarge(maxSize)
+	}
+	if n == 0 {
+		return received{}, ErrEmptyFile
+	}
+	if err := sniffPDF(head.buf.Bytes()); err != nil {
+		return received{}, err
+	}
+	if err := f.Sync(); err != nil {
+		return received{}, fmt.Errorf("upload: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return received{}, fmt.Errorf("upload: %w", err)
+	}
+	r.sum, r.size, ok = hex.EncodeToString(h.Sum(nil)), n, true
+	return r, nil
+}
+
+func tooLarge(max int64) error {
+	return errs.New(errs.TooLarge, fmt.Sprintf("the file is larger than the %s limit", humanBytes(max)))
+}
+
+// malformed is a body that ended early or broke the multipart format.
+func malformed(err error) error {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return errs.New(errs.TooLarge, "the request is too large")
+	}
+	return errs.New(errs.Invalid, "the upload was cut short or is not valid multipart/form-data")
+}
+
+// sniffPDF judges by bytes: a PDF's header "%PDF-" must appear in its first
+// 1024 bytes (readers accept leading junk that far). Anything else is named
+// for what it looks like, so the professor knows what they sent.
+func sniffPDF(head []byte) error {
+	if bytes.Contains(head, []byte("%PDF-")) {
+		return nil
+	}
+	kind := http.DetectContentType(head)
+	what := "it is not a PDF"
+	switch {
+	case strings.HasPrefix(kind, "image/"):
+		what = "it is an image (" + strings.TrimPrefix(kind, "image/") + "), not a PDF; export or scan it to PDF"
+	case strings.HasPrefix(kind, "text/"):
+		what = "it is a text file, not a PDF"
+	case kind == "application/zip":
+		what = "it is a zip archive (perhaps a Word document), not a PDF; save it as PDF"
+	}
+	return errs.New(errs.Unsupported, "this file cannot be used: "+what)
+}
+
+// prefix keeps the first max bytes written to it.
+type prefix struct {
+	buf bytes.Buffer
+	max int
+}
+
+func (p *prefix) Write(b []byte) (int, error) {
+	if room := p.max - p.buf.Len(); room > 0 {
+		p.buf.Write(b[:min(room, len(b))])
+	}
+	return len(b), nil
+}
+
+// cleanFilename keeps a client's file name for display only (it never names
+// a file on disk): the last path element, without control or invisible
+// characters, at most 255 characters.
+func cleanFilename(name string) string {
+	name = strings.ReplaceAll(name, "\\", "/")
+	name = filepath.Base("/" + name)
+	var sb strings.Builder
+	n := 0
+	for _, r := range name {
+		if r == utf8.RuneError || unicode.IsControl(r) || unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp) {
+			continue
+		}
+		if n == 255 {
+			break
+		}
+		sb.WriteRune(r)
+		n++
+	}
+	out := strings.TrimSpace(sb.String())
+	if out == "" || out == "/" || out == "." || out == ".." {
+		return "document.pdf"
+	}
+	return out
+}
+
+func humanBytes(n int64) string {
+	switch {
+	case n >= 1<<30 && n%(1<<30) == 0:
+		return fmt.Sprintf("%d GB", n>>30)
+	case n >= 1<<20:
+		return fmt.Sprintf("%.0f MB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.0f KB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d bytes", n)
+}

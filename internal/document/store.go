@@ -1,0 +1,153 @@
+package document
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/lawtutor/socratic/internal/errs"
+	"github.com/lawtutor/socratic/internal/sqlite"
+)
+
+var ErrNotFound = errs.New(errs.NotFound, "document not found")
+
+func find(ctx context.Context, ex sqlite.Execer, id int64) (Document, error) {
+	d, err := scan(ex.QueryRowContext(ctx, `SELECT `+columns+` FROM documents WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Document{}, ErrNotFound
+	}
+	if err != nil {
+		return Document{}, fmt.Errorf("find document %d: %w", id, err)
+	}
+	return d, nil
+}
+
+// findBySum finds the document with these bytes in a week, if any.
+func findBySum(ctx context.Context, ex sqlite.Execer, weekID int64, sum string) (Document, bool, error) {
+	d, err := scan(ex.QueryRowContext(ctx, `SELECT `+columns+` FROM documents WHERE week_id = ? AND sha256 = ?`, weekID, sum))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Document{}, false, nil
+	}
+	if err != nil {
+		return Document{}, false, fmt.Errorf("find document by content: %w", err)
+	}
+	return d, true, nil
+}
+
+func insert(ctx context.Context, ex sqlite.Execer, d *Document, uploadedBy int64) error {
+	const q = `INSERT INTO documents (week_id, original_filename, sha256, file_size, page_count, status, uploaded_by, uploaded_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
+	res, err := ex.ExecContext(ctx, q, d.WeekID, d.OriginalFilename, d.SHA256, d.FileSize, d.PageCount, string(d.Status), uploadedBy, sqlite.FormatTime(d.UploadedAt))
+	if err != nil {
+		return fmt.Errorf("insert document: %w", err)
+	}
+	if d.ID, err = res.LastInsertId(); err != nil {
+		return fmt.Errorf("insert document: %w", err)
+	}
+	return nil
+}
+
+// requeue resets a document to wait for processing again.
+func requeue(ctx context.Context, ex sqlite.Execer, id int64) error {
+	if _, err := ex.ExecContext(ctx, `UPDATE documents SET status = 'queued', error = '', pages_done = 0 WHERE id = ?`, id); err != nil {
+		return fmt.Errorf("requeue document %d: %w", id, err)
+	}
+	return nil
+}
+
+// startProcessing marks a document as being processed; false when it no
+// longer exists (deleted while queued).
+func startProcessing(ctx context.Context, ex sqlite.Execer, id int64) (bool, error) {
+	res, err := ex.ExecContext(ctx, `UPDATE documents SET status = 'processing', error = '', pages_done = 0, attempts = attempts + 1 WHERE id = ?`, id)
+	if err != nil {
+		return false, fmt.Errorf("start processing %d: %w", id, err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+func setProgress(ctx context.Context, ex sqlite.Execer, id int64, pages int) error {
+	if _, err := ex.ExecContext(ctx, `UPDATE documents SET pages_done = ? WHERE id = ? AND status = 'processing'`, pages, id); err != nil {
+		return fmt.Errorf("document %d progress: %w", id, err)
+	}
+	return nil
+}
+
+func setFailed(ctx context.Context, ex sqlite.Execer, id int64, reason string, at time.Time) error {
+	// Chunks of an earlier success go too: a failed document is not searched.
+	if _, err := ex.ExecContext(ctx, `DELETE FROM chunks WHERE document_id = ?`, id); err != nil {
+		return fmt.Errorf("document %d failed: %w", id, err)
+	}
+	_, err := ex.ExecContext(ctx, `UPDATE documents SET status = 'failed', error = ?, chunk_count = 0, processed_at = ? WHERE id = ?`, reason, sqlite.FormatTime(at), id)
+	if err != nil {
+		return fmt.Errorf("document %d failed: %w", id, err)
+	}
+	return nil
+}
+
+// replaceChunks swaps a document's chunks for new ones and marks it
+// processed, in the caller's transaction: searches see the old passages or
+// the new, never a mix or none.
+func replaceChunks(ctx context.Context, tx *sql.Tx, d Document, pages int, chunks []Chunk, at time.Time) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM chunks WHERE document_id = ?`, d.ID); err != nil {
+		return fmt.Errorf("replace chunks of %d: %w", d.ID, err)
+	}
+	stmt, err := tx.PrepareContext(ctx, `INSERT INTO chunks (document_id, week_id, chunk_index, page, char_start, char_end, content, token_count)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		return fmt.Errorf("replace chunks of %d: %w", d.ID, err)
+	}
+	defer stmt.Close()
+	for _, c := range chunks {
+		if _, err := stmt.ExecContext(ctx, d.ID, d.WeekID, c.Index, c.Page, c.Start, c.End, c.Content, c.TokenCount); err != nil {
+			return fmt.Errorf("insert chunk %d of %d: %w", c.Index, d.ID, err)
+		}
+	}
+	_, err = tx.ExecContext(ctx, `UPDATE documents SET status = 'processed', error = '', page_count = ?, pages_done = ?, chunk_count = ?, processed_at = ? WHERE id = ?`,
+		pages, pages, len(chunks), sqlite.FormatTime(at), d.ID)
+	if err != nil {
+		return fmt.Errorf("document %d processed: %w", d.ID, err)
+	}
+	return nil
+}
+
+// StoredChunk is a chunk as stored.
+type StoredChunk struct {
+	ID         int64
+	Index      int
+	Page       int
+	Content    string
+	TokenCount int
+}
+
+func listChunks(ctx context.Context, db *sql.DB, docID int64, limit, offset int) ([]StoredChunk, int, error) {
+	var total int
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM chunks WHERE document_id = ?`, docID).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("count chunks: %w", err)
+	}
+	rows, err := db.QueryContext(ctx, `SELECT id, chunk_index, page, content, token_count FROM chunks WHERE document_id = ? ORDER BY chunk_index LIMIT ? OFFSET ?`, docID, limit, offset)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list chunks: %w", err)
+	}
+	defer rows.Close()
+	out := []StoredChunk{}
+	for rows.Next() {
+		var c StoredChunk
+		if err := rows.Scan(&c.ID, &c.Index, &c.Page, &c.Content, &c.TokenCount); err != nil {
+			return nil, 0, fmt.Errorf("list chunks: %w", err)
+		}
+		out = append(out, c)
+	}
+	return out, total, rows.Err()
+}
+
+// fileInUse reports whether any document still names the file.
+func fileInUse(ctx context.Context, ex sqlite.Execer, sum string) (bool, error) {
+	var used bool
+	if err := ex.QueryRowContext(ctx, `SELECT EXISTS(SELECT 1 FROM documents WHERE sha256 = ?)`, sum).Scan(&used); err != nil {
+		return false, fmt.Errorf("check file use: %w", err)
+	}
+	return used, nil
+}

@@ -1,0 +1,166 @@
+// Package jobs is the durable background queue: River on the server's own
+// SQLite file. Jobs are inserted in the same transaction as the rows they
+// work on, survive restarts, and are retried when a failure is transient.
+package jobs
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivermigrate"
+
+	"github.com/lawtutor/socratic/internal/sqlite"
+)
+
+// Client is River's client over *sql.Tx, for InsertTx.
+type Client = river.Client[*sql.Tx]
+
+// Options configure the queue.
+type Options struct {
+	// Workers run jobs; nil makes an insert-only queue.
+	Workers *river.Workers
+	// MaxWorkers is how many jobs run at once.
+	MaxWorkers int
+	// JobTimeout bounds one attempt of any job.
+	JobTimeout time.Duration
+	Logger     *slog.Logger
+}
+
+// Queue owns the River client.
+type Queue struct {
+	client *Client
+	db     *sqlite.DB
+	log    *slog.Logger
+}
+
+// Migrate creates or updates River's own tables (river_job and friends)
+// beside ours; goose and River keep separate version tables.
+func Migrate(ctx context.Context, db *sqlite.DB, log *slog.Logger) error {
+	m, err := rivermigrate.New(riversqlite.New(db.Write), &rivermigrate.Config{Logger: quiet(log)})
+	if err != nil {
+		return fmt.Errorf("job queue migrations: %w", err)
+	}
+	if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+		return fmt.Errorf("job queue migrations: %w", err)
+	}
+	return nil
+}
+
+// New returns the queue. River shares the one write connection with the rest
+// of the server: SQLite has one writer, and queueing both in database/sql is
+// fair where two pools would starve one another on SQLITE_BUSY. The price:
+// code holding a write transaction must insert with InsertTx, never Insert.
+func New(db *sqlite.DB, o Options) (*Queue, error) {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.JobTimeout <= 0 {
+		o.JobTimeout = 10 * time.Minute
+	}
+	cfg := &river.Config{
+		Logger:     quiet(o.Logger),
+		JobTimeout: o.JobTimeout,
+		// A job still "running" after this is taken to be orphaned by a
+		// crash of another process; our own process resets its orphans at
+		// start (ResetOrphans), so this is only the fallback.
+		RescueStuckJobsAfter:        o.JobTimeout + time.Minute,
+		MaxAttempts:                 5,
+		CompletedJobRetentionPeriod: 24 * time.Hour,
+		FetchCooldown:               50 * time.Millisecond,
+		FetchPollInterval:           500 * time.Millisecond,
+	}
+	if o.Workers != nil {
+		cfg.Workers = o.Workers
+		cfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: max(1, o.MaxWorkers)}}
+	}
+	c, err := river.NewClient(riversqlite.New(db.Write), cfg)
+	if err != nil {
+		return nil, fmt.Errorf("job queue: %w", err)
+	}
+	return &Queue{client: c, db: db, log: o.Logger}, nil
+}
+
+// Client is for inserting jobs inside a caller's transaction (InsertTx).
+func (q *Queue) Client() *Client { return q.client }
+
+// ResetOrphans puts jobs left "running" by a process that died back in the
+// queue. Only call it while holding the data directory's lock (no other
+// process can be working them): then nothing can legitimately be running,
+// and a killed server's work resumes at once instead of after River's
+// rescuer notices, minutes later.
+func (q *Queue) ResetOrphans(ctx context.Context) (int64, error) {
+	res, err := q.db.Write.ExecContext(ctx, `UPDATE river_job SET state = 'available', scheduled_at = datetime('now', 'subsec') WHERE state = 'running'`)
+	if err != nil {
+		return 0, fmt.Errorf("reset orphaned jobs: %w", err)
+	}
+	return res.RowsAffected()
+}
+
+// Start begins working jobs.
+func (q *Queue) Start(ctx context.Context) error {
+	if err := q.client.Start(ctx); err != nil {
+		return fmt.Errorf("start job queue: %w", err)
+	}
+	return nil
+}
+
+// Stop waits for running jobs until ctx ends, then cancels them; cancelled
+// jobs go back to the queue and run again after the next start.
+func (q *Queue) Stop(ctx context.Context) error {
+	err := q.client.Stop(ctx)
+	if err == nil {
+		return nil
+	}
+	if !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
+		return fmt.Errorf("stop job queue: %w", err)
+	}
+	q.log.Warn("jobs still running at shutdown: cancelling them; they run again at the next start")
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := q.client.StopAndCancel(cctx); err != nil {
+		return fmt.Errorf("stop job queue: %w", err)
+	}
+	return nil
+}
+
+// Counts reports how many jobs wait and how many run, for /api/health.
+func Counts(ctx context.Context, ex sqlite.Execer) (queued, running int, err error) {
+	const q = `SELECT coalesce(sum(state IN ('available', 'retryable', 'scheduled', 'pending')), 0), coalesce(sum(state = 'running'), 0)
+		FROM river_job WHERE state IN ('available', 'retryable', 'scheduled', 'pending', 'running')`
+	if err := ex.QueryRowContext(ctx, q).Scan(&queued, &running); err != nil {
+		return 0, 0, fmt.Errorf("count jobs: %w", err)
+	}
+	return queued, running, nil
+}
+
+// quiet keeps River's info chatter (producer counts every few seconds) out
+// of the server log; its warnings and errors stay.
+func quiet(l *slog.Logger) *slog.Logger {
+	if l == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return slog.New(levelFloor{l.Handler(), slog.LevelWarn})
+}
+
+type levelFloor struct {
+	slog.Handler
+	min slog.Level
+}
+
+func (h levelFloor) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= h.min && h.Handler.Enabled(ctx, l)
+}
+
+func (h levelFloor) WithAttrs(as []slog.Attr) slog.Handler {
+	return levelFloor{h.Handler.WithAttrs(as), h.min}
+}
+
+func (h levelFloor) WithGroup(name string) slog.Handler {
+	return levelFloor{h.Handler.WithGroup(name), h.min}
+}

@@ -1,0 +1,369 @@
+// Package pdftext reads the text of PDFs page by page with PDFium (Chrome's
+// PDF engine) compiled to WebAssembly and run by wazero: pure Go, no cgo, and
+// every document runs inside a sandbox with a memory cap and a deadline, so a
+// hostile file fails its document, never the server.
+package pdftext
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"time"
+	"unicode"
+	"unicode/utf16"
+
+	"github.com/klippa-app/go-pdfium"
+	pdfiumerrors "github.com/klippa-app/go-pdfium/errors"
+	"github.com/klippa-app/go-pdfium/references"
+	"github.com/klippa-app/go-pdfium/requests"
+	"github.com/klippa-app/go-pdfium/webassembly"
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/experimental"
+)
+
+// Errors, each with a message a professor understands.
+var (
+	ErrEncrypted  = errors.New("the file is encrypted: save it without a password and upload it again")
+	ErrDamaged    = errors.New("the file is damaged: it is not a readable PDF")
+	ErrTooComplex = errors.New("the file needs more memory to read than the server allows; it may be damaged or built to exhaust readers")
+	ErrTimeout    = errors.New("reading the file took longer than the server allows")
+	ErrTooMany    = errors.New("the PDF has more pages than the server accepts")
+	ErrClosed     = errors.New("the PDF reader is shut down")
+)
+
+// Options configure an Extractor.
+type Options struct {
+	// CacheDir keeps wazero's compiled PDFium between runs: ~4 s to compile
+	// cold, ~0.3 s from the cache. Empty means no cache.
+	CacheDir string
+	// Workers is how many documents are read at once (one sandbox each).
+	Workers int
+	// MemoryLimitMB caps each sandbox's memory. PDFium needs 18 MiB to start;
+	// text of a 119-page opinion stays there.
+	MemoryLimitMB int
+}
+
+// Extractor reads PDFs. It starts PDFium in the background, so a server is
+// ready at once; the first document waits for it.
+type Extractor struct {
+	ready   chan struct{}
+	initErr error
+	pool    pdfium.Pool
+	cache   wazero.CompilationCache
+
+	mu     sync.Mutex
+	closed bool
+}
+
+// New starts PDFium in the background.
+func New(o Options) *Extractor {
+	e := &Extractor{ready: make(chan struct{})}
+	go func() {
+		defer close(e.ready)
+		e.pool, e.cache, e.initErr = start(o)
+	}()
+	return e
+}
+
+func start(o Options) (pdfium.Pool, wazero.CompilationCache, error) {
+	if o.Workers < 1 {
+		o.Workers = 1
+	}
+	if o.MemoryLimitMB < 32 {
+		o.MemoryLimitMB = 256
+	}
+	rc := wazero.NewRuntimeConfig().
+		// go-pdfium's module uses wasm exception handling; a custom config
+		// must say so or the module fails to load.
+		WithCoreFeatures(api.CoreFeaturesV2 | experimental.CoreFeaturesExceptionHandling).
+		WithMemoryLimitPages(uint32(o.MemoryLimitMB) * 16). // 64 KiB pages
+		// Interrupting inside a call costs 3.5-4.5x on every page; text
+		// calls are short, so the deadline is enforced between calls.
+		WithCloseOnContextDone(false)
+	var cache wazero.CompilationCache
+	if o.CacheDir != "" {
+		if err := os.MkdirAll(o.CacheDir, 0o750); err != nil {
+			return nil, nil, fmt.Errorf("pdf reader cache: %w", err)
+		}
+		c, err := wazero.NewCompilationCacheWithDir(o.CacheDir)
+		if err != nil {
+			return nil, nil, fmt.Errorf("pdf reader cache: %w", err)
+		}
+		cache = c
+		rc = rc.WithCompilationCache(c)
+	}
+	pool, err := webassembly.Init(webassembly.Config{
+		MinIdle: 1, MaxIdle: o.Workers, MaxTotal: o.Workers,
+		ReuseWorkers: true,
+		// Mount nothing: by default PDFium would see the host's whole "/".
+		FSConfig:      wazero.NewFSConfig(),
+		RuntimeConfig: rc,
+	})
+	if err != nil {
+		if cache != nil {
+			cache.Close(context.Background())
+		}
+		return nil, nil, fmt.Errorf("start pdf reader: %w", err)
+	}
+	return pool, cache, nil
+}
+
+// Ready reports whether PDFium has started (nil), is starting, or failed.
+func (e *Extractor) Ready() (bool, error) {
+	select {
+	case <-e.ready:
+		return true, e.initErr
+	default:
+		return false, nil
+	}
+}
+
+// Close stops PDFium.
+func (e *Extractor) Close() error {
+	<-e.ready
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed || e.initErr != nil {
+		return nil
+	}
+	e.closed = true
+	err := e.pool.Close()
+	if e.cache != nil {
+		err = errors.Join(err, e.cache.Close(context.Background()))
+	}
+	return err
+}
+
+// session is one borrowed sandbox with a watchdog: when ctx ends, the
+// sandbox is killed (its next call fails at once) and thrown away.
+type session struct {
+	inst   pdfium.Pdfium
+	ctx    context.Context
+	stop   func() bool
+	killed bool
+}
+
+func (e *Extractor) borrow(ctx context.Context) (*session, error) {
+	select {
+	case <-e.ready:
+	case <-ctx.Done():
+		return nil, timeoutOr(ctx)
+	}
+	if e.initErr != nil {
+		return nil, e.initErr
+	}
+	e.mu.Lock()
+	closed := e.closed
+	e.mu.Unlock()
+	if closed {
+		return nil, ErrClosed
+	}
+	// The pool's own wait ignores ctx cancellation; poll it in short steps.
+	var inst pdfium.Pdfium
+	for {
+		var err error
+		inst, err = e.pool.GetInstance(100 * time.Millisecond)
+		if err == nil {
+			break
+		}
+		if ctx.Err() != nil {
+			return nil, timeoutOr(ctx)
+		}
+		if !strings.Contains(err.Error(), "Timeout waiting for idle object") {
+			return nil, fmt.Errorf("pdf reader: %w", err)
+		}
+	}
+	s := &session{inst: inst, ctx: ctx}
+	s.stop = context.AfterFunc(ctx, func() { _ = inst.Kill() })
+	return s, nil
+}
+
+// release returns a healthy sandbox to the pool; a killed one, or one that
+// failed in a way we do not recognise (it may be in a bad state), is
+// discarded and the pool makes a fresh one.
+func (s *session) release(healthy bool) {
+	if !s.stop() {
+		return // the watchdog fired: the sandbox is gone already
+	}
+	if !healthy {
+		_ = s.inst.Kill()
+		return
+	}
+	_ = s.inst.Close()
+}
+
+func timeoutOr(ctx context.Context) error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return ErrTimeout
+	}
+	return ctx.Err()
+}
+
+// classify turns PDFium's errors into ours. A failure after the deadline is
+// the deadline's doing, whatever PDFium said.
+func (s *session) classify(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case s.ctx.Err() != nil:
+		return timeoutOr(s.ctx)
+	case errors.Is(err, pdfiumerrors.ErrPassword), errors.Is(err, pdfiumerrors.ErrSecurity):
+		return ErrEncrypted
+	case errors.Is(err, pdfiumerrors.ErrFormat), errors.Is(err, pdfiumerrors.ErrFile):
+		return ErrDamaged
+	case strings.Contains(err.Error(), "could not allocate memory"), strings.Contains(err.Error(), "out of bounds memory"):
+		return ErrTooComplex
+	}
+	return fmt.Errorf("pdf reader: %w", err)
+}
+
+// known reports whether err is one of ours (the sandbox is still sound).
+func known(err error) bool {
+	return err == nil || errors.Is(err, ErrEncrypted) || errors.Is(err, ErrDamaged) || errors.Is(err, ErrTooMany)
+}
+
+// PageCount opens a PDF and counts its pages: the structural check an
+// upload gets before it is accepted.
+func (e *Extractor) PageCount(ctx context.Context, data []byte) (int, error) {
+	s, err := e.borrow(ctx)
+	if err != nil {
+		return 0, err
+	}
+	n, err := s.pageCount(data)
+	err = s.classify(err)
+	s.release(known(err))
+	return n, err
+}
+
+func (s *session) pageCount(data []byte) (int, error) {
+	doc, err := s.inst.OpenDocument(&requests.OpenDocument{File: &data})
+	if err != nil {
+		return 0, err
+	}
+	defer s.inst.FPDF_CloseDocument(&requests.FPDF_CloseDocument{Document: doc.Document})
+	pc, err := s.inst.FPDF_GetPageCount(&requests.FPDF_GetPageCount{Document: doc.Document})
+	if err != nil {
+		return 0, err
+	}
+	return pc.PageCount, nil
+}
+
+// Extract returns the text of every page. It refuses documents of more than
+// maxPages pages before reading any, and calls progress after each page.
+func (e *Extractor) Extract(ctx context.Context, data []byte, maxPages int, progress func(done, total int)) ([]string, error) {
+	s, err := e.borrow(ctx)
+	if err != nil {
+		return nil, err
+	}
+	pages, err := s.extract(data, maxPages, progress)
+	err = s.classify(err)
+	s.release(known(err))
+	if err != nil {
+		return nil, err
+	}
+	return pages, nil
+}
+
+func (s *session) extract(data []byte, maxPages int, progress func(done, total int)) ([]string, error) {
+	doc, err := s.inst.OpenDocument(&requests.OpenDocument{File: &data})
+	if err != nil {
+		return nil, err
+	}
+	defer s.inst.FPDF_CloseDocument(&requests.FPDF_CloseDocument{Document: doc.Document})
+	pc, err := s.inst.FPDF_GetPageCount(&requests.FPDF_GetPageCount{Document: doc.Document})
+	if err != nil {
+		return nil, err
+	}
+	if maxPages > 0 && pc.PageCount > maxPages {
+		return nil, fmt.Errorf("%w (%d pages; the limit is %d)", ErrTooMany, pc.PageCount, maxPages)
+	}
+	out := make([]string, 0, pc.PageCount)
+	for i := range pc.PageCount {
+		if err := s.ctx.Err(); err != nil {
+			return nil, err
+		}
+		text, err := s.pageText(doc.Document, i)
+		if err != nil {
+			return nil, fmt.Errorf("page %d: %w", i+1, err)
+		}
+		out = append(out, text)
+		if progress != nil {
+			progress(i+1, pc.PageCount)
+		}
+	}
+	return out, nil
+}
+
+// pageText is the page's text as PDFium orders it, with a space put back
+// wherever PDFium ran two words together although the letters' boxes show a
+// gap between them (justified text often has no space characters at all).
+func (s *session) pageText(doc references.FPDF_DOCUMENT, index int) (string, error) {
+	tp, err := s.inst.FPDFText_LoadPage(&requests.FPDFText_LoadPage{
+		Page: requests.Page{ByIndex: &requests.PageByIndex{Document: doc, Index: index}}})
+	if err != nil {
+		return "", err
+	}
+	defer s.inst.FPDFText_ClosePage(&requests.FPDFText_ClosePage{TextPage: tp.TextPage})
+	cc, err := s.inst.FPDFText_CountChars(&requests.FPDFText_CountChars{TextPage: tp.TextPage})
+	if err != nil || cc.Count <= 0 {
+		return "", err
+	}
+	t, err := s.inst.FPDFText_GetText(&requests.FPDFText_GetText{TextPage: tp.TextPage, StartIndex: 0, Count: cc.Count})
+	if err != nil {
+		return "", err
+	}
+	return s.respace(tp.TextPage, t.Text, cc.Count)
+}
+
+type box struct{ left, right, bottom, top float64 }
+
+// respace walks the text with PDFium's character indexes (one per UTF-16
+// unit) and inserts a space between two letters whose loose boxes sit on
+// one line with a gap wider than 0.15 of their height. Loose boxes span the
+// font's ascent to descent and its advance width; tight ink boxes would see
+// gaps between many ordinary letters.
+func (s *session) respace(tp references.FPDF_TEXTPAGE, text string, count int) (string, error) {
+	var sb strings.Builder
+	sb.Grow(len(text) + 16)
+	idx := 0
+	var prev rune
+	var prevBox box
+	havePrev := false
+	for _, r := range text {
+		if idx >= count {
+			sb.WriteRune(r)
+			continue
+		}
+		letter := unicode.IsLetter(r)
+		if letter {
+			b, err := s.inst.FPDFText_GetLooseCharBox(&requests.FPDFText_GetLooseCharBox{TextPage: tp, Index: idx})
+			if err != nil {
+				return "", err
+			}
+			cur := box{float64(b.Rect.Left), float64(b.Rect.Right), float64(b.Rect.Bottom), float64(b.Rect.Top)}
+			if havePrev && unicode.IsLetter(prev) && gapBetween(prevBox, cur) {
+				sb.WriteByte(' ')
+			}
+			prevBox, havePrev = cur, true
+		} else {
+			havePrev = false
+		}
+		prev = r
+		sb.WriteRune(r)
+		idx += max(1, utf16.RuneLen(r))
+	}
+	return sb.String(), nil
+}
+
+func gapBetween(a, b box) bool {
+	ha, hb := a.top-a.bottom, b.top-b.bottom
+	if ha <= 0 || hb <= 0 {
+		return false
+	}
+	overlap := min(a.top, b.top) - max(a.bottom, b.bottom)
+	return overlap > 0.5*min(ha, hb) && b.left-a.right > 0.15*max(ha, hb)
+}
