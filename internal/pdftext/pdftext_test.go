@@ -109,11 +109,11 @@ func TestExtractionRecallAgainstPdftotext(t *testing.T) {
 func TestNormalize(t *testing.T) {
 	cases := map[string]string{
 		"The \ufb01rst  claim\r\nis negli-\ngence.": "The first claim\nis negligence.",
-		"pros\ufffeecution":                          "prosecution",
-		"well-\nKnown":                               "well-\nKnown",
-		"a\t b\n\n\n\nc \u00a0d":                     "a b\n\nc d",
-		"  \n \n":                                    "",
-		"non-\nparty claims":                         "nonparty\nclaims",
+		"pros\ufffeecution":                         "prosecution",
+		"well-\nKnown":                              "well-\nKnown",
+		"a\t b\n\n\n\nc \u00a0d":                    "a b\n\nc d",
+		"  \n \n":                                   "",
+		"non-\nparty claims":                        "nonparty\nclaims",
 	}
 	for in, want := range cases {
 		if got := Normalize(in); got != want {
