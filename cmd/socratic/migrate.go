@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/lawtutor/socratic/internal/jobs"
 	"io"
 	"text/tabwriter"
 	"time"
@@ -36,6 +37,9 @@ func migrate(ctx context.Context, args, environ []string, stdout, stderr io.Writ
 		}
 		if len(res) == 0 {
 			fmt.Fprintln(stdout, "no pending migrations")
+		}
+		if err := jobs.Migrate(ctx, db, nil); err != nil {
+			return err
 		}
 	case "down":
 		r, err := p.Down(ctx)

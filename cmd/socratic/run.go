@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/lawtutor/socratic/internal/jobs"
 	"io"
 	"log/slog"
 	"os"
@@ -106,6 +107,10 @@ func openDB(ctx context.Context, cfg config.Config, migrateUp bool) (*sqlite.DB,
 	}
 	if migrateUp {
 		if err := db.Migrate(ctx); err != nil {
+			db.Close()
+			return nil, err
+		}
+		if err := jobs.Migrate(ctx, db, nil); err != nil {
 			db.Close()
 			return nil, err
 		}

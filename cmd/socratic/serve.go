@@ -14,6 +14,7 @@ import (
 
 	"github.com/lawtutor/socratic/internal/auth"
 	"github.com/lawtutor/socratic/internal/config"
+	"github.com/lawtutor/socratic/internal/datadir"
 	"github.com/lawtutor/socratic/internal/httpapi"
 )
 
@@ -47,15 +48,33 @@ func serve(ctx context.Context, args, environ []string, logOut io.Writer) error 
 		return err
 	}
 	log := newLogger(cfg, logOut)
+	unlock, err := datadir.Lock(cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	d, err := openDeps(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
 	defer d.close()
 	log.Info("starting", "config", cfg)
+	in, err := startIngestion(ctx, cfg, d, log, true)
+	if err != nil {
+		return err
+	}
+	// Runs after the HTTP drain below (defers run in reverse), before the
+	// database closes.
+	defer func() {
+		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 20*time.Second)
+		defer cancel()
+		if err := in.stop(stopCtx, true); err != nil {
+			log.Error("stopping background jobs", "err", err)
+		}
+	}()
 
 	srv := &http.Server{
-		Handler:           httpapi.New(httpapi.Deps{Config: cfg, DB: d.db, Auth: d.auth, Courses: d.courses, Logger: log}).Handler(),
+		Handler:           httpapi.New(httpapi.Deps{Config: cfg, DB: d.db, Auth: d.auth, Courses: d.courses, Documents: in.documents, PDF: in.pdf, Logger: log}).Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		// Uploads of readings and recordings need time on slow links; JSON
 		// routes are limited by size long before this.

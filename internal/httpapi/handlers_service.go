@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/lawtutor/socratic/internal/jobs"
 	"strings"
 	"time"
 
@@ -27,7 +28,7 @@ func (s *Server) root(ctx context.Context, _ *struct{}) (*rootOutput, error) {
 }
 
 type componentStatus struct {
-	Status string `json:"status" enum:"ok,disabled,error" doc:"ok: working; disabled: not configured or not part of this build; error: configured but failing"`
+	Status string `json:"status" enum:"ok,starting,disabled,error" doc:"ok: working; starting: warming up (the PDF reader compiles on a first start); disabled: not configured or not part of this build; error: configured but failing"`
 }
 
 type healthBody struct {
@@ -75,7 +76,7 @@ func (s *Server) health(ctx context.Context, _ *struct{}) (*healthOutput, error)
 	} else {
 		b.Components.Database.Status = "ok"
 	}
-	b.Components.Jobs.Status = "disabled"
+	s.jobsHealth(ctx, &b)
 	b.Components.LLM.Status = "disabled"
 	b.Components.LLM.Provider = s.cfg.LLMProviderName()
 	b.Components.Embeddings.Status = "disabled"
@@ -84,6 +85,35 @@ func (s *Server) health(ctx context.Context, _ *struct{}) (*healthOutput, error)
 	b.Components.Voice.Status = "disabled"
 	b.Components.Voice.Provider = s.cfg.VoiceProviderName()
 	return &healthOutput{Body: b}, nil
+}
+
+// jobsHealth reports the background queue: its counts, and whether the PDF
+// reader it needs has started ("starting" in the seconds after a first start
+// while PDFium compiles).
+func (s *Server) jobsHealth(ctx context.Context, b *healthBody) {
+	if s.documents == nil {
+		b.Components.Jobs.Status = "disabled"
+		return
+	}
+	queued, running, err := jobs.Counts(ctx, s.db.Read)
+	if err != nil {
+		s.logError(ctx, "health: jobs", err)
+		b.Components.Jobs.Status = "error"
+		b.Status = "degraded"
+		return
+	}
+	b.Components.Jobs.Queued, b.Components.Jobs.Running = queued, running
+	b.Components.Jobs.Status = "ok"
+	if s.pdf != nil {
+		switch started, err := s.pdf.Ready(); {
+		case err != nil:
+			s.logError(ctx, "health: pdf reader", err)
+			b.Components.Jobs.Status = "error"
+			b.Status = "degraded"
+		case !started:
+			b.Components.Jobs.Status = "starting"
+		}
+	}
 }
 
 func orDefault(s, d string) string {

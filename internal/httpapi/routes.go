@@ -51,7 +51,23 @@ func (s *Server) routes() {
 	route(s, http.MethodGet, "/api/weeks/{week_id}", "get-week", signedIn, s.getWeek, fails(404))
 	route(s, http.MethodPatch, "/api/weeks/{week_id}", "update-week", signedIn, s.updateWeek, fails(403, 404))
 	route(s, http.MethodDelete, "/api/weeks/{week_id}", "delete-week", signedIn, s.deleteWeek, status(204), fails(403, 404))
+
+	// Documents
+	route(s, http.MethodPost, "/api/documents/upload", "upload-document", signedIn, s.uploadDocument, status(202), multipartFile("The reading, a PDF"), bodyLimit(-1), fails(403, 404, 413, 415, 503))
+	route(s, http.MethodGet, "/api/documents", "list-documents", signedIn, s.listDocuments, fails(404))
+	route(s, http.MethodGet, "/api/documents/{document_id}", "get-document", signedIn, s.getDocument, fails(404))
+	route(s, http.MethodGet, "/api/documents/{document_id}/file", "get-document-file", signedIn, s.documentFile, pdfResponse, fails(404))
+	route(s, http.MethodGet, "/api/documents/{document_id}/chunks", "list-document-chunks", signedIn, s.documentChunks, fails(403, 404))
+	route(s, http.MethodPost, "/api/documents/{document_id}/reprocess", "reprocess-document", signedIn, s.reprocessDocument, status(202), fails(403, 404, 409))
+	route(s, http.MethodDelete, "/api/documents/{document_id}", "delete-document", signedIn, s.deleteDocument, status(204), fails(403, 404))
 }
+
+// pdfResponse documents a PDF download.
+var pdfResponse = option{after: func(o *huma.Operation) {
+	o.Responses["200"] = &huma.Response{Description: "The PDF as uploaded", Content: map[string]*huma.MediaType{
+		"application/pdf": {Schema: &huma.Schema{Type: "string", ContentEncoding: "binary"}},
+	}}
+}}
 
 // access says who may call a route.
 type access int

@@ -15,6 +15,8 @@ import (
 	"github.com/lawtutor/socratic/internal/auth"
 	"github.com/lawtutor/socratic/internal/config"
 	"github.com/lawtutor/socratic/internal/course"
+	"github.com/lawtutor/socratic/internal/document"
+	"github.com/lawtutor/socratic/internal/pdftext"
 	"github.com/lawtutor/socratic/internal/sqlite"
 )
 
@@ -29,23 +31,27 @@ const (
 
 // Deps are what the HTTP layer serves.
 type Deps struct {
-	Config  config.Config
-	DB      *sqlite.DB
-	Auth    *auth.Service
-	Courses *course.Service
-	Logger  *slog.Logger
+	Config    config.Config
+	DB        *sqlite.DB
+	Auth      *auth.Service
+	Courses   *course.Service
+	Documents *document.Service
+	PDF       *pdftext.Extractor // for /api/health; nil where documents are not served
+	Logger    *slog.Logger
 }
 
 // Server holds the router and what the handlers need.
 type Server struct {
-	cfg     config.Config
-	db      *sqlite.DB
-	auth    *auth.Service
-	courses *course.Service
-	log     *slog.Logger
-	api     huma.API
-	metrics *metrics
-	handler http.Handler
+	cfg       config.Config
+	db        *sqlite.DB
+	auth      *auth.Service
+	courses   *course.Service
+	documents *document.Service
+	pdf       *pdftext.Extractor
+	log       *slog.Logger
+	api       huma.API
+	metrics   *metrics
+	handler   http.Handler
 
 	specOnce sync.Once
 	spec     []byte
@@ -54,7 +60,7 @@ type Server struct {
 
 // New builds the router with every route and the middleware stack.
 func New(d Deps) *Server {
-	s := &Server{cfg: d.Config, db: d.DB, auth: d.Auth, courses: d.Courses, log: d.Logger, metrics: newMetrics()}
+	s := &Server{cfg: d.Config, db: d.DB, auth: d.Auth, courses: d.Courses, documents: d.Documents, pdf: d.PDF, log: d.Logger, metrics: newMetrics()}
 	mux := http.NewServeMux()
 
 	hc := huma.DefaultConfig(d.Config.AppName, d.Config.AppVersion)

@@ -1,0 +1,92 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/lawtutor/socratic/internal/blob"
+	"github.com/lawtutor/socratic/internal/config"
+	"github.com/lawtutor/socratic/internal/document"
+	"github.com/lawtutor/socratic/internal/jobs"
+	"github.com/lawtutor/socratic/internal/pdftext"
+)
+
+// docTimeout bounds the reading of one document's text. The longest corpus
+// opinion (119 pages) takes under a second; five minutes leaves room for a
+// slow machine without letting a hostile file hold a worker for long.
+const docTimeout = 5 * time.Minute
+
+// ingestion is the document pipeline: PDFium, the document service and the
+// queue that runs its jobs.
+type ingestion struct {
+	pdf       *pdftext.Extractor
+	documents *document.Service
+	queue     *jobs.Queue
+}
+
+// startIngestion starts PDFium (in the background: the server is ready at
+// once, the first document waits for it), the document service and the
+// job queue. Call it only while holding the data directory's lock.
+func startIngestion(ctx context.Context, cfg config.Config, d *deps, log *slog.Logger, work bool) (*ingestion, error) {
+	workers := max(1, min(2, runtime.NumCPU()))
+	in := &ingestion{pdf: pdftext.New(pdftext.Options{
+		CacheDir:      filepath.Join(cfg.DataDir, "cache", "wazero"),
+		Workers:       workers,
+		MemoryLimitMB: 256,
+	})}
+	in.documents = document.NewService(d.db, blob.New(cfg.UploadDir), in.pdf, document.Limits{
+		MaxUploadSize: cfg.MaxUploadSize, MaxPages: cfg.MaxPDFPages,
+		ChunkSize: cfg.ChunkSize, ChunkOverlap: cfg.ChunkOverlap, DocTimeout: docTimeout,
+	}, log)
+	opts := jobs.Options{MaxWorkers: workers, JobTimeout: docTimeout + 2*time.Minute, Logger: log}
+	if work {
+		opts.Workers = river.NewWorkers()
+		river.AddWorker(opts.Workers, in.documents.Worker())
+	}
+	q, err := jobs.New(d.db, opts)
+	if err != nil {
+		in.pdf.Close()
+		return nil, err
+	}
+	in.queue = q
+	in.documents.UseQueue(q.Client())
+	if !work {
+		return in, nil
+	}
+	n, err := q.ResetOrphans(ctx)
+	if err != nil {
+		in.pdf.Close()
+		return nil, err
+	}
+	if n > 0 {
+		log.Info("resuming jobs a stopped server left running", "jobs", n)
+	}
+	// The queue outlives the signal that stops HTTP: it is stopped after
+	// the requests drain (stop).
+	if err := q.Start(context.WithoutCancel(ctx)); err != nil {
+		in.pdf.Close()
+		return nil, err
+	}
+	return in, nil
+}
+
+// stop waits for running jobs up to ctx's deadline, then cancels them (they
+// run again at the next start), and stops PDFium.
+func (in *ingestion) stop(ctx context.Context, worked bool) error {
+	var errs []error
+	if worked {
+		errs = append(errs, in.queue.Stop(ctx))
+	}
+	errs = append(errs, in.pdf.Close())
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("stop ingestion: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,281 @@
+package document
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/lawtutor/socratic/internal/auth"
+	"github.com/lawtutor/socratic/internal/blob"
+	"github.com/lawtutor/socratic/internal/course"
+	"github.com/lawtutor/socratic/internal/errs"
+	"github.com/lawtutor/socratic/internal/pdftext"
+	"github.com/lawtutor/socratic/internal/sqlite"
+)
+
+// Limits bound what one document may cost.
+type Limits struct {
+	MaxUploadSize int64
+	MaxPages      int
+	ChunkSize     int
+	ChunkOverlap  int
+	// DocTimeout bounds the reading of one document's text.
+	DocTimeout time.Duration
+}
+
+// Service is the document service.
+type Service struct {
+	db     *sqlite.DB
+	files  *blob.Store
+	pdf    *pdftext.Extractor
+	queue  *river.Client[*sql.Tx]
+	limits Limits
+	log    *slog.Logger
+	now    func() time.Time
+}
+
+// NewService returns the document service; give it the queue with
+// UseQueue once the queue (which needs this service's worker) exists.
+func NewService(db *sqlite.DB, files *blob.Store, pdf *pdftext.Extractor, l Limits, log *slog.Logger) *Service {
+	if l.DocTimeout <= 0 {
+		l.DocTimeout = 5 * time.Minute
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Service{db: db, files: files, pdf: pdf, limits: l, log: log, now: time.Now}
+}
+
+// UseQueue sets the queue that ingestion jobs are inserted into.
+func (s *Service) UseQueue(c *river.Client[*sql.Tx]) { s.queue = c }
+
+// Worker is the ingestion worker to register with the queue.
+func (s *Service) Worker() river.Worker[IngestArgs] { return &ingestWorker{s: s} }
+
+// Upload takes a PDF from a multipart body for a week. The caller's right to
+// teach the week is checked before a byte of the body is read. The same
+// bytes uploaded to the same week again return the existing document and
+// created=false.
+func (s *Service) Upload(ctx context.Context, u auth.User, weekID int64, body io.Reader, contentType string) (Document, bool, error) {
+	if _, err := course.AuthorizeWeek(ctx, s.db.Read, u, weekID, course.Teach); err != nil {
+		return Document{}, false, err
+	}
+	r, err := receive(body, contentType, filepath.Join(s.files.Dir(), ".incoming"), s.limits.MaxUploadSize)
+	if err != nil {
+		return Document{}, false, err
+	}
+	defer r.discard() // a no-op once the file has been moved into place
+	pages, err := s.inspect(ctx, r.tmp)
+	if err != nil {
+		return Document{}, false, err
+	}
+	var doc Document
+	created := false
+	err = s.files.WithLock(func() error {
+		final, err := s.files.Path(r.sum)
+		if err != nil {
+			return err
+		}
+		_, statErr := os.Stat(final)
+		existed := statErr == nil
+		if !existed {
+			if err := os.MkdirAll(filepath.Dir(final), 0o750); err != nil {
+				return fmt.Errorf("store upload: %w", err)
+			}
+			if err := os.Rename(r.tmp, final); err != nil {
+				return fmt.Errorf("store upload: %w", err)
+			}
+		}
+		doc, created, err = s.record(ctx, u, weekID, r, pages)
+		if err != nil && !existed {
+			// Nothing half-written: the row did not commit, so neither
+			// does the file (no other document can name it: it was new).
+			_ = os.Remove(final)
+		}
+		return err
+	})
+	return doc, created, err
+}
+
+// inspect opens the upload with PDFium: a file that does not open as a PDF
+// is refused now, not queued to fail later.
+func (s *Service) inspect(ctx context.Context, path string) (int, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return 0, fmt.Errorf("inspect upload: %w", err)
+	}
+	ictx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	n, err := s.pdf.PageCount(ictx, data)
+	switch {
+	case errors.Is(err, pdftext.ErrDamaged):
+		return 0, errs.New(errs.Unsupported, "this file cannot be used: "+err.Error())
+	case errors.Is(err, pdftext.ErrEncrypted), errors.Is(err, pdftext.ErrTooComplex), errors.Is(err, pdftext.ErrTimeout):
+		return 0, errs.New(errs.Invalid, err.Error())
+	case err != nil:
+		return 0, err
+	case n < 1:
+		return 0, errs.New(errs.Invalid, "the PDF has no pages")
+	case s.limits.MaxPages > 0 && n > s.limits.MaxPages:
+		return 0, errs.New(errs.TooLarge, fmt.Sprintf("the PDF has %d pages; the limit is %d", n, s.limits.MaxPages))
+	}
+	return n, nil
+}
+
+// record inserts the document and its ingestion job in one transaction, or
+// finds the same bytes already in the week.
+func (s *Service) record(ctx context.Context, u auth.User, weekID int64, r received, pages int) (Document, bool, error) {
+	tx, err := s.db.Write.BeginTx(ctx, nil)
+	if err != nil {
+		return Document{}, false, fmt.Errorf("record upload: %w", err)
+	}
+	defer tx.Rollback()
+	// Again inside the write: the week (or the right to teach it) may have
+	// gone while the file arrived.
+	if _, err := course.AuthorizeWeek(ctx, tx, u, weekID, course.Teach); err != nil {
+		return Document{}, false, err
+	}
+	if d, ok, err := findBySum(ctx, tx, weekID, r.sum); err != nil || ok {
+		return d, false, err
+	}
+	d := Document{WeekID: weekID, OriginalFilename: r.filename, SHA256: r.sum, FileSize: r.size, PageCount: &pages, Status: Queued, UploadedAt: s.now()}
+	if err := insert(ctx, tx, &d, u.ID); err != nil {
+		return Document{}, false, err
+	}
+	if err := s.enqueue(ctx, tx, d.ID); err != nil {
+		return Document{}, false, err
+	}
+	if err := tx.Commit(); err != nil {
+		return Document{}, false, fmt.Errorf("record upload: %w", err)
+	}
+	return d, true, nil
+}
+
+func (s *Service) enqueue(ctx context.Context, tx *sql.Tx, id int64) error {
+	if s.queue == nil {
+		return errors.New("document service has no job queue")
+	}
+	if _, err := s.queue.InsertTx(ctx, tx, IngestArgs{DocumentID: id}, nil); err != nil {
+		return fmt.Errorf("queue document %d: %w", id, err)
+	}
+	return nil
+}
+
+// authorize loads a document and checks u may do a to its week; a document
+// u may not see is not found.
+func authorize(ctx context.Context, ex sqlite.Execer, u auth.User, id int64, a course.Action) (Document, error) {
+	d, err := find(ctx, ex, id)
+	if err != nil {
+		return Document{}, err
+	}
+	if _, err := course.AuthorizeWeek(ctx, ex, u, d.WeekID, a); err != nil {
+		if errors.Is(err, course.ErrWeekNotFound) {
+			return Document{}, ErrNotFound
+		}
+		return Document{}, err
+	}
+	return d, nil
+}
+
+// Get returns a document u may see.
+func (s *Service) Get(ctx context.Context, u auth.User, id int64) (Document, error) {
+	return authorize(ctx, s.db.Read, u, id, course.View)
+}
+
+// List returns the documents of a week u may see.
+func (s *Service) List(ctx context.Context, u auth.User, weekID int64) ([]Document, error) {
+	if _, err := course.AuthorizeWeek(ctx, s.db.Read, u, weekID, course.View); err != nil {
+		return nil, err
+	}
+	return ListByWeek(ctx, s.db.Read, weekID)
+}
+
+// Open returns the stored PDF of a document u may see.
+func (s *Service) Open(ctx context.Context, u auth.User, id int64) (Document, *os.File, error) {
+	d, err := authorize(ctx, s.db.Read, u, id, course.View)
+	if err != nil {
+		return Document{}, nil, err
+	}
+	p, err := s.files.Path(d.SHA256)
+	if err != nil {
+		return Document{}, nil, err
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		return Document{}, nil, fmt.Errorf("open document %d file: %w", id, err)
+	}
+	return d, f, nil
+}
+
+// Chunks lists a document's passages (instructors and admins).
+func (s *Service) Chunks(ctx context.Context, u auth.User, id int64, limit, offset int) ([]StoredChunk, int, error) {
+	if _, err := authorize(ctx, s.db.Read, u, id, course.Teach); err != nil {
+		return nil, 0, err
+	}
+	return listChunks(ctx, s.db.Read, id, limit, offset)
+}
+
+// ErrBusy is a reprocess request for a document still being processed.
+var ErrBusy = errs.New(errs.Conflict, "the document is waiting or being processed; try again when it is done")
+
+// Reprocess queues a processed or failed document to be read again.
+func (s *Service) Reprocess(ctx context.Context, u auth.User, id int64) (Document, error) {
+	tx, err := s.db.Write.BeginTx(ctx, nil)
+	if err != nil {
+		return Document{}, fmt.Errorf("reprocess: %w", err)
+	}
+	defer tx.Rollback()
+	d, err := authorize(ctx, tx, u, id, course.Teach)
+	if err != nil {
+		return Document{}, err
+	}
+	if d.Status == Queued || d.Status == Processing {
+		return Document{}, ErrBusy
+	}
+	if err := requeue(ctx, tx, id); err != nil {
+		return Document{}, err
+	}
+	if err := s.enqueue(ctx, tx, id); err != nil {
+		return Document{}, err
+	}
+	if err := tx.Commit(); err != nil {
+		return Document{}, fmt.Errorf("reprocess: %w", err)
+	}
+	d.Status, d.Error, d.PagesDone = Queued, "", 0
+	return d, nil
+}
+
+// Delete removes a document with its chunks (and their index entries) and,
+// unless another document has the same bytes, its file.
+func (s *Service) Delete(ctx context.Context, u auth.User, id int64) error {
+	tx, err := s.db.Write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("delete document: %w", err)
+	}
+	defer tx.Rollback()
+	d, err := authorize(ctx, tx, u, id, course.Teach)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM documents WHERE id = ?`, id); err != nil {
+		return fmt.Errorf("delete document %d: %w", id, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("delete document: %w", err)
+	}
+	err = s.files.Release(context.WithoutCancel(ctx), []string{d.SHA256}, func(ctx context.Context, sum string) (bool, error) {
+		return fileInUse(ctx, s.db.Read, sum)
+	})
+	if err != nil {
+		s.log.ErrorContext(ctx, "remove document file", "document_id", id, "err", err)
+	}
+	return nil
+}
