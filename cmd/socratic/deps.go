@@ -18,6 +18,10 @@ type deps struct {
 	db      *sqlite.DB
 	auth    *auth.Service
 	courses *course.Service
+	// files is the one store of uploads: courses and documents share it,
+	// and with it the lock that keeps a delete from removing a file an
+	// upload is reusing.
+	files *blob.Store
 }
 
 func openDeps(ctx context.Context, cfg config.Config, log *slog.Logger) (*deps, error) {
@@ -41,7 +45,8 @@ func openDeps(ctx context.Context, cfg config.Config, log *slog.Logger) (*deps, 
 		d.close()
 		return nil, err
 	}
-	d.courses = course.NewService(db, course.Options{Files: blob.New(cfg.UploadDir), Logger: log})
+	d.files = blob.New(cfg.UploadDir)
+	d.courses = course.NewService(db, course.Options{Files: d.files, Logger: log})
 	return d, nil
 }
 

@@ -11,7 +11,6 @@ import (
 
 	"github.com/riverqueue/river"
 
-	"github.com/lawtutor/socratic/internal/blob"
 	"github.com/lawtutor/socratic/internal/config"
 	"github.com/lawtutor/socratic/internal/document"
 	"github.com/lawtutor/socratic/internal/jobs"
@@ -41,7 +40,7 @@ func startIngestion(ctx context.Context, cfg config.Config, d *deps, log *slog.L
 		Workers:       workers,
 		MemoryLimitMB: 256,
 	})}
-	in.documents = document.NewService(d.db, blob.New(cfg.UploadDir), in.pdf, document.Limits{
+	in.documents = document.NewService(d.db, d.files, in.pdf, document.Limits{
 		MaxUploadSize: cfg.MaxUploadSize, MaxPages: cfg.MaxPDFPages,
 		ChunkSize: cfg.ChunkSize, ChunkOverlap: cfg.ChunkOverlap, DocTimeout: docTimeout,
 	}, log)

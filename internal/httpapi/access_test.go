@@ -75,7 +75,11 @@ type world struct {
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
-	f := newFixture(t)
+	return buildWorld(t, newFixture(t))
+}
+
+func buildWorld(t *testing.T, f *fixture) *world {
+	t.Helper()
 	ctx := context.Background()
 	w := &world{f: f, persona: map[string]string{"anonymous": ""}}
 	outsider := f.addUser("outsider", auth.RoleStudent)

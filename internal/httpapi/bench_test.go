@@ -14,7 +14,7 @@ import (
 // JSON answer.
 func BenchmarkAuthenticatedGet(b *testing.B) {
 	f := newFixture(b)
-	f.srv = New(Deps{Config: f.cfg, DB: f.db, Auth: f.auth, Courses: f.courses, Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))})
+	f.srv = New(Deps{Config: f.cfg, DB: f.db, Auth: f.auth, Courses: f.courses, Documents: f.docs, PDF: sharedPDF(), Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))})
 	h := f.srv.Handler()
 	token := f.tokenOf["student"]
 	b.ReportAllocs()

@@ -8,9 +8,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -18,7 +20,11 @@ import (
 	"github.com/lawtutor/socratic/internal/blob"
 	"github.com/lawtutor/socratic/internal/config"
 	"github.com/lawtutor/socratic/internal/course"
+	"github.com/lawtutor/socratic/internal/document"
+	"github.com/lawtutor/socratic/internal/jobs"
+	"github.com/lawtutor/socratic/internal/pdftext"
 	"github.com/lawtutor/socratic/internal/sqlite"
+	"github.com/riverqueue/river"
 )
 
 const testPassword = "long enough passphrase"
@@ -37,6 +43,8 @@ type fixture struct {
 	db      *sqlite.DB
 	auth    *auth.Service
 	courses *course.Service
+	docs    *document.Service
+	queue   *jobs.Queue
 	tokens  *auth.Tokens
 	srv     *Server
 	users   map[string]auth.User // admin, professor, student, inactive
@@ -45,7 +53,34 @@ type fixture struct {
 
 type fixtureOption func(*config.Config)
 
+
+var (
+	pdfOnce sync.Once
+	pdf     *pdftext.Extractor
+)
+
+// sharedPDF is one PDFium for the whole test binary (it takes seconds to
+// compile; the compiled code is cached in the temp directory across runs).
+func sharedPDF() *pdftext.Extractor {
+	pdfOnce.Do(func() {
+		pdf = pdftext.New(pdftext.Options{CacheDir: filepath.Join(os.TempDir(), "socratic-test-wazero-cache"), Workers: 2, MemoryLimitMB: 256})
+	})
+	return pdf
+}
+
 func newFixture(t testing.TB, opts ...fixtureOption) *fixture {
+	t.Helper()
+	return newFixtureWith(t, false, opts...)
+}
+
+// newIngestingFixture is a fixture whose queue works its jobs (uploaded
+// documents get processed); in newFixture's they stay queued.
+func newIngestingFixture(t testing.TB, opts ...fixtureOption) *fixture {
+	t.Helper()
+	return newFixtureWith(t, true, opts...)
+}
+
+func newFixtureWith(t testing.TB, work bool, opts ...fixtureOption) *fixture {
 	t.Helper()
 	dir := t.TempDir()
 	cfg, err := config.Load([]string{"DATA_DIR=" + dir, "SECRET_KEY=" + string(testKey), "METRICS_TOKEN=scrape-token-123", "ANTHROPIC_API_KEY=sk-ant-must-never-show"}, "")
@@ -75,9 +110,37 @@ func newFixture(t testing.TB, opts ...fixtureOption) *fixture {
 	}
 	t.Cleanup(func() { svc.Close() })
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	courses := course.NewService(db, course.Options{Files: blob.New(cfg.UploadDir), Logger: log})
-	f := &fixture{t: t, cfg: cfg, db: db, auth: svc, courses: courses, tokens: tokens,
-		srv:   New(Deps{Config: cfg, DB: db, Auth: svc, Courses: courses, Logger: log}),
+	if err := jobs.Migrate(ctx, db, nil); err != nil {
+		t.Fatal(err)
+	}
+	files := blob.New(cfg.UploadDir)
+	courses := course.NewService(db, course.Options{Files: files, Logger: log})
+	docs := document.NewService(db, files, sharedPDF(), document.Limits{
+		MaxUploadSize: cfg.MaxUploadSize, MaxPages: cfg.MaxPDFPages, ChunkSize: cfg.ChunkSize, ChunkOverlap: cfg.ChunkOverlap,
+		DocTimeout: time.Minute,
+	}, log)
+	qopts := jobs.Options{MaxWorkers: 2, JobTimeout: 2 * time.Minute, Logger: log}
+	if work {
+		qopts.Workers = river.NewWorkers()
+		river.AddWorker(qopts.Workers, docs.Worker())
+	}
+	queue, err := jobs.New(db, qopts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs.UseQueue(queue.Client())
+	if work {
+		if err := queue.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			stopCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+			defer cancel()
+			queue.Stop(stopCtx)
+		})
+	}
+	f := &fixture{t: t, cfg: cfg, db: db, auth: svc, courses: courses, docs: docs, queue: queue, tokens: tokens,
+		srv:   New(Deps{Config: cfg, DB: db, Auth: svc, Courses: courses, Documents: docs, PDF: sharedPDF(), Logger: log}),
 		users: map[string]auth.User{}, tokenOf: map[string]string{}}
 	for _, name := range []string{"admin", "professor", "student", "inactive"} {
 		role := auth.Role(name)

@@ -20,11 +20,17 @@ type rawBody struct {
 	contentType string
 }
 
-// multipartFile documents a multipart body with one "file" field and hands
-// the unread body to the handler.
+// multipartFile hands the unread body to the handler and, once huma has
+// registered the operation (which declares no body, so huma reads none),
+// documents a multipart body with one "file" field.
 func multipartFile(desc string) option {
 	return option{
 		before: func(o *huma.Operation) {
+			o.Middlewares = append(o.Middlewares, func(ctx huma.Context, next func(huma.Context)) {
+				next(huma.WithValue(ctx, rawBodyKey{}, rawBody{r: ctx.BodyReader(), contentType: ctx.Header("Content-Type")}))
+			})
+		},
+		after: func(o *huma.Operation) {
 			o.RequestBody = &huma.RequestBody{Required: true, Description: desc, Content: map[string]*huma.MediaType{
 				"multipart/form-data": {Schema: &huma.Schema{
 					Type:       "object",
@@ -32,9 +38,6 @@ func multipartFile(desc string) option {
 					Properties: map[string]*huma.Schema{"file": {Type: "string", ContentEncoding: "binary", Description: desc}},
 				}},
 			}}
-			o.Middlewares = append(o.Middlewares, func(ctx huma.Context, next func(huma.Context)) {
-				next(huma.WithValue(ctx, rawBodyKey{}, rawBody{r: ctx.BodyReader(), contentType: ctx.Header("Content-Type")}))
-			})
 		},
 	}
 }

@@ -55,7 +55,7 @@ func TestValidationErrorsNeverEchoSubmittedValues(t *testing.T) {
 func TestAccessLogHasNoQueryStringOrToken(t *testing.T) {
 	f := newFixture(t)
 	var logs strings.Builder
-	f.srv = New(Deps{Config: f.cfg, DB: f.db, Auth: f.auth, Courses: f.courses, Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
+	f.srv = New(Deps{Config: f.cfg, DB: f.db, Auth: f.auth, Courses: f.courses, Documents: f.docs, PDF: sharedPDF(), Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
 	f.do(get("/api/admin/users?q=private-search-text", f.tokenOf["admin"]))
 	f.do(post("/api/auth/login", "", `{"username":"student","password":"`+testPassword+`"}`))
 	out := logs.String()
