@@ -204,7 +204,9 @@ func TestUploadRefusals(t *testing.T) {
 		{"png", "scan.pdf", func(*testing.T) []byte { return png }, 415, "it is an image (png)"},
 		{"truncated", "cut.pdf", func(*testing.T) []byte { return good[:len(good)/3] }, 415, "the file is damaged"},
 		{"encrypted", "locked.pdf", encrypted(good), 422, "the file is encrypted"},
-		{"twice-the-limit", "big.pdf", func(*testing.T) []byte { return append(append([]byte{}, good...), bytes.Repeat([]byte(" "), 2<<20-len(good))...) }, 413, "larger than the 1 MB limit"},
+		{"twice-the-limit", "big.pdf", func(*testing.T) []byte {
+			return append(append([]byte{}, good...), bytes.Repeat([]byte(" "), 2<<20-len(good))...)
+		}, 413, "larger than the 1 MB limit"},
 		{"ten-thousand-pages", "blank.pdf", func(*testing.T) []byte { return blankPDF(10_000) }, 413, "the PDF has 10000 pages; the limit is 500"},
 	}
 	for _, tc := range cases {

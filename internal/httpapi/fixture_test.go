@@ -53,7 +53,6 @@ type fixture struct {
 
 type fixtureOption func(*config.Config)
 
-
 var (
 	pdfOnce sync.Once
 	pdf     *pdftext.Extractor
