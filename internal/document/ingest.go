@@ -10,7 +10,6 @@ import (
 	"unicode"
 
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/rivertype"
 
 	"github.com/lawtutor/socratic/internal/pdftext"
 )
@@ -23,16 +22,13 @@ type IngestArgs struct {
 // Kind names the job in the queue.
 func (IngestArgs) Kind() string { return "ingest_document" }
 
-// InsertOpts: one waiting or running job per document; a finished one does
-// not block a later reprocess.
+// InsertOpts: a few attempts for transient failures. Jobs are not unique
+// by arguments: River completes jobs a moment after they finish, and a
+// reprocess in that moment would be skipped as a duplicate of the finishing
+// job. Instead the document's status guards against two jobs at once
+// (Reprocess refuses a queued or processing document).
 func (IngestArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{
-		MaxAttempts: 4,
-		UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: []rivertype.JobState{
-			rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning,
-			rivertype.JobStateRetryable, rivertype.JobStateScheduled,
-		}},
-	}
+	return river.InsertOpts{MaxAttempts: 4}
 }
 
 type ingestWorker struct {

@@ -215,7 +215,9 @@ func (s *session) classify(err error) error {
 		return ErrEncrypted
 	case errors.Is(err, pdfiumerrors.ErrFormat), errors.Is(err, pdfiumerrors.ErrFile):
 		return ErrDamaged
-	case strings.Contains(err.Error(), "could not allocate memory"), strings.Contains(err.Error(), "out of bounds memory"):
+	case strings.Contains(err.Error(), "could not allocate memory"), strings.Contains(err.Error(), "wasm error"):
+		// PDFium ran out of its capped memory (it aborts: "unreachable")
+		// or trapped: the same file would do the same again.
 		return ErrTooComplex
 	}
 	return fmt.Errorf("pdf reader: %w", err)
@@ -224,6 +226,7 @@ func (s *session) classify(err error) error {
 // known reports whether err is one of ours (the sandbox is still sound).
 func known(err error) bool {
 	return err == nil || errors.Is(err, ErrEncrypted) || errors.Is(err, ErrDamaged) || errors.Is(err, ErrTooMany)
+	// ErrTooComplex is not "known" here: a sandbox that trapped is thrown away.
 }
 
 // PageCount opens a PDF and counts its pages: the structural check an
