@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/lawtutor/socratic/internal/jobs"
 	"io"
 	"log/slog"
 	"os"
@@ -12,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/lawtutor/socratic/internal/config"
+	"github.com/lawtutor/socratic/internal/jobs"
 	"github.com/lawtutor/socratic/internal/sqlite"
 )
 
@@ -23,6 +23,9 @@ commands:
   user create --role R --email E --username U [--full-name N]
                             create an account; the password is read from stdin,
                             or prompted for when stdin is a terminal
+  ingest --week W file.pdf...
+                            add readings to a week (processed here, or by the
+                            running server when there is one)
   version                   print the version
 
 Configuration comes from the environment and an optional ./.env file;
@@ -43,6 +46,8 @@ func run(ctx context.Context, args, environ []string, stdin io.Reader, stdout, s
 		return migrate(ctx, args[1:], environ, stdout, stderr)
 	case "user":
 		return userCmd(ctx, args[1:], environ, stdin, stdout, stderr)
+	case "ingest":
+		return ingest(ctx, args[1:], environ, stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, versionString())
 		return nil

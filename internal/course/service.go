@@ -288,7 +288,11 @@ func (s *Service) write(ctx context.Context, what string, fn func(tx *sql.Tx) (C
 }
 
 func (s *Service) record(ctx context.Context, tx *sql.Tx, actor auth.User, action, targetType string, targetID int64, detail map[string]any) error {
-	return audit.Record(ctx, tx, audit.Entry{At: s.now(), ActorID: &actor.ID, Action: action, TargetType: targetType, TargetID: &targetID, Detail: detail})
+	var actorID *int64
+	if actor.ID > 0 { // 0: the command line, acting for no account
+		actorID = &actor.ID
+	}
+	return audit.Record(ctx, tx, audit.Entry{At: s.now(), ActorID: actorID, Action: action, TargetType: targetType, TargetID: &targetID, Detail: detail})
 }
 
 // release removes the files no document names any more. The rows are gone

@@ -131,7 +131,11 @@ func insertCourse(ctx context.Context, ex sqlite.Execer, c *Course, createdBy in
 	const q = `INSERT INTO courses (code, name, description, professor_name, join_code, created_by, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
 	now := sqlite.FormatTime(c.CreatedAt)
-	res, err := ex.ExecContext(ctx, q, c.Code, c.Name, c.Description, c.ProfessorName, c.JoinCode, createdBy, now, now)
+	var by *int64
+	if createdBy > 0 { // 0: the command line, acting for no account
+		by = &createdBy
+	}
+	res, err := ex.ExecContext(ctx, q, c.Code, c.Name, c.Description, c.ProfessorName, c.JoinCode, by, now, now)
 	if err != nil {
 		return fmt.Errorf("insert course: %w", err)
 	}

@@ -70,11 +70,12 @@ func receive(body io.Reader, contentType, tmpDir string, maxSize int64) (receive
 			}
 			continue
 		}
-		return receivePart(part, tmpDir, maxSize)
+		return receiveReader(part, part.FileName(), tmpDir, maxSize)
 	}
 }
 
-func receivePart(part *multipart.Part, tmpDir string, maxSize int64) (received, error) {
+// receiveReader copies one file's bytes from r (see receive).
+func receiveReader(part io.Reader, name, tmpDir string, maxSize int64) (received, error) {
 	if err := os.MkdirAll(tmpDir, 0o750); err != nil {
 		return received{}, fmt.Errorf("upload: %w", err)
 	}
@@ -82,7 +83,7 @@ func receivePart(part *multipart.Part, tmpDir string, maxSize int64) (received, 
 	if err != nil {
 		return received{}, fmt.Errorf("upload: %w", err)
 	}
-	r := received{tmp: f.Name(), filename: cleanFilename(part.FileName())}
+	r := received{tmp: f.Name(), filename: cleanFilename(name)}
 	ok := false
 	defer func() {
 		if !ok {

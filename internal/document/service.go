@@ -68,10 +68,37 @@ func (s *Service) Upload(ctx context.Context, u auth.User, weekID int64, body io
 	if _, err := course.AuthorizeWeek(ctx, s.db.Read, u, weekID, course.Teach); err != nil {
 		return Document{}, false, err
 	}
-	r, err := receive(body, contentType, filepath.Join(s.files.Dir(), ".incoming"), s.limits.MaxUploadSize)
+	r, err := receive(body, contentType, s.incoming(), s.limits.MaxUploadSize)
 	if err != nil {
 		return Document{}, false, err
 	}
+	return s.accept(ctx, u, weekID, r)
+}
+
+// AddFile is Upload for a file on the server's disk (socratic ingest).
+func (s *Service) AddFile(ctx context.Context, u auth.User, weekID int64, path string) (Document, bool, error) {
+	if _, err := course.AuthorizeWeek(ctx, s.db.Read, u, weekID, course.Teach); err != nil {
+		return Document{}, false, err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return Document{}, false, fmt.Errorf("read %s: %w", path, err)
+	}
+	defer f.Close()
+	r, err := receiveReader(f, filepath.Base(path), s.incoming(), s.limits.MaxUploadSize)
+	if err != nil {
+		return Document{}, false, err
+	}
+	return s.accept(ctx, u, weekID, r)
+}
+
+// incoming is where uploads are written before they are accepted: inside the
+// store's directory, so accepting one is a rename on the same file system.
+func (s *Service) incoming() string { return filepath.Join(s.files.Dir(), ".incoming") }
+
+// accept checks a received file with PDFium, moves it into the store and
+// records it with its job; on any refusal nothing is kept.
+func (s *Service) accept(ctx context.Context, u auth.User, weekID int64, r received) (Document, bool, error) {
 	defer r.discard() // a no-op once the file has been moved into place
 	pages, err := s.inspect(ctx, r.tmp)
 	if err != nil {

@@ -39,7 +39,11 @@ func findBySum(ctx context.Context, ex sqlite.Execer, weekID int64, sum string) 
 func insert(ctx context.Context, ex sqlite.Execer, d *Document, uploadedBy int64) error {
 	const q = `INSERT INTO documents (week_id, original_filename, sha256, file_size, page_count, status, uploaded_by, uploaded_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
-	res, err := ex.ExecContext(ctx, q, d.WeekID, d.OriginalFilename, d.SHA256, d.FileSize, d.PageCount, string(d.Status), uploadedBy, sqlite.FormatTime(d.UploadedAt))
+	var by *int64
+	if uploadedBy > 0 { // 0: the command line, acting for no account
+		by = &uploadedBy
+	}
+	res, err := ex.ExecContext(ctx, q, d.WeekID, d.OriginalFilename, d.SHA256, d.FileSize, d.PageCount, string(d.Status), by, sqlite.FormatTime(d.UploadedAt))
 	if err != nil {
 		return fmt.Errorf("insert document: %w", err)
 	}
