@@ -26,6 +26,8 @@ commands:
   ingest --week W file.pdf...
                             add readings to a week (processed here, or by the
                             running server when there is one)
+  bench ingest [--dir DIR]  measure PDF extraction (against pdftotext), chunking
+                            and end-to-end ingestion on a folder of PDFs
   version                   print the version
 
 Configuration comes from the environment and an optional ./.env file;
@@ -48,6 +50,8 @@ func run(ctx context.Context, args, environ []string, stdin io.Reader, stdout, s
 		return userCmd(ctx, args[1:], environ, stdin, stdout, stderr)
 	case "ingest":
 		return ingest(ctx, args[1:], environ, stdout, stderr)
+	case "bench":
+		return bench(ctx, args[1:], environ, stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, versionString())
 		return nil

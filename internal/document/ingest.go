@@ -138,7 +138,7 @@ func (s *Service) read(ctx context.Context, d Document) (int, []Chunk, error) {
 		}
 		return 0, nil, err
 	}
-	text, starts := assemble(raw)
+	text, starts := Assemble(raw)
 	if letters(text) < minLetters {
 		return 0, nil, errPermanent{"this PDF has no extractable text — it looks scanned; run it through OCR (text recognition) and upload the result"}
 	}
@@ -146,9 +146,9 @@ func (s *Service) read(ctx context.Context, d Document) (int, []Chunk, error) {
 	return len(raw), chunks, nil
 }
 
-// assemble cleans every page and joins them into one text, with the byte
+// Assemble cleans every page and joins them into one text, with the byte
 // offset where each page starts. Pages are separated by a paragraph break.
-func assemble(raw []string) (string, []int) {
+func Assemble(raw []string) (string, []int) {
 	pages := make([]string, len(raw))
 	for i, p := range raw {
 		pages[i] = pdftext.Normalize(p)

@@ -78,7 +78,7 @@ func newWorld(t *testing.T) *world {
 	return buildWorld(t, newFixture(t))
 }
 
-func buildWorld(t *testing.T, f *fixture) *world {
+func buildWorld(t testing.TB, f *fixture) *world {
 	t.Helper()
 	ctx := context.Background()
 	w := &world{f: f, persona: map[string]string{"anonymous": ""}}

@@ -1,10 +1,13 @@
 package httpapi
 
 import (
+	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 )
 
@@ -30,4 +33,32 @@ func BenchmarkAuthenticatedGet(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkUpload10MB is POST /api/documents/upload of a 10 MB PDF through
+// the router: streamed to disk with its sha256, opened by PDFium to count
+// its pages, renamed into the store, the row and its job committed. The
+// processing happens after the answer (nothing works the queue here).
+func BenchmarkUpload10MB(b *testing.B) {
+	w := buildWorld(b, newFixture(b))
+	line := "BT /F1 12 Tf 72 720 Td (The duty of care runs to the foreseeable plaintiff.) Tj ET\n"
+	content := strings.Repeat(line, (10<<20)/len(line))
+	pdf := makePDF(1, "", []byte(content))
+	if len(pdf) < 10<<20 {
+		b.Fatalf("PDF is %d bytes", len(pdf))
+	}
+	if _, err := sharedPDF().PageCount(context.Background(), pdf[:1024]); err == nil {
+		b.Fatal("warm-up: a 1 KB prefix should not open")
+	}
+	b.SetBytes(int64(len(pdf)))
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		// Distinct bytes every time (a comment after the end), so each
+		// upload is stored, not found as a duplicate.
+		body, ct := multipartBody("file", "big.pdf", append(pdf[:len(pdf):len(pdf)], fmt.Sprintf("%% %d\n", i)...))
+		res := w.f.do(request{method: "POST", path: "/api/documents/upload?week_id=" + itoa(w.week.ID), token: w.persona["teaching"], body: body, contentType: ct})
+		if res.status != 202 {
+			b.Fatalf("upload: %d %s", res.status, res.body)
+		}
+	}
 }
