@@ -128,7 +128,7 @@ func TestUploadEveryCorpusPDF(t *testing.T) {
 			t.Errorf("%s: %s (%v)", name, statuses[id], d.Error)
 			continue
 		}
-		if d.PageCount == nil || *d.PageCount != wantPages[name] || d.ChunkCount < *d.PageCount/2 || d.ProcessedAt == nil {
+		if d.PageCount == nil || *d.PageCount != wantPages[name] || d.PagesDone != *d.PageCount || d.ChunkCount < *d.PageCount/2 || d.ProcessedAt == nil {
 			t.Errorf("%s: pages %v (manifest %d), chunks %d", name, d.PageCount, wantPages[name], d.ChunkCount)
 		}
 		w.checkPagePhrase(t, name, id, (wantPages[name]+1)/2)

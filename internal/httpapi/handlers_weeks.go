@@ -37,6 +37,7 @@ type Document struct {
 	Status           string     `json:"status" enum:"queued,processing,processed,failed"`
 	Error            *string    `json:"error" doc:"Why processing failed, in words a professor understands"`
 	ChunkCount       int        `json:"chunk_count"`
+	PagesDone        int        `json:"pages_done" doc:"Pages read so far; with page_count, the progress of processing"`
 	UploadedAt       time.Time  `json:"uploaded_at"`
 	ProcessedAt      *time.Time `json:"processed_at"`
 }
@@ -49,7 +50,7 @@ func toWeek(w course.Week) Week {
 
 func toDocument(d document.Document) Document {
 	out := Document{ID: d.ID, WeekID: d.WeekID, OriginalFilename: d.OriginalFilename, FileSize: d.FileSize,
-		PageCount: d.PageCount, Status: string(d.Status), ChunkCount: d.ChunkCount, UploadedAt: d.UploadedAt.UTC()}
+		PageCount: d.PageCount, Status: string(d.Status), ChunkCount: d.ChunkCount, PagesDone: d.PagesDone, UploadedAt: d.UploadedAt.UTC()}
 	if d.Error != "" {
 		out.Error = &d.Error
 	}
