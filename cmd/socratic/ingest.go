@@ -21,9 +21,9 @@ import (
 // documents it adds have no uploader.
 var cliAdmin = auth.User{ID: 0, Username: "command-line", Role: auth.RoleAdmin, IsActive: true}
 
-// ingest adds PDFs to a week from the command line. With no server running
-// on the data directory it processes them itself and reports each; with one
-// running, it queues them and that server processes them.
+// ingest adds PDFs to a week from the command line, processes them and
+// reports each. It refuses to run beside a server on the same data
+// directory.
 func ingest(ctx context.Context, args, environ []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("ingest", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -41,26 +41,30 @@ func ingest(ctx context.Context, args, environ []string, stdout, stderr io.Write
 		return err
 	}
 	log := newLogger(cfg, stderr)
-	unlock, lockErr := datadir.Lock(cfg.DataDir)
-	work := lockErr == nil
-	if work {
-		defer unlock()
-	} else if !errors.Is(lockErr, datadir.ErrLocked) {
-		return lockErr
+	// Only one process may own the upload store (its lock keeps a delete
+	// from removing a file an upload is reusing); with a server running,
+	// uploads go through it.
+	unlock, err := datadir.Lock(cfg.DataDir)
+	if errors.Is(err, datadir.ErrLocked) {
+		return errors.New("a server is running on this data directory: upload through its API (POST /api/documents/upload), or stop it and run ingest again")
 	}
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	d, err := openDeps(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
 	defer d.close()
-	in, err := startIngestion(ctx, cfg, d, log, work)
+	in, err := startIngestion(ctx, cfg, d, log, true)
 	if err != nil {
 		return err
 	}
 	defer func() {
 		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 20*time.Second)
 		defer cancel()
-		in.stop(stopCtx, work)
+		in.stop(stopCtx, true)
 	}()
 
 	var ids []int64
@@ -79,10 +83,6 @@ func ingest(ctx context.Context, args, environ []string, stdout, stderr io.Write
 			names[doc.ID] = path
 			fmt.Fprintf(stdout, "%s: queued as document %d\n", path, doc.ID)
 		}
-	}
-	if !work {
-		fmt.Fprintf(stdout, "the running server will process %d document(s)\n", len(ids))
-		return refusedErr(refused, len(fs.Args()))
 	}
 	failed, err := waitProcessed(ctx, in.documents, ids, names, stdout)
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 func TestIngestCommand(t *testing.T) {
 	dir := t.TempDir()
 	env := []string{"DATA_DIR=" + dir, "LOG_LEVEL=warn"}
+	shareCompileCache(t, dir)
 	ctx := context.Background()
 	// The schema and a week, made the way the server would.
 	if err := run(ctx, []string{"migrate", "up"}, env, nil, &syncBuffer{}, &syncBuffer{}); err != nil {

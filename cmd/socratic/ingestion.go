@@ -36,8 +36,10 @@ type ingestion struct {
 func startIngestion(ctx context.Context, cfg config.Config, d *deps, log *slog.Logger, work bool) (*ingestion, error) {
 	workers := max(1, min(2, runtime.NumCPU()))
 	in := &ingestion{pdf: pdftext.New(pdftext.Options{
-		CacheDir:      filepath.Join(cfg.DataDir, "cache", "wazero"),
-		Workers:       workers,
+		CacheDir: filepath.Join(cfg.DataDir, "cache", "wazero"),
+		// One sandbox more than jobs run at once: an upload's check never
+		// waits behind two long documents.
+		Workers:       workers + 1,
 		MemoryLimitMB: 256,
 	})}
 	in.documents = document.NewService(d.db, d.files, in.pdf, document.Limits{
@@ -58,6 +60,11 @@ func startIngestion(ctx context.Context, cfg config.Config, d *deps, log *slog.L
 	in.documents.UseQueue(q.Client())
 	if !work {
 		return in, nil
+	}
+	if n, err := in.documents.Sweep(ctx); err != nil {
+		log.Warn("sweeping the upload store", "err", err)
+	} else if n > 0 {
+		log.Info("removed files a stopped server left in the upload store", "files", n)
 	}
 	n, err := q.ResetOrphans(ctx)
 	if err != nil {

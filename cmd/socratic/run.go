@@ -24,8 +24,8 @@ commands:
                             create an account; the password is read from stdin,
                             or prompted for when stdin is a terminal
   ingest --week W file.pdf...
-                            add readings to a week (processed here, or by the
-                            running server when there is one)
+                            add readings to a week and process them (stop the
+                            server first; while it runs, use the upload API)
   bench ingest [--dir DIR]  measure PDF extraction (against pdftotext), chunking
                             and end-to-end ingestion on a folder of PDFs
   version                   print the version

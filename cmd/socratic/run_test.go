@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -77,6 +79,7 @@ func TestServeSignUpLoginAndSIGTERM(t *testing.T) {
 	logs := &syncBuffer{}
 	done := make(chan error, 1)
 	env := []string{"DATA_DIR=" + dir, "HOST=127.0.0.1", "PORT=0", "LOG_LEVEL=info"}
+	shareCompileCache(t, dir)
 	// A professor comes from the command line, as the README says.
 	if err := run(context.Background(), []string{"user", "create", "--role", "professor", "--email", "kingsfield@law.example.edu", "--username", "kingsfield"}, env, strings.NewReader("contracts are hard\n"), &syncBuffer{}, &syncBuffer{}); err != nil {
 		t.Fatal(err)
@@ -224,5 +227,22 @@ func TestVersionAndUnknownCommand(t *testing.T) {
 	}
 	if err := run(context.Background(), nil, nil, nil, out, &syncBuffer{}); err == nil {
 		t.Error("no command accepted")
+	}
+}
+
+// shareCompileCache points a test's DATA_DIR/cache/wazero at one cache for
+// all tests, so PDFium is compiled once per machine, not once per test
+// (under the race detector a compile takes half a minute).
+func shareCompileCache(t *testing.T, dataDir string) {
+	t.Helper()
+	shared := filepath.Join(os.TempDir(), "socratic-test-wazero-cache")
+	if err := os.MkdirAll(shared, 0o750); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(dataDir, "cache"), 0o750); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(shared, filepath.Join(dataDir, "cache", "wazero")); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -37,9 +37,11 @@ func CanTeach(u auth.User, m Membership) bool {
 	return u.Role == auth.RoleAdmin || (u.Role == auth.RoleProfessor && m.Instructor)
 }
 
-// CanView: whoever teaches a course, and whoever is enrolled in it.
+// CanView: whoever teaches a course, and the students enrolled in it. An
+// enrolment of a user who is no longer a student (promoted by an admin)
+// grants nothing: professors see the courses they teach.
 func CanView(u auth.User, m Membership) bool {
-	return CanTeach(u, m) || m.Enrolled
+	return CanTeach(u, m) || (u.Role == auth.RoleStudent && m.Enrolled)
 }
 
 // CanStudy: enrolled students study a course's weeks; its teachers and admins

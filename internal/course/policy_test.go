@@ -25,7 +25,7 @@ func TestPolicy(t *testing.T) {
 		{"demoted instructor", student, teaches, false, false, false},
 		{"professor teaching", prof, teaches, true, true, true},
 		{"professor not teaching", prof, none, false, false, false},
-		{"professor once enrolled", prof, enrolled, true, false, true},
+		{"professor once enrolled (promoted student)", prof, enrolled, false, false, false},
 		{"admin", admin, none, true, true, true},
 	}
 	for _, c := range cases {

@@ -89,10 +89,10 @@ func present(u auth.User, r courseRow) Course {
 	return c
 }
 
-// List returns the courses u may see: admins all, everyone else those they
-// teach or are enrolled in.
+// List returns the courses u may see (CanView): admins all, professors
+// those they teach, students those they are enrolled in.
 func (s *Service) List(ctx context.Context, u auth.User, limit, offset int) ([]Course, int, error) {
-	rows, total, err := listCourses(ctx, s.db.Read, u.ID, u.Role == auth.RoleAdmin, u.Role == auth.RoleProfessor, limit, offset)
+	rows, total, err := listCourses(ctx, s.db.Read, u.ID, u.Role, limit, offset)
 	if err != nil {
 		return nil, 0, err
 	}

@@ -70,20 +70,25 @@ func findCourseByJoinCode(ctx context.Context, ex sqlite.Execer, viewerID int64,
 	return r, nil
 }
 
-// listCourses returns the courses the viewer may see, by code. Everyone sees
-// the courses they are enrolled in; teachesCounts adds those they are an
-// instructor of; all returns every course (admins).
-func listCourses(ctx context.Context, db *sql.DB, viewerID int64, all, teachesCounts bool, limit, offset int) ([]courseRow, int, error) {
-	cond := ""
-	if !all {
-		cond = ` WHERE EXISTS(SELECT 1 FROM enrollments e WHERE e.course_id = c.id AND e.user_id = ?1)
-			OR (?2 AND EXISTS(SELECT 1 FROM course_instructors i WHERE i.course_id = c.id AND i.user_id = ?1))`
+// listCourses returns the courses a viewer of this role may see, by code:
+// the same rule as CanView, written as SQL.
+func listCourses(ctx context.Context, db *sql.DB, viewerID int64, role auth.Role, limit, offset int) ([]courseRow, int, error) {
+	var cond string
+	switch role {
+	case auth.RoleAdmin:
+		cond = ` WHERE ?1 IS NOT NULL` // every course; ?1 bound like the others
+	case auth.RoleProfessor:
+		cond = ` WHERE EXISTS(SELECT 1 FROM course_instructors i WHERE i.course_id = c.id AND i.user_id = ?1)`
+	case auth.RoleStudent:
+		cond = ` WHERE EXISTS(SELECT 1 FROM enrollments e WHERE e.course_id = c.id AND e.user_id = ?1)`
+	default:
+		return nil, 0, fmt.Errorf("list courses: unknown role %q", role)
 	}
 	var total int
-	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM courses c`+cond, viewerID, teachesCounts).Scan(&total); err != nil {
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM courses c`+cond, viewerID).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("count courses: %w", err)
 	}
-	rows, err := db.QueryContext(ctx, courseSelect+cond+` ORDER BY c.code LIMIT ?3 OFFSET ?4`, viewerID, teachesCounts, limit, offset)
+	rows, err := db.QueryContext(ctx, courseSelect+cond+` ORDER BY c.code LIMIT ?2 OFFSET ?3`, viewerID, limit, offset)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list courses: %w", err)
 	}

@@ -2,6 +2,7 @@ package document
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"os"
@@ -79,23 +80,37 @@ func (s *Service) Process(ctx context.Context, id int64, lastAttempt bool) error
 	if err != nil {
 		return s.failed(ctx, id, err, lastAttempt)
 	}
-	tx, err := s.db.Write.BeginTx(ctx, nil)
-	if err != nil {
-		return s.failed(ctx, id, err, lastAttempt)
-	}
-	defer tx.Rollback()
-	// Deleted while it was being read: nothing to store.
-	var status string
-	if err := tx.QueryRowContext(ctx, `SELECT status FROM documents WHERE id = ?`, id).Scan(&status); err != nil || status != string(Processing) {
-		return nil
-	}
-	if err := replaceChunks(ctx, tx, d, pages, chunks, s.now()); err != nil {
-		return s.failed(ctx, id, err, lastAttempt)
-	}
-	if err := tx.Commit(); err != nil {
+	// store's transaction is over (committed or rolled back) before failed
+	// writes: both need the one write connection.
+	if err := s.store(ctx, d, pages, chunks); err != nil {
 		return s.failed(ctx, id, err, lastAttempt)
 	}
 	s.log.InfoContext(ctx, "document processed", "document_id", id, "pages", pages, "chunks", len(chunks))
+	return nil
+}
+
+// store replaces the document's passages in one transaction, unless it was
+// deleted (or requeued) while it was being read.
+func (s *Service) store(ctx context.Context, d Document, pages int, chunks []Chunk) error {
+	tx, err := s.db.Write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store document %d: %w", d.ID, err)
+	}
+	defer tx.Rollback()
+	var status string
+	err = tx.QueryRowContext(ctx, `SELECT status FROM documents WHERE id = ?`, d.ID).Scan(&status)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && status != string(Processing)) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("store document %d: %w", d.ID, err)
+	}
+	if err := replaceChunks(ctx, tx, d, pages, chunks, s.now()); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store document %d: %w", d.ID, err)
+	}
 	return nil
 }
 
@@ -111,6 +126,9 @@ func (s *Service) read(ctx context.Context, d Document) (int, []Chunk, error) {
 	}
 	if err != nil {
 		return 0, nil, err
+	}
+	if err := s.pdf.WaitReady(ctx); err != nil {
+		return 0, nil, err // transient: retried
 	}
 	dctx, cancel := context.WithTimeout(ctx, s.limits.DocTimeout)
 	defer cancel()
@@ -189,8 +207,9 @@ func (s *Service) failed(ctx context.Context, id int64, err error, lastAttempt b
 		}
 		s.log.InfoContext(ctx, "document failed", "document_id", id, "reason", perm.reason)
 		return river.JobCancel(err)
-	case ctx.Err() != nil:
+	case errors.Is(ctx.Err(), context.Canceled):
 		// Stopped by shutdown: the queue runs the job again after restart.
+		// (A job that ran out of time is not this: it is a failed attempt.)
 		_ = requeue(context.WithoutCancel(ctx), s.db.Write, id)
 		return err
 	case lastAttempt:

@@ -3,6 +3,7 @@ package document
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -92,3 +93,49 @@ func TestStripBoilerplate(t *testing.T) {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+func TestSweepRemovesLeftovers(t *testing.T) {
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "t.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	now := sqlite.FormatTime(time.Now())
+	used, orphan := strings.Repeat("a", 64), strings.Repeat("b", 64)
+	for _, q := range []string{
+		`INSERT INTO courses (id, code, name, join_code, created_at, updated_at) VALUES (1, 'C', 'C', 'J', '` + now + `', '` + now + `')`,
+		`INSERT INTO weeks (id, course_id, week_number, created_at, updated_at) VALUES (1, 1, 1, '` + now + `', '` + now + `')`,
+		`INSERT INTO documents (id, week_id, original_filename, sha256, file_size, status, uploaded_at) VALUES (1, 1, 'a.pdf', '` + used + `', 1, 'processed', '` + now + `')`,
+	} {
+		if _, err := db.Write.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	store := blob.New(t.TempDir())
+	s := NewService(db, store, nil, Limits{}, nil)
+	write := func(p string) {
+		os.MkdirAll(filepath.Dir(p), 0o750)
+		if err := os.WriteFile(p, []byte("x"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pu, _ := store.Path(used)
+	po, _ := store.Path(orphan)
+	write(pu)
+	write(po)
+	write(filepath.Join(s.incoming(), "upload-123"))
+	n, err := s.Sweep(ctx)
+	if err != nil || n != 2 {
+		t.Fatalf("Sweep = %d, %v; want 2 removed", n, err)
+	}
+	if _, err := os.Stat(pu); err != nil {
+		t.Errorf("a file a document names was removed: %v", err)
+	}
+	if _, err := os.Stat(po); !os.IsNotExist(err) {
+		t.Errorf("orphan kept: %v", err)
+	}
+}

@@ -120,6 +120,10 @@ func (s *Service) accept(ctx context.Context, u auth.User, weekID int64, r recei
 			if err := os.Rename(r.tmp, final); err != nil {
 				return fmt.Errorf("store upload: %w", err)
 			}
+			// The rename must be on disk before the row that names the file.
+			if err := syncDir(filepath.Dir(final)); err != nil {
+				return fmt.Errorf("store upload: %w", err)
+			}
 		}
 		doc, created, err = s.record(ctx, u, weekID, r, pages)
 		if err != nil && !existed {
@@ -135,16 +139,27 @@ func (s *Service) accept(ctx context.Context, u auth.User, weekID int64, r recei
 // inspect opens the upload with PDFium: a file that does not open as a PDF
 // is refused now, not queued to fail later.
 func (s *Service) inspect(ctx context.Context, path string) (int, error) {
+	// A cold start of PDFium is the server's delay, not the file's: wait for
+	// it (as long as the client does) before the file's own clock starts.
+	if err := s.pdf.WaitReady(ctx); err != nil {
+		return s.judge(0, err)
+	}
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return 0, fmt.Errorf("inspect upload: %w", err)
 	}
 	ictx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	n, err := s.pdf.PageCount(ictx, data)
+	return s.judge(s.pdf.PageCount(ictx, data))
+}
+
+// judge turns PDFium's verdict on an upload into the answer for the client.
+func (s *Service) judge(n int, err error) (int, error) {
 	switch {
 	case errors.Is(err, pdftext.ErrDamaged):
 		return 0, errs.New(errs.Unsupported, "this file cannot be used: "+err.Error())
+	case errors.Is(err, pdftext.ErrBusy), errors.Is(err, pdftext.ErrUnavailable):
+		return 0, &errs.Error{Code: errs.Unavailable, Message: pdftext.ErrBusy.Error(), RetryAfter: 30 * time.Second}
 	case errors.Is(err, pdftext.ErrEncrypted), errors.Is(err, pdftext.ErrTooComplex), errors.Is(err, pdftext.ErrTimeout):
 		return 0, errs.New(errs.Invalid, err.Error())
 	case err != nil:
@@ -265,7 +280,13 @@ func (s *Service) Reprocess(ctx context.Context, u auth.User, id int64) (Documen
 		return Document{}, err
 	}
 	if d.Status == Queued || d.Status == Processing {
-		return Document{}, ErrBusy
+		live, err := liveJob(ctx, tx, id)
+		if err != nil {
+			return Document{}, err
+		}
+		if live {
+			return Document{}, ErrBusy
+		}
 	}
 	if err := requeue(ctx, tx, id); err != nil {
 		return Document{}, err
@@ -305,4 +326,59 @@ func (s *Service) Delete(ctx context.Context, u auth.User, id int64) error {
 		s.log.ErrorContext(ctx, "remove document file", "document_id", id, "err", err)
 	}
 	return nil
+}
+
+// Sweep removes what a crash can leave in the upload store: partial uploads
+// in the incoming folder, and stored files no document names (a crash
+// between storing a file and committing its row, or after a delete and
+// before its file went). Run it only while holding the data directory's
+// lock, before serving.
+func (s *Service) Sweep(ctx context.Context) (int, error) {
+	removed := 0
+	entries, err := os.ReadDir(s.incoming())
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return 0, fmt.Errorf("sweep uploads: %w", err)
+	}
+	for _, e := range entries {
+		if os.Remove(filepath.Join(s.incoming(), e.Name())) == nil {
+			removed++
+		}
+	}
+	var sums []string
+	fans, err := os.ReadDir(s.files.Dir())
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return removed, fmt.Errorf("sweep uploads: %w", err)
+	}
+	for _, fan := range fans {
+		if !fan.IsDir() || len(fan.Name()) != 2 {
+			continue
+		}
+		files, err := os.ReadDir(filepath.Join(s.files.Dir(), fan.Name()))
+		if err != nil {
+			return removed, fmt.Errorf("sweep uploads: %w", err)
+		}
+		for _, f := range files {
+			if p, err := s.files.Path(f.Name()); err == nil && filepath.Base(filepath.Dir(p)) == fan.Name() {
+				sums = append(sums, f.Name())
+			}
+		}
+	}
+	var orphans int
+	err = s.files.Release(ctx, sums, func(ctx context.Context, sum string) (bool, error) {
+		used, err := fileInUse(ctx, s.db.Read, sum)
+		if err == nil && !used {
+			orphans++
+		}
+		return used, err
+	})
+	return removed + orphans, err
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
 }

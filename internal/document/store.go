@@ -155,3 +155,17 @@ func fileInUse(ctx context.Context, ex sqlite.Execer, sum string) (bool, error) 
 	}
 	return used, nil
 }
+
+// liveJob reports whether an ingestion job for the document is waiting or
+// running. A document marked queued or processing without one was left so
+// by something that went wrong; it may be reprocessed.
+func liveJob(ctx context.Context, ex sqlite.Execer, id int64) (bool, error) {
+	const q = `SELECT EXISTS(SELECT 1 FROM river_job WHERE kind = 'ingest_document'
+		AND state IN ('available', 'pending', 'running', 'retryable', 'scheduled')
+		AND json_extract(json(args), '$.document_id') = ?)`
+	var live bool
+	if err := ex.QueryRowContext(ctx, q, id).Scan(&live); err != nil {
+		return false, fmt.Errorf("find document %d's job: %w", id, err)
+	}
+	return live, nil
+}

@@ -3,10 +3,13 @@ package httpapi
 import (
 	"bytes"
 	"os"
+	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lawtutor/socratic/internal/config"
 )
 
 func TestUploadSameBytesTwiceAndFilenames(t *testing.T) {
@@ -192,4 +195,64 @@ func strPtr(s *string) string {
 		return "<nil>"
 	}
 	return *s
+}
+
+// countingReader is an endless upload that counts what the server read.
+type countingReader struct {
+	head []byte
+	n    int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	if len(c.head) > 0 {
+		k := copy(p, c.head)
+		c.head = c.head[k:]
+		c.n += int64(k)
+		return k, nil
+	}
+	for i := range p {
+		p[i] = 'x'
+	}
+	c.n += int64(len(p))
+	return len(p), nil
+}
+
+// TestUploadStopsReadingAtTheLimit: a file over MAX_UPLOAD_SIZE is refused
+// as soon as it passes the limit, not after the server has read it all.
+func TestUploadStopsReadingAtTheLimit(t *testing.T) {
+	w := newWorldWith(t, newFixture(t, func(c *config.Config) { c.MaxUploadSize = 1 << 20 }))
+	head := "--B\r\nContent-Disposition: form-data; name=\"file\"; filename=\"endless.pdf\"\r\nContent-Type: application/pdf\r\n\r\n%PDF-1.7\n"
+	body := &countingReader{head: []byte(head)}
+	r := httptest.NewRequest("POST", "/api/documents/upload?week_id="+itoa(w.week.ID), body)
+	r.Header.Set("Content-Type", "multipart/form-data; boundary=B")
+	r.Header.Set("Authorization", "Bearer "+w.persona["teaching"])
+	rec := httptest.NewRecorder()
+	w.f.srv.Handler().ServeHTTP(rec, r)
+	if rec.Code != 413 {
+		t.Fatalf("status %d: %s", rec.Code, rec.Body)
+	}
+	if body.n > 1<<20+256<<10 {
+		t.Errorf("read %d bytes of an endless upload with a 1 MB limit", body.n)
+	}
+	if files := w.f.uploadsOnDisk(t); len(files) != 0 {
+		t.Errorf("files left: %v", files)
+	}
+}
+
+// TestReprocessRecoversALostJob: a document left queued with no job to run
+// it (something went wrong) can be reprocessed; one with a live job cannot.
+func TestReprocessRecoversALostJob(t *testing.T) {
+	w := newWorld(t)
+	res := w.upload("teaching", w.week.ID, "reading.pdf", textPDF("Res ipsa loquitur."))
+	doc := "/api/documents/" + itoa(int64(res.json(t)["document_id"].(float64)))
+	if res := w.f.do(request{method: "POST", path: doc + "/reprocess", token: w.persona["teaching"]}); res.status != 409 {
+		t.Fatalf("reprocess with a live job: %d", res.status)
+	}
+	if _, err := w.f.db.Write.Exec(`DELETE FROM river_job`); err != nil {
+		t.Fatal(err)
+	}
+	if res := w.f.do(request{method: "POST", path: doc + "/reprocess", token: w.persona["teaching"]}); res.status != 202 {
+		t.Fatalf("reprocess with the job lost: %d %s", res.status, res.body)
+	}
+	w.assertCount(t, "river_job", 1)
 }

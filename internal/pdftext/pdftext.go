@@ -32,7 +32,11 @@ var (
 	ErrTooComplex = errors.New("the file needs more memory to read than the server allows; it may be damaged or built to exhaust readers")
 	ErrTimeout    = errors.New("reading the file took longer than the server allows")
 	ErrTooMany    = errors.New("the PDF has more pages than the server accepts")
-	ErrClosed     = errors.New("the PDF reader is shut down")
+	// ErrUnavailable: PDFium did not start or has been shut down.
+	ErrUnavailable = errors.New("the PDF reader is not available")
+	// ErrBusy: every sandbox stayed busy (or PDFium was still starting)
+	// until the caller's deadline; the file itself was not looked at.
+	ErrBusy = errors.New("the server is busy reading other PDFs; try again in a minute")
 )
 
 // Options configure an Extractor.
@@ -63,8 +67,15 @@ type Extractor struct {
 func New(o Options) *Extractor {
 	e := &Extractor{ready: make(chan struct{})}
 	go func() {
-		defer close(e.ready)
-		e.pool, e.cache, e.initErr = start(o)
+		pool, cache, err := start(o)
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		e.pool, e.cache, e.initErr = pool, cache, err
+		close(e.ready)
+		if e.closed && err == nil {
+			// Closed while starting: nobody will use it.
+			e.shutdown()
+		}
 	}()
 	return e
 }
@@ -122,15 +133,44 @@ func (e *Extractor) Ready() (bool, error) {
 	}
 }
 
-// Close stops PDFium.
+// WaitReady waits until PDFium has started (a first start compiles it for a
+// few seconds) or ctx ends. Callers wait here before starting the clock on a
+// file, so a cold start is not held against the file.
+func (e *Extractor) WaitReady(ctx context.Context) error {
+	select {
+	case <-e.ready:
+		if e.initErr != nil {
+			return fmt.Errorf("%w: %v", ErrUnavailable, e.initErr)
+		}
+		return nil
+	case <-ctx.Done():
+		return ErrBusy
+	}
+}
+
+// Close stops PDFium. It does not wait for a start in progress (a shutdown
+// must not wait seconds for a compile nobody needs); that start closes what
+// it made when it finishes.
 func (e *Extractor) Close() error {
-	<-e.ready
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.closed || e.initErr != nil {
+	if e.closed {
 		return nil
 	}
 	e.closed = true
+	select {
+	case <-e.ready:
+	default:
+		return nil
+	}
+	if e.initErr != nil {
+		return nil
+	}
+	return e.shutdown()
+}
+
+// shutdown closes the pool and the cache; e.mu is held.
+func (e *Extractor) shutdown() error {
 	err := e.pool.Close()
 	if e.cache != nil {
 		err = errors.Join(err, e.cache.Close(context.Background()))
@@ -148,19 +188,22 @@ type session struct {
 }
 
 func (e *Extractor) borrow(ctx context.Context) (*session, error) {
+	if ctx.Err() != nil {
+		return nil, ErrBusy // out of time before the file was looked at
+	}
 	select {
 	case <-e.ready:
 	case <-ctx.Done():
-		return nil, timeoutOr(ctx)
+		return nil, ErrBusy
 	}
 	if e.initErr != nil {
-		return nil, e.initErr
+		return nil, fmt.Errorf("%w: %v", ErrUnavailable, e.initErr)
 	}
 	e.mu.Lock()
 	closed := e.closed
 	e.mu.Unlock()
 	if closed {
-		return nil, ErrClosed
+		return nil, ErrUnavailable
 	}
 	// The pool's own wait ignores ctx cancellation; poll it in short steps.
 	var inst pdfium.Pdfium
@@ -171,7 +214,7 @@ func (e *Extractor) borrow(ctx context.Context) (*session, error) {
 			break
 		}
 		if ctx.Err() != nil {
-			return nil, timeoutOr(ctx)
+			return nil, ErrBusy
 		}
 		if !strings.Contains(err.Error(), "Timeout waiting for idle object") {
 			return nil, fmt.Errorf("pdf reader: %w", err)

@@ -145,12 +145,24 @@ func TestBadFilesAreNamed(t *testing.T) {
 	if _, err := e.Extract(ctx, good, 1, nil); !errors.Is(err, ErrTooMany) {
 		t.Errorf("page limit: %v", err)
 	}
-	// A deadline that has passed stops the work and the pool still serves.
+	// A deadline that has passed: the file is not even looked at.
 	dead, cancel := context.WithTimeout(ctx, time.Nanosecond)
 	defer cancel()
 	<-dead.Done()
-	if _, err := e.Extract(dead, good, 0, nil); !errors.Is(err, ErrTimeout) {
+	if _, err := e.Extract(dead, good, 0, nil); !errors.Is(err, ErrBusy) {
 		t.Errorf("expired deadline: %v", err)
+	}
+	// A deadline during the work (119 pages take a few hundred ms) stops it
+	// between PDFium calls, and the sandbox is replaced.
+	long, err := os.ReadFile(filepath.Join(corpus, "scotus-trump-v-united-states-2024-slip-opinion.pdf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	short, cancel2 := context.WithTimeout(ctx, 20*time.Millisecond)
+	defer cancel2()
+	pages := 0
+	if _, err := e.Extract(short, long, 0, func(done, _ int) { pages = done }); !errors.Is(err, ErrTimeout) {
+		t.Errorf("deadline mid-document: %v after %d pages", err, pages)
 	}
 	if _, err := e.Extract(ctx, good, 0, nil); err != nil {
 		t.Errorf("after a timeout: %v", err)
