@@ -2,8 +2,8 @@ package httpapi
 
 import (
 	"bytes"
-	"os"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
