@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"testing"
 )
 
 // pdfBuilder writes small, valid PDFs for tests: objects, then a correct
@@ -74,20 +75,69 @@ func blankPDF(n int) []byte { return makePDF(n, "", []byte(" ")) }
 // bombPDF is a few kilobytes whose one content stream, deflated twice,
 // inflates to size bytes of zeros.
 func bombPDF(size int64) []byte {
-	var once bytes.Buffer
-	w, _ := zlib.NewWriterLevel(&once, zlib.BestCompression)
-	io.CopyN(w, zeros{}, size)
-	w.Close()
 	var twice bytes.Buffer
-	w2, _ := zlib.NewWriterLevel(&twice, zlib.BestCompression)
-	w2.Write(once.Bytes())
-	w2.Close()
+	w, _ := zlib.NewWriterLevel(&twice, zlib.BestCompression)
+	w.Write(zerosZlib(size))
+	w.Close()
 	return makePDF(1, "/Filter [/FlateDecode /FlateDecode]", twice.Bytes())
 }
 
-type zeros struct{}
+// zerosZlib is a zlib stream that inflates to n (>= 1) zero bytes, written
+// by hand: compressing gigabytes through compress/flate takes minutes under
+// the race detector. One final fixed-Huffman block (RFC 1951): a literal 0,
+// then copies of length 258 at distance 1, then literal zeros for the rest.
+func zerosZlib(n int64) []byte {
+	var out bytes.Buffer
+	out.Write([]byte{0x78, 0x01}) // deflate, 32 KiB window, no dictionary
+	var acc uint64
+	var nbits uint
+	put := func(v uint64, bits uint) { // LSB-first, as DEFLATE packs bits
+		acc |= v << nbits
+		nbits += bits
+		for nbits >= 8 {
+			out.WriteByte(byte(acc))
+			acc >>= 8
+			nbits -= 8
+		}
+	}
+	code := func(c uint64, bits uint) { // Huffman codes go MSB-first
+		var r uint64
+		for i := uint(0); i < bits; i++ {
+			r = r<<1 | (c>>i)&1
+		}
+		put(r, bits)
+	}
+	put(1, 1)     // BFINAL
+	put(1, 2)     // BTYPE 01: fixed Huffman
+	code(0x30, 8) // literal 0
+	left := n - 1
+	for ; left >= 258; left -= 258 {
+		code(0xC5, 8) // length symbol 285 = 258
+		code(0, 5)    // distance code 0 = 1
+	}
+	for ; left > 0; left-- {
+		code(0x30, 8)
+	}
+	code(0, 7) // end of block
+	if nbits > 0 {
+		put(0, 8-nbits)
+	}
+	a, b := uint32(1), uint32(n%65521) // Adler-32 of n zeros
+	out.Write([]byte{byte(b >> 8), byte(b), byte(a >> 8), byte(a)})
+	return out.Bytes()
+}
 
-func (zeros) Read(p []byte) (int, error) {
-	clear(p)
-	return len(p), nil
+// TestZerosZlib: the hand-written stream is what it claims, checked by
+// compress/zlib (which also verifies the Adler-32).
+func TestZerosZlib(t *testing.T) {
+	for _, n := range []int64{1, 2, 257, 258, 259, 1000, 70_000, 1<<20 + 3} {
+		r, err := zlib.NewReader(bytes.NewReader(zerosZlib(n)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(r)
+		if err != nil || int64(len(b)) != n || bytes.ContainsFunc(b, func(r rune) bool { return r != 0 }) {
+			t.Fatalf("n=%d: %d bytes, %v", n, len(b), err)
+		}
+	}
 }
