@@ -104,6 +104,19 @@ func TestOpenAPIIsValid31AndListsEveryContractRoute(t *testing.T) {
 			t.Errorf("%s %s is not routed: %d", method, path, got.status)
 		}
 	}
+	// The upload documents its multipart body and both of its answers.
+	var upload struct {
+		RequestBody struct {
+			Content map[string]any `json:"content"`
+		} `json:"requestBody"`
+		Responses map[string]any `json:"responses"`
+	}
+	if err := json.Unmarshal(spec.Paths["/api/documents/upload"]["post"], &upload); err != nil {
+		t.Fatal(err)
+	}
+	if upload.RequestBody.Content["multipart/form-data"] == nil || upload.Responses["200"] == nil || upload.Responses["202"] == nil || upload.Responses["415"] == nil {
+		t.Errorf("upload is not fully described: %s", spec.Paths["/api/documents/upload"]["post"])
+	}
 	// The login form body is documented beside the JSON one.
 	var login struct {
 		RequestBody struct {

@@ -53,13 +53,26 @@ func (s *Server) routes() {
 	route(s, http.MethodDelete, "/api/weeks/{week_id}", "delete-week", signedIn, s.deleteWeek, status(204), fails(403, 404))
 
 	// Documents
-	route(s, http.MethodPost, "/api/documents/upload", "upload-document", signedIn, s.uploadDocument, status(202), multipartFile("The reading, a PDF"), bodyLimit(-1), fails(403, 404, 413, 415, 503))
+	route(s, http.MethodPost, "/api/documents/upload", "upload-document", signedIn, s.uploadDocument, status(202), multipartFile("The reading, a PDF"), alsoOK("The same bytes are already in this week: the existing document"), bodyLimit(-1), fails(403, 404, 413, 415, 503))
 	route(s, http.MethodGet, "/api/documents", "list-documents", signedIn, s.listDocuments, fails(404))
 	route(s, http.MethodGet, "/api/documents/{document_id}", "get-document", signedIn, s.getDocument, fails(404))
 	route(s, http.MethodGet, "/api/documents/{document_id}/file", "get-document-file", signedIn, s.documentFile, pdfResponse, fails(404))
 	route(s, http.MethodGet, "/api/documents/{document_id}/chunks", "list-document-chunks", signedIn, s.documentChunks, fails(403, 404))
 	route(s, http.MethodPost, "/api/documents/{document_id}/reprocess", "reprocess-document", signedIn, s.reprocessDocument, status(202), fails(403, 404, 409))
 	route(s, http.MethodDelete, "/api/documents/{document_id}", "delete-document", signedIn, s.deleteDocument, status(204), fails(403, 404))
+}
+
+// alsoOK documents a 200 answer, with the same body, beside the operation's
+// default success status.
+func alsoOK(desc string) option {
+	return option{after: func(o *huma.Operation) {
+		for code, r := range o.Responses {
+			if code != "200" && code[0] == '2' {
+				o.Responses["200"] = &huma.Response{Description: desc, Content: r.Content}
+				return
+			}
+		}
+	}}
 }
 
 // pdfResponse documents a PDF download.
