@@ -51,7 +51,7 @@ func bench(ctx context.Context, args, environ []string, stdout, stderr io.Writer
 		return err
 	}
 	defer os.RemoveAll(scratch)
-	cache := filepath.Join(os.TempDir(), "socratic-bench-wazero-cache")
+	cache := filepath.Join(os.TempDir(), "socratic-wazero-cache")
 	start := time.Now()
 	pdf := pdftext.New(pdftext.Options{CacheDir: cache, Workers: 1, MemoryLimitMB: 256})
 	defer pdf.Close()

@@ -28,6 +28,9 @@ commands:
                             server first; while it runs, use the upload API)
   bench ingest [--dir DIR]  measure PDF extraction (against pdftotext), chunking
                             and end-to-end ingestion on a folder of PDFs
+  eval retrieval --qa FILE.jsonl [--pdfs DIR]
+                            ingest a QA file's PDFs into a scratch week and report
+                            recall@1, recall@5 and MRR of search
   version                   print the version
 
 Configuration comes from the environment and an optional ./.env file;
@@ -52,6 +55,8 @@ func run(ctx context.Context, args, environ []string, stdin io.Reader, stdout, s
 		return ingest(ctx, args[1:], environ, stdout, stderr)
 	case "bench":
 		return bench(ctx, args[1:], environ, stdout, stderr)
+	case "eval":
+		return evalCmd(ctx, args[1:], environ, stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, versionString())
 		return nil

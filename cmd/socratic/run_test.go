@@ -235,7 +235,7 @@ func TestVersionAndUnknownCommand(t *testing.T) {
 // (under the race detector a compile takes half a minute).
 func shareCompileCache(t *testing.T, dataDir string) {
 	t.Helper()
-	shared := filepath.Join(os.TempDir(), "socratic-test-wazero-cache")
+	shared := filepath.Join(os.TempDir(), "socratic-wazero-cache")
 	if err := os.MkdirAll(shared, 0o750); err != nil {
 		t.Fatal(err)
 	}

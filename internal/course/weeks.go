@@ -99,3 +99,9 @@ func (s *Service) DeleteWeek(ctx context.Context, u auth.User, weekID int64) err
 	s.release(ctx, sums)
 	return nil
 }
+
+// Authorize answers whether u may do a to the week (for capabilities that
+// act on a week: search, sessions): the week, or not found / forbidden.
+func (s *Service) Authorize(ctx context.Context, u auth.User, weekID int64, a Action) (Week, error) {
+	return AuthorizeWeek(ctx, s.db.Read, u, weekID, a)
+}

@@ -44,12 +44,12 @@ var accessMatrix = []struct {
 	{"GET /api/weeks/{week_id}" /*                       */, 401, 200, 404, 200, 404, 200},
 	{"PATCH /api/weeks/{week_id}" /*                     */, 401, 403, 404, 200, 404, 200},
 	{"DELETE /api/weeks/{week_id}" /*                    */, 401, 403, 404, 204, 404, 204},
+	{"POST /api/weeks/{week_id}/search" /*               */, 401, 200, 404, 200, 404, 200},
 }
 
 // laterRoutes are in the section but belong to later capabilities.
 var laterRoutes = map[string]bool{
 	"POST /api/weeks/{week_id}/themes/generate": true,
-	"POST /api/weeks/{week_id}/search":          true,
 }
 
 // matrixBodies are the bodies sent; {…} are filled from the world.
@@ -61,6 +61,7 @@ var matrixBodies = map[string]string{
 	"POST /api/courses/{course_id}/students":    `{"emails":["outsider@law.example.edu"]}`,
 	"POST /api/courses/{course_id}/weeks":       `{"week_number":2,"title":"Negligence"}`,
 	"PATCH /api/weeks/{week_id}":                `{"themes":["duty","breach"]}`,
+	"POST /api/weeks/{week_id}/search":          `{"query":"battery"}`,
 }
 
 // world is LAW 101 with week 1, its teacher, an enrolled student, and people

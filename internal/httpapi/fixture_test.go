@@ -112,7 +112,7 @@ var (
 // compile; the compiled code is cached in the temp directory across runs).
 func sharedPDF() *pdftext.Extractor {
 	pdfOnce.Do(func() {
-		pdf = pdftext.New(pdftext.Options{CacheDir: filepath.Join(os.TempDir(), "socratic-test-wazero-cache"), Workers: 2, MemoryLimitMB: 256})
+		pdf = pdftext.New(pdftext.Options{CacheDir: filepath.Join(os.TempDir(), "socratic-wazero-cache"), Workers: 2, MemoryLimitMB: 256})
 	})
 	return pdf
 }

@@ -51,6 +51,7 @@ func (s *Server) routes() {
 	route(s, http.MethodGet, "/api/weeks/{week_id}", "get-week", signedIn, s.getWeek, fails(404))
 	route(s, http.MethodPatch, "/api/weeks/{week_id}", "update-week", signedIn, s.updateWeek, fails(403, 404))
 	route(s, http.MethodDelete, "/api/weeks/{week_id}", "delete-week", signedIn, s.deleteWeek, status(204), fails(403, 404))
+	route(s, http.MethodPost, "/api/weeks/{week_id}/search", "search-week", signedIn, s.searchWeek, fails(404))
 
 	// Documents
 	route(s, http.MethodPost, "/api/documents/upload", "upload-document", signedIn, s.uploadDocument, status(202), multipartFile("The reading, a PDF"), alsoOK("The same bytes are already in this week: the existing document"), bodyLimit(-1), fails(403, 404, 413, 415, 503))

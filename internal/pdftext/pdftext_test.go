@@ -27,7 +27,7 @@ var (
 func extractor(t testing.TB) *Extractor {
 	t.Helper()
 	sharedOnce.Do(func() {
-		shared = New(Options{CacheDir: filepath.Join(os.TempDir(), "socratic-test-wazero-cache"), Workers: 2, MemoryLimitMB: 256})
+		shared = New(Options{CacheDir: filepath.Join(os.TempDir(), "socratic-wazero-cache"), Workers: 2, MemoryLimitMB: 256})
 	})
 	return shared
 }

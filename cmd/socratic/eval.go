@@ -1,0 +1,255 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/lawtutor/socratic/internal/course"
+	"github.com/lawtutor/socratic/internal/pdftext"
+	"github.com/lawtutor/socratic/internal/retrieval"
+)
+
+// qaItem is one line of a QA file.
+type qaItem struct {
+	File        string `json:"file"`
+	Question    string `json:"question"`
+	AnswerQuote string `json:"answer_quote"`
+}
+
+// evalDepth is how far down the ranking MRR looks.
+const evalDepth = 10
+
+// RetrievalScores are what `socratic eval retrieval` reports.
+type RetrievalScores struct {
+	Questions      int
+	RecallAt1      float64
+	RecallAt5      float64
+	MRR            float64 // mean reciprocal rank of the first hit in the top evalDepth
+	QuoteNotInText int     // quotes found in no passage of their document at all
+}
+
+// evalCmd is `socratic eval retrieval --qa FILE.jsonl [--pdfs DIR]`.
+func evalCmd(ctx context.Context, args, environ []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "retrieval" {
+		return errors.New("usage: socratic eval retrieval --qa FILE.jsonl [--pdfs DIR]")
+	}
+	fs := flag.NewFlagSet("eval retrieval", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	qaPath := fs.String("qa", "", "QA file: one {\"file\", \"question\", \"answer_quote\"} per line")
+	pdfs := fs.String("pdfs", "", "folder of the PDFs the QA file names (default: pdfs/ beside it)")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	if *qaPath == "" {
+		return errors.New("usage: socratic eval retrieval --qa FILE.jsonl [--pdfs DIR]")
+	}
+	if *pdfs == "" {
+		*pdfs = filepath.Join(filepath.Dir(*qaPath), "pdfs")
+	}
+	items, err := readQA(*qaPath)
+	if err != nil {
+		return err
+	}
+	scores, err := evalRetrieval(ctx, environ, items, *pdfs)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "retrieval over %d questions (BM25; a hit is a passage containing the answer quote, or its first or second half, whitespace-normalised)\n", scores.Questions)
+	fmt.Fprintf(stdout, "recall@1 %.3f  recall@5 %.3f  MRR@%d %.3f\n", scores.RecallAt1, scores.RecallAt5, evalDepth, scores.MRR)
+	if scores.QuoteNotInText > 0 {
+		fmt.Fprintf(stdout, "%d quotes are in no passage of their document (text differs from pdftotext's)\n", scores.QuoteNotInText)
+	}
+	return nil
+}
+
+func readQA(path string) ([]qaItem, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var items []qaItem
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for line := 1; sc.Scan(); line++ {
+		if strings.TrimSpace(sc.Text()) == "" {
+			continue
+		}
+		var it qaItem
+		if err := json.Unmarshal(sc.Bytes(), &it); err != nil || it.File == "" || it.Question == "" || it.AnswerQuote == "" {
+			return nil, fmt.Errorf("%s:%d: want {\"file\", \"question\", \"answer_quote\"}", path, line)
+		}
+		items = append(items, it)
+	}
+	return items, sc.Err()
+}
+
+// evalRetrieval ingests the QA file's PDFs into a scratch week and asks
+// every question.
+func evalRetrieval(ctx context.Context, environ []string, items []qaItem, pdfDir string) (RetrievalScores, error) {
+	scratch, err := os.MkdirTemp("", "socratic-eval-")
+	if err != nil {
+		return RetrievalScores{}, err
+	}
+	defer os.RemoveAll(scratch)
+	var files []string
+	seen := map[string]bool{}
+	for _, it := range items {
+		if !seen[it.File] {
+			seen[it.File] = true
+			files = append(files, filepath.Join(pdfDir, it.File))
+		}
+	}
+	sw, err := openScratchWeek(ctx, scratch, environ)
+	if err != nil {
+		return RetrievalScores{}, err
+	}
+	defer sw.close(ctx)
+	docOf, err := sw.ingest(ctx, files)
+	if err != nil {
+		return RetrievalScores{}, err
+	}
+	var s RetrievalScores
+	for _, it := range items {
+		s.Questions++
+		quote := evalNorm(it.AnswerQuote)
+		if !quoteInDocument(ctx, sw, docOf[it.File], quote) {
+			s.QuoteNotInText++
+		}
+		hits, err := retrieval.Search(ctx, sw.d.db.Read, sw.week.ID, it.Question, evalDepth)
+		if err != nil {
+			return s, err
+		}
+		for rank, h := range hits {
+			if h.DocumentID == docOf[it.File] && isHit(evalNorm(h.Content), quote) {
+				if rank == 0 {
+					s.RecallAt1++
+				}
+				if rank < 5 {
+					s.RecallAt5++
+				}
+				s.MRR += 1 / float64(rank+1)
+				break
+			}
+		}
+	}
+	n := float64(max(s.Questions, 1))
+	s.RecallAt1, s.RecallAt5, s.MRR = s.RecallAt1/n, s.RecallAt5/n, s.MRR/n
+	return s, nil
+}
+
+func quoteInDocument(ctx context.Context, sw *scratchWeek, docID int64, quote string) bool {
+	rows, err := sw.d.db.Read.QueryContext(ctx, `SELECT content FROM chunks WHERE document_id = ?`, docID)
+	if err != nil {
+		return false
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var c string
+		rows.Scan(&c)
+		if isHit(evalNorm(c), quote) {
+			return true
+		}
+	}
+	return false
+}
+
+// isHit: the passage holds the quote, or (when a chunk boundary cuts the
+// quote) its first or second half.
+func isHit(passage, quote string) bool {
+	if strings.Contains(passage, quote) {
+		return true
+	}
+	words := strings.Fields(quote)
+	if len(words) < 6 {
+		return false
+	}
+	half := len(words) / 2
+	return strings.Contains(passage, strings.Join(words[:half], " ")) || strings.Contains(passage, strings.Join(words[half:], " "))
+}
+
+// evalNorm applies our text cleanup to both sides (the quotes keep
+// pdftotext's characters: ligatures, soft hyphens, curly quotes) and
+// collapses whitespace.
+func evalNorm(s string) string {
+	s = pdftext.Normalize(s)
+	s = strings.NewReplacer("‘", "'", "’", "'", "“", "\"", "”", "\"").Replace(s)
+	return strings.ToLower(strings.Join(strings.Fields(s), " "))
+}
+
+// scratchWeek is a throwaway data directory with one course and week.
+type scratchWeek struct {
+	d    *deps
+	in   *ingestion
+	week course.Week
+}
+
+func openScratchWeek(ctx context.Context, dir string, environ []string) (*scratchWeek, error) {
+	cfg, err := loadConfig(append(append([]string{}, environ...), "DATA_DIR="+dir, "LOG_LEVEL=error"))
+	if err != nil {
+		return nil, err
+	}
+	log := newLogger(cfg, io.Discard)
+	d, err := openDeps(ctx, cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	// A warm compile cache shared by scratch runs: this measures documents,
+	// not PDFium's first start.
+	shared := filepath.Join(os.TempDir(), "socratic-wazero-cache")
+	os.MkdirAll(shared, 0o750)
+	os.MkdirAll(filepath.Join(dir, "cache"), 0o750)
+	os.Symlink(shared, filepath.Join(dir, "cache", "wazero"))
+	in, err := startIngestion(ctx, cfg, d, log, true)
+	if err != nil {
+		d.close()
+		return nil, err
+	}
+	sw := &scratchWeek{d: d, in: in}
+	c, err := d.courses.Create(ctx, cliAdmin, course.NewCourse{Code: "SCRATCH", Name: "Scratch"})
+	if err == nil {
+		sw.week, err = d.courses.CreateWeek(ctx, cliAdmin, c.ID, course.NewWeek{Number: 1})
+	}
+	if err != nil {
+		sw.close(ctx)
+		return nil, err
+	}
+	return sw, nil
+}
+
+// ingest adds files to the week and waits until all are processed.
+func (sw *scratchWeek) ingest(ctx context.Context, files []string) (map[string]int64, error) {
+	ids := map[int64]string{}
+	byName := map[string]int64{}
+	var list []int64
+	for _, f := range files {
+		doc, _, err := sw.in.documents.AddFile(ctx, cliAdmin, sw.week.ID, f)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", f, err)
+		}
+		ids[doc.ID] = f
+		byName[filepath.Base(f)] = doc.ID
+		list = append(list, doc.ID)
+	}
+	failed, err := waitProcessed(ctx, sw.in.documents, list, ids, io.Discard)
+	if err != nil {
+		return nil, err
+	}
+	if failed > 0 {
+		return nil, fmt.Errorf("%d documents failed", failed)
+	}
+	return byName, nil
+}
+
+func (sw *scratchWeek) close(ctx context.Context) {
+	sw.in.stop(context.WithoutCancel(ctx), true)
+	sw.d.close()
+}

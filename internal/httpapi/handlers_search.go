@@ -1,0 +1,53 @@
+package httpapi
+
+import (
+	"context"
+
+	"github.com/lawtutor/socratic/internal/course"
+	"github.com/lawtutor/socratic/internal/retrieval"
+)
+
+// Source is a retrieved passage.
+type Source struct {
+	ChunkID    int64   `json:"chunk_id"`
+	DocumentID int64   `json:"document_id"`
+	Filename   string  `json:"filename"`
+	Page       int     `json:"page"`
+	Content    string  `json:"content"`
+	Score      float64 `json:"score" doc:"Higher is a better match; comparable only within one answer"`
+}
+
+type searchInput struct {
+	WeekIDPath
+	Body struct {
+		Query string `json:"query" minLength:"1" maxLength:"4000"`
+		K     int    `json:"k,omitempty" minimum:"1" maximum:"20" default:"5"`
+	}
+}
+
+type searchOutput struct {
+	Body struct {
+		Items []Source `json:"items"`
+	}
+}
+
+// searchWeek runs the retrieval the tutor uses over one week's readings.
+func (s *Server) searchWeek(ctx context.Context, in *searchInput) (*searchOutput, error) {
+	if _, err := s.courses.Authorize(ctx, currentUser(ctx), in.WeekID, course.Study); err != nil {
+		return nil, err
+	}
+	k := in.Body.K
+	if k == 0 {
+		k = 5
+	}
+	hits, err := retrieval.Search(ctx, s.db.Read, in.WeekID, in.Body.Query, k)
+	if err != nil {
+		return nil, err
+	}
+	out := &searchOutput{}
+	out.Body.Items = make([]Source, 0, len(hits))
+	for _, h := range hits {
+		out.Body.Items = append(out.Body.Items, Source{ChunkID: h.ChunkID, DocumentID: h.DocumentID, Filename: h.Filename, Page: h.Page, Content: h.Content, Score: h.Score})
+	}
+	return out, nil
+}

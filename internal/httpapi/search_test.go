@@ -1,0 +1,93 @@
+package httpapi
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/lawtutor/socratic/internal/course"
+)
+
+// TestSearchNeverCrossesWeeks: two courses, three weeks, the same passage in
+// every week with a different marker. Each week's search returns only that
+// week's passages, and never a deleted document's.
+func TestSearchNeverCrossesWeeks(t *testing.T) {
+	w := newWorldWith(t, newIngestingFixture(t))
+	ctx := context.Background()
+	prof := w.f.users["professor"]
+	other, err := w.f.courses.Create(ctx, prof, course.NewCourse{Code: "LAW 102", Name: "Torts II"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	week2, err := w.f.courses.CreateWeek(ctx, prof, w.course.ID, course.NewWeek{Number: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	otherWeek, err := w.f.courses.CreateWeek(ctx, prof, other.ID, course.NewWeek{Number: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	weeks := []int64{w.week.ID, week2.ID, otherWeek.ID}
+	docWeek := map[int64]int64{}
+	for i, wk := range weeks {
+		for j := range 3 {
+			text := fmt.Sprintf("The battery claim requires intent to cause harmful contact marker%d copy%d", i, j)
+			res := w.upload("teaching", wk, "battery.pdf", textPDF(text))
+			if res.status != 202 {
+				t.Fatalf("upload: %d %s", res.status, res.body)
+			}
+			docWeek[int64(res.json(t)["document_id"].(float64))] = wk
+		}
+	}
+	w.f.waitDocuments(t, time.Minute)
+	search := func(weekID int64) []Source {
+		t.Helper()
+		res := w.f.do(post("/api/weeks/"+itoa(weekID)+"/search", w.persona["teaching"], `{"query":"battery claim intent harmful contact","k":20}`))
+		if res.status != 200 {
+			t.Fatalf("search: %d %s", res.status, res.body)
+		}
+		return decode[struct {
+			Items []Source `json:"items"`
+		}](t, res).Items
+	}
+	for _, wk := range weeks {
+		got := search(wk)
+		if len(got) != 3 {
+			t.Errorf("week %d: %d passages, want its own 3", wk, len(got))
+		}
+		for _, s := range got {
+			if docWeek[s.DocumentID] != wk {
+				t.Errorf("week %d's search returned document %d of week %d", wk, s.DocumentID, docWeek[s.DocumentID])
+			}
+		}
+	}
+	// Delete one document of the first week: it is never returned again.
+	var gone int64
+	for id, wk := range docWeek {
+		if wk == w.week.ID {
+			gone = id
+			break
+		}
+	}
+	if res := w.f.do(request{method: "DELETE", path: "/api/documents/" + itoa(gone), token: w.persona["teaching"]}); res.status != 204 {
+		t.Fatalf("delete: %d", res.status)
+	}
+	got := search(w.week.ID)
+	if len(got) != 2 {
+		t.Errorf("after delete: %d passages, want 2", len(got))
+	}
+	for _, s := range got {
+		if s.DocumentID == gone {
+			t.Errorf("a deleted document's passage was returned")
+		}
+	}
+	// Words the search language would read as syntax are only words.
+	res := w.f.do(post("/api/weeks/"+itoa(w.week.ID)+"/search", w.persona["enrolled"], `{"query":"\"battery\" OR NEAR(intent, *) AND -contact:"}`))
+	if res.status != 200 {
+		t.Errorf("query with FTS syntax: %d %s", res.status, res.body)
+	}
+	if res := w.f.do(post("/api/weeks/"+itoa(w.week.ID)+"/search", w.persona["enrolled"], `{"query":"battery","k":21}`)); res.status != 422 {
+		t.Errorf("k over 20: %d", res.status)
+	}
+}

@@ -1,0 +1,96 @@
+// Package retrieval finds the passages of one week's readings that answer a
+// student's words. This part is lexical search: SQLite FTS5 with BM25 over
+// the chunks ingestion stores, scoped to the week inside the query itself.
+package retrieval
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"unicode"
+
+	"github.com/lawtutor/socratic/internal/sqlite"
+)
+
+// Source is a retrieved passage.
+type Source struct {
+	ChunkID    int64
+	DocumentID int64
+	Filename   string
+	Page       int
+	Content    string
+	Score      float64 // higher is better
+}
+
+// MaxK is the most passages one search returns.
+const MaxK = 20
+
+// Search returns up to k passages of the week's processed documents that
+// best match query, best first. A query with no searchable words returns
+// nothing.
+func Search(ctx context.Context, ex sqlite.Execer, weekID int64, query string, k int) ([]Source, error) {
+	k = min(max(k, 1), MaxK)
+	match := matchExpr(query)
+	if match == "" {
+		return []Source{}, nil
+	}
+	// bm25() ranks lower-is-better; the week is a condition of the query,
+	// never a filter applied to another week's results afterwards.
+	const q = `SELECT c.id, c.document_id, d.original_filename, c.page, c.content, -bm25(chunks_fts) AS score
+		FROM chunks_fts
+		JOIN chunks c ON c.id = chunks_fts.rowid
+		JOIN documents d ON d.id = c.document_id
+		WHERE chunks_fts MATCH ?1 AND c.week_id = ?2 AND d.status = 'processed'
+		ORDER BY bm25(chunks_fts) LIMIT ?3`
+	rows, err := ex.QueryContext(ctx, q, match, weekID, k)
+	if err != nil {
+		return nil, fmt.Errorf("search week %d: %w", weekID, err)
+	}
+	defer rows.Close()
+	out := []Source{}
+	for rows.Next() {
+		var s Source
+		if err := rows.Scan(&s.ChunkID, &s.DocumentID, &s.Filename, &s.Page, &s.Content, &s.Score); err != nil {
+			return nil, fmt.Errorf("search week %d: %w", weekID, err)
+		}
+		out = append(out, s)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("search week %d: %w", weekID, err)
+	}
+	return out, nil
+}
+
+// matchExpr turns a student's words into an FTS5 query: each distinct
+// content word, quoted (so nothing the student says is FTS syntax), joined
+// with OR so that BM25 ranks passages by how many and how rare the words
+// they share are. Question words and other stopwords are dropped: "what
+// does the court say about…" should not match every passage with "the".
+func matchExpr(query string) string {
+	var terms []string
+	seen := map[string]bool{}
+	for _, w := range strings.FieldsFunc(strings.ToLower(query), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }) {
+		if len(w) < 2 && !unicode.IsDigit(rune(w[0])) || stopwords[w] || seen[w] {
+			continue
+		}
+		seen[w] = true
+		terms = append(terms, `"`+w+`"`)
+		if len(terms) == 64 {
+			break
+		}
+	}
+	return strings.Join(terms, " OR ")
+}
+
+var stopwords = func() map[string]bool {
+	m := map[string]bool{}
+	// Question words, auxiliaries and the commonest function words only:
+	// measured on the shared QA set, dropping a longer list (also "not",
+	// "no", "may", "shall"…) lost more answers than it gained.
+	for _, w := range strings.Fields(`a an the of to in on for and or with by at from as is are was were be been being
+		what which who whom whose how why when where do does did doing can could would should will
+		this that these those it its there their they them he she his her i you your we our`) {
+		m[w] = true
+	}
+	return m
+}()
