@@ -21,7 +21,7 @@ import (
 
 // Errors a professor sees when an upload is refused; nothing is kept.
 var (
-	ErrNotMultipart = errs.New(errs.Invalid, "send the file as multipart/form-data in a field named \"file\"")
+	ErrNotMultipart = errs.New(errs.Unsupported, "send the file as multipart/form-data in a field named \"file\"")
 	ErrNoFile       = errs.InvalidFields(errs.FieldError{Field: "file", Message: "is required: send the PDF in a multipart field named \"file\""})
 	ErrEmptyFile    = errs.New(errs.Unsupported, "the file is empty")
 )

@@ -256,3 +256,16 @@ func TestReprocessRecoversALostJob(t *testing.T) {
 	}
 	w.assertCount(t, "river_job", 1)
 }
+
+func TestUploadNeedsMultipart(t *testing.T) {
+	w := newWorld(t)
+	res := w.f.do(request{method: "POST", path: "/api/documents/upload?week_id=" + itoa(w.week.ID), token: w.persona["teaching"], body: "%PDF-1.7 raw bytes", contentType: "application/pdf"})
+	if res.status != 415 || !strings.Contains(string(res.body), "multipart/form-data") {
+		t.Errorf("raw PDF body: %d %s", res.status, res.body)
+	}
+	body, ct := multipartBody("document", "x.pdf", textPDF("wrong field"))
+	if res := w.f.do(request{method: "POST", path: "/api/documents/upload?week_id=" + itoa(w.week.ID), token: w.persona["teaching"], body: body, contentType: ct}); res.status != 422 || !strings.Contains(string(res.body), `"location":"body.file"`) {
+		t.Errorf("no file field: %d %s", res.status, res.body)
+	}
+	w.assertCount(t, "documents", 0)
+}
