@@ -11,7 +11,7 @@ import (
 // written; a change that loses more than the margin fails here.
 const (
 	bm25RecallAt5 = 0.483
-	bm25MRR       = 0.342
+	bm25MRR       = 0.371
 	evalMargin    = 0.04
 )
 
