@@ -94,6 +94,14 @@ func CheckPassword(field, password, username, email string) *errs.FieldError {
 // the combining grapheme joiner), used to make two names look alike.
 var invisible = map[rune]bool{0x034F: true, 0x115F: true, 0x1160: true, 0x3164: true, 0xFFA0: true}
 
+// Hidden reports a character that does not show as itself: control and
+// format characters (bidi overrides, zero-width joiners), line and
+// paragraph separators, and letters that render as nothing. Names people
+// read (accounts, courses, weeks, files) must not hold them.
+func Hidden(r rune) bool {
+	return unicode.IsControl(r) || unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp) || invisible[r]
+}
+
 // NormalizeFullName trims a display name and refuses control and format
 // characters (bidi overrides, zero-width joiners) that could disguise it.
 func NormalizeFullName(s string) (string, *errs.FieldError) {
@@ -105,7 +113,7 @@ func NormalizeFullName(s string) (string, *errs.FieldError) {
 		return "", &errs.FieldError{Field: "full_name", Message: "must be at most 100 characters"}
 	}
 	for _, r := range s {
-		if unicode.IsControl(r) || unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp) || invisible[r] {
+		if Hidden(r) {
 			return "", &errs.FieldError{Field: "full_name", Message: "must not contain control or invisible formatting characters"}
 		}
 	}

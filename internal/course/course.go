@@ -8,9 +8,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
+	"github.com/lawtutor/socratic/internal/auth"
 	"github.com/lawtutor/socratic/internal/errs"
 )
 
@@ -137,7 +137,7 @@ func (f *fields) text(field, s string, maxLen int, required, multiline bool) str
 			if multiline && (r == '\n' || r == '\t' || r == '\r') {
 				continue
 			}
-			if unicode.IsControl(r) || unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp) || invisible[r] {
+			if auth.Hidden(r) {
 				f.add(field, "must not contain control or invisible formatting characters")
 				break
 			}
@@ -145,10 +145,6 @@ func (f *fields) text(field, s string, maxLen int, required, multiline bool) str
 	}
 	return s
 }
-
-// invisible are letters and marks that render as nothing (Hangul fillers,
-// the combining grapheme joiner).
-var invisible = map[rune]bool{0x034F: true, 0x115F: true, 0x1160: true, 0x3164: true, 0xFFA0: true}
 
 func (n *NewCourse) validate() error {
 	var f fields

@@ -13,9 +13,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
+	"github.com/lawtutor/socratic/internal/auth"
 	"github.com/lawtutor/socratic/internal/errs"
 )
 
@@ -175,7 +175,7 @@ func cleanFilename(name string) string {
 	var sb strings.Builder
 	n := 0
 	for _, r := range name {
-		if r == utf8.RuneError || unicode.IsControl(r) || unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp) {
+		if r == utf8.RuneError || auth.Hidden(r) {
 			continue
 		}
 		if n == 255 {
