@@ -10,6 +10,7 @@ import (
 	"github.com/lawtutor/socratic/internal/blob"
 	"github.com/lawtutor/socratic/internal/config"
 	"github.com/lawtutor/socratic/internal/course"
+	"github.com/lawtutor/socratic/internal/document"
 	"github.com/lawtutor/socratic/internal/sqlite"
 )
 
@@ -45,7 +46,7 @@ func openDeps(ctx context.Context, cfg config.Config, log *slog.Logger) (*deps, 
 		d.close()
 		return nil, err
 	}
-	d.files = blob.New(cfg.UploadDir)
+	d.files = blob.New(cfg.UploadDir, document.FileInUse(db.Read))
 	d.courses = course.NewService(db, course.Options{Files: d.files, Logger: log})
 	return d, nil
 }

@@ -24,12 +24,17 @@ var ErrBadSum = errors.New("blob: not a sha256 hex digest")
 // naming it": both sides hold the store's lock (Release here, WithLock for
 // writers), or a delete could remove a file an upload just decided to reuse.
 type Store struct {
-	dir string
-	mu  sync.Mutex
+	dir   string
+	inUse InUse
+	mu    sync.Mutex
 }
 
-// New returns a store rooted at dir (created on first write).
-func New(dir string) *Store { return &Store{dir: dir} }
+// InUse reports whether anything still names the file with this digest.
+type InUse func(ctx context.Context, sum string) (bool, error)
+
+// New returns a store rooted at dir (created on first write); inUse is
+// what Release asks before removing a file.
+func New(dir string, inUse InUse) *Store { return &Store{dir: dir, inUse: inUse} }
 
 // Dir is the store's root.
 func (s *Store) Dir() string { return s.dir }
@@ -49,13 +54,15 @@ func (s *Store) WithLock(fn func() error) error {
 	return fn()
 }
 
-// Release removes each file whose digest inUse reports no longer used.
-// Missing files are not an error (a crash may have removed one already);
-// every sum is tried and all failures are returned together.
-func (s *Store) Release(ctx context.Context, sums []string, inUse func(context.Context, string) (bool, error)) error {
+// Release removes each file the store's InUse reports no longer used, and
+// says how many it removed. Missing files are not an error (a crash may
+// have removed one already); every sum is tried and all failures are
+// returned together.
+func (s *Store) Release(ctx context.Context, sums []string) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var errs []error
+	removed := 0
 	seen := map[string]bool{}
 	for _, sum := range sums {
 		if seen[sum] {
@@ -67,7 +74,7 @@ func (s *Store) Release(ctx context.Context, sums []string, inUse func(context.C
 			errs = append(errs, err)
 			continue
 		}
-		used, err := inUse(ctx, sum)
+		used, err := s.inUse(ctx, sum)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("release %s: %w", sum, err))
 			continue
@@ -75,15 +82,19 @@ func (s *Store) Release(ctx context.Context, sums []string, inUse func(context.C
 		if used {
 			continue
 		}
-		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		err = os.Remove(p)
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			errs = append(errs, fmt.Errorf("release %s: %w", sum, err))
 			continue
+		}
+		if err == nil {
+			removed++
 		}
 		// The fan-out directory goes when it empties; if it still holds
 		// files, Remove fails harmlessly.
 		_ = os.Remove(filepath.Dir(p))
 	}
-	return errors.Join(errs...)
+	return removed, errors.Join(errs...)
 }
 
 func validSum(s string) bool {

@@ -10,7 +10,7 @@ import (
 )
 
 func TestPathRefusesAnythingButADigest(t *testing.T) {
-	s := New(t.TempDir())
+	s := New(t.TempDir(), nil)
 	for _, bad := range []string{"", "../../etc/passwd", strings.Repeat("A", 64), strings.Repeat("a", 63), strings.Repeat("a", 62) + "/.", strings.Repeat("g", 64)} {
 		if _, err := s.Path(bad); !errors.Is(err, ErrBadSum) {
 			t.Errorf("Path(%q) = %v", bad, err)
@@ -24,8 +24,15 @@ func TestPathRefusesAnythingButADigest(t *testing.T) {
 }
 
 func TestReleaseRemovesOnlyUnusedFiles(t *testing.T) {
-	s := New(t.TempDir())
 	used, unused, missing := strings.Repeat("a", 64), strings.Repeat("b", 64), strings.Repeat("c", 64)
+	boom := errors.New("db down")
+	failing := false
+	s := New(t.TempDir(), func(_ context.Context, sum string) (bool, error) {
+		if failing {
+			return false, boom
+		}
+		return sum == used, nil
+	})
 	for _, sum := range []string{used, unused} {
 		p, _ := s.Path(sum)
 		os.MkdirAll(filepath.Dir(p), 0o750)
@@ -33,9 +40,8 @@ func TestReleaseRemovesOnlyUnusedFiles(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	inUse := func(_ context.Context, sum string) (bool, error) { return sum == used, nil }
-	if err := s.Release(context.Background(), []string{used, unused, unused, missing}, inUse); err != nil {
-		t.Fatal(err)
+	if n, err := s.Release(context.Background(), []string{used, unused, unused, missing}); err != nil || n != 1 {
+		t.Fatalf("Release = %d, %v; want 1 removed", n, err)
 	}
 	pu, _ := s.Path(used)
 	pn, _ := s.Path(unused)
@@ -49,8 +55,8 @@ func TestReleaseRemovesOnlyUnusedFiles(t *testing.T) {
 		t.Errorf("empty fan-out directory kept: %v", err)
 	}
 	// A failed check keeps the file and is reported.
-	boom := errors.New("db down")
-	if err := s.Release(context.Background(), []string{used}, func(context.Context, string) (bool, error) { return false, boom }); !errors.Is(err, boom) {
+	failing = true
+	if _, err := s.Release(context.Background(), []string{used}); !errors.Is(err, boom) {
 		t.Errorf("Release = %v", err)
 	}
 	if _, err := os.Stat(pu); err != nil {

@@ -303,10 +303,7 @@ func (s *Service) release(ctx context.Context, sums []string) {
 		return
 	}
 	ctx = context.WithoutCancel(ctx)
-	err := s.files.Release(ctx, sums, func(ctx context.Context, sum string) (bool, error) {
-		return fileInUse(ctx, s.db.Read, sum)
-	})
-	if err != nil {
+	if _, err := s.files.Release(ctx, sums); err != nil {
 		s.log.ErrorContext(ctx, "remove document files", "err", err)
 	}
 }

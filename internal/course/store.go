@@ -190,15 +190,6 @@ func fileSums(ctx context.Context, ex sqlite.Execer, where string, id int64) ([]
 	return sums, nil
 }
 
-// fileInUse reports whether any document still names the file.
-func fileInUse(ctx context.Context, ex sqlite.Execer, sum string) (bool, error) {
-	var used bool
-	if err := ex.QueryRowContext(ctx, `SELECT EXISTS(SELECT 1 FROM documents WHERE sha256 = ?)`, sum).Scan(&used); err != nil {
-		return false, fmt.Errorf("check file use: %w", err)
-	}
-	return used, nil
-}
-
 func insertInstructor(ctx context.Context, ex sqlite.Execer, courseID, userID int64, at string) (bool, error) {
 	res, err := ex.ExecContext(ctx, `INSERT INTO course_instructors (course_id, user_id, added_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`, courseID, userID, at)
 	if err != nil {

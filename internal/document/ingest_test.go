@@ -40,7 +40,7 @@ func TestFailureClassification(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	s := NewService(db, blob.New(t.TempDir()), nil, Limits{}, nil)
+	s := NewService(db, blob.New(t.TempDir(), FileInUse(db.Read)), nil, Limits{}, nil)
 	status := func() (string, string) {
 		var st, reason string
 		db.Read.QueryRow(`SELECT status, error FROM documents WHERE id = 1`).Scan(&st, &reason)
@@ -115,7 +115,7 @@ func TestSweepRemovesLeftovers(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	store := blob.New(t.TempDir())
+	store := blob.New(t.TempDir(), FileInUse(db.Read))
 	s := NewService(db, store, nil, Limits{}, nil)
 	write := func(p string) {
 		os.MkdirAll(filepath.Dir(p), 0o750)

@@ -319,10 +319,7 @@ func (s *Service) Delete(ctx context.Context, u auth.User, id int64) error {
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("delete document: %w", err)
 	}
-	err = s.files.Release(context.WithoutCancel(ctx), []string{d.SHA256}, func(ctx context.Context, sum string) (bool, error) {
-		return fileInUse(ctx, s.db.Read, sum)
-	})
-	if err != nil {
+	if _, err := s.files.Release(context.WithoutCancel(ctx), []string{d.SHA256}); err != nil {
 		s.log.ErrorContext(ctx, "remove document file", "document_id", id, "err", err)
 	}
 	return nil
@@ -363,14 +360,7 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 			}
 		}
 	}
-	var orphans int
-	err = s.files.Release(ctx, sums, func(ctx context.Context, sum string) (bool, error) {
-		used, err := fileInUse(ctx, s.db.Read, sum)
-		if err == nil && !used {
-			orphans++
-		}
-		return used, err
-	})
+	orphans, err := s.files.Release(ctx, sums)
 	return removed + orphans, err
 }
 

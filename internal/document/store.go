@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/lawtutor/socratic/internal/blob"
 	"github.com/lawtutor/socratic/internal/errs"
 	"github.com/lawtutor/socratic/internal/sqlite"
 )
@@ -147,13 +148,16 @@ func listChunks(ctx context.Context, db *sql.DB, docID int64, limit, offset int)
 	return out, total, rows.Err()
 }
 
-// fileInUse reports whether any document still names the file.
-func fileInUse(ctx context.Context, ex sqlite.Execer, sum string) (bool, error) {
-	var used bool
-	if err := ex.QueryRowContext(ctx, `SELECT EXISTS(SELECT 1 FROM documents WHERE sha256 = ?)`, sum).Scan(&used); err != nil {
-		return false, fmt.Errorf("check file use: %w", err)
+// FileInUse is the upload store's question "does any document still name
+// this file?", answered from db (committed rows only).
+func FileInUse(db *sql.DB) blob.InUse {
+	return func(ctx context.Context, sum string) (bool, error) {
+		var used bool
+		if err := db.QueryRowContext(ctx, `SELECT EXISTS(SELECT 1 FROM documents WHERE sha256 = ?)`, sum).Scan(&used); err != nil {
+			return false, fmt.Errorf("check file use: %w", err)
+		}
+		return used, nil
 	}
-	return used, nil
 }
 
 // liveJob reports whether an ingestion job for the document is waiting or

@@ -160,7 +160,7 @@ func newFixtureWith(t testing.TB, work bool, opts ...fixtureOption) *fixture {
 	}
 	t.Cleanup(func() { svc.Close() })
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	files := blob.New(cfg.UploadDir)
+	files := blob.New(cfg.UploadDir, document.FileInUse(db.Read))
 	courses := course.NewService(db, course.Options{Files: files, Logger: log})
 	docs := document.NewService(db, files, sharedPDF(), document.Limits{
 		MaxUploadSize: cfg.MaxUploadSize, MaxPages: cfg.MaxPDFPages, ChunkSize: cfg.ChunkSize, ChunkOverlap: cfg.ChunkOverlap,
