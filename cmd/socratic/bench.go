@@ -12,8 +12,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/lawtutor/socratic/internal/config"
-	"github.com/lawtutor/socratic/internal/course"
 	"github.com/lawtutor/socratic/internal/document"
 	"github.com/lawtutor/socratic/internal/pdftext"
 )
@@ -119,7 +117,7 @@ func bench(ctx context.Context, args, environ []string, stdout, stderr io.Writer
 		float64(textBytes)/(1<<20), chunks, chunking.d.Round(time.Microsecond), float64(textBytes)/(1<<20)/chunking.d.Seconds())
 
 	// End to end through the queue, without embeddings.
-	e2e, err := benchEndToEnd(ctx, scratch, cache, files, environ)
+	e2e, err := benchEndToEnd(ctx, scratch, files, environ)
 	if err != nil {
 		return err
 	}
@@ -150,60 +148,19 @@ func best(n int, fn func() error) measured {
 	return m
 }
 
-func benchEndToEnd(ctx context.Context, scratch, cache string, files []string, environ []string) (time.Duration, error) {
-	cfg, err := config.Load(append(append([]string{}, environ...), "DATA_DIR="+scratch, "LOG_LEVEL=error"), "")
+func benchEndToEnd(ctx context.Context, scratch string, files []string, environ []string) (time.Duration, error) {
+	sw, err := openScratchWeek(ctx, scratch, environ)
 	if err != nil {
 		return 0, err
 	}
-	log := newLogger(cfg, io.Discard)
-	d, err := openDeps(ctx, cfg, log)
-	if err != nil {
-		return 0, err
-	}
-	defer d.close()
-	// Reuse the warm compile cache: this measures documents, not PDFium's start.
-	os.MkdirAll(filepath.Join(scratch, "cache"), 0o750)
-	os.Symlink(cache, filepath.Join(scratch, "cache", "wazero"))
-	in, err := startIngestion(ctx, cfg, d, log, true)
-	if err != nil {
-		return 0, err
-	}
-	defer in.stop(context.WithoutCancel(ctx), true)
-	if _, err := in.pdf.PageCount(ctx, mustRead(files[0])); err != nil {
-		return 0, err
-	}
-	c, err := d.courses.Create(ctx, cliAdmin, course.NewCourse{Code: "BENCH", Name: "Bench"})
-	if err != nil {
-		return 0, err
-	}
-	w, err := d.courses.CreateWeek(ctx, cliAdmin, c.ID, course.NewWeek{Number: 1})
-	if err != nil {
+	defer sw.close(ctx)
+	// Measure documents, not PDFium's start.
+	if err := sw.in.pdf.WaitReady(ctx); err != nil {
 		return 0, err
 	}
 	start := time.Now()
-	ids := map[int64]string{}
-	for _, f := range files {
-		doc, _, err := in.documents.AddFile(ctx, cliAdmin, w.ID, f)
-		if err != nil {
-			return 0, fmt.Errorf("%s: %w", f, err)
-		}
-		ids[doc.ID] = f
-	}
-	var list []int64
-	for id := range ids {
-		list = append(list, id)
-	}
-	failed, err := waitProcessed(ctx, in.documents, list, ids, io.Discard)
-	if err != nil {
+	if _, err := sw.ingest(ctx, files); err != nil {
 		return 0, err
 	}
-	if failed > 0 {
-		return 0, fmt.Errorf("%d documents failed", failed)
-	}
 	return time.Since(start), nil
-}
-
-func mustRead(path string) []byte {
-	b, _ := os.ReadFile(path)
-	return b
 }

@@ -57,15 +57,11 @@ func ingest(ctx context.Context, args, environ []string, stdout, stderr io.Write
 		return err
 	}
 	defer d.close()
-	in, err := startIngestion(ctx, cfg, d, log, true)
+	in, err := startIngestion(ctx, cfg, d, log)
 	if err != nil {
 		return err
 	}
-	defer func() {
-		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 20*time.Second)
-		defer cancel()
-		in.stop(stopCtx, true)
-	}()
+	defer in.stop(ctx)
 
 	var ids []int64
 	names := map[int64]string{}

@@ -22,6 +22,9 @@ import (
 // slow machine without letting a hostile file hold a worker for long.
 const docTimeout = 5 * time.Minute
 
+// stopWait is how long a stop waits for running jobs before cancelling them.
+const stopWait = 20 * time.Second
+
 // ingestion is the document pipeline: PDFium, the document service and the
 // queue that runs its jobs.
 type ingestion struct {
@@ -33,7 +36,7 @@ type ingestion struct {
 // startIngestion starts PDFium (in the background: the server is ready at
 // once, the first document waits for it), the document service and the
 // job queue. Call it only while holding the data directory's lock.
-func startIngestion(ctx context.Context, cfg config.Config, d *deps, log *slog.Logger, work bool) (*ingestion, error) {
+func startIngestion(ctx context.Context, cfg config.Config, d *deps, log *slog.Logger) (*ingestion, error) {
 	workers := max(1, min(2, runtime.NumCPU()))
 	in := &ingestion{pdf: pdftext.New(pdftext.Options{
 		CacheDir: filepath.Join(cfg.DataDir, "cache", "wazero"),
@@ -46,21 +49,15 @@ func startIngestion(ctx context.Context, cfg config.Config, d *deps, log *slog.L
 		MaxUploadSize: cfg.MaxUploadSize, MaxPages: cfg.MaxPDFPages,
 		ChunkSize: cfg.ChunkSize, ChunkOverlap: cfg.ChunkOverlap, DocTimeout: docTimeout,
 	}, log)
-	opts := jobs.Options{MaxWorkers: workers, JobTimeout: docTimeout + 2*time.Minute, Logger: log}
-	if work {
-		opts.Workers = river.NewWorkers()
-		river.AddWorker(opts.Workers, in.documents.Worker())
-	}
-	q, err := jobs.New(d.db, opts)
+	ws := river.NewWorkers()
+	river.AddWorker(ws, in.documents.Worker())
+	q, err := jobs.New(d.db, jobs.Options{Workers: ws, MaxWorkers: workers, JobTimeout: docTimeout + 2*time.Minute, Logger: log})
 	if err != nil {
 		in.pdf.Close()
 		return nil, err
 	}
 	in.queue = q
 	in.documents.UseQueue(q.Client())
-	if !work {
-		return in, nil
-	}
 	if n, err := in.documents.Sweep(ctx); err != nil {
 		log.Warn("sweeping the upload store", "err", err)
 	} else if n > 0 {
@@ -83,15 +80,13 @@ func startIngestion(ctx context.Context, cfg config.Config, d *deps, log *slog.L
 	return in, nil
 }
 
-// stop waits for running jobs up to ctx's deadline, then cancels them (they
-// run again at the next start), and stops PDFium.
-func (in *ingestion) stop(ctx context.Context, worked bool) error {
-	var errs []error
-	if worked {
-		errs = append(errs, in.queue.Stop(ctx))
-	}
-	errs = append(errs, in.pdf.Close())
-	if err := errors.Join(errs...); err != nil {
+// stop waits up to stopWait for running jobs (even when ctx is already
+// done: it is the signal that started the shutdown), then cancels them
+// (they run again at the next start), and stops PDFium.
+func (in *ingestion) stop(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), stopWait)
+	defer cancel()
+	if err := errors.Join(in.queue.Stop(ctx), in.pdf.Close()); err != nil {
 		return fmt.Errorf("stop ingestion: %w", err)
 	}
 	return nil

@@ -59,16 +59,14 @@ func serve(ctx context.Context, args, environ []string, logOut io.Writer) error 
 	}
 	defer d.close()
 	log.Info("starting", "config", cfg)
-	in, err := startIngestion(ctx, cfg, d, log, true)
+	in, err := startIngestion(ctx, cfg, d, log)
 	if err != nil {
 		return err
 	}
 	// Runs after the HTTP drain below (defers run in reverse), before the
 	// database closes.
 	defer func() {
-		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 20*time.Second)
-		defer cancel()
-		if err := in.stop(stopCtx, true); err != nil {
+		if err := in.stop(ctx); err != nil {
 			log.Error("stopping background jobs", "err", err)
 		}
 	}()
