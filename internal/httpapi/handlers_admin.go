@@ -36,13 +36,18 @@ func (s *Server) listUsers(ctx context.Context, in *listUsersInput) (*usersOutpu
 	if err != nil {
 		return nil, err
 	}
+	return usersPage(users, total), nil
+}
+
+// usersPage is a page of users in the list convention.
+func usersPage(users []auth.User, total int) *usersOutput {
 	out := &usersOutput{}
 	out.Body.Items = make([]User, 0, len(users))
 	for _, u := range users {
 		out.Body.Items = append(out.Body.Items, toUser(u))
 	}
 	out.Body.Total = total
-	return out, nil
+	return out
 }
 
 type createUserInput struct {

@@ -166,13 +166,7 @@ func (s *Server) listStudents(ctx context.Context, in *listStudentsInput) (*user
 	if err != nil {
 		return nil, err
 	}
-	out := &usersOutput{}
-	out.Body.Items = make([]User, 0, len(users))
-	for _, u := range users {
-		out.Body.Items = append(out.Body.Items, toUser(u))
-	}
-	out.Body.Total = total
-	return out, nil
+	return usersPage(users, total), nil
 }
 
 type enrollInput struct {

@@ -36,11 +36,7 @@ func (s *Server) searchWeek(ctx context.Context, in *searchInput) (*searchOutput
 	if _, err := s.courses.Authorize(ctx, currentUser(ctx), in.WeekID, course.Study); err != nil {
 		return nil, err
 	}
-	k := in.Body.K
-	if k == 0 {
-		k = 5
-	}
-	hits, err := retrieval.Search(ctx, s.db.Read, in.WeekID, in.Body.Query, k)
+	hits, err := retrieval.Search(ctx, s.db.Read, in.WeekID, in.Body.Query, in.Body.K)
 	if err != nil {
 		return nil, err
 	}

@@ -82,6 +82,13 @@ func TestSearchNeverCrossesWeeks(t *testing.T) {
 			t.Errorf("a deleted document's passage was returned")
 		}
 	}
+	// Without k, five at most (API.md's default): all three of the week's.
+	res0 := w.f.do(post("/api/weeks/"+itoa(week2.ID)+"/search", w.persona["enrolled"], `{"query":"battery"}`))
+	if n := len(decode[struct {
+		Items []Source `json:"items"`
+	}](t, res0).Items); res0.status != 200 || n != 3 {
+		t.Errorf("search without k: %d, %d passages", res0.status, n)
+	}
 	// Words the search language would read as syntax are only words.
 	res := w.f.do(post("/api/weeks/"+itoa(w.week.ID)+"/search", w.persona["enrolled"], `{"query":"\"battery\" OR NEAR(intent, *) AND -contact:"}`))
 	if res.status != 200 {
