@@ -31,10 +31,8 @@ const MaxK = 20
 // nothing.
 func Search(ctx context.Context, ex sqlite.Execer, weekID int64, query string, k int) ([]Source, error) {
 	k = min(max(k, 1), MaxK)
-	match := matchExpr(query)
-	want := k
-	k = max(k, candidates)
-	if match == "" {
+	terms := queryTerms(query)
+	if len(terms) == 0 {
 		return []Source{}, nil
 	}
 	// bm25() ranks lower-is-better; the week is a condition of the query,
@@ -45,7 +43,7 @@ func Search(ctx context.Context, ex sqlite.Execer, weekID int64, query string, k
 		JOIN documents d ON d.id = c.document_id
 		WHERE chunks_fts MATCH ?1 AND c.week_id = ?2 AND d.status = 'processed'
 		ORDER BY bm25(chunks_fts) LIMIT ?3`
-	rows, err := ex.QueryContext(ctx, q, match, weekID, k)
+	rows, err := ex.QueryContext(ctx, q, matchExpr(terms), weekID, candidates)
 	if err != nil {
 		return nil, fmt.Errorf("search week %d: %w", weekID, err)
 	}
@@ -61,10 +59,11 @@ func Search(ctx context.Context, ex sqlite.Execer, weekID int64, query string, k
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("search week %d: %w", weekID, err)
 	}
-	rerank(out, queryTerms(query))
-	return out[:min(want, len(out))], nil
+	rerank(out, terms)
+	return out[:min(k, len(out))], nil
 }
 
+// candidates is how many of BM25's best are reranked (more than MaxK).
 const candidates = 50
 
 // rerank orders BM25's candidates by BM25 plus a bonus for how many of the
@@ -78,7 +77,7 @@ func rerank(ss []Source, terms []string) {
 	top := ss[0].Score
 	for i := range ss {
 		words := map[string]bool{}
-		for _, w := range strings.FieldsFunc(strings.ToLower(ss[i].Content), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }) {
+		for _, w := range wordsOf(ss[i].Content) {
 			words[prefix(w)] = true
 		}
 		n := 0
@@ -101,38 +100,40 @@ func prefix(w string) string {
 	return string(r[:min(5, len(r))])
 }
 
-func queryTerms(q string) []string {
-	var out []string
-	seen := map[string]bool{}
-	for _, w := range strings.FieldsFunc(strings.ToLower(q), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }) {
-		if len(w) < 2 || stopwords[w] || seen[w] {
-			continue
-		}
-		seen[w] = true
-		out = append(out, w)
-	}
-	return out
-}
-
-// matchExpr turns a student's words into an FTS5 query: each distinct
-// content word, quoted (so nothing the student says is FTS syntax), joined
-// with OR so that BM25 ranks passages by how many and how rare the words
-// they share are. Question words and other stopwords are dropped: "what
-// does the court say about…" should not match every passage with "the".
-func matchExpr(query string) string {
+// queryTerms are the distinct content words of a student's words, in
+// order: question words and other stopwords dropped ("what does the court
+// say about…" should not match every passage with "the"), single letters
+// too but not single digits, at most 64.
+func queryTerms(query string) []string {
 	var terms []string
 	seen := map[string]bool{}
-	for _, w := range strings.FieldsFunc(strings.ToLower(query), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }) {
+	for _, w := range wordsOf(query) {
 		if len(w) < 2 && !unicode.IsDigit(rune(w[0])) || stopwords[w] || seen[w] {
 			continue
 		}
 		seen[w] = true
-		terms = append(terms, `"`+w+`"`)
+		terms = append(terms, w)
 		if len(terms) == 64 {
 			break
 		}
 	}
-	return strings.Join(terms, " OR ")
+	return terms
+}
+
+// matchExpr is the FTS5 query for the terms: each quoted (so nothing the
+// student says is FTS syntax), joined with OR so that BM25 ranks passages
+// by how many and how rare the words they share are.
+func matchExpr(terms []string) string {
+	quoted := make([]string, len(terms))
+	for i, t := range terms {
+		quoted[i] = `"` + t + `"`
+	}
+	return strings.Join(quoted, " OR ")
+}
+
+// wordsOf splits text into lower-case runs of letters and digits.
+func wordsOf(s string) []string {
+	return strings.FieldsFunc(strings.ToLower(s), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
 }
 
 var stopwords = func() map[string]bool {

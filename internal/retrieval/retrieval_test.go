@@ -9,7 +9,7 @@ func TestMatchExprQuotesEveryWord(t *testing.T) {
 		"the of a":                                  "",
 		"42 U.S.C. § 1983":                          `"42" OR "1983"`,
 	} {
-		if got := matchExpr(in); got != want {
+		if got := matchExpr(queryTerms(in)); got != want {
 			t.Errorf("matchExpr(%q) = %s, want %s", in, got, want)
 		}
 	}
