@@ -22,24 +22,7 @@ import (
 // permanent one is cancelled (not retried).
 func TestFailureClassification(t *testing.T) {
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "t.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	now := sqlite.FormatTime(time.Now())
-	for _, q := range []string{
-		`INSERT INTO courses (id, code, name, join_code, created_at, updated_at) VALUES (1, 'C', 'C', 'J', '` + now + `', '` + now + `')`,
-		`INSERT INTO weeks (id, course_id, week_number, created_at, updated_at) VALUES (1, 1, 1, '` + now + `', '` + now + `')`,
-		`INSERT INTO documents (id, week_id, original_filename, sha256, file_size, status, uploaded_at) VALUES (1, 1, 'a.pdf', '` + strings.Repeat("a", 64) + `', 1, 'processing', '` + now + `')`,
-	} {
-		if _, err := db.Write.Exec(q); err != nil {
-			t.Fatal(err)
-		}
-	}
+	db := oneDocument(t, strings.Repeat("a", 64), "processing")
 	s := NewService(db, blob.New(t.TempDir(), FileInUse(db.Read)), nil, Limits{}, nil)
 	status := func() (string, string) {
 		var st, reason string
@@ -47,7 +30,7 @@ func TestFailureClassification(t *testing.T) {
 		return st, reason
 	}
 	transient := errors.New("database is locked")
-	err = s.failed(ctx, 1, transient, false)
+	err := s.failed(ctx, 1, transient, false)
 	var cancel *river.JobCancelError
 	if !errors.Is(err, transient) || errors.As(err, &cancel) {
 		t.Errorf("transient: %v", err)
@@ -96,25 +79,8 @@ func itoa(i int) string { return strconv.Itoa(i) }
 
 func TestSweepRemovesLeftovers(t *testing.T) {
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "t.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	now := sqlite.FormatTime(time.Now())
 	used, orphan := strings.Repeat("a", 64), strings.Repeat("b", 64)
-	for _, q := range []string{
-		`INSERT INTO courses (id, code, name, join_code, created_at, updated_at) VALUES (1, 'C', 'C', 'J', '` + now + `', '` + now + `')`,
-		`INSERT INTO weeks (id, course_id, week_number, created_at, updated_at) VALUES (1, 1, 1, '` + now + `', '` + now + `')`,
-		`INSERT INTO documents (id, week_id, original_filename, sha256, file_size, status, uploaded_at) VALUES (1, 1, 'a.pdf', '` + used + `', 1, 'processed', '` + now + `')`,
-	} {
-		if _, err := db.Write.Exec(q); err != nil {
-			t.Fatal(err)
-		}
-	}
+	db := oneDocument(t, used, "processed")
 	store := blob.New(t.TempDir(), FileInUse(db.Read))
 	s := NewService(db, store, nil, Limits{}, nil)
 	write := func(p string) {
@@ -138,4 +104,30 @@ func TestSweepRemovesLeftovers(t *testing.T) {
 	if _, err := os.Stat(po); !os.IsNotExist(err) {
 		t.Errorf("orphan kept: %v", err)
 	}
+}
+
+// oneDocument is a migrated database holding one course, one week and one
+// document (id 1) with the given content hash and status.
+func oneDocument(t *testing.T, sum, status string) *sqlite.DB {
+	t.Helper()
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "t.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	now := sqlite.FormatTime(time.Now())
+	for _, q := range []string{
+		`INSERT INTO courses (id, code, name, join_code, created_at, updated_at) VALUES (1, 'C', 'C', 'J', ?1, ?1)`,
+		`INSERT INTO weeks (id, course_id, week_number, created_at, updated_at) VALUES (1, 1, 1, ?1, ?1)`,
+		`INSERT INTO documents (id, week_id, original_filename, sha256, file_size, status, uploaded_at) VALUES (1, 1, 'a.pdf', ?2, 1, ?3, ?1)`,
+	} {
+		if _, err := db.Write.Exec(q, now, sum, status); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return db
 }

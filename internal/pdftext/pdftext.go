@@ -266,10 +266,11 @@ func (s *session) classify(err error) error {
 	return fmt.Errorf("pdf reader: %w", err)
 }
 
-// known reports whether err is one of ours (the sandbox is still sound).
+// known reports whether err leaves the sandbox sound: success, or a verdict
+// on the file. ErrTooComplex is not one: a sandbox that trapped or ran out
+// of memory is thrown away.
 func known(err error) bool {
 	return err == nil || errors.Is(err, ErrEncrypted) || errors.Is(err, ErrDamaged) || errors.Is(err, ErrTooMany)
-	// ErrTooComplex is not "known" here: a sandbox that trapped is thrown away.
 }
 
 // PageCount opens a PDF and counts its pages: the structural check an
