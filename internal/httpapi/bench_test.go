@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -56,6 +58,27 @@ func BenchmarkUpload10MB(b *testing.B) {
 		// Distinct bytes every time (a comment after the end), so each
 		// upload is stored, not found as a duplicate.
 		body, ct := multipartBody("file", "big.pdf", append(pdf[:len(pdf):len(pdf)], fmt.Sprintf("%% %d\n", i)...))
+		res := w.f.do(request{method: "POST", path: "/api/documents/upload?week_id=" + itoa(w.week.ID), token: w.persona["teaching"], body: body, contentType: ct})
+		if res.status != 202 {
+			b.Fatalf("upload: %d %s", res.status, res.body)
+		}
+	}
+}
+
+// BenchmarkUpload119PageOpinion uploads the longest corpus opinion (531 KB,
+// 119 pages): small enough to be read whole before the answer.
+func BenchmarkUpload119PageOpinion(b *testing.B) {
+	w := buildWorld(b, newFixture(b))
+	pdf, err := os.ReadFile(filepath.Join(corpusDir, "scotus-trump-v-united-states-2024-slip-opinion.pdf"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := sharedPDF().WaitReady(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(pdf)))
+	for i := 0; b.Loop(); i++ {
+		body, ct := multipartBody("file", "opinion.pdf", append(pdf[:len(pdf):len(pdf)], fmt.Sprintf("%% %d\n", i)...))
 		res := w.f.do(request{method: "POST", path: "/api/documents/upload?week_id=" + itoa(w.week.ID), token: w.persona["teaching"], body: body, contentType: ct})
 		if res.status != 202 {
 			b.Fatalf("upload: %d %s", res.status, res.body)
