@@ -26,10 +26,10 @@ type Source struct {
 // MaxK is the most passages one search returns.
 const MaxK = 20
 
-// Search returns up to k passages of the week's processed documents that
-// best match query, best first. A query with no searchable words returns
-// nothing.
-func Search(ctx context.Context, ex sqlite.Execer, weekID int64, query string, k int) ([]Source, error) {
+// BM25 returns up to k passages of the week's processed documents that
+// best match query's words, best first. A query with no searchable words
+// returns nothing.
+func BM25(ctx context.Context, ex sqlite.Execer, weekID int64, query string, k int) ([]Source, error) {
 	k = min(max(k, 1), MaxK)
 	terms := queryTerms(query)
 	if len(terms) == 0 {
