@@ -1,0 +1,45 @@
+package local
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// benchTexts are BatchSize passages of legal prose that each fill the
+// model's 256 tokens.
+func benchTexts(t testing.TB, tok *Tokenizer) []string {
+	base := "The court held that a promise made without consideration is unenforceable unless the promisee reasonably relied on it to her detriment; the dissent argued that the statute of frauds barred recovery. "
+	texts := make([]string, BatchSize)
+	for i := range texts {
+		texts[i] = strings.Repeat(base, 12) + strings.Repeat("x", i)
+		if n := len(tok.Encode(texts[i], 10*MaxTokens)); n < MaxTokens {
+			t.Fatalf("bench text is %d tokens, not at least %d", n, MaxTokens)
+		}
+	}
+	return texts
+}
+
+// benchmarkEmbed reports chunks/s of the full-size all-MiniLM-L6-v2
+// architecture (random weights) at 256 tokens, batch 32.
+func benchmarkEmbed(b *testing.B, o Options) {
+	m, err := Open(filepath.Join(modelsDir, "minilm-l6-random.onnx"), filepath.Join(modelsDir, "all-minilm-l6-v2-tokenizer.json"), o)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer m.Close()
+	texts := benchTexts(b, m.Tokenizer())
+	if _, err := m.Embed(context.Background(), texts); err != nil { // warm up (GoMLX compiles per shape)
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := m.Embed(context.Background(), texts); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*len(texts))/b.Elapsed().Seconds(), "chunks/s")
+}
+
+func BenchmarkEmbedGo(b *testing.B) { benchmarkEmbed(b, Options{Backend: BackendGo}) }
