@@ -89,4 +89,3 @@ func (r *ortRunner) run(ids, mask, types []int64, batch, seq int) ([]float32, er
 }
 
 func (r *ortRunner) close() error { return r.s.Destroy() }
-
