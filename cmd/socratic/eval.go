@@ -61,7 +61,7 @@ func evalCmd(ctx context.Context, args, environ []string, stdout, stderr io.Writ
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "retrieval over %d questions (BM25; a hit is a passage containing the answer quote, or its first or second half, whitespace-normalised)\n", scores.Questions)
+	fmt.Fprintf(stdout, "retrieval over %d questions (BM25; a hit is a passage containing the answer quote, whitespace-normalised)\n", scores.Questions)
 	fmt.Fprintf(stdout, "recall@1 %.3f  recall@5 %.3f  MRR@%d %.3f\n", scores.RecallAt1, scores.RecallAt5, evalDepth, scores.MRR)
 	if scores.QuoteNotInText > 0 {
 		fmt.Fprintf(stdout, "%d quotes are in no passage of their document (text differs from pdftotext's)\n", scores.QuoteNotInText)
@@ -161,18 +161,10 @@ func quoteInDocument(ctx context.Context, sw *scratchWeek, docID int64, quote st
 	return false
 }
 
-// isHit: the passage holds the quote, or (when a chunk boundary cuts the
-// quote) its first or second half.
+// isHit: the passage holds the whole answer quote (both sides
+// whitespace-normalised by evalNorm), as the issue defines a hit.
 func isHit(passage, quote string) bool {
-	if strings.Contains(passage, quote) {
-		return true
-	}
-	words := strings.Fields(quote)
-	if len(words) < 6 {
-		return false
-	}
-	half := len(words) / 2
-	return strings.Contains(passage, strings.Join(words[:half], " ")) || strings.Contains(passage, strings.Join(words[half:], " "))
+	return strings.Contains(passage, quote)
 }
 
 // evalNorm applies our text cleanup to both sides (the quotes keep

@@ -17,8 +17,9 @@ type Chunk struct {
 }
 
 // Splitter cuts text into chunks of at most Size characters that overlap by
-// about Overlap characters, preferring to cut between paragraphs, then lines,
-// then sentences, then words — the original design's recursive splitter.
+// about Overlap characters, preferring to cut between sentences, then
+// paragraphs, then lines, then words — the original design's recursive
+// splitter, with sentences first.
 // Unlike a splitter that returns strings, it works on spans of the one text,
 // so every chunk knows exactly where it came from.
 type Splitter struct {
@@ -27,9 +28,65 @@ type Splitter struct {
 }
 
 // separators, in order of preference. Each piece keeps its separator at its
-// end, so a chunk starts at the beginning of a paragraph, line, sentence or
+// end, so a chunk starts at the beginning of a sentence, paragraph, line or
 // word, never with ". ".
-var separators = []string{"\n\n", "\n", ". ", "? ", "! ", "; ", " ", ""}
+//
+// Sentences come before paragraphs because in extracted PDF text a blank
+// line is almost always a page break (PDFium marks no paragraphs), and pages
+// break mid-sentence: cutting there first left a short tail chunk at the end
+// of every page and split the sentence across it. Measured on the shared QA
+// set (29 questions, BM25 with the rerank, a hit holding the whole quote):
+// paragraphs, lines, then ". " gave recall@1 0.276, recall@5 0.483, MRR
+// 0.371; sentences first 0.276, 0.517, 0.387; sentences second, after
+// paragraphs, 0.241, 0.483, 0.349. The median chunk went from 947 to 932
+// characters but the tenth percentile from 422 to 721.
+var separators = []string{sentenceEnd, "\n\n", "\n", " ", ""}
+
+// sentenceEnd stands in separators for the end of a sentence: ".", "?" or
+// "!", perhaps followed by closing quotes or brackets, then whitespace of
+// any kind. PDF text is hard-wrapped, so a sentence ends at a line end as
+// often as mid-line. Abbreviations ("v. ", "U. S. ") end "sentences" too;
+// that only moves a cut a few words, as chunks hold many sentences.
+const sentenceEnd = "<sentence end>"
+
+// cutAfter is the offset just past the first sep in seg (and, for
+// sentenceEnd, the whitespace after it), or -1.
+func cutAfter(seg, sep string) int {
+	if sep != sentenceEnd {
+		if i := strings.Index(seg, sep); i >= 0 {
+			return i + len(sep)
+		}
+		return -1
+	}
+	for i := 0; i < len(seg); i++ {
+		if c := seg[i]; c != '.' && c != '?' && c != '!' {
+			continue
+		}
+		j := i + 1
+		for j < len(seg) {
+			r, n := utf8.DecodeRuneInString(seg[j:])
+			if !strings.ContainsRune(closers, r) {
+				break
+			}
+			j += n
+		}
+		k := j
+		for k < len(seg) {
+			r, n := utf8.DecodeRuneInString(seg[k:])
+			if !unicode.IsSpace(r) {
+				break
+			}
+			k += n
+		}
+		if k > j {
+			return k
+		}
+	}
+	return -1
+}
+
+// closers may follow a sentence's last mark.
+const closers = `"')]”’`
 
 type span struct{ start, end, runes int }
 
@@ -67,7 +124,7 @@ func (s Splitter) split(text string, start, end int, seps []string, out *[]span)
 	seg := text[start:end]
 	sep, rest := "", []string(nil)
 	for i, c := range seps {
-		if c == "" || strings.Contains(seg, c) {
+		if c == "" || cutAfter(seg, c) >= 0 {
 			sep, rest = c, seps[i+1:]
 			break
 		}
@@ -107,10 +164,9 @@ func pieces(text string, start, end int, sep string) []span {
 		return out
 	}
 	for i := start; i < end; {
-		j := strings.Index(text[i:end], sep)
 		next := end
-		if j >= 0 {
-			next = i + j + len(sep)
+		if j := cutAfter(text[i:end], sep); j >= 0 {
+			next = i + j
 		}
 		out = append(out, span{i, next, utf8.RuneCountInString(text[i:next])})
 		i = next

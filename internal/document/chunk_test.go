@@ -83,21 +83,79 @@ func TestSplitterInvariants(t *testing.T) {
 	}
 }
 
-func TestSplitterPrefersParagraphsThenSentences(t *testing.T) {
-	para1 := strings.Repeat("Duty is owed. ", 30)    // 420 chars
-	para2 := strings.Repeat("Breach is found. ", 30) // 510 chars
-	text := para1 + "\n\n" + para2 + "\n\n" + "Short end."
-	chunks := Splitter{Size: 600, Overlap: 0}.Split(text, []int{0})
-	if len(chunks) != 2 || chunks[0].Content != strings.TrimSpace(para1) || !strings.HasPrefix(chunks[1].Content, "Breach") {
-		for _, c := range chunks {
-			t.Logf("%q", c.Content)
+func TestSplitterCutsBetweenSentences(t *testing.T) {
+	// Hard-wrapped text whose pages (blank lines) break mid-sentence: every
+	// chunk starts and ends with a whole sentence, whether it ends mid-line,
+	// at a line end or in a closing quote.
+	var sb strings.Builder
+	for i := range 60 {
+		switch i % 4 {
+		case 0:
+			sb.WriteString("The court held that the duty ran\nto the plaintiff. ")
+		case 1:
+			sb.WriteString("Breach is found where the care\n\nfell short.\n")
+		case 2:
+			sb.WriteString("Is harm foreseeable? ")
+		default:
+			sb.WriteString("It called this “the rule.” ")
 		}
-		t.Fatalf("paragraphs not kept whole: %d chunks", len(chunks))
+	}
+	text := sb.String()
+	chunks := Splitter{Size: 300, Overlap: 80}.Split(text, []int{0})
+	if len(chunks) < len(text)/300 {
+		t.Fatalf("only %d chunks", len(chunks))
+	}
+	for _, c := range chunks {
+		if !strings.HasPrefix(c.Content, "The court") && !strings.HasPrefix(c.Content, "Breach") &&
+			!strings.HasPrefix(c.Content, "Is harm") && !strings.HasPrefix(c.Content, "It called") {
+			t.Fatalf("starts inside a sentence: %q", c.Content)
+		}
+		if !strings.HasSuffix(c.Content, "plaintiff.") && !strings.HasSuffix(c.Content, "short.") &&
+			!strings.HasSuffix(c.Content, "foreseeable?") && !strings.HasSuffix(c.Content, "rule.”") {
+			t.Fatalf("ends inside a sentence: %q", c.Content)
+		}
 	}
 	long := strings.Repeat("The court held that the duty ran to the plaintiff. ", 40)
 	for _, c := range (Splitter{Size: 200, Overlap: 60}).Split(long, []int{0}) {
 		if !strings.HasPrefix(c.Content, "The court") || !strings.HasSuffix(c.Content, "plaintiff.") {
 			t.Fatalf("cut inside a sentence: %q", c.Content)
+		}
+	}
+}
+
+func TestSplitterFallsBackToParagraphsThenLines(t *testing.T) {
+	// No sentence ends at all (a table of contents, say): paragraphs, then
+	// lines, are the cuts.
+	para := strings.Repeat("Part One Chapter 2\n", 20) // 380 characters
+	text := para + "\n" + para
+	chunks := Splitter{Size: 500, Overlap: 0}.Split(text, []int{0})
+	if len(chunks) != 2 || chunks[0].Content != strings.TrimSpace(para) {
+		for _, c := range chunks {
+			t.Logf("%q", c.Content)
+		}
+		t.Fatalf("paragraphs not kept whole: %d chunks", len(chunks))
+	}
+	for _, c := range (Splitter{Size: 100, Overlap: 0}).Split(para, []int{0}) {
+		if !strings.HasPrefix(c.Content, "Part") || !strings.HasSuffix(c.Content, "2") {
+			t.Fatalf("cut inside a line: %q", c.Content)
+		}
+	}
+}
+
+func TestCutAfterSentenceEnd(t *testing.T) {
+	for seg, want := range map[string]int{
+		"Held. Next":            6,
+		"Held.\nNext":           6,
+		"Held.  \n\n Next":      10,
+		"Held?” Next":           len("Held?” "),
+		"Held.) Next":           7,
+		"3.5 percent. Next":     13,
+		"No end":                -1,
+		"End.":                  -1, // no whitespace follows: not yet known to end
+		"42 U.S.C. § 1983 held": 10,
+	} {
+		if got := cutAfter(seg, sentenceEnd); got != want {
+			t.Errorf("cutAfter(%q) = %d, want %d", seg, got, want)
 		}
 	}
 }

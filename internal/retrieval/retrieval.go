@@ -66,34 +66,75 @@ func BM25(ctx context.Context, ex sqlite.Execer, weekID int64, query string, k i
 // candidates is how many of BM25's best are reranked (more than MaxK).
 const candidates = 50
 
-// rerank orders BM25's candidates by BM25 plus a bonus for how many of the
-// question's distinct words a passage holds (compared on a 5-letter
-// prefix, a poor man's stem): a passage that answers a paraphrased question
-// usually shares several of its words, not one rare one many times.
+// rerank orders BM25's candidates by BM25 plus two bonuses for the
+// question's distinct words a passage holds (compared on a 5-letter prefix,
+// a poor man's stem): how many it holds anywhere, and how many it holds
+// close together, within some window of nearWindow words. A passage that
+// answers a paraphrased question usually shares several of its words, not
+// one rare one many times, and shares them in the sentence that answers it,
+// not scattered over a page.
 func rerank(ss []Source, terms []string) {
 	if len(ss) == 0 || len(terms) == 0 {
 		return
 	}
+	// Each distinct prefix is one of the question's words.
+	want := map[string]int{}
+	for _, t := range terms {
+		if _, ok := want[prefix(t)]; !ok {
+			want[prefix(t)] = len(want)
+		}
+	}
 	top := ss[0].Score
 	for i := range ss {
-		words := map[string]bool{}
-		for _, w := range wordsOf(ss[i].Content) {
-			words[prefix(w)] = true
-		}
-		n := 0
-		for _, t := range terms {
-			if words[prefix(t)] {
-				n++
-			}
-		}
-		ss[i].Score = ss[i].Score/top + coverageWeight*float64(n)/float64(len(terms))
+		anywhere, near := coverage(wordsOf(ss[i].Content), want)
+		n := float64(len(want))
+		ss[i].Score = ss[i].Score/top + coverageWeight*float64(anywhere)/n + proximityWeight*float64(near)/n
 	}
 	sort.SliceStable(ss, func(a, b int) bool { return ss[a].Score > ss[b].Score })
 }
 
-// coverageWeight: measured on the shared QA set (29 questions), 0 → 1 took
-// recall@1 from 0.241 to 0.276 and MRR from 0.342 to 0.371, recall@5 equal.
-const coverageWeight = 1.0
+// coverage counts the wanted words among words: how many occur at all, and
+// the most that occur within one window of nearWindow consecutive words.
+func coverage(words []string, want map[string]int) (anywhere, near int) {
+	which := make([]int, len(words)) // the wanted word each word is, or -1
+	seen := map[int]bool{}
+	for j, w := range words {
+		which[j] = -1
+		if t, ok := want[prefix(w)]; ok {
+			which[j] = t
+			seen[t] = true
+		}
+	}
+	inWindow := map[int]int{} // wanted word → occurrences in the window
+	for j, t := range which {
+		if t >= 0 {
+			inWindow[t]++
+		}
+		if j >= nearWindow {
+			if out := which[j-nearWindow]; out >= 0 {
+				if inWindow[out]--; inWindow[out] == 0 {
+					delete(inWindow, out)
+				}
+			}
+		}
+		near = max(near, len(inWindow))
+	}
+	return len(seen), near
+}
+
+// The rerank's weights, measured on the shared QA set (29 questions; BM25
+// alone scores 1 at the top). coverageWeight 0 → 1 took recall@1 from
+// 0.241 to 0.276 and MRR from 0.342 to 0.371, recall@5 equal. Adding
+// proximityWeight 1 over a 20-word window (about a clause) took recall@1
+// from 0.276 to 0.345 and MRR from 0.387 to 0.424 (sentence-aligned chunks,
+// strict hits), recall@5 equal. Windows of 10 to 40 words all gained
+// (recall@1 0.310–0.345), 80 words did not, nor did whole sentences as
+// windows; 20 is mid-range, not a tuned optimum.
+const (
+	coverageWeight  = 1.0
+	proximityWeight = 1.0
+	nearWindow      = 20
+)
 
 func prefix(w string) string {
 	r := []rune(w)
