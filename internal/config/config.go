@@ -72,6 +72,10 @@ type Config struct {
 	EmbeddingsModel     string `env:"EMBEDDINGS_MODEL" envDefault:"sentence-transformers/all-MiniLM-L6-v2"`
 	EmbeddingsModelPath string `env:"EMBEDDINGS_MODEL_PATH"`
 	EmbeddingsBaseURL   string `env:"EMBEDDINGS_BASE_URL"`
+	// ONNXRuntimeLibPath is ONNX Runtime's shared library (or its folder)
+	// for the local embedder; empty looks in DATA_DIR/models and the usual
+	// library folders.
+	ONNXRuntimeLibPath string `env:"ONNXRUNTIME_LIB_PATH"`
 
 	VoiceProvider           string `env:"VOICE_PROVIDER"`
 	ElevenLabsAPIKey        string `env:"ELEVENLABS_API_KEY"`
@@ -277,6 +281,15 @@ func (c Config) Validate() error {
 	default:
 		add("LOG_LEVEL must be debug, info, warn or error, not %q", c.LogLevel)
 	}
+	switch c.EmbeddingsProviderName() {
+	case "local", "none":
+	case "openai":
+		if c.EmbeddingsBaseURL == "" {
+			add("EMBEDDINGS_PROVIDER=openai needs EMBEDDINGS_BASE_URL (an OpenAI-compatible server, e.g. http://localhost:11434 for Ollama)")
+		}
+	default:
+		add("EMBEDDINGS_PROVIDER must be local, openai or none, not %q", c.EmbeddingsProvider)
+	}
 	for _, o := range c.Origins {
 		if o != "*" && !strings.HasPrefix(o, "http://") && !strings.HasPrefix(o, "https://") {
 			add("CORS_ORIGINS entry %q must be * or start with http:// or https://", o)
@@ -369,6 +382,28 @@ func (c Config) LLMProviderName() string {
 		return "offline"
 	}
 }
+
+// EmbeddingsProviderName is EMBEDDINGS_PROVIDER when set, else local (the
+// in-process model, used when its files are present).
+func (c Config) EmbeddingsProviderName() string {
+	if c.EmbeddingsProvider == "" {
+		return "local"
+	}
+	return strings.ToLower(c.EmbeddingsProvider)
+}
+
+// EmbeddingsModelDir is where the local model's files are:
+// EMBEDDINGS_MODEL_PATH, else DATA_DIR/models/<the model's name>, where
+// socratic models download puts them.
+func (c Config) EmbeddingsModelDir() string {
+	if c.EmbeddingsModelPath != "" {
+		return c.EmbeddingsModelPath
+	}
+	return filepath.Join(c.ModelsDir(), filepath.Base(c.EmbeddingsModel))
+}
+
+// ModelsDir is DATA_DIR/models: downloaded models and ONNX Runtime.
+func (c Config) ModelsDir() string { return filepath.Join(c.DataDir, "models") }
 
 // VoiceProviderName is elevenlabs when configured, else browser.
 func (c Config) VoiceProviderName() string {

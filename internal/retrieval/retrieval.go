@@ -31,19 +31,28 @@ const MaxK = 20
 // returns nothing.
 func BM25(ctx context.Context, ex sqlite.Execer, weekID int64, query string, k int) ([]Source, error) {
 	k = min(max(k, 1), MaxK)
-	terms := queryTerms(query)
+	out, err := bm25Ranked(ctx, ex, weekID, queryTerms(query))
+	if err != nil {
+		return nil, err
+	}
+	return out[:min(k, len(out))], nil
+}
+
+// bm25Ranked returns BM25's best candidates for the terms, reranked.
+func bm25Ranked(ctx context.Context, ex sqlite.Execer, weekID int64, terms []string) ([]Source, error) {
 	if len(terms) == 0 {
 		return []Source{}, nil
 	}
-	// bm25() ranks lower-is-better; the week is a condition of the query,
-	// never a filter applied to another week's results afterwards.
-	const q = `SELECT c.id, c.document_id, d.original_filename, c.page, c.content, -bm25(chunks_fts) AS score
+	// The week is part of the MATCH itself (chunks_fts indexes week_id), so
+	// FTS5 only ever ranks this week's chunks; the join repeats the
+	// condition. bm25() ranks lower-is-better; the week column weighs 0.
+	const q = `SELECT c.id, c.document_id, d.original_filename, c.page, c.content, -bm25(chunks_fts, 1.0, 0.0) AS score
 		FROM chunks_fts
 		JOIN chunks c ON c.id = chunks_fts.rowid
 		JOIN documents d ON d.id = c.document_id
 		WHERE chunks_fts MATCH ?1 AND c.week_id = ?2 AND d.status = 'processed'
-		ORDER BY bm25(chunks_fts) LIMIT ?3`
-	rows, err := ex.QueryContext(ctx, q, matchExpr(terms), weekID, candidates)
+		ORDER BY bm25(chunks_fts, 1.0, 0.0) LIMIT ?3`
+	rows, err := ex.QueryContext(ctx, q, matchExpr(weekID, terms), weekID, candidates)
 	if err != nil {
 		return nil, fmt.Errorf("search week %d: %w", weekID, err)
 	}
@@ -60,7 +69,7 @@ func BM25(ctx context.Context, ex sqlite.Execer, weekID int64, query string, k i
 		return nil, fmt.Errorf("search week %d: %w", weekID, err)
 	}
 	rerank(out, terms)
-	return out[:min(k, len(out))], nil
+	return out, nil
 }
 
 // candidates is how many of BM25's best are reranked (more than MaxK).
@@ -161,15 +170,16 @@ func queryTerms(query string) []string {
 	return terms
 }
 
-// matchExpr is the FTS5 query for the terms: each quoted (so nothing the
-// student says is FTS syntax), joined with OR so that BM25 ranks passages
-// by how many and how rare the words they share are.
-func matchExpr(terms []string) string {
+// matchExpr is the FTS5 query for the week's chunks holding any of the
+// terms: each term quoted (so nothing the student says is FTS syntax),
+// joined with OR so that BM25 ranks passages by how many and how rare the
+// words they share are, and the whole ANDed with the week's id.
+func matchExpr(weekID int64, terms []string) string {
 	quoted := make([]string, len(terms))
 	for i, t := range terms {
 		quoted[i] = `"` + t + `"`
 	}
-	return strings.Join(quoted, " OR ")
+	return fmt.Sprintf(`week_id : "%d" AND content : (%s)`, weekID, strings.Join(quoted, " OR "))
 }
 
 // wordsOf splits text into lower-case runs of letters and digits.

@@ -9,12 +9,15 @@ func TestMatchExprQuotesEveryWord(t *testing.T) {
 	for in, want := range map[string]string{
 		"What does the court say about negligence?": `"court" OR "say" OR "about" OR "negligence"`,
 		`"battery" OR NEAR(intent, *) -contact:`:    `"battery" OR "near" OR "intent" OR "contact"`,
-		"the of a":                                  "",
 		"42 U.S.C. § 1983":                          `"42" OR "1983"`,
 	} {
-		if got := matchExpr(queryTerms(in)); got != want {
+		want = `week_id : "7" AND content : (` + want + ")"
+		if got := matchExpr(7, queryTerms(in)); got != want {
 			t.Errorf("matchExpr(%q) = %s, want %s", in, got, want)
 		}
+	}
+	if terms := queryTerms("the of a"); len(terms) != 0 {
+		t.Errorf("stopwords only: terms %q", terms)
 	}
 }
 

@@ -1,13 +1,346 @@
 package retrieval
 
 import (
+	"container/heap"
 	"context"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strings"
+	"sync"
 
 	"github.com/lawtutor/socratic/internal/sqlite"
 )
 
-// Search returns up to k passages of the week's readings for query, best
-// first.
-func Search(ctx context.Context, ex sqlite.Execer, weekID int64, query string, k int) ([]Source, error) {
-	return BM25(ctx, ex, weekID, query, k)
+// rrfK is reciprocal rank fusion's constant: a passage's fused score is
+// the sum over the rankings of 1/(rrfK + rank), rank counted from 1.
+const rrfK = 60
+
+// Searcher answers searches: BM25 alone, or fused with the current
+// model's vectors when an embedder is configured.
+type Searcher struct {
+	emb   Embedder // nil: BM25 only
+	cache *vectorCache
+	log   *slog.Logger
+}
+
+// NewSearcher returns a searcher; emb may be nil. cacheBytes bounds the
+// memory kept for weeks' vectors (0: 256 MiB).
+func NewSearcher(emb Embedder, cacheBytes int64, log *slog.Logger) *Searcher {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if cacheBytes <= 0 {
+		cacheBytes = 256 << 20
+	}
+	return &Searcher{emb: emb, cache: newVectorCache(cacheBytes), log: log}
+}
+
+// Hybrid reports whether searches use vectors.
+func (s *Searcher) Hybrid() bool { return s.emb != nil }
+
+// Search returns up to k passages of the week's processed documents for
+// query, best first.
+func (s *Searcher) Search(ctx context.Context, ex sqlite.Execer, weekID int64, query string, k int) ([]Source, error) {
+	k = min(max(k, 1), MaxK)
+	terms := queryTerms(query)
+	if s.emb == nil || strings.TrimSpace(query) == "" {
+		out, err := bm25Ranked(ctx, ex, weekID, terms)
+		if err != nil {
+			return nil, err
+		}
+		return out[:min(k, len(out))], nil
+	}
+	qv, err := s.emb.Embed(ctx, []string{query})
+	if err != nil || len(qv) != 1 {
+		// The readings must stay searchable while an embeddings server is
+		// down: BM25 alone, and the log says why.
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		s.log.WarnContext(ctx, "embedding the query failed; searching with BM25 alone", "err", err)
+		out, err := bm25Ranked(ctx, ex, weekID, terms)
+		if err != nil {
+			return nil, err
+		}
+		return out[:min(k, len(out))], nil
+	}
+	return s.hybrid(ctx, ex, weekID, terms, qv[0], k)
+}
+
+// hybrid fuses BM25's ranking with the vectors' for the query vector qv.
+func (s *Searcher) hybrid(ctx context.Context, ex sqlite.Execer, weekID int64, terms []string, qv []float32, k int) ([]Source, error) {
+	lexical, err := bm25Ranked(ctx, ex, weekID, terms)
+	if err != nil {
+		return nil, err
+	}
+	wv, err := s.cache.week(ctx, ex, weekID, s.emb.Model())
+	if err != nil {
+		return nil, err
+	}
+	semantic := wv.nearest(qv, candidates)
+
+	fused := map[int64]float64{}
+	for r, src := range lexical {
+		fused[src.ChunkID] += 1 / float64(rrfK+r+1)
+	}
+	for r, id := range semantic {
+		fused[id] += 1 / float64(rrfK+r+1)
+	}
+	ids := make([]int64, 0, len(fused))
+	for id := range fused {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(a, b int) bool {
+		if fused[ids[a]] != fused[ids[b]] {
+			return fused[ids[a]] > fused[ids[b]]
+		}
+		return ids[a] < ids[b]
+	})
+	// Passages come from BM25's rows where it has them, else from the
+	// chunks table — asked again for this week's processed documents, so
+	// a vector of a chunk deleted or of a document being reprocessed since
+	// the copy in memory was made is never returned.
+	have := map[int64]Source{}
+	for _, src := range lexical {
+		have[src.ChunkID] = src
+	}
+	out := make([]Source, 0, k)
+	for next := 0; next < len(ids) && len(out) < k; {
+		window := ids[next:min(len(ids), next+k-len(out))]
+		next += len(window)
+		var missing []int64
+		for _, id := range window {
+			if _, ok := have[id]; !ok {
+				missing = append(missing, id)
+			}
+		}
+		if err := fetchSources(ctx, ex, weekID, missing, have); err != nil {
+			return nil, err
+		}
+		for _, id := range window {
+			if src, ok := have[id]; ok {
+				src.Score = fused[id]
+				out = append(out, src)
+			}
+		}
+	}
+	return out, nil
+}
+
+// fetchSources loads the passages with the given ids that belong to the
+// week's processed documents into have.
+func fetchSources(ctx context.Context, ex sqlite.Execer, weekID int64, ids []int64, have map[int64]Source) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	args := []any{weekID}
+	marks := make([]string, len(ids))
+	for i, id := range ids {
+		marks[i] = "?"
+		args = append(args, id)
+	}
+	rows, err := ex.QueryContext(ctx, `SELECT c.id, c.document_id, d.original_filename, c.page, c.content
+		FROM chunks c JOIN documents d ON d.id = c.document_id
+		WHERE c.week_id = ? AND d.status = 'processed' AND c.id IN (`+strings.Join(marks, ",")+`)`, args...)
+	if err != nil {
+		return fmt.Errorf("search week %d: %w", weekID, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var s Source
+		if err := rows.Scan(&s.ChunkID, &s.DocumentID, &s.Filename, &s.Page, &s.Content); err != nil {
+			return fmt.Errorf("search week %d: %w", weekID, err)
+		}
+		have[s.ChunkID] = s
+	}
+	return rows.Err()
+}
+
+// weekVectors is an in-memory copy of one week's vectors of one model.
+type weekVectors struct {
+	version int64
+	model   string
+	dim     int
+	ids     []int64
+	vecs    []float32 // len(ids) × dim
+	used    uint64    // for eviction: the cache's clock at last use
+}
+
+func (w *weekVectors) bytes() int64 { return int64(len(w.vecs))*4 + int64(len(w.ids))*8 }
+
+// nearest returns the ids of the n vectors most similar to q (dot product:
+// all vectors are unit length), best first. Vectors of another dimension
+// than q's cannot be compared and give nothing.
+func (w *weekVectors) nearest(q []float32, n int) []int64 {
+	if w == nil || len(q) != w.dim || len(w.ids) == 0 {
+		return nil
+	}
+	h := make(scoreHeap, 0, n+1)
+	for i := range w.ids {
+		s := dot(q, w.vecs[i*w.dim:(i+1)*w.dim])
+		if len(h) < n {
+			heap.Push(&h, scored{i, s})
+		} else if s > h[0].score {
+			h[0] = scored{i, s}
+			heap.Fix(&h, 0)
+		}
+	}
+	out := make([]int64, len(h))
+	for j := len(h) - 1; j >= 0; j-- {
+		out[j] = w.ids[heap.Pop(&h).(scored).i]
+	}
+	return out
+}
+
+func dot(a, b []float32) float32 {
+	b = b[:len(a)]
+	var s0, s1, s2, s3 float32
+	i := 0
+	for ; i+4 <= len(a); i += 4 {
+		s0 += a[i] * b[i]
+		s1 += a[i+1] * b[i+1]
+		s2 += a[i+2] * b[i+2]
+		s3 += a[i+3] * b[i+3]
+	}
+	for ; i < len(a); i++ {
+		s0 += a[i] * b[i]
+	}
+	return s0 + s1 + s2 + s3
+}
+
+type scored struct {
+	i     int
+	score float32
+}
+
+// scoreHeap is a min-heap: the worst of the best n on top.
+type scoreHeap []scored
+
+func (h scoreHeap) Len() int { return len(h) }
+func (h scoreHeap) Less(a, b int) bool {
+	if h[a].score != h[b].score {
+		return h[a].score < h[b].score
+	}
+	return h[a].i > h[b].i
+}
+func (h scoreHeap) Swap(a, b int) { h[a], h[b] = h[b], h[a] }
+func (h *scoreHeap) Push(x any)   { *h = append(*h, x.(scored)) }
+func (h *scoreHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
+
+// vectorCache keeps weeks' vectors in memory, each checked against the
+// week's version (bumped by triggers on every vector written or deleted)
+// before use, and evicts the least recently used weeks beyond its budget.
+type vectorCache struct {
+	mu     sync.Mutex
+	weeks  map[int64]*weekVectors
+	bytes  int64
+	budget int64
+	clock  uint64
+}
+
+func newVectorCache(budget int64) *vectorCache {
+	return &vectorCache{weeks: map[int64]*weekVectors{}, budget: budget}
+}
+
+// week returns the week's vectors of the model, from memory when still
+// current. The version is read before the vectors: a write landing in
+// between makes the copy look older than it is (reloaded next time),
+// never newer.
+func (c *vectorCache) week(ctx context.Context, ex sqlite.Execer, weekID int64, model string) (*weekVectors, error) {
+	var version int64
+	err := ex.QueryRowContext(ctx, `SELECT coalesce((SELECT version FROM week_vector_versions WHERE week_id = ?), 0)`, weekID).Scan(&version)
+	if err != nil {
+		return nil, fmt.Errorf("vectors of week %d: %w", weekID, err)
+	}
+	c.mu.Lock()
+	if w, ok := c.weeks[weekID]; ok && w.version == version && w.model == model {
+		c.clock++
+		w.used = c.clock
+		c.mu.Unlock()
+		return w, nil
+	}
+	c.mu.Unlock()
+
+	w, err := loadWeek(ctx, ex, weekID, model, version)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if old, ok := c.weeks[weekID]; ok {
+		if old.model == model && old.version > version {
+			return w, nil // a newer copy arrived meanwhile: keep it
+		}
+		c.bytes -= old.bytes()
+		delete(c.weeks, weekID)
+	}
+	if w.bytes() > c.budget {
+		return w, nil // too big to keep: used for this search only
+	}
+	for c.bytes+w.bytes() > c.budget {
+		c.evictOldest()
+	}
+	c.clock++
+	w.used = c.clock
+	c.weeks[weekID] = w
+	c.bytes += w.bytes()
+	return w, nil
+}
+
+func (c *vectorCache) evictOldest() {
+	var oldest int64
+	first := true
+	for id, w := range c.weeks {
+		if first || w.used < c.weeks[oldest].used {
+			oldest, first = id, false
+		}
+	}
+	if !first {
+		c.bytes -= c.weeks[oldest].bytes()
+		delete(c.weeks, oldest)
+	}
+}
+
+// loadWeek reads the week's vectors of the model. Only one dimension can
+// be compared with a query: that of the model's vectors, which are all
+// alike unless the model behind a name changed; then the commonest wins
+// until re-embedding replaces the rest.
+func loadWeek(ctx context.Context, ex sqlite.Execer, weekID int64, model string, version int64) (*weekVectors, error) {
+	rows, err := ex.QueryContext(ctx, `SELECT chunk_id, dim, vec FROM chunk_vectors WHERE week_id = ? AND model = ? ORDER BY chunk_id`, weekID, model)
+	if err != nil {
+		return nil, fmt.Errorf("vectors of week %d: %w", weekID, err)
+	}
+	defer rows.Close()
+	byDim := map[int]*weekVectors{}
+	for rows.Next() {
+		var id int64
+		var dim int
+		var b []byte
+		if err := rows.Scan(&id, &dim, &b); err != nil {
+			return nil, fmt.Errorf("vectors of week %d: %w", weekID, err)
+		}
+		w := byDim[dim]
+		if w == nil {
+			w = &weekVectors{version: version, model: model, dim: dim}
+			byDim[dim] = w
+		}
+		w.ids = append(w.ids, id)
+		w.vecs = decodeVector(w.vecs, b)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("vectors of week %d: %w", weekID, err)
+	}
+	best := &weekVectors{version: version, model: model}
+	for _, w := range byDim {
+		if len(w.ids) > len(best.ids) {
+			best = w
+		}
+	}
+	return best, nil
 }
