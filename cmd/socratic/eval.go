@@ -33,6 +33,28 @@ type RetrievalScores struct {
 	RecallAt5      float64
 	MRR            float64 // mean reciprocal rank of the first hit in the top evalDepth
 	QuoteNotInText int     // quotes found in no passage of their document at all
+	err            error
+}
+
+// withModelFiles points the scratch data directory, which has no models
+// of its own, at the model and ONNX Runtime of the configured one.
+func withModelFiles(environ []string) ([]string, error) {
+	cfg, err := loadConfig(environ)
+	if err != nil {
+		return nil, err
+	}
+	out := append([]string{}, environ...)
+	if cfg.EmbeddingsModelPath == "" {
+		if _, err := os.Stat(cfg.EmbeddingsModelDir()); err == nil {
+			out = append(out, "EMBEDDINGS_MODEL_PATH="+cfg.EmbeddingsModelDir())
+		}
+	}
+	if cfg.ONNXRuntimeLibPath == "" {
+		if _, err := os.Stat(runtimeDir(cfg)); err == nil {
+			out = append(out, "ONNXRUNTIME_LIB_PATH="+runtimeDir(cfg))
+		}
+	}
+	return out, nil
 }
 
 // evalCmd is `socratic eval retrieval --qa FILE.jsonl [--pdfs DIR]`.
@@ -57,16 +79,32 @@ func evalCmd(ctx context.Context, args, environ []string, stdout, stderr io.Writ
 	if err != nil {
 		return err
 	}
-	scores, err := evalRetrieval(ctx, environ, items, *pdfs)
+	res, err := evalRetrieval(ctx, environ, items, *pdfs)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "retrieval over %d questions (BM25; a hit is a passage containing the answer quote, whitespace-normalised)\n", scores.Questions)
-	fmt.Fprintf(stdout, "recall@1 %.3f  recall@5 %.3f  MRR@%d %.3f\n", scores.RecallAt1, scores.RecallAt5, evalDepth, scores.MRR)
-	if scores.QuoteNotInText > 0 {
-		fmt.Fprintf(stdout, "%d quotes are in no passage of their document (text differs from pdftotext's)\n", scores.QuoteNotInText)
+	fmt.Fprintf(stdout, "retrieval over %d questions (a hit is a passage containing the answer quote, whitespace-normalised)\n", res.BM25.Questions)
+	line := func(name string, s RetrievalScores) {
+		fmt.Fprintf(stdout, "%-7s recall@1 %.3f  recall@5 %.3f  MRR@%d %.3f\n", name, s.RecallAt1, s.RecallAt5, evalDepth, s.MRR)
+	}
+	line("BM25", res.BM25)
+	if res.Hybrid != nil {
+		line("hybrid", *res.Hybrid)
+		fmt.Fprintf(stdout, "hybrid: BM25 and %s (on %s), fused by reciprocal rank\n", res.Model, orDash(res.Backend))
+	} else {
+		fmt.Fprintln(stdout, "hybrid: not measured: no embedding model here (socratic models download, EMBEDDINGS_MODEL_PATH, or EMBEDDINGS_PROVIDER=openai)")
+	}
+	if res.BM25.QuoteNotInText > 0 {
+		fmt.Fprintf(stdout, "%d quotes are in no passage of their document (text differs from pdftotext's)\n", res.BM25.QuoteNotInText)
 	}
 	return nil
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "a server"
+	}
+	return s
 }
 
 func readQA(path string) ([]qaItem, error) {
@@ -93,10 +131,10 @@ func readQA(path string) ([]qaItem, error) {
 
 // evalRetrieval ingests the QA file's PDFs into a scratch week and asks
 // every question.
-func evalRetrieval(ctx context.Context, environ []string, items []qaItem, pdfDir string) (RetrievalScores, error) {
+func evalRetrieval(ctx context.Context, environ []string, items []qaItem, pdfDir string) (evalResult, error) {
 	scratch, err := os.MkdirTemp("", "socratic-eval-")
 	if err != nil {
-		return RetrievalScores{}, err
+		return evalResult{}, err
 	}
 	defer os.RemoveAll(scratch)
 	var files []string
@@ -107,15 +145,45 @@ func evalRetrieval(ctx context.Context, environ []string, items []qaItem, pdfDir
 			files = append(files, filepath.Join(pdfDir, it.File))
 		}
 	}
+	environ, err = withModelFiles(environ)
+	if err != nil {
+		return evalResult{}, err
+	}
 	sw, err := openScratchWeek(ctx, scratch, environ)
 	if err != nil {
-		return RetrievalScores{}, err
+		return evalResult{}, err
 	}
 	defer sw.close(ctx)
 	docOf, err := sw.ingest(ctx, files)
 	if err != nil {
-		return RetrievalScores{}, err
+		return evalResult{}, err
 	}
+	bm25 := retrieval.NewSearcher(nil, 0, nil)
+	res := evalResult{BM25: scoreRetrieval(ctx, sw, items, docOf, bm25)}
+	if res.BM25.err != nil {
+		return res, res.BM25.err
+	}
+	if sw.in.indexer == nil {
+		return res, nil
+	}
+	if _, err := sw.in.indexer.EmbedPending(ctx); err != nil {
+		return res, err
+	}
+	h := scoreRetrieval(ctx, sw, items, docOf, sw.in.search)
+	res.Hybrid = &h
+	res.Model, res.Backend = sw.in.emb.emb.Model(), sw.in.emb.status.Backend
+	return res, h.err
+}
+
+// evalResult: BM25's scores, and the hybrid search's where a model is.
+type evalResult struct {
+	BM25           RetrievalScores
+	Hybrid         *RetrievalScores
+	Model, Backend string
+}
+
+// scoreRetrieval asks every question of the scratch week.
+func scoreRetrieval(ctx context.Context, sw *scratchWeek, items []qaItem, docOf map[string]int64, searcher *retrieval.Searcher) RetrievalScores {
 	var s RetrievalScores
 	for _, it := range items {
 		s.Questions++
@@ -123,9 +191,10 @@ func evalRetrieval(ctx context.Context, environ []string, items []qaItem, pdfDir
 		if !quoteInDocument(ctx, sw, docOf[it.File], quote) {
 			s.QuoteNotInText++
 		}
-		hits, err := retrieval.Search(ctx, sw.d.db.Read, sw.week.ID, it.Question, evalDepth)
+		hits, err := searcher.Search(ctx, sw.d.db.Read, sw.week.ID, it.Question, evalDepth)
 		if err != nil {
-			return s, err
+			s.err = err
+			return s
 		}
 		for rank, h := range hits {
 			if h.DocumentID == docOf[it.File] && isHit(evalNorm(h.Content), quote) {
@@ -142,7 +211,7 @@ func evalRetrieval(ctx context.Context, environ []string, items []qaItem, pdfDir
 	}
 	n := float64(max(s.Questions, 1))
 	s.RecallAt1, s.RecallAt5, s.MRR = s.RecallAt1/n, s.RecallAt5/n, s.MRR/n
-	return s, nil
+	return s
 }
 
 func quoteInDocument(ctx context.Context, sw *scratchWeek, docID int64, quote string) bool {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -42,4 +43,49 @@ func TestEvalRetrievalBM25(t *testing.T) {
 	if r5 < bm25RecallAt5-evalMargin || mrr < bm25MRR-evalMargin {
 		t.Errorf("retrieval regressed: recall@5 %.3f (was %.3f), MRR %.3f (was %.3f)", r5, bm25RecallAt5, mrr, bm25MRR)
 	}
+}
+
+// TestEvalRetrievalHybridRuns: with a model present (the tiny BERT: random
+// weights, so its figures mean nothing), eval embeds the scratch week and
+// reports the hybrid search beside BM25, whose figures do not change.
+func TestEvalRetrievalHybridRuns(t *testing.T) {
+	qa := filepath.Join("..", "..", "..", "shared", "corpus", "qa.jsonl")
+	environ := []string{"EMBEDDINGS_MODEL_PATH=" + tinyModelDir(t)}
+	if lib := os.Getenv("ONNXRUNTIME_LIB_PATH"); lib != "" {
+		environ = append(environ, "ONNXRUNTIME_LIB_PATH="+lib)
+	}
+	out := &syncBuffer{}
+	if err := run(context.Background(), []string{"eval", "retrieval", "--qa", qa}, environ, nil, out, &syncBuffer{}); err != nil {
+		t.Fatal(err)
+	}
+	t.Log(out.String())
+	lines := regexp.MustCompile(`(?m)^(BM25|hybrid) +recall@1 ([0-9.]+)  recall@5 ([0-9.]+)  MRR@10 ([0-9.]+)$`).FindAllStringSubmatch(out.String(), -1)
+	if len(lines) != 2 || lines[0][1] != "BM25" || lines[1][1] != "hybrid" {
+		t.Fatalf("want a BM25 and a hybrid line:\n%s", out.String())
+	}
+	var r5 float64
+	fmt.Sscan(lines[0][3], &r5)
+	if r5 < bm25RecallAt5-evalMargin {
+		t.Errorf("BM25 recall@5 %.3f beside a model", r5)
+	}
+	if !strings.Contains(out.String(), "sentence-transformers/all-MiniLM-L6-v2@") {
+		t.Errorf("the hybrid line does not name the model and its hash:\n%s", out.String())
+	}
+}
+
+// tinyModelDir is a model folder holding the tiny BERT and the real
+// tokenizer, as socratic models download lays out the real model.
+func tinyModelDir(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	models, err := filepath.Abs(filepath.Join("..", "..", "..", "shared", "models"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for from, to := range map[string]string{"tiny-bert.onnx": "model.onnx", "all-minilm-l6-v2-tokenizer.json": "tokenizer.json"} {
+		if err := os.Symlink(filepath.Join(models, from), filepath.Join(dir, to)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
 }

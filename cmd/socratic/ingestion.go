@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -15,6 +16,8 @@ import (
 	"github.com/lawtutor/socratic/internal/document"
 	"github.com/lawtutor/socratic/internal/jobs"
 	"github.com/lawtutor/socratic/internal/pdftext"
+	"github.com/lawtutor/socratic/internal/retrieval"
+	"github.com/lawtutor/socratic/internal/retrieval/local"
 )
 
 // docTimeout bounds the reading of one document's text. The longest corpus
@@ -31,6 +34,9 @@ type ingestion struct {
 	pdf       *pdftext.Extractor
 	documents *document.Service
 	queue     *jobs.Queue
+	emb       *embeddings
+	indexer   *retrieval.Indexer // nil when embeddings are off
+	search    *retrieval.Searcher
 }
 
 // startIngestion starts PDFium (in the background: the server is ready at
@@ -49,15 +55,33 @@ func startIngestion(ctx context.Context, cfg config.Config, d *deps, log *slog.L
 		MaxUploadSize: cfg.MaxUploadSize, MaxPages: cfg.MaxPDFPages,
 		ChunkSize: cfg.ChunkSize, ChunkOverlap: cfg.ChunkOverlap, DocTimeout: docTimeout,
 	}, log)
+	in.emb = openEmbeddings(cfg, log)
+	in.search = retrieval.NewSearcher(in.emb.emb, 0, log)
 	ws := river.NewWorkers()
 	river.AddWorker(ws, in.documents.Worker())
-	q, err := jobs.New(d.db, jobs.Options{Workers: ws, MaxWorkers: workers, JobTimeout: docTimeout + 2*time.Minute, Logger: log})
+	if in.emb.emb != nil {
+		in.indexer = retrieval.NewIndexer(d.db, in.emb.emb, embedBatch, log)
+		river.AddWorker(ws, in.indexer.Worker())
+	}
+	q, err := jobs.New(d.db, jobs.Options{
+		Workers: ws, MaxWorkers: workers,
+		// Embedding runs one job at a time beside ingestion, never in
+		// its place.
+		Queues:     map[string]int{retrieval.EmbedQueue: 1},
+		JobTimeout: docTimeout + 2*time.Minute, Logger: log,
+	})
 	if err != nil {
-		in.pdf.Close()
+		in.close()
 		return nil, err
 	}
 	in.queue = q
 	in.documents.UseQueue(q.Client())
+	if in.emb.emb != nil {
+		in.documents.AfterStore(func(ctx context.Context, tx *sql.Tx) error {
+			_, err := q.Client().InsertTx(ctx, tx, retrieval.EmbedArgs{}, nil)
+			return err
+		})
+	}
 	if n, err := in.documents.Sweep(ctx); err != nil {
 		log.Warn("sweeping the upload store", "err", err)
 	} else if n > 0 {
@@ -65,7 +89,7 @@ func startIngestion(ctx context.Context, cfg config.Config, d *deps, log *slog.L
 	}
 	n, err := q.ResetOrphans(ctx)
 	if err != nil {
-		in.pdf.Close()
+		in.close()
 		return nil, err
 	}
 	if n > 0 {
@@ -74,8 +98,11 @@ func startIngestion(ctx context.Context, cfg config.Config, d *deps, log *slog.L
 	// The queue outlives the signal that stops HTTP: it is stopped after
 	// the requests drain (stop).
 	if err := q.Start(context.WithoutCancel(ctx)); err != nil {
-		in.pdf.Close()
+		in.close()
 		return nil, err
+	}
+	if err := in.emb.startEmbedding(ctx, in); err != nil {
+		log.Warn("queueing the embedding of pending chunks", "err", err)
 	}
 	return in, nil
 }
@@ -86,8 +113,17 @@ func startIngestion(ctx context.Context, cfg config.Config, d *deps, log *slog.L
 func (in *ingestion) stop(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), stopWait)
 	defer cancel()
-	if err := errors.Join(in.queue.Stop(ctx), in.pdf.Close()); err != nil {
+	if err := errors.Join(in.queue.Stop(ctx), in.close()); err != nil {
 		return fmt.Errorf("stop ingestion: %w", err)
 	}
 	return nil
 }
+
+// close releases PDFium and the embedding runtime (after the queue stops).
+func (in *ingestion) close() error {
+	return errors.Join(in.pdf.Close(), in.emb.close())
+}
+
+// embedBatch is how many chunks the embedding job embeds and commits at a
+// time: the local model's batch.
+const embedBatch = local.BatchSize

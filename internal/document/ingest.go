@@ -108,6 +108,11 @@ func (s *Service) store(ctx context.Context, d Document, pages int, chunks []Chu
 	if err := replaceChunks(ctx, tx, d, pages, chunks, s.now()); err != nil {
 		return err
 	}
+	if s.afterStore != nil {
+		if err := s.afterStore(ctx, tx); err != nil {
+			return fmt.Errorf("store document %d: %w", d.ID, err)
+		}
+	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("store document %d: %w", d.ID, err)
 	}

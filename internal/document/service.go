@@ -33,13 +33,15 @@ type Limits struct {
 
 // Service is the document service.
 type Service struct {
-	db     *sqlite.DB
-	files  *blob.Store
-	pdf    *pdftext.Extractor
-	queue  *river.Client[*sql.Tx]
-	limits Limits
-	log    *slog.Logger
-	now    func() time.Time
+	db    *sqlite.DB
+	files *blob.Store
+	pdf   *pdftext.Extractor
+	queue *river.Client[*sql.Tx]
+	// afterStore runs in the transaction that stores passages; see AfterStore.
+	afterStore func(ctx context.Context, tx *sql.Tx) error
+	limits     Limits
+	log        *slog.Logger
+	now        func() time.Time
 }
 
 // NewService returns the document service; give it the queue with
@@ -56,6 +58,11 @@ func NewService(db *sqlite.DB, files *blob.Store, pdf *pdftext.Extractor, l Limi
 
 // UseQueue sets the queue that ingestion jobs are inserted into.
 func (s *Service) UseQueue(c *river.Client[*sql.Tx]) { s.queue = c }
+
+// AfterStore sets a step run inside the transaction that stores a
+// document's passages, so that what follows from them (embedding) is
+// queued if and only if they are stored.
+func (s *Service) AfterStore(f func(ctx context.Context, tx *sql.Tx) error) { s.afterStore = f }
 
 // Worker is the ingestion worker to register with the queue.
 func (s *Service) Worker() river.Worker[IngestArgs] { return &ingestWorker{s: s} }

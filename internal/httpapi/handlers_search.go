@@ -4,7 +4,6 @@ import (
 	"context"
 
 	"github.com/lawtutor/socratic/internal/course"
-	"github.com/lawtutor/socratic/internal/retrieval"
 )
 
 // Source is a retrieved passage.
@@ -36,7 +35,7 @@ func (s *Server) searchWeek(ctx context.Context, in *searchInput) (*searchOutput
 	if _, err := s.courses.Authorize(ctx, currentUser(ctx), in.WeekID, course.Study); err != nil {
 		return nil, err
 	}
-	hits, err := retrieval.Search(ctx, s.db.Read, in.WeekID, in.Body.Query, in.Body.K)
+	hits, err := s.search.Search(ctx, s.db.Read, in.WeekID, in.Body.Query, in.Body.K)
 	if err != nil {
 		return nil, err
 	}

@@ -47,8 +47,9 @@ type healthBody struct {
 		} `json:"llm"`
 		Embeddings struct {
 			componentStatus
-			Provider string `json:"provider"`
+			Provider string `json:"provider" enum:"local,openai,none"`
 			Model    string `json:"model"`
+			Backend  string `json:"backend,omitempty" doc:"For the local provider: onnxruntime, or go (the pure-Go runtime, used where ONNX Runtime's library is absent)"`
 		} `json:"embeddings"`
 		Voice struct {
 			componentStatus
@@ -59,10 +60,12 @@ type healthBody struct {
 
 type healthOutput struct{ Body healthBody }
 
-// health reports each component without ever naming a secret. The
-// background queue, the tutor's language model, embeddings and voice are
-// reported as disabled until the capabilities that bring them are built in;
-// the provider each will use is what the configuration selects.
+// health reports each component without ever naming a secret (or a path).
+// The tutor's language model and voice are reported as disabled until the
+// capabilities that bring them are built in; the provider each will use is
+// what the configuration selects. Embeddings are disabled where no model
+// is present (search is then BM25 alone), in error where a configured one
+// fails to load.
 func (s *Server) health(ctx context.Context, _ *struct{}) (*healthOutput, error) {
 	var b healthBody
 	b.Version = s.cfg.AppVersion
@@ -79,9 +82,12 @@ func (s *Server) health(ctx context.Context, _ *struct{}) (*healthOutput, error)
 	s.jobsHealth(ctx, &b)
 	b.Components.LLM.Status = "disabled"
 	b.Components.LLM.Provider = s.cfg.LLMProviderName()
-	b.Components.Embeddings.Status = "disabled"
-	b.Components.Embeddings.Provider = orDefault(s.cfg.EmbeddingsProvider, "none")
-	b.Components.Embeddings.Model = s.cfg.EmbeddingsModel
+	e := s.embStatus
+	b.Components.Embeddings.Status, b.Components.Embeddings.Provider = e.Status, e.Provider
+	b.Components.Embeddings.Model, b.Components.Embeddings.Backend = e.Model, e.Backend
+	if e.Status == "error" {
+		b.Status = "degraded"
+	}
 	b.Components.Voice.Status = "disabled"
 	b.Components.Voice.Provider = s.cfg.VoiceProviderName()
 	return &healthOutput{Body: b}, nil

@@ -17,6 +17,7 @@ import (
 	"github.com/lawtutor/socratic/internal/course"
 	"github.com/lawtutor/socratic/internal/document"
 	"github.com/lawtutor/socratic/internal/pdftext"
+	"github.com/lawtutor/socratic/internal/retrieval"
 	"github.com/lawtutor/socratic/internal/sqlite"
 )
 
@@ -37,7 +38,11 @@ type Deps struct {
 	Courses   *course.Service
 	Documents *document.Service
 	PDF       *pdftext.Extractor // for /api/health; nil where documents are not served
-	Logger    *slog.Logger
+	// Search answers week searches; nil searches with BM25 alone.
+	Search *retrieval.Searcher
+	// Embeddings is what /api/health reports of the embedder.
+	Embeddings retrieval.Status
+	Logger     *slog.Logger
 }
 
 // Server holds the router and what the handlers need.
@@ -48,6 +53,8 @@ type Server struct {
 	courses   *course.Service
 	documents *document.Service
 	pdf       *pdftext.Extractor
+	search    *retrieval.Searcher
+	embStatus retrieval.Status
 	log       *slog.Logger
 	api       huma.API
 	metrics   *metrics
@@ -60,7 +67,13 @@ type Server struct {
 
 // New builds the router with every route and the middleware stack.
 func New(d Deps) *Server {
-	s := &Server{cfg: d.Config, db: d.DB, auth: d.Auth, courses: d.Courses, documents: d.Documents, pdf: d.PDF, log: d.Logger, metrics: newMetrics()}
+	s := &Server{cfg: d.Config, db: d.DB, auth: d.Auth, courses: d.Courses, documents: d.Documents, pdf: d.PDF, search: d.Search, embStatus: d.Embeddings, log: d.Logger, metrics: newMetrics()}
+	if s.search == nil {
+		s.search = retrieval.NewSearcher(nil, 0, d.Logger)
+	}
+	if s.embStatus.Status == "" {
+		s.embStatus = retrieval.Status{Status: "disabled", Provider: "none", Model: d.Config.EmbeddingsModel}
+	}
 	mux := http.NewServeMux()
 
 	hc := huma.DefaultConfig(d.Config.AppName, d.Config.AppVersion)

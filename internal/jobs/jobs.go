@@ -25,8 +25,10 @@ type Client = river.Client[*sql.Tx]
 type Options struct {
 	// Workers run jobs; nil makes an insert-only queue.
 	Workers *river.Workers
-	// MaxWorkers is how many jobs run at once.
+	// MaxWorkers is how many jobs of the default queue run at once.
 	MaxWorkers int
+	// Queues are further queues and how many of their jobs run at once.
+	Queues map[string]int
 	// JobTimeout bounds one attempt of any job.
 	JobTimeout time.Duration
 	Logger     *slog.Logger
@@ -78,6 +80,9 @@ func New(db *sqlite.DB, o Options) (*Queue, error) {
 	if o.Workers != nil {
 		cfg.Workers = o.Workers
 		cfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: max(1, o.MaxWorkers)}}
+		for name, n := range o.Queues {
+			cfg.Queues[name] = river.QueueConfig{MaxWorkers: max(1, n)}
+		}
 	}
 	c, err := river.NewClient(riversqlite.New(db.Write), cfg)
 	if err != nil {

@@ -344,3 +344,11 @@ func loadWeek(ctx context.Context, ex sqlite.Execer, weekID int64, model string,
 	}
 	return best, nil
 }
+
+// Status is what /api/health reports of embeddings.
+type Status struct {
+	Status   string // ok, disabled or error
+	Provider string // local, openai or none
+	Model    string
+	Backend  string // for local: onnxruntime or go
+}

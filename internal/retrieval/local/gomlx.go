@@ -58,7 +58,32 @@ func openGo(onnxPath string) (r runner, err error) {
 	return &goRunner{backend: backend, ctx: ctx, exec: exec}, nil
 }
 
+// GoMLX compiles the graph once per input shape, which costs far more
+// than running it: batches are padded up to a few shapes (padding is
+// masked out, so it changes no vector) and the padding cut off again.
+var (
+	batchBuckets = []int{1, 8, BatchSize}
+	seqBuckets   = []int{16, 32, 64, 128, MaxTokens}
+)
+
+func bucket(n int, sizes []int) int {
+	for _, s := range sizes {
+		if n <= s {
+			return s
+		}
+	}
+	return n
+}
+
 func (r *goRunner) run(ids, mask, types []int64, batch, seq int) (out []float32, err error) {
+	pb, ps := bucket(batch, batchBuckets), bucket(seq, seqBuckets)
+	pad := func(x []int64) []int64 {
+		p := make([]int64, pb*ps)
+		for i := range batch {
+			copy(p[i*ps:i*ps+seq], x[i*seq:(i+1)*seq])
+		}
+		return p
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	defer func() {
@@ -67,14 +92,26 @@ func (r *goRunner) run(ids, mask, types []int64, batch, seq int) (out []float32,
 		}
 	}()
 	res, err := r.exec.Exec(
-		tensors.FromFlatDataAndDimensions(ids, batch, seq),
-		tensors.FromFlatDataAndDimensions(mask, batch, seq),
-		tensors.FromFlatDataAndDimensions(types, batch, seq))
+		tensors.FromFlatDataAndDimensions(pad(ids), pb, ps),
+		tensors.FromFlatDataAndDimensions(pad(mask), pb, ps),
+		tensors.FromFlatDataAndDimensions(pad(types), pb, ps))
 	if err != nil {
 		return nil, fmt.Errorf("pure-Go runtime: %w", err)
 	}
 	defer res[0].FinalizeAll()
-	return tensors.CopyFlatData[float32](res[0])
+	full, err := tensors.CopyFlatData[float32](res[0])
+	if err != nil {
+		return nil, fmt.Errorf("pure-Go runtime: %w", err)
+	}
+	if len(full)%(pb*ps) != 0 {
+		return nil, fmt.Errorf("pure-Go runtime: output of %d values for %d×%d inputs", len(full), pb, ps)
+	}
+	hidden := len(full) / (pb * ps)
+	out = make([]float32, 0, batch*seq*hidden)
+	for i := range batch {
+		out = append(out, full[i*ps*hidden:(i*ps+seq)*hidden]...)
+	}
+	return out, nil
 }
 
 func (r *goRunner) close() error {
