@@ -18,8 +18,11 @@ import (
 
 // bench runs the measurements the README and the issues quote.
 func bench(ctx context.Context, args, environ []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "search" {
+		return benchSearch(ctx, args[1:], environ, stdout, stderr)
+	}
 	if len(args) == 0 || args[0] != "ingest" {
-		return errors.New("usage: socratic bench ingest [--dir DIR] [--rounds N]")
+		return errors.New("usage: socratic bench ingest [--dir DIR] [--rounds N] | socratic bench search [--others N] [--queries N]")
 	}
 	fs := flag.NewFlagSet("bench ingest", flag.ContinueOnError)
 	fs.SetOutput(stderr)

@@ -3,6 +3,7 @@ package retrieval
 import (
 	"container/heap"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sort"
@@ -66,6 +67,15 @@ func (s *Searcher) Search(ctx context.Context, ex sqlite.Execer, weekID int64, q
 		return out[:min(k, len(out))], nil
 	}
 	return s.hybrid(ctx, ex, weekID, terms, qv[0], k)
+}
+
+// SearchWithVector is the hybrid search for a query whose vector is known
+// (benchmarks measure search apart from embedding the query this way).
+func (s *Searcher) SearchWithVector(ctx context.Context, ex sqlite.Execer, weekID int64, query string, qv []float32, k int) ([]Source, error) {
+	if s.emb == nil {
+		return nil, errors.New("search with a vector: no embedder")
+	}
+	return s.hybrid(ctx, ex, weekID, queryTerms(query), qv, min(max(k, 1), MaxK))
 }
 
 // hybrid fuses BM25's ranking with the vectors' for the query vector qv.

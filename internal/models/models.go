@@ -1,0 +1,178 @@
+// Package models downloads the files the local embedder needs — the
+// all-MiniLM-L6-v2 ONNX export and tokenizer from the Hugging Face hub,
+// and ONNX Runtime's shared library — each checked against a sha256
+// pinned here, so that a changed or corrupted file is refused, never used.
+package models
+
+import (
+	"archive/tar"
+	"compress/gzip"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+)
+
+// File is one pinned download.
+type File struct {
+	URL    string
+	SHA256 string // of what URL serves
+	Size   int64  // of what URL serves; 0: not checked before the hash
+	// Dest is the path, relative to the target folder, the file (or the
+	// archive member) is written to.
+	Dest string
+	// Member, when set, names the file to take out of a .tgz download.
+	Member string
+}
+
+// Fetch downloads f into dir unless Dest is already there, and reports
+// whether it downloaded. The download goes to a temporary file beside the
+// destination and is renamed into place only once its hash matches: a
+// failed or interrupted fetch leaves nothing that looks complete.
+func Fetch(ctx context.Context, client *http.Client, f File, dir string) (bool, error) {
+	dest := filepath.Join(dir, filepath.FromSlash(f.Dest))
+	if fi, err := os.Stat(dest); err == nil && !fi.IsDir() {
+		if f.Member != "" {
+			return false, nil // extracted earlier, from a verified archive
+		}
+		if ok, err := hasHash(dest, f.SHA256); err != nil || ok {
+			return false, err
+		}
+		// A file that does not match is replaced.
+	}
+	if err := os.MkdirAll(filepath.Dir(dest), 0o750); err != nil {
+		return false, err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(dest), "."+filepath.Base(dest)+".part-*")
+	if err != nil {
+		return false, err
+	}
+	defer os.Remove(tmp.Name())
+	defer tmp.Close()
+	if err := download(ctx, client, f, tmp); err != nil {
+		return false, err
+	}
+	final := tmp.Name()
+	if f.Member != "" {
+		member, err := extract(tmp.Name(), f.Member, filepath.Dir(dest))
+		if err != nil {
+			return false, err
+		}
+		defer os.Remove(member)
+		final = member
+	}
+	if err := tmp.Close(); err != nil {
+		return false, err
+	}
+	if err := os.Chmod(final, 0o644); err != nil {
+		return false, err
+	}
+	if err := os.Rename(final, dest); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// download writes what f.URL serves to w, checking size and hash.
+func download(ctx context.Context, client *http.Client, f File, w io.Writer) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, f.URL, nil)
+	if err != nil {
+		return err
+	}
+	res, err := client.Do(req)
+	if err != nil {
+		return fmt.Errorf("download %s: %w", f.URL, err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		return fmt.Errorf("download %s: %s", f.URL, res.Status)
+	}
+	if f.Size > 0 && res.ContentLength > 0 && res.ContentLength != f.Size {
+		return fmt.Errorf("download %s: %d bytes offered, %d expected", f.URL, res.ContentLength, f.Size)
+	}
+	h := sha256.New()
+	body := io.Reader(res.Body)
+	if f.Size > 0 {
+		body = io.LimitReader(res.Body, f.Size+1) // never more than expected
+	}
+	n, err := io.Copy(io.MultiWriter(w, h), body)
+	if err != nil {
+		return fmt.Errorf("download %s: %w", f.URL, err)
+	}
+	if f.Size > 0 && n != f.Size {
+		return fmt.Errorf("download %s: %d bytes received, %d expected", f.URL, n, f.Size)
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); got != f.SHA256 {
+		return fmt.Errorf("download %s: sha256 %s, expected %s: refused", f.URL, got, f.SHA256)
+	}
+	return nil
+}
+
+// extract copies one member of a .tgz into a temporary file in dir and
+// returns its path.
+func extract(archive, member, dir string) (string, error) {
+	f, err := os.Open(archive)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	gz, err := gzip.NewReader(f)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", member, err)
+	}
+	tr := tar.NewReader(gz)
+	for {
+		hdr, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			return "", fmt.Errorf("the archive has no %s", member)
+		}
+		if err != nil {
+			return "", fmt.Errorf("read archive: %w", err)
+		}
+		if path.Clean(hdr.Name) != member || hdr.Typeflag != tar.TypeReg {
+			continue
+		}
+		out, err := os.CreateTemp(dir, "."+path.Base(member)+".part-*")
+		if err != nil {
+			return "", err
+		}
+		if _, err := io.Copy(out, tr); err != nil {
+			out.Close()
+			os.Remove(out.Name())
+			return "", fmt.Errorf("extract %s: %w", member, err)
+		}
+		if err := out.Close(); err != nil {
+			os.Remove(out.Name())
+			return "", err
+		}
+		return out.Name(), nil
+	}
+}
+
+func hasHash(p, want string) (bool, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return false, err
+	}
+	return hex.EncodeToString(h.Sum(nil)) == want, nil
+}
+
+// validHex is a lower-case hex string of n digits.
+func validHex(s string, n int) bool {
+	if len(s) != n {
+		return false
+	}
+	return strings.Trim(s, "0123456789abcdef") == ""
+}
