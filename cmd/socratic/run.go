@@ -28,9 +28,14 @@ commands:
                             server first; while it runs, use the upload API)
   bench ingest [--dir DIR]  measure PDF extraction (against pdftotext), chunking
                             and end-to-end ingestion on a folder of PDFs
+  bench search [--others N] measure search latency (BM25, vectors, fusion) in
+                            weeks of 500, 5,000 and 50,000 passages
   eval retrieval --qa FILE.jsonl [--pdfs DIR]
                             ingest a QA file's PDFs into a scratch week and report
-                            recall@1, recall@5 and MRR of search
+                            recall@1, recall@5 and MRR of BM25 and hybrid search
+  models download [--no-runtime]
+                            fetch all-MiniLM-L6-v2 (ONNX) and ONNX Runtime into
+                            DATA_DIR/models, each checked against a pinned sha256
   version                   print the version
 
 Configuration comes from the environment and an optional ./.env file;
@@ -57,6 +62,8 @@ func run(ctx context.Context, args, environ []string, stdin io.Reader, stdout, s
 		return bench(ctx, args[1:], environ, stdout, stderr)
 	case "eval":
 		return evalCmd(ctx, args[1:], environ, stdout, stderr)
+	case "models":
+		return modelsCmd(ctx, args[1:], environ, stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, versionString())
 		return nil

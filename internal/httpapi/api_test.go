@@ -126,6 +126,10 @@ var apiCases = []apiCase{
 		if comps["llm"].(map[string]any)["provider"] != "anthropic" {
 			t.Errorf("llm provider = %v", comps["llm"])
 		}
+		// No model in this fixture: embeddings disabled, search BM25 alone.
+		if e := comps["embeddings"].(map[string]any); e["status"] != "disabled" || e["provider"] != "none" {
+			t.Errorf("embeddings = %v", e)
+		}
 		for _, secret := range []string{"sk-ant-must-never-show", "scrape-token-123", string(testKey)} {
 			if strings.Contains(string(res.body), secret) {
 				t.Errorf("health shows a secret: %s", res.body)

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -23,6 +24,8 @@ import (
 	"github.com/lawtutor/socratic/internal/document"
 	"github.com/lawtutor/socratic/internal/jobs"
 	"github.com/lawtutor/socratic/internal/pdftext"
+	"github.com/lawtutor/socratic/internal/retrieval"
+	"github.com/lawtutor/socratic/internal/retrieval/local"
 	"github.com/lawtutor/socratic/internal/sqlite"
 	"github.com/riverqueue/river"
 )
@@ -46,6 +49,7 @@ type fixture struct {
 	docs    *document.Service
 	queue   *jobs.Queue
 	tokens  *auth.Tokens
+	emb     *retrieval.Local // nil: no embeddings
 	srv     *Server
 	users   map[string]auth.User // admin, professor, student, inactive
 	tokenOf map[string]string
@@ -119,17 +123,60 @@ func sharedPDF() *pdftext.Extractor {
 
 func newFixture(t testing.TB, opts ...fixtureOption) *fixture {
 	t.Helper()
-	return newFixtureWith(t, false, opts...)
+	return newFixtureWith(t, false, nil, opts...)
 }
 
 // newIngestingFixture is a fixture whose queue works its jobs (uploaded
 // documents get processed); in newFixture's they stay queued.
 func newIngestingFixture(t testing.TB, opts ...fixtureOption) *fixture {
 	t.Helper()
-	return newFixtureWith(t, true, opts...)
+	return newFixtureWith(t, true, nil, opts...)
 }
 
-func newFixtureWith(t testing.TB, work bool, opts ...fixtureOption) *fixture {
+// newEmbeddingFixture is an ingesting fixture whose documents are also
+// embedded, by the in-process model (the tiny BERT of ../shared/models on
+// the pure-Go runtime), and whose searches are hybrid.
+func newEmbeddingFixture(t testing.TB, opts ...fixtureOption) *fixture {
+	t.Helper()
+	dir := t.TempDir()
+	models, err := filepath.Abs(filepath.Join("..", "..", "..", "shared", "models"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for from, to := range map[string]string{"tiny-bert.onnx": "model.onnx", "all-minilm-l6-v2-tokenizer.json": "tokenizer.json"} {
+		if err := os.Symlink(filepath.Join(models, from), filepath.Join(dir, to)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	emb, err := retrieval.OpenLocal(dir, "tiny-bert", local.Options{Backend: local.BackendGo})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { emb.Close() })
+	return newFixtureWith(t, true, emb, opts...)
+}
+
+// waitEmbedded waits until every passage has a vector of the fixture's
+// model.
+func (f *fixture) waitEmbedded(t *testing.T, within time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		done, all, err := retrieval.VectorCounts(context.Background(), f.db.Read, f.emb.Model())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if done == all {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d passages embedded after %s", done, all, within)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func newFixtureWith(t testing.TB, work bool, emb *retrieval.Local, opts ...fixtureOption) *fixture {
 	t.Helper()
 	dir := t.TempDir()
 	cfg, err := config.Load([]string{"DATA_DIR=" + dir, "SECRET_KEY=" + string(testKey), "METRICS_TOKEN=scrape-token-123", "ANTHROPIC_API_KEY=sk-ant-must-never-show"}, "")
@@ -166,16 +213,28 @@ func newFixtureWith(t testing.TB, work bool, opts ...fixtureOption) *fixture {
 		MaxUploadSize: cfg.MaxUploadSize, MaxPages: cfg.MaxPDFPages, ChunkSize: cfg.ChunkSize, ChunkOverlap: cfg.ChunkOverlap,
 		DocTimeout: time.Minute,
 	}, log)
-	qopts := jobs.Options{MaxWorkers: 2, JobTimeout: 2 * time.Minute, Logger: log}
+	qopts := jobs.Options{MaxWorkers: 2, JobTimeout: 2 * time.Minute, Logger: log, Queues: map[string]int{retrieval.EmbedQueue: 1}}
 	if work {
 		qopts.Workers = river.NewWorkers()
 		river.AddWorker(qopts.Workers, docs.Worker())
+	}
+	deps := Deps{Config: cfg, DB: db, Auth: svc, Courses: courses, Documents: docs, PDF: sharedPDF(), Logger: log}
+	if emb != nil {
+		river.AddWorker(qopts.Workers, retrieval.NewIndexer(db, emb, 32, log).Worker())
+		deps.Search = retrieval.NewSearcher(emb, 0, log)
+		deps.Embeddings = retrieval.Status{Status: "ok", Provider: "local", Model: "tiny-bert", Backend: emb.Backend()}
 	}
 	queue, err := jobs.New(db, qopts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	docs.UseQueue(queue.Client())
+	if emb != nil {
+		docs.AfterStore(func(ctx context.Context, tx *sql.Tx) error {
+			_, err := queue.Client().InsertTx(ctx, tx, retrieval.EmbedArgs{}, nil)
+			return err
+		})
+	}
 	if work {
 		if err := queue.Start(ctx); err != nil {
 			t.Fatal(err)
@@ -186,8 +245,8 @@ func newFixtureWith(t testing.TB, work bool, opts ...fixtureOption) *fixture {
 			queue.Stop(stopCtx)
 		})
 	}
-	f := &fixture{t: t, cfg: cfg, db: db, auth: svc, courses: courses, docs: docs, queue: queue, tokens: tokens,
-		srv:   New(Deps{Config: cfg, DB: db, Auth: svc, Courses: courses, Documents: docs, PDF: sharedPDF(), Logger: log}),
+	f := &fixture{t: t, cfg: cfg, db: db, auth: svc, courses: courses, docs: docs, queue: queue, tokens: tokens, emb: emb,
+		srv:   New(deps),
 		users: map[string]auth.User{}, tokenOf: map[string]string{}}
 	for _, name := range []string{"admin", "professor", "student", "inactive"} {
 		role := auth.Role(name)

@@ -11,9 +11,15 @@ import (
 
 // TestSearchNeverCrossesWeeks: two courses, three weeks, the same passage in
 // every week with a different marker. Each week's search returns only that
-// week's passages, and never a deleted document's.
+// week's passages, and never a deleted document's — with BM25 alone, and
+// hybrid, where the passages' vectors are near-identical across weeks.
 func TestSearchNeverCrossesWeeks(t *testing.T) {
-	w := newWorldWith(t, newIngestingFixture(t))
+	t.Run("bm25", func(t *testing.T) { checkSearchNeverCrossesWeeks(t, newIngestingFixture(t)) })
+	t.Run("hybrid", func(t *testing.T) { checkSearchNeverCrossesWeeks(t, newEmbeddingFixture(t)) })
+}
+
+func checkSearchNeverCrossesWeeks(t *testing.T, f *fixture) {
+	w := newWorldWith(t, f)
 	ctx := context.Background()
 	prof := w.f.users["professor"]
 	other, err := w.f.courses.Create(ctx, prof, course.NewCourse{Code: "LAW 102", Name: "Torts II"})
@@ -41,6 +47,9 @@ func TestSearchNeverCrossesWeeks(t *testing.T) {
 		}
 	}
 	w.f.waitDocuments(t, time.Minute)
+	if w.f.emb != nil {
+		w.f.waitEmbedded(t, time.Minute)
+	}
 	search := func(weekID int64) []Source {
 		t.Helper()
 		res := w.f.do(post("/api/weeks/"+itoa(weekID)+"/search", w.persona["teaching"], `{"query":"battery claim intent harmful contact","k":20}`))
@@ -96,5 +105,20 @@ func TestSearchNeverCrossesWeeks(t *testing.T) {
 	}
 	if res := w.f.do(post("/api/weeks/"+itoa(w.week.ID)+"/search", w.persona["enrolled"], `{"query":"battery","k":21}`)); res.status != 422 {
 		t.Errorf("k over 20: %d", res.status)
+	}
+}
+
+// TestHealthReportsEmbeddings: with a model, health says which provider,
+// model and runtime embed; the overall status stays ok.
+func TestHealthReportsEmbeddings(t *testing.T) {
+	f := newEmbeddingFixture(t)
+	res := f.do(get("/api/health", ""))
+	if res.status != 200 {
+		t.Fatalf("health: %d", res.status)
+	}
+	m := res.json(t)
+	e := m["components"].(map[string]any)["embeddings"].(map[string]any)
+	if m["status"] != "ok" || e["status"] != "ok" || e["provider"] != "local" || e["model"] != "tiny-bert" || e["backend"] != "go" {
+		t.Errorf("health = %s", res.body)
 	}
 }

@@ -183,8 +183,9 @@ func TestHybridFindsWhatBM25Misses(t *testing.T) {
 		t.Errorf("hybrid top 3 %v lacks the passage only the vectors find (%d)", ids(got), chunk[1])
 	}
 	// The order and scores are reciprocal rank fusion of the two rankings.
-	lex, _ := bm25Ranked(ctx, d.Read, wk, queryTerms(q))
-	wv, _ := s.cache.week(ctx, d.Read, wk, "m1")
+	wd, _ := s.cache.week(ctx, d.Read, wk, "m1")
+	lex, _ := s.bm25(ctx, d.Read, wd, wk, q)
+	wv := wd.vec
 	want := map[int64]float64{}
 	for r, src := range lex {
 		want[src.ChunkID] += 1 / float64(61+r)
@@ -331,10 +332,11 @@ func TestModelChangeReembeds(t *testing.T) {
 	}
 }
 
-// TestWeekVectorsInMemoryFollowChanges: the copy in memory is reused while
-// nothing changes, and reloaded when a vector is added or removed — also
-// for a week id SQLite hands out again after a delete.
-func TestWeekVectorsInMemoryFollowChanges(t *testing.T) {
+// TestWeekInMemoryFollowsChanges: the copy in memory is reused while
+// nothing changes, and reloaded when a passage or a vector is added or
+// removed, or a document's status changes — also for a week id SQLite
+// hands out again after a delete.
+func TestWeekInMemoryFollowsChanges(t *testing.T) {
 	d := newDB(t)
 	c := d.course("A")
 	wk := d.week(c, 1)
@@ -348,14 +350,23 @@ func TestWeekVectorsInMemoryFollowChanges(t *testing.T) {
 		t.Fatal(err)
 	}
 	again, _ := s.cache.week(ctx, d.Read, wk, "m1")
-	if first != again || len(first.ids) != 2 {
-		t.Fatalf("unchanged week reloaded, or wrong size %d", len(first.ids))
+	if first != again || len(first.vec.ids) != 2 || len(first.lex.ids) != 2 {
+		t.Fatalf("unchanged week reloaded, or wrong size %d/%d", len(first.vec.ids), len(first.lex.ids))
 	}
-	_, added := d.document(wk, "processed", "three")
-	embedAll(t, d, e)
+	doc, added := d.document(wk, "processed", "three")
 	now, _ := s.cache.week(ctx, d.Read, wk, "m1")
-	if now == first || !slices.Contains(now.ids, added[0]) {
-		t.Fatalf("a new vector did not reach memory: %v", now.ids)
+	if now == first || !slices.Contains(now.lex.ids, added[0]) || slices.Contains(now.vec.ids, added[0]) {
+		t.Fatalf("a new passage did not reach memory: %v %v", now.lex.ids, now.vec.ids)
+	}
+	embedAll(t, d, e)
+	now, _ = s.cache.week(ctx, d.Read, wk, "m1")
+	if !slices.Contains(now.vec.ids, added[0]) {
+		t.Fatalf("a new vector did not reach memory: %v", now.vec.ids)
+	}
+	d.exec(`UPDATE documents SET status = 'processing' WHERE id = ?`, doc)
+	now, _ = s.cache.week(ctx, d.Read, wk, "m1")
+	if slices.Contains(now.lex.ids, added[0]) || slices.Contains(now.vec.ids, added[0]) {
+		t.Fatalf("a document being reprocessed is still searched: %v %v", now.lex.ids, now.vec.ids)
 	}
 	// Delete the week (the last one made) and make another: SQLite reuses
 	// its id. The new week's search must not see the old week's vectors.
@@ -365,8 +376,8 @@ func TestWeekVectorsInMemoryFollowChanges(t *testing.T) {
 		t.Logf("SQLite did not reuse week id %d (got %d); checking the new week anyway", wk, reused)
 	}
 	got, _ := s.cache.week(ctx, d.Read, reused, "m1")
-	if len(got.ids) != 0 {
-		t.Errorf("a new week %d sees %d vectors of a deleted one", reused, len(got.ids))
+	if len(got.vec.ids) != 0 || len(got.lex.ids) != 0 {
+		t.Errorf("a new week %d sees %d vectors and %d passages of a deleted one", reused, len(got.vec.ids), len(got.lex.ids))
 	}
 }
 
@@ -386,7 +397,7 @@ func TestQueryEmbeddingFailureFallsBackToBM25(t *testing.T) {
 	}
 }
 
-func TestVectorCacheEvictsBeyondBudget(t *testing.T) {
+func TestWeekCacheEvictsBeyondBudget(t *testing.T) {
 	d := newDB(t)
 	c := d.course("A")
 	var weeks []int64
@@ -397,9 +408,17 @@ func TestVectorCacheEvictsBeyondBudget(t *testing.T) {
 	}
 	e := &words{model: "m1"}
 	embedAll(t, d, e)
-	// Two weeks' vectors fit (2 × 64 floats + 2 ids each), not three.
-	cache := newVectorCache(2 * (2*64*4 + 2*8))
 	ctx := context.Background()
+	size := map[int64]int64{}
+	for _, wk := range weeks {
+		w, err := loadWeek(ctx, d.Read, wk, "m1", 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		size[wk] = w.bytes()
+	}
+	// The last two weeks fit, not all three.
+	cache := newWeekCache(size[weeks[1]] + size[weeks[2]])
 	for _, wk := range weeks {
 		if _, err := cache.week(ctx, d.Read, wk, "m1"); err != nil {
 			t.Fatal(err)

@@ -1,16 +1,14 @@
 // Package retrieval finds the passages of one week's readings that answer a
-// student's words. This part is lexical search: SQLite FTS5 with BM25 over
-// the chunks ingestion stores, scoped to the week inside the query itself.
+// student's words: BM25 over the week's passages, fused with the cosine
+// similarity of their embeddings when an embedding model is present. Each
+// week is searched through an in-memory index built from that week's rows
+// alone, so no search can reach another week's text.
 package retrieval
 
 import (
-	"context"
-	"fmt"
 	"sort"
 	"strings"
 	"unicode"
-
-	"github.com/lawtutor/socratic/internal/sqlite"
 )
 
 // Source is a retrieved passage.
@@ -25,52 +23,6 @@ type Source struct {
 
 // MaxK is the most passages one search returns.
 const MaxK = 20
-
-// BM25 returns up to k passages of the week's processed documents that
-// best match query's words, best first. A query with no searchable words
-// returns nothing.
-func BM25(ctx context.Context, ex sqlite.Execer, weekID int64, query string, k int) ([]Source, error) {
-	k = min(max(k, 1), MaxK)
-	out, err := bm25Ranked(ctx, ex, weekID, queryTerms(query))
-	if err != nil {
-		return nil, err
-	}
-	return out[:min(k, len(out))], nil
-}
-
-// bm25Ranked returns BM25's best candidates for the terms, reranked.
-func bm25Ranked(ctx context.Context, ex sqlite.Execer, weekID int64, terms []string) ([]Source, error) {
-	if len(terms) == 0 {
-		return []Source{}, nil
-	}
-	// The week is part of the MATCH itself (chunks_fts indexes week_id), so
-	// FTS5 only ever ranks this week's chunks; the join repeats the
-	// condition. bm25() ranks lower-is-better; the week column weighs 0.
-	const q = `SELECT c.id, c.document_id, d.original_filename, c.page, c.content, -bm25(chunks_fts, 1.0, 0.0) AS score
-		FROM chunks_fts
-		JOIN chunks c ON c.id = chunks_fts.rowid
-		JOIN documents d ON d.id = c.document_id
-		WHERE chunks_fts MATCH ?1 AND c.week_id = ?2 AND d.status = 'processed'
-		ORDER BY bm25(chunks_fts, 1.0, 0.0) LIMIT ?3`
-	rows, err := ex.QueryContext(ctx, q, matchExpr(weekID, terms), weekID, candidates)
-	if err != nil {
-		return nil, fmt.Errorf("search week %d: %w", weekID, err)
-	}
-	defer rows.Close()
-	out := []Source{}
-	for rows.Next() {
-		var s Source
-		if err := rows.Scan(&s.ChunkID, &s.DocumentID, &s.Filename, &s.Page, &s.Content, &s.Score); err != nil {
-			return nil, fmt.Errorf("search week %d: %w", weekID, err)
-		}
-		out = append(out, s)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("search week %d: %w", weekID, err)
-	}
-	rerank(out, terms)
-	return out, nil
-}
 
 // candidates is how many of BM25's best are reranked (more than MaxK).
 const candidates = 50
@@ -145,9 +97,16 @@ const (
 	nearWindow      = 20
 )
 
+// prefix is w's first five letters (a substring: no allocation).
 func prefix(w string) string {
-	r := []rune(w)
-	return string(r[:min(5, len(r))])
+	n := 0
+	for i := range w {
+		if n == 5 {
+			return w[:i]
+		}
+		n++
+	}
+	return w
 }
 
 // queryTerms are the distinct content words of a student's words, in
@@ -168,18 +127,6 @@ func queryTerms(query string) []string {
 		}
 	}
 	return terms
-}
-
-// matchExpr is the FTS5 query for the week's chunks holding any of the
-// terms: each term quoted (so nothing the student says is FTS syntax),
-// joined with OR so that BM25 ranks passages by how many and how rare the
-// words they share are, and the whole ANDed with the week's id.
-func matchExpr(weekID int64, terms []string) string {
-	quoted := make([]string, len(terms))
-	for i, t := range terms {
-		quoted[i] = `"` + t + `"`
-	}
-	return fmt.Sprintf(`week_id : "%d" AND content : (%s)`, weekID, strings.Join(quoted, " OR "))
 }
 
 // wordsOf splits text into lower-case runs of letters and digits.

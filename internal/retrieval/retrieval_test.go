@@ -1,23 +1,53 @@
 package retrieval
 
 import (
+	"math"
 	"strings"
 	"testing"
 )
 
-func TestMatchExprQuotesEveryWord(t *testing.T) {
+func TestQueryTermsDropStopwordsAndSyntax(t *testing.T) {
 	for in, want := range map[string]string{
-		"What does the court say about negligence?": `"court" OR "say" OR "about" OR "negligence"`,
-		`"battery" OR NEAR(intent, *) -contact:`:    `"battery" OR "near" OR "intent" OR "contact"`,
-		"42 U.S.C. § 1983":                          `"42" OR "1983"`,
+		"What does the court say about negligence?": "court say about negligence",
+		`"battery" OR NEAR(intent, *) -contact:`:    "battery near intent contact",
+		"42 U.S.C. § 1983":                          "42 1983",
+		"the of a":                                  "",
 	} {
-		want = `week_id : "7" AND content : (` + want + ")"
-		if got := matchExpr(7, queryTerms(in)); got != want {
-			t.Errorf("matchExpr(%q) = %s, want %s", in, got, want)
+		if got := strings.Join(queryTerms(in), " "); got != want {
+			t.Errorf("queryTerms(%q) = %q, want %q", in, got, want)
 		}
 	}
-	if terms := queryTerms("the of a"); len(terms) != 0 {
-		t.Errorf("stopwords only: terms %q", terms)
+}
+
+func TestLexTermsStemFoldAndSplit(t *testing.T) {
+	got := strings.Join(lexTerms("Négligence, negligent NEGLIGENTLY; §1983 co-defendants' résumé", nil), " ")
+	if want := "neglig neglig neglig 1983 co defend resum"; got != want {
+		t.Errorf("lexTerms = %q, want %q", got, want)
+	}
+}
+
+// TestLexIndexScoresLikeBM25 checks the index against BM25 worked by hand.
+func TestLexIndexScoresLikeBM25(t *testing.T) {
+	ix := newLexIndex([]int64{10, 20, 30}, []string{
+		"battery battery contact",
+		"assault",
+		"battery requires harmful contact and intent",
+	})
+	docs, scores := ix.search([]string{"batteri", "intent"}, 10)
+	if len(docs) != 2 || ix.ids[docs[0]] != 30 || ix.ids[docs[1]] != 10 {
+		t.Fatalf("order %v", docs)
+	}
+	// N 3, lengths 3, 1, 6 (average 10/3). "batteri": df 2, idf
+	// log(1.5/2.5) < 0 → 1e-6; "intent": df 1, idf log(2.5/1.5).
+	norm := func(n float64) float64 { return 1.2 * (1 - 0.75 + 0.75*n/(10.0/3)) }
+	tfw := func(tf, n float64) float64 { return tf * 2.2 / (tf + norm(n)) }
+	want30 := 1e-6*tfw(1, 6) + math.Log(2.5/1.5)*tfw(1, 6)
+	want10 := 1e-6 * tfw(2, 3)
+	if math.Abs(float64(scores[0])-want30) > 1e-5 || math.Abs(float64(scores[1])-want10) > 1e-9 {
+		t.Errorf("scores %v, want %v and %v", scores, want30, want10)
+	}
+	if docs, _ := ix.search([]string{"tort"}, 10); len(docs) != 0 {
+		t.Errorf("a word in no passage matched %v", docs)
 	}
 }
 

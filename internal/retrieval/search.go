@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -21,12 +22,12 @@ const rrfK = 60
 // model's vectors when an embedder is configured.
 type Searcher struct {
 	emb   Embedder // nil: BM25 only
-	cache *vectorCache
+	cache *weekCache
 	log   *slog.Logger
 }
 
 // NewSearcher returns a searcher; emb may be nil. cacheBytes bounds the
-// memory kept for weeks' vectors (0: 256 MiB).
+// memory kept for weeks' indexes and vectors (0: 256 MiB).
 func NewSearcher(emb Embedder, cacheBytes int64, log *slog.Logger) *Searcher {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -34,23 +35,19 @@ func NewSearcher(emb Embedder, cacheBytes int64, log *slog.Logger) *Searcher {
 	if cacheBytes <= 0 {
 		cacheBytes = 256 << 20
 	}
-	return &Searcher{emb: emb, cache: newVectorCache(cacheBytes), log: log}
+	return &Searcher{emb: emb, cache: newWeekCache(cacheBytes), log: log}
 }
 
 // Hybrid reports whether searches use vectors.
 func (s *Searcher) Hybrid() bool { return s.emb != nil }
 
 // Search returns up to k passages of the week's processed documents for
-// query, best first.
+// query, best first: BM25 over the week's passages, fused with the
+// similarity of their vectors to the query's when there is an embedder.
 func (s *Searcher) Search(ctx context.Context, ex sqlite.Execer, weekID int64, query string, k int) ([]Source, error) {
 	k = min(max(k, 1), MaxK)
-	terms := queryTerms(query)
-	if s.emb == nil || strings.TrimSpace(query) == "" {
-		out, err := bm25Ranked(ctx, ex, weekID, terms)
-		if err != nil {
-			return nil, err
-		}
-		return out[:min(k, len(out))], nil
+	if s.emb == nil {
+		return s.lexical(ctx, ex, weekID, query, k)
 	}
 	qv, err := s.emb.Embed(ctx, []string{query})
 	if err != nil || len(qv) != 1 {
@@ -60,13 +57,9 @@ func (s *Searcher) Search(ctx context.Context, ex sqlite.Execer, weekID int64, q
 			return nil, ctx.Err()
 		}
 		s.log.WarnContext(ctx, "embedding the query failed; searching with BM25 alone", "err", err)
-		out, err := bm25Ranked(ctx, ex, weekID, terms)
-		if err != nil {
-			return nil, err
-		}
-		return out[:min(k, len(out))], nil
+		return s.lexical(ctx, ex, weekID, query, k)
 	}
-	return s.hybrid(ctx, ex, weekID, terms, qv[0], k)
+	return s.hybrid(ctx, ex, weekID, query, qv[0], k)
 }
 
 // SearchWithVector is the hybrid search for a query whose vector is known
@@ -75,20 +68,70 @@ func (s *Searcher) SearchWithVector(ctx context.Context, ex sqlite.Execer, weekI
 	if s.emb == nil {
 		return nil, errors.New("search with a vector: no embedder")
 	}
-	return s.hybrid(ctx, ex, weekID, queryTerms(query), qv, min(max(k, 1), MaxK))
+	return s.hybrid(ctx, ex, weekID, query, qv, min(max(k, 1), MaxK))
+}
+
+// lexical is BM25 alone: its best candidates, reranked by how many of the
+// question's words they hold and how close together.
+func (s *Searcher) lexical(ctx context.Context, ex sqlite.Execer, weekID int64, query string, k int) ([]Source, error) {
+	w, err := s.cache.week(ctx, ex, weekID, s.model())
+	if err != nil {
+		return nil, err
+	}
+	out, err := s.bm25(ctx, ex, w, weekID, query)
+	if err != nil {
+		return nil, err
+	}
+	return out[:min(k, len(out))], nil
+}
+
+// bm25 returns BM25's best candidates with their passages, reranked.
+func (s *Searcher) bm25(ctx context.Context, ex sqlite.Execer, w *weekData, weekID int64, query string) ([]Source, error) {
+	words := queryTerms(query)
+	terms := make([]string, 0, len(words))
+	for _, t := range words {
+		if st := lexTerm(t); !slices.Contains(terms, st) {
+			terms = append(terms, st)
+		}
+	}
+	docs, scores := w.lex.search(terms, candidates)
+	ids := make([]int64, len(docs))
+	for i, d := range docs {
+		ids[i] = w.lex.ids[d]
+	}
+	have := map[int64]Source{}
+	if err := fetchSources(ctx, ex, weekID, ids, have); err != nil {
+		return nil, err
+	}
+	out := make([]Source, 0, len(ids))
+	for i, id := range ids {
+		if src, ok := have[id]; ok {
+			src.Score = float64(scores[i])
+			out = append(out, src)
+		}
+	}
+	rerank(out, words)
+	return out, nil
+}
+
+func (s *Searcher) model() string {
+	if s.emb == nil {
+		return ""
+	}
+	return s.emb.Model()
 }
 
 // hybrid fuses BM25's ranking with the vectors' for the query vector qv.
-func (s *Searcher) hybrid(ctx context.Context, ex sqlite.Execer, weekID int64, terms []string, qv []float32, k int) ([]Source, error) {
-	lexical, err := bm25Ranked(ctx, ex, weekID, terms)
+func (s *Searcher) hybrid(ctx context.Context, ex sqlite.Execer, weekID int64, query string, qv []float32, k int) ([]Source, error) {
+	w, err := s.cache.week(ctx, ex, weekID, s.model())
 	if err != nil {
 		return nil, err
 	}
-	wv, err := s.cache.week(ctx, ex, weekID, s.emb.Model())
+	lexical, err := s.bm25(ctx, ex, w, weekID, query)
 	if err != nil {
 		return nil, err
 	}
-	semantic := wv.nearest(qv, candidates)
+	semantic := w.vec.nearest(qv, candidates)
 
 	fused := map[int64]float64{}
 	for r, src := range lexical {
@@ -109,8 +152,8 @@ func (s *Searcher) hybrid(ctx context.Context, ex sqlite.Execer, weekID int64, t
 	})
 	// Passages come from BM25's rows where it has them, else from the
 	// chunks table — asked again for this week's processed documents, so
-	// a vector of a chunk deleted or of a document being reprocessed since
-	// the copy in memory was made is never returned.
+	// a chunk deleted, or of a document being reprocessed, since the copy
+	// in memory was made is never returned.
 	have := map[int64]Source{}
 	for _, src := range lexical {
 		have[src.ChunkID] = src
@@ -169,15 +212,17 @@ func fetchSources(ctx context.Context, ex sqlite.Execer, weekID int64, ids []int
 
 // weekVectors is an in-memory copy of one week's vectors of one model.
 type weekVectors struct {
-	version int64
-	model   string
-	dim     int
-	ids     []int64
-	vecs    []float32 // len(ids) × dim
-	used    uint64    // for eviction: the cache's clock at last use
+	dim  int
+	ids  []int64
+	vecs []float32 // len(ids) × dim
 }
 
-func (w *weekVectors) bytes() int64 { return int64(len(w.vecs))*4 + int64(len(w.ids))*8 }
+func (w *weekVectors) bytes() int64 {
+	if w == nil {
+		return 0
+	}
+	return int64(len(w.vecs))*4 + int64(len(w.ids))*8
+}
 
 // nearest returns the ids of the n vectors most similar to q (dot product:
 // all vectors are unit length), best first. Vectors of another dimension
@@ -243,30 +288,50 @@ func (h *scoreHeap) Pop() any {
 	return x
 }
 
-// vectorCache keeps weeks' vectors in memory, each checked against the
-// week's version (bumped by triggers on every vector written or deleted)
-// before use, and evicts the least recently used weeks beyond its budget.
-type vectorCache struct {
-	mu     sync.Mutex
-	weeks  map[int64]*weekVectors
-	bytes  int64
-	budget int64
-	clock  uint64
+// weekData is what a search of one week needs in memory: the BM25 index
+// of its processed passages and their vectors of the current model.
+type weekData struct {
+	version int64
+	model   string
+	lex     *lexIndex
+	vec     *weekVectors
+	used    uint64 // for eviction: the cache's clock at last use
 }
 
-func newVectorCache(budget int64) *vectorCache {
-	return &vectorCache{weeks: map[int64]*weekVectors{}, budget: budget}
+func (w *weekData) bytes() int64 { return w.lex.bytes + w.vec.bytes() }
+
+// weekCache keeps weeks' data in memory, each checked against the week's
+// version (bumped by triggers whenever its passages, their documents'
+// status or their vectors change) before use, and evicts the least
+// recently used weeks beyond its budget.
+type weekCache struct {
+	mu      sync.Mutex
+	weeks   map[int64]*weekData
+	loading map[int64]*loadCall
+	bytes   int64
+	budget  int64
+	clock   uint64
 }
 
-// week returns the week's vectors of the model, from memory when still
-// current. The version is read before the vectors: a write landing in
-// between makes the copy look older than it is (reloaded next time),
-// never newer.
-func (c *vectorCache) week(ctx context.Context, ex sqlite.Execer, weekID int64, model string) (*weekVectors, error) {
+// loadCall is one load of a week that concurrent searches share.
+type loadCall struct {
+	done chan struct{}
+	w    *weekData
+	err  error
+}
+
+func newWeekCache(budget int64) *weekCache {
+	return &weekCache{weeks: map[int64]*weekData{}, loading: map[int64]*loadCall{}, budget: budget}
+}
+
+// week returns the week's data for the model, from memory when current.
+// The version is read before the data: a change landing in between makes
+// the copy look older than it is (reloaded next time), never newer.
+func (c *weekCache) week(ctx context.Context, ex sqlite.Execer, weekID int64, model string) (*weekData, error) {
 	var version int64
-	err := ex.QueryRowContext(ctx, `SELECT coalesce((SELECT version FROM week_vector_versions WHERE week_id = ?), 0)`, weekID).Scan(&version)
+	err := ex.QueryRowContext(ctx, `SELECT coalesce((SELECT version FROM week_versions WHERE week_id = ?), 0)`, weekID).Scan(&version)
 	if err != nil {
-		return nil, fmt.Errorf("vectors of week %d: %w", weekID, err)
+		return nil, fmt.Errorf("search week %d: %w", weekID, err)
 	}
 	c.mu.Lock()
 	if w, ok := c.weeks[weekID]; ok && w.version == version && w.model == model {
@@ -275,8 +340,31 @@ func (c *vectorCache) week(ctx context.Context, ex sqlite.Execer, weekID int64, 
 		c.mu.Unlock()
 		return w, nil
 	}
+	if call, ok := c.loading[weekID]; ok {
+		c.mu.Unlock()
+		select {
+		case <-call.done:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		if call.err == nil && call.w.version >= version && call.w.model == model {
+			return call.w, nil
+		}
+		return c.load(ctx, ex, weekID, model, version) // it loaded something older
+	}
+	call := &loadCall{done: make(chan struct{})}
+	c.loading[weekID] = call
 	c.mu.Unlock()
+	call.w, call.err = c.load(ctx, ex, weekID, model, version)
+	c.mu.Lock()
+	delete(c.loading, weekID)
+	c.mu.Unlock()
+	close(call.done)
+	return call.w, call.err
+}
 
+// load reads the week and keeps it if it fits.
+func (c *weekCache) load(ctx context.Context, ex sqlite.Execer, weekID int64, model string, version int64) (*weekData, error) {
 	w, err := loadWeek(ctx, ex, weekID, model, version)
 	if err != nil {
 		return nil, err
@@ -303,7 +391,7 @@ func (c *vectorCache) week(ctx context.Context, ex sqlite.Execer, weekID int64, 
 	return w, nil
 }
 
-func (c *vectorCache) evictOldest() {
+func (c *weekCache) evictOldest() {
 	var oldest int64
 	first := true
 	for id, w := range c.weeks {
@@ -317,12 +405,45 @@ func (c *vectorCache) evictOldest() {
 	}
 }
 
-// loadWeek reads the week's vectors of the model. Only one dimension can
-// be compared with a query: that of the model's vectors, which are all
-// alike unless the model behind a name changed; then the commonest wins
-// until re-embedding replaces the rest.
-func loadWeek(ctx context.Context, ex sqlite.Execer, weekID int64, model string, version int64) (*weekVectors, error) {
-	rows, err := ex.QueryContext(ctx, `SELECT chunk_id, dim, vec FROM chunk_vectors WHERE week_id = ? AND model = ? ORDER BY chunk_id`, weekID, model)
+// loadWeek reads the week's processed passages and, for a model, their
+// vectors.
+func loadWeek(ctx context.Context, ex sqlite.Execer, weekID int64, model string, version int64) (*weekData, error) {
+	rows, err := ex.QueryContext(ctx, `SELECT c.id, c.content FROM chunks c JOIN documents d ON d.id = c.document_id
+		WHERE c.week_id = ? AND d.status = 'processed' ORDER BY c.id`, weekID)
+	if err != nil {
+		return nil, fmt.Errorf("search week %d: %w", weekID, err)
+	}
+	defer rows.Close()
+	var ids []int64
+	var texts []string
+	for rows.Next() {
+		var id int64
+		var text string
+		if err := rows.Scan(&id, &text); err != nil {
+			return nil, fmt.Errorf("search week %d: %w", weekID, err)
+		}
+		ids, texts = append(ids, id), append(texts, text)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("search week %d: %w", weekID, err)
+	}
+	w := &weekData{version: version, model: model, lex: newLexIndex(ids, texts)}
+	if model != "" {
+		if w.vec, err = loadVectors(ctx, ex, weekID, model); err != nil {
+			return nil, err
+		}
+	}
+	return w, nil
+}
+
+// loadVectors reads the vectors of the model of the week's processed
+// passages. Only one dimension can be compared with a query: that of the
+// model's vectors, which are all alike unless the model behind a name
+// changed; then the commonest wins until re-embedding replaces the rest.
+func loadVectors(ctx context.Context, ex sqlite.Execer, weekID int64, model string) (*weekVectors, error) {
+	rows, err := ex.QueryContext(ctx, `SELECT v.chunk_id, v.dim, v.vec FROM chunk_vectors v
+		JOIN chunks c ON c.id = v.chunk_id JOIN documents d ON d.id = c.document_id
+		WHERE v.week_id = ? AND v.model = ? AND c.week_id = v.week_id AND d.status = 'processed' ORDER BY v.chunk_id`, weekID, model)
 	if err != nil {
 		return nil, fmt.Errorf("vectors of week %d: %w", weekID, err)
 	}
@@ -337,7 +458,7 @@ func loadWeek(ctx context.Context, ex sqlite.Execer, weekID int64, model string,
 		}
 		w := byDim[dim]
 		if w == nil {
-			w = &weekVectors{version: version, model: model, dim: dim}
+			w = &weekVectors{dim: dim}
 			byDim[dim] = w
 		}
 		w.ids = append(w.ids, id)
@@ -346,7 +467,7 @@ func loadWeek(ctx context.Context, ex sqlite.Execer, weekID int64, model string,
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("vectors of week %d: %w", weekID, err)
 	}
-	best := &weekVectors{version: version, model: model}
+	best := &weekVectors{}
 	for _, w := range byDim {
 		if len(w.ids) > len(best.ids) {
 			best = w

@@ -1,0 +1,180 @@
+package retrieval
+
+import (
+	"container/heap"
+	"math"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	porterstemmer "github.com/blevesearch/go-porterstemmer"
+	"golang.org/x/text/unicode/norm"
+)
+
+// BM25's parameters, the usual ones (and SQLite FTS5's).
+const (
+	bm25K1 = 1.2
+	bm25B  = 0.75
+)
+
+// lexIndex is an inverted index of one week's passages for BM25: built in
+// memory from the week's chunks alone, so a search touches this week's
+// postings and nothing of any other week's.
+type lexIndex struct {
+	ids      []int64              // chunk id of each passage
+	norm     []float32            // k1·(1 − b + b·len/avglen) of each passage
+	postings map[string][]posting // term → passages holding it
+	bytes    int64                // memory held, roughly
+}
+
+type posting struct {
+	doc int32 // index into ids
+	tf  float32
+}
+
+// newLexIndex indexes the passages (ids and texts in the same order).
+func newLexIndex(ids []int64, texts []string) *lexIndex {
+	ix := &lexIndex{ids: ids, norm: make([]float32, len(ids)), postings: map[string][]posting{}}
+	lens := make([]int, len(ids))
+	total := 0
+	tf := map[string]int{}
+	memo := map[string]string{}
+	for d, text := range texts {
+		clear(tf)
+		for _, t := range lexTerms(text, memo) {
+			tf[t]++
+			lens[d]++
+		}
+		for t, n := range tf {
+			ix.postings[t] = append(ix.postings[t], posting{int32(d), float32(n)})
+		}
+		total += lens[d]
+	}
+	avg := float64(total) / float64(max(1, len(ids)))
+	for d, n := range lens {
+		ix.norm[d] = float32(bm25K1 * (1 - bm25B + bm25B*float64(n)/max(avg, 1)))
+	}
+	ix.bytes = int64(len(ids))*12 + 64
+	for t, ps := range ix.postings {
+		ix.bytes += int64(len(t)) + 48 + int64(cap(ps))*8
+	}
+	return ix
+}
+
+// search returns the positions of the n passages with the best BM25 score
+// for the query terms (already stemmed with lexTerm), best first, with
+// their scores. Passages holding none of the terms are not returned.
+func (ix *lexIndex) search(terms []string, n int) ([]int32, []float32) {
+	if len(ix.ids) == 0 || len(terms) == 0 {
+		return nil, nil
+	}
+	scores := make([]float32, len(ix.ids))
+	N := float64(len(ix.ids))
+	for _, t := range terms {
+		ps := ix.postings[t]
+		if len(ps) == 0 {
+			continue
+		}
+		df := float64(len(ps))
+		idf := math.Log((N - df + 0.5) / (df + 0.5))
+		if idf <= 0 { // a word in most passages tells them apart by almost nothing
+			idf = 1e-6
+		}
+		w := float32(idf * (bm25K1 + 1))
+		for _, p := range ps {
+			scores[p.doc] += w * p.tf / (p.tf + ix.norm[p.doc])
+		}
+	}
+	h := make(scoreHeap, 0, n+1)
+	for d, s := range scores {
+		if s <= 0 {
+			continue
+		}
+		if len(h) < n {
+			heap.Push(&h, scored{d, s})
+		} else if s > h[0].score {
+			h[0] = scored{d, s}
+			heap.Fix(&h, 0)
+		}
+	}
+	docs := make([]int32, len(h))
+	out := make([]float32, len(h))
+	for j := len(h) - 1; j >= 0; j-- {
+		s := heap.Pop(&h).(scored)
+		docs[j], out[j] = int32(s.i), s.score
+	}
+	return docs, out
+}
+
+// lexTerms are the index terms of a text: runs of letters and digits,
+// lower-cased, accents removed, English words reduced to their Porter stem
+// ("negligent" and "negligence" both become "neglig"). memo, if not nil,
+// keeps stems already computed.
+func lexTerms(s string, memo map[string]string) []string {
+	s = foldAccents(strings.ToLower(s))
+	var out []string
+	start := -1
+	for i, r := range s {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			if start < 0 {
+				start = i
+			}
+			continue
+		}
+		if start >= 0 {
+			out = append(out, stem(s[start:i], memo))
+			start = -1
+		}
+	}
+	if start >= 0 {
+		out = append(out, stem(s[start:], memo))
+	}
+	return out
+}
+
+func stem(w string, memo map[string]string) string {
+	if memo == nil {
+		return lexTerm(w)
+	}
+	t, ok := memo[w]
+	if !ok {
+		t = lexTerm(w)
+		memo[w] = t
+	}
+	return t
+}
+
+// lexTerm stems one lower-case word; words that are not plain ASCII
+// letters (numbers, other scripts) are kept as they are.
+func lexTerm(w string) string {
+	if len(w) < 3 || len(w) > 64 {
+		return w
+	}
+	for i := 0; i < len(w); i++ {
+		if w[i] < 'a' || w[i] > 'z' {
+			return w
+		}
+	}
+	return string(porterstemmer.StemWithoutLowerCasing([]rune(w)))
+}
+
+// foldAccents removes combining marks ("é" → "e"); ASCII text is returned
+// as it is.
+func foldAccents(s string) string {
+	ascii := true
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			ascii = false
+			break
+		}
+	}
+	if ascii {
+		return s
+	}
+	return strings.Map(func(r rune) rune {
+		if unicode.Is(unicode.Mn, r) {
+			return -1
+		}
+		return r
+	}, norm.NFD.String(s))
+}
