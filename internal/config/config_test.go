@@ -134,6 +134,8 @@ func TestInvalidSettingsAreRefusedByName(t *testing.T) {
 		{"port out of range", "PORT=70000", "PORT"},
 		{"CORS origin without scheme", "CORS_ORIGINS=example.com", "CORS_ORIGINS"},
 		{"CORS broken JSON", `CORS_ORIGINS=["http://a",`, "CORS_ORIGINS"},
+		{"unknown embeddings provider", "EMBEDDINGS_PROVIDER=chroma", "EMBEDDINGS_PROVIDER"},
+		{"openai embeddings without a server", "EMBEDDINGS_PROVIDER=openai", "EMBEDDINGS_BASE_URL"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if msg := refused(t, tc.env); !strings.Contains(msg, tc.want) {

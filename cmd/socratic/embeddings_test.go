@@ -1,0 +1,87 @@
+package main
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/lawtutor/socratic/internal/retrieval"
+)
+
+// TestModelChangeReembedsAtStart: readings embedded under one model are
+// embedded again, in the background, when the server next starts with
+// another; the old model's vectors are gone once it is done, and searches
+// are hybrid throughout.
+func TestModelChangeReembedsAtStart(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	model := tinyModelDir(t)
+	env := func(name string) []string {
+		return []string{"EMBEDDINGS_MODEL_PATH=" + model, "EMBEDDINGS_MODEL=" + name}
+	}
+	sw, err := openScratchWeek(ctx, dir, env("first-model"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sw.ingest(ctx, []string{filepath.Join("..", "..", "..", "shared", "corpus", "pdfs", "ca7-lopez-v-thurmer-2010.pdf")}); err != nil {
+		t.Fatal(err)
+	}
+	first := sw.in.emb.emb.Model()
+	waitVectors(t, sw, first)
+	week := sw.week.ID
+	sw.close(ctx)
+
+	// The same data directory, another model.
+	cfg, err := loadConfig(append(env("second-model"), "DATA_DIR="+dir, "LOG_LEVEL=error"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := openDeps(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := startIngestion(ctx, cfg, d, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		d.close()
+		t.Fatal(err)
+	}
+	sw2 := &scratchWeek{d: d, in: in}
+	defer sw2.close(ctx)
+	second := in.emb.emb.Model()
+	if second == first {
+		t.Fatalf("both models are labelled %s", first)
+	}
+	waitVectors(t, sw2, second)
+	if old, _, _ := retrieval.VectorCounts(ctx, d.db.Read, first); old != 0 {
+		t.Errorf("%d vectors of the first model remain", old)
+	}
+	if !in.search.Hybrid() {
+		t.Fatal("the search is not hybrid")
+	}
+	hits, err := in.search.Search(ctx, d.db.Read, week, "habeas corpus petition", 5)
+	if err != nil || len(hits) == 0 {
+		t.Errorf("search after the change: %d hits, %v", len(hits), err)
+	}
+}
+
+// waitVectors waits until every passage has a vector of the model.
+func waitVectors(t *testing.T, sw *scratchWeek, model string) {
+	t.Helper()
+	deadline := time.Now().Add(3 * time.Minute)
+	for {
+		done, all, err := retrieval.VectorCounts(context.Background(), sw.d.db.Read, model)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if all > 0 && done == all {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d passages embedded with %s", done, all, model)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
