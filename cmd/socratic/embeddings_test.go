@@ -85,3 +85,31 @@ func waitVectors(t *testing.T, sw *scratchWeek, model string) {
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+// TestEmbeddingsWithoutAModel: no model where the server looks leaves
+// embeddings disabled (search is BM25 alone) and the server starting; a
+// model folder named explicitly but unusable is an error health reports.
+func TestEmbeddingsWithoutAModel(t *testing.T) {
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	for _, c := range []struct {
+		env        []string
+		status     string
+		provider   string
+		hasEmbeder bool
+	}{
+		{nil, "disabled", "local", false},
+		{[]string{"EMBEDDINGS_MODEL_PATH=" + t.TempDir()}, "error", "local", false},
+		{[]string{"EMBEDDINGS_PROVIDER=none", "EMBEDDINGS_MODEL_PATH=" + tinyModelDir(t)}, "disabled", "none", false},
+		{[]string{"EMBEDDINGS_MODEL_PATH=" + tinyModelDir(t)}, "ok", "local", true},
+	} {
+		cfg, err := loadConfig(append(c.env, "DATA_DIR="+t.TempDir()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		e := openEmbeddings(cfg, log)
+		if e.status.Status != c.status || e.status.Provider != c.provider || (e.emb != nil) != c.hasEmbeder {
+			t.Errorf("%v: %+v, embedder %v", c.env, e.status, e.emb != nil)
+		}
+		e.close()
+	}
+}

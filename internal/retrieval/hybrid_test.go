@@ -474,3 +474,19 @@ func link(t *testing.T, from, to string) {
 		t.Fatal(err)
 	}
 }
+
+// TestAccentsAndStemsMatchBothWays: a question typed with or without
+// accents, in another form of the word, finds the passage.
+func TestAccentsAndStemsMatchBothWays(t *testing.T) {
+	d := newDB(t)
+	wk := d.week(d.course("A"), 1)
+	_, plain := d.document(wk, "processed", "Negligence requires a duty of care.")
+	_, accented := d.document(wk, "processed", "Le défendeur invoque la délégation.")
+	s := NewSearcher(nil, 0, nil)
+	for q, want := range map[string]int64{"négligent": plain[0], "NEGLIGENTLY": plain[0], "defendeur delegation": accented[0]} {
+		got, err := s.Search(context.Background(), d.Read, wk, q, 5)
+		if err != nil || len(got) != 1 || got[0].ChunkID != want {
+			t.Errorf("%q: %v %v, want %d", q, ids(got), err, want)
+		}
+	}
+}

@@ -90,12 +90,7 @@ func (ix *lexIndex) search(terms []string, n int) ([]int32, []float32) {
 		if s <= 0 {
 			continue
 		}
-		if len(h) < n {
-			heap.Push(&h, scored{d, s})
-		} else if s > h[0].score {
-			h[0] = scored{d, s}
-			heap.Fix(&h, 0)
-		}
+		h.offer(scored{d, s}, n)
 	}
 	docs := make([]int32, len(h))
 	out := make([]float32, len(h))
@@ -109,39 +104,41 @@ func (ix *lexIndex) search(terms []string, n int) ([]int32, []float32) {
 // lexTerms are the index terms of a text: runs of letters and digits,
 // lower-cased, accents removed, English words reduced to their Porter stem
 // ("negligent" and "negligence" both become "neglig"). memo, if not nil,
-// keeps stems already computed.
+// keeps the terms of words already seen (a week's passages repeat most
+// of their words).
 func lexTerms(s string, memo map[string]string) []string {
-	s = foldAccents(strings.ToLower(s))
 	var out []string
 	start := -1
 	for i, r := range s {
-		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r) {
 			if start < 0 {
 				start = i
 			}
 			continue
 		}
 		if start >= 0 {
-			out = append(out, stem(s[start:i], memo))
+			out = appendTerm(out, s[start:i], memo)
 			start = -1
 		}
 	}
 	if start >= 0 {
-		out = append(out, stem(s[start:], memo))
+		out = appendTerm(out, s[start:], memo)
 	}
 	return out
 }
 
-func stem(w string, memo map[string]string) string {
-	if memo == nil {
-		return lexTerm(w)
+func appendTerm(out []string, w string, memo map[string]string) []string {
+	if t, ok := memo[w]; ok {
+		return append(out, t)
 	}
-	t, ok := memo[w]
-	if !ok {
-		t = lexTerm(w)
+	t := lexTerm(foldAccents(strings.ToLower(w)))
+	if t == "" { // only combining marks
+		return out
+	}
+	if memo != nil {
 		memo[w] = t
 	}
-	return t
+	return append(out, t)
 }
 
 // lexTerm stems one lower-case word; words that are not plain ASCII

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // Source is a retrieved passage.
@@ -47,40 +48,74 @@ func rerank(ss []Source, terms []string) {
 	}
 	top := ss[0].Score
 	for i := range ss {
-		anywhere, near := coverage(wordsOf(ss[i].Content), want)
+		anywhere, near := coverage(ss[i].Content, want)
 		n := float64(len(want))
 		ss[i].Score = ss[i].Score/top + coverageWeight*float64(anywhere)/n + proximityWeight*float64(near)/n
 	}
 	sort.SliceStable(ss, func(a, b int) bool { return ss[a].Score > ss[b].Score })
 }
 
-// coverage counts the wanted words among words: how many occur at all, and
-// the most that occur within one window of nearWindow consecutive words.
-func coverage(words []string, want map[string]int) (anywhere, near int) {
-	which := make([]int, len(words)) // the wanted word each word is, or -1
-	seen := map[int]bool{}
-	for j, w := range words {
-		which[j] = -1
-		if t, ok := want[prefix(w)]; ok {
-			which[j] = t
-			seen[t] = true
+// coverage counts the wanted words (by prefix) in a text: how many occur
+// at all, and the most that occur within one window of nearWindow
+// consecutive words. It walks the text once without allocating per word:
+// it runs on every candidate of every search.
+func coverage(text string, want map[string]int) (anywhere, near int) {
+	seen := make([]bool, len(want))
+	inWindow := make([]int, len(want)) // occurrences in the window
+	var ring [nearWindow]int           // the wanted word each of the last words is, or -1
+	distinct, pos := 0, 0
+	eachWordPrefix(text, func(p []byte) {
+		t, ok := want[string(p)]
+		if !ok {
+			t = -1
 		}
-	}
-	inWindow := map[int]int{} // wanted word → occurrences in the window
-	for j, t := range which {
 		if t >= 0 {
+			if !seen[t] {
+				seen[t] = true
+				anywhere++
+			}
+			if inWindow[t] == 0 {
+				distinct++
+			}
 			inWindow[t]++
 		}
-		if j >= nearWindow {
-			if out := which[j-nearWindow]; out >= 0 {
+		if pos >= nearWindow {
+			if out := ring[pos%nearWindow]; out >= 0 {
 				if inWindow[out]--; inWindow[out] == 0 {
-					delete(inWindow, out)
+					distinct--
 				}
 			}
 		}
-		near = max(near, len(inWindow))
+		ring[pos%nearWindow] = t
+		pos++
+		near = max(near, distinct)
+	})
+	return anywhere, near
+}
+
+// eachWordPrefix calls fn with the lower-cased first five letters of each
+// run of letters and digits in s (the slice is reused between calls).
+func eachWordPrefix(s string, fn func(p []byte)) {
+	var buf [5 * utf8.UTFMax]byte
+	b := buf[:0]
+	runes, in := 0, false
+	for _, r := range s {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			if runes < 5 {
+				b = utf8.AppendRune(b, unicode.ToLower(r))
+				runes++
+			}
+			in = true
+			continue
+		}
+		if in {
+			fn(b)
+			b, runes, in = buf[:0], 0, false
+		}
 	}
-	return len(seen), near
+	if in {
+		fn(b)
+	}
 }
 
 // The rerank's weights, measured on the shared QA set (29 questions; BM25
@@ -97,16 +132,16 @@ const (
 	nearWindow      = 20
 )
 
-// prefix is w's first five letters (a substring: no allocation).
+// prefix is a query word's key for coverage: its first five letters,
+// lower-cased as eachWordPrefix lower-cases a passage's.
 func prefix(w string) string {
-	n := 0
-	for i := range w {
-		if n == 5 {
-			return w[:i]
+	var p string
+	eachWordPrefix(w, func(b []byte) {
+		if p == "" {
+			p = string(b)
 		}
-		n++
-	}
-	return w
+	})
+	return p
 }
 
 // queryTerms are the distinct content words of a student's words, in

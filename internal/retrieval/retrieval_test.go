@@ -1,7 +1,9 @@
 package retrieval
 
 import (
+	"container/heap"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -78,8 +80,38 @@ func TestRerankPrefersWordsTogether(t *testing.T) {
 
 func TestCoverage(t *testing.T) {
 	want := map[string]int{"treas": 0, "witne": 1, "testi": 2}
-	words := wordsOf("treason " + strings.Repeat("x ", 30) + "two witnesses to the testimony")
-	if any, near := coverage(words, want); any != 3 || near != 2 {
+	text := "Treason " + strings.Repeat("x ", 30) + "two witnesses to the testimony"
+	if any, near := coverage(text, want); any != 3 || near != 2 {
 		t.Errorf("coverage = %d, %d; want 3 anywhere, 2 near", any, near)
+	}
+}
+
+// TestNearestSplitScanAgrees: a week large enough to be scanned on every
+// core ranks exactly as one scan does, ties included.
+func TestNearestSplitScanAgrees(t *testing.T) {
+	const dim, n = 64, parallelScan/64 + 1000
+	w := &weekVectors{dim: dim}
+	for i := range n {
+		w.ids = append(w.ids, int64(i))
+		v := make([]float32, dim)
+		v[i%dim] = float32(i%7) / 7 // many exact ties
+		w.vecs = append(w.vecs, v...)
+	}
+	q := make([]float32, dim)
+	for i := range q {
+		q[i] = 1
+	}
+	got := w.nearest(q, 50)
+	// One scan, by hand.
+	h := make(scoreHeap, 0, 51)
+	for i := range n {
+		h.offer(scored{i, dot(q, w.vecs[i*dim:(i+1)*dim])}, 50)
+	}
+	want := make([]int64, len(h))
+	for j := len(h) - 1; j >= 0; j-- {
+		want[j] = int64(heap.Pop(&h).(scored).i)
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("split scan %v\none scan %v", got[:10], want[:10])
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
@@ -89,9 +90,11 @@ func (s *Searcher) lexical(ctx context.Context, ex sqlite.Execer, weekID int64, 
 func (s *Searcher) bm25(ctx context.Context, ex sqlite.Execer, w *weekData, weekID int64, query string) ([]Source, error) {
 	words := queryTerms(query)
 	terms := make([]string, 0, len(words))
-	for _, t := range words {
-		if st := lexTerm(t); !slices.Contains(terms, st) {
-			terms = append(terms, st)
+	for _, t := range words { // indexed as the passages' words are
+		for _, st := range lexTerms(t, nil) {
+			if !slices.Contains(terms, st) {
+				terms = append(terms, st)
+			}
 		}
 	}
 	docs, scores := w.lex.search(terms, candidates)
@@ -226,19 +229,33 @@ func (w *weekVectors) bytes() int64 {
 
 // nearest returns the ids of the n vectors most similar to q (dot product:
 // all vectors are unit length), best first. Vectors of another dimension
-// than q's cannot be compared and give nothing.
+// than q's cannot be compared and give nothing. Large weeks are scanned
+// on every core.
 func (w *weekVectors) nearest(q []float32, n int) []int64 {
 	if w == nil || len(q) != w.dim || len(w.ids) == 0 {
 		return nil
 	}
-	h := make(scoreHeap, 0, n+1)
-	for i := range w.ids {
-		s := dot(q, w.vecs[i*w.dim:(i+1)*w.dim])
-		if len(h) < n {
-			heap.Push(&h, scored{i, s})
-		} else if s > h[0].score {
-			h[0] = scored{i, s}
-			heap.Fix(&h, 0)
+	parts := 1
+	if len(w.ids)*w.dim >= parallelScan {
+		parts = runtime.GOMAXPROCS(0)
+	}
+	heaps := make([]scoreHeap, parts)
+	var wg sync.WaitGroup
+	per := (len(w.ids) + parts - 1) / parts
+	for p := range parts {
+		wg.Go(func() {
+			h := make(scoreHeap, 0, n+1)
+			for i := p * per; i < min(len(w.ids), (p+1)*per); i++ {
+				h.offer(scored{i, dot(q, w.vecs[i*w.dim:(i+1)*w.dim])}, n)
+			}
+			heaps[p] = h
+		})
+	}
+	wg.Wait()
+	h := heaps[0]
+	for _, other := range heaps[1:] {
+		for _, s := range other {
+			h.offer(s, n)
 		}
 	}
 	out := make([]int64, len(h))
@@ -246,6 +263,21 @@ func (w *weekVectors) nearest(q []float32, n int) []int64 {
 		out[j] = w.ids[heap.Pop(&h).(scored).i]
 	}
 	return out
+}
+
+// parallelScan is the size (vectors × dimension) from which a scan is
+// split over the cores: below it, starting goroutines costs more than it
+// saves.
+const parallelScan = 1 << 20
+
+// offer keeps s if it is among the best n seen.
+func (h *scoreHeap) offer(s scored, n int) {
+	if len(*h) < n {
+		heap.Push(h, s)
+	} else if worse((*h)[0], s) {
+		(*h)[0] = s
+		heap.Fix(h, 0)
+	}
 }
 
 func dot(a, b []float32) float32 {
@@ -273,11 +305,15 @@ type scored struct {
 type scoreHeap []scored
 
 func (h scoreHeap) Len() int { return len(h) }
-func (h scoreHeap) Less(a, b int) bool {
-	if h[a].score != h[b].score {
-		return h[a].score < h[b].score
+func (h scoreHeap) Less(a, b int) bool { return worse(h[a], h[b]) }
+
+// worse: a lower score, or on a tie the later passage (so results do not
+// depend on how a scan was split).
+func worse(a, b scored) bool {
+	if a.score != b.score {
+		return a.score < b.score
 	}
-	return h[a].i > h[b].i
+	return a.i > b.i
 }
 func (h scoreHeap) Swap(a, b int) { h[a], h[b] = h[b], h[a] }
 func (h *scoreHeap) Push(x any)   { *h = append(*h, x.(scored)) }
