@@ -304,7 +304,7 @@ type scored struct {
 // scoreHeap is a min-heap: the worst of the best n on top.
 type scoreHeap []scored
 
-func (h scoreHeap) Len() int { return len(h) }
+func (h scoreHeap) Len() int           { return len(h) }
 func (h scoreHeap) Less(a, b int) bool { return worse(h[a], h[b]) }
 
 // worse: a lower score, or on a tie the later passage (so results do not
