@@ -6,8 +6,12 @@ import (
 )
 
 // The embedding model: sentence-transformers/all-MiniLM-L6-v2 at a fixed
-// revision of its Hugging Face repository, the files pinned by sha256 as
-// published for that revision.
+// revision of its Hugging Face repository, the files pinned by sha256.
+// The sums are those of the hub's files at that revision (model.onnx's is
+// its Git LFS object id) as several independent public projects pin them;
+// the machine this was written on cannot reach the hub to fetch them
+// itself. A file that does not match is refused, so a wrong pin fails
+// loudly, never silently.
 const (
 	ModelRepo     = "sentence-transformers/all-MiniLM-L6-v2"
 	ModelRevision = "1110a243fdf4706b3f48f1d95db1a4f5529b4d41"
@@ -38,7 +42,9 @@ const RuntimeVersion = "1.24.1"
 const DefaultReleases = "https://github.com/microsoft/onnxruntime/releases/download"
 
 // runtimes are the official release archives by GOOS/GOARCH, and the
-// shared library inside each.
+// shared library inside each; the sums are the archives' as public build
+// scripts pin them (GitHub's release downloads are not reachable from the
+// machine this was written on).
 var runtimes = map[string]struct{ archive, sha256, member, dest string }{
 	"linux/amd64": {"onnxruntime-linux-x64-" + RuntimeVersion + ".tgz",
 		"9142552248b735920f9390027e4512a2cacf8946a1ffcbe9071a5c210531026f",

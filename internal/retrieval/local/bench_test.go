@@ -43,3 +43,25 @@ func benchmarkEmbed(b *testing.B, o Options) {
 }
 
 func BenchmarkEmbedGo(b *testing.B) { benchmarkEmbed(b, Options{Backend: BackendGo}) }
+
+// benchmarkQuery reports the latency of embedding one spoken-length
+// question (the part of a hybrid search before the index is asked).
+func benchmarkQuery(b *testing.B, o Options) {
+	m, err := Open(filepath.Join(modelsDir, "minilm-l6-random.onnx"), filepath.Join(modelsDir, "all-minilm-l6-v2-tokenizer.json"), o)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer m.Close()
+	q := []string{"When may a promise be enforced without consideration, if the promisee relied on it?"}
+	if _, err := m.Embed(context.Background(), q); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := m.Embed(context.Background(), q); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkQueryGo(b *testing.B) { benchmarkQuery(b, Options{Backend: BackendGo}) }

@@ -59,3 +59,7 @@ func TestDefaultPrefersONNXRuntime(t *testing.T) {
 func BenchmarkEmbedONNXRuntime(b *testing.B) {
 	benchmarkEmbed(b, Options{Backend: BackendONNXRuntime, RuntimeLibrary: testRuntime(b)})
 }
+
+func BenchmarkQueryONNXRuntime(b *testing.B) {
+	benchmarkQuery(b, Options{Backend: BackendONNXRuntime, RuntimeLibrary: testRuntime(b)})
+}
