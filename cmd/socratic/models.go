@@ -35,13 +35,11 @@ func modelsCmd(ctx context.Context, args, environ []string, stdout, stderr io.Wr
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
-	plan := downloadPlan{
-		modelDir: filepath.Join(cfg.ModelsDir(), models.ModelFolder),
-		model:    models.ModelFiles(*hub),
+	// The files go where the server will look for them.
+	if cfg.EmbeddingsModel != models.ModelRepo {
+		return fmt.Errorf("models download fetches %s, but EMBEDDINGS_MODEL is %q: unset it, or put that model's files in EMBEDDINGS_MODEL_PATH yourself", models.ModelRepo, cfg.EmbeddingsModel)
 	}
-	if cfg.EmbeddingsModelPath != "" {
-		fmt.Fprintf(stdout, "note: EMBEDDINGS_MODEL_PATH is set (%s): the server uses that folder, not the one fetched here\n", cfg.EmbeddingsModelPath)
-	}
+	plan := downloadPlan{modelDir: cfg.EmbeddingsModelDir(), model: models.ModelFiles(*hub)}
 	if !*noRuntime {
 		f, err := models.RuntimeFile(*releases, runtime.GOOS, runtime.GOARCH)
 		if err != nil {

@@ -90,3 +90,14 @@ func TestModelsDownloadFetchesAndLoads(t *testing.T) {
 		t.Errorf("second run: %v\n%s", err, again.String())
 	}
 }
+
+// TestModelsDownloadRefusesAnotherModelName: the files fetched are
+// all-MiniLM-L6-v2's, so with EMBEDDINGS_MODEL naming another model they
+// would sit where the server does not look, labelled wrongly.
+func TestModelsDownloadRefusesAnotherModelName(t *testing.T) {
+	err := run(context.Background(), []string{"models", "download", "--no-runtime", "--hub", "http://127.0.0.1:1"},
+		[]string{"DATA_DIR=" + t.TempDir(), "EMBEDDINGS_MODEL=BAAI/bge-small-en"}, nil, &syncBuffer{}, &syncBuffer{})
+	if err == nil || !strings.Contains(err.Error(), "EMBEDDINGS_MODEL") {
+		t.Errorf("another model's name: %v", err)
+	}
+}

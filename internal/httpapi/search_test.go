@@ -3,10 +3,13 @@ package httpapi
 import (
 	"context"
 	"fmt"
+	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/lawtutor/socratic/internal/course"
+	"github.com/lawtutor/socratic/internal/retrieval"
 )
 
 // TestSearchNeverCrossesWeeks: two courses, three weeks, the same passage in
@@ -120,5 +123,23 @@ func TestHealthReportsEmbeddings(t *testing.T) {
 	e := m["components"].(map[string]any)["embeddings"].(map[string]any)
 	if m["status"] != "ok" || e["status"] != "ok" || e["provider"] != "local" || e["model"] != "tiny-bert" || e["backend"] != "go" {
 		t.Errorf("health = %s", res.body)
+	}
+}
+
+// TestHealthDegradedWhenEmbeddingsFail: a configured model that does not
+// load makes the server degraded, not down, and health names no path.
+func TestHealthDegradedWhenEmbeddingsFail(t *testing.T) {
+	f := newFixture(t)
+	f.srv = New(Deps{Config: f.cfg, DB: f.db, Auth: f.auth, Courses: f.courses, Documents: f.docs,
+		Logger:     slog.New(slog.DiscardHandler),
+		Embeddings: retrieval.Status{Status: "error", Provider: "local", Model: "sentence-transformers/all-MiniLM-L6-v2"}})
+	res := f.do(get("/api/health", ""))
+	m := res.json(t)
+	e := m["components"].(map[string]any)["embeddings"].(map[string]any)
+	if res.status != 200 || m["status"] != "degraded" || e["status"] != "error" {
+		t.Errorf("health = %d %s", res.status, res.body)
+	}
+	if strings.Contains(string(res.body), f.cfg.DataDir) || strings.Contains(string(res.body), "/models") {
+		t.Errorf("health names a path: %s", res.body)
 	}
 }

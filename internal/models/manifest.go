@@ -15,9 +15,6 @@ import (
 const (
 	ModelRepo     = "sentence-transformers/all-MiniLM-L6-v2"
 	ModelRevision = "1110a243fdf4706b3f48f1d95db1a4f5529b4d41"
-	// ModelFolder is the folder under DATA_DIR/models the files go to:
-	// the last part of EMBEDDINGS_MODEL's default.
-	ModelFolder = "all-MiniLM-L6-v2"
 )
 
 // DefaultHub is the Hugging Face hub; HF_ENDPOINT names a mirror.

@@ -38,17 +38,31 @@ type File struct {
 // failed or interrupted fetch leaves nothing that looks complete.
 func Fetch(ctx context.Context, client *http.Client, f File, dir string) (bool, error) {
 	dest := filepath.Join(dir, filepath.FromSlash(f.Dest))
-	if fi, err := os.Stat(dest); err == nil && !fi.IsDir() {
-		if f.Member != "" {
-			return false, nil // extracted earlier, from a verified archive
-		}
-		if ok, err := hasHash(dest, f.SHA256); err != nil || ok {
-			return false, err
-		}
-		// A file that does not match is replaced.
-	}
 	if err := os.MkdirAll(filepath.Dir(dest), 0o750); err != nil {
 		return false, err
+	}
+	// Temporary files an interrupted run left behind.
+	bases := []string{filepath.Base(dest)}
+	if f.Member != "" {
+		bases = append(bases, path.Base(f.Member))
+	}
+	for _, base := range bases {
+		old, _ := filepath.Glob(filepath.Join(filepath.Dir(dest), "."+base+".part-*"))
+		for _, p := range old {
+			os.Remove(p)
+		}
+	}
+	if fi, err := os.Stat(dest); err == nil && !fi.IsDir() {
+		// The file (or, for an archive member, the file as extracted from
+		// the archive with the pinned hash, as its stamp records) is kept
+		// when it is intact; anything else is fetched again.
+		want := f.SHA256
+		if f.Member != "" {
+			want = stampedHash(dest, f.SHA256)
+		}
+		if ok, err := hasHash(dest, want); err != nil || ok {
+			return false, err
+		}
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(dest), "."+filepath.Base(dest)+".part-*")
 	if err != nil {
@@ -74,10 +88,34 @@ func Fetch(ctx context.Context, client *http.Client, f File, dir string) (bool, 
 	if err := os.Chmod(final, 0o644); err != nil {
 		return false, err
 	}
+	if f.Member != "" {
+		sum, err := fileHash(final)
+		if err != nil {
+			return false, err
+		}
+		if err := os.WriteFile(dest+".sha256", []byte(f.SHA256+" "+sum+"\n"), 0o644); err != nil {
+			return false, err
+		}
+	}
 	if err := os.Rename(final, dest); err != nil {
 		return false, err
 	}
 	return true, nil
+}
+
+// stampedHash is the sha256 a member was extracted with, as recorded in
+// its stamp beside it, when the stamp names the archive's pinned hash; ""
+// (matching nothing) otherwise.
+func stampedHash(dest, archive string) string {
+	b, err := os.ReadFile(dest + ".sha256")
+	if err != nil {
+		return ""
+	}
+	a, m, ok := strings.Cut(strings.TrimSpace(string(b)), " ")
+	if !ok || a != archive || !validHex(m, 64) {
+		return ""
+	}
+	return m
 }
 
 // download writes what f.URL serves to w, checking size and hash.
@@ -98,16 +136,20 @@ func download(ctx context.Context, client *http.Client, f File, w io.Writer) err
 		return fmt.Errorf("download %s: %d bytes offered, %d expected", f.URL, res.ContentLength, f.Size)
 	}
 	h := sha256.New()
-	body := io.Reader(res.Body)
-	if f.Size > 0 {
-		body = io.LimitReader(res.Body, f.Size+1) // never more than expected
+	limit := f.Size
+	if limit <= 0 {
+		limit = maxDownload
 	}
+	body := io.LimitReader(res.Body, limit+1) // never more than expected
 	n, err := io.Copy(io.MultiWriter(w, h), body)
 	if err != nil {
 		return fmt.Errorf("download %s: %w", f.URL, err)
 	}
 	if f.Size > 0 && n != f.Size {
 		return fmt.Errorf("download %s: %d bytes received, %d expected", f.URL, n, f.Size)
+	}
+	if n > limit {
+		return fmt.Errorf("download %s: more than %d bytes: refused", f.URL, limit)
 	}
 	if got := hex.EncodeToString(h.Sum(nil)); got != f.SHA256 {
 		return fmt.Errorf("download %s: sha256 %s, expected %s: refused", f.URL, got, f.SHA256)
@@ -156,17 +198,25 @@ func extract(archive, member, dir string) (string, error) {
 	}
 }
 
+// maxDownload bounds a download whose size is not pinned.
+const maxDownload = 1 << 30
+
 func hasHash(p, want string) (bool, error) {
+	sum, err := fileHash(p)
+	return err == nil && sum == want, err
+}
+
+func fileHash(p string) (string, error) {
 	f, err := os.Open(p)
 	if err != nil {
-		return false, err
+		return "", err
 	}
 	defer f.Close()
 	h := sha256.New()
 	if _, err := io.Copy(h, f); err != nil {
-		return false, err
+		return "", err
 	}
-	return hex.EncodeToString(h.Sum(nil)) == want, nil
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // validHex is a lower-case hex string of n digits.

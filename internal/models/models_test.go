@@ -131,7 +131,7 @@ func TestFetchTakesOneMemberOfAnArchive(t *testing.T) {
 		"onnxruntime-linux-x64-1.24.1/lib/libonnxruntime.so.1.24.1": lib,
 		"onnxruntime-linux-x64-1.24.1/include/onnxruntime_c_api.h":  []byte("header"),
 	})
-	srv, _ := serve(t, map[string][]byte{"/v1.24.1/onnxruntime-linux-x64-1.24.1.tgz": archive})
+	srv, requests := serve(t, map[string][]byte{"/v1.24.1/onnxruntime-linux-x64-1.24.1.tgz": archive})
 	f, err := RuntimeFile(srv.URL, "linux", "amd64")
 	if err != nil {
 		t.Fatal(err)
@@ -144,7 +144,21 @@ func TestFetchTakesOneMemberOfAnArchive(t *testing.T) {
 	if b, _ := os.ReadFile(filepath.Join(dir, "libonnxruntime.so")); !bytes.Equal(b, lib) {
 		t.Errorf("extracted %q", b)
 	}
-	if l := leftovers(t, dir, "libonnxruntime.so"); len(l) != 0 {
+	if l := leftovers(t, dir, "libonnxruntime.so", "libonnxruntime.so.sha256"); len(l) != 0 {
+		t.Errorf("left behind: %v", l)
+	}
+	// Extracted and stamped: not fetched again, unless it was altered.
+	if got, err := Fetch(context.Background(), srv.Client(), f, dir); err != nil || got || requests.Load() != 1 {
+		t.Errorf("second fetch: %v %v, %d requests", got, err, requests.Load())
+	}
+	os.WriteFile(filepath.Join(dir, "libonnxruntime.so"), []byte("altered"), 0o644)
+	if got, err := Fetch(context.Background(), srv.Client(), f, dir); err != nil || !got {
+		t.Errorf("an altered library was kept: %v %v", got, err)
+	}
+	// A temporary file of an interrupted run is cleared.
+	os.WriteFile(filepath.Join(dir, ".libonnxruntime.so.part-123"), []byte("half"), 0o644)
+	Fetch(context.Background(), srv.Client(), f, dir)
+	if l := leftovers(t, dir, "libonnxruntime.so", "libonnxruntime.so.sha256"); len(l) != 0 {
 		t.Errorf("left behind: %v", l)
 	}
 	f.Member = "onnxruntime-linux-x64-1.24.1/lib/absent.so"

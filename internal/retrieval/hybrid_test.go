@@ -2,6 +2,7 @@ package retrieval
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -10,8 +11,10 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/lawtutor/socratic/internal/retrieval/local"
 	"github.com/lawtutor/socratic/internal/sqlite"
@@ -358,10 +361,14 @@ func TestWeekInMemoryFollowsChanges(t *testing.T) {
 	if now == first || !slices.Contains(now.lex.ids, added[0]) || slices.Contains(now.vec.ids, added[0]) {
 		t.Fatalf("a new passage did not reach memory: %v %v", now.lex.ids, now.vec.ids)
 	}
+	before := now
 	embedAll(t, d, e)
 	now, _ = s.cache.week(ctx, d.Read, wk, "m1")
 	if !slices.Contains(now.vec.ids, added[0]) {
 		t.Fatalf("a new vector did not reach memory: %v", now.vec.ids)
+	}
+	if now.lex != before.lex {
+		t.Error("only vectors changed, yet the BM25 index was built again")
 	}
 	d.exec(`UPDATE documents SET status = 'processing' WHERE id = ?`, doc)
 	now, _ = s.cache.week(ctx, d.Read, wk, "m1")
@@ -382,20 +389,44 @@ func TestWeekInMemoryFollowsChanges(t *testing.T) {
 }
 
 // TestQueryEmbeddingFailureFallsBackToBM25: an embeddings server that is
-// down leaves the readings searchable.
+// down, or hangs, leaves the readings searchable at once, and is not asked
+// again by the searches that follow for a while.
 func TestQueryEmbeddingFailureFallsBackToBM25(t *testing.T) {
 	d := newDB(t)
 	wk := d.week(d.course("A"), 1)
 	_, chunk := d.document(wk, "processed", "Trespass to land is an intentional entry.")
-	e := &words{model: "m1", fail: errors.New("connection refused")}
-	got, err := NewSearcher(e, 0, nil).Search(context.Background(), d.Read, wk, "trespass land", 5)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !slices.Equal(ids(got), chunk) {
-		t.Errorf("got %v, want %v", ids(got), chunk)
+	for name, e := range map[string]Embedder{
+		"down":  &words{model: "m1", fail: errors.New("connection refused")},
+		"hangs": &hanging{words{model: "m1"}},
+	} {
+		s := NewSearcher(e, 0, nil)
+		s.queryTimeout = 50 * time.Millisecond
+		for range 3 {
+			start := time.Now()
+			got, err := s.Search(context.Background(), d.Read, wk, "trespass land", 5)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(ids(got), chunk) || time.Since(start) > 5*time.Second {
+				t.Errorf("%s: got %v in %s, want %v", name, ids(got), time.Since(start), chunk)
+			}
+		}
+		if n := e.(interface{ asked() int64 }).asked(); n != 1 {
+			t.Errorf("%s: the embedder was asked %d times in three searches, want once", name, n)
+		}
 	}
 }
+
+// hanging never answers until its context ends.
+type hanging struct{ words }
+
+func (h *hanging) Embed(ctx context.Context, texts []string) ([][]float32, error) {
+	h.calls.Add(1)
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+func (e *words) asked() int64 { return e.calls.Load() }
 
 func TestWeekCacheEvictsBeyondBudget(t *testing.T) {
 	d := newDB(t)
@@ -411,7 +442,7 @@ func TestWeekCacheEvictsBeyondBudget(t *testing.T) {
 	ctx := context.Background()
 	size := map[int64]int64{}
 	for _, wk := range weeks {
-		w, err := loadWeek(ctx, d.Read, wk, "m1", 0)
+		w, err := loadWeek(ctx, d.Read, wk, "m1", versions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -488,5 +519,116 @@ func TestAccentsAndStemsMatchBothWays(t *testing.T) {
 		if err != nil || len(got) != 1 || got[0].ChunkID != want {
 			t.Errorf("%q: %v %v, want %d", q, ids(got), err, want)
 		}
+	}
+}
+
+// picky fails on texts holding "BAD", or on everything.
+type picky struct {
+	words
+	all bool
+}
+
+func (p *picky) Embed(ctx context.Context, texts []string) ([][]float32, error) {
+	for _, t := range texts {
+		if p.all || strings.Contains(t, "BAD") {
+			return nil, errors.New("400 input rejected")
+		}
+	}
+	return p.words.Embed(ctx, texts)
+}
+
+// TestEmbeddingSkipsWhatTheEmbedderRefuses: one chunk the embedder always
+// refuses does not stop the others from being embedded; an embedder that
+// refuses everything stops the run with its error, nothing stored.
+func TestEmbeddingSkipsWhatTheEmbedderRefuses(t *testing.T) {
+	d := newDB(t)
+	wk := d.week(d.course("A"), 1)
+	_, chunks := d.document(wk, "processed", "one", "two BAD", "three", "four", "five", "six", "seven")
+	ctx := context.Background()
+	n, err := NewIndexer(d.DB, &picky{words: words{model: "m1"}}, 3, nil).EmbedPending(ctx)
+	if err != nil || n != 6 {
+		t.Fatalf("embedded %d, %v; want the 6 good chunks", n, err)
+	}
+	var has int
+	d.Read.QueryRow(`SELECT count(*) FROM chunk_vectors WHERE chunk_id = ?`, chunks[1]).Scan(&has)
+	if has != 0 {
+		t.Error("the refused chunk has a vector")
+	}
+	d2 := newDB(t)
+	wk2 := d2.week(d2.course("A"), 1)
+	d2.document(wk2, "processed", "one", "two", "three", "four")
+	n, err = NewIndexer(d2.DB, &picky{words: words{model: "m1"}, all: true}, 3, nil).EmbedPending(ctx)
+	if err == nil || n != 0 || !strings.Contains(err.Error(), "input rejected") {
+		t.Errorf("an embedder refusing everything: %d, %v", n, err)
+	}
+	if done, _, _ := VectorCounts(ctx, d2.Read, "m1"); done != 0 {
+		t.Errorf("%d vectors stored", done)
+	}
+}
+
+// nanEmbedder returns vectors that are not numbers.
+type nanEmbedder struct{ words }
+
+func (e *nanEmbedder) Embed(ctx context.Context, texts []string) ([][]float32, error) {
+	out := make([][]float32, len(texts))
+	for i := range out {
+		out[i] = []float32{float32(math.NaN()), 0}
+	}
+	return out, nil
+}
+
+func TestEmbeddingRefusesVectorsThatAreNotNumbers(t *testing.T) {
+	d := newDB(t)
+	wk := d.week(d.course("A"), 1)
+	d.document(wk, "processed", "one")
+	if _, err := NewIndexer(d.DB, &nanEmbedder{words{model: "m1"}}, 3, nil).EmbedPending(context.Background()); err == nil {
+		t.Error("NaN vectors were accepted")
+	}
+	if done, _, _ := VectorCounts(context.Background(), d.Read, "m1"); done != 0 {
+		t.Errorf("%d NaN vectors stored", done)
+	}
+}
+
+// panicky is an Execer whose queries for passages panic.
+type panicky struct{ sqlite.Execer }
+
+func (p panicky) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if strings.Contains(q, "c.content FROM chunks") {
+		panic("disk on fire")
+	}
+	return p.Execer.QueryContext(ctx, q, args...)
+}
+
+// TestWeekLoadsAreSharedAndSurvivePanics: many searches of a cold week
+// share one load (and see the same data); a load that panics is an error
+// for its search and leaves nothing stuck for the next.
+func TestWeekLoadsAreSharedAndSurvivePanics(t *testing.T) {
+	d := newDB(t)
+	wk := d.week(d.course("A"), 1)
+	d.document(wk, "processed", "one", "two", "three")
+	ctx := context.Background()
+	c := newWeekCache(1 << 20)
+	if _, err := c.week(ctx, panicky{d.Read}, wk, ""); err == nil || !strings.Contains(err.Error(), "disk on fire") {
+		t.Fatalf("a panicking load: %v", err)
+	}
+	results := make([]*weekData, 16)
+	var wg sync.WaitGroup
+	for i := range results {
+		wg.Go(func() {
+			w, err := c.week(ctx, d.Read, wk, "")
+			if err != nil {
+				t.Error(err)
+			}
+			results[i] = w
+		})
+	}
+	wg.Wait()
+	for _, w := range results {
+		if w == nil || len(w.lex.ids) != 3 {
+			t.Fatalf("a search got %v", w)
+		}
+	}
+	if len(c.loading) != 0 {
+		t.Errorf("%d loads left in flight", len(c.loading))
 	}
 }

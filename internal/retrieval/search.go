@@ -11,6 +11,8 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/lawtutor/socratic/internal/sqlite"
 )
@@ -25,6 +27,10 @@ type Searcher struct {
 	emb   Embedder // nil: BM25 only
 	cache *weekCache
 	log   *slog.Logger
+	// vectorsOffUntil (Unix ns): searches use BM25 alone until then, after
+	// the embedder failed on a question.
+	vectorsOffUntil atomic.Int64
+	queryTimeout    time.Duration // queryEmbedTimeout; shorter in tests
 }
 
 // NewSearcher returns a searcher; emb may be nil. cacheBytes bounds the
@@ -36,7 +42,7 @@ func NewSearcher(emb Embedder, cacheBytes int64, log *slog.Logger) *Searcher {
 	if cacheBytes <= 0 {
 		cacheBytes = 256 << 20
 	}
-	return &Searcher{emb: emb, cache: newWeekCache(cacheBytes), log: log}
+	return &Searcher{emb: emb, cache: newWeekCache(cacheBytes), log: log, queryTimeout: queryEmbedTimeout}
 }
 
 // Hybrid reports whether searches use vectors.
@@ -50,18 +56,33 @@ func (s *Searcher) Search(ctx context.Context, ex sqlite.Execer, weekID int64, q
 	if s.emb == nil {
 		return s.lexical(ctx, ex, weekID, query, k)
 	}
-	qv, err := s.emb.Embed(ctx, []string{query})
+	if time.Now().UnixNano() < s.vectorsOffUntil.Load() {
+		return s.lexical(ctx, ex, weekID, query, k)
+	}
+	qctx, cancel := context.WithTimeout(ctx, s.queryTimeout)
+	qv, err := s.emb.Embed(qctx, []string{query})
+	cancel()
 	if err != nil || len(qv) != 1 {
-		// The readings must stay searchable while an embeddings server is
-		// down: BM25 alone, and the log says why.
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		s.log.WarnContext(ctx, "embedding the query failed; searching with BM25 alone", "err", err)
+		// The readings must stay searchable, and quickly, while an
+		// embeddings server is slow or down: BM25 alone, for this search
+		// and the next while, and the log says why.
+		s.vectorsOffUntil.Store(time.Now().Add(vectorsOffFor).UnixNano())
+		s.log.WarnContext(ctx, "embedding the question failed; searching with BM25 alone for a while", "err", err, "for", vectorsOffFor)
 		return s.lexical(ctx, ex, weekID, query, k)
 	}
 	return s.hybrid(ctx, ex, weekID, query, qv[0], k)
 }
+
+// queryEmbedTimeout bounds the embedding of a question: a tutor turn cannot
+// wait on a slow embeddings server (ONNX Runtime takes about 5 ms; the
+// pure-Go runtime under a second even while it is embedding passages).
+const queryEmbedTimeout = 2 * time.Second
+
+// vectorsOffFor is how long searches skip vectors after the embedder failed.
+const vectorsOffFor = 30 * time.Second
 
 // SearchWithVector is the hybrid search for a query whose vector is known
 // (benchmarks measure search apart from embedding the query this way).
@@ -327,19 +348,28 @@ func (h *scoreHeap) Pop() any {
 // weekData is what a search of one week needs in memory: the BM25 index
 // of its processed passages and their vectors of the current model.
 type weekData struct {
-	version int64
-	model   string
-	lex     *lexIndex
-	vec     *weekVectors
-	used    uint64 // for eviction: the cache's clock at last use
+	v     versions
+	model string
+	lex   *lexIndex
+	vec   *weekVectors
+	used  uint64 // for eviction: the cache's clock at last use
+}
+
+// versions are a week's: of its passages (and their documents' status),
+// and of its vectors. Triggers bump them on every change.
+type versions struct{ passages, vectors int64 }
+
+// covers reports whether data made at versions v is current for want, for
+// a searcher of the model ("" for BM25 alone, which ignores vectors).
+func (v versions) covers(want versions, model string) bool {
+	return v.passages >= want.passages && (model == "" || v.vectors >= want.vectors)
 }
 
 func (w *weekData) bytes() int64 { return w.lex.bytes + w.vec.bytes() }
 
 // weekCache keeps weeks' data in memory, each checked against the week's
-// version (bumped by triggers whenever its passages, their documents'
-// status or their vectors change) before use, and evicts the least
-// recently used weeks beyond its budget.
+// versions before use, and evicts the least recently used weeks beyond its
+// budget.
 type weekCache struct {
 	mu      sync.Mutex
 	weeks   map[int64]*weekData
@@ -361,20 +391,24 @@ func newWeekCache(budget int64) *weekCache {
 }
 
 // week returns the week's data for the model, from memory when current.
-// The version is read before the data: a change landing in between makes
-// the copy look older than it is (reloaded next time), never newer.
-func (c *weekCache) week(ctx context.Context, ex sqlite.Execer, weekID int64, model string) (*weekData, error) {
-	var version int64
-	err := ex.QueryRowContext(ctx, `SELECT coalesce((SELECT version FROM week_versions WHERE week_id = ?), 0)`, weekID).Scan(&version)
+// The versions are read before the data: a change landing in between makes
+// the copy look older than it is (reloaded next time), never newer. When
+// only vectors changed (embedding in progress), the BM25 index is kept and
+// only the vectors are read again.
+func (c *weekCache) week(ctx context.Context, ex sqlite.Execer, weekID int64, model string) (_ *weekData, err error) {
+	var want versions
+	err = ex.QueryRowContext(ctx, `SELECT coalesce(max(passages), 0), coalesce(max(vectors), 0) FROM week_versions WHERE week_id = ?`, weekID).
+		Scan(&want.passages, &want.vectors)
 	if err != nil {
 		return nil, fmt.Errorf("search week %d: %w", weekID, err)
 	}
 	c.mu.Lock()
-	if w, ok := c.weeks[weekID]; ok && w.version == version && w.model == model {
+	old := c.weeks[weekID]
+	if old != nil && old.model == model && old.v.covers(want, model) {
 		c.clock++
-		w.used = c.clock
+		old.used = c.clock
 		c.mu.Unlock()
-		return w, nil
+		return old, nil
 	}
 	if call, ok := c.loading[weekID]; ok {
 		c.mu.Unlock()
@@ -383,35 +417,51 @@ func (c *weekCache) week(ctx context.Context, ex sqlite.Execer, weekID int64, mo
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		}
-		if call.err == nil && call.w.version >= version && call.w.model == model {
+		if call.err == nil && call.w.model == model && call.w.v.covers(want, model) {
 			return call.w, nil
 		}
-		return c.load(ctx, ex, weekID, model, version) // it loaded something older
+		return c.load(ctx, ex, weekID, model, want, old) // it loaded something older
 	}
 	call := &loadCall{done: make(chan struct{})}
 	c.loading[weekID] = call
 	c.mu.Unlock()
-	call.w, call.err = c.load(ctx, ex, weekID, model, version)
-	c.mu.Lock()
-	delete(c.loading, weekID)
-	c.mu.Unlock()
-	close(call.done)
+	defer func() {
+		if p := recover(); p != nil {
+			call.w, call.err = nil, fmt.Errorf("search week %d: %v", weekID, p)
+			err = call.err
+		}
+		c.mu.Lock()
+		delete(c.loading, weekID)
+		c.mu.Unlock()
+		close(call.done)
+	}()
+	call.w, call.err = c.load(ctx, ex, weekID, model, want, old)
 	return call.w, call.err
 }
 
-// load reads the week and keeps it if it fits.
-func (c *weekCache) load(ctx context.Context, ex sqlite.Execer, weekID int64, model string, version int64) (*weekData, error) {
-	w, err := loadWeek(ctx, ex, weekID, model, version)
+// load reads the week (reusing old's BM25 index when its passages are
+// unchanged) and keeps it if it fits.
+func (c *weekCache) load(ctx context.Context, ex sqlite.Execer, weekID int64, model string, v versions, old *weekData) (*weekData, error) {
+	var w *weekData
+	var err error
+	if old != nil && old.model == model && old.v.passages >= v.passages {
+		w = &weekData{v: versions{old.v.passages, v.vectors}, model: model, lex: old.lex}
+		if model != "" {
+			w.vec, err = loadVectors(ctx, ex, weekID, model)
+		}
+	} else {
+		w, err = loadWeek(ctx, ex, weekID, model, v)
+	}
 	if err != nil {
 		return nil, err
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if old, ok := c.weeks[weekID]; ok {
-		if old.model == model && old.version > version {
-			return w, nil // a newer copy arrived meanwhile: keep it
+	if cur, ok := c.weeks[weekID]; ok {
+		if cur.model == model && cur.v.covers(w.v, model) {
+			return w, nil // a copy as new arrived meanwhile: keep it
 		}
-		c.bytes -= old.bytes()
+		c.bytes -= cur.bytes()
 		delete(c.weeks, weekID)
 	}
 	if w.bytes() > c.budget {
@@ -443,7 +493,7 @@ func (c *weekCache) evictOldest() {
 
 // loadWeek reads the week's processed passages and, for a model, their
 // vectors.
-func loadWeek(ctx context.Context, ex sqlite.Execer, weekID int64, model string, version int64) (*weekData, error) {
+func loadWeek(ctx context.Context, ex sqlite.Execer, weekID int64, model string, v versions) (*weekData, error) {
 	rows, err := ex.QueryContext(ctx, `SELECT c.id, c.content FROM chunks c JOIN documents d ON d.id = c.document_id
 		WHERE c.week_id = ? AND d.status = 'processed' ORDER BY c.id`, weekID)
 	if err != nil {
@@ -463,7 +513,7 @@ func loadWeek(ctx context.Context, ex sqlite.Execer, weekID int64, model string,
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("search week %d: %w", weekID, err)
 	}
-	w := &weekData{version: version, model: model, lex: newLexIndex(ids, texts)}
+	w := &weekData{v: v, model: model, lex: newLexIndex(ids, texts)}
 	if model != "" {
 		if w.vec, err = loadVectors(ctx, ex, weekID, model); err != nil {
 			return nil, err

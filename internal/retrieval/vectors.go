@@ -71,9 +71,17 @@ func (w *embedWorker) Timeout(*river.Job[EmbedArgs]) time.Duration { return 6 * 
 // EmbedPending embeds, batch by batch, every chunk lacking a vector of the
 // current model, and returns how many it embedded. Each batch is committed
 // on its own, outside any long transaction.
+//
+// A batch the embedder refuses is tried again one chunk at a time: chunks
+// it still refuses (a text a server will not take, a vector that is not a
+// number) are logged and skipped — BM25 still finds them, and the next run
+// tries them again — so one bad chunk never stops the rest from being
+// embedded. If every chunk of the batch fails, the embedder itself is
+// failing (a server down): the run stops with the error, for the queue to
+// retry later.
 func (ix *Indexer) EmbedPending(ctx context.Context) (int, error) {
 	model := ix.emb.Model()
-	done := 0
+	done, skipped := 0, 0
 	after := int64(0)
 	start := time.Now()
 	for {
@@ -84,20 +92,81 @@ func (ix *Indexer) EmbedPending(ctx context.Context) (int, error) {
 		if len(ids) == 0 {
 			break
 		}
-		vecs, err := ix.emb.Embed(ctx, texts)
-		if err != nil {
-			return done, fmt.Errorf("embed chunks %d–%d: %w", ids[0], ids[len(ids)-1], err)
+		after = ids[len(ids)-1]
+		vecs, err := ix.embed(ctx, texts)
+		if err == nil {
+			err = storeVectors(ctx, ix.db, model, ids, vecs)
 		}
-		if err := storeVectors(ctx, ix.db, model, ids, vecs); err != nil {
+		if err == nil {
+			done += len(ids)
+			continue
+		}
+		if ctx.Err() != nil {
+			return done, ctx.Err()
+		}
+		n, err := ix.oneByOne(ctx, model, ids, texts, err)
+		if err != nil {
 			return done, err
 		}
-		done += len(ids)
-		after = ids[len(ids)-1]
+		done += n
+		skipped += len(ids) - n
 	}
-	if done > 0 {
-		ix.log.InfoContext(ctx, "chunks embedded", "chunks", done, "model", model, "seconds", time.Since(start).Round(time.Millisecond).Seconds())
+	if done > 0 || skipped > 0 {
+		ix.log.InfoContext(ctx, "chunks embedded", "chunks", done, "skipped", skipped, "model", model, "seconds", time.Since(start).Round(time.Millisecond).Seconds())
 	}
 	return done, nil
+}
+
+// embed embeds texts and checks that every vector is usable.
+func (ix *Indexer) embed(ctx context.Context, texts []string) ([][]float32, error) {
+	vecs, err := ix.emb.Embed(ctx, texts)
+	if err != nil {
+		return nil, err
+	}
+	if len(vecs) != len(texts) {
+		return nil, fmt.Errorf("embedder returned %d vectors for %d texts", len(vecs), len(texts))
+	}
+	for i, v := range vecs {
+		if len(v) == 0 {
+			return nil, fmt.Errorf("text %d: an empty vector", i)
+		}
+		for _, x := range v {
+			if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+				return nil, fmt.Errorf("text %d: a vector that is not a number", i)
+			}
+		}
+	}
+	return vecs, nil
+}
+
+// oneByOne embeds a failed batch chunk by chunk, skipping the chunks that
+// fail; it returns how many it stored, or batchErr if none could be. When
+// the first few all fail it stops there: a server that is down should not
+// be asked once per chunk.
+func (ix *Indexer) oneByOne(ctx context.Context, model string, ids []int64, texts []string, batchErr error) (int, error) {
+	const probe = 3
+	stored := 0
+	for i := range ids {
+		if stored == 0 && i == probe {
+			break
+		}
+		vecs, err := ix.embed(ctx, texts[i:i+1])
+		if err == nil {
+			err = storeVectors(ctx, ix.db, model, ids[i:i+1], vecs)
+		}
+		if ctx.Err() != nil {
+			return stored, ctx.Err()
+		}
+		if err != nil {
+			ix.log.WarnContext(ctx, "a chunk could not be embedded; it stays searchable by its words", "chunk_id", ids[i], "model", model, "err", err)
+			continue
+		}
+		stored++
+	}
+	if stored == 0 {
+		return 0, fmt.Errorf("embed chunks %d–%d: %w", ids[0], ids[len(ids)-1], batchErr)
+	}
+	return stored, nil
 }
 
 // pendingChunks returns up to n chunks after id `after`, in id order, that

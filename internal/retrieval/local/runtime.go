@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 )
 
 // FindRuntime returns the path of ONNX Runtime's shared library: lib
@@ -20,7 +21,7 @@ func FindRuntime(lib string, dirs []string) (string, error) {
 		}
 		dirs = []string{lib}
 	} else {
-		dirs = append(dirs, "/usr/local/lib", "/usr/lib", "/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/opt/onnxruntime/lib")
+		dirs = append(slices.Clone(dirs), "/usr/local/lib", "/usr/lib", "/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/opt/onnxruntime/lib")
 	}
 	for _, d := range dirs {
 		for _, n := range names {

@@ -10,11 +10,12 @@
 -- 2. chunk_vectors: one embedding per chunk, float32 little-endian, with the
 --    model that made it. A search uses only the current model's vectors;
 --    re-embedding after a model change replaces them row by row.
--- 3. week_versions: a version per week, bumped by triggers whenever its
---    passages, their documents' status or their vectors change (cascades
---    included), taken from one global counter so that a number is never
---    reused, even by a week id SQLite hands out again. In-memory copies of
---    a week compare it to know they are stale.
+-- 3. week_versions: two versions per week, bumped by triggers (cascades
+--    included): passages, when its chunks or their documents' status
+--    change; vectors, when its vectors do. Both come from one global
+--    counter, so that a number is never reused, even by a week id SQLite
+--    hands out again. In-memory copies of a week compare them to know they
+--    are stale, and that only the vectors are when embedding is under way.
 DROP TRIGGER chunks_ai;
 DROP TRIGGER chunks_ad;
 DROP TRIGGER chunks_au;
@@ -38,63 +39,64 @@ CREATE TABLE version_clock (
 INSERT INTO version_clock (id, n) VALUES (1, 0);
 
 CREATE TABLE week_versions (
-    week_id INTEGER PRIMARY KEY,
-    version INTEGER NOT NULL
+    week_id  INTEGER PRIMARY KEY,
+    passages INTEGER NOT NULL DEFAULT 0,
+    vectors  INTEGER NOT NULL DEFAULT 0
 ) STRICT;
 
 -- +goose StatementBegin
 CREATE TRIGGER chunks_version_ai AFTER INSERT ON chunks BEGIN
     UPDATE version_clock SET n = n + 1 WHERE id = 1;
-    INSERT INTO week_versions (week_id, version) VALUES (new.week_id, (SELECT n FROM version_clock WHERE id = 1))
-        ON CONFLICT (week_id) DO UPDATE SET version = excluded.version;
+    INSERT INTO week_versions (week_id, passages) VALUES (new.week_id, (SELECT n FROM version_clock WHERE id = 1))
+        ON CONFLICT (week_id) DO UPDATE SET passages = excluded.passages;
 END;
 -- +goose StatementEnd
 
 -- +goose StatementBegin
 CREATE TRIGGER chunks_version_ad AFTER DELETE ON chunks BEGIN
     UPDATE version_clock SET n = n + 1 WHERE id = 1;
-    INSERT INTO week_versions (week_id, version) VALUES (old.week_id, (SELECT n FROM version_clock WHERE id = 1))
-        ON CONFLICT (week_id) DO UPDATE SET version = excluded.version;
+    INSERT INTO week_versions (week_id, passages) VALUES (old.week_id, (SELECT n FROM version_clock WHERE id = 1))
+        ON CONFLICT (week_id) DO UPDATE SET passages = excluded.passages;
 END;
 -- +goose StatementEnd
 
 -- +goose StatementBegin
 CREATE TRIGGER chunks_version_au AFTER UPDATE ON chunks BEGIN
     UPDATE version_clock SET n = n + 1 WHERE id = 1;
-    INSERT INTO week_versions (week_id, version) VALUES (new.week_id, (SELECT n FROM version_clock WHERE id = 1))
-        ON CONFLICT (week_id) DO UPDATE SET version = excluded.version;
+    INSERT INTO week_versions (week_id, passages) VALUES (new.week_id, (SELECT n FROM version_clock WHERE id = 1))
+        ON CONFLICT (week_id) DO UPDATE SET passages = excluded.passages;
 END;
 -- +goose StatementEnd
 
 -- +goose StatementBegin
 CREATE TRIGGER documents_version_au AFTER UPDATE OF status ON documents BEGIN
     UPDATE version_clock SET n = n + 1 WHERE id = 1;
-    INSERT INTO week_versions (week_id, version) VALUES (new.week_id, (SELECT n FROM version_clock WHERE id = 1))
-        ON CONFLICT (week_id) DO UPDATE SET version = excluded.version;
+    INSERT INTO week_versions (week_id, passages) VALUES (new.week_id, (SELECT n FROM version_clock WHERE id = 1))
+        ON CONFLICT (week_id) DO UPDATE SET passages = excluded.passages;
 END;
 -- +goose StatementEnd
 
 -- +goose StatementBegin
 CREATE TRIGGER chunk_vectors_version_ai AFTER INSERT ON chunk_vectors BEGIN
     UPDATE version_clock SET n = n + 1 WHERE id = 1;
-    INSERT INTO week_versions (week_id, version) VALUES (new.week_id, (SELECT n FROM version_clock WHERE id = 1))
-        ON CONFLICT (week_id) DO UPDATE SET version = excluded.version;
+    INSERT INTO week_versions (week_id, vectors) VALUES (new.week_id, (SELECT n FROM version_clock WHERE id = 1))
+        ON CONFLICT (week_id) DO UPDATE SET vectors = excluded.vectors;
 END;
 -- +goose StatementEnd
 
 -- +goose StatementBegin
 CREATE TRIGGER chunk_vectors_version_ad AFTER DELETE ON chunk_vectors BEGIN
     UPDATE version_clock SET n = n + 1 WHERE id = 1;
-    INSERT INTO week_versions (week_id, version) VALUES (old.week_id, (SELECT n FROM version_clock WHERE id = 1))
-        ON CONFLICT (week_id) DO UPDATE SET version = excluded.version;
+    INSERT INTO week_versions (week_id, vectors) VALUES (old.week_id, (SELECT n FROM version_clock WHERE id = 1))
+        ON CONFLICT (week_id) DO UPDATE SET vectors = excluded.vectors;
 END;
 -- +goose StatementEnd
 
 -- +goose StatementBegin
 CREATE TRIGGER chunk_vectors_version_au AFTER UPDATE ON chunk_vectors BEGIN
     UPDATE version_clock SET n = n + 1 WHERE id = 1;
-    INSERT INTO week_versions (week_id, version) VALUES (new.week_id, (SELECT n FROM version_clock WHERE id = 1))
-        ON CONFLICT (week_id) DO UPDATE SET version = excluded.version;
+    INSERT INTO week_versions (week_id, vectors) VALUES (new.week_id, (SELECT n FROM version_clock WHERE id = 1))
+        ON CONFLICT (week_id) DO UPDATE SET vectors = excluded.vectors;
 END;
 -- +goose StatementEnd
 
