@@ -632,3 +632,29 @@ func TestWeekLoadsAreSharedAndSurvivePanics(t *testing.T) {
 		t.Errorf("%d loads left in flight", len(c.loading))
 	}
 }
+
+// TestStaleCopyNeverReturnsDeletedPassages: even a copy in memory that
+// (against the triggers) still held a deleted document's passages could not
+// return them: every passage is read again from its week's processed rows.
+func TestStaleCopyNeverReturnsDeletedPassages(t *testing.T) {
+	d := newDB(t)
+	wk := d.week(d.course("A"), 1)
+	doc, gone := d.document(wk, "processed", "Battery requires harmful contact.")
+	_, kept := d.document(wk, "processed", "Battery requires intent.")
+	e := &words{model: "m1"}
+	embedAll(t, d, e)
+	s := NewSearcher(e, 0, nil)
+	ctx := context.Background()
+	if got, _ := s.Search(ctx, d.Read, wk, "battery", 5); len(got) != 2 {
+		t.Fatalf("before: %v", ids(got))
+	}
+	d.exec(`DELETE FROM documents WHERE id = ?`, doc)
+	// Make the cached copy look current, as a missed bump would.
+	s.cache.mu.Lock()
+	s.cache.weeks[wk].v = versions{math.MaxInt64, math.MaxInt64}
+	s.cache.mu.Unlock()
+	got, err := s.Search(ctx, d.Read, wk, "battery harmful contact", 5)
+	if err != nil || !slices.Equal(ids(got), kept) {
+		t.Errorf("after the delete: %v %v, want only %v (never %v)", ids(got), err, kept, gone)
+	}
+}

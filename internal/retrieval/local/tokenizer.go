@@ -246,7 +246,10 @@ func stripAccents(s string) string {
 }
 
 // isControl is Rust's char::is_other (Cc, Cf, Cs, Co, Cn) but for tab,
-// newline and carriage return, which count as whitespace.
+// newline and carriage return, which count as whitespace. "Unassigned" is
+// Go's Unicode version's: a code point assigned since the Rust crate's
+// tables (a new emoji, say) becomes [UNK] here where it would be dropped
+// there — rare, and only in such texts.
 func isControl(r rune) bool {
 	switch r {
 	case '\t', '\n', '\r':
