@@ -11,15 +11,15 @@ import (
 )
 
 // The BM25 figures measured on ../shared/corpus/qa.jsonl (sentence-aligned
-// chunks, BM25 reranked by word coverage and proximity); a change that loses
-// more than the margin fails here.
+// chunks, BM25 with b 0.3, reranked by word coverage and proximity:
+// recall@1 0.414); a change that loses more than the margin fails here.
 //
 // A hit is a passage holding the whole answer quote, whitespace-normalised
 // (the definition). Before sentence-aligned chunks and the
 // proximity rerank: recall@1 0.276, recall@5 0.483, MRR 0.371.
 const (
 	bm25RecallAt5 = 0.517
-	bm25MRR       = 0.424
+	bm25MRR       = 0.462
 	evalMargin    = 0.04
 )
 

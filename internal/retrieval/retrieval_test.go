@@ -41,8 +41,8 @@ func TestLexIndexScoresLikeBM25(t *testing.T) {
 	}
 	// N 3, lengths 3, 1, 6 (average 10/3). "batteri": df 2, idf
 	// log(1.5/2.5) < 0 → 1e-6; "intent": df 1, idf log(2.5/1.5).
-	norm := func(n float64) float64 { return 1.2 * (1 - 0.75 + 0.75*n/(10.0/3)) }
-	tfw := func(tf, n float64) float64 { return tf * 2.2 / (tf + norm(n)) }
+	norm := func(n float64) float64 { return bm25K1 * (1 - bm25B + bm25B*n/(10.0/3)) }
+	tfw := func(tf, n float64) float64 { return tf * (bm25K1 + 1) / (tf + norm(n)) }
 	want30 := 1e-6*tfw(1, 6) + math.Log(2.5/1.5)*tfw(1, 6)
 	want10 := 1e-6 * tfw(2, 3)
 	if math.Abs(float64(scores[0])-want30) > 1e-5 || math.Abs(float64(scores[1])-want10) > 1e-9 {
