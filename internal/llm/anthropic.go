@@ -1,0 +1,226 @@
+package llm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/anthropics/anthropic-sdk-go"
+	"github.com/anthropics/anthropic-sdk-go/option"
+)
+
+// AnthropicOptions configure the Claude provider.
+type AnthropicOptions struct {
+	APIKey    string
+	BaseURL   string // ANTHROPIC_BASE_URL; empty: the SDK's default
+	Model     string // CLAUDE_MODEL
+	FastModel string // CLAUDE_FAST_MODEL
+	// MaxRetries on 429 (with retry-after), 529, 5xx, or a connection
+	// failure — only before the first token reached the caller; default 2.
+	MaxRetries int
+	// Timeout bounds a whole call, retries included; default 60 s.
+	Timeout time.Duration
+	// Backoff is the wait before retry n (from 0) when the server names
+	// none; default 0.5 s doubling, with jitter.
+	Backoff    func(n int) time.Duration
+	HTTPClient *http.Client // default http.DefaultClient's transport
+}
+
+// Anthropic is Claude through the official SDK. The SDK's own retries are
+// off: ours know whether a token has already been passed on, after which a
+// retry would make the student hear the start of an answer twice.
+type Anthropic struct {
+	client anthropic.Client
+	o      AnthropicOptions
+}
+
+// NewAnthropic returns the provider; it makes no request until Stream.
+func NewAnthropic(o AnthropicOptions) (*Anthropic, error) {
+	if o.APIKey == "" || o.Model == "" {
+		return nil, errors.New("anthropic: ANTHROPIC_API_KEY and CLAUDE_MODEL are required")
+	}
+	if o.FastModel == "" {
+		o.FastModel = o.Model
+	}
+	if o.MaxRetries == 0 {
+		o.MaxRetries = 2
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = time.Minute
+	}
+	if o.Backoff == nil {
+		o.Backoff = func(n int) time.Duration {
+			d := 500 * time.Millisecond << n
+			return d/2 + rand.N(d/2+1)
+		}
+	}
+	opts := []option.RequestOption{option.WithAPIKey(o.APIKey), option.WithMaxRetries(0)}
+	if o.BaseURL != "" {
+		opts = append(opts, option.WithBaseURL(o.BaseURL))
+	}
+	if o.HTTPClient != nil {
+		opts = append(opts, option.WithHTTPClient(o.HTTPClient))
+	}
+	return &Anthropic{client: anthropic.NewClient(opts...), o: o}, nil
+}
+
+// Name is "anthropic".
+func (a *Anthropic) Name() string { return "anthropic" }
+
+// Stream sends the request and yields the answer's text as it arrives.
+func (a *Anthropic) Stream(ctx context.Context, req Request) iter.Seq[Event] {
+	return func(yield func(Event) bool) {
+		ctx, cancel := context.WithTimeout(ctx, a.o.Timeout)
+		defer cancel()
+		params := a.params(req)
+		for attempt := 0; ; attempt++ {
+			started, usage, stop, err := a.once(ctx, params, yield)
+			if started == stopped {
+				return // the caller stopped listening; the request is closed
+			}
+			if err == nil {
+				yield(Event{Kind: Done, Usage: usage, StopReason: stop})
+				return
+			}
+			if ctx.Err() != nil {
+				yield(Event{Kind: Error, Usage: usage, Err: fmt.Errorf("anthropic: %w", context.Cause(ctx))})
+				return
+			}
+			wait, retry := a.retryable(err)
+			if started == passedOn || !retry || attempt >= a.o.MaxRetries {
+				yield(Event{Kind: Error, Usage: usage, Err: fmt.Errorf("anthropic: %w", err)})
+				return
+			}
+			if wait == 0 {
+				wait = a.o.Backoff(attempt)
+			}
+			select {
+			case <-time.After(wait):
+			case <-ctx.Done():
+				yield(Event{Kind: Error, Err: fmt.Errorf("anthropic: %w", context.Cause(ctx))})
+				return
+			}
+		}
+	}
+}
+
+// progress is how far an attempt got with the caller.
+type progress int
+
+const (
+	nothing  progress = iota // no token passed on: a retry is invisible
+	passedOn                 // tokens passed on: never retried
+	stopped                  // the caller stopped listening
+)
+
+// once makes one attempt, passing text on as it comes.
+func (a *Anthropic) once(ctx context.Context, params anthropic.MessageNewParams, yield func(Event) bool) (progress, Usage, string, error) {
+	stream := a.client.Messages.NewStreaming(ctx, params)
+	defer stream.Close()
+	var usage Usage
+	var stop string
+	got, ended := nothing, false
+	for stream.Next() {
+		ev := stream.Current()
+		switch ev.Type {
+		case "message_start":
+			u := ev.Message.Usage
+			usage = Usage{Input: u.InputTokens, Output: u.OutputTokens, CacheRead: u.CacheReadInputTokens, CacheWrite: u.CacheCreationInputTokens}
+		case "content_block_delta":
+			if ev.Delta.Type != "text_delta" || ev.Delta.Text == "" {
+				continue
+			}
+			got = passedOn
+			if !yield(Event{Kind: Delta, Text: ev.Delta.Text}) {
+				return stopped, usage, "", nil
+			}
+		case "message_delta":
+			// Cumulative counts; input and cache counts only when sent.
+			usage.Output = ev.Usage.OutputTokens
+			if ev.Usage.InputTokens > 0 {
+				usage.Input = ev.Usage.InputTokens
+			}
+			if ev.Usage.CacheReadInputTokens > 0 {
+				usage.CacheRead = ev.Usage.CacheReadInputTokens
+			}
+			if ev.Usage.CacheCreationInputTokens > 0 {
+				usage.CacheWrite = ev.Usage.CacheCreationInputTokens
+			}
+			stop = string(ev.Delta.StopReason)
+		case "message_stop":
+			ended = true
+		}
+	}
+	if err := stream.Err(); err != nil {
+		return got, usage, "", err
+	}
+	if !ended {
+		return got, usage, "", errors.New("the answer broke off before its end")
+	}
+	return got, usage, stop, nil
+}
+
+// retryable says whether an attempt's failure may be retried, and how long
+// the server asked us to wait. A 429 without retry-after is a spend limit,
+// not a rate: retrying cannot help.
+func (a *Anthropic) retryable(err error) (time.Duration, bool) {
+	var apiErr *anthropic.Error
+	if !errors.As(err, &apiErr) {
+		return 0, true // the connection failed or dropped
+	}
+	wait := time.Duration(0)
+	if apiErr.Response != nil {
+		if s, err := strconv.Atoi(apiErr.Response.Header.Get("retry-after")); err == nil && s >= 0 {
+			wait = min(time.Duration(s)*time.Second, 20*time.Second)
+		}
+	}
+	switch code := apiErr.StatusCode; {
+	case code == http.StatusTooManyRequests:
+		return wait, apiErr.Response != nil && apiErr.Response.Header.Get("retry-after") != ""
+	case code == 529, code == http.StatusRequestTimeout, code >= 500:
+		return wait, true
+	case code == http.StatusOK: // an error event inside the stream
+		t := string(apiErr.Type())
+		return wait, t == "overloaded_error" || t == "api_error"
+	}
+	return 0, false
+}
+
+// params is the request in the SDK's terms: the system blocks (the one
+// marked Cache carrying cache_control), then the messages.
+func (a *Anthropic) params(req Request) anthropic.MessageNewParams {
+	model := a.o.Model
+	if req.Fast {
+		model = a.o.FastModel
+	}
+	p := anthropic.MessageNewParams{
+		Model:     anthropic.Model(model),
+		MaxTokens: int64(max(req.MaxTokens, 1)),
+	}
+	if req.Temperature > 0 {
+		p.Temperature = anthropic.Float(req.Temperature)
+	}
+	if req.UserID != "" {
+		p.Metadata = anthropic.MetadataParam{UserID: anthropic.String(req.UserID)}
+	}
+	for _, b := range req.System {
+		tb := anthropic.TextBlockParam{Text: b.Text}
+		if b.Cache {
+			tb.CacheControl = anthropic.NewCacheControlEphemeralParam()
+		}
+		p.System = append(p.System, tb)
+	}
+	for _, m := range req.Messages {
+		if m.Role == Assistant {
+			p.Messages = append(p.Messages, anthropic.NewAssistantMessage(anthropic.NewTextBlock(m.Text)))
+		} else {
+			p.Messages = append(p.Messages, anthropic.NewUserMessage(anthropic.NewTextBlock(m.Text)))
+		}
+	}
+	return p
+}

@@ -1,0 +1,101 @@
+// Package llm is the tutor's language model: one streaming interface over
+// Claude (the official Anthropic SDK), OpenAI-compatible chat servers, and
+// an offline tutor that needs neither key nor network.
+package llm
+
+import (
+	"context"
+	"errors"
+	"iter"
+	"strings"
+)
+
+// Role is who said a message.
+type Role string
+
+// The two roles; a conversation starts with the user and alternates.
+const (
+	User      Role = "user"
+	Assistant Role = "assistant"
+)
+
+// Message is one turn of the conversation.
+type Message struct {
+	Role Role
+	Text string
+}
+
+// Block is a part of the system prompt. Cache marks the end of the stable
+// prefix (tutor rules, the week's digest) that providers may cache across
+// turns; at most one block should carry it.
+type Block struct {
+	Text  string
+	Cache bool
+}
+
+// Request is one call to the model.
+type Request struct {
+	System      []Block
+	Messages    []Message
+	MaxTokens   int
+	Temperature float64
+	// Fast asks for the faster, cheaper model (themes, digests), not the
+	// tutor's.
+	Fast bool
+	// UserID is an opaque identifier of the student (a hash, never a name
+	// or address) that providers may use to detect abuse.
+	UserID string
+}
+
+// Usage is what a call cost, in tokens.
+type Usage struct {
+	Input, Output         int64
+	CacheRead, CacheWrite int64
+}
+
+// EventKind says what an Event carries.
+type EventKind int
+
+// The kinds of event a stream yields, in this order: Deltas, then one Done
+// or one Error, which ends it.
+const (
+	Delta EventKind = iota // Text is the next piece of the answer
+	Done                   // the answer is complete; Usage and StopReason are set
+	Error                  // the call failed; Err says why (Usage may be partial)
+)
+
+// Event is one step of a streamed answer.
+type Event struct {
+	Kind       EventKind
+	Text       string
+	Usage      Usage
+	StopReason string
+	Err        error
+}
+
+// Provider is a language model. Stream yields the answer as it is made;
+// cancelling ctx, or stopping the iteration, ends the upstream request at
+// once.
+type Provider interface {
+	Name() string
+	Stream(ctx context.Context, req Request) iter.Seq[Event]
+}
+
+// Complete runs a request to the end and returns the whole answer.
+func Complete(ctx context.Context, p Provider, req Request) (string, Usage, error) {
+	var b strings.Builder
+	for ev := range p.Stream(ctx, req) {
+		switch ev.Kind {
+		case Delta:
+			b.WriteString(ev.Text)
+		case Done:
+			return b.String(), ev.Usage, nil
+		case Error:
+			return "", ev.Usage, ev.Err
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return "", Usage{}, err
+	}
+	return "", Usage{}, errors.New("llm: the stream ended without an answer")
+}
