@@ -15,9 +15,11 @@ import (
 	"github.com/lawtutor/socratic/internal/config"
 	"github.com/lawtutor/socratic/internal/document"
 	"github.com/lawtutor/socratic/internal/jobs"
+	"github.com/lawtutor/socratic/internal/llm"
 	"github.com/lawtutor/socratic/internal/pdftext"
 	"github.com/lawtutor/socratic/internal/retrieval"
 	"github.com/lawtutor/socratic/internal/retrieval/local"
+	"github.com/lawtutor/socratic/internal/tutor"
 )
 
 // docTimeout bounds the reading of one document's text. The longest corpus
@@ -37,6 +39,8 @@ type ingestion struct {
 	emb       *embeddings
 	indexer   *retrieval.Indexer // nil when embeddings are off
 	search    *retrieval.Searcher
+	llm       llm.Provider // nil: the offline tutor
+	llmStatus string       // ok or error, for /api/health
 }
 
 // startIngestion starts PDFium (in the background: the server is ready at
@@ -57,8 +61,10 @@ func startIngestion(ctx context.Context, cfg config.Config, d *deps, log *slog.L
 	}, log)
 	in.emb = openEmbeddings(cfg, log)
 	in.search = retrieval.NewSearcher(in.emb.emb, 0, log)
+	in.llm, in.llmStatus = openLLM(cfg, log)
 	ws := river.NewWorkers()
 	river.AddWorker(ws, in.documents.Worker())
+	river.AddWorker(ws, tutor.NewThemer(d.db, in.llm, log).Worker())
 	if in.emb.emb != nil {
 		in.indexer = retrieval.NewIndexer(d.db, in.emb.emb, embedBatch, log)
 		river.AddWorker(ws, in.indexer.Worker())
@@ -76,12 +82,17 @@ func startIngestion(ctx context.Context, cfg config.Config, d *deps, log *slog.L
 	}
 	in.queue = q
 	in.documents.UseQueue(q.Client())
-	if in.emb.emb != nil {
-		in.documents.AfterStore(func(ctx context.Context, tx *sql.Tx) error {
-			_, err := q.Client().InsertTx(ctx, tx, retrieval.EmbedArgs{}, nil)
-			return err
-		})
-	}
+	// What follows from a document's passages is queued in the transaction
+	// that stores them: its embedding, and the week's themes once its last
+	// document is read.
+	in.documents.AfterStore(func(ctx context.Context, tx *sql.Tx, doc document.Document) error {
+		if in.emb.emb != nil {
+			if _, err := q.Client().InsertTx(ctx, tx, retrieval.EmbedArgs{}, nil); err != nil {
+				return err
+			}
+		}
+		return tutor.QueueAfterReadings(ctx, tx, q.Client(), doc.WeekID)
+	})
 	if n, err := in.documents.Sweep(ctx); err != nil {
 		log.Warn("sweeping the upload store", "err", err)
 	} else if n > 0 {

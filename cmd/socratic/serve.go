@@ -72,7 +72,7 @@ func serve(ctx context.Context, args, environ []string, logOut io.Writer) error 
 	}()
 
 	srv := &http.Server{
-		Handler:           httpapi.New(httpapi.Deps{Config: cfg, DB: d.db, Auth: d.auth, Courses: d.courses, Documents: in.documents, PDF: in.pdf, Search: in.search, Embeddings: in.emb.status, Logger: log}).Handler(),
+		Handler:           httpapi.New(httpapi.Deps{Config: cfg, DB: d.db, Auth: d.auth, Courses: d.courses, Documents: in.documents, PDF: in.pdf, Search: in.search, Embeddings: in.emb.status, Jobs: in.queue.Client(), LLMStatus: in.llmStatus, Logger: log}).Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		// Uploads of readings and recordings need time on slow links; JSON
 		// routes are limited by size long before this.

@@ -109,7 +109,7 @@ func (s *Service) store(ctx context.Context, d Document, pages int, chunks []Chu
 		return err
 	}
 	if s.afterStore != nil {
-		if err := s.afterStore(ctx, tx); err != nil {
+		if err := s.afterStore(ctx, tx, d); err != nil {
 			return fmt.Errorf("store document %d: %w", d.ID, err)
 		}
 	}

@@ -38,7 +38,7 @@ type Service struct {
 	pdf   *pdftext.Extractor
 	queue *river.Client[*sql.Tx]
 	// afterStore runs in the transaction that stores passages; see AfterStore.
-	afterStore func(ctx context.Context, tx *sql.Tx) error
+	afterStore func(ctx context.Context, tx *sql.Tx, d Document) error
 	limits     Limits
 	log        *slog.Logger
 	now        func() time.Time
@@ -62,7 +62,9 @@ func (s *Service) UseQueue(c *river.Client[*sql.Tx]) { s.queue = c }
 // AfterStore sets a step run inside the transaction that stores a
 // document's passages, so that what follows from them (embedding) is
 // queued if and only if they are stored.
-func (s *Service) AfterStore(f func(ctx context.Context, tx *sql.Tx) error) { s.afterStore = f }
+func (s *Service) AfterStore(f func(ctx context.Context, tx *sql.Tx, d Document) error) {
+	s.afterStore = f
+}
 
 // Worker is the ingestion worker to register with the queue.
 func (s *Service) Worker() river.Worker[IngestArgs] { return &ingestWorker{s: s} }

@@ -27,6 +27,7 @@ import (
 	"github.com/lawtutor/socratic/internal/retrieval"
 	"github.com/lawtutor/socratic/internal/retrieval/local"
 	"github.com/lawtutor/socratic/internal/sqlite"
+	"github.com/lawtutor/socratic/internal/tutor"
 	"github.com/riverqueue/river"
 )
 
@@ -217,6 +218,7 @@ func newFixtureWith(t testing.TB, work bool, emb *retrieval.Local, opts ...fixtu
 	if work {
 		qopts.Workers = river.NewWorkers()
 		river.AddWorker(qopts.Workers, docs.Worker())
+		river.AddWorker(qopts.Workers, tutor.NewThemer(db, nil, log).Worker())
 	}
 	deps := Deps{Config: cfg, DB: db, Auth: svc, Courses: courses, Documents: docs, PDF: sharedPDF(), Logger: log}
 	if emb != nil {
@@ -229,12 +231,15 @@ func newFixtureWith(t testing.TB, work bool, emb *retrieval.Local, opts ...fixtu
 		t.Fatal(err)
 	}
 	docs.UseQueue(queue.Client())
-	if emb != nil {
-		docs.AfterStore(func(ctx context.Context, tx *sql.Tx) error {
-			_, err := queue.Client().InsertTx(ctx, tx, retrieval.EmbedArgs{}, nil)
-			return err
-		})
-	}
+	deps.Jobs = queue.Client()
+	docs.AfterStore(func(ctx context.Context, tx *sql.Tx, d document.Document) error {
+		if emb != nil {
+			if _, err := queue.Client().InsertTx(ctx, tx, retrieval.EmbedArgs{}, nil); err != nil {
+				return err
+			}
+		}
+		return tutor.QueueAfterReadings(ctx, tx, queue.Client(), d.WeekID)
+	})
 	if work {
 		if err := queue.Start(ctx); err != nil {
 			t.Fatal(err)

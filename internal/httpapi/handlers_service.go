@@ -80,8 +80,11 @@ func (s *Server) health(ctx context.Context, _ *struct{}) (*healthOutput, error)
 		b.Components.Database.Status = "ok"
 	}
 	s.jobsHealth(ctx, &b)
-	b.Components.LLM.Status = "disabled"
+	b.Components.LLM.Status = orDefault(s.llmStatus, "disabled")
 	b.Components.LLM.Provider = s.cfg.LLMProviderName()
+	if s.llmStatus == "error" {
+		b.Status = "degraded"
+	}
 	e := s.embStatus
 	b.Components.Embeddings.Status, b.Components.Embeddings.Provider = e.Status, e.Provider
 	b.Components.Embeddings.Model, b.Components.Embeddings.Backend = e.Model, e.Backend

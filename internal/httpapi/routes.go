@@ -52,6 +52,7 @@ func (s *Server) routes() {
 	route(s, http.MethodPatch, "/api/weeks/{week_id}", "update-week", signedIn, s.updateWeek, fails(403, 404))
 	route(s, http.MethodDelete, "/api/weeks/{week_id}", "delete-week", signedIn, s.deleteWeek, status(204), fails(403, 404))
 	route(s, http.MethodPost, "/api/weeks/{week_id}/search", "search-week", signedIn, s.searchWeek, fails(404))
+	route(s, http.MethodPost, "/api/weeks/{week_id}/themes/generate", "generate-themes", signedIn, s.generateThemes, status(202), fails(403, 404, 503))
 
 	// Documents
 	route(s, http.MethodPost, "/api/documents/upload", "upload-document", signedIn, s.uploadDocument, status(202), multipartFile("The reading, a PDF"), alsoOK("The same bytes are already in this week: the existing document"), bodyLimit(-1), fails(403, 404, 413, 415, 503))

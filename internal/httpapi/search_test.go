@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -141,5 +143,49 @@ func TestHealthDegradedWhenEmbeddingsFail(t *testing.T) {
 	}
 	if strings.Contains(string(res.body), f.cfg.DataDir) || strings.Contains(string(res.body), "/models") {
 		t.Errorf("health names a path: %s", res.body)
+	}
+}
+
+// TestThemesAppearAndCanBeRegenerated: when a week's last reading is
+// processed and the week has no themes, themes appear (here offline: key
+// phrases of the reading); a professor's edit is kept until they ask for
+// new ones.
+func TestThemesAppearAndCanBeRegenerated(t *testing.T) {
+	w := newWorldWith(t, newIngestingFixture(t))
+	data, err := os.ReadFile(filepath.Join(corpusDir, "ca7-lopez-v-thurmer-2010.pdf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res := w.upload("teaching", w.week.ID, "lopez.pdf", data); res.status != 202 {
+		t.Fatalf("upload: %d %s", res.status, res.body)
+	}
+	w.f.waitDocuments(t, time.Minute)
+	themes := func() []any {
+		res := w.f.do(get("/api/weeks/"+itoa(w.week.ID), w.persona["teaching"]))
+		return res.json(t)["themes"].([]any)
+	}
+	waitFor := func(what string, ok func([]any) bool) []any {
+		t.Helper()
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			if th := themes(); ok(th) {
+				return th
+			} else if time.Now().After(deadline) {
+				t.Fatalf("%s: themes %v", what, th)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	auto := waitFor("automatic themes", func(th []any) bool { return len(th) == 5 })
+	if res := w.f.do(request{method: "PATCH", path: "/api/weeks/" + itoa(w.week.ID), token: w.persona["teaching"], body: `{"themes":["habeas corpus"]}`}); res.status != 200 {
+		t.Fatalf("edit: %d %s", res.status, res.body)
+	}
+	res := w.f.do(post("/api/weeks/"+itoa(w.week.ID)+"/themes/generate", w.persona["teaching"], ""))
+	if res.status != 202 || res.json(t)["job_id"].(float64) <= 0 {
+		t.Fatalf("generate: %d %s", res.status, res.body)
+	}
+	again := waitFor("regenerated themes", func(th []any) bool { return len(th) == 5 })
+	if fmt.Sprint(again) != fmt.Sprint(auto) {
+		t.Errorf("offline themes are deterministic: %v then %v", auto, again)
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/lawtutor/socratic/internal/config"
 	"github.com/lawtutor/socratic/internal/course"
 	"github.com/lawtutor/socratic/internal/document"
+	"github.com/lawtutor/socratic/internal/jobs"
 	"github.com/lawtutor/socratic/internal/pdftext"
 	"github.com/lawtutor/socratic/internal/retrieval"
 	"github.com/lawtutor/socratic/internal/sqlite"
@@ -42,7 +43,13 @@ type Deps struct {
 	Search *retrieval.Searcher
 	// Embeddings is what /api/health reports of the embedder.
 	Embeddings retrieval.Status
-	Logger     *slog.Logger
+	// Jobs queues background work (themes); nil where no queue runs.
+	Jobs *jobs.Client
+	// LLMStatus is what /api/health says of the language model: ok, or
+	// error when one is configured but cannot be used ("" before the
+	// tutor is wired: disabled).
+	LLMStatus string
+	Logger    *slog.Logger
 }
 
 // Server holds the router and what the handlers need.
@@ -55,6 +62,8 @@ type Server struct {
 	pdf       *pdftext.Extractor
 	search    *retrieval.Searcher
 	embStatus retrieval.Status
+	jobs      *jobs.Client
+	llmStatus string
 	log       *slog.Logger
 	api       huma.API
 	metrics   *metrics
@@ -67,7 +76,7 @@ type Server struct {
 
 // New builds the router with every route and the middleware stack.
 func New(d Deps) *Server {
-	s := &Server{cfg: d.Config, db: d.DB, auth: d.Auth, courses: d.Courses, documents: d.Documents, pdf: d.PDF, search: d.Search, embStatus: d.Embeddings, log: d.Logger, metrics: newMetrics()}
+	s := &Server{cfg: d.Config, db: d.DB, auth: d.Auth, courses: d.Courses, documents: d.Documents, pdf: d.PDF, search: d.Search, embStatus: d.Embeddings, jobs: d.Jobs, llmStatus: d.LLMStatus, log: d.Logger, metrics: newMetrics()}
 	if s.search == nil {
 		s.search = retrieval.NewSearcher(nil, 0, d.Logger)
 	}

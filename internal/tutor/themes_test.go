@@ -117,3 +117,30 @@ func TestOfflineThemesFromRealOpinions(t *testing.T) {
 		}
 	}
 }
+
+// TestThemerKeepsAProfessorsThemes: the automatic run leaves themes a
+// professor set alone; a requested run replaces them.
+func TestThemerKeepsAProfessorsThemes(t *testing.T) {
+	db, weekA, _ := twoWeeks(t)
+	ctx := context.Background()
+	db.Write.ExecContext(ctx, `UPDATE weeks SET themes = '["my theme"]' WHERE id = ?`, weekA)
+	reply := `["offer", "acceptance", "dispatch", "risk", "mailbox rule"]`
+	fake := llmtest.NewAnthropic(t, llmtest.Text(reply), llmtest.Text(reply))
+	th := NewThemer(db, claudeFor(t, fake), nil)
+	current := func() string {
+		var s string
+		db.Read.QueryRow(`SELECT themes FROM weeks WHERE id = ?`, weekA).Scan(&s)
+		return s
+	}
+	if err := th.Generate(ctx, weekA, true); err != nil || current() != `["my theme"]` {
+		t.Errorf("automatic run: %v, themes %s", err, current())
+	}
+	if err := th.Generate(ctx, weekA, false); err != nil || current() != `["offer","acceptance","dispatch","risk","mailbox rule"]` {
+		t.Errorf("requested run: %v, themes %s", err, current())
+	}
+	// The model read this week's passage, not the other course's.
+	text := fake.Requests()[1].Body["messages"].([]any)[0].(map[string]any)["content"].([]any)[0].(map[string]any)["text"].(string)
+	if !strings.Contains(text, "WEEKA") || strings.Contains(text, "WEEKB") {
+		t.Errorf("themes request:\n%s", text)
+	}
+}
