@@ -56,11 +56,12 @@ func Offline(student string, passages []retrieval.Source, turn int) OfflineTurn 
 	q := questions[move][(turn/len(rotation))%len(questions[move])]
 	asked := isQuestion(student)
 	if len(passages) == 0 {
-		t := "This week's reading does not seem to speak to that directly. Which passage of the reading would you like to start from?"
-		if asked {
-			t = "That is a good question to put to the reading, but I cannot find where it speaks to it. Which passage do you think comes closest?"
+		// Nothing in the reading matches: steer back, in one of two forms
+		// so that two such turns in a row still differ.
+		if turn%2 == 0 {
+			return OfflineTurn{Move: "clarification", Text: "This week's reading does not seem to speak to that directly. Which passage of the reading would you like to start from?"}
 		}
-		return OfflineTurn{Text: t, Move: "clarification"}
+		return OfflineTurn{Move: "meta", Text: "I cannot find where the reading speaks to that. What part of this week's reading do you think comes closest?"}
 	}
 	src := passages[0]
 	quote := bestSpan(src.Content, student)

@@ -102,11 +102,13 @@ func TestOfflineFollowsThePedagogy(t *testing.T) {
 }
 
 func TestOfflineWithoutPassagesStillAsks(t *testing.T) {
-	for _, s := range []string{"Tell me about celebrities.", "What is the answer?", ""} {
-		r := Offline(s, nil, 0)
-		if !strings.HasSuffix(r.Text, "?") || r.Quote != "" || strings.Contains(r.Text, "“") {
+	var prev Move
+	for turn, s := range []string{"Tell me about celebrities.", "What is the answer?", "", "Who won the game?"} {
+		r := Offline(s, nil, turn)
+		if !strings.HasSuffix(r.Text, "?") || r.Quote != "" || strings.Contains(r.Text, "“") || r.Move == prev {
 			t.Errorf("%q: %+v", s, r)
 		}
+		prev = r.Move
 	}
 }
 
