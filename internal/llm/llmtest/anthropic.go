@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -17,7 +18,7 @@ import (
 // SSE is one server-sent event.
 type SSE struct {
 	Name  string        // the event: line
-	Data  string        // the data: line (JSON)
+	Data  string        // the data: line (JSON); {now} becomes the send time in Unix ns
 	Delay time.Duration // wait before sending it
 }
 
@@ -58,8 +59,9 @@ var Overloaded = SSE{Name: "error", Data: `{"type":"error","error":{"type":"over
 
 // Request is what the fake was sent.
 type Request struct {
-	Header http.Header
-	Body   map[string]any
+	Header  http.Header
+	Body    map[string]any
+	Arrived time.Time // when the fake began reading the request
 	// Gone is when the fake saw the client close the request, if it did
 	// before the reply was complete.
 	Gone time.Time
@@ -107,8 +109,9 @@ func (f *Anthropic) serve(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
+	arrived := time.Now()
 	body, _ := io.ReadAll(r.Body)
-	rec := &Request{Header: r.Header.Clone()}
+	rec := &Request{Header: r.Header.Clone(), Arrived: arrived}
 	json.Unmarshal(body, &rec.Body)
 	f.mu.Lock()
 	f.requests = append(f.requests, rec)
@@ -145,7 +148,8 @@ func (f *Anthropic) serve(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 		}
-		if _, err := fmt.Fprintf(w, "event: %s\ndata: %s\n\n", ev.Name, ev.Data); err != nil {
+		data := strings.ReplaceAll(ev.Data, "{now}", strconv.FormatInt(time.Now().UnixNano(), 10))
+		if _, err := fmt.Fprintf(w, "event: %s\ndata: %s\n\n", ev.Name, data); err != nil {
 			gone()
 			return
 		}
