@@ -3,9 +3,7 @@ package llm
 import (
 	"context"
 	"errors"
-	"fmt"
 	"iter"
-	"math/rand/v2"
 	"net/http"
 	"strconv"
 	"time"
@@ -37,6 +35,7 @@ type AnthropicOptions struct {
 type Anthropic struct {
 	client anthropic.Client
 	o      AnthropicOptions
+	r      retries
 }
 
 // NewAnthropic returns the provider; it makes no request until Stream.
@@ -47,18 +46,6 @@ func NewAnthropic(o AnthropicOptions) (*Anthropic, error) {
 	if o.FastModel == "" {
 		o.FastModel = o.Model
 	}
-	if o.MaxRetries == 0 {
-		o.MaxRetries = 2
-	}
-	if o.Timeout <= 0 {
-		o.Timeout = time.Minute
-	}
-	if o.Backoff == nil {
-		o.Backoff = func(n int) time.Duration {
-			d := 500 * time.Millisecond << n
-			return d/2 + rand.N(d/2+1)
-		}
-	}
 	opts := []option.RequestOption{option.WithAPIKey(o.APIKey), option.WithMaxRetries(0)}
 	if o.BaseURL != "" {
 		opts = append(opts, option.WithBaseURL(o.BaseURL))
@@ -66,7 +53,7 @@ func NewAnthropic(o AnthropicOptions) (*Anthropic, error) {
 	if o.HTTPClient != nil {
 		opts = append(opts, option.WithHTTPClient(o.HTTPClient))
 	}
-	return &Anthropic{client: anthropic.NewClient(opts...), o: o}, nil
+	return &Anthropic{client: anthropic.NewClient(opts...), o: o, r: newRetries(o.MaxRetries, o.Timeout, o.Backoff)}, nil
 }
 
 // Name is "anthropic".
@@ -74,49 +61,11 @@ func (a *Anthropic) Name() string { return "anthropic" }
 
 // Stream sends the request and yields the answer's text as it arrives.
 func (a *Anthropic) Stream(ctx context.Context, req Request) iter.Seq[Event] {
-	return func(yield func(Event) bool) {
-		ctx, cancel := context.WithTimeout(ctx, a.o.Timeout)
-		defer cancel()
-		params := a.params(req)
-		for attempt := 0; ; attempt++ {
-			started, usage, stop, err := a.once(ctx, params, yield)
-			if started == stopped {
-				return // the caller stopped listening; the request is closed
-			}
-			if err == nil {
-				yield(Event{Kind: Done, Usage: usage, StopReason: stop})
-				return
-			}
-			if ctx.Err() != nil {
-				yield(Event{Kind: Error, Usage: usage, Err: fmt.Errorf("anthropic: %w", context.Cause(ctx))})
-				return
-			}
-			wait, retry := a.retryable(err)
-			if started == passedOn || !retry || attempt >= a.o.MaxRetries {
-				yield(Event{Kind: Error, Usage: usage, Err: fmt.Errorf("anthropic: %w", err)})
-				return
-			}
-			if wait == 0 {
-				wait = a.o.Backoff(attempt)
-			}
-			select {
-			case <-time.After(wait):
-			case <-ctx.Done():
-				yield(Event{Kind: Error, Err: fmt.Errorf("anthropic: %w", context.Cause(ctx))})
-				return
-			}
-		}
-	}
+	params := a.params(req)
+	return a.r.stream(ctx, "anthropic", func(ctx context.Context, yield func(Event) bool) (progress, Usage, string, error) {
+		return a.once(ctx, params, yield)
+	}, a.retryable)
 }
-
-// progress is how far an attempt got with the caller.
-type progress int
-
-const (
-	nothing  progress = iota // no token passed on: a retry is invisible
-	passedOn                 // tokens passed on: never retried
-	stopped                  // the caller stopped listening
-)
 
 // once makes one attempt, passing text on as it comes.
 func (a *Anthropic) once(ctx context.Context, params anthropic.MessageNewParams, yield func(Event) bool) (progress, Usage, string, error) {

@@ -6,8 +6,11 @@ package llm
 import (
 	"context"
 	"errors"
+	"fmt"
 	"iter"
+	"math/rand/v2"
 	"strings"
+	"time"
 )
 
 // Role is who said a message.
@@ -98,4 +101,81 @@ func Complete(ctx context.Context, p Provider, req Request) (string, Usage, erro
 		return "", Usage{}, err
 	}
 	return "", Usage{}, errors.New("llm: the stream ended without an answer")
+}
+
+// progress is how far an attempt got with the caller.
+type progress int
+
+const (
+	nothing  progress = iota // no token passed on: a retry is invisible
+	passedOn                 // tokens passed on: never retried
+	stopped                  // the caller stopped listening
+)
+
+// retries is a provider's retry policy: how many, and the wait before
+// retry n (from 0) when the server names none.
+type retries struct {
+	max     int
+	timeout time.Duration
+	backoff func(n int) time.Duration
+}
+
+// newRetries fills the defaults: 2 retries, a 60 s deadline for the whole
+// call, and 0.5 s doubling waits with jitter.
+func newRetries(max int, timeout time.Duration, backoff func(int) time.Duration) retries {
+	if max == 0 {
+		max = 2
+	}
+	if timeout <= 0 {
+		timeout = time.Minute
+	}
+	if backoff == nil {
+		backoff = func(n int) time.Duration {
+			d := 500 * time.Millisecond << n
+			return d/2 + rand.N(d/2+1)
+		}
+	}
+	return retries{max: max, timeout: timeout, backoff: backoff}
+}
+
+// stream runs attempts until one ends the call: once makes one attempt,
+// passing text on to yield; retryable judges a failure and may name the
+// wait the server asked for. A failure is retried only while no token has
+// reached the caller: a retry after that would make the student hear the
+// start of an answer twice.
+func (r retries) stream(ctx context.Context, name string,
+	once func(ctx context.Context, yield func(Event) bool) (progress, Usage, string, error),
+	retryable func(error) (time.Duration, bool)) iter.Seq[Event] {
+	return func(yield func(Event) bool) {
+		ctx, cancel := context.WithTimeout(ctx, r.timeout)
+		defer cancel()
+		for attempt := 0; ; attempt++ {
+			got, usage, stop, err := once(ctx, yield)
+			if got == stopped {
+				return // the caller stopped listening; the request is closed
+			}
+			if err == nil {
+				yield(Event{Kind: Done, Usage: usage, StopReason: stop})
+				return
+			}
+			if ctx.Err() != nil {
+				yield(Event{Kind: Error, Usage: usage, Err: fmt.Errorf("%s: %w", name, context.Cause(ctx))})
+				return
+			}
+			wait, retry := retryable(err)
+			if got == passedOn || !retry || attempt >= r.max {
+				yield(Event{Kind: Error, Usage: usage, Err: fmt.Errorf("%s: %w", name, err)})
+				return
+			}
+			if wait == 0 {
+				wait = r.backoff(attempt)
+			}
+			select {
+			case <-time.After(wait):
+			case <-ctx.Done():
+				yield(Event{Kind: Error, Err: fmt.Errorf("%s: %w", name, context.Cause(ctx))})
+				return
+			}
+		}
+	}
 }

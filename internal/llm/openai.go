@@ -3,9 +3,7 @@ package llm
 import (
 	"context"
 	"errors"
-	"fmt"
 	"iter"
-	"math/rand/v2"
 	"net/http"
 	"strings"
 	"time"
@@ -31,24 +29,13 @@ type OpenAIOptions struct {
 type OpenAI struct {
 	client openai.Client
 	o      OpenAIOptions
+	r      retries
 }
 
 // NewOpenAI returns the provider; it makes no request until Stream.
 func NewOpenAI(o OpenAIOptions) (*OpenAI, error) {
 	if o.BaseURL == "" || o.Model == "" {
 		return nil, errors.New("openai: OPENAI_BASE_URL and OPENAI_MODEL are required")
-	}
-	if o.MaxRetries == 0 {
-		o.MaxRetries = 2
-	}
-	if o.Timeout <= 0 {
-		o.Timeout = time.Minute
-	}
-	if o.Backoff == nil {
-		o.Backoff = func(n int) time.Duration {
-			d := 500 * time.Millisecond << n
-			return d/2 + rand.N(d/2+1)
-		}
 	}
 	base := strings.TrimSuffix(o.BaseURL, "/")
 	if !strings.HasSuffix(base, "/v1") {
@@ -62,7 +49,7 @@ func NewOpenAI(o OpenAIOptions) (*OpenAI, error) {
 	if o.HTTPClient != nil {
 		opts = append(opts, option.WithHTTPClient(o.HTTPClient))
 	}
-	return &OpenAI{client: openai.NewClient(opts...), o: o}, nil
+	return &OpenAI{client: openai.NewClient(opts...), o: o, r: newRetries(o.MaxRetries, o.Timeout, o.Backoff)}, nil
 }
 
 // Name is "openai".
@@ -72,35 +59,10 @@ func (p *OpenAI) Name() string { return "openai" }
 // The system blocks become one system message (these servers cache, if at
 // all, by themselves).
 func (p *OpenAI) Stream(ctx context.Context, req Request) iter.Seq[Event] {
-	return func(yield func(Event) bool) {
-		ctx, cancel := context.WithTimeout(ctx, p.o.Timeout)
-		defer cancel()
-		params := p.params(req)
-		for attempt := 0; ; attempt++ {
-			got, usage, stop, err := p.once(ctx, params, yield)
-			if got == stopped {
-				return
-			}
-			if err == nil {
-				yield(Event{Kind: Done, Usage: usage, StopReason: stop})
-				return
-			}
-			if ctx.Err() != nil {
-				yield(Event{Kind: Error, Usage: usage, Err: fmt.Errorf("openai: %w", context.Cause(ctx))})
-				return
-			}
-			if got == passedOn || !openaiRetryable(err) || attempt >= p.o.MaxRetries {
-				yield(Event{Kind: Error, Usage: usage, Err: fmt.Errorf("openai: %w", err)})
-				return
-			}
-			select {
-			case <-time.After(p.o.Backoff(attempt)):
-			case <-ctx.Done():
-				yield(Event{Kind: Error, Err: fmt.Errorf("openai: %w", context.Cause(ctx))})
-				return
-			}
-		}
-	}
+	params := p.params(req)
+	return p.r.stream(ctx, "openai", func(ctx context.Context, yield func(Event) bool) (progress, Usage, string, error) {
+		return p.once(ctx, params, yield)
+	}, openaiRetryable)
 }
 
 func (p *OpenAI) once(ctx context.Context, params openai.ChatCompletionNewParams, yield func(Event) bool) (progress, Usage, string, error) {
@@ -136,13 +98,15 @@ func (p *OpenAI) once(ctx context.Context, params openai.ChatCompletionNewParams
 	return got, usage, stop, nil
 }
 
-func openaiRetryable(err error) bool {
+// openaiRetryable: 429, 408, 5xx and failed connections; these servers
+// name no wait the SDK does not already handle.
+func openaiRetryable(err error) (time.Duration, bool) {
 	var apiErr *openai.Error
 	if !errors.As(err, &apiErr) {
-		return true // the connection failed or dropped
+		return 0, true // the connection failed or dropped
 	}
 	c := apiErr.StatusCode
-	return c == http.StatusTooManyRequests || c == http.StatusRequestTimeout || c >= 500
+	return 0, c == http.StatusTooManyRequests || c == http.StatusRequestTimeout || c >= 500
 }
 
 func (p *OpenAI) params(req Request) openai.ChatCompletionNewParams {
