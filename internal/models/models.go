@@ -89,7 +89,7 @@ func Fetch(ctx context.Context, client *http.Client, f File, dir string) (bool, 
 		return false, err
 	}
 	if f.Member != "" {
-		sum, err := fileHash(final)
+		sum, err := FileSHA256(final)
 		if err != nil {
 			return false, err
 		}
@@ -202,11 +202,12 @@ func extract(archive, member, dir string) (string, error) {
 const maxDownload = 1 << 30
 
 func hasHash(p, want string) (bool, error) {
-	sum, err := fileHash(p)
+	sum, err := FileSHA256(p)
 	return err == nil && sum == want, err
 }
 
-func fileHash(p string) (string, error) {
+// FileSHA256 is the hex sha256 of a file's bytes.
+func FileSHA256(p string) (string, error) {
 	f, err := os.Open(p)
 	if err != nil {
 		return "", err

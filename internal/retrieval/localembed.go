@@ -2,12 +2,8 @@ package retrieval
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"fmt"
-	"io"
-	"os"
 
+	"github.com/lawtutor/socratic/internal/models"
 	"github.com/lawtutor/socratic/internal/retrieval/local"
 )
 
@@ -28,7 +24,7 @@ func OpenLocal(dir, name string, o local.Options) (*Local, error) {
 	if err != nil {
 		return nil, err
 	}
-	sum, err := fileSHA256(onnxPath)
+	sum, err := models.FileSHA256(onnxPath)
 	if err != nil {
 		return nil, err
 	}
@@ -55,16 +51,3 @@ func (l *Local) Detail() string { return l.m.Detail() }
 
 // Close releases the runtime.
 func (l *Local) Close() error { return l.m.Close() }
-
-func fileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", fmt.Errorf("read %s: %w", path, err)
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
-}
