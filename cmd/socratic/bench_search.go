@@ -51,14 +51,7 @@ func benchSearch(ctx context.Context, args, environ []string, stdout, stderr io.
 		return err
 	}
 	defer os.RemoveAll(scratch)
-	var files []string
-	seen := map[string]bool{}
-	for _, it := range items {
-		if !seen[it.File] {
-			seen[it.File] = true
-			files = append(files, filepath.Join(filepath.Dir(*qaPath), "pdfs", it.File))
-		}
-	}
+	files := qaFiles(items, filepath.Join(filepath.Dir(*qaPath), "pdfs"))
 	sw, err := openScratchWeek(ctx, scratch, append(environ, "EMBEDDINGS_PROVIDER=none"))
 	if err != nil {
 		return err

@@ -28,12 +28,10 @@ const evalDepth = 10
 
 // RetrievalScores are what `socratic eval retrieval` reports.
 type RetrievalScores struct {
-	Questions      int
-	RecallAt1      float64
-	RecallAt5      float64
-	MRR            float64 // mean reciprocal rank of the first hit in the top evalDepth
-	QuoteNotInText int     // quotes found in no passage of their document at all
-	err            error
+	Questions int
+	RecallAt1 float64
+	RecallAt5 float64
+	MRR       float64 // mean reciprocal rank of the first hit in the top evalDepth
 }
 
 // withModelFiles points the scratch data directory, which has no models
@@ -94,8 +92,8 @@ func evalCmd(ctx context.Context, args, environ []string, stdout, stderr io.Writ
 	} else {
 		fmt.Fprintln(stdout, "hybrid: not measured: no embedding model here (socratic models download, EMBEDDINGS_MODEL_PATH, or EMBEDDINGS_PROVIDER=openai)")
 	}
-	if res.BM25.QuoteNotInText > 0 {
-		fmt.Fprintf(stdout, "%d quotes are in no passage of their document (text differs from pdftotext's)\n", res.BM25.QuoteNotInText)
+	if res.QuoteNotInText > 0 {
+		fmt.Fprintf(stdout, "%d quotes are in no passage of their document (text differs from pdftotext's)\n", res.QuoteNotInText)
 	}
 	return nil
 }
@@ -137,14 +135,6 @@ func evalRetrieval(ctx context.Context, environ []string, items []qaItem, pdfDir
 		return evalResult{}, err
 	}
 	defer os.RemoveAll(scratch)
-	var files []string
-	seen := map[string]bool{}
-	for _, it := range items {
-		if !seen[it.File] {
-			seen[it.File] = true
-			files = append(files, filepath.Join(pdfDir, it.File))
-		}
-	}
 	environ, err = withModelFiles(environ)
 	if err != nil {
 		return evalResult{}, err
@@ -154,14 +144,18 @@ func evalRetrieval(ctx context.Context, environ []string, items []qaItem, pdfDir
 		return evalResult{}, err
 	}
 	defer sw.close(ctx)
-	docOf, err := sw.ingest(ctx, files)
+	docOf, err := sw.ingest(ctx, qaFiles(items, pdfDir))
 	if err != nil {
 		return evalResult{}, err
 	}
-	bm25 := retrieval.NewSearcher(nil, 0, nil)
-	res := evalResult{BM25: scoreRetrieval(ctx, sw, items, docOf, bm25)}
-	if res.BM25.err != nil {
-		return res, res.BM25.err
+	var res evalResult
+	for _, it := range items {
+		if !quoteInDocument(ctx, sw, docOf[it.File], evalNorm(it.AnswerQuote)) {
+			res.QuoteNotInText++
+		}
+	}
+	if res.BM25, err = scoreRetrieval(ctx, sw, items, docOf, retrieval.NewSearcher(nil, 0, nil)); err != nil {
+		return res, err
 	}
 	if sw.in.indexer == nil {
 		return res, nil
@@ -169,10 +163,23 @@ func evalRetrieval(ctx context.Context, environ []string, items []qaItem, pdfDir
 	if _, err := sw.in.indexer.EmbedPending(ctx); err != nil {
 		return res, err
 	}
-	h := scoreRetrieval(ctx, sw, items, docOf, sw.in.search)
+	h, err := scoreRetrieval(ctx, sw, items, docOf, sw.in.search)
 	res.Hybrid = &h
 	res.Model, res.Backend = sw.in.emb.emb.Model(), sw.in.emb.status.Backend
-	return res, h.err
+	return res, err
+}
+
+// qaFiles are the PDFs a QA file names, each once, in dir.
+func qaFiles(items []qaItem, dir string) []string {
+	var files []string
+	seen := map[string]bool{}
+	for _, it := range items {
+		if !seen[it.File] {
+			seen[it.File] = true
+			files = append(files, filepath.Join(dir, it.File))
+		}
+	}
+	return files
 }
 
 // evalResult: BM25's scores, and the hybrid search's where a model is.
@@ -180,21 +187,18 @@ type evalResult struct {
 	BM25           RetrievalScores
 	Hybrid         *RetrievalScores
 	Model, Backend string
+	QuoteNotInText int // quotes found in no passage of their document at all
 }
 
 // scoreRetrieval asks every question of the scratch week.
-func scoreRetrieval(ctx context.Context, sw *scratchWeek, items []qaItem, docOf map[string]int64, searcher *retrieval.Searcher) RetrievalScores {
+func scoreRetrieval(ctx context.Context, sw *scratchWeek, items []qaItem, docOf map[string]int64, searcher *retrieval.Searcher) (RetrievalScores, error) {
 	var s RetrievalScores
 	for _, it := range items {
 		s.Questions++
 		quote := evalNorm(it.AnswerQuote)
-		if !quoteInDocument(ctx, sw, docOf[it.File], quote) {
-			s.QuoteNotInText++
-		}
 		hits, err := searcher.Search(ctx, sw.d.db.Read, sw.week.ID, it.Question, evalDepth)
 		if err != nil {
-			s.err = err
-			return s
+			return s, err
 		}
 		for rank, h := range hits {
 			if h.DocumentID == docOf[it.File] && isHit(evalNorm(h.Content), quote) {
@@ -211,7 +215,7 @@ func scoreRetrieval(ctx context.Context, sw *scratchWeek, items []qaItem, docOf 
 	}
 	n := float64(max(s.Questions, 1))
 	s.RecallAt1, s.RecallAt5, s.MRR = s.RecallAt1/n, s.RecallAt5/n, s.MRR/n
-	return s
+	return s, nil
 }
 
 func quoteInDocument(ctx context.Context, sw *scratchWeek, docID int64, quote string) bool {
