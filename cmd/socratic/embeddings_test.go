@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/lawtutor/socratic/internal/retrieval"
+	"github.com/lawtutor/socratic/internal/retrieval/local/localtest"
 )
 
 // TestModelChangeReembedsAtStart: readings embedded under one model are
@@ -18,7 +19,7 @@ import (
 func TestModelChangeReembedsAtStart(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	model := tinyModelDir(t)
+	model := localtest.TinyModelDir(t)
 	env := func(name string) []string {
 		return []string{"EMBEDDINGS_MODEL_PATH=" + model, "EMBEDDINGS_MODEL=" + name}
 	}
@@ -99,8 +100,8 @@ func TestEmbeddingsWithoutAModel(t *testing.T) {
 	}{
 		{nil, "disabled", "local", false},
 		{[]string{"EMBEDDINGS_MODEL_PATH=" + t.TempDir()}, "error", "local", false},
-		{[]string{"EMBEDDINGS_PROVIDER=none", "EMBEDDINGS_MODEL_PATH=" + tinyModelDir(t)}, "disabled", "none", false},
-		{[]string{"EMBEDDINGS_MODEL_PATH=" + tinyModelDir(t)}, "ok", "local", true},
+		{[]string{"EMBEDDINGS_PROVIDER=none", "EMBEDDINGS_MODEL_PATH=" + localtest.TinyModelDir(t)}, "disabled", "none", false},
+		{[]string{"EMBEDDINGS_MODEL_PATH=" + localtest.TinyModelDir(t)}, "ok", "local", true},
 	} {
 		cfg, err := loadConfig(append(c.env, "DATA_DIR="+t.TempDir()))
 		if err != nil {

@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/lawtutor/socratic/internal/retrieval/local/localtest"
 )
 
 // The BM25 figures measured on ../shared/corpus/qa.jsonl (sentence-aligned
@@ -50,7 +52,7 @@ func TestEvalRetrievalBM25(t *testing.T) {
 // reports the hybrid search beside BM25, whose figures do not change.
 func TestEvalRetrievalHybridRuns(t *testing.T) {
 	qa := filepath.Join("..", "..", "..", "shared", "corpus", "qa.jsonl")
-	environ := []string{"EMBEDDINGS_MODEL_PATH=" + tinyModelDir(t)}
+	environ := []string{"EMBEDDINGS_MODEL_PATH=" + localtest.TinyModelDir(t)}
 	if lib := os.Getenv("ONNXRUNTIME_LIB_PATH"); lib != "" {
 		environ = append(environ, "ONNXRUNTIME_LIB_PATH="+lib)
 	}
@@ -71,21 +73,4 @@ func TestEvalRetrievalHybridRuns(t *testing.T) {
 	if !strings.Contains(out.String(), "sentence-transformers/all-MiniLM-L6-v2@") {
 		t.Errorf("the hybrid line does not name the model and its hash:\n%s", out.String())
 	}
-}
-
-// tinyModelDir is a model folder holding the tiny BERT and the real
-// tokenizer, as socratic models download lays out the real model.
-func tinyModelDir(t *testing.T) string {
-	t.Helper()
-	dir := t.TempDir()
-	models, err := filepath.Abs(filepath.Join("..", "..", "..", "shared", "models"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for from, to := range map[string]string{"tiny-bert.onnx": "model.onnx", "all-minilm-l6-v2-tokenizer.json": "tokenizer.json"} {
-		if err := os.Symlink(filepath.Join(models, from), filepath.Join(dir, to)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dir
 }

@@ -26,6 +26,7 @@ import (
 	"github.com/lawtutor/socratic/internal/pdftext"
 	"github.com/lawtutor/socratic/internal/retrieval"
 	"github.com/lawtutor/socratic/internal/retrieval/local"
+	"github.com/lawtutor/socratic/internal/retrieval/local/localtest"
 	"github.com/lawtutor/socratic/internal/sqlite"
 	"github.com/lawtutor/socratic/internal/tutor"
 	"github.com/riverqueue/river"
@@ -139,17 +140,7 @@ func newIngestingFixture(t testing.TB, opts ...fixtureOption) *fixture {
 // the pure-Go runtime), and whose searches are hybrid.
 func newEmbeddingFixture(t testing.TB, opts ...fixtureOption) *fixture {
 	t.Helper()
-	dir := t.TempDir()
-	models, err := filepath.Abs(filepath.Join("..", "..", "..", "shared", "models"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for from, to := range map[string]string{"tiny-bert.onnx": "model.onnx", "all-minilm-l6-v2-tokenizer.json": "tokenizer.json"} {
-		if err := os.Symlink(filepath.Join(models, from), filepath.Join(dir, to)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	emb, err := retrieval.OpenLocal(dir, "tiny-bert", local.Options{Backend: local.BackendGo})
+	emb, err := retrieval.OpenLocal(localtest.TinyModelDir(t), "tiny-bert", local.Options{Backend: local.BackendGo})
 	if err != nil {
 		t.Fatal(err)
 	}

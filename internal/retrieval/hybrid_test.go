@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"hash/fnv"
 	"math"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -17,6 +16,7 @@ import (
 	"time"
 
 	"github.com/lawtutor/socratic/internal/retrieval/local"
+	"github.com/lawtutor/socratic/internal/retrieval/local/localtest"
 	"github.com/lawtutor/socratic/internal/sqlite"
 )
 
@@ -466,11 +466,7 @@ func TestWeekCacheEvictsBeyondBudget(t *testing.T) {
 // TestLocalEmbedderIndexesAndSearches runs the in-process model (the tiny
 // BERT, on whichever runtime this build has) through indexing and search.
 func TestLocalEmbedderIndexesAndSearches(t *testing.T) {
-	dir := t.TempDir()
-	models := filepath.Join("..", "..", "..", "shared", "models")
-	link(t, filepath.Join(models, "tiny-bert.onnx"), filepath.Join(dir, "model.onnx"))
-	link(t, filepath.Join(models, "all-minilm-l6-v2-tokenizer.json"), filepath.Join(dir, "tokenizer.json"))
-	l, err := OpenLocal(dir, "tiny-bert", local.Options{Backend: local.BackendGo})
+	l, err := OpenLocal(localtest.TinyModelDir(t), "tiny-bert", local.Options{Backend: local.BackendGo})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -492,17 +488,6 @@ func TestLocalEmbedderIndexesAndSearches(t *testing.T) {
 	got, err := NewSearcher(l, 0, nil).Search(context.Background(), d.Read, wk, "unreasonable searches", 2)
 	if err != nil || len(got) != 2 || got[0].ChunkID != chunk[0] {
 		t.Errorf("search: %v %v", ids(got), err)
-	}
-}
-
-func link(t *testing.T, from, to string) {
-	t.Helper()
-	abs, err := filepath.Abs(from)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Symlink(abs, to); err != nil {
-		t.Fatal(err)
 	}
 }
 
