@@ -4,8 +4,6 @@ import (
 	"context"
 
 	"github.com/lawtutor/socratic/internal/course"
-	"github.com/lawtutor/socratic/internal/errs"
-	"github.com/lawtutor/socratic/internal/tutor"
 )
 
 // Source is a retrieved passage.
@@ -46,29 +44,5 @@ func (s *Server) searchWeek(ctx context.Context, in *searchInput) (*searchOutput
 	for _, h := range hits {
 		out.Body.Items = append(out.Body.Items, Source{ChunkID: h.ChunkID, DocumentID: h.DocumentID, Filename: h.Filename, Page: h.Page, Content: h.Content, Score: h.Score})
 	}
-	return out, nil
-}
-
-type themesOutput struct {
-	Body struct {
-		JobID int64 `json:"job_id"`
-	}
-}
-
-// generateThemes queues the week's themes (the fast model, or offline key
-// phrases); they replace the week's themes when the job is done.
-func (s *Server) generateThemes(ctx context.Context, in *WeekIDPath) (*themesOutput, error) {
-	if _, err := s.courses.Authorize(ctx, currentUser(ctx), in.WeekID, course.Teach); err != nil {
-		return nil, err
-	}
-	if s.jobs == nil {
-		return nil, errs.New(errs.Unavailable, "background jobs are not running")
-	}
-	res, err := s.jobs.Insert(ctx, tutor.ThemesArgs{WeekID: in.WeekID}, nil)
-	if err != nil {
-		return nil, err
-	}
-	out := &themesOutput{}
-	out.Body.JobID = res.Job.ID
 	return out, nil
 }

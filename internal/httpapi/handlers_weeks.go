@@ -6,6 +6,8 @@ import (
 
 	"github.com/lawtutor/socratic/internal/course"
 	"github.com/lawtutor/socratic/internal/document"
+	"github.com/lawtutor/socratic/internal/errs"
+	"github.com/lawtutor/socratic/internal/tutor"
 )
 
 // Week is one numbered week of a course.
@@ -120,4 +122,28 @@ func (s *Server) updateWeek(ctx context.Context, in *updateWeekInput) (*weekOutp
 
 func (s *Server) deleteWeek(ctx context.Context, in *WeekIDPath) (*struct{}, error) {
 	return nil, s.courses.DeleteWeek(withIP(ctx), currentUser(ctx), in.WeekID)
+}
+
+type themesOutput struct {
+	Body struct {
+		JobID int64 `json:"job_id"`
+	}
+}
+
+// generateThemes queues the week's themes (the fast model, or offline key
+// phrases); they replace the week's themes when the job is done.
+func (s *Server) generateThemes(ctx context.Context, in *WeekIDPath) (*themesOutput, error) {
+	if _, err := s.courses.Authorize(ctx, currentUser(ctx), in.WeekID, course.Teach); err != nil {
+		return nil, err
+	}
+	if s.jobs == nil {
+		return nil, errs.New(errs.Unavailable, "background jobs are not running")
+	}
+	res, err := s.jobs.Insert(ctx, tutor.ThemesArgs{WeekID: in.WeekID}, nil)
+	if err != nil {
+		return nil, err
+	}
+	out := &themesOutput{}
+	out.Body.JobID = res.Job.ID
+	return out, nil
 }
