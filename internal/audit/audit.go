@@ -35,6 +35,9 @@ const (
 	WeekCreate         = "week_create"
 	WeekUpdate         = "week_update"
 	WeekDelete         = "week_delete"
+
+	SessionStart = "session_start"
+	SessionEnd   = "session_end"
 )
 
 // Entry is one audit record.

@@ -1,0 +1,186 @@
+package session
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"os"
+	"path/filepath"
+
+	"github.com/lawtutor/socratic/internal/errs"
+)
+
+// AudioFormat is a recording format the server keeps.
+type AudioFormat struct {
+	Ext, MediaType string
+}
+
+// sniffAudio judges a recording by its first bytes, never by its name or
+// declared type: WebM, Ogg, WAV, MP3 or M4A (MP4 audio).
+func sniffAudio(head []byte) (AudioFormat, bool) {
+	switch {
+	case len(head) >= 4 && bytes.Equal(head[:4], []byte{0x1a, 0x45, 0xdf, 0xa3}):
+		// EBML: WebM when the DocType element in the header says so.
+		if bytes.Contains(head[:min(len(head), 64)], []byte("webm")) {
+			return AudioFormat{"webm", "audio/webm"}, true
+		}
+	case bytes.HasPrefix(head, []byte("OggS\x00")):
+		return AudioFormat{"ogg", "audio/ogg"}, true
+	case len(head) >= 12 && bytes.Equal(head[:4], []byte("RIFF")) && bytes.Equal(head[8:12], []byte("WAVE")):
+		return AudioFormat{"wav", "audio/wav"}, true
+	case bytes.HasPrefix(head, []byte("ID3")) && len(head) >= 10 && head[3] <= 4:
+		return AudioFormat{"mp3", "audio/mpeg"}, true
+	case isMP3Frame(head):
+		return AudioFormat{"mp3", "audio/mpeg"}, true
+	case len(head) >= 12 && bytes.Equal(head[4:8], []byte("ftyp")) && isAudioBrand(head[8:12]):
+		return AudioFormat{"m4a", "audio/mp4"}, true
+	}
+	return AudioFormat{}, false
+}
+
+// isMP3Frame: an MPEG audio layer III frame header (sync, a valid version,
+// bit rate and sample rate).
+func isMP3Frame(h []byte) bool {
+	if len(h) < 4 || h[0] != 0xff || h[1]&0xe0 != 0xe0 {
+		return false
+	}
+	version, layer := (h[1]>>3)&3, (h[1]>>1)&3
+	bitrate, rate := h[2]>>4, (h[2]>>2)&3
+	return version != 1 && layer == 1 && bitrate != 0 && bitrate != 15 && rate != 3
+}
+
+// isAudioBrand: MP4 major brands that browsers and phones record audio in.
+func isAudioBrand(b []byte) bool {
+	switch string(b) {
+	case "M4A ", "M4B ", "mp41", "mp42", "isom", "iso2", "iso4", "iso5", "iso6", "dash", "3gp4", "3gp5", "3gp6", "MSNV":
+		return true
+	}
+	return false
+}
+
+// receivedAudio is a recording written to a temporary file.
+type receivedAudio struct {
+	tmp    string
+	size   int64
+	format AudioFormat
+}
+
+// ErrNotAudio names the refusal of a file that is not a recording.
+var ErrNotAudio = errs.New(errs.Unsupported, "the recording must be WebM, Ogg, WAV, MP3 or M4A audio (judged by its contents)")
+
+// receiveAudio streams the multipart field "audio", if the body has one,
+// into a temporary file under dir, stopping as soon as it passes maxSize.
+// A body that is not multipart carries no recording (nil, nil). Anything
+// refused leaves nothing on disk.
+func receiveAudio(body io.Reader, contentType, dir string, maxSize int64) (*receivedAudio, error) {
+	if body == nil || contentType == "" {
+		return nil, nil
+	}
+	mt, params, err := mime.ParseMediaType(contentType)
+	if err != nil || mt != "multipart/form-data" {
+		return nil, nil
+	}
+	if params["boundary"] == "" {
+		return nil, errs.New(errs.Invalid, "the multipart body has no boundary")
+	}
+	mr := multipart.NewReader(body, params["boundary"])
+	for {
+		part, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, badBody(err)
+		}
+		if part.FormName() != "audio" {
+			// Other fields are not ours; read past them, within reason.
+			if n, err := io.Copy(io.Discard, io.LimitReader(part, 64<<10+1)); err != nil || n > 64<<10 {
+				return nil, errs.New(errs.TooLarge, "the form holds too much besides the recording")
+			}
+			continue
+		}
+		return saveAudio(part, dir, maxSize)
+	}
+}
+
+func saveAudio(r io.Reader, dir string, maxSize int64) (*receivedAudio, error) {
+	if err := os.MkdirAll(filepath.Join(dir, "tmp"), 0o750); err != nil {
+		return nil, fmt.Errorf("store recording: %w", err)
+	}
+	f, err := os.CreateTemp(filepath.Join(dir, "tmp"), "audio-*")
+	if err != nil {
+		return nil, fmt.Errorf("store recording: %w", err)
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	head := make([]byte, 64)
+	hn, err := io.ReadFull(r, head)
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		return nil, badBody(err)
+	}
+	if hn == 0 {
+		return nil, errs.New(errs.Unsupported, "the recording is empty")
+	}
+	format, known := sniffAudio(head[:hn])
+	if !known {
+		return nil, ErrNotAudio
+	}
+	if _, err := f.Write(head[:hn]); err != nil {
+		return nil, fmt.Errorf("store recording: %w", err)
+	}
+	n, err := io.Copy(f, io.LimitReader(r, maxSize-int64(hn)+1))
+	if err != nil {
+		return nil, badBody(err)
+	}
+	if int64(hn)+n > maxSize {
+		return nil, errs.New(errs.TooLarge, "the recording is larger than the "+sizeText(maxSize)+" limit")
+	}
+	if err := f.Sync(); err != nil {
+		return nil, fmt.Errorf("store recording: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return nil, fmt.Errorf("store recording: %w", err)
+	}
+	ok = true
+	return &receivedAudio{tmp: f.Name(), size: int64(hn) + n, format: format}, nil
+}
+
+func badBody(err error) error {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return errs.New(errs.TooLarge, "the request is too large")
+	}
+	return errs.New(errs.Invalid, "the upload was cut short or is not valid multipart/form-data")
+}
+
+// audioName is a recording's stored name: the session and random bytes,
+// never anything the client chose.
+func audioName(sessionID int64, f AudioFormat) string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return fmt.Sprintf("session-%d-%s.%s", sessionID, hex.EncodeToString(b[:]), f.Ext)
+}
+
+// sizeText is a byte count as people say it.
+func sizeText(n int64) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MB", n>>20)
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%d KB", n>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}

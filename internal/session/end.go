@@ -1,0 +1,157 @@
+package session
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/lawtutor/socratic/internal/auth"
+	"github.com/lawtutor/socratic/internal/sqlite"
+)
+
+// EndResult is what ending a session answers, every time it is asked.
+type EndResult struct {
+	Session    Session
+	Transcript []Turn
+}
+
+// End ends u's session, keeping its transcript and, when the body carries
+// one (multipart field "audio"), its recording. Ending an ended session
+// answers the same again; a recording sent then is kept if the session has
+// none (the sweeper may have ended it first). A refused recording changes
+// nothing.
+func (s *Service) End(ctx context.Context, u auth.User, sessionID int64, body io.Reader, contentType string) (EndResult, error) {
+	// Check who asks before reading a byte of the recording.
+	if _, err := owned(ctx, s.db.Read, u, sessionID); err != nil {
+		return EndResult{}, err
+	}
+	rec, err := receiveAudio(body, contentType, s.o.AudioDir, s.o.MaxAudio)
+	if err != nil {
+		return EndResult{}, err
+	}
+	kept := false
+	var final string
+	defer func() {
+		if rec != nil && !kept {
+			os.Remove(rec.tmp)
+			if final != "" {
+				os.Remove(final)
+			}
+		}
+	}()
+
+	tx, err := s.db.Write.BeginTx(ctx, nil)
+	if err != nil {
+		return EndResult{}, fmt.Errorf("end session: %w", err)
+	}
+	defer tx.Rollback()
+	sess, err := owned(ctx, tx, u, sessionID)
+	if err != nil {
+		return EndResult{}, err
+	}
+	now := s.o.Now()
+	if sess.Status == Active {
+		if err := s.end(ctx, tx, u, &sess, now, endClient); err != nil {
+			return EndResult{}, err
+		}
+	}
+	if rec != nil && !sess.HasAudio() {
+		name := audioName(sess.ID, rec.format)
+		final = filepath.Join(s.o.AudioDir, name)
+		if _, err := tx.ExecContext(ctx, `UPDATE sessions SET audio_name = ?, audio_type = ?, audio_size = ? WHERE id = ?`,
+			name, rec.format.MediaType, rec.size, sess.ID); err != nil {
+			return EndResult{}, fmt.Errorf("end session: %w", err)
+		}
+		if err := os.Rename(rec.tmp, final); err != nil {
+			return EndResult{}, fmt.Errorf("store recording: %w", err)
+		}
+		sess.AudioName, sess.AudioType, sess.AudioSize = name, rec.format.MediaType, rec.size
+	}
+	turns, err := transcript(ctx, tx, sess.ID, false)
+	if err != nil {
+		return EndResult{}, err
+	}
+	if err := tx.Commit(); err != nil {
+		return EndResult{}, fmt.Errorf("end session: %w", err)
+	}
+	kept = true
+	if rec != nil && final == "" {
+		os.Remove(rec.tmp) // the session has its recording already
+	}
+	return EndResult{Session: sess, Transcript: turns}, nil
+}
+
+// Sweep ends every session left open past its clock and a grace period,
+// and frees student turns whose answering process is gone. It works from
+// the database alone, so it catches up after a restart.
+func (s *Service) Sweep(ctx context.Context) (int, error) {
+	now := s.o.Now()
+	tx, err := s.db.Write.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("sweep sessions: %w", err)
+	}
+	defer tx.Rollback()
+	rows, err := tx.QueryContext(ctx, `SELECT `+sessionColumns+` FROM sessions s WHERE s.status = 'active' AND s.expires_at <= ?`,
+		sqlite.FormatTime(now.Add(-s.o.Grace)))
+	if err != nil {
+		return 0, fmt.Errorf("sweep sessions: %w", err)
+	}
+	var open []Session
+	for rows.Next() {
+		sess, err := scanSession(rows)
+		if err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("sweep sessions: %w", err)
+		}
+		open = append(open, sess)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, fmt.Errorf("sweep sessions: %w", err)
+	}
+	for i := range open {
+		if err := s.end(ctx, tx, auth.User{}, &open[i], now, endSwept); err != nil {
+			return 0, err
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE turns SET state = 'unanswered' WHERE state = 'pending' AND at <= ?`,
+		sqlite.FormatTime(now.Add(-turnLease))); err != nil {
+		return 0, fmt.Errorf("sweep turns: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("sweep sessions: %w", err)
+	}
+	return len(open), nil
+}
+
+// Recover marks unanswered every student turn left pending by a previous
+// run of the server: no answer can be in flight before this process
+// answers anything. Call it once, before serving.
+func (s *Service) Recover(ctx context.Context) (int64, error) {
+	res, err := s.db.Write.ExecContext(ctx, `UPDATE turns SET state = 'unanswered' WHERE state = 'pending'`)
+	if err != nil {
+		return 0, fmt.Errorf("recover turns: %w", err)
+	}
+	return res.RowsAffected()
+}
+
+// RunSweeper sweeps every interval until ctx ends.
+func (s *Service) RunSweeper(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		if n, err := s.Sweep(ctx); err != nil && ctx.Err() == nil {
+			s.log.ErrorContext(ctx, "sweep sessions", "err", err)
+		} else if n > 0 {
+			s.log.InfoContext(ctx, "ended sessions past their clock", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}

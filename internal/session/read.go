@@ -1,0 +1,165 @@
+package session
+
+import (
+	"context"
+	"database/sql"
+	"encoding/csv"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/lawtutor/socratic/internal/auth"
+	"github.com/lawtutor/socratic/internal/course"
+	"github.com/lawtutor/socratic/internal/sqlite"
+)
+
+// Filter narrows a session list.
+type Filter struct {
+	CourseID, WeekID, UserID int64
+	Moderated                bool // only sessions with a moderated turn
+	Limit, Offset            int
+}
+
+// List returns the sessions u may see, newest first: students their own,
+// professors theirs and those of the courses they teach, admins all.
+func (s *Service) List(ctx context.Context, u auth.User, f Filter) ([]Session, int, error) {
+	where, args := listQuery(u, f)
+	var total int
+	if err := s.db.Read.QueryRowContext(ctx, `SELECT count(*) FROM sessions s`+where, args...).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("list sessions: %w", err)
+	}
+	rows, err := s.db.Read.QueryContext(ctx, `SELECT `+sessionColumns+` FROM sessions s`+where+` ORDER BY s.started_at DESC, s.id DESC LIMIT ? OFFSET ?`,
+		append(args, f.Limit, f.Offset)...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list sessions: %w", err)
+	}
+	defer rows.Close()
+	out := []Session{}
+	for rows.Next() {
+		sess, err := scanSession(rows)
+		if err != nil {
+			return nil, 0, fmt.Errorf("list sessions: %w", err)
+		}
+		out = append(out, sess)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, fmt.Errorf("list sessions: %w", err)
+	}
+	return out, total, nil
+}
+
+// Get returns a session u may read, with its transcript.
+func (s *Service) Get(ctx context.Context, u auth.User, id int64) (Session, error) {
+	tx, err := s.db.Read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return Session{}, fmt.Errorf("get session: %w", err)
+	}
+	defer tx.Rollback()
+	sess, err := readable(ctx, tx, u, id)
+	if err != nil {
+		return Session{}, err
+	}
+	if sess.Transcript, err = transcript(ctx, tx, id, false); err != nil {
+		return Session{}, err
+	}
+	return sess, nil
+}
+
+// Audio opens a session's recording for u: the file, its media type and
+// size. The caller closes the file.
+func (s *Service) Audio(ctx context.Context, u auth.User, id int64) (*os.File, Session, error) {
+	sess, err := readable(ctx, s.db.Read, u, id)
+	if err != nil {
+		return nil, Session{}, err
+	}
+	if !sess.HasAudio() || strings.ContainsAny(sess.AudioName, `/\`) {
+		return nil, Session{}, ErrNoAudio
+	}
+	f, err := os.Open(filepath.Join(s.o.AudioDir, sess.AudioName))
+	if os.IsNotExist(err) {
+		s.log.ErrorContext(ctx, "recording missing from disk", "session", id, "name", sess.AudioName)
+		return nil, Session{}, ErrNoAudio
+	}
+	if err != nil {
+		return nil, Session{}, fmt.Errorf("open recording: %w", err)
+	}
+	return f, sess, nil
+}
+
+// CourseCSV writes one row per session of a course for its instructors:
+// student, week, start, duration, turns, moderated turns.
+func (s *Service) CourseCSV(ctx context.Context, u auth.User, courseID int64, w io.Writer) error {
+	tx, err := s.db.Read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return fmt.Errorf("sessions csv: %w", err)
+	}
+	defer tx.Rollback()
+	if _, err := course.AuthorizeCourse(ctx, tx, u, courseID, course.Teach); err != nil {
+		return err
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT s.id, u.username, u.full_name, u.email, s.week_number, s.week_title, s.status,
+		s.started_at, coalesce(s.ended_at, ''), coalesce(s.duration_seconds, -1),
+		(SELECT count(*) FROM turns t WHERE t.session_id = s.id AND t.role = 'user'),
+		s.moderated_count, s.audio_name IS NOT NULL
+		FROM sessions s JOIN users u ON u.id = s.user_id
+		WHERE s.course_id = ? ORDER BY s.started_at, s.id`, courseID)
+	if err != nil {
+		return fmt.Errorf("sessions csv: %w", err)
+	}
+	defer rows.Close()
+	cw := csv.NewWriter(w)
+	if err := cw.Write([]string{"session_id", "student_username", "student_name", "student_email", "week_number", "week_title",
+		"status", "started_at", "ended_at", "duration_seconds", "student_turns", "moderated_count", "has_audio"}); err != nil {
+		return err
+	}
+	for rows.Next() {
+		var (
+			id, duration             int64
+			user, name, email, title string
+			status, started, ended   string
+			week, turns, moderated   int
+			hasAudio                 bool
+		)
+		if err := rows.Scan(&id, &user, &name, &email, &week, &title, &status, &started, &ended, &duration, &turns, &moderated, &hasAudio); err != nil {
+			return fmt.Errorf("sessions csv: %w", err)
+		}
+		dur := ""
+		if duration >= 0 {
+			dur = strconv.FormatInt(duration, 10)
+		}
+		rec := []string{strconv.FormatInt(id, 10), cell(user), cell(name), cell(email), strconv.Itoa(week), cell(title),
+			status, rfc3339(started), rfc3339(ended), dur, strconv.Itoa(turns), strconv.Itoa(moderated), strconv.FormatBool(hasAudio)}
+		if err := cw.Write(rec); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("sessions csv: %w", err)
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// cell keeps a text a user typed from being read as a formula by a
+// spreadsheet (CSV injection).
+func cell(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
+
+func rfc3339(stored string) string {
+	if stored == "" {
+		return ""
+	}
+	t, err := sqlite.ParseTime(stored)
+	if err != nil {
+		return stored
+	}
+	return t.UTC().Format(time.RFC3339)
+}

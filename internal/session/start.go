@@ -1,0 +1,213 @@
+package session
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/lawtutor/socratic/internal/audit"
+	"github.com/lawtutor/socratic/internal/auth"
+	"github.com/lawtutor/socratic/internal/course"
+	"github.com/lawtutor/socratic/internal/errs"
+	"github.com/lawtutor/socratic/internal/sqlite"
+)
+
+// Started is a new session with what the student needs to begin.
+type Started struct {
+	Session Session
+	Opening string
+	// Remaining is how many more sessions the student may start this
+	// week; nil for users whose sessions are not counted.
+	Remaining *int
+}
+
+// Quota is a user's weekly allowance.
+type Quota struct {
+	Limit, Used, Remaining int
+	ResetsAt               time.Time
+	// Applies is false for professors and admins, whose sessions are not
+	// counted.
+	Applies bool
+}
+
+// weekBounds is the calendar week holding t: from Monday 00:00 in loc to
+// the next Monday 00:00. Days are counted on the calendar, not in hours, so
+// a week across a daylight-saving change is 167 or 169 hours long.
+func weekBounds(t time.Time, loc *time.Location) (start, end time.Time) {
+	l := t.In(loc)
+	back := (int(l.Weekday()) + 6) % 7 // days since Monday
+	y, m, d := l.Date()
+	return time.Date(y, m, d-back, 0, 0, 0, 0, loc), time.Date(y, m, d-back+7, 0, 0, 0, 0, loc)
+}
+
+// counts says whether u's sessions count against a weekly quota.
+func counts(u auth.User) bool { return u.Role == auth.RoleStudent }
+
+// usedThisWeek counts u's counted sessions started in [from, to).
+func usedThisWeek(ctx context.Context, ex sqlite.Execer, userID int64, from, to time.Time) (int, error) {
+	var n int
+	err := ex.QueryRowContext(ctx, `SELECT count(*) FROM sessions WHERE user_id = ? AND counted = 1 AND started_at >= ? AND started_at < ?`,
+		userID, sqlite.FormatTime(from), sqlite.FormatTime(to)).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count sessions: %w", err)
+	}
+	return n, nil
+}
+
+// Quota returns u's allowance for the current week.
+func (s *Service) Quota(ctx context.Context, u auth.User) (Quota, error) {
+	now := s.o.Now()
+	from, to := weekBounds(now, s.o.Location)
+	q := Quota{Limit: s.o.PerWeek, ResetsAt: to, Applies: counts(u)}
+	if q.Applies {
+		var err error
+		if q.Used, err = usedThisWeek(ctx, s.db.Read, u.ID, from, to); err != nil {
+			return Quota{}, err
+		}
+	}
+	q.Remaining = max(q.Limit-q.Used, 0)
+	return q, nil
+}
+
+// Start opens a session on a week for u. The quota check and the insert
+// are one write transaction, so concurrent starts cannot pass the limit
+// together; a student's active session, if any, is ended in it too.
+func (s *Service) Start(ctx context.Context, u auth.User, weekID int64, voiceID string) (Started, error) {
+	voiceID = strings.TrimSpace(voiceID)
+	if len(voiceID) > 128 || strings.ContainsFunc(voiceID, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		return Started{}, errs.InvalidFields(errs.FieldError{Field: "voice_id", Message: "is not a voice id"})
+	}
+	tx, err := s.db.Write.BeginTx(ctx, nil)
+	if err != nil {
+		return Started{}, fmt.Errorf("start session: %w", err)
+	}
+	defer tx.Rollback()
+	w, err := course.AuthorizeWeek(ctx, tx, u, weekID, course.Study)
+	if err != nil {
+		return Started{}, err
+	}
+	if w.ProcessedDocumentCount == 0 {
+		return Started{}, ErrNoReadings
+	}
+	now := s.o.Now()
+	out := Started{}
+	if counts(u) {
+		from, to := weekBounds(now, s.o.Location)
+		used, err := usedThisWeek(ctx, tx, u.ID, from, to)
+		if err != nil {
+			return Started{}, err
+		}
+		if used >= s.o.PerWeek {
+			// Retry-After is whole seconds, rounded up so it never points
+			// before the reset.
+			wait := to.Sub(now)
+			wait = (wait + time.Second - 1).Truncate(time.Second)
+			return Started{}, errs.TooManyRetry(QuotaDetail, wait)
+		}
+		left := s.o.PerWeek - used - 1
+		out.Remaining = &left
+	}
+	if err := s.endActive(ctx, tx, u, now); err != nil {
+		return Started{}, err
+	}
+	var code, name string
+	if err := tx.QueryRowContext(ctx, `SELECT code, name FROM courses WHERE id = ?`, w.CourseID).Scan(&code, &name); err != nil {
+		return Started{}, fmt.Errorf("start session: %w", err)
+	}
+	sess := Session{UserID: u.ID, CourseID: w.CourseID, WeekID: w.ID, CourseCode: code, CourseName: name,
+		WeekNumber: w.Number, WeekTitle: w.Title, Status: Active, Counted: counts(u), VoiceID: voiceID,
+		StartedAt: now, ExpiresAt: now.Add(s.o.MaxDuration)}
+	sess.Theme, out.Opening = s.opening(w)
+	res, err := tx.ExecContext(ctx, `INSERT INTO sessions (user_id, course_id, week_id, course_code, course_name, week_number, week_title,
+		status, counted, theme, voice_id, started_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?, ?, ?)`,
+		sess.UserID, sess.CourseID, sess.WeekID, sess.CourseCode, sess.CourseName, sess.WeekNumber, sess.WeekTitle,
+		boolInt(sess.Counted), sess.Theme, sess.VoiceID, sqlite.FormatTime(sess.StartedAt), sqlite.FormatTime(sess.ExpiresAt))
+	if err != nil {
+		return Started{}, fmt.Errorf("start session: %w", err)
+	}
+	if sess.ID, err = res.LastInsertId(); err != nil {
+		return Started{}, fmt.Errorf("start session: %w", err)
+	}
+	if _, err := insertTurn(ctx, tx, sess.ID, Tutor, out.Opening, now, "done", "", 0); err != nil {
+		return Started{}, err
+	}
+	if err := record(ctx, tx, u, audit.SessionStart, sess.ID, now, map[string]any{"week_id": sess.WeekID, "course_id": sess.CourseID}); err != nil {
+		return Started{}, err
+	}
+	if err := tx.Commit(); err != nil {
+		return Started{}, fmt.Errorf("start session: %w", err)
+	}
+	out.Session = sess
+	return out, nil
+}
+
+// endActive ends u's active session, if any: one at a time.
+func (s *Service) endActive(ctx context.Context, tx *sql.Tx, u auth.User, now time.Time) error {
+	sess, err := scanSession(tx.QueryRowContext(ctx, `SELECT `+sessionColumns+` FROM sessions s WHERE s.user_id = ? AND s.status = 'active'`, u.ID))
+	if err == sql.ErrNoRows {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("find active session: %w", err)
+	}
+	return s.end(ctx, tx, u, &sess, now, endReplaced)
+}
+
+// end ends a session and records it.
+func (s *Service) end(ctx context.Context, tx *sql.Tx, actor auth.User, sess *Session, now time.Time, reason string) error {
+	d := s.durationAt(*sess, now)
+	if err := endSession(ctx, tx, sess, now, d, reason); err != nil {
+		return err
+	}
+	return record(ctx, tx, actor, audit.SessionEnd, sess.ID, now, map[string]any{"reason": reason, "duration_seconds": d})
+}
+
+func record(ctx context.Context, tx *sql.Tx, actor auth.User, action string, id int64, at time.Time, detail map[string]any) error {
+	var actorID *int64
+	if actor.ID > 0 { // 0: the server itself (the sweeper)
+		actorID = &actor.ID
+	}
+	return audit.Record(ctx, tx, audit.Entry{At: at, ActorID: actorID, Action: action, TargetType: "session", TargetID: &id, Detail: detail})
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// Openings: the original design's, and variations on it, so that three
+// sessions a week do not all begin alike. %s is the theme.
+var themedOpenings = []string{
+	"Let's explore the concept of %s from this week's readings. What aspects of this topic did you find most interesting or challenging?",
+	"Today let's start with %s. What in this week's readings struck you most about it?",
+	"I'd like to begin with %s, from this week's readings. How would you explain what is at stake there, in your own words?",
+	"Let's talk about %s. Which part of this week's readings on it was hardest to pin down, and why?",
+	"Our starting point is %s. If you had to explain the key idea from this week's readings to a classmate, where would you begin?",
+}
+
+// untitledOpenings are for a week that has no themes yet.
+var untitledOpenings = []string{
+	"Let's explore this week's readings. What aspects did you find most interesting or challenging?",
+	"Let's start with this week's readings. Which case or passage stayed with you, and why?",
+	"I'd like to hear your take on this week's readings. What question did they leave you with?",
+}
+
+// opening picks a theme of the week at random and words the first
+// question around it.
+func (s *Service) opening(w course.Week) (theme, text string) {
+	var themes []string
+	for _, t := range w.Themes {
+		if t = strings.Join(strings.Fields(t), " "); t != "" {
+			themes = append(themes, t)
+		}
+	}
+	if len(themes) == 0 {
+		return "", untitledOpenings[s.intn(len(untitledOpenings))]
+	}
+	theme = themes[s.intn(len(themes))]
+	return theme, fmt.Sprintf(themedOpenings[s.intn(len(themedOpenings))], theme)
+}

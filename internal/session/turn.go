@@ -1,0 +1,433 @@
+package session
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/lawtutor/socratic/internal/auth"
+	"github.com/lawtutor/socratic/internal/errs"
+	"github.com/lawtutor/socratic/internal/llm"
+	"github.com/lawtutor/socratic/internal/retrieval"
+	"github.com/lawtutor/socratic/internal/sqlite"
+	"github.com/lawtutor/socratic/internal/tutor"
+)
+
+// turnLease is how long a student's turn may stay pending before another
+// message may take the session: longer than any answer takes (the model's
+// own timeouts and retries included), so it only frees a session whose
+// answering process died.
+const turnLease = 3 * time.Minute
+
+// Answer is a tutor turn as the student receives it.
+type Answer struct {
+	Text      string
+	Sources   []Source
+	Moderated bool
+	Remaining time.Duration // left on the session's clock
+}
+
+// Pending is a student's turn, stored, whose answer is still to come: to
+// be made, or (for a repeated client_msg_id) fetched or waited for.
+type Pending struct {
+	s      *Service
+	sess   Session
+	user   auth.User
+	turnID int64
+	text   string
+	replay *Answer // the message was answered before
+	wait   bool    // the message is being answered by another request
+	done   chan struct{}
+}
+
+// Begin checks that u may send text to the session now and stores it as a
+// pending student turn, before any model is called. The caller must Run
+// the result.
+func (s *Service) Begin(ctx context.Context, u auth.User, sessionID int64, text, clientMsgID string) (*Pending, error) {
+	text, err := checkMessage(text, clientMsgID)
+	if err != nil {
+		return nil, err
+	}
+	tx, err := s.db.Write.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("send message: %w", err)
+	}
+	defer tx.Rollback()
+	sess, err := owned(ctx, tx, u, sessionID)
+	if err != nil {
+		return nil, err
+	}
+	now := s.o.Now()
+	p := &Pending{s: s, sess: sess, user: u, text: text}
+	if clientMsgID != "" {
+		var id int64
+		var state string
+		err := tx.QueryRowContext(ctx, `SELECT id, state FROM turns WHERE session_id = ? AND client_msg_id = ?`, sess.ID, clientMsgID).Scan(&id, &state)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+		case err != nil:
+			return nil, fmt.Errorf("send message: %w", err)
+		case state == "answered":
+			a, err := storedAnswer(ctx, tx, id)
+			if err != nil {
+				return nil, err
+			}
+			a.Remaining = remaining(sess, now)
+			p.replay = &a
+			return p, nil
+		case state == "pending":
+			p.turnID, p.wait = id, true
+			return p, nil
+		default: // unanswered: this is its retry, a new turn that takes over the id
+			if _, err := tx.ExecContext(ctx, `UPDATE turns SET client_msg_id = NULL WHERE id = ?`, id); err != nil {
+				return nil, fmt.Errorf("send message: %w", err)
+			}
+		}
+	}
+	if sess.Status == Ended {
+		return nil, ErrEnded
+	}
+	if !now.Before(sess.ExpiresAt) {
+		if err := s.end(ctx, tx, u, &sess, now, endExpired); err != nil {
+			return nil, err
+		}
+		if err := tx.Commit(); err != nil {
+			return nil, fmt.Errorf("end session: %w", err)
+		}
+		return nil, ErrTimeUp
+	}
+	var busyID int64
+	var busyAt string
+	err = tx.QueryRowContext(ctx, `SELECT id, at FROM turns WHERE session_id = ? AND state = 'pending'`, sess.ID).Scan(&busyID, &busyAt)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+	case err != nil:
+		return nil, fmt.Errorf("send message: %w", err)
+	default:
+		at, err := sqlite.ParseTime(busyAt)
+		if err != nil {
+			return nil, err
+		}
+		if s.isAnswering(busyID) || now.Sub(at) < turnLease {
+			return nil, ErrBusy
+		}
+		// Its answering process is gone (or hung past every timeout).
+		if err := setState(ctx, tx, busyID, "pending", "unanswered"); err != nil {
+			return nil, err
+		}
+	}
+	if p.turnID, err = insertTurn(ctx, tx, sess.ID, Student, text, now, "pending", clientMsgID, 0); err != nil {
+		return nil, err
+	}
+	p.done = s.answerStarted(p.turnID)
+	if err := tx.Commit(); err != nil {
+		s.answerFinished(p.turnID, p.done)
+		return nil, fmt.Errorf("send message: %w", err)
+	}
+	return p, nil
+}
+
+// checkMessage validates a student's message and client_msg_id.
+func checkMessage(text, clientMsgID string) (string, error) {
+	var fields []errs.FieldError
+	text = strings.TrimSpace(strings.ReplaceAll(text, "\x00", ""))
+	switch {
+	case !utf8.ValidString(text):
+		fields = append(fields, errs.FieldError{Field: "message", Message: "is not valid UTF-8 text"})
+	case text == "":
+		fields = append(fields, errs.FieldError{Field: "message", Message: "is empty"})
+	case utf8.RuneCountInString(text) > MaxMessageLen:
+		fields = append(fields, errs.FieldError{Field: "message", Message: fmt.Sprintf("is longer than %d characters", MaxMessageLen)})
+	}
+	if len(clientMsgID) > maxClientMsgIDLen || strings.ContainsFunc(clientMsgID, func(r rune) bool { return r < 0x21 || r == 0x7f }) || !utf8.ValidString(clientMsgID) {
+		fields = append(fields, errs.FieldError{Field: "client_msg_id", Message: fmt.Sprintf("must be at most %d printable characters without spaces", maxClientMsgIDLen)})
+	}
+	if len(fields) > 0 {
+		return "", errs.InvalidFields(fields...)
+	}
+	return text, nil
+}
+
+// Run produces the answer, passing each piece of it to onDelta (which may
+// be nil) as it comes. The answer is stored before Run returns it; if
+// anything fails, or ctx ends (the client went away) before the answer is
+// complete, the student's turn is marked unanswered and nothing of the
+// answer is kept. An onDelta error stops the model at once.
+func (p *Pending) Run(ctx context.Context, onDelta func(string) error) (Answer, error) {
+	switch {
+	case p.replay != nil:
+		if onDelta != nil {
+			if err := onDelta(p.replay.Text); err != nil {
+				return Answer{}, err
+			}
+		}
+		return *p.replay, nil
+	case p.wait:
+		a, err := p.s.await(ctx, p.sess, p.turnID)
+		if err == nil && onDelta != nil {
+			err = onDelta(a.Text)
+		}
+		return a, err
+	}
+	return p.s.answer(ctx, p, onDelta)
+}
+
+func (s *Service) answer(ctx context.Context, p *Pending, onDelta func(string) error) (a Answer, err error) {
+	began := time.Now()
+	stored := false
+	defer func() {
+		if !stored {
+			if e := s.giveUp(p.turnID); e != nil {
+				s.log.ErrorContext(ctx, "mark turn unanswered", "turn", p.turnID, "err", e)
+			}
+		}
+		s.answerFinished(p.turnID, p.done)
+	}()
+	in, err := s.turnInput(ctx, p)
+	if err != nil {
+		return Answer{}, err
+	}
+	reply, err := s.tutor.Turn(ctx, s.db.Read, in)
+	if err != nil {
+		return Answer{}, err
+	}
+	var (
+		text       strings.Builder
+		first      time.Duration
+		usage      llm.Usage
+		complete   bool
+		failure    error
+		deliveryOK = true
+	)
+	for ev := range reply.Events {
+		switch ev.Kind {
+		case llm.Delta:
+			if first == 0 {
+				first = time.Since(began)
+			}
+			text.WriteString(ev.Text)
+			if onDelta != nil {
+				if e := onDelta(ev.Text); e != nil {
+					failure, deliveryOK = e, false
+				}
+			}
+		case llm.Done:
+			usage, complete = ev.Usage, true
+		case llm.Error:
+			failure = ev.Err
+		}
+		if failure != nil || complete {
+			break
+		}
+	}
+	switch {
+	case !deliveryOK:
+		return Answer{}, failure
+	case failure != nil:
+		if ctx.Err() != nil {
+			return Answer{}, ctx.Err()
+		}
+		s.log.WarnContext(ctx, "tutor turn failed", "session", p.sess.ID, "provider", s.tutor.Provider(), "err", failure)
+		return Answer{}, ErrNoAnswer
+	case !complete:
+		if err := ctx.Err(); err != nil {
+			return Answer{}, err
+		}
+		s.log.WarnContext(ctx, "tutor turn ended without an answer", "session", p.sess.ID, "provider", s.tutor.Provider())
+		return Answer{}, ErrNoAnswer
+	}
+	answerText := strings.TrimSpace(text.String())
+	if answerText == "" {
+		s.log.WarnContext(ctx, "tutor turn was empty", "session", p.sess.ID, "provider", s.tutor.Provider())
+		return Answer{}, ErrNoAnswer
+	}
+	a = Answer{Text: answerText, Sources: toSources(reply.Sources)}
+	// The answer is whole: keep it even if the client has just gone, so a
+	// retry of the same client_msg_id finds it.
+	if err := s.storeAnswer(context.WithoutCancel(ctx), p, a, usage, first); err != nil {
+		return Answer{}, err
+	}
+	stored = true
+	a.Remaining = remaining(p.sess, s.o.Now())
+	return a, nil
+}
+
+// turnInput is what the tutor needs: the week, and the transcript before
+// this turn as stored (never from process memory).
+func (s *Service) turnInput(ctx context.Context, p *Pending) (tutor.TurnInput, error) {
+	turns, err := transcript(ctx, s.db.Read, p.sess.ID, false)
+	if err != nil {
+		return tutor.TurnInput{}, err
+	}
+	var history []llm.Message
+	for _, t := range turns {
+		if t.ID >= p.turnID || t.Unanswered {
+			continue
+		}
+		history = append(history, llm.Message{Role: llm.Role(t.Role), Text: t.Content})
+	}
+	week := tutor.Week{Course: p.sess.CourseName, Number: p.sess.WeekNumber, Title: p.sess.WeekTitle}
+	var themes string
+	err = s.db.Read.QueryRowContext(ctx, `SELECT themes FROM weeks WHERE id = ?`, p.sess.WeekID).Scan(&themes)
+	switch {
+	case errors.Is(err, sql.ErrNoRows): // the week is gone; its session is not
+	case err != nil:
+		return tutor.TurnInput{}, fmt.Errorf("turn week: %w", err)
+	default:
+		if err := json.Unmarshal([]byte(themes), &week.Themes); err != nil {
+			return tutor.TurnInput{}, fmt.Errorf("turn week themes: %w", err)
+		}
+	}
+	return tutor.TurnInput{
+		WeekID:  p.sess.WeekID,
+		Week:    week,
+		History: history,
+		Student: p.text,
+		Clock:   tutor.Clock{Elapsed: s.o.Now().Sub(p.sess.StartedAt), Limit: s.o.MaxDuration},
+		UserID:  opaqueUser(p.sess.UserID),
+	}, nil
+}
+
+// storeAnswer appends the tutor's turn and marks the student's answered,
+// in one transaction.
+func (s *Service) storeAnswer(ctx context.Context, p *Pending, a Answer, u llm.Usage, first time.Duration) error {
+	src, err := json.Marshal(a.Sources)
+	if err != nil {
+		return fmt.Errorf("store answer: %w", err)
+	}
+	tx, err := s.db.Write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store answer: %w", err)
+	}
+	defer tx.Rollback()
+	if err := setState(ctx, tx, p.turnID, "pending", "answered"); err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO turns (session_id, role, content, at, state, reply_to, sources, moderated, provider,
+		input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, latency_ms) VALUES (?, 'assistant', ?, ?, 'done', ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		p.sess.ID, a.Text, sqlite.FormatTime(s.o.Now()), p.turnID, string(src), boolInt(a.Moderated), s.tutor.Provider(),
+		u.Input, u.Output, u.CacheRead, u.CacheWrite, first.Milliseconds())
+	if err != nil {
+		return fmt.Errorf("store answer: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store answer: %w", err)
+	}
+	return nil
+}
+
+// setState moves a student's turn from one state to another; a turn no
+// longer in from (taken over as stale) is an error, so its late answer is
+// not stored.
+func setState(ctx context.Context, tx *sql.Tx, turnID int64, from, to string) error {
+	res, err := tx.ExecContext(ctx, `UPDATE turns SET state = ? WHERE id = ? AND state = ?`, to, turnID, from)
+	if err != nil {
+		return fmt.Errorf("turn state: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return fmt.Errorf("turn %d is no longer %s", turnID, from)
+	}
+	return nil
+}
+
+// giveUp marks a pending turn unanswered.
+func (s *Service) giveUp(turnID int64) error {
+	_, err := s.db.Write.ExecContext(context.Background(), `UPDATE turns SET state = 'unanswered' WHERE id = ? AND state = 'pending'`, turnID)
+	return err
+}
+
+// storedAnswer is the answer stored for a student's turn.
+func storedAnswer(ctx context.Context, ex sqlite.Execer, turnID int64) (Answer, error) {
+	t, _, err := scanTurn(ex.QueryRowContext(ctx, `SELECT `+turnColumns+` FROM turns t WHERE t.reply_to = ?`, turnID))
+	if err != nil {
+		return Answer{}, fmt.Errorf("stored answer of turn %d: %w", turnID, err)
+	}
+	return Answer{Text: t.Content, Sources: t.Sources, Moderated: t.Moderated}, nil
+}
+
+// await waits for another request's answer to the same message.
+func (s *Service) await(ctx context.Context, sess Session, turnID int64) (Answer, error) {
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		s.mu.Lock()
+		ch := s.answering[turnID]
+		s.mu.Unlock()
+		if ch != nil {
+			select {
+			case <-ch:
+			case <-ctx.Done():
+				return Answer{}, ctx.Err()
+			}
+		}
+		var state string
+		if err := s.db.Read.QueryRowContext(ctx, `SELECT state FROM turns WHERE id = ?`, turnID).Scan(&state); err != nil {
+			return Answer{}, fmt.Errorf("await answer: %w", err)
+		}
+		switch state {
+		case "answered":
+			a, err := storedAnswer(ctx, s.db.Read, turnID)
+			a.Remaining = remaining(sess, s.o.Now())
+			return a, err
+		case "unanswered":
+			return Answer{}, ErrNoAnswer
+		}
+		if ch == nil { // answered by a process that is gone: the lease frees it
+			select {
+			case <-tick.C:
+			case <-ctx.Done():
+				return Answer{}, ctx.Err()
+			}
+		}
+	}
+}
+
+// answerStarted registers a turn being answered here.
+func (s *Service) answerStarted(turnID int64) chan struct{} {
+	ch := make(chan struct{})
+	s.mu.Lock()
+	s.answering[turnID] = ch
+	s.mu.Unlock()
+	return ch
+}
+
+// answerFinished wakes whoever waits for the turn.
+func (s *Service) answerFinished(turnID int64, ch chan struct{}) {
+	s.mu.Lock()
+	if s.answering[turnID] == ch {
+		delete(s.answering, turnID)
+	}
+	s.mu.Unlock()
+	if ch != nil {
+		close(ch)
+	}
+}
+
+func (s *Service) isAnswering(turnID int64) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.answering[turnID] != nil
+}
+
+func toSources(in []retrieval.Source) []Source {
+	out := make([]Source, 0, len(in))
+	for _, r := range in {
+		out = append(out, Source{ChunkID: r.ChunkID, DocumentID: r.DocumentID, Filename: r.Filename, Page: r.Page, Content: r.Content})
+	}
+	return out
+}
+
+// opaqueUser names a student to a model provider (for its abuse
+// detection) without their name or address.
+func opaqueUser(id int64) string {
+	h := sha256.Sum256([]byte("socratic-student:" + strconv.FormatInt(id, 10)))
+	return hex.EncodeToString(h[:12])
+}
