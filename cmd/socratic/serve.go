@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os/signal"
@@ -16,6 +17,8 @@ import (
 	"github.com/lawtutor/socratic/internal/config"
 	"github.com/lawtutor/socratic/internal/datadir"
 	"github.com/lawtutor/socratic/internal/httpapi"
+	"github.com/lawtutor/socratic/internal/session"
+	"github.com/lawtutor/socratic/internal/tutor"
 )
 
 // hashConcurrency bounds argon2id work: each hash takes ~19 MiB and a core.
@@ -71,8 +74,14 @@ func serve(ctx context.Context, args, environ []string, logOut io.Writer) error 
 		}
 	}()
 
+	sessions, stopSweeper, err := startSessions(ctx, cfg, d, in, log)
+	if err != nil {
+		return err
+	}
+	defer stopSweeper()
+
 	srv := &http.Server{
-		Handler:           httpapi.New(httpapi.Deps{Config: cfg, DB: d.db, Auth: d.auth, Courses: d.courses, Documents: in.documents, PDF: in.pdf, Search: in.search, Embeddings: in.emb.status, Jobs: in.queue.Client(), LLMStatus: in.llmStatus, Logger: log}).Handler(),
+		Handler:           httpapi.New(httpapi.Deps{Config: cfg, DB: d.db, Auth: d.auth, Courses: d.courses, Documents: in.documents, PDF: in.pdf, Search: in.search, Embeddings: in.emb.status, Jobs: in.queue.Client(), Sessions: sessions, LLMStatus: in.llmStatus, Logger: log}).Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		// Uploads of readings and recordings need time on slow links; JSON
 		// routes are limited by size long before this.
@@ -109,4 +118,28 @@ func serve(ctx context.Context, args, environ []string, logOut io.Writer) error 
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// sweepEvery is how often open sessions past their clock are looked for.
+const sweepEvery = 30 * time.Second
+
+// startSessions opens the session service: it frees the turns a stopped
+// server left pending and starts the sweeper, which runs until the
+// returned stop is called (after HTTP has drained).
+func startSessions(ctx context.Context, cfg config.Config, d *deps, in *ingestion, log *slog.Logger) (*session.Service, func(), error) {
+	svc := session.NewService(d.db, httpapi.SessionOptions(cfg, tutor.New(in.search, in.llm), log))
+	n, err := svc.Recover(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	if n > 0 {
+		log.Info("marked unanswered the turns a stopped server left pending", "turns", n)
+	}
+	sweepCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		svc.RunSweeper(sweepCtx, sweepEvery)
+	}()
+	return svc, func() { cancel(); <-done }, nil
 }

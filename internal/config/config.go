@@ -3,6 +3,10 @@
 package config
 
 import (
+	// WEEK_TIMEZONE must load on machines without a zoneinfo database
+	// (containers, static builds).
+	_ "time/tzdata"
+
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"

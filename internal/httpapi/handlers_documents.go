@@ -22,8 +22,11 @@ type rawBody struct {
 
 // multipartFile hands the unread body to the handler and, once huma has
 // registered the operation (which declares no body, so huma reads none),
-// documents a multipart body with one "file" field.
-func multipartFile(desc string) option {
+// documents a multipart body with one required "file" field.
+func multipartFile(desc string) option { return multipartField("file", desc, true) }
+
+// multipartField is multipartFile for a field of any name, optional or not.
+func multipartField(field, desc string, required bool) option {
 	return option{
 		before: func(o *huma.Operation) {
 			o.Middlewares = append(o.Middlewares, func(ctx huma.Context, next func(huma.Context)) {
@@ -31,12 +34,15 @@ func multipartFile(desc string) option {
 			})
 		},
 		after: func(o *huma.Operation) {
-			o.RequestBody = &huma.RequestBody{Required: true, Description: desc, Content: map[string]*huma.MediaType{
-				"multipart/form-data": {Schema: &huma.Schema{
-					Type:       "object",
-					Required:   []string{"file"},
-					Properties: map[string]*huma.Schema{"file": {Type: "string", ContentEncoding: "binary", Description: desc}},
-				}},
+			schema := &huma.Schema{
+				Type:       "object",
+				Properties: map[string]*huma.Schema{field: {Type: "string", ContentEncoding: "binary", Description: desc}},
+			}
+			if required {
+				schema.Required = []string{field}
+			}
+			o.RequestBody = &huma.RequestBody{Required: required, Description: desc, Content: map[string]*huma.MediaType{
+				"multipart/form-data": {Schema: schema},
 			}}
 		},
 	}

@@ -8,12 +8,17 @@ import (
 
 // Source is a retrieved passage.
 type Source struct {
-	ChunkID    int64   `json:"chunk_id"`
-	DocumentID int64   `json:"document_id"`
-	Filename   string  `json:"filename"`
-	Page       int     `json:"page"`
-	Content    string  `json:"content"`
-	Score      float64 `json:"score" doc:"Higher is a better match; comparable only within one answer"`
+	ChunkID    int64  `json:"chunk_id"`
+	DocumentID int64  `json:"document_id"`
+	Filename   string `json:"filename"`
+	Page       int    `json:"page"`
+	Content    string `json:"content"`
+}
+
+// SearchHit is a passage a search found, with its score.
+type SearchHit struct {
+	Source
+	Score float64 `json:"score" doc:"Higher is a better match; comparable only within one answer"`
 }
 
 type searchInput struct {
@@ -26,7 +31,7 @@ type searchInput struct {
 
 type searchOutput struct {
 	Body struct {
-		Items []Source `json:"items"`
+		Items []SearchHit `json:"items"`
 	}
 }
 
@@ -40,9 +45,9 @@ func (s *Server) searchWeek(ctx context.Context, in *searchInput) (*searchOutput
 		return nil, err
 	}
 	out := &searchOutput{}
-	out.Body.Items = make([]Source, 0, len(hits))
+	out.Body.Items = make([]SearchHit, 0, len(hits))
 	for _, h := range hits {
-		out.Body.Items = append(out.Body.Items, Source{ChunkID: h.ChunkID, DocumentID: h.DocumentID, Filename: h.Filename, Page: h.Page, Content: h.Content, Score: h.Score})
+		out.Body.Items = append(out.Body.Items, SearchHit{Source: Source{ChunkID: h.ChunkID, DocumentID: h.DocumentID, Filename: h.Filename, Page: h.Page, Content: h.Content}, Score: h.Score})
 	}
 	return out, nil
 }

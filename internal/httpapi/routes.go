@@ -62,6 +62,18 @@ func (s *Server) routes() {
 	route(s, http.MethodGet, "/api/documents/{document_id}/chunks", "list-document-chunks", signedIn, s.documentChunks, fails(403, 404))
 	route(s, http.MethodPost, "/api/documents/{document_id}/reprocess", "reprocess-document", signedIn, s.reprocessDocument, status(202), fails(403, 404, 409))
 	route(s, http.MethodDelete, "/api/documents/{document_id}", "delete-document", signedIn, s.deleteDocument, status(204), fails(403, 404))
+
+	// Tutoring sessions: the session service applies who may see and do
+	// what (another student's session is 404, never 403).
+	route(s, http.MethodPost, "/api/sessions/start", "start-session", signedIn, s.startSession, status(201), fails(403, 404, 409, 429))
+	route(s, http.MethodGet, "/api/sessions/quota", "get-session-quota", signedIn, s.sessionQuota)
+	route(s, http.MethodPost, "/api/sessions/{session_id}/message", "send-message", signedIn, s.sendMessage, fails(403, 404, 409, 503))
+	route(s, http.MethodPost, "/api/sessions/{session_id}/message/stream", "stream-message", signedIn, s.streamMessage, sseResponse, fails(403, 404, 409))
+	route(s, http.MethodPost, "/api/sessions/{session_id}/end", "end-session", signedIn, s.endSession, multipartField("audio", "The session's recording: WebM, Ogg, WAV, MP3 or M4A (judged by its bytes)", false), bodyLimit(-1), fails(403, 404, 413, 415))
+	route(s, http.MethodGet, "/api/sessions", "list-sessions", signedIn, s.listSessions)
+	route(s, http.MethodGet, "/api/sessions/{session_id}", "get-session", signedIn, s.getSession, fails(404))
+	route(s, http.MethodGet, "/api/sessions/{session_id}/audio", "get-session-audio", signedIn, s.sessionAudio, audioResponse, fails(404))
+	route(s, http.MethodGet, "/api/courses/{course_id}/sessions.csv", "course-sessions-csv", signedIn, s.courseSessionsCSV, csvResponse, fails(403, 404))
 }
 
 // alsoOK documents a 200 answer, with the same body, beside the operation's

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
@@ -19,7 +20,9 @@ import (
 	"github.com/lawtutor/socratic/internal/jobs"
 	"github.com/lawtutor/socratic/internal/pdftext"
 	"github.com/lawtutor/socratic/internal/retrieval"
+	"github.com/lawtutor/socratic/internal/session"
 	"github.com/lawtutor/socratic/internal/sqlite"
+	"github.com/lawtutor/socratic/internal/tutor"
 )
 
 // Body limits: JSON routes are small; anything bigger is refused with 413
@@ -43,6 +46,8 @@ type Deps struct {
 	Search *retrieval.Searcher
 	// Embeddings is what /api/health reports of the embedder.
 	Embeddings retrieval.Status
+	// Sessions runs tutoring sessions; nil where they are not served.
+	Sessions *session.Service
 	// Jobs queues background work (themes); nil where no queue runs.
 	Jobs *jobs.Client
 	// LLMStatus is what /api/health says of the language model: ok, or
@@ -63,6 +68,7 @@ type Server struct {
 	search    *retrieval.Searcher
 	embStatus retrieval.Status
 	jobs      *jobs.Client
+	sessions  *session.Service
 	llmStatus string
 	log       *slog.Logger
 	api       huma.API
@@ -76,9 +82,12 @@ type Server struct {
 
 // New builds the router with every route and the middleware stack.
 func New(d Deps) *Server {
-	s := &Server{cfg: d.Config, db: d.DB, auth: d.Auth, courses: d.Courses, documents: d.Documents, pdf: d.PDF, search: d.Search, embStatus: d.Embeddings, jobs: d.Jobs, llmStatus: d.LLMStatus, log: d.Logger, metrics: newMetrics()}
+	s := &Server{cfg: d.Config, db: d.DB, auth: d.Auth, courses: d.Courses, documents: d.Documents, pdf: d.PDF, search: d.Search, embStatus: d.Embeddings, jobs: d.Jobs, sessions: d.Sessions, llmStatus: d.LLMStatus, log: d.Logger, metrics: newMetrics()}
 	if s.search == nil {
 		s.search = retrieval.NewSearcher(nil, 0, d.Logger)
+	}
+	if s.sessions == nil {
+		s.sessions = session.NewService(d.DB, SessionOptions(d.Config, tutor.New(s.search, nil), d.Logger))
 	}
 	if s.embStatus.Status == "" {
 		s.embStatus = retrieval.Status{Status: "disabled", Provider: "none", Model: d.Config.EmbeddingsModel}
@@ -109,6 +118,20 @@ func New(d Deps) *Server {
 	h = s.observe(h)
 	s.handler = h
 	return s
+}
+
+// SessionOptions are the session service's settings from the
+// configuration, answering with t.
+func SessionOptions(cfg config.Config, t *tutor.Tutor, log *slog.Logger) session.Options {
+	loc, err := time.LoadLocation(cfg.WeekTimezone)
+	if err != nil { // config.Validate refuses an unknown zone
+		loc = time.UTC
+	}
+	return session.Options{
+		Tutor: t, AudioDir: cfg.SessionDir, PerWeek: cfg.RateLimitConversationsPerWeek,
+		MaxDuration: time.Duration(cfg.SessionMaxDurationSeconds) * time.Second,
+		Location:    loc, MaxAudio: cfg.MaxAudioSize, Logger: log,
+	}
 }
 
 // Handler is the whole stack: middleware around the router.
