@@ -36,7 +36,7 @@ func (w *world) upload(persona string, weekID int64, filename string, data []byt
 
 // waitDocuments polls until no document of the fixture is queued or
 // processing, and returns id → status.
-func (f *fixture) waitDocuments(t *testing.T, within time.Duration) map[int64]string {
+func (f *fixture) waitDocuments(t testing.TB, within time.Duration) map[int64]string {
 	t.Helper()
 	deadline := time.Now().Add(within)
 	for {

@@ -76,8 +76,8 @@ var ErrNotAudio = errs.New(errs.Unsupported, "the recording must be WebM, Ogg, W
 
 // receiveAudio streams the multipart field "audio", if the body has one,
 // into a temporary file under dir, stopping as soon as it passes maxSize.
-// A body that is not multipart carries no recording (nil, nil). Anything
-// refused leaves nothing on disk.
+// A body that is not multipart, or an empty field, carries no recording
+// (nil, nil). Anything refused leaves nothing on disk.
 func receiveAudio(body io.Reader, contentType, dir string, maxSize int64) (*receivedAudio, error) {
 	if body == nil || contentType == "" {
 		return nil, nil
@@ -130,7 +130,8 @@ func saveAudio(r io.Reader, dir string, maxSize int64) (*receivedAudio, error) {
 		return nil, badBody(err)
 	}
 	if hn == 0 {
-		return nil, errs.New(errs.Unsupported, "the recording is empty")
+		// An empty file field: a form whose recorder caught nothing.
+		return nil, nil
 	}
 	format, known := sniffAudio(head[:hn])
 	if !known {

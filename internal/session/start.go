@@ -72,18 +72,28 @@ func (s *Service) Quota(ctx context.Context, u auth.User) (Quota, error) {
 }
 
 // Start opens a session on a week for u. The quota check and the insert
-// are one write transaction, so concurrent starts cannot pass the limit
-// together; a student's active session, if any, is ended in it too.
+// are one write (batched: see sqlite.Batcher), so concurrent starts cannot
+// pass the limit together; a student's active session, if any, is ended
+// in it too.
 func (s *Service) Start(ctx context.Context, u auth.User, weekID int64, voiceID string) (Started, error) {
 	voiceID = strings.TrimSpace(voiceID)
 	if len(voiceID) > 128 || strings.ContainsFunc(voiceID, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
 		return Started{}, errs.InvalidFields(errs.FieldError{Field: "voice_id", Message: "is not a voice id"})
 	}
-	tx, err := s.db.Write.BeginTx(ctx, nil)
+	var out Started
+	err := s.db.Batch.Do(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		var err error
+		out, err = s.start(ctx, tx, u, weekID, voiceID)
+		return err
+	})
 	if err != nil {
-		return Started{}, fmt.Errorf("start session: %w", err)
+		return Started{}, err
 	}
-	defer tx.Rollback()
+	return out, nil
+}
+
+// start is Start's write.
+func (s *Service) start(ctx context.Context, tx *sql.Tx, u auth.User, weekID int64, voiceID string) (Started, error) {
 	w, err := course.AuthorizeWeek(ctx, tx, u, weekID, course.Study)
 	if err != nil {
 		return Started{}, err
@@ -135,9 +145,6 @@ func (s *Service) Start(ctx context.Context, u auth.User, weekID int64, voiceID 
 	}
 	if err := record(ctx, tx, u, audit.SessionStart, sess.ID, now, map[string]any{"week_id": sess.WeekID, "course_id": sess.CourseID}); err != nil {
 		return Started{}, err
-	}
-	if err := tx.Commit(); err != nil {
-		return Started{}, fmt.Errorf("start session: %w", err)
 	}
 	out.Session = sess
 	return out, nil

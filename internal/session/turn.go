@@ -56,83 +56,111 @@ func (s *Service) Begin(ctx context.Context, u auth.User, sessionID int64, text,
 	if err != nil {
 		return nil, err
 	}
-	tx, err := s.db.Write.BeginTx(ctx, nil)
+	var p *Pending
+	timeUp := false
+	err = s.db.Batch.Do(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		var err error
+		p, timeUp, err = s.begin(ctx, tx, u, sessionID, text, clientMsgID)
+		return err
+	})
 	if err != nil {
-		return nil, fmt.Errorf("send message: %w", err)
-	}
-	defer tx.Rollback()
-	sess, err := owned(ctx, tx, u, sessionID)
-	if err != nil {
+		if p != nil && p.done != nil {
+			s.answerFinished(p.turnID, p.done)
+		}
 		return nil, err
 	}
+	if timeUp {
+		return nil, ErrTimeUp
+	}
+	return p, nil
+}
+
+// begin is Begin's write: the session's state, a repeated client_msg_id,
+// a turn in flight, and the new pending turn. timeUp reports a session
+// that it ended (a change to commit, and an error for the caller).
+func (s *Service) begin(ctx context.Context, tx *sql.Tx, u auth.User, sessionID int64, text, clientMsgID string) (p *Pending, timeUp bool, err error) {
+	sess, err := owned(ctx, tx, u, sessionID)
+	if err != nil {
+		return nil, false, err
+	}
 	now := s.o.Now()
-	p := &Pending{s: s, sess: sess, user: u, text: text}
-	if clientMsgID != "" {
+	p = &Pending{s: s, sess: sess, user: u, text: text}
+	// The turn this client_msg_id names, and the turn in flight, if any.
+	var idTurn, busy struct {
+		id        int64
+		state, at string
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT id, state, at, coalesce(client_msg_id = ?, 0) FROM turns WHERE session_id = ? AND (client_msg_id = ? OR state = 'pending')`,
+		clientMsgID, sess.ID, clientMsgID)
+	if err != nil {
+		return nil, false, fmt.Errorf("send message: %w", err)
+	}
+	for rows.Next() {
 		var id int64
-		var state string
-		err := tx.QueryRowContext(ctx, `SELECT id, state FROM turns WHERE session_id = ? AND client_msg_id = ?`, sess.ID, clientMsgID).Scan(&id, &state)
+		var state, at string
+		var mine bool
+		if err := rows.Scan(&id, &state, &at, &mine); err != nil {
+			rows.Close()
+			return nil, false, fmt.Errorf("send message: %w", err)
+		}
+		if mine && clientMsgID != "" {
+			idTurn.id, idTurn.state, idTurn.at = id, state, at
+		}
+		if state == "pending" {
+			busy.id, busy.state, busy.at = id, state, at
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, false, fmt.Errorf("send message: %w", err)
+	}
+	if idTurn.id != 0 {
+		id, state := idTurn.id, idTurn.state
 		switch {
-		case errors.Is(err, sql.ErrNoRows):
-		case err != nil:
-			return nil, fmt.Errorf("send message: %w", err)
 		case state == "answered":
 			a, err := storedAnswer(ctx, tx, id)
 			if err != nil {
-				return nil, err
+				return nil, false, err
 			}
 			a.Remaining = remaining(sess, now)
 			p.replay = &a
-			return p, nil
+			return p, false, nil
 		case state == "pending":
 			p.turnID, p.wait = id, true
-			return p, nil
+			return p, false, nil
 		default: // unanswered: this is its retry, a new turn that takes over the id
 			if _, err := tx.ExecContext(ctx, `UPDATE turns SET client_msg_id = NULL WHERE id = ?`, id); err != nil {
-				return nil, fmt.Errorf("send message: %w", err)
+				return nil, false, fmt.Errorf("send message: %w", err)
 			}
 		}
 	}
 	if sess.Status == Ended {
-		return nil, ErrEnded
+		return nil, false, ErrEnded
 	}
 	if !now.Before(sess.ExpiresAt) {
 		if err := s.end(ctx, tx, u, &sess, now, endExpired); err != nil {
-			return nil, err
+			return nil, false, err
 		}
-		if err := tx.Commit(); err != nil {
-			return nil, fmt.Errorf("end session: %w", err)
-		}
-		return nil, ErrTimeUp
+		return nil, true, nil
 	}
-	var busyID int64
-	var busyAt string
-	err = tx.QueryRowContext(ctx, `SELECT id, at FROM turns WHERE session_id = ? AND state = 'pending'`, sess.ID).Scan(&busyID, &busyAt)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-	case err != nil:
-		return nil, fmt.Errorf("send message: %w", err)
-	default:
-		at, err := sqlite.ParseTime(busyAt)
+	if busy.id != 0 {
+		at, err := sqlite.ParseTime(busy.at)
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
-		if s.isAnswering(busyID) || now.Sub(at) < turnLease {
-			return nil, ErrBusy
+		if s.isAnswering(busy.id) || now.Sub(at) < turnLease {
+			return nil, false, ErrBusy
 		}
 		// Its answering process is gone (or hung past every timeout).
-		if err := setState(ctx, tx, busyID, "pending", "unanswered"); err != nil {
-			return nil, err
+		if err := setState(ctx, tx, busy.id, "pending", "unanswered"); err != nil {
+			return nil, false, err
 		}
 	}
 	if p.turnID, err = insertTurn(ctx, tx, sess.ID, Student, text, now, "pending", clientMsgID, 0); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	p.done = s.answerStarted(p.turnID)
-	if err := tx.Commit(); err != nil {
-		s.answerFinished(p.turnID, p.done)
-		return nil, fmt.Errorf("send message: %w", err)
-	}
-	return p, nil
+	return p, false, nil
 }
 
 // checkMessage validates a student's message and client_msg_id.
@@ -263,16 +291,9 @@ func (s *Service) answer(ctx context.Context, p *Pending, onDelta func(string) e
 // turnInput is what the tutor needs: the week, and the transcript before
 // this turn as stored (never from process memory).
 func (s *Service) turnInput(ctx context.Context, p *Pending) (tutor.TurnInput, error) {
-	turns, err := transcript(ctx, s.db.Read, p.sess.ID, false)
+	history, err := conversation(ctx, s.db.Read, p.sess.ID, p.turnID)
 	if err != nil {
 		return tutor.TurnInput{}, err
-	}
-	var history []llm.Message
-	for _, t := range turns {
-		if t.ID >= p.turnID || t.Unanswered {
-			continue
-		}
-		history = append(history, llm.Message{Role: llm.Role(t.Role), Text: t.Content})
 	}
 	week := tutor.Week{Course: p.sess.CourseName, Number: p.sess.WeekNumber, Title: p.sess.WeekTitle}
 	var themes string
@@ -296,6 +317,28 @@ func (s *Service) turnInput(ctx context.Context, p *Pending) (tutor.TurnInput, e
 	}, nil
 }
 
+// conversation is what was said before a turn, as the model reads it:
+// answered student turns and the tutor's, in order, without their sources.
+func conversation(ctx context.Context, ex sqlite.Execer, sessionID, before int64) ([]llm.Message, error) {
+	rows, err := ex.QueryContext(ctx, `SELECT role, content FROM turns WHERE session_id = ? AND id < ? AND state IN ('answered', 'done') ORDER BY id`, sessionID, before)
+	if err != nil {
+		return nil, fmt.Errorf("conversation: %w", err)
+	}
+	defer rows.Close()
+	var out []llm.Message
+	for rows.Next() {
+		var m llm.Message
+		if err := rows.Scan(&m.Role, &m.Text); err != nil {
+			return nil, fmt.Errorf("conversation: %w", err)
+		}
+		out = append(out, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("conversation: %w", err)
+	}
+	return out, nil
+}
+
 // storeAnswer appends the tutor's turn and marks the student's answered,
 // in one transaction.
 func (s *Service) storeAnswer(ctx context.Context, p *Pending, a Answer, u llm.Usage, first time.Duration) error {
@@ -303,25 +346,19 @@ func (s *Service) storeAnswer(ctx context.Context, p *Pending, a Answer, u llm.U
 	if err != nil {
 		return fmt.Errorf("store answer: %w", err)
 	}
-	tx, err := s.db.Write.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("store answer: %w", err)
-	}
-	defer tx.Rollback()
-	if err := setState(ctx, tx, p.turnID, "pending", "answered"); err != nil {
-		return err
-	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO turns (session_id, role, content, at, state, reply_to, sources, moderated, provider,
-		input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, latency_ms) VALUES (?, 'assistant', ?, ?, 'done', ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		p.sess.ID, a.Text, sqlite.FormatTime(s.o.Now()), p.turnID, string(src), boolInt(a.Moderated), s.tutor.Provider(),
-		u.Input, u.Output, u.CacheRead, u.CacheWrite, first.Milliseconds())
-	if err != nil {
-		return fmt.Errorf("store answer: %w", err)
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("store answer: %w", err)
-	}
-	return nil
+	return s.db.Batch.Do(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		if err := setState(ctx, tx, p.turnID, "pending", "answered"); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO turns (session_id, role, content, at, state, reply_to, sources, moderated, provider,
+			input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, latency_ms) VALUES (?, 'assistant', ?, ?, 'done', ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			p.sess.ID, a.Text, sqlite.FormatTime(s.o.Now()), p.turnID, string(src), boolInt(a.Moderated), s.tutor.Provider(),
+			u.Input, u.Output, u.CacheRead, u.CacheWrite, first.Milliseconds())
+		if err != nil {
+			return fmt.Errorf("store answer: %w", err)
+		}
+		return nil
+	})
 }
 
 // setState moves a student's turn from one state to another; a turn no
@@ -340,8 +377,10 @@ func setState(ctx context.Context, tx *sql.Tx, turnID int64, from, to string) er
 
 // giveUp marks a pending turn unanswered.
 func (s *Service) giveUp(turnID int64) error {
-	_, err := s.db.Write.ExecContext(context.Background(), `UPDATE turns SET state = 'unanswered' WHERE id = ? AND state = 'pending'`, turnID)
-	return err
+	return s.db.Batch.Do(context.Background(), func(ctx context.Context, tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE turns SET state = 'unanswered' WHERE id = ? AND state = 'pending'`, turnID)
+		return err
+	})
 }
 
 // storedAnswer is the answer stored for a student's turn.

@@ -29,6 +29,9 @@ var migrations embed.FS
 type DB struct {
 	Read  *sql.DB
 	Write *sql.DB
+	// Batch commits small, frequent writes (a tutoring turn) together on
+	// Write; see Batcher.
+	Batch *Batcher
 	Path  string
 }
 
@@ -79,7 +82,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	read.SetConnMaxIdleTime(0)
 	read.SetConnMaxLifetime(0)
 
-	db := &DB{Read: read, Write: write, Path: abs}
+	db := &DB{Read: read, Write: write, Batch: NewBatcher(write), Path: abs}
 	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if err := write.PingContext(pingCtx); err != nil {

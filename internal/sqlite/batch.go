@@ -1,0 +1,136 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"sync"
+)
+
+// maxBatch bounds the writes one transaction commits together.
+const maxBatch = 64
+
+// Batcher commits small writes together: what arrives while a transaction
+// commits waits, then goes in the next transaction, each write inside its
+// own savepoint. With synchronous=FULL every commit costs a sync of the
+// WAL to disk, so fifty students' turns arriving at once cost a few syncs
+// instead of fifty, and a write never waits behind fifty others' commits.
+//
+// A write's function sees the writes batched before it (one transaction,
+// one after the other), so a check-then-insert stays correct. A function
+// that fails is rolled back to its savepoint and leaves the others alone;
+// if the commit fails, every write of the batch fails with it.
+type Batcher struct {
+	db *sql.DB
+
+	mu      sync.Mutex
+	queue   []*batchJob
+	running bool
+}
+
+type batchJob struct {
+	ctx  context.Context
+	fn   func(ctx context.Context, tx *sql.Tx) error
+	done chan error
+}
+
+// NewBatcher batches writes on db (the one write connection).
+func NewBatcher(db *sql.DB) *Batcher { return &Batcher{db: db} }
+
+// Do runs fn in a write transaction shared with other writes and returns
+// once that transaction has committed (nil) or fn or the commit failed.
+// fn must run its statements with the ctx it is given: ctx's values
+// without its end, because interrupting a statement would roll back the
+// whole shared transaction. So a write that has begun finishes, and "did
+// it happen?" always has the answer Do gives. A ctx that ends while the
+// write is still queued skips it.
+func (b *Batcher) Do(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
+	j := &batchJob{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	b.mu.Lock()
+	b.queue = append(b.queue, j)
+	if !b.running {
+		b.running = true
+		go b.run()
+	}
+	b.mu.Unlock()
+	return <-j.done
+}
+
+// run commits batches until the queue is empty.
+func (b *Batcher) run() {
+	for {
+		b.mu.Lock()
+		n := min(len(b.queue), maxBatch)
+		if n == 0 {
+			b.running = false
+			b.mu.Unlock()
+			return
+		}
+		batch := b.queue[:n:n]
+		b.queue = b.queue[n:]
+		b.mu.Unlock()
+		b.commit(batch)
+	}
+}
+
+func (b *Batcher) commit(batch []*batchJob) {
+	var live []*batchJob
+	for _, j := range batch {
+		if err := j.ctx.Err(); err != nil {
+			j.done <- err
+			continue
+		}
+		live = append(live, j)
+	}
+	if len(live) == 0 {
+		return
+	}
+	fail := func(err error) {
+		for _, j := range live {
+			j.done <- err
+		}
+	}
+	tx, err := b.db.BeginTx(context.Background(), nil)
+	if err != nil {
+		fail(fmt.Errorf("batch: %w", err))
+		return
+	}
+	results := make([]error, len(live))
+	for i, j := range live {
+		if _, err := tx.Exec(`SAVEPOINT batch_write`); err != nil {
+			tx.Rollback()
+			fail(fmt.Errorf("batch: %w", err))
+			return
+		}
+		results[i] = runJob(j, tx)
+		if results[i] != nil {
+			if _, err := tx.Exec(`ROLLBACK TO batch_write`); err != nil {
+				tx.Rollback()
+				fail(fmt.Errorf("batch: %w", err))
+				return
+			}
+		}
+		if _, err := tx.Exec(`RELEASE batch_write`); err != nil {
+			tx.Rollback()
+			fail(fmt.Errorf("batch: %w", err))
+			return
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		fail(fmt.Errorf("batch: %w", err))
+		return
+	}
+	for i, j := range live {
+		j.done <- results[i]
+	}
+}
+
+// runJob runs a job's function; a panic is its error, not the batch's.
+func runJob(j *batchJob, tx *sql.Tx) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("batch: write panicked: %v", r)
+		}
+	}()
+	return j.fn(context.WithoutCancel(j.ctx), tx)
+}

@@ -1,0 +1,119 @@
+package sqlite_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"testing"
+
+	"github.com/lawtutor/socratic/internal/sqlite"
+)
+
+func batchDB(t *testing.T) *sqlite.DB {
+	t.Helper()
+	db := open(t, filepath.Join(t.TempDir(), "batch.db"))
+	if _, err := db.Write.Exec(`CREATE TABLE items (id INTEGER PRIMARY KEY, v TEXT NOT NULL UNIQUE)`); err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+// TestBatchCommitsTogetherAndAlone: writes that arrive together share
+// transactions; a write that fails or panics is undone alone; each sees
+// the writes before it, so a check-then-insert holds across a batch.
+func TestBatchCommitsTogetherAndAlone(t *testing.T) {
+	db := batchDB(t)
+	var mu sync.Mutex
+	txs := map[*sql.Tx]bool{}
+	var wg sync.WaitGroup
+	errs := make([]error, 60)
+	for i := range 60 {
+		wg.Go(func() {
+			errs[i] = db.Batch.Do(context.Background(), func(ctx context.Context, tx *sql.Tx) error {
+				mu.Lock()
+				txs[tx] = true
+				mu.Unlock()
+				var n int
+				if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM items WHERE v LIKE 'quota-%'`).Scan(&n); err != nil {
+					return err
+				}
+				switch {
+				case i%10 == 3:
+					// Writes, then fails: its row must not stay.
+					if _, err := tx.ExecContext(ctx, `INSERT INTO items (v) VALUES (?)`, "failed-"+itoa(int64(i))); err != nil {
+						return err
+					}
+					return errors.New("refused")
+				case i%10 == 7:
+					tx.ExecContext(ctx, `INSERT INTO items (v) VALUES (?)`, "panicked-"+itoa(int64(i)))
+					panic("boom")
+				case n < 5:
+					_, err := tx.ExecContext(ctx, `INSERT INTO items (v) VALUES (?)`, "quota-"+itoa(int64(i)))
+					return err
+				}
+				_, err := tx.ExecContext(ctx, `INSERT INTO items (v) VALUES (?)`, "plain-"+itoa(int64(i)))
+				return err
+			})
+		})
+	}
+	wg.Wait()
+	failed := 0
+	for i, err := range errs {
+		if (i%10 == 3 || i%10 == 7) != (err != nil) {
+			t.Errorf("write %d: %v", i, err)
+		}
+		if err != nil {
+			failed++
+		}
+	}
+	count := func(q string) int {
+		var n int
+		if err := db.Read.QueryRow(q).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := count(`SELECT count(*) FROM items WHERE v LIKE 'failed-%' OR v LIKE 'panicked-%'`); n != 0 {
+		t.Errorf("%d rows of failed writes stayed", n)
+	}
+	if n := count(`SELECT count(*) FROM items WHERE v LIKE 'quota-%'`); n != 5 {
+		t.Errorf("%d rows under the check, want 5", n)
+	}
+	if n := count(`SELECT count(*) FROM items`); n != 60-failed {
+		t.Errorf("%d rows, want %d", n, 60-failed)
+	}
+	if len(txs) >= 60 {
+		t.Errorf("60 writes at once took %d transactions", len(txs))
+	}
+	t.Logf("60 concurrent writes committed in %d transactions", len(txs))
+}
+
+// TestBatchSkipsWritesWhoseCallerLeft: a write whose context ended while
+// it waited is not run.
+func TestBatchSkipsWritesWhoseCallerLeft(t *testing.T) {
+	db := batchDB(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	ran := false
+	err := db.Batch.Do(ctx, func(context.Context, *sql.Tx) error { ran = true; return nil })
+	if !errors.Is(err, context.Canceled) || ran {
+		t.Errorf("a cancelled write: ran %v, %v", ran, err)
+	}
+	// A write in progress is not interrupted by its caller leaving.
+	ctx, cancel = context.WithCancel(context.Background())
+	err = db.Batch.Do(ctx, func(wctx context.Context, tx *sql.Tx) error {
+		cancel()
+		_, err := tx.ExecContext(wctx, `INSERT INTO items (v) VALUES ('kept')`)
+		return err
+	})
+	var n int
+	db.Read.QueryRow(`SELECT count(*) FROM items WHERE v = 'kept'`).Scan(&n)
+	if err != nil || n != 1 {
+		t.Errorf("a write whose caller left half-way: %v, %d rows", err, n)
+	}
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
