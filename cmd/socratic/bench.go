@@ -21,8 +21,11 @@ func bench(ctx context.Context, args, environ []string, stdout, stderr io.Writer
 	if len(args) > 0 && args[0] == "search" {
 		return benchSearch(ctx, args[1:], environ, stdout, stderr)
 	}
+	if len(args) > 0 && args[0] == "sessions" {
+		return benchSessions(ctx, args[1:], environ, stdout, stderr)
+	}
 	if len(args) == 0 || args[0] != "ingest" {
-		return errors.New("usage: socratic bench ingest [--dir DIR] [--rounds N] | socratic bench search [--others N] [--queries N]")
+		return errors.New("usage: socratic bench ingest [--dir DIR] [--rounds N] | socratic bench search [--others N] [--queries N] | socratic bench sessions [--students N] [--turns N] [--audio-mb MB]")
 	}
 	fs := flag.NewFlagSet("bench ingest", flag.ContinueOnError)
 	fs.SetOutput(stderr)

@@ -30,6 +30,11 @@ commands:
                             and end-to-end ingestion on a folder of PDFs
   bench search [--others N] measure search latency (BM25, vectors, fusion) in
                             weeks of 500, 5,000 and 50,000 passages
+  bench sessions [--students N] [--turns N] [--audio-mb MB]
+                            run the server binary against a fake model at a
+                            realistic speed; N students at once each start a
+                            session, stream turns and end with a recording;
+                            report latency, peak RSS, lost turns, busy errors
   eval retrieval --qa FILE.jsonl [--pdfs DIR]
                             ingest a QA file's PDFs into a scratch week and report
                             recall@1, recall@5 and MRR of BM25 and hybrid search

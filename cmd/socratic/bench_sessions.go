@@ -1,0 +1,519 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/textproto"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// benchSessions measures issue 7's performance point: many students, each
+// running a whole session (start, streamed turns against a model at a
+// realistic speed, end with a recording), at once against the real server
+// binary as a child process; then checks the database for lost and
+// duplicated turns and the server's log for SQLite busy errors.
+func benchSessions(ctx context.Context, args, environ []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("bench sessions", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	o := sessionsBenchOptions{}
+	fs.IntVar(&o.students, "students", 200, "students running a session at once")
+	fs.IntVar(&o.turns, "turns", 8, "streamed turns per session")
+	fs.Float64Var(&o.audioMB, "audio-mb", 1, "size of each session's recording, in MB")
+	fs.StringVar(&o.dir, "dir", filepath.Join("..", "shared", "corpus", "pdfs"), "folder of PDFs; the smallest is the week's reading")
+	fs.StringVar(&o.bin, "bin", "", "the socratic binary to run as the server (default: this program)")
+	fs.IntVar(&o.setupConcurrency, "setup-concurrency", 4, "parallel requests while creating and signing in accounts (argon2id is slow)")
+	fs.BoolVar(&o.keep, "keep", false, "keep the data directory and server log (they are kept anyway when the run fails)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	if o.students < 1 || o.turns < 1 || o.audioMB <= 0 {
+		return errors.New("--students and --turns must be at least 1, --audio-mb above 0")
+	}
+	if o.bin == "" {
+		exe, err := os.Executable()
+		if err != nil {
+			return fmt.Errorf("find this program: %w", err)
+		}
+		o.bin = exe
+	}
+	o.path = getenv(environ, "PATH")
+
+	scratch, err := os.MkdirTemp("", "socratic-bench-sessions-")
+	if err != nil {
+		return err
+	}
+	b := &sessionsBench{o: o, out: stdout, scratch: scratch, dataDir: filepath.Join(scratch, "data"), logPath: filepath.Join(scratch, "server.log")}
+	err = b.run(ctx)
+	if err != nil || o.keep {
+		fmt.Fprintf(stdout, "kept for inspection: %s (data/, server.log)\n", scratch)
+	} else {
+		os.RemoveAll(scratch)
+	}
+	return err
+}
+
+type sessionsBenchOptions struct {
+	students, turns, setupConcurrency int
+	audioMB                           float64
+	dir, bin, path                    string
+	keep                              bool
+}
+
+// The fake model's speed: 300 ms to the first token, then 40 tokens at 40
+// tokens a second.
+const (
+	benchTTFT   = 300 * time.Millisecond
+	benchGap    = 25 * time.Millisecond
+	benchTokens = 40
+)
+
+type sessionsBench struct {
+	o                         sessionsBenchOptions
+	out                       io.Writer
+	scratch, dataDir, logPath string
+	model                     *benchModel
+	srv                       *benchServer
+	c                         *benchClient
+	nonce                     string
+	password                  string
+	weekID                    int64
+	tokens                    []string
+	audioBody                 []byte
+	audioType                 string
+	errs                      benchErrors
+}
+
+func (b *sessionsBench) run(ctx context.Context) error {
+	b.nonce = randomHex(4)
+	b.password = "bench-" + randomHex(12)
+	audioSize := int(b.o.audioMB * (1 << 20))
+	if audioSize < 64 {
+		return errors.New("--audio-mb is too small for a WAV header")
+	}
+	b.audioBody, b.audioType = audioForm(audioSize)
+	fmt.Fprintf(b.out, "bench sessions: %d students × %d streamed turns, %s recordings; fake model: %s to the first token, then %d tokens at %.0f/s\n",
+		b.o.students, b.o.turns, sizeText(int64(audioSize)), benchTTFT, benchTokens, float64(time.Second)/float64(benchGap))
+
+	var err error
+	if b.model, err = startBenchModel(benchTTFT, benchGap, benchTokens); err != nil {
+		return err
+	}
+	defer b.model.close()
+	setupStart := time.Now()
+	if b.srv, err = startBenchServer(ctx, b.o.bin, b.serverEnv(), b.dataDir, b.logPath, b.password); err != nil {
+		return err
+	}
+	defer b.srv.kill()
+	b.c = newBenchClient(b.srv.base, b.o.students)
+	if err := b.setup(ctx); err != nil {
+		return fmt.Errorf("setup: %w", err)
+	}
+	fmt.Fprintf(b.out, "setup (not measured): %s — server pid %d, %d students signed in and enrolled, week %d ready\n",
+		time.Since(setupStart).Round(time.Millisecond), b.srv.pid(), len(b.tokens), b.weekID)
+
+	// The machine is shared with whatever else runs on it: say how busy
+	// it was, so a noisy run can be told from a slow server.
+	if la, err := os.ReadFile("/proc/loadavg"); err == nil {
+		fmt.Fprintf(b.out, "machine: %d CPUs, load average before the run %s\n", runtime.NumCPU(), strings.Join(strings.Fields(string(la))[:3], " "))
+	}
+	before := b.srv.sample()
+	selfBefore := selfCPU()
+	// Peak RSS during the run alone: clear_refs "5" resets VmHWM (Linux).
+	hwmReset := os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", b.srv.pid()), []byte("5"), 0) == nil
+	b.model.startRun()
+	results, wall := b.measure(ctx)
+	after := b.srv.sample()
+	selfAfter := selfCPU()
+
+	if err := b.srv.stop(); err != nil {
+		b.errs.add("server stop", err)
+	}
+	check, err := checkSessionsDB(ctx, b.dataDir, results, int64(audioSize))
+	if err != nil {
+		return err
+	}
+	logs, err := scanServerLog(b.logPath)
+	if err != nil {
+		return err
+	}
+	r := sessionsReport{
+		o: b.o, results: results, wall: wall, model: b.model, check: check, logs: logs, errs: &b.errs,
+		before: before, after: after, hwmReset: hwmReset, selfCPU: selfAfter - selfBefore,
+	}
+	return r.print(b.out)
+}
+
+func (b *sessionsBench) serverEnv() []string {
+	return []string{
+		"PATH=" + b.o.path,
+		"DATA_DIR=" + b.dataDir,
+		"HOST=127.0.0.1",
+		"PORT=" + strconv.Itoa(freeLocalPort()),
+		"SECRET_KEY=" + randomHex(24),
+		"ANTHROPIC_API_KEY=bench-key",
+		"ANTHROPIC_BASE_URL=" + b.model.URL,
+		"LLM_PROVIDER=anthropic",
+		"EMBEDDINGS_PROVIDER=none",
+		"RATE_LIMIT_CONVERSATIONS_PER_WEEK=10",
+		"LOG_LEVEL=info",
+	}
+}
+
+// setup makes the professor, the course, its week and reading, and the
+// students, signed in and enrolled, all through the API.
+func (b *sessionsBench) setup(ctx context.Context) error {
+	admin, err := b.c.login(ctx, "bench-admin", b.password)
+	if err != nil {
+		return err
+	}
+	newUser := func(role, username string) error {
+		return b.c.call(ctx, "POST", "/api/admin/users", admin, map[string]any{
+			"email": username + "@bench.example.edu", "username": username, "password": b.password, "role": role,
+		}, nil, http.StatusCreated)
+	}
+	if err := newUser("professor", "bench-professor"); err != nil {
+		return err
+	}
+	prof, err := b.c.login(ctx, "bench-professor", b.password)
+	if err != nil {
+		return err
+	}
+	var course struct {
+		ID       int64  `json:"id"`
+		JoinCode string `json:"join_code"`
+	}
+	if err := b.c.call(ctx, "POST", "/api/courses", prof, map[string]any{"code": "BENCH 101", "name": "Free Exercise"}, &course, http.StatusCreated); err != nil {
+		return err
+	}
+	var week struct {
+		ID int64 `json:"id"`
+	}
+	if err := b.c.call(ctx, "POST", fmt.Sprintf("/api/courses/%d/weeks", course.ID), prof, map[string]any{"week_number": 1, "title": "Worship and emergencies"}, &week, http.StatusCreated); err != nil {
+		return err
+	}
+	b.weekID = week.ID
+	if err := b.upload(ctx, prof); err != nil {
+		return err
+	}
+
+	// argon2id makes each account and each sign-in cost a core for a
+	// moment: a few at a time.
+	b.tokens = make([]string, b.o.students)
+	err = parallel(ctx, b.o.students, b.o.setupConcurrency, func(i int) error {
+		name := fmt.Sprintf("bench-student-%03d", i)
+		if err := newUser("student", name); err != nil {
+			return err
+		}
+		tok, err := b.c.login(ctx, name, b.password)
+		if err != nil {
+			return err
+		}
+		b.tokens[i] = tok
+		return b.c.call(ctx, "POST", "/api/courses/join", tok, map[string]any{"join_code": course.JoinCode}, nil, http.StatusOK)
+	})
+	if err != nil {
+		return err
+	}
+	// The themes job calls the model once the reading is processed; let it
+	// finish so the run sees only students' turns.
+	deadline := time.Now().Add(time.Minute)
+	for {
+		var w struct {
+			Themes []string `json:"themes"`
+		}
+		if err := b.c.call(ctx, "GET", fmt.Sprintf("/api/weeks/%d", b.weekID), prof, nil, &w, http.StatusOK); err != nil {
+			return err
+		}
+		if len(w.Themes) > 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			fmt.Fprintln(b.out, "warning: the week still has no themes after a minute; measuring anyway")
+			return nil
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// upload sends the folder's smallest PDF and waits until it is processed.
+func (b *sessionsBench) upload(ctx context.Context, token string) error {
+	files, err := filepath.Glob(filepath.Join(b.o.dir, "*.pdf"))
+	if err != nil || len(files) == 0 {
+		return fmt.Errorf("no PDFs in %s", b.o.dir)
+	}
+	size := func(f string) int64 {
+		st, err := os.Stat(f)
+		if err != nil {
+			return 1 << 62
+		}
+		return st.Size()
+	}
+	smallest := slices.MinFunc(files, func(a, c string) int { return int(size(a) - size(c)) })
+	data, err := os.ReadFile(smallest)
+	if err != nil {
+		return err
+	}
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	part, _ := mw.CreateFormFile("file", filepath.Base(smallest))
+	part.Write(data)
+	mw.Close()
+	var doc struct {
+		DocumentID int64 `json:"document_id"`
+	}
+	if err := b.c.send(ctx, "POST", fmt.Sprintf("/api/documents/upload?week_id=%d", b.weekID), token, mw.FormDataContentType(), body.Bytes(), &doc, http.StatusAccepted); err != nil {
+		return fmt.Errorf("upload %s: %w", filepath.Base(smallest), err)
+	}
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		var d struct {
+			Status string  `json:"status"`
+			Error  *string `json:"error"`
+		}
+		if err := b.c.call(ctx, "GET", fmt.Sprintf("/api/documents/%d", doc.DocumentID), token, nil, &d, http.StatusOK); err != nil {
+			return err
+		}
+		switch {
+		case d.Status == "processed":
+			fmt.Fprintf(b.out, "reading: %s (%s)\n", filepath.Base(smallest), sizeText(int64(len(data))))
+			return nil
+		case d.Status == "failed":
+			return fmt.Errorf("%s failed: %v", filepath.Base(smallest), d.Error)
+		case time.Now().After(deadline):
+			return fmt.Errorf("%s still %s after two minutes", filepath.Base(smallest), d.Status)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// studentRun is what one student's client saw.
+type studentRun struct {
+	sessionID          int64
+	opening            string
+	started, ended     bool
+	startDur, endDur   time.Duration
+	turns              []turnRun
+	endTranscriptTurns int
+}
+
+type turnRun struct {
+	marker                 string
+	sent, firstDelta, done time.Time
+	response               string
+	ok                     bool // a done event, consistent with the deltas
+}
+
+// measure runs every student at once, behind a start barrier.
+func (b *sessionsBench) measure(ctx context.Context) ([]studentRun, time.Duration) {
+	results := make([]studentRun, b.o.students)
+	gate := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range b.o.students {
+		wg.Go(func() {
+			<-gate
+			results[i] = b.student(ctx, i)
+		})
+	}
+	time.Sleep(50 * time.Millisecond) // let every goroutine reach the gate
+	start := time.Now()
+	close(gate)
+	wg.Wait()
+	return results, time.Since(start)
+}
+
+func (b *sessionsBench) student(ctx context.Context, i int) studentRun {
+	var r studentRun
+	tok := b.tokens[i]
+	var started struct {
+		SessionID      int64  `json:"session_id"`
+		OpeningMessage string `json:"opening_message"`
+	}
+	t0 := time.Now()
+	if err := b.c.call(ctx, "POST", "/api/sessions/start", tok, map[string]any{"week_id": b.weekID}, &started, http.StatusCreated); err != nil {
+		b.errs.add("start", err)
+		return r
+	}
+	r.startDur, r.started, r.sessionID, r.opening = time.Since(t0), true, started.SessionID, started.OpeningMessage
+	for t := range b.o.turns {
+		r.turns = append(r.turns, b.turn(ctx, tok, r.sessionID, i, t))
+	}
+	var end struct {
+		Transcript []json.RawMessage `json:"transcript"`
+	}
+	t0 = time.Now()
+	if err := b.c.send(ctx, "POST", fmt.Sprintf("/api/sessions/%d/end", r.sessionID), tok, b.audioType, b.audioBody, &end, http.StatusOK); err != nil {
+		b.errs.add("end", err)
+		return r
+	}
+	r.endDur, r.ended, r.endTranscriptTurns = time.Since(t0), true, len(end.Transcript)
+	return r
+}
+
+// studentLines are what the simulated students say, in turn.
+var studentLines = []string{
+	"I think the order was not neutral, because it let casinos hold more people than churches.",
+	"The court seems to say that comparable secular activity is the test, not the size of the burden.",
+	"If restaurants had the same cap, the law would be generally applicable and rational basis would apply.",
+	"The state's interest in stopping the virus is compelling, but the limit has to be narrowly tailored.",
+	"Maybe the difference is that people sit still in church but move around in a casino.",
+	"An injunction needs a likelihood of success on the merits and irreparable harm, so the first factor matters most.",
+	"I would argue the governor could have used masks and distancing instead of a hard cap.",
+	"So the rule is that worship cannot be treated worse than comparable secular gatherings.",
+}
+
+// turn sends one message on the stream route and reads its events.
+func (b *sessionsBench) turn(ctx context.Context, tok string, sessionID int64, student, t int) turnRun {
+	tr := turnRun{marker: fmt.Sprintf("bench-s%03d-t%02d-%s", student, t, b.nonce)}
+	body, _ := json.Marshal(map[string]string{
+		"message":       studentLines[t%len(studentLines)] + " (" + tr.marker + ")",
+		"client_msg_id": tr.marker,
+	})
+	req, err := http.NewRequestWithContext(ctx, "POST", fmt.Sprintf("%s/api/sessions/%d/message/stream", b.c.base, sessionID), bytes.NewReader(body))
+	if err != nil {
+		b.errs.add("turn", err)
+		return tr
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "text/event-stream")
+	req.Header.Set("Authorization", "Bearer "+tok)
+	tr.sent = time.Now()
+	res, err := b.c.hc.Do(req)
+	if err != nil {
+		b.errs.add("turn", err)
+		return tr
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		b.errs.add("turn", statusError(res))
+		return tr
+	}
+	var deltas strings.Builder
+	err = readSSE(res.Body, func(event string, data []byte) bool {
+		switch event {
+		case "delta":
+			if tr.firstDelta.IsZero() {
+				tr.firstDelta = time.Now()
+			}
+			var d struct {
+				Text string `json:"text"`
+			}
+			json.Unmarshal(data, &d)
+			deltas.WriteString(d.Text)
+		case "done":
+			tr.done = time.Now()
+			var d struct {
+				Response string `json:"response"`
+			}
+			if err := json.Unmarshal(data, &d); err != nil {
+				b.errs.add("turn", fmt.Errorf("unreadable done event: %s", data))
+				return false
+			}
+			tr.response = d.Response
+			return false
+		case "error":
+			var d struct {
+				Detail string `json:"detail"`
+			}
+			json.Unmarshal(data, &d)
+			b.errs.add("turn", fmt.Errorf("error event: %s", d.Detail))
+			tr.done = time.Now()
+			return false
+		}
+		return true
+	})
+	switch {
+	case err != nil:
+		b.errs.add("turn", fmt.Errorf("reading the stream: %w", err))
+	case tr.done.IsZero():
+		b.errs.add("turn", errors.New("the stream ended without a done or error event"))
+	case tr.response == "":
+		// an error event, already counted
+	case tr.firstDelta.IsZero():
+		b.errs.add("turn", errors.New("done without any delta"))
+	case strings.TrimSpace(deltas.String()) != tr.response:
+		b.errs.add("turn", errors.New("the deltas do not add up to done.response"))
+	default:
+		tr.ok = true
+	}
+	return tr
+}
+
+// readSSE calls fn for each event until fn returns false or the body ends.
+func readSSE(body io.Reader, fn func(event string, data []byte) bool) error {
+	br := bufio.NewReader(body)
+	var event string
+	var data []byte
+	for {
+		line, err := br.ReadString('\n')
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			return err
+		}
+		line = strings.TrimRight(line, "\r\n")
+		switch {
+		case line == "":
+			if event != "" || data != nil {
+				if !fn(event, data) {
+					return nil
+				}
+			}
+			event, data = "", nil
+		case strings.HasPrefix(line, "event:"):
+			event = strings.TrimSpace(strings.TrimPrefix(line, "event:"))
+		case strings.HasPrefix(line, "data:"):
+			if data != nil {
+				data = append(data, '\n')
+			}
+			data = append(data, strings.TrimPrefix(strings.TrimPrefix(line, "data:"), " ")...)
+		}
+	}
+}
+
+// audioForm is a multipart body whose field "audio" holds a WAV file of
+// size bytes: a valid RIFF/WAVE header (16 kHz, 16-bit mono PCM), then
+// silence.
+func audioForm(size int) ([]byte, string) {
+	wav := make([]byte, size)
+	copy(wav, "RIFF")
+	binary.LittleEndian.PutUint32(wav[4:], uint32(size-8))
+	copy(wav[8:], "WAVEfmt ")
+	binary.LittleEndian.PutUint32(wav[16:], 16)
+	binary.LittleEndian.PutUint16(wav[20:], 1) // PCM
+	binary.LittleEndian.PutUint16(wav[22:], 1) // mono
+	binary.LittleEndian.PutUint32(wav[24:], 16000)
+	binary.LittleEndian.PutUint32(wav[28:], 32000)
+	binary.LittleEndian.PutUint16(wav[32:], 2)
+	binary.LittleEndian.PutUint16(wav[34:], 16)
+	copy(wav[36:], "data")
+	binary.LittleEndian.PutUint32(wav[40:], uint32(size-44))
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	h := textproto.MIMEHeader{}
+	h.Set("Content-Disposition", `form-data; name="audio"; filename="session.wav"`)
+	h.Set("Content-Type", "audio/wav")
+	part, _ := mw.CreatePart(h)
+	part.Write(wav)
+	mw.Close()
+	return body.Bytes(), mw.FormDataContentType()
+}

@@ -1,0 +1,38 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestBenchSessionsEndToEnd runs bench sessions at a tiny size against the
+// real built binary (the test binary cannot serve) and expects a clean
+// report: no errors, nothing lost or duplicated in the database.
+func TestBenchSessionsEndToEnd(t *testing.T) {
+	bin := buildBinary(t)
+	var out, errOut syncBuffer
+	args := []string{"bench", "sessions", "--students", "3", "--turns", "2", "--audio-mb", "0.0625",
+		"--bin", bin, "--dir", filepath.Join("..", "..", "..", "shared", "corpus", "pdfs")}
+	err := run(context.Background(), args, []string{"PATH=" + os.Getenv("PATH")}, nil, &out, &errOut)
+	report := out.String()
+	t.Log("\n" + report)
+	if err != nil {
+		t.Fatalf("bench sessions: %v\n%s", err, errOut.String())
+	}
+	for _, want := range []string{
+		"6 of 6 turns answered",
+		"errors: 0\n",
+		"3 of 3 sessions exactly opening + 2 answered turns",
+		"lost turns 0, duplicated turns 0, answers differing from done.response 0",
+		"recordings missing or wrong size 0",
+		"SQLite busy errors: 0",
+		"64 KB recording",
+	} {
+		if !strings.Contains(report, want) {
+			t.Errorf("the report does not say %q", want)
+		}
+	}
+}
