@@ -1,0 +1,92 @@
+// Package moderation keeps the tutor on law: fast local rules (always on,
+// no network), an LLM classifier that runs beside the answer, and the
+// fixed replies a moderated turn gets. It fails closed: a verdict that is
+// missing, late or unreadable is not "safe".
+package moderation
+
+import (
+	"slices"
+	"strings"
+)
+
+// Category is a kind of content the tutor does not engage with.
+type Category string
+
+// The policy's categories (the original design's, plus self-harm and
+// violence, which get a caring fixed reply rather than a redirect).
+const (
+	Sexual       Category = "sexual"
+	Politics     Category = "partisan_politics"
+	Gossip       Category = "celebrity_gossip"
+	OffTopic     Category = "off_topic"
+	Manipulation Category = "manipulation"
+	SelfHarm     Category = "self_harm"
+	Violence     Category = "violence"
+	// Unverified marks a turn the classifier could not clear (no verdict,
+	// a late one, or one that did not parse): refused, not judged.
+	Unverified Category = "unverified"
+)
+
+// Categories are every category a verdict may name, for parsing and
+// reports (Unverified aside: it is the server's, never a classifier's).
+var Categories = []Category{Sexual, Politics, Gossip, OffTopic, Manipulation, SelfHarm, Violence}
+
+// Valid says whether c is a known category.
+func Valid(c Category) bool { return slices.Contains(Categories, c) || c == Unverified }
+
+// Verdict is what moderation decided about one text.
+type Verdict struct {
+	Flagged    bool
+	Categories []Category
+	Source     string // "rules", "classifier", or "" when not flagged
+}
+
+// Check runs the local rules over text: microseconds, no network.
+func Check(text string) Verdict {
+	n := Normalize(text)
+	n = strings.TrimSpace(allowed.ReplaceAllString(n, " "))
+	var cats []Category
+	add := func(c Category) {
+		if !slices.Contains(cats, c) {
+			cats = append(cats, c)
+		}
+	}
+	for _, r := range localRules {
+		if !slices.Contains(cats, r.cat) && r.re.MatchString(n) {
+			add(r.cat)
+		}
+	}
+	if offTopicTerms.MatchString(n) && !legalWords.MatchString(n) {
+		add(OffTopic)
+	}
+	if len(cats) == 0 {
+		return Verdict{}
+	}
+	slices.Sort(cats)
+	return Verdict{Flagged: true, Categories: cats, Source: "rules"}
+}
+
+// Has says whether the verdict names c.
+func (v Verdict) Has(c Category) bool { return slices.Contains(v.Categories, c) }
+
+// The original design's redirect, ending (as every tutor turn does) on a
+// question.
+const Redirect = "I apologize, but I need to keep our discussion focused on the course materials. Let's return to the legal concepts from this week's readings: which idea from them would you like to work through?"
+
+// SelfHarmReply is the fixed, caring answer to a student who speaks of
+// hurting themselves: no redirect, no lesson, a way to help.
+const SelfHarmReply = "I'm really sorry you're feeling this way, and I'm glad you said it. You don't have to carry this alone: in the United States you can call or text 988, the Suicide and Crisis Lifeline, at any hour, or reach your school's counseling service, and if you are in immediate danger please call 911. Would you like to stop our session here so you can reach out to someone?"
+
+// ViolenceReply is the fixed answer to a threat of violence.
+const ViolenceReply = "I can't continue with anything about hurting someone. If you or anyone else is in danger, please contact campus security or call 911 now, and if you're struggling, your school's counseling service is there to help. Would you like to end our session here?"
+
+// Reply is the fixed answer to a moderated turn.
+func Reply(v Verdict) string {
+	switch {
+	case v.Has(SelfHarm):
+		return SelfHarmReply
+	case v.Has(Violence):
+		return ViolenceReply
+	}
+	return Redirect
+}

@@ -1,0 +1,390 @@
+package moderation
+
+import (
+	"regexp"
+	"slices"
+	"strings"
+)
+
+// The rules below are the local layer: term and pattern lists per
+// category, matched against Normalize's output (lower-case words, single
+// spaces). They are kept here, beside the labelled set they are measured
+// against (testdata/utterances.jsonl, TestLocalRulesOnTheLabelledSet), and
+// a change to either is a change to both.
+//
+// Every pattern names a class of utterance (an intent and a harm verb and a
+// person, a proposition, a slogan), never one sentence; each is compiled
+// once, here, and RE2 keeps matching linear in the text.
+
+// allowed are legal phrases (and a few idioms) that look risky out of
+// context. They are blanked before the rules run, so "sexual harassment",
+// "assisted suicide" or "the political question doctrine" never trip a
+// rule, while the same words elsewhere in the utterance still can.
+var allowed = regexp.MustCompile(`\b(?:` + strings.Join([]string{
+	// Case names: "Trump v. United States", "Miller v California".
+	`[a-z']+ (?:v|vs) [a-z']+`,
+	`sexual (?:harassment|assault|abuse|misconduct|orientation|battery|contact|offen[cs]es?|predators?|exploitation|violence|conduct|advances|favou?rs)`,
+	`sex (?:discrimination|offenders?|offen[cs]es?|crimes?|trafficking|based|stereotyping|stereotypes|work|workers?|abuse|education|-based)`,
+	`same sex`, `opposite sex`, `because of (?:sex|race)`, `on the basis of sex`, `basis of sex`,
+	`statutory rape`, `rape shield`, `child pornography`, `revenge porn(?:ography)? (?:laws?|statutes?)`,
+	`indecent exposure`, `obscen\w*`, `hostile work environment`,
+	`(?:physician|medically|doctor) assisted suicide`, `assisted suicide`, `suicide (?:exclusion|clause|provision|note|prevention|rates?|pacts?)`, `right to die`,
+	// Someone else's suicide, as a question of liability or crime.
+	`(?:aid\w*|assist\w*|abet\w*|encourag\w*|caus\w*|prevent\w*|solicit\w*|urg\w*) (?:a |the |another'?s |someone'?s |his |her |their )?suicide`,
+	`(?:died|dies|death|deaths) by suicide`,
+	`(?:suicides?|self ?harm) (?:of|by) (?:a|an|the|his|her|their|another|someone|inmates?|patients?|prisoners?|students?|tenants?|employees?|minors?|children)`,
+	`(?:patient|client|victim|decedent|insured|inmate|prisoner|employee|student|son|daughter|husband|wife|child)'?s suicide`,
+	`(?:he|she|they|decedent|deceased|victim|insured|patient|client|inmate|prisoner|employee|student|son|daughter|husband|wife|person|man|woman|child|teen|teenager|defendant|plaintiff)(?:'s)? (?:had |has |later |then |eventually )?(?:committed|attempted|died by|commits|attempts) suicide`,
+	`suicide (?:is |was )?(?:still )?(?:a crime|illegal|criminal|legal|lawful)|(?:crime|crimes|criminaliz\w*|legaliz\w*|decriminaliz\w*) (?:of )?suicide|suicide (?:laws?|statutes?)`,
+	`political (?:question|speech|process|expression|parties|party|contributions|advertising|ads|campaigns?|branches|subdivisions?|speakers?)`,
+	`partisan gerrymander\w*`, `campaign finance`,
+	`true threats?`, `felony murder`, `attempted murder`, `intent to kill`, `kill(?:ed|ing)? (?:the|a|his|her|their) (?:victim|deceased|decedent)`,
+	`self defen[cs]e`,
+	// Idioms: "shoot the professor an email", "shooting myself in the
+	// foot", a "position on" a question.
+	`shoot(?:ing)? (?:[^ ]+ ){0,2}an? (?:quick )?(?:e ?mail|text|message|note|dm|question|line)`,
+	`shoot(?:ing)? (?:myself|yourself|himself|herself|themselves|ourselves) in the foot`,
+	`positions? (?:on|in|about|regarding|that|of)`,
+	`(?:want to|wanna|could|gonna|going to|about to|might) die (?:of|from) (?:embarrassment|shame|boredom|laughter|laughing|cringe|stress)`,
+	// Role play for practice: "pretend you're the judge", "act as
+	// opposing counsel".
+	`(?:(?:pretend|imagine|suppose) (?:that )?(?:you(?:'?re| are)|to be)|act as|play(?:ing)?(?: the role of)?|role ?play(?: as)?|you are now|you'?re now|be) (?:the |a |an |my )?(?:opposing |trial |appellate |supreme court |defense |district )?(?:judge|justice|professor|counsel|prosecutor|attorney|lawyer|witness|juror|jury|plaintiff|defendant|client|landlord|tenant|offeror|offeree|buyer|seller|clerk|mediator|arbitrator|examiner|bar examiner|police officer|officer)s?`,
+}, "|") + `)\b`)
+
+// A matcher says whether a rule's pattern occurs in normalized text: a
+// pattern, or a pattern with a condition (unless).
+type matcher interface {
+	MatchString(s string) bool
+}
+
+// A rule is a pattern for one category.
+type rule struct {
+	cat Category
+	re  matcher
+}
+
+// unless matches re except in an utterance that also matches context:
+// words with a legal use ("sexual", "nude", "MAGA") count only outside
+// plainly legal discussion, threats only outside reported speech.
+type unless struct {
+	re, context *pattern
+}
+
+func (u unless) MatchString(s string) bool { return u.re.MatchString(s) && !u.context.MatchString(s) }
+
+func rules(cat Category, patterns ...string) []rule {
+	out := make([]rule, len(patterns))
+	for i, p := range patterns {
+		out[i] = rule{cat: cat, re: compile(p)}
+	}
+	return out
+}
+
+// rulesUnless are rules that do not fire where context matches.
+func rulesUnless(cat Category, context *pattern, patterns ...string) []rule {
+	out := make([]rule, len(patterns))
+	for i, p := range patterns {
+		out[i] = rule{cat: cat, re: unless{re: compile(p), context: context}}
+	}
+	return out
+}
+
+// legalContext marks an utterance as plainly legal discussion: doctrine,
+// sources of law, parties and procedure. In such an utterance the words
+// that law uses too ("sexual behavior under Rule 412", "nude dancing",
+// "a MAGA hat at the polls") are its subject, not a request; propositions
+// and explicit requests ("describe sex with me") are caught by the rules
+// that do not look at context.
+var legalContext = compile(`statutes?|statutory|rules?|amendments?|doctrines?|courts?|held|holds|holding|holdings|clauses?|constitution\w*|scrutiny|due process|equal protection|rational basis|fundamental rights?|title (?:vii|ix)|jury|jurors?|defendants?|plaintiffs?|prosecut\w*|convict\w*|offen[cs]es?|evidence|evidentiary|admissib\w*|inadmissib\w*|victims?|damages|malice|liab\w*|torts?|tortious|regulations?|regulat\w*|ordinances?|precedents?|justices?|opinions?|dissent\w*|concurr\w*|plurality|overbroad\w*|overbreadth|vague\w*|speech|privacy|harassment|discriminat\w*|crimes?|criminal\w*|felon\w*|misdemeanou?rs?|unlawful|illegal|lawful|legal|legally|laws?|ban|bans|banned|prohibit\w*|defamat\w*|libel|obscen\w*|indecen\w*|testimony|witness\w*|trial|appeal\w*|lawsuit|sued|claims?|cases?|congress|legislat\w*|election law|voting rights|protected|unprotected|emotional distress|infliction|publicity|negligen\w*|probable cause|suspicion|title ix|employer|employee|school district|contracts?|enforceab\w*|unenforceab\w*|agreements?|breach\w*|landlords?|tenants?`)
+
+// reportedSpeech marks a threat as quoted, reported or hypothetical ("if
+// he says 'I'm going to shoot you', is that assault?", "a student who
+// said he wanted to shoot up the school"), which law students ask about;
+// a threat in the student's own voice has none of it.
+var reportedSpeech = compile(`(?:said|says|wrote|writes|posted|posts|texted|threatened|claimed|joked|stated|announced|told (?:` + gap + `)?)(?: that)? (?:he|she|they)(?:'d|'ll| would| will| was going to| were going to| is going to| are going to| was gonna| wanted to| wants to| planned to| plans to)|(?:if|when|whether|suppose|say) (?:i|he|she|they|someone|somebody|a (?:student|person|man|woman|defendant|neighbou?r)|the (?:defendant|student|man|woman|accused)|my client) (?:[^ ]+ )?(?:says?|said|tells?|told|texts?|texted|posts?|posted|writes?|wrote|yells?|yelled|shouts?|shouted|threatens?|threatened|jokes?|joked)|(?:is|was|would|does|did) (?:it|that|this|saying|posting|writing|texting) (?:[^ ]+ ){0,3}(?:an? )?(?:threat|assault|battery|crime|criminal|protected|incitement|harassment|illegal|arson|attempt|murder|manslaughter|conspiracy|solicitation|justified|reasonable|lawful)`)
+
+// executionLaw marks a question about the death penalty's methods
+// (Baze, Glossip), which speaks of painless ways to die.
+var executionLaw = compile(`executions?|executed|lethal injections?|death penalty|capital punishment|eighth amendment|death row|condemned|inmates?|prisoners?`)
+
+// Shared pieces of the patterns.
+const (
+	// gap is one word of any kind (normalized words are separated by
+	// single spaces); "(?:" + gap + "){0,3}" allows up to three.
+	gap = `[^ ]+ `
+
+	// intent is the student's own voice announcing what they will do;
+	// "going to"/"gonna" without a subject count only at the start ("gonna
+	// shoot up..."), so "he was going to kill him" (self-defense) does not.
+	intent   = `(?:(?:i'?m|im|i am|i was) (?:really |just |seriously |literally )?(?:going to|gonna|about to|fixing to|finna|planning to|planning on|ready to)|i'?ll|^ill|i will|i wanna|i want to|i need to|i have to|i gotta|i intend to|i plan to|i swear|i promise|^(?:gonna|going to|about to|finna|wanna|want to|gotta))`
+	harmVerb = `(?:kill(?:ing)?|shoot(?:ing)?|stab(?:bing)?|knife|hurt(?:ing)?|murder(?:ing)?|strangle|strangling|choke|choking|punch(?:ing)?|slap(?:ping)?|smack(?:ing)?|bomb(?:ing)?|blow(?:ing)? up|poison(?:ing)?|burn(?:ing)?|torch(?:ing)?|slash(?:ing)?|rape|raping|assault(?:ing)?|beat(?:ing)? up|beat(?:ing)? the (?:crap|shit|hell|life) out of|bash(?:ing)?|run(?:ning)? over|gun(?:ning)? down|mow(?:ing)? down|break(?:ing)? (?:his|her|their|your) (?:legs?|arms?|neck|face|jaw|nose|skull))`
+	// target is a person or a place a threat is aimed at: an optional
+	// determiner and one more word ("my study partner", "the law
+	// school", "opposing counsel"), then the noun; or a pronoun. Then a
+	// word break that is not a possessive ("hurt the dean's chances").
+	target = `(?:(?:him|her|them|you|y'?all|everyone|everybody|someone|somebody|anyone|anybody|all of (?:them|you|us)|every (?:single )?one of (?:them|you))|(?:` + det + ` )?(?:[^ ]+ )?` + personNoun + `)(?: |$)`
+	// owner is whose body or belongings: "his", "my roommate's".
+	owner      = `(?:his|her|their|your|(?:` + det + ` )?(?:[^ ]+ )?` + personNoun + `'s)`
+	det        = `(?:my|the|that|this|our|your|his|her|their|a|some|every|all|those|these|one of (?:my|the|our))`
+	personNoun = `(?:professors?|profs?|teachers?|lecturers?|instructors?|roommates?|classmates?|deans?|ex|exes|boss|bosses|wife|husband|girlfriend|boyfriend|gf|bf|neighbou?rs?|students?|tutors?|kids?|children|family|mom|mum|mother|dad|father|brother|sister|people|guy|guys|dude|man|woman|girl|person|ta|tas|teaching assistants?|partners?|(?:study|reading|moot court) group|gunners?|section ?mates?|coworkers?|co workers?|landlord|cops?|police|officers?|counsel|lawyers?|attorneys?|judges?|advisors?|administrators?|staff|school|campus|building|lecture hall|library|dorm|church|mosque|synagogue|office|clinic)`
+	// place is where a weapon or an attack on campus would go.
+	place  = `(?:class|classes|school|campus|lecture|lectures|exam|exams|final|finals|building|library|office hours|section|seminar|moot court|dorm|orientation|graduation|courthouse|clinic)`
+	weapon = `(?:guns?|pistols?|rifles?|handguns?|shotguns?|glock|ar ?15|knife|knives|machete|blade|bombs?|pipe bomb|explosives?|weapons?|ammo)`
+
+	party = `(?:democrats?|republicans?|dems|gop|libs|libtards?|maga|magats?|rinos?|repubs|leftists?|right ?wingers?|left ?wingers?|the democratic party|the republican party|the far left|the far right|the radical left|the right wing|the left wing)`
+	// ideology labels are also how lawyers describe justices ("the
+	// conservative majority"): only a sweeping plural judgement counts.
+	ideology = `(?:liberals|conservatives|progressives|lefties|socialists|communists|trumpers)`
+	politico = `(?:trump|biden|harris|kamala|obama|desantis|vance|pelosi|aoc|newsom|hillary|clinton|sanders|bernie|mcconnell|walz|pence|haley|rfk|schumer|mamdani)`
+	// insult is a sweeping verdict on a party or a politician; judgement
+	// adds the comparisons ("better", "best") that legal talk also uses,
+	// for the rules that know the utterance is about politicians.
+	judgement = `(?:better|worse|best|worst|smarter|dumber|great|amazing|deserve|should win|will win|should lose|` + insult + `)`
+	insult    = `(?:ruin\w*|destroy\w*|evil|idiots?|stupid|morons?|corrupt|hate|trash|garbage|suck|sucks|are the problem|fascists?|communists?|socialists?|nazis?|traitors?|criminals?|liars?|clowns?|dumb|terrible|awful|must be stopped|hypocrites?|hypocritical|bigots?|bigoted|racists?|snowflakes?|sheep|brainwashed|cowards?|crooks?|crooked|losers?|lunatics?|extremists?|radicals?|nuts|insane|crazy|deplorables?|cry|crying|cope|seethe|the only (?:ones?|party|hope|choice)|(?:can|will|could|gonna|going to) save (?:us|america|the country|this country|democracy)|the future|right about everything|always right|always wrong|disasters?|a joke|embarrassment|failures?|senile|puppets?|incompetent|greatest|goat|heroe?s?|saviou?r|legend|genius)`
+	celebrity = `(?:(?:which|what) (?:actors?|actress(?:es)?|singers?|rappers?|celebs?|athletes?|stars?|influencers?|youtubers?)|miley|kylie|kendall|kourtney|ariana|britney|adele|shakira|madonna|lizzo|cardi b|taylor swift|swift|travis kelce|kelce|kardashians?|kim k|khloe|kanye|ye|beyonce|jay z|rihanna|drake|justin bieber|bieber|selena gomez|selena|hailey bieber|brad pitt|angelina jolie|jolie|leonardo dicaprio|dicaprio|leo|tom cruise|zendaya|tom holland|timothee chalamet|chalamet|kylie jenner|kendall jenner|jenner|ariana grande|harry styles|miley cyrus|britney spears|johnny depp|amber heard|ben affleck|jennifer lopez|j ?lo|elon musk|musk|oprah|diddy|p diddy|blake lively|ryan reynolds|celebrit(?:y|ies)|famous people|influencers?|movie stars?|pop stars?|tv stars?|royals|royal family|prince harry|meghan markle|meghan|famous (?:actors?|actress(?:es)?|singers?|rappers?|athletes?|musicians?|persons?|couples?|stars?|youtubers?|tiktokers?)|hollywood (?:stars?|couples?|actors?|actress(?:es)?)|a ?listers?|reality (?:tv |show )?(?:stars?|family|families|couples?|cast|personalit(?:y|ies)))`
+	gossipy   = `(?:dating|dates|datin|boyfriend|girlfriend|bf|gf|cheat\w*|affair|hook(?:ed|ing)? up|broke up|break ?up|breaking up|split(?:ting)? up|splits?|pregnant|baby bump|engaged|engagement|secretly|rumou?rs?|gossip|tea|drama|feud\w*|beef\w*|fight(?:ing|s)?|fought|hot|sleeping with|kissed|kissing|relationship|married|marry|wedding|divorc\w*|dumped|exes|fling|love life|side piece|new (?:man|woman|flame|beau|boo)|newest|back (?:together )?with|seeing|spotted with|date|dated|still with|together|hottest|sexiest|couples?|hated|most hated|overrated|happened between|going on between)`
+
+	// sexualTerms have a legal use too (rape shield, Barnes, Lawrence):
+	// they count outside legalContext only.
+	sexualTerms = `lap ?dances?|sex|sexual|sexually|sexuality|sexting|sext|sexts|nude|nudes|nudity|naked|nude (?:pics?|photos?|selfies?)|porn|porno|pornographic|pornography|erotic\w*|dick|cock|penis|vagina|genitals?|seduc\w*|masturbat\w*|strip ?tease|stripper|lingerie`
+	// sexualWord is a word a sexual request is about.
+	sexualWord = `(?:sex|sexual|sexy|nude|naked|erotic|porn\w*|explicit|dirty|naughty|steamy|spicy|smutty|x rated|raunchy|kinky|nsfw|lewd)`
+)
+
+// terms compiles a list of words and phrases as one regexp. The list is
+// sorted so that the parser factors common prefixes ("law|laws|lawsuit"),
+// which makes the NFA several times faster; the order of alternatives is
+// no matter for MatchString.
+func terms(list ...string) *regexp.Regexp {
+	list = slices.Clone(list)
+	slices.Sort(list)
+	return regexp.MustCompile(`\b(?:` + strings.Join(list, "|") + `)\b`)
+}
+
+// legalWords mark an utterance as being about law, which the off-topic
+// rules need before they call "bitcoin" or "football" a change of subject.
+var legalWords = terms(
+	`law`, `laws`, `legal`, `court`, `courts`, `case`, `cases`, `statute`, `statutes`, `statutory`,
+	`rule`, `rules`, `holding`, `held`, `holdings`, `liable`, `liability`, `contract`, `contracts`,
+	`tort`, `torts`, `plaintiff`, `defendant`, `defendants`, `constitution`, `constitutional`,
+	`amendment`, `doctrine`, `negligence`, `negligent`, `precedent`, `jury`, `judge`, `judges`,
+	`regulation`, `regulations`, `regulate`, `regulated`, `regulatory`, `sec`, `securities`, `howey`,
+	`crime`, `crimes`, `criminal`, `prosecut\w*`, `damages`, `remedy`, `remedies`, `breach`, `duty`,
+	`clause`, `opinion`, `dissent`, `majority`, `justice`, `appeal`, `appellate`, `standing`,
+	`jurisdiction`, `evidence`, `hearsay`, `testimony`, `property`, `title`, `estate`, `trust`,
+	`trusts`, `agency`, `consideration`, `offer`, `acceptance`, `reading`, `readings`,
+	`professor said`, `political`, `politics`, `mens rea`, `actus reus`, `lawsuit`, `sue`, `sued`,
+	`suing`, `lawyer`, `attorney`, `counsel`, `injury`, `injured`, `trespass`, `nuisance`, `fraud`,
+	`antitrust`, `copyright\w*`, `trademark\w*`, `patent\w*`, `fair use`, `force majeure`,
+	`act of god`, `impossibility`, `impracticability`, `frustration of purpose`, `tax`, `ucc`,
+	`restatement`, `assumption of risk`, `defen[cs]es?`, `battery`, `assault`, `consent`, `threats?`,
+	`threatening`, `speech`, `protected`, `free speech`, `murder`, `homicide`, `manslaughter`,
+	`robbery`, `theft`, `burglary`, `arson`, `arrest\w*`, `warrants?`, `seizures?`, `miranda`,
+	`custody`, `guilty`, `acquit\w*`, `convict\w*`, `charged`, `charges`, `trials?`, `verdict`,
+	`felony`, `misdemeanou?r`, `ordinance`, `rights`, `due process`, `equal protection`, `scrutiny`,
+	`malice`, `defamation`, `libel`, `slander`, `privacy`, `discriminat\w*`, `harassment`,
+	`employers?`, `employment`, `congress`, `legislat\w*`, `supreme court`, `circuit`, `federal`,
+	`immunity`, `landlord`, `tenant`, `lease`, `easement`, `covenant`, `mortgage`, `probate`,
+	`insurance`, `bar exam`, `moot court`, `law school`, `hypos?`, `hypotheticals?`, `clerkship`,
+	`motion`, `discovery`, `pleading`, `venue`, `preemption`, `estoppel`, `procedure`, `civ pro`, `con law`, `crim law`, `licens\w*`, `incitement`,
+	`punish\w*`, `obscenity`, `first amendment`,
+)
+
+// offTopicTerms are subjects far from a law course.
+var offTopicTerms = terms(
+	`recipes?`, `movies? (?:are |is )?(?:out|playing|showing)`, `in theaters`, `square root`, `world series`, `stanley cup`, `nba finals`, `bread`, `sourdough`, `pancakes`, `soup`, `candy crush`, `beat (?:level|the level|this level|the game|the boss)`, `level \d+`, `cook`, `cooking`, `bake`, `baking`, `pasta`, `pizza`, `lasagna`, `cookies`, `cake`,
+	`banana bread`, `dinner ideas`, `football`, `nfl`, `nba`, `mlb`, `nhl`, `soccer`, `basketball`,
+	`baseball`, `hockey`, `super bowl`, `world cup`, `playoffs?`, `score last night`,
+	`game last night`, `fantasy team`, `fantasy football`, `march madness`, `lakers`, `celtics`,
+	`yankees`, `dodgers`, `ufc`, `boxing`, `nascar`, `formula one`, `video games?`, `gaming`, `gamer`,
+	`fortnite`, `minecraft`, `roblox`, `playstation`, `xbox`, `nintendo`, `zelda`, `call of duty`,
+	`league of legends`, `elden ring`, `dark souls`, `skyrim`, `fifa`, `madden`, `valorant`,
+	`overwatch`, `apex legends`, `genshin`, `ultimate team`, `final boss`, `boss (?:fight|battle)s?`,
+	`speedrun\w*`, `weather`, `forecast`, `rain tomorrow`, `crypto`, `bitcoin`, `ethereum`, `solana`,
+	`dogecoin`, `memecoins?`, `altcoins?`, `nft`, `stock tips?`, `stocks to buy`, `invest in`,
+	`day trading`, `chemistry`, `calculus`, `precalc`, `trigonometry`, `geometry`, `algebra`,
+	`physics`, `biology`, `organic chem`, `derivative of`, `integral of`, `integrate`,
+	`differentiate`,
+	`(?:solve|compute|calculate|evaluate) (?:this |the |an? )?(?:integral|derivative|equation|limit)`,
+	`squared`, `sine`, `cosine`, `quadratic`, `polynomial`, `logarithm`, `solve for x`,
+	`(?:calc|math|stats|physics|chem|bio|spanish|french|german|history|english|econ|psych) (?:class|homework|exam|test|quiz|problem|assignment|pset)`,
+	`\d+ (?:times|plus|minus|divided by|squared) \d+`, `photosynthesis`, `mitosis`, `periodic table`,
+	`covalent`, `calories`, `nutrition`, `who (?:painted|invented|discovered|composed|sang)`, `chess`,
+	`checkers`, `sudoku`, `wordle`, `crossword`,
+	`let'?s play (?:a game|twenty questions|20 questions|trivia)`, `gift ideas?`,
+	`birthday (?:gift|present|party|cake)`, `what should i get (?:my|for)`, `essay for my english`,
+	`english essay`, `history essay`, `python`, `javascript`, `java code`, `write code`, `coding`,
+	`programming`, `debug my`, `leetcode`, `sql query`, `movie recommendations?`, `movies? to watch`,
+	`(?:recommend|suggest)(?: me)? (?:a |an |some )?(?:good |great |fun |new |funny |scary )?(?:movies?|films?|tv shows?|shows?|series|songs?|albums?|podcasts?|anime)`,
+	`watch tonight`, `binge ?watch\w*`, `what should i watch`, `netflix`, `tv shows?`, `anime`,
+	`song lyrics`, `lyrics`, `playlist`, `spotify`, `horoscope`, `zodiac`, `astrology`, `tarot`,
+	`workout`, `gym`, `diet`, `lose weight`, `protein`, `vacation`, `travel plans`, `flights? to`,
+	`hotel`, `restaurant`, `best burger`, `pokemon`, `marvel`, `star wars`,
+	`taylor swift's new album`, `new album`, `concert tickets`, `dating app`, `tinder`,
+	`what should i wear`, `outfit`, `haircut`, `car repair`, `oil change`, `oil leak`, `flat tire`,
+	`fix my (?:car|bike|phone|laptop|computer|printer)`, `knitting`, `gardening`, `cat`, `dog`,
+	`puppy`, `pets?`, `(?:what'?s|what is|whats) the capital (?:city )?of`, `capital city of`,
+	`trivia`, `fun facts?`, `riddles?`, `tell me a joke`, `knock knock`,
+)
+
+// localRules are the patterns of every category; off-topic also has its
+// terms above (offTopicTerms without legalWords), and here only an
+// explicit change of subject away from the law.
+var localRules = concat(
+	rulesUnless(Sexual, legalContext, sexualTerms),
+	rules(Sexual,
+		// Slang, explicit words and euphemisms, which law has no use for.
+		`sexy|sexier|sexiest|dirtiest|naughtiest|kinkiest|horny|boobs?|tits|titties|pussy|blowjobs?|handjobs?|orgasm\w*|fetish\w*|kinky|kink|nsfw|onlyfans|hentai|smut|smutty|raunchy|naughty|steamy|threesome|foreplay|make out with|making out with|make out session|dirty talk|talk dirty|talking dirty|get laid|booty call|friends with benefits|netflix and chill|fool around|mess around with me|sugar (?:daddy|mommy|baby)|horizontal (?:tango|mambo|polka|refreshment)|do the deed|spicy pics?|send pics|freaky|dtf|like it rough|moan (?:for|with) me|moan my name|turns? (?:me|you) on|what gets you (?:hot|going|off)|strip for me|twerk for me|touch(?:ing)? (?:myself|yourself)|(?:see|watch) you (?:undress|naked|strip)|(?:can we|let'?s|lets|wanna|want to|we could|we should) sext|i (?:want|need) you (?:so bad|so much|right now|in bed|now)|make (?:this|it|things|our|the)(?: session| chat| conversation)? (?:a little |a bit |even )?more (?:intimate|romantic|sexy|spicy)|kiss (?:you|me) all over|(?:i want|i wanna|i'?d like|let me) to kiss you`,
+		`(?:you|u|she|he|girlfriend|boyfriend) (?:would |are |r |is )?(?:good |great |like )?in bed`,
+		// Propositions to the tutor.
+		`what (?:are|r) (?:you|u) wearing|what'?re you wearing|what you wearing`,
+		`(?:take|taking|took) off (?:your|ur|my) (?:clothes|shirt|top|pants|bra|panties|underwear)|(?:your|ur|my) clothes off|undress(?:ing)? (?:me|you|for me)|get naked`,
+		`(?:want to|wanna|like to|trying to) (?:hook ?up|sleep with|get in bed|have sex|make love)|hook ?up (?:with me|tonight|later|after)|(?:and|let'?s|lets|we could|we should|to) hook ?up|hookup`,
+		`come over (?:`+gap+`){0,4}(?:tonight|later|and hook)|come (?:to|over to|back to) (?:my|your) (?:place|dorm|room|apartment|bed|bedroom)`,
+		`(?:private|secret|intimate|adult) fun|(?:naughty|dirty|kinky|sexy|spicy|steamy) (?:fun|time|games?|chat|talk|stuff|things|stor(?:y|ies)|pics?|photos?|pictures?|videos?|texts?|messages?|jokes?|limericks?|role ?play)`,
+		`(?:dirty|sex|sexual|adult|x rated|raunchy|filthy) (?:jokes?|limericks?)`,
+		`sleep(?:ing)? with (?:me|you)|in bed with (?:me|you)|(?:get|come|climb) (?:in|into) bed with|cuddle with me|(?:go|going) (?:out|on a date) with me|date me|be my (?:girlfriend|boyfriend|gf|bf|lover)|are you single|(?:you'?re|you are|youre|ur|u r) (?:so |really |very |super )?(?:hot|sexy|gorgeous|attractive)`,
+		`(?:your|ur) fav(?:ou?rite)? (?:sex |sexual )?positions?|(?:sex|sexual|bedroom) positions?`,
+		// Sexual talk aimed at the tutor or the student.
+		`(?:sex|sexual|sexually|sext\w*|naked|nudes?|erotic|porn\w*|horny|aroused|kinky|steamy) (?:`+gap+`){0,3}(?:with|to|for) (?:me|you|us)|(?:make|makes|made|making|get|gets|getting|got) me (?:so |really )?(?:horny|aroused|wet|hard)|(?:send|show|give)(?: me)? (?:`+gap+`){0,2}nudes`,
+		`(?:describe|show|send|tell me about|rate) (?:me )?(?:your|ur|my) (?:naked )?(?:body|figure|curves|chest|boobs|butt|ass|lips|looks)|(?:are you|r u|you) wearing (?:any )?(?:underwear|panties|a bra|lingerie|anything)|(?:underwear|panties|bra|lingerie) (?:are|r) (?:you|u) wearing`,
+		`(?:have|having|had|want|wanna) sex|sex with`,
+		// Requests for sexual content.
+		`(?:write|tell|send|give|show)(?: me| us)? (?:`+gap+`){0,3}`+sexualWord+` (?:stor(?:y|ies)|scenes?|fantas(?:y|ies)|fanfic|fiction|novel|poems?|pics?|photos?|pictures?|images?|videos?|links?|sites?|content|jokes?|talk|texts?|messages?|details?)`,
+		`(?:describe|write|tell|narrate|show|give)(?: me| us)? (?:`+gap+`){0,3}(?:hot|steamy|sexy|racy|intimate|love|sex) scenes?`,
+		`(?:describe|narrate|explain) (?:`+gap+`){0,2}sex (?:`+gap+`){0,3}(?:in (?:graphic |vivid |explicit |full )?detail|step by step|for me|to me|with me|with you)`,
+		`(?:hot|steamy|wild|passionate|naughty|sexy) (?:`+gap+`){0,2}(?:night|nights|evening|weekend|date|encounter) (?:with (?:me|you)|together)`,
+	),
+	rules(Politics,
+		`who (?:should|do|would|will) (?:i|you|we) vote for`, `vote (?:for|against) `+politico, `vote (?:democrat|republican|blue|red|gop|maga)`,
+		`which (?:political )?(?:party|candidate) (?:should i|do you|would you|should we|do i|to) (?:vote|support|back|join|pick|choose|prefer|like|register)|which (?:political )?(?:party|candidate) (?:is|'s) (?:the )?(?:better|best|worse|worst|smarter|dumber|right|correct|more \w+)|which political (?:party|candidate)|which candidate (?:is|should|do|would|to)`, `(?:best|better|worse|worst) (?:political )?(?:party|candidate|president)`,
+		party+` (?:\w+ ){0,4}`+insult, insult+` (?:\w+ ){0,3}`+party,
+		ideology+` (?:are|is) (?:\w+ ){0,2}`+insult,
+		// A party ranked: "Republicans are the worst", "Democrats are better
+		// for America", "the left or the right, which is better".
+		party+` (?:are|is|were|was) (?:the |so |much |way |clearly |obviously |just )?(?:best|worst|greatest|(?:better|worse)(?: for (?:america|the country|this country|us|everyone)| than (?:the )?`+party+`|$))|`+party+` (?:deserve to|should|will|need to|must) (?:lose|win)`,
+		`(?:the left|the right|left|right|democrats?|republicans?|liberals?|conservatives?) or (?:the left|the right|left|right|democrats?|republicans?|liberals?|conservatives?) (?:`+gap+`){0,2}(?:better|worse|best|smarter)`,
+		`(?:endorse|support|campaign for|root for|cheering for) `+politico,
+		`(?:are you|you are|you're|youre) (?:a )?(?:democrat|republican|liberal|conservative|leftist|maga|trump supporter|biden supporter)`,
+		`(?:your|you) (?:\w+ )?(?:opinion|think|feel|view)s? (?:of|on|about) `+politico,
+		// Voting advice, however the parties are named.
+		`(?:deserves?|gets?|earns?|should get|has earned|wins?|win|have|has) my (?:vote|ballot|support)|who (?:gets|would get|will get|is getting) your vote`,
+		`how should i vote|tell me (?:who|how) to vote|should i vote (?:for )?(?:democrat|republican|blue|red|left|right|`+politico+`)`,
+		`(?:the )?(?:blue|red) (?:team|side) (?:or|vs|versus) (?:the )?(?:blue|red) (?:team|side)|(?:vote|voting|ballot) (?:for|to) (?:the )?(?:blue|red) (?:team|side)|(?:blue|red) (?:team|side) (?:`+gap+`){0,8}(?:deserves?|gets?|earns?|should get) (?:my |your |our )?(?:vote|ballot)`,
+		`which side are you on (?:`+gap+`)?(?:left|right|liberal|conservative|democrat|republican|politically)|(?:i'?m|im|i am|we'?re|i'?ll be|i will be|are you|r u) voting (?:for )?(?:democrat|republican|blue|red|gop|maga|`+politico+`)|voting (?:democrat|republican|blue|red|gop|maga)`,
+		`why (?:do|are|does|don'?t|can'?t|won'?t|is) (?:the |all )?(?:`+ideology+`|`+party+`) (?:all |always |so )?(?:hate|love|want|lie|ruin|destroy|care|suck|stupid|evil|dumb|corrupt)`,
+		`who (?:should|will|is going to|gonna|do you think will) win (?:the )?(?:next |upcoming |\d+ )?(?:presidential |midterm |senate |governor'?s? |house )?(?:election|race|primary|primaries)`,
+		`(?:say|tell me|write) (?:something |some )?(?:nice|good|bad|mean|positive|negative|great|terrible) (?:things )?about (?:`+politico+`|`+party+`)`,
+		`donkeys? (?:or|vs|versus|and|over) (?:the )?elephants?|elephants? (?:or|vs|versus|and|over) (?:the )?donkeys?`,
+	),
+	// Slogans and verdicts on politicians whose names are also case names
+	// ("Trump v. Hawaii", "Clinton v. Jones"): not in legal discussion.
+	rulesUnless(Politics, legalContext,
+		politico+` (?:20)?\d\d|maga|make america great again|lock her up|let'?s go brandon|lets go brandon|fjb|stop the steal|blue wave|red wave|vote blue no matter who|feel the bern|i'?m with her|build the wall|drain the swamp|trump train|four more years`,
+		politico+` (?:is|was|will be|would be) (?:a |an |the )?(?:\w+ )?`+judgement,
+		`(?:is|was|isn'?t|wasn'?t) `+politico+` (?:a |an |the )?(?:\w+ )?`+judgement,
+		politico+` (?:`+gap+`){0,4}(?:better|worse|smarter|dumber|stronger|weaker|more honest|less honest|more corrupt|less corrupt) (?:`+gap+`){0,2}than (?:`+gap+`)?`+politico,
+		`(?:pick|choose|prefer|favou?rite|who'?s better|who is better|which is better) (?:`+gap+`){0,6}`+politico+` (?:or|vs|versus) `+politico,
+	),
+	// A celebrity and their love life, unless it is their court case.
+	rulesUnless(Gossip, legalContext,
+		celebrity+`(?:'?s)? (?:`+gap+`){0,5}`+gossipy, gossipy+` (?:`+gap+`){0,5}`+celebrity,
+	),
+	rules(Gossip,
+		`(?:latest|juicy|any|some|celebrity|celeb|hollywood|tabloid|spicy|fresh|hot) gossip|gossip (?:about|on)|spill the tea|the tea on`,
+		`who'?s (?:fighting|feuding|beefing|dating|cheating on|sleeping with|hooking up with|seeing) (?:who|whom)`,
+	),
+	rules(OffTopic,
+		// An explicit change of subject away from the law.
+		`(?:forget|forget about|enough (?:of|with|about)|never ?mind|screw|stop talking about|done with|sick of|tired of|bored (?:of|with)|take a break from|let'?s not talk about|no more) (?:the |this |all (?:the |this |that )?|that |your |my )?(?:law|legal|lawyer|school|class|course|tutoring|studying|study|lesson) (?:stuff|things|talk|crap|questions?|nonsense|business|junk)`,
+		`(?:talk|chat) about something (?:else|fun|different|other than)|change (?:the|of) subject`,
+	),
+	rules(Manipulation,
+		`repeat after me|say after me|say exactly|say the following|say these words|say this exactly|say it back|repeat (?:this|exactly|the following|(?:the|these|those|my) words|what i say|the phrase|it back|word for word)|type (?:exactly|the following)|word for word what i|say (?:what|whatever|everything) i (?:type|write|say|tell you)`,
+		`(?:ignore|disregard|forget|override|bypass|skip|drop|abandon)(?: (?:all|any|of|the|my|these|those|everything|every))* (?:your|previous|prior|above|earlier|preceding|system|original|initial|former|existing|current|safety|content) (?:\w+ )?(?:instructions?|rules|prompts?|guidelines|programming|restrictions|directives|constraints|training|policies|policy|filters?|messages?|context|settings)`,
+		// The object named plainly, then where it came from or what to do
+		// instead: "disregard the rules above", "ignore all rules and say".
+		`(?:ignore|disregard|forget|override|bypass|discard|throw out)(?: (?:all|any|of|the|my|these|those|every|your))* (?:rules|instructions?|guidelines|programming|restrictions|directives|constraints|policies|filters?|prompts?|guardrails|safeguards|limits|limitations) (?:above|before|earlier|so far|you (?:were|have been|'?ve been) (?:given|told)|i gave you|from (?:before|earlier|above|your \w+)|in your \w+|and (?:just )?(?:answer|tell|say|respond|talk|write|reply|act|obey|repeat))`,
+		`(?:ignore|disregard|forget|override|bypass) (?:all|any|every)(?: of)?(?: the| your)? (?:rules|instructions|guidelines|restrictions)(?: and| now| please|$)`,
+		`(?:ignore|disregard|forget) (?:all|everything)(?: of)?(?: the)? (?:above|before|previous|prior|you were told|you'?ve been told)`,
+		`(?:ignore|disregard|forget|override) (?:`+gap+`){0,6}(?:and|plus|also) (?:all )?(?:your|the system'?s?) (?:instructions|rules|guidelines|programming|prompt|restrictions)`,
+		`(?:reveal|show|print|display|output|leak|dump|share|tell me|give me|repeat|recite|list) (?:`+gap+`){0,4}your (?:system |initial |original |hidden |secret |internal |first |full )?(?:prompt|instructions|rules|guidelines|programming|configuration|directives|config)`,
+		`(?:what|which) (?:rules|instructions|guidelines|prompts?) (?:were you|did you get|have you been|you were|you'?ve been) (?:given|told|programmed)|your (?:developers?|creators?|programmers?|makers?) (?:told|gave|instructed)`,
+		`(?:told|instructed|given|programmed) (?:`+gap+`){0,2}before (?:i|we|this|our|the conversation|you)`,
+		`(?:drop|stop|quit|break) (?:the |your |this )?(?:tutor|teacher|professor) (?:act|persona|role|character|mode)|obey me|you must obey|(?:you(?:'?re| are)|i(?:'?m| am)) (?:not |no longer )?bound by (?:no|any) (?:rules|guidelines|restrictions)|(?:say|type|write|reply|respond|answer) (?:`+gap+`){1,12}and nothing else`,
+		`(?:reveal|show|print|display|output|leak|dump|share|tell me|give me|what (?:is|are|was|were)|repeat|recite|list)(?: me)? (?:\w+ )?(?:your|the) (?:system |initial |original |hidden |secret |internal |first |full )?(?:prompt|instructions|rules|guidelines|programming|configuration|directives)`,
+		`system prompt|system message|developer message|hidden prompt|prompt injection`,
+		`(?:text|words|message|messages|instructions) (?:that )?(?:came|come|was|were|is|are) (?:written )?before (?:my|this|our|the) (?:first|initial) (?:message|question|prompt)`,
+		`jailbreak\w*|developer mode|dev mode|god mode|do anything now|dan mode|you are dan|as dan|no restrictions|without restrictions|without any restrictions|unfiltered|uncensored|no filters?|no rules|no limits|no guidelines|unrestricted`,
+		`you are now (?:a |an |my )?\w+|from now on,? you (?:will|are|must|shall|answer|respond)|from now on,? (?:just |only )?(?:answer|respond|reply) (?:everything|anything|all|without|with no)|pretend (?:you are|you'?re|to be|that you are|you have)|act as (?:my|an? (?:unfiltered|uncensored|evil|different|new|ai|chatbot|assistant|girlfriend|boyfriend|human))|role ?play as|play the role of (?:my|an? (?:girlfriend|boyfriend|evil|unfiltered))|stop being (?:a )?tutor|you'?re not a tutor|forget (?:that )?you(?:'?re| are) a tutor`,
+		`your new (?:instructions|rules|role|persona|directives?|prompt)|you(?:'?re| are)? no longer (?:a |my )?(?:tutor|bound by|restricted|limited)|you don'?t have to follow (?:your|the|any) (?:rules|instructions|guidelines)`,
+		`(?:make|let) (?:the |those |these )?(?:forbidden|banned|bad|naughty) words`,
+		`translate (?:this|the following|these words)? ?(?:into|to) \w+ and (?:then )?(?:say|repeat|read)`,
+	),
+	rules(SelfHarm,
+		`(?:kill(?:ing|ed)?|hurt(?:ing)?|harm(?:ing|ed)?|cut(?:ting)?|end(?:ing|ed)?|off(?:ing)?|unaliv(?:e|ing|ed)|hang(?:ing|ed)?|drown(?:ing|ed)?|shoot(?:ing)?|shot|stab(?:bing|bed)?|starv(?:e|ing|ed)|poison(?:ing|ed)?|burn(?:ing|ed)?) ?(?:myself|my self|my own life|my life)`,
+		`suicid\w*|want to die|wanna die|wish i(?: was| were|'d| had) (?:dead|never been born|not been born)|better off dead|end it all|no reason to live|nothing to live for|self ?harm\w*|cutting myself|cut myself|overdose on|take all my pills|not be around (?:anymore|much longer)`,
+		// Slang for suicide.
+		`unalive\w*|kms|sewer ?slide|self ?delet\w*|delete myself|(?:take|taking|took) my (?:own )?life`,
+		// Not wanting to live, or to be here, or to wake up.
+		`(?:don'?t|dont|do not|no longer|never) (?:want to|wanna|wish to) (?:be (?:alive|here|around)|live|exist|wake up|go on|keep going)|(?:can'?t|cannot|can not) go on (?:living|anymore|like this)`,
+		`(?:life|living) (?:is(?:n'?t| not)|isnt|not) worth (?:living|it)|no (?:point|reason) (?:in |to )?(?:living|live|going on|go on)`,
+		`(?:no|any|see no|don'?t see (?:a|any|the)|can'?t see (?:a|any|the)|can'?t find (?:a|any|the)|lost (?:my|the|all)) (?:reason|point|purpose) (?:in |to |for )?(?:keep(?:ing)? |go(?:ing)? on )?(?:living|being alive|live)`,
+		`(?:the )?pain to (?:end|stop) (?:permanently|forever|for good)|(?:end|stop) the pain (?:permanently|forever|for good)|make (?:it|the pain|everything) (?:stop|end) (?:permanently|forever|for good)`,
+		`(?:^|(?:i|i'?m|im|i'?ve|ive|i keep|been) (?:`+gap+`){0,2})(?:feel like|thinking (?:about|of)|thought (?:about|of)|want to|wanna|going to|gonna|ready to|about to|considering|might|should (?:just )?) (?:just )?end(?:ing)? (?:it|things|everything)(?: all| tonight| now| today| soon| for good)*$`,
+		`(?:happier|better|better off|easier) (?:if i (?:was|were) (?:gone|dead|never born)|if i (?:wasn'?t|weren'?t|wasnt|werent|was not|were not) (?:here|around|alive|born)|without me)|i (?:`+gap+`){0,2}(?:bought|buy|got|tied|tie|made|make) (?:a |the )?noose`,
+		`(?:i'?m|im|i am|i'?ll|i will|gonna|going to|want to|wanna|plan to|planning to|thinking (?:about|of)) (?:`+gap+`){0,2}overdos(?:e|ing)`,
+		`sleep and (?:never|not) wake up|(?:hope|wish|want|wanna|pray)(?: i| to)? (?:never|don'?t|do not|not|won'?t) wake up`,
+		`(?:i|i'?m|im|i am) (?:just |really )?(?:want to|wanna|wish i could|wish to|going to|gonna) (?:just )?disappear(?: forever| for good| permanently)?`,
+		// Nobody would miss me; the world is better without me.
+		`(?:no ?one|nobody|no body)(?: would| will|'d)(?: even)? (?:notice|care|miss me|cry)(?: if| when) i(?: was| were| just)? (?:gone|dead|died|disappeared|vanished|not here|wasn'?t here|weren'?t here|left for good|killed myself)|(?:no ?one|nobody|no body)(?: would| will|'d)(?: even)? miss me|i(?:'?m| am| was| were) gone (?:for good|forever|permanently)|(?:world|everyone|everybody|they|family|people)(?: would be|'d be| are| is)? better (?:off )?without me|better off without me`,
+		// Saving pills, jumping from a height, cutting.
+		`(?:saving|saved|save|stockpil\w*|hoard\w*|collect\w*|stash\w*)(?: up)?(?: all)?(?: of)? (?:my |some |the |enough |extra |a bunch of |a lot of )?(?:sleeping |pain ?)?(?:pills|meds|medications?|tablets|painkillers|oxys?|xanax|ambien|tylenol)`,
+		`(?:take|taking|swallow|swallowing|down|downing|od on) (?:all|a (?:whole )?bottle of|the (?:whole|entire) bottle of|a handful of|every one of|enough)(?: of)? (?:my )?(?:sleeping |pain ?)?(?:pills|meds|medications?|tablets|painkillers)|i (?:`+gap+`){0,3}(?:take|swallow|down|od on) (?:all|a (?:whole )?bottle of|the (?:whole|entire) bottle of|a handful of|enough)(?: of)? (?:the |those |these )?(?:sleeping |pain ?)?(?:pills|meds|medications?|tablets|painkillers)|enough pills to`,
+		`(?:^|(?:i|i'?m|im|i'?ve|ive|i'?ll|i keep|i was|been|keep) (?:`+gap+`){0,2})(?:thinking (?:about|of) |thought (?:about|of) |think about |want to |wanna |going to |gonna |might |should |plan(?:ning)? to |urge to |tempted to )?(?:just )?jump(?:ing)? (?:off|from|in front of) (?:`+gap+`){0,3}(?:bridge|building|roof|rooftop|garage|balcony|cliff|tower|overpass|window|ledge|floor|train|bus|truck|car|subway|platform)`,
+		`(?:been|started|start|keep|kept|i'?m|im|am|was) cutting (?:again|myself|my (?:arms?|wrists?|legs?|thighs?|skin))|cut(?:ting)? (?:my|both) wrists?|slit(?:ting)? my (?:wrists?|throat)`,
+	),
+	// How to die, unless the question is the law of executions.
+	rulesUnless(SelfHarm, executionLaw,
+		`(?:painless|easiest|quickest|fastest|best|least painful|surest) (?:way|ways|method|methods) to (?:die|kill myself|end it|end my life|go)|how (?:to|do i|can i|could i|should i) (?:kill myself|end my life|end it all)|(?:what'?s|what is|how much is) (?:a |the )?lethal dose|how many (?:`+gap+`){0,2}pills (?:would it take|does it take|to|would|will)`,
+	),
+	rulesUnless(Violence, reportedSpeech,
+		// Intent, a harm verb, a person or place.
+		intent+` (?:`+gap+`){0,3}`+harmVerb+` `+target,
+		// "Someone needs to kill the dean", "kill the dean, that's the plan".
+		`(?:someone|somebody|one of us|we|y'?all) (?:`+gap+`){0,2}(?:needs? to|should|ought to|has to|have to|gotta|got to|oughta)(?: just)? `+harmVerb+` `+target,
+		// An order at the start ("kill the dean"); not "shoot", which
+		// starts sentences as an interjection ("Shoot, my professor...").
+		`^(?:kill|stab|murder|strangle|choke|poison|beat up|run over|knife) `+target,
+		harmVerb+` `+target+`(?:`+gap+`){0,3}(?:that'?s|is|it'?s) (?:the|my|our) plan|(?:the|my|our) plan is to `+harmVerb,
+		// A weapon, in the student's own voice, on its way to campus.
+		`(?:^|i |i'?m |im |i am |i'?ve |ive |i have |i'?ll |i will |gonna |going to |about to |thinking (?:about|of) |planning (?:on|to) |want to |wanna )(?:got|have|bring|bringing|brought|carry|carrying|pack|packing|take|taking|sneak|sneaking|hide|hiding|hid|stash|stashed|keep|keeping)(?: in)? (?:a |an |my |the |some )?(?:[^ ]+'s )?(?:loaded |real )?`+weapon+`(?: [^ ]+){0,6} `+place,
+		`shoot(?:ing)? up (?:the |this |that |my |our |a )?(?:`+gap+`){0,2}(?:school|class|classroom|campus|building|place|library|lecture|hall|office|dorm|party|church|mall)`,
+		// Arson: "I'm burning the law school down".
+		`(?:`+intent+`|i'?m|im|i am) (?:`+gap+`){0,2}(?:burn(?:ing)?|torch(?:ing)?|set(?:ting)? fire to|firebomb(?:ing)?|blow(?:ing)? up|bomb(?:ing)?) (?:down )?(?:the |this |that |my |his |her |their |our |your )?(?:`+gap+`){0,2}(?:school|building|campus|house|home|place|library|dorm|office|apartment|classroom|hall|courthouse|church)`,
+		// Veiled threats: make someone pay, disappear, have an accident.
+		`(?:deserves?|deserve) to (?:die|be shot|be killed|get shot|get hurt)`,
+		intent+` (?:`+gap+`){0,8}make `+target+`(?:disappear|vanish|suffer|bleed|regret|pay for (?:it|this|that|what)|pay dearly|pay$)`,
+		`(?:i'?ll|i will|gonna|going to) make (?:him|her|them|you) (?:pay|suffer|bleed)`,
+		intent+` (?:`+gap+`){0,3}(?:put|send|land) `+target+`(?:in|into|to) (?:the |a )?(?:hospital|icu|er|emergency room|morgue|grave|ground|wheelchair|coma|body bag)`,
+		`(?:my|our|that|this) (?:`+gap+`)?(?:professor|prof|roommate|classmate|dean|ex|boss|neighbou?r|ta|partner|landlord|teacher) (?:is |are )?(?:going to|gonna|will|might|may|could|about to) (?:have|suffer|meet|get into|get in) (?:an? |some )?(?:little |unfortunate |tragic |terrible |nasty |bad |serious )?(?:accident|mishap)`,
+		`(?:accident|disappear\w*|go missing|take care of (?:him|her|them)) (?:`+gap+`){0,3}if you know what i mean`,
+		`with (?:everyone|everybody|them|people|all of them) (?:still )?(?:in|inside) (?:it|there)`,
+		// Harm to someone's body: "slit his throat", "beat my ex to death",
+		// "put a bullet in the dean".
+		intent+` (?:`+gap+`){0,3}(?:slit|cut|slash|break|snap|smash|bash in|cave in|stab|punch|kick|shoot|blow)(?:ting|ing)? `+owner+` (?:throat|neck|face|head|skull|legs?|arms?|kneecaps?|jaw|nose|teeth|tires|brains? out)`,
+		intent+` (?:`+gap+`){0,3}(?:beat|kick|stomp|choke|strangle|stab|punch)(?:ing)? `+target+`(?:to death|to a pulp|senseless|bloody|unconscious|half to death|until (?:he|she|they) (?:can'?t|bleeds?|dies?|stops?))`,
+		`(?:put|putting|pump|pumping) (?:a bullet|bullets|a round|rounds|a knife|a blade|lead) (?:in|into|through) `+target,
+		// Poisoning someone's food; using a weapon on someone.
+		intent+` (?:`+gap+`){0,3}(?:poison(?:ing)?|spik(?:e|ing)|drug(?:ging)?|tamper(?:ing)? with) (?:`+gap+`){0,2}(?:food|coffee|drink|drinks|water|tea|lunch|meal|dinner|smoothie|bottle|meds)`,
+		intent+` (?:`+gap+`){0,3}(?:us(?:e|ing)|pull(?:ing)?|point(?:ing)?|aim(?:ing)?|fir(?:e|ing)|empty(?:ing)?) (?:it|them|this|that|my \w+|a \w+|the \w+) (?:on|at|into) `+target,
+	),
+)
+
+func concat(rs ...[]rule) []rule {
+	var out []rule
+	for _, r := range rs {
+		out = append(out, r...)
+	}
+	return out
+}
