@@ -19,7 +19,8 @@ import (
 // delta was written, so the bench can take the model's own time out of
 // what the client saw. Turns are told apart by the marker the bench puts
 // in each student message; the server's other calls (the week's themes)
-// are answered at once.
+// are answered at once, and the moderation classifier's (one per turn,
+// beside the answer) with a "safe" verdict after verdictDelay.
 type benchModel struct {
 	URL   string
 	srv   *http.Server
@@ -33,7 +34,15 @@ type benchModel struct {
 	gone     int                       // streams the server closed before the end
 	measured bool                      // count requests from now on as the run's
 	otherRun int                       // requests without a marker during the run
+	verdicts map[string]int            // classifier requests, by marker
 }
+
+// verdictDelay is the fake classifier's answer time: a fast model's.
+const verdictDelay = 150 * time.Millisecond
+
+// classifierPrompt is how the fake knows the moderation classifier's
+// requests (internal/moderation's prompt begins so).
+const classifierPrompt = "You are the content filter of a Socratic law tutor"
 
 type upstreamCall struct {
 	arrived, firstDelta time.Time
@@ -49,7 +58,7 @@ func startBenchModel(ttft, gap time.Duration, words int) (*benchModel, error) {
 	if err != nil {
 		return nil, fmt.Errorf("fake model: %w", err)
 	}
-	m := &benchModel{URL: "http://" + ln.Addr().String(), ttft: ttft, gap: gap, words: words, calls: map[string][]upstreamCall{}}
+	m := &benchModel{URL: "http://" + ln.Addr().String(), ttft: ttft, gap: gap, words: words, calls: map[string][]upstreamCall{}, verdicts: map[string]int{}}
 	m.srv = &http.Server{Handler: http.HandlerFunc(m.serve), ReadHeaderTimeout: 10 * time.Second}
 	go m.srv.Serve(ln)
 	return m, nil
@@ -81,6 +90,7 @@ func (m *benchModel) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req struct {
+		System   json.RawMessage `json:"system"`
 		Messages []struct {
 			Role    string          `json:"role"`
 			Content json.RawMessage `json:"content"`
@@ -124,7 +134,14 @@ func (m *benchModel) serve(w http.ResponseWriter, r *http.Request) {
 	send("ping", `{"type":"ping"}`)
 
 	words := 1
-	if marker == "" {
+	if strings.Contains(string(req.System), classifierPrompt) {
+		m.mu.Lock()
+		m.verdicts[marker]++
+		m.mu.Unlock()
+		if !wait(arrived.Add(verdictDelay)) || !delta(`{"safe": true, "categories": [], "explanation": "a question about the reading"}`) {
+			return
+		}
+	} else if marker == "" {
 		m.mu.Lock()
 		m.other++
 		if m.measured {

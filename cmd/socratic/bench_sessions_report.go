@@ -321,8 +321,8 @@ func (r *sessionsReport) print(w io.Writer) error {
 	row("start", starts)
 	row(fmt.Sprintf("end with a %s recording", sizeText(int64(r.o.audioMB*(1<<20)))), ends)
 
-	fmt.Fprintf(w, "upstream model requests: %d turns without one, %d repeated (retries), %d cut off by the server, %d other requests during the run (themes)\n",
-		unmatched, repeated, r.model.gone, r.model.otherRun)
+	fmt.Fprintf(w, "upstream model requests: %d turns without one, %d repeated (retries), %d cut off by the server, %d other requests during the run (themes); %d moderation verdicts asked (%.0f ms each)\n",
+		unmatched, repeated, r.model.gone, r.model.otherRun, len(r.model.verdicts), float64(verdictDelay.Milliseconds()))
 	fmt.Fprintf(w, "errors: %d\n", r.errs.total)
 	for _, k := range slices.Sorted(maps.Keys(r.errs.byText)) {
 		fmt.Fprintf(w, "  %5d × %s\n", r.errs.byText[k], k)

@@ -127,7 +127,7 @@ const sweepEvery = 30 * time.Second
 // server left pending and starts the sweeper, which runs until the
 // returned stop is called (after HTTP has drained).
 func startSessions(ctx context.Context, cfg config.Config, d *deps, in *ingestion, log *slog.Logger) (*session.Service, func(), error) {
-	svc := session.NewService(d.db, httpapi.SessionOptions(cfg, tutor.New(in.search, in.llm), log))
+	svc := session.NewService(d.db, httpapi.SessionOptions(cfg, tutor.New(in.search, in.llm).WithLogger(log), log))
 	n, err := svc.Recover(ctx)
 	if err != nil {
 		return nil, nil, err

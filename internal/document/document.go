@@ -7,6 +7,7 @@ package document
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -37,16 +38,23 @@ type Document struct {
 	PagesDone        int // pages read so far while processing
 	UploadedAt       time.Time
 	ProcessedAt      *time.Time
+	// Warnings are for the document's instructors (text that reads like
+	// instructions to an AI model).
+	Warnings []string
 }
 
-const columns = `id, week_id, original_filename, sha256, file_size, page_count, status, error, chunk_count, pages_done, uploaded_at, processed_at`
+const columns = `id, week_id, original_filename, sha256, file_size, page_count, status, error, chunk_count, pages_done, uploaded_at, processed_at, warnings`
 
 func scan(s interface{ Scan(...any) error }) (Document, error) {
 	var d Document
 	var status, uploaded string
 	var processed sql.NullString
-	if err := s.Scan(&d.ID, &d.WeekID, &d.OriginalFilename, &d.SHA256, &d.FileSize, &d.PageCount, &status, &d.Error, &d.ChunkCount, &d.PagesDone, &uploaded, &processed); err != nil {
+	var warnings string
+	if err := s.Scan(&d.ID, &d.WeekID, &d.OriginalFilename, &d.SHA256, &d.FileSize, &d.PageCount, &status, &d.Error, &d.ChunkCount, &d.PagesDone, &uploaded, &processed, &warnings); err != nil {
 		return Document{}, err
+	}
+	if err := json.Unmarshal([]byte(warnings), &d.Warnings); err != nil {
+		return Document{}, fmt.Errorf("document %d warnings: %w", d.ID, err)
 	}
 	d.Status = Status(status)
 	var err error

@@ -255,15 +255,32 @@ func authorize(ctx context.Context, ex sqlite.Execer, u auth.User, id int64, a c
 
 // Get returns a document u may see.
 func (s *Service) Get(ctx context.Context, u auth.User, id int64) (Document, error) {
-	return authorize(ctx, s.db.Read, u, id, course.View)
+	d, err := authorize(ctx, s.db.Read, u, id, course.View)
+	if err != nil {
+		return Document{}, err
+	}
+	if _, err := course.AuthorizeWeek(ctx, s.db.Read, u, d.WeekID, course.Teach); err != nil {
+		d.Warnings = nil // for its instructors
+	}
+	return d, nil
 }
 
-// List returns the documents of a week u may see.
+// List returns the documents of a week u may see; warnings only for its
+// instructors.
 func (s *Service) List(ctx context.Context, u auth.User, weekID int64) ([]Document, error) {
 	if _, err := course.AuthorizeWeek(ctx, s.db.Read, u, weekID, course.View); err != nil {
 		return nil, err
 	}
-	return ListByWeek(ctx, s.db.Read, weekID)
+	docs, err := ListByWeek(ctx, s.db.Read, weekID)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := course.AuthorizeWeek(ctx, s.db.Read, u, weekID, course.Teach); err != nil {
+		for i := range docs {
+			docs[i].Warnings = nil
+		}
+	}
+	return docs, nil
 }
 
 // Open returns the stored PDF of a document u may see.

@@ -3,12 +3,16 @@ package document
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/lawtutor/socratic/internal/blob"
 	"github.com/lawtutor/socratic/internal/errs"
+	"github.com/lawtutor/socratic/internal/moderation"
 	"github.com/lawtutor/socratic/internal/sqlite"
 )
 
@@ -110,12 +114,39 @@ func replaceChunks(ctx context.Context, tx *sql.Tx, d Document, pages int, chunk
 			return fmt.Errorf("insert chunk %d of %d: %w", c.Index, d.ID, err)
 		}
 	}
-	_, err = tx.ExecContext(ctx, `UPDATE documents SET status = 'processed', error = '', page_count = ?, pages_done = ?, chunk_count = ?, processed_at = ? WHERE id = ?`,
-		pages, pages, len(chunks), sqlite.FormatTime(at), d.ID)
+	warnings, err := json.Marshal(injectionWarnings(chunks))
+	if err != nil {
+		return fmt.Errorf("document %d warnings: %w", d.ID, err)
+	}
+	_, err = tx.ExecContext(ctx, `UPDATE documents SET status = 'processed', error = '', page_count = ?, pages_done = ?, chunk_count = ?, processed_at = ?, warnings = ? WHERE id = ?`,
+		pages, pages, len(chunks), sqlite.FormatTime(at), string(warnings), d.ID)
 	if err != nil {
 		return fmt.Errorf("document %d processed: %w", d.ID, err)
 	}
 	return nil
+}
+
+// injectionWarnings tells a document's instructors where its text reads
+// like instructions to an AI model (indirect prompt injection). Such
+// passages are kept, not dropped: the professor decides whether they
+// belong, and the tutor's prompt already treats every passage as data.
+func injectionWarnings(chunks []Chunk) []string {
+	var pages []string
+	seen := map[int]bool{}
+	for _, c := range chunks {
+		if !seen[c.Page] && moderation.Check(c.Content).Has(moderation.Manipulation) {
+			seen[c.Page] = true
+			pages = append(pages, strconv.Itoa(c.Page))
+		}
+	}
+	if len(pages) == 0 {
+		return []string{}
+	}
+	where := "Page " + pages[0]
+	if len(pages) > 1 {
+		where = "Pages " + strings.Join(pages[:len(pages)-1], ", ") + " and " + pages[len(pages)-1]
+	}
+	return []string{where + " of this reading contain text that reads like instructions to an AI model (such as \"ignore previous instructions\"). The tutor treats it as reading material to discuss and never follows it; check that it belongs in the reading."}
 }
 
 // StoredChunk is a chunk as stored.

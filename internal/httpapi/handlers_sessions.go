@@ -40,7 +40,8 @@ type Session struct {
 // SessionDetail is a session with its transcript.
 type SessionDetail struct {
 	Session
-	Transcript []Turn `json:"transcript"`
+	Transcript      []Turn         `json:"transcript"`
+	ModerationFlags []session.Flag `json:"moderation_flags" doc:"Each moderated turn: the student's turn, the reply, what moderation found and which layer found it"`
 }
 
 // Turn is one message of a transcript.
@@ -50,6 +51,7 @@ type Turn struct {
 	At         time.Time `json:"at"`
 	Sources    *[]Source `json:"sources,omitempty" doc:"The passages a tutor's turn drew on (assistant turns)"`
 	Moderated  bool      `json:"moderated"`
+	Categories []string  `json:"categories,omitempty" doc:"What moderation found, on a moderated turn"`
 	Unanswered bool      `json:"unanswered,omitempty" doc:"A student's turn whose answer failed or was cancelled; the tutor did not see it"`
 }
 
@@ -77,6 +79,9 @@ func toTurns(in []session.Turn) []Turn {
 	out := make([]Turn, 0, len(in))
 	for _, t := range in {
 		turn := Turn{Role: string(t.Role), Content: t.Content, At: t.At.UTC(), Moderated: t.Moderated, Unanswered: t.Unanswered}
+		for _, c := range t.Categories {
+			turn.Categories = append(turn.Categories, string(c))
+		}
 		if t.Role == session.Tutor {
 			src := toSources(t.Sources)
 			turn.Sources = &src
@@ -350,7 +355,11 @@ func (s *Server) getSession(ctx context.Context, in *SessionIDPath) (*sessionOut
 	if err != nil {
 		return nil, err
 	}
-	return &sessionOutput{Body: SessionDetail{Session: toSession(sess), Transcript: toTurns(sess.Transcript)}}, nil
+	flags := sess.Flags
+	if flags == nil {
+		flags = []session.Flag{}
+	}
+	return &sessionOutput{Body: SessionDetail{Session: toSession(sess), Transcript: toTurns(sess.Transcript), ModerationFlags: flags}}, nil
 }
 
 // sessionAudio serves the recording, with ranges (audio players seek).

@@ -42,6 +42,7 @@ type Document struct {
 	PagesDone        int        `json:"pages_done" doc:"Pages read so far; with page_count, the progress of processing"`
 	UploadedAt       time.Time  `json:"uploaded_at"`
 	ProcessedAt      *time.Time `json:"processed_at"`
+	Warnings         []string   `json:"warnings,omitempty" doc:"For the document's instructors: text in the reading that looks like instructions to an AI model"`
 }
 
 func toWeek(w course.Week) Week {
@@ -56,6 +57,7 @@ func toDocument(d document.Document) Document {
 	if d.Error != "" {
 		out.Error = &d.Error
 	}
+	out.Warnings = d.Warnings
 	if d.ProcessedAt != nil {
 		t := d.ProcessedAt.UTC()
 		out.ProcessedAt = &t
@@ -96,6 +98,11 @@ func (s *Server) getWeek(ctx context.Context, in *WeekIDPath) (*weekDetailOutput
 	docs, err := document.ListByWeek(ctx, s.db.Read, w.ID)
 	if err != nil {
 		return nil, err
+	}
+	if _, err := course.AuthorizeWeek(ctx, s.db.Read, currentUser(ctx), w.ID, course.Teach); err != nil {
+		for i := range docs {
+			docs[i].Warnings = nil // for the week's instructors
+		}
 	}
 	out := &weekDetailOutput{Body: WeekDetail{Week: toWeek(w), Documents: make([]Document, 0, len(docs))}}
 	for _, d := range docs {

@@ -10,6 +10,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/lawtutor/socratic/internal/tutor"
 )
 
 type metrics struct {
@@ -33,7 +35,11 @@ func newMetrics() *metrics {
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
 		}, []string{"route"}),
 	}
-	reg.MustRegister(m.requests, m.duration,
+	classifierFailures := prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "socratic_moderation_classifier_failures_total",
+		Help: "Tutor turns the moderation classifier could not clear (failed, late or unreadable verdicts); each got the redirect.",
+	}, func() float64 { return float64(tutor.ModerationFailures()) })
+	reg.MustRegister(m.requests, m.duration, classifierFailures,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.handler = promhttp.HandlerFor(reg, promhttp.HandlerOpts{})

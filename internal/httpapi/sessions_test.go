@@ -71,7 +71,7 @@ func newSessionWorld(t testing.TB, model llm.Provider, opts ...fixtureOption) *s
 	}
 	sw := &sessionWorld{world: w, clock: &testClock{t: time.Now().Truncate(time.Second)}}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	o := SessionOptions(f.cfg, tutor.New(retrieval.NewSearcher(nil, 0, log), model), log)
+	o := SessionOptions(f.cfg, tutor.New(retrieval.NewSearcher(nil, 0, log), model).WithClassifier(nil, 0), log)
 	o.Now = sw.clock.Now
 	sw.svc = session.NewService(f.db, o)
 	f.srv = New(Deps{Config: f.cfg, DB: f.db, Auth: f.auth, Courses: f.courses, Documents: f.docs, PDF: sharedPDF(),

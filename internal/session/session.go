@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/lawtutor/socratic/internal/errs"
+	"github.com/lawtutor/socratic/internal/moderation"
 	"github.com/lawtutor/socratic/internal/sqlite"
 	"github.com/lawtutor/socratic/internal/tutor"
 )
@@ -26,11 +27,28 @@ const (
 
 // Why a session ended.
 const (
-	endClient   = "client"   // the student (or their app) ended it
-	endExpired  = "expired"  // a message arrived after its clock ran out
-	endReplaced = "replaced" // the student started another session
-	endSwept    = "swept"    // the sweeper found it past its clock
+	endClient     = "client"     // the student (or their app) ended it
+	endExpired    = "expired"    // a message arrived after its clock ran out
+	endReplaced   = "replaced"   // the student started another session
+	endSwept      = "swept"      // the sweeper found it past its clock
+	endModeration = "moderation" // too many turns off the course
 )
+
+// MaxModerated is how many moderated turns a session allows: the last of
+// them ends it, with ClosingLine.
+const MaxModerated = 3
+
+// ClosingLine ends a session that keeps leaving the course.
+const ClosingLine = "Let's stop here for today. When you come back, bring one question from this week's readings and we'll work through it together."
+
+// Flag is one moderated turn, as professors review it.
+type Flag struct {
+	TurnID     int64                 `json:"turn_id"`
+	ReplyID    int64                 `json:"reply_id"`
+	Categories []moderation.Category `json:"categories"`
+	Source     string                `json:"source" doc:"rules, classifier or output"`
+	At         time.Time             `json:"at"`
+}
 
 // QuotaDetail is the 429 answer's detail when a student's week is used up
 // (API.md fixes the text).
@@ -62,6 +80,7 @@ type Session struct {
 	EndReason      string
 	Duration       *int // seconds, once ended
 	ModeratedCount int
+	Flags          []Flag // the moderated turns, for review
 	AudioName      string // file name under the audio directory; "" when none
 	AudioType      string
 	AudioSize      int64
@@ -87,6 +106,8 @@ type Turn struct {
 	At        time.Time
 	Sources   []Source // the tutor's turns
 	Moderated bool
+	// Categories are what moderation found, on a moderated turn.
+	Categories []moderation.Category
 	// Unanswered marks a student's turn whose answer failed or was
 	// cancelled: it stays in the transcript, and the tutor never saw it.
 	Unanswered bool

@@ -104,7 +104,7 @@ func newEnv(t *testing.T, model llm.Provider) *env {
 	// Wednesday 2026-11-18 10:00 in Chicago.
 	e.clock = &clock{t: time.Date(2026, 11, 18, 10, 0, 0, 0, e.chicago)}
 	e.svc = NewService(db, Options{
-		Tutor: tutor.New(retrieval.NewSearcher(nil, 0, nil), model), AudioDir: e.audioDir, PerWeek: 3,
+		Tutor: tutor.New(retrieval.NewSearcher(nil, 0, nil), model).WithClassifier(nil, 0), AudioDir: e.audioDir, PerWeek: 3,
 		MaxDuration: 5 * time.Minute, Location: e.chicago, MaxAudio: 1 << 20, Grace: time.Minute,
 		Now: e.clock.Now, Rand: rand.New(rand.NewPCG(1, 2)),
 	})

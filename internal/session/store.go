@@ -15,7 +15,7 @@ import (
 
 const sessionColumns = `s.id, s.user_id, s.course_id, s.week_id, s.course_code, s.course_name, s.week_number, s.week_title,
 	s.status, s.counted, s.theme, s.voice_id, s.started_at, s.expires_at, s.ended_at, coalesce(s.end_reason, ''),
-	s.duration_seconds, s.moderated_count, coalesce(s.audio_name, ''), coalesce(s.audio_type, ''), coalesce(s.audio_size, 0)`
+	s.duration_seconds, s.moderated_count, s.moderation_flags, coalesce(s.audio_name, ''), coalesce(s.audio_type, ''), coalesce(s.audio_size, 0)`
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -26,14 +26,18 @@ func scanSession(r scanner) (Session, error) {
 		ended            sql.NullString
 		duration         sql.NullInt64
 		counted          int
+		flags            string
 	)
 	err := r.Scan(&s.ID, &s.UserID, &s.CourseID, &s.WeekID, &s.CourseCode, &s.CourseName, &s.WeekNumber, &s.WeekTitle,
 		&s.Status, &counted, &s.Theme, &s.VoiceID, &started, &expires, &ended, &s.EndReason,
-		&duration, &s.ModeratedCount, &s.AudioName, &s.AudioType, &s.AudioSize)
+		&duration, &s.ModeratedCount, &flags, &s.AudioName, &s.AudioType, &s.AudioSize)
 	if err != nil {
 		return Session{}, err
 	}
 	s.Counted = counted == 1
+	if err := json.Unmarshal([]byte(flags), &s.Flags); err != nil {
+		return Session{}, fmt.Errorf("session flags: %w", err)
+	}
 	if s.StartedAt, err = sqlite.ParseTime(started); err != nil {
 		return Session{}, err
 	}
@@ -128,15 +132,16 @@ func endSession(ctx context.Context, tx *sql.Tx, sess *Session, now time.Time, d
 	return nil
 }
 
-const turnColumns = `t.id, t.role, t.content, t.at, t.sources, t.moderated, t.state`
+const turnColumns = `t.id, t.role, t.content, t.at, t.sources, t.moderated, t.moderation, t.state`
 
 func scanTurn(r scanner) (Turn, string, error) {
 	var (
 		t              Turn
 		at, src, state string
+		cats           string
 		moderated      int
 	)
-	if err := r.Scan(&t.ID, &t.Role, &t.Content, &at, &src, &moderated, &state); err != nil {
+	if err := r.Scan(&t.ID, &t.Role, &t.Content, &at, &src, &moderated, &cats, &state); err != nil {
 		return Turn{}, "", err
 	}
 	var err error
@@ -147,6 +152,9 @@ func scanTurn(r scanner) (Turn, string, error) {
 		return Turn{}, "", fmt.Errorf("turn %d sources: %w", t.ID, err)
 	}
 	t.Moderated = moderated == 1
+	if err := json.Unmarshal([]byte(cats), &t.Categories); err != nil {
+		return Turn{}, "", fmt.Errorf("turn %d moderation: %w", t.ID, err)
+	}
 	t.Unanswered = state == "unanswered"
 	return t, state, nil
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/lawtutor/socratic/internal/auth"
 	"github.com/lawtutor/socratic/internal/errs"
 	"github.com/lawtutor/socratic/internal/llm"
+	"github.com/lawtutor/socratic/internal/moderation"
 	"github.com/lawtutor/socratic/internal/retrieval"
 	"github.com/lawtutor/socratic/internal/sqlite"
 	"github.com/lawtutor/socratic/internal/tutor"
@@ -272,15 +273,32 @@ func (s *Service) answer(ctx context.Context, p *Pending, onDelta func(string) e
 		s.log.WarnContext(ctx, "tutor turn ended without an answer", "session", p.sess.ID, "provider", s.tutor.Provider())
 		return Answer{}, ErrNoAnswer
 	}
+	var verdict moderation.Verdict
+	if reply.Verdict != nil {
+		verdict = *reply.Verdict
+	}
+	closing := verdict.Flagged && p.sess.ModeratedCount+1 >= MaxModerated
+	// A student who spoke of harm has had the caring reply; a cheerful
+	// "see you next time" would not follow it well.
+	if closing && !verdict.Has(moderation.SelfHarm) && !verdict.Has(moderation.Violence) {
+		// The last turn the session allows off the course: end it kindly.
+		text.WriteString(" " + ClosingLine)
+		if onDelta != nil {
+			_ = onDelta(" " + ClosingLine) // stored even if the client has gone
+		}
+	}
 	answerText := strings.TrimSpace(text.String())
 	if answerText == "" {
 		s.log.WarnContext(ctx, "tutor turn was empty", "session", p.sess.ID, "provider", s.tutor.Provider())
 		return Answer{}, ErrNoAnswer
 	}
-	a = Answer{Text: answerText, Sources: toSources(reply.Sources)}
+	a = Answer{Text: answerText, Sources: toSources(reply.Sources), Moderated: verdict.Flagged}
+	if a.Moderated {
+		a.Sources = []Source{} // a fixed reply rests on no passage
+	}
 	// The answer is whole: keep it even if the client has just gone, so a
 	// retry of the same client_msg_id finds it.
-	if err := s.storeAnswer(context.WithoutCancel(ctx), p, a, usage, first); err != nil {
+	if err := s.storeAnswer(context.WithoutCancel(ctx), p, a, verdict, closing, usage, first); err != nil {
 		return Answer{}, err
 	}
 	stored = true
@@ -319,8 +337,10 @@ func (s *Service) turnInput(ctx context.Context, p *Pending) (tutor.TurnInput, e
 
 // conversation is what was said before a turn, as the model reads it:
 // answered student turns and the tutor's, in order, without their sources.
+// Moderated exchanges are left out: words refused once are not fed to the
+// model later.
 func conversation(ctx context.Context, ex sqlite.Execer, sessionID, before int64) ([]llm.Message, error) {
-	rows, err := ex.QueryContext(ctx, `SELECT role, content FROM turns WHERE session_id = ? AND id < ? AND state IN ('answered', 'done') ORDER BY id`, sessionID, before)
+	rows, err := ex.QueryContext(ctx, `SELECT role, content FROM turns WHERE session_id = ? AND id < ? AND state IN ('answered', 'done') AND moderated = 0 ORDER BY id`, sessionID, before)
 	if err != nil {
 		return nil, fmt.Errorf("conversation: %w", err)
 	}
@@ -341,8 +361,12 @@ func conversation(ctx context.Context, ex sqlite.Execer, sessionID, before int64
 
 // storeAnswer appends the tutor's turn and marks the student's answered,
 // in one transaction.
-func (s *Service) storeAnswer(ctx context.Context, p *Pending, a Answer, u llm.Usage, first time.Duration) error {
+func (s *Service) storeAnswer(ctx context.Context, p *Pending, a Answer, v moderation.Verdict, closing bool, u llm.Usage, first time.Duration) error {
 	src, err := json.Marshal(a.Sources)
+	if err != nil {
+		return fmt.Errorf("store answer: %w", err)
+	}
+	cats, err := json.Marshal(nonNil(v.Categories))
 	if err != nil {
 		return fmt.Errorf("store answer: %w", err)
 	}
@@ -350,15 +374,49 @@ func (s *Service) storeAnswer(ctx context.Context, p *Pending, a Answer, u llm.U
 		if err := setState(ctx, tx, p.turnID, "pending", "answered"); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO turns (session_id, role, content, at, state, reply_to, sources, moderated, provider,
-			input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, latency_ms) VALUES (?, 'assistant', ?, ?, 'done', ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			p.sess.ID, a.Text, sqlite.FormatTime(s.o.Now()), p.turnID, string(src), boolInt(a.Moderated), s.tutor.Provider(),
+		now := s.o.Now()
+		res, err := tx.ExecContext(ctx, `INSERT INTO turns (session_id, role, content, at, state, reply_to, sources, moderated, moderation, provider,
+			input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, latency_ms) VALUES (?, 'assistant', ?, ?, 'done', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			p.sess.ID, a.Text, sqlite.FormatTime(now), p.turnID, string(src), boolInt(a.Moderated), string(cats), s.tutor.Provider(),
 			u.Input, u.Output, u.CacheRead, u.CacheWrite, first.Milliseconds())
 		if err != nil {
 			return fmt.Errorf("store answer: %w", err)
 		}
+		if !v.Flagged {
+			return nil
+		}
+		answerID, _ := res.LastInsertId()
+		// The flag goes on the student's turn (what was judged), the reply,
+		// and the session, where professors review it.
+		if _, err := tx.ExecContext(ctx, `UPDATE turns SET moderated = 1, moderation = ? WHERE id = ?`, string(cats), p.turnID); err != nil {
+			return fmt.Errorf("store moderation: %w", err)
+		}
+		flag, err := json.Marshal(Flag{TurnID: p.turnID, ReplyID: answerID, Categories: v.Categories, Source: v.Source, At: now.UTC()})
+		if err != nil {
+			return fmt.Errorf("store moderation: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE sessions SET moderated_count = moderated_count + 1, moderation_flags = json_insert(moderation_flags, '$[#]', json(?)) WHERE id = ?`,
+			string(flag), p.sess.ID); err != nil {
+			return fmt.Errorf("store moderation: %w", err)
+		}
+		if closing {
+			sess, err := findSession(ctx, tx, p.sess.ID)
+			if err != nil {
+				return err
+			}
+			if sess.Status == Active {
+				return s.end(ctx, tx, p.user, &sess, now, endModeration)
+			}
+		}
 		return nil
 	})
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
 }
 
 // setState moves a student's turn from one state to another; a turn no

@@ -81,7 +81,7 @@ func TestHistoryComesFromStorage(t *testing.T) {
 	if len(a.Sources) != 1 || a.Sources[0].Page != 4 {
 		t.Errorf("sources %+v", a.Sources)
 	}
-	restarted := NewService(e.db, Options{Tutor: tutor.New(retrieval.NewSearcher(nil, 0, nil), claude(t, fake)), AudioDir: e.audioDir, PerWeek: 3, Location: e.chicago, Now: e.clock.Now})
+	restarted := NewService(e.db, Options{Tutor: tutor.New(retrieval.NewSearcher(nil, 0, nil), claude(t, fake)).WithClassifier(nil, 0), AudioDir: e.audioDir, PerWeek: 3, Location: e.chicago, Now: e.clock.Now})
 	p, err = restarted.Begin(ctx, e.users["student"], st.Session.ID, "Because the offeror chose the mail.", "")
 	if err != nil {
 		t.Fatal(err)

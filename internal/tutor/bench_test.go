@@ -60,7 +60,7 @@ func BenchmarkTurnOverhead(b *testing.B) {
 					fake.Push(reply)
 				}
 				claude, _ := llm.NewAnthropic(llm.AnthropicOptions{APIKey: "k", BaseURL: fake.URL, Model: "m"})
-				tu := New(search, claude)
+				tu := New(search, claude).WithClassifier(nil, 0)
 				starts := make([]time.Time, concurrent)
 				var wg sync.WaitGroup
 				for i := range concurrent {

@@ -3,9 +3,13 @@ package tutor
 import (
 	"context"
 	"iter"
+	"log/slog"
 	"strings"
+	"sync/atomic"
+	"time"
 
 	"github.com/lawtutor/socratic/internal/llm"
+	"github.com/lawtutor/socratic/internal/moderation"
 	"github.com/lawtutor/socratic/internal/retrieval"
 	"github.com/lawtutor/socratic/internal/sqlite"
 )
@@ -17,13 +21,37 @@ const passagesPerTurn = 5
 // prompt, and the model's streamed reply — or the offline tutor's when no
 // model is configured.
 type Tutor struct {
-	search *retrieval.Searcher
-	model  llm.Provider // nil: the offline tutor
+	search   *retrieval.Searcher
+	model    llm.Provider // nil: the offline tutor
+	classify Classifier   // nil: the local rules alone
+	wait     time.Duration
+	log      *slog.Logger
 }
 
-// New returns a tutor; model may be nil.
+// New returns a tutor; model may be nil. With a model, the student's words
+// are also judged by the model's fast variant (moderation's classifier),
+// beside the answer.
 func New(search *retrieval.Searcher, model llm.Provider) *Tutor {
-	return &Tutor{search: search, model: model}
+	t := &Tutor{search: search, model: model, wait: DefaultVerdictWait, log: slog.New(slog.DiscardHandler)}
+	if model != nil {
+		t.classify = moderation.NewClassifier(model)
+	}
+	return t
+}
+
+// WithClassifier returns the tutor with another classifier (nil: the
+// local rules alone) and verdict wait.
+func (t *Tutor) WithClassifier(c Classifier, wait time.Duration) *Tutor {
+	u := *t
+	u.classify, u.wait = c, wait
+	return &u
+}
+
+// WithLogger returns the tutor logging to log (classifier failures).
+func (t *Tutor) WithLogger(log *slog.Logger) *Tutor {
+	u := *t
+	u.log = log
+	return &u
 }
 
 // Provider names who answers: the model's provider, or "offline".
@@ -46,15 +74,28 @@ type TurnInput struct {
 }
 
 // Reply is a turn's answer as it streams, and the passages it drew on.
+// Verdict is moderation's decision, complete once Events has ended.
 type Reply struct {
 	Events  iter.Seq[llm.Event]
 	Sources []retrieval.Source
+	Verdict *moderation.Verdict
 }
 
 // Turn retrieves what the student's words (with the tutor's last question,
 // for context, and no extra model call) point to in the week's readings,
 // and starts the reply.
 func (t *Tutor) Turn(ctx context.Context, ex sqlite.Execer, in TurnInput) (Reply, error) {
+	verdict := &moderation.Verdict{}
+	// The local rules first: a student's words they refuse never reach
+	// retrieval or a model.
+	if v := moderation.Check(in.Student); v.Flagged {
+		*verdict = v
+		return Reply{Events: once(moderation.Reply(v)), Verdict: verdict}, nil
+	}
+	var verdicts <-chan verdictResult
+	if t.classify != nil {
+		verdicts = classify(ctx, t.classify, t.wait, in.Student, in.UserID)
+	}
 	query := in.Student
 	if last := lastTutorLine(in.History); last != "" {
 		query = in.Student + "\n" + last
@@ -71,11 +112,25 @@ func (t *Tutor) Turn(ctx context.Context, ex sqlite.Execer, in TurnInput) (Reply
 			}
 		}
 		r := Offline(in.Student, sources, turns)
-		return Reply{Events: once(r.Text), Sources: sources}, nil
+		return Reply{Events: gate(once(r.Text), func() {}, verdicts, verdict, t.verdictFailed), Sources: sources, Verdict: verdict}, nil
 	}
 	req := Prompt(in.Week, sources, in.Clock, in.History, in.Student, in.UserID)
-	return Reply{Events: t.model.Stream(ctx, req), Sources: sources}, nil
+	mctx, cancel := context.WithCancel(ctx)
+	return Reply{Events: gate(t.model.Stream(mctx, req), cancel, verdicts, verdict, t.verdictFailed), Sources: sources, Verdict: verdict}, nil
 }
+
+// verdictFailed logs a classifier that could not clear a turn (the turn
+// gets the redirect: moderation fails closed).
+func (t *Tutor) verdictFailed(err error) {
+	moderationFailures.Add(1)
+	t.log.Warn("moderation classifier failed; the turn gets the redirect", "err", err)
+}
+
+// moderationFailures counts classifier failures since the process started.
+var moderationFailures atomic.Int64
+
+// ModerationFailures is how many turns the classifier could not clear.
+func ModerationFailures() int64 { return moderationFailures.Load() }
 
 func lastTutorLine(history []llm.Message) string {
 	for i := len(history) - 1; i >= 0; i-- {

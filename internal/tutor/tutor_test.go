@@ -17,6 +17,12 @@ import (
 // same subject in different words.
 func twoWeeks(t *testing.T) (*sqlite.DB, int64, int64) {
 	t.Helper()
+	return twoWeeksTB(t)
+}
+
+// twoWeeksTB is twoWeeks for benchmarks too.
+func twoWeeksTB(t testing.TB) (*sqlite.DB, int64, int64) {
+	t.Helper()
 	ctx := context.Background()
 	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "socratic.db"))
 	if err != nil {
@@ -58,7 +64,7 @@ func TestTurnSendsOnlyTheWeeksReadings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tu := New(retrieval.NewSearcher(nil, 0, nil), claude)
+	tu := New(retrieval.NewSearcher(nil, 0, nil), claude).WithClassifier(nil, 0)
 	history := []llm.Message{{Role: llm.Assistant, Text: "Let's explore acceptance. What did you find hard?"}}
 	reply, err := tu.Turn(context.Background(), db.Read, TurnInput{WeekID: weekA, Week: week, History: history,
 		Student: "When is an acceptance by mail effective?", Clock: Clock{Elapsed: time.Minute, Limit: 5 * time.Minute}})

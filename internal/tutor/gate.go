@@ -1,0 +1,176 @@
+package tutor
+
+import (
+	"context"
+	"errors"
+	"iter"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/lawtutor/socratic/internal/llm"
+	"github.com/lawtutor/socratic/internal/moderation"
+)
+
+// Classifier judges a student's words (moderation's second layer).
+type Classifier interface {
+	Classify(ctx context.Context, text, userID string) (moderation.Verdict, error)
+}
+
+// DefaultVerdictWait is how long a turn waits for the classifier before
+// treating the turn as unchecked: longer than a fast model takes, short
+// enough that a student who gets the redirect for it is not left waiting.
+const DefaultVerdictWait = 1500 * time.Millisecond
+
+// ErrNoVerdict is a classifier that did not answer in time.
+var ErrNoVerdict = errors.New("tutor: no moderation verdict in time")
+
+type verdictResult struct {
+	v   moderation.Verdict
+	err error
+}
+
+// classify starts the classifier beside the answer; its result arrives on
+// the channel, an error when it fails or takes longer than wait.
+func classify(ctx context.Context, c Classifier, wait time.Duration, text, userID string) <-chan verdictResult {
+	out := make(chan verdictResult, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(ctx, wait)
+		defer cancel()
+		v, err := c.Classify(ctx, text, userID)
+		if err != nil && ctx.Err() != nil {
+			err = errors.Join(ErrNoVerdict, err)
+		}
+		out <- verdictResult{v, err}
+	}()
+	return out
+}
+
+// gate is what the student receives of the model's answer. Nothing passes
+// until the classifier's verdict on the student's words has arrived
+// (verdicts nil: no classifier); an unsafe, failed or late verdict turns
+// the answer into the fixed reply, and the model is stopped. After that,
+// the answer is let through word by word, each word only once the sentence
+// it ends has passed the local rules, so no unchecked text ever leaves: a
+// sentence that fails ends the answer with the redirect. The outcome is
+// written to *verdict before the last event. cancel ends the model's
+// request.
+func gate(source iter.Seq[llm.Event], cancel context.CancelFunc, verdicts <-chan verdictResult, verdict *moderation.Verdict, onVerdictErr func(error)) iter.Seq[llm.Event] {
+	return func(yield func(llm.Event) bool) {
+		defer cancel() // the model's request, at once, however the answer ends
+		events := make(chan llm.Event)
+		stop := make(chan struct{})
+		defer close(stop)
+		go func() {
+			defer close(events)
+			for ev := range source {
+				select {
+				case events <- ev:
+				case <-stop:
+					return // ends the model's stream
+				}
+			}
+		}()
+		out := &filter{yield: yield, verdict: verdict}
+		var held []llm.Event
+		finished := false
+		for {
+			select {
+			case r := <-verdicts:
+				verdicts = nil
+				if r.err != nil {
+					onVerdictErr(r.err)
+					r.v = moderation.Verdict{Flagged: true, Categories: []moderation.Category{moderation.Unverified}, Source: "classifier"}
+				}
+				if r.v.Flagged {
+					*verdict = r.v
+					if yield(llm.Event{Kind: llm.Delta, Text: moderation.Reply(r.v)}) {
+						yield(llm.Event{Kind: llm.Done, StopReason: "moderated"})
+					}
+					return
+				}
+				for _, ev := range held {
+					if !out.pass(ev) {
+						return
+					}
+				}
+				held = nil
+				if finished {
+					return
+				}
+			case ev, ok := <-events:
+				if !ok {
+					finished, events = true, nil
+					if verdicts == nil {
+						return
+					}
+					continue
+				}
+				if verdicts != nil {
+					held = append(held, ev)
+					continue
+				}
+				if !out.pass(ev) {
+					return
+				}
+			}
+		}
+	}
+}
+
+// filter lets the answer out a whole word at a time, checking the
+// sentence so far with the local rules before each word leaves.
+type filter struct {
+	yield    func(llm.Event) bool
+	verdict  *moderation.Verdict
+	sentence strings.Builder // the current sentence, as sent
+	tail     string          // a word not yet complete
+	done     bool
+}
+
+// pass handles one event of the model's stream; false ends the stream.
+func (f *filter) pass(ev llm.Event) bool {
+	if f.done {
+		return false
+	}
+	switch ev.Kind {
+	case llm.Delta:
+		text := f.tail + ev.Text
+		cut := strings.LastIndexFunc(text, unicode.IsSpace) + 1
+		f.tail = text[cut:]
+		return f.send(text[:cut])
+	case llm.Done:
+		if !f.send(f.tail) {
+			return false
+		}
+		f.done = true
+		return f.yield(ev)
+	default: // an error: nothing held back is sent
+		f.done = true
+		return f.yield(ev)
+	}
+}
+
+// send checks the sentence with text added and sends text, or ends the
+// answer with the redirect.
+func (f *filter) send(text string) bool {
+	if text == "" {
+		return true
+	}
+	if v := moderation.Check(f.sentence.String() + text); v.Flagged {
+		v.Source = "output"
+		*f.verdict = v
+		f.done = true
+		if f.yield(llm.Event{Kind: llm.Delta, Text: " " + moderation.Redirect}) {
+			f.yield(llm.Event{Kind: llm.Done, StopReason: "moderated"})
+		}
+		return false
+	}
+	f.sentence.WriteString(text)
+	if i := strings.LastIndexAny(text, ".?!"); i >= 0 {
+		rest := text[i+1:]
+		f.sentence.Reset()
+		f.sentence.WriteString(rest)
+	}
+	return f.yield(llm.Event{Kind: llm.Delta, Text: text})
+}
