@@ -6,7 +6,6 @@ import (
 	"iter"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/lawtutor/socratic/internal/llm"
 	"github.com/lawtutor/socratic/internal/moderation"
@@ -50,9 +49,9 @@ func classify(ctx context.Context, c Classifier, wait time.Duration, text, userI
 // until the classifier's verdict on the student's words has arrived
 // (verdicts nil: no classifier); an unsafe, failed or late verdict turns
 // the answer into the fixed reply, and the model is stopped. After that,
-// the answer is let through word by word, each word only once the sentence
-// it ends has passed the local rules, so no unchecked text ever leaves: a
-// sentence that fails ends the answer with the redirect. The outcome is
+// the answer is let through as it comes, each piece only once the sentence
+// so far has passed the local rules with it, so no unchecked text ever
+// leaves: a sentence that fails ends the answer with the redirect. The outcome is
 // written to *verdict before the last event. cancel ends the model's
 // request.
 func gate(source iter.Seq[llm.Event], cancel context.CancelFunc, verdicts <-chan verdictResult, verdict *moderation.Verdict, onVerdictErr func(error)) iter.Seq[llm.Event] {
@@ -118,13 +117,14 @@ func gate(source iter.Seq[llm.Event], cancel context.CancelFunc, verdicts <-chan
 	}
 }
 
-// filter lets the answer out a whole word at a time, checking the
-// sentence so far with the local rules before each word leaves.
+// filter lets the answer out as it comes, checking the sentence so far
+// with the local rules before each piece leaves. A word split across two
+// pieces is checked whole once its second piece arrives: at most its
+// harmless first half has left by then, never the word.
 type filter struct {
 	yield    func(llm.Event) bool
 	verdict  *moderation.Verdict
 	sentence strings.Builder // the current sentence, as sent
-	tail     string          // a word not yet complete
 	done     bool
 }
 
@@ -135,17 +135,8 @@ func (f *filter) pass(ev llm.Event) bool {
 	}
 	switch ev.Kind {
 	case llm.Delta:
-		text := f.tail + ev.Text
-		cut := strings.LastIndexFunc(text, unicode.IsSpace) + 1
-		f.tail = text[cut:]
-		return f.send(text[:cut])
-	case llm.Done:
-		if !f.send(f.tail) {
-			return false
-		}
-		f.done = true
-		return f.yield(ev)
-	default: // an error: nothing held back is sent
+		return f.send(ev.Text)
+	default: // done, or an error
 		f.done = true
 		return f.yield(ev)
 	}
