@@ -15,3 +15,15 @@ func BenchmarkCheck(b *testing.B) {
 		i++
 	}
 }
+
+// BenchmarkCheckOutput is the check each piece of the tutor's answer
+// passes before it leaves (the sentence so far), over the labelled set.
+func BenchmarkCheckOutput(b *testing.B) {
+	set := labelledSet(b)
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		CheckOutput(set[i%len(set)].Text)
+		i++
+	}
+}

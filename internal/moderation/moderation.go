@@ -41,8 +41,18 @@ type Verdict struct {
 	Source     string // "rules", "classifier", or "" when not flagged
 }
 
-// Check runs the local rules over text: microseconds, no network.
-func Check(text string) Verdict {
+// Check runs the local rules over a student's words: microseconds, no
+// network.
+func Check(text string) Verdict { return check(text, true) }
+
+// CheckOutput runs the local rules over the tutor's own words: the
+// categories of content it must never produce. Off-topic and manipulation
+// are the student's moves, not the tutor's: a tutor's hypothetical ("the
+// seller delivered a dog") has no legal word in it, and discussing a
+// reading may quote the injected text a professor was warned about.
+func CheckOutput(text string) Verdict { return check(text, false) }
+
+func check(text string, student bool) Verdict {
 	n := Normalize(text)
 	n = strings.TrimSpace(allowed.ReplaceAllString(n, " "))
 	var cats []Category
@@ -52,11 +62,14 @@ func Check(text string) Verdict {
 		}
 	}
 	for _, r := range localRules {
+		if !student && (r.cat == OffTopic || r.cat == Manipulation) {
+			continue
+		}
 		if !slices.Contains(cats, r.cat) && r.re.MatchString(n) {
 			add(r.cat)
 		}
 	}
-	if offTopicTerms.MatchString(n) && !legalWords.MatchString(n) {
+	if student && offTopicTerms.MatchString(n) && !legalWords.MatchString(n) {
 		add(OffTopic)
 	}
 	if len(cats) == 0 {

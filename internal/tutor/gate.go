@@ -148,7 +148,7 @@ func (f *filter) send(text string) bool {
 	if text == "" {
 		return true
 	}
-	if v := moderation.Check(f.sentence.String() + text); v.Flagged {
+	if v := moderation.CheckOutput(f.sentence.String() + text); v.Flagged {
 		v.Source = "output"
 		*f.verdict = v
 		f.done = true
