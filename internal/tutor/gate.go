@@ -57,7 +57,10 @@ func classify(ctx context.Context, c Classifier, wait time.Duration, text, userI
 func gate(source iter.Seq[llm.Event], cancel context.CancelFunc, verdicts <-chan verdictResult, verdict *moderation.Verdict, onVerdictErr func(error)) iter.Seq[llm.Event] {
 	return func(yield func(llm.Event) bool) {
 		defer cancel() // the model's request, at once, however the answer ends
-		events := make(chan llm.Event)
+		// Buffered, so the model's pieces queue while one is being checked,
+		// and the next check takes them all at once: no wait when the
+		// server keeps up, fewer checks when it is busy.
+		events := make(chan llm.Event, 256)
 		stop := make(chan struct{})
 		defer close(stop)
 		go func() {
@@ -109,10 +112,40 @@ func gate(source iter.Seq[llm.Event], cancel context.CancelFunc, verdicts <-chan
 					held = append(held, ev)
 					continue
 				}
-				if !out.pass(ev) {
+				var next *llm.Event
+				ev, next, finished = merge(ev, events)
+				if !out.pass(ev) || next != nil && !out.pass(*next) || finished {
 					return
 				}
 			}
+		}
+	}
+}
+
+// merge joins the text of the deltas already queued behind a delta, so
+// they are checked and sent as one piece. It returns the first queued
+// event that is not a delta, if any, and whether the stream has ended.
+func merge(ev llm.Event, events <-chan llm.Event) (llm.Event, *llm.Event, bool) {
+	if ev.Kind != llm.Delta {
+		return ev, nil, false
+	}
+	var b strings.Builder
+	b.WriteString(ev.Text)
+	for {
+		select {
+		case nx, ok := <-events:
+			if !ok {
+				ev.Text = b.String()
+				return ev, nil, true
+			}
+			if nx.Kind != llm.Delta {
+				ev.Text = b.String()
+				return ev, &nx, false
+			}
+			b.WriteString(nx.Text)
+		default:
+			ev.Text = b.String()
+			return ev, nil, false
 		}
 	}
 }
