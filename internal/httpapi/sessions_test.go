@@ -320,6 +320,25 @@ func TestSessionsOutliveTheirCourse(t *testing.T) {
 			}
 		}
 	}
+	// SQLite gives the deleted course's id to the next course: its
+	// instructor must not see the old course's sessions.
+	res0 := w.f.do(request{method: "POST", path: "/api/courses", token: w.persona["not teaching"], body: `{"code":"LAW 909","name":"Evidence"}`})
+	if res0.status != 201 {
+		t.Fatalf("new course: %d %s", res0.status, res0.body)
+	}
+	newCourse := int64(res0.json(t)["id"].(float64))
+	if newCourse != w.course.ID {
+		t.Logf("the new course got id %d, not the old %d: the reuse case is not exercised", newCourse, w.course.ID)
+	}
+	if res := w.f.do(request{method: "GET", path: "/api/sessions/" + itoa(id), token: w.persona["not teaching"]}); res.status != 404 {
+		t.Errorf("the new course's professor reads the old session: %d", res.status)
+	}
+	if list := w.f.do(request{method: "GET", path: "/api/sessions?course_id=" + itoa(newCourse), token: w.persona["not teaching"]}).json(t); list["total"] != 0.0 {
+		t.Errorf("the new course's professor lists old sessions: %v", list)
+	}
+	if csv := w.f.do(request{method: "GET", path: "/api/courses/" + itoa(newCourse) + "/sessions.csv", token: w.persona["not teaching"]}); strings.Count(string(csv.body), "\n") != 1 {
+		t.Errorf("the new course's CSV holds old sessions:\n%s", csv.body)
+	}
 	// Its week is gone but the session is not: the tutor still answers
 	// (with no readings to quote) until the clock runs out.
 	res := w.f.do(request{method: "POST", path: "/api/sessions/" + itoa(id) + "/message", token: w.persona["enrolled"], body: `{"message":"Still there?"}`})

@@ -2,6 +2,7 @@ package session
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -117,8 +118,12 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 			return 0, err
 		}
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE turns SET state = 'unanswered' WHERE state = 'pending' AND at <= ?`,
-		sqlite.FormatTime(now.Add(-turnLease))); err != nil {
+	busy, err := json.Marshal(s.answeringIDs())
+	if err != nil {
+		return 0, fmt.Errorf("sweep turns: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE turns SET state = 'unanswered' WHERE state = 'pending' AND at <= ? AND id NOT IN (SELECT value FROM json_each(?))`,
+		sqlite.FormatTime(now.Add(-turnLease)), string(busy)); err != nil {
 		return 0, fmt.Errorf("sweep turns: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
@@ -131,6 +136,12 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 // run of the server: no answer can be in flight before this process
 // answers anything. Call it once, before serving.
 func (s *Service) Recover(ctx context.Context) (int64, error) {
+	// Recordings whose upload a stopped server was receiving.
+	if tmp, err := filepath.Glob(filepath.Join(s.o.AudioDir, "tmp", "audio-*")); err == nil {
+		for _, f := range tmp {
+			os.Remove(f)
+		}
+	}
 	res, err := s.db.Write.ExecContext(ctx, `UPDATE turns SET state = 'unanswered' WHERE state = 'pending'`)
 	if err != nil {
 		return 0, fmt.Errorf("recover turns: %w", err)

@@ -106,7 +106,7 @@ func (s *Service) CourseCSV(ctx context.Context, u auth.User, courseID int64, w 
 		(SELECT count(*) FROM turns t WHERE t.session_id = s.id AND t.role = 'user'),
 		s.moderated_count, s.audio_name IS NOT NULL
 		FROM sessions s JOIN users u ON u.id = s.user_id
-		WHERE s.course_id = ? ORDER BY s.started_at, s.id`, courseID)
+		WHERE s.course_id = ? AND s.course_created_at = (SELECT created_at FROM courses WHERE id = ?) ORDER BY s.started_at, s.id`, courseID, courseID)
 	if err != nil {
 		return fmt.Errorf("sessions csv: %w", err)
 	}

@@ -62,29 +62,32 @@ const maxClientMsgIDLen = 128
 
 // Session is one tutoring session.
 type Session struct {
-	ID             int64
-	UserID         int64
-	CourseID       int64
-	WeekID         int64
-	CourseCode     string
-	CourseName     string
-	WeekNumber     int
-	WeekTitle      string
-	Status         Status
-	Counted        bool // counts against the student's weekly quota
-	Theme          string
-	VoiceID        string
-	StartedAt      time.Time
-	ExpiresAt      time.Time
-	EndedAt        *time.Time
-	EndReason      string
-	Duration       *int // seconds, once ended
-	ModeratedCount int
-	Flags          []Flag // the moderated turns, for review
-	AudioName      string // file name under the audio directory; "" when none
-	AudioType      string
-	AudioSize      int64
-	Transcript     []Turn // detail only
+	ID       int64
+	UserID   int64
+	CourseID int64
+	WeekID   int64
+	// The creation times of the course and week, as stored: with the ids,
+	// they name the course and week even after SQLite reuses an id.
+	CourseCreatedAt, WeekCreatedAt string
+	CourseCode                     string
+	CourseName                     string
+	WeekNumber                     int
+	WeekTitle                      string
+	Status                         Status
+	Counted                        bool // counts against the student's weekly quota
+	Theme                          string
+	VoiceID                        string
+	StartedAt                      time.Time
+	ExpiresAt                      time.Time
+	EndedAt                        *time.Time
+	EndReason                      string
+	Duration                       *int // seconds, once ended
+	ModeratedCount                 int
+	Flags                          []Flag // the moderated turns, for review
+	AudioName                      string // file name under the audio directory; "" when none
+	AudioType                      string
+	AudioSize                      int64
+	Transcript                     []Turn // detail only
 }
 
 // HasAudio says whether a recording is stored.

@@ -122,17 +122,18 @@ func (s *Service) start(ctx context.Context, tx *sql.Tx, u auth.User, weekID int
 	if err := s.endActive(ctx, tx, u, now); err != nil {
 		return Started{}, err
 	}
-	var code, name string
-	if err := tx.QueryRowContext(ctx, `SELECT code, name FROM courses WHERE id = ?`, w.CourseID).Scan(&code, &name); err != nil {
+	var code, name, courseCreated, weekCreated string
+	if err := tx.QueryRowContext(ctx, `SELECT c.code, c.name, c.created_at, w.created_at FROM courses c JOIN weeks w ON w.course_id = c.id WHERE w.id = ?`,
+		w.ID).Scan(&code, &name, &courseCreated, &weekCreated); err != nil {
 		return Started{}, fmt.Errorf("start session: %w", err)
 	}
-	sess := Session{UserID: u.ID, CourseID: w.CourseID, WeekID: w.ID, CourseCode: code, CourseName: name,
+	sess := Session{UserID: u.ID, CourseID: w.CourseID, WeekID: w.ID, CourseCreatedAt: courseCreated, WeekCreatedAt: weekCreated, CourseCode: code, CourseName: name,
 		WeekNumber: w.Number, WeekTitle: w.Title, Status: Active, Counted: counts(u), VoiceID: voiceID,
 		StartedAt: now, ExpiresAt: now.Add(s.o.MaxDuration)}
 	sess.Theme, out.Opening = s.opening(w)
-	res, err := tx.ExecContext(ctx, `INSERT INTO sessions (user_id, course_id, week_id, course_code, course_name, week_number, week_title,
-		status, counted, theme, voice_id, started_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?, ?, ?)`,
-		sess.UserID, sess.CourseID, sess.WeekID, sess.CourseCode, sess.CourseName, sess.WeekNumber, sess.WeekTitle,
+	res, err := tx.ExecContext(ctx, `INSERT INTO sessions (user_id, course_id, week_id, course_created_at, week_created_at, course_code, course_name, week_number, week_title,
+		status, counted, theme, voice_id, started_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?, ?, ?)`,
+		sess.UserID, sess.CourseID, sess.WeekID, sess.CourseCreatedAt, sess.WeekCreatedAt, sess.CourseCode, sess.CourseName, sess.WeekNumber, sess.WeekTitle,
 		boolInt(sess.Counted), sess.Theme, sess.VoiceID, sqlite.FormatTime(sess.StartedAt), sqlite.FormatTime(sess.ExpiresAt))
 	if err != nil {
 		return Started{}, fmt.Errorf("start session: %w", err)
@@ -162,11 +163,16 @@ func (s *Service) endActive(ctx context.Context, tx *sql.Tx, u auth.User, now ti
 	return s.end(ctx, tx, u, &sess, now, endReplaced)
 }
 
-// end ends a session and records it.
+// end ends a session and records it. A turn still being answered is left
+// unanswered: its answer, when it comes, is not stored in an ended
+// session, so the transcript End returns is the session's last word.
 func (s *Service) end(ctx context.Context, tx *sql.Tx, actor auth.User, sess *Session, now time.Time, reason string) error {
 	d := s.durationAt(*sess, now)
 	if err := endSession(ctx, tx, sess, now, d, reason); err != nil {
 		return err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE turns SET state = 'unanswered' WHERE session_id = ? AND state = 'pending'`, sess.ID); err != nil {
+		return fmt.Errorf("end session %d: %w", sess.ID, err)
 	}
 	return record(ctx, tx, actor, audit.SessionEnd, sess.ID, now, map[string]any{"reason": reason, "duration_seconds": d})
 }

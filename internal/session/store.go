@@ -13,7 +13,7 @@ import (
 	"github.com/lawtutor/socratic/internal/sqlite"
 )
 
-const sessionColumns = `s.id, s.user_id, s.course_id, s.week_id, s.course_code, s.course_name, s.week_number, s.week_title,
+const sessionColumns = `s.id, s.user_id, s.course_id, s.week_id, s.course_created_at, s.week_created_at, s.course_code, s.course_name, s.week_number, s.week_title,
 	s.status, s.counted, s.theme, s.voice_id, s.started_at, s.expires_at, s.ended_at, coalesce(s.end_reason, ''),
 	s.duration_seconds, s.moderated_count, s.moderation_flags, coalesce(s.audio_name, ''), coalesce(s.audio_type, ''), coalesce(s.audio_size, 0)`
 
@@ -28,7 +28,7 @@ func scanSession(r scanner) (Session, error) {
 		counted          int
 		flags            string
 	)
-	err := r.Scan(&s.ID, &s.UserID, &s.CourseID, &s.WeekID, &s.CourseCode, &s.CourseName, &s.WeekNumber, &s.WeekTitle,
+	err := r.Scan(&s.ID, &s.UserID, &s.CourseID, &s.WeekID, &s.CourseCreatedAt, &s.WeekCreatedAt, &s.CourseCode, &s.CourseName, &s.WeekNumber, &s.WeekTitle,
 		&s.Status, &counted, &s.Theme, &s.VoiceID, &started, &expires, &ended, &s.EndReason,
 		&duration, &s.ModeratedCount, &flags, &s.AudioName, &s.AudioType, &s.AudioSize)
 	if err != nil {
@@ -70,10 +70,12 @@ func findSession(ctx context.Context, ex sqlite.Execer, id int64) (Session, erro
 	return s, nil
 }
 
-// teaches says whether a professor is an instructor of a course.
-func teaches(ctx context.Context, ex sqlite.Execer, userID, courseID int64) (bool, error) {
+// teaches says whether a professor is an instructor of a session's course
+// (the course itself, not a later one given its id).
+func teaches(ctx context.Context, ex sqlite.Execer, userID int64, sess Session) (bool, error) {
 	var n int
-	err := ex.QueryRowContext(ctx, `SELECT count(*) FROM course_instructors WHERE course_id = ? AND user_id = ?`, courseID, userID).Scan(&n)
+	err := ex.QueryRowContext(ctx, `SELECT count(*) FROM course_instructors ci JOIN courses c ON c.id = ci.course_id
+		WHERE ci.course_id = ? AND ci.user_id = ? AND c.created_at = ?`, sess.CourseID, userID, sess.CourseCreatedAt).Scan(&n)
 	if err != nil {
 		return false, fmt.Errorf("check instructor: %w", err)
 	}
@@ -87,7 +89,7 @@ func canRead(ctx context.Context, ex sqlite.Execer, u auth.User, sess Session) (
 	case u.ID == sess.UserID || u.Role == auth.RoleAdmin:
 		return true, nil
 	case u.Role == auth.RoleProfessor:
-		return teaches(ctx, ex, u.ID, sess.CourseID)
+		return teaches(ctx, ex, u.ID, sess)
 	}
 	return false, nil
 }
@@ -209,7 +211,7 @@ func listQuery(u auth.User, f Filter) (string, []any) {
 	switch u.Role {
 	case auth.RoleAdmin:
 	case auth.RoleProfessor:
-		where = append(where, `(s.user_id = ? OR s.course_id IN (SELECT course_id FROM course_instructors WHERE user_id = ?))`)
+		where = append(where, `(s.user_id = ? OR s.course_id IN (SELECT ci.course_id FROM course_instructors ci JOIN courses c ON c.id = ci.course_id WHERE ci.user_id = ? AND c.created_at = s.course_created_at))`)
 		args = append(args, u.ID, u.ID)
 	default:
 		where = append(where, `s.user_id = ?`)
@@ -228,7 +230,7 @@ func listQuery(u auth.User, f Filter) (string, []any) {
 		args = append(args, f.UserID)
 	}
 	if f.Moderated {
-		where = append(where, `s.moderated_count > 0`)
+		where = append(where, `(s.moderated_count > 0 OR s.moderation_flags <> '[]')`)
 	}
 	if len(where) == 0 {
 		return "", nil

@@ -277,7 +277,11 @@ func (s *Service) answer(ctx context.Context, p *Pending, onDelta func(string) e
 	if reply.Verdict != nil {
 		verdict = *reply.Verdict
 	}
-	closing := verdict.Flagged && p.sess.ModeratedCount+1 >= MaxModerated
+	// Only the student's own words count against them: not a verdict the
+	// classifier could not give, nor the tutor's words failing the output
+	// check. Those still get the redirect and a flag for review.
+	strike := verdict.Flagged && verdict.Source != "output" && !verdict.Has(moderation.Unverified)
+	closing := strike && p.sess.ModeratedCount+1 >= MaxModerated
 	// A student who spoke of harm has had the caring reply; a cheerful
 	// "see you next time" would not follow it well.
 	if closing && !verdict.Has(moderation.SelfHarm) && !verdict.Has(moderation.Violence) {
@@ -298,7 +302,10 @@ func (s *Service) answer(ctx context.Context, p *Pending, onDelta func(string) e
 	}
 	// The answer is whole: keep it even if the client has just gone, so a
 	// retry of the same client_msg_id finds it.
-	if err := s.storeAnswer(context.WithoutCancel(ctx), p, a, verdict, closing, usage, first); err != nil {
+	if err := s.storeAnswer(context.WithoutCancel(ctx), p, a, verdict, strike, closing, usage, first); err != nil {
+		if errors.Is(err, errTaken) {
+			return Answer{}, ErrEnded
+		}
 		return Answer{}, err
 	}
 	stored = true
@@ -315,9 +322,13 @@ func (s *Service) turnInput(ctx context.Context, p *Pending) (tutor.TurnInput, e
 	}
 	week := tutor.Week{Course: p.sess.CourseName, Number: p.sess.WeekNumber, Title: p.sess.WeekTitle}
 	var themes string
-	err = s.db.Read.QueryRowContext(ctx, `SELECT themes FROM weeks WHERE id = ?`, p.sess.WeekID).Scan(&themes)
+	weekID := p.sess.WeekID
+	err = s.db.Read.QueryRowContext(ctx, `SELECT themes FROM weeks WHERE id = ? AND created_at = ?`, p.sess.WeekID, p.sess.WeekCreatedAt).Scan(&themes)
 	switch {
-	case errors.Is(err, sql.ErrNoRows): // the week is gone; its session is not
+	case errors.Is(err, sql.ErrNoRows):
+		// The week is gone (its id may even be another week's now); its
+		// session is not, and there is nothing of it left to retrieve.
+		weekID = 0
 	case err != nil:
 		return tutor.TurnInput{}, fmt.Errorf("turn week: %w", err)
 	default:
@@ -326,7 +337,7 @@ func (s *Service) turnInput(ctx context.Context, p *Pending) (tutor.TurnInput, e
 		}
 	}
 	return tutor.TurnInput{
-		WeekID:  p.sess.WeekID,
+		WeekID:  weekID,
 		Week:    week,
 		History: history,
 		Student: p.text,
@@ -361,7 +372,7 @@ func conversation(ctx context.Context, ex sqlite.Execer, sessionID, before int64
 
 // storeAnswer appends the tutor's turn and marks the student's answered,
 // in one transaction.
-func (s *Service) storeAnswer(ctx context.Context, p *Pending, a Answer, v moderation.Verdict, closing bool, u llm.Usage, first time.Duration) error {
+func (s *Service) storeAnswer(ctx context.Context, p *Pending, a Answer, v moderation.Verdict, strike, closing bool, u llm.Usage, first time.Duration) error {
 	src, err := json.Marshal(a.Sources)
 	if err != nil {
 		return fmt.Errorf("store answer: %w", err)
@@ -386,17 +397,22 @@ func (s *Service) storeAnswer(ctx context.Context, p *Pending, a Answer, v moder
 			return nil
 		}
 		answerID, _ := res.LastInsertId()
-		// The flag goes on the student's turn (what was judged), the reply,
-		// and the session, where professors review it.
-		if _, err := tx.ExecContext(ctx, `UPDATE turns SET moderated = 1, moderation = ? WHERE id = ?`, string(cats), p.turnID); err != nil {
-			return fmt.Errorf("store moderation: %w", err)
-		}
+		// The flag goes on the reply and on the session, where professors
+		// review it; a strike also on the student's turn (what was judged),
+		// and in the session's count.
 		flag, err := json.Marshal(Flag{TurnID: p.turnID, ReplyID: answerID, Categories: v.Categories, Source: v.Source, At: now.UTC()})
 		if err != nil {
 			return fmt.Errorf("store moderation: %w", err)
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE sessions SET moderated_count = moderated_count + 1, moderation_flags = json_insert(moderation_flags, '$[#]', json(?)) WHERE id = ?`,
-			string(flag), p.sess.ID); err != nil {
+		count := 0
+		if strike {
+			count = 1
+			if _, err := tx.ExecContext(ctx, `UPDATE turns SET moderated = 1, moderation = ? WHERE id = ?`, string(cats), p.turnID); err != nil {
+				return fmt.Errorf("store moderation: %w", err)
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE sessions SET moderated_count = moderated_count + ?, moderation_flags = json_insert(moderation_flags, '$[#]', json(?)) WHERE id = ?`,
+			count, string(flag), p.sess.ID); err != nil {
 			return fmt.Errorf("store moderation: %w", err)
 		}
 		if closing {
@@ -419,6 +435,10 @@ func nonNil[T any](s []T) []T {
 	return s
 }
 
+// errTaken is a pending turn that something else resolved first: the
+// session ended, or the sweeper gave up on it.
+var errTaken = errors.New("the turn was taken over")
+
 // setState moves a student's turn from one state to another; a turn no
 // longer in from (taken over as stale) is an error, so its late answer is
 // not stored.
@@ -428,7 +448,7 @@ func setState(ctx context.Context, tx *sql.Tx, turnID int64, from, to string) er
 		return fmt.Errorf("turn state: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n != 1 {
-		return fmt.Errorf("turn %d is no longer %s", turnID, from)
+		return fmt.Errorf("turn %d is no longer %s: %w", turnID, from, errTaken)
 	}
 	return nil
 }
@@ -506,6 +526,17 @@ func (s *Service) answerFinished(turnID int64, ch chan struct{}) {
 	if ch != nil {
 		close(ch)
 	}
+}
+
+// answeringIDs are the turns being answered in this process.
+func (s *Service) answeringIDs() []int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ids := make([]int64, 0, len(s.answering))
+	for id := range s.answering {
+		ids = append(ids, id)
+	}
+	return ids
 }
 
 func (s *Service) isAnswering(turnID int64) bool {

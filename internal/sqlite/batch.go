@@ -44,6 +44,10 @@ func NewBatcher(db *sql.DB) *Batcher { return &Batcher{db: db} }
 // whole shared transaction. So a write that has begun finishes, and "did
 // it happen?" always has the answer Do gives. A ctx that ends while the
 // write is still queued skips it.
+//
+// fn must use only tx: the write connection is the batch's while fn runs,
+// so calling Do again, or using the DB's Write pool, from inside fn would
+// wait for itself forever.
 func (b *Batcher) Do(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
 	j := &batchJob{ctx: ctx, fn: fn, done: make(chan error, 1)}
 	b.mu.Lock()

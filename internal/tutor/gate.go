@@ -54,7 +54,7 @@ func classify(ctx context.Context, c Classifier, wait time.Duration, text, userI
 // leaves: a sentence that fails ends the answer with the redirect. The outcome is
 // written to *verdict before the last event. cancel ends the model's
 // request.
-func gate(source iter.Seq[llm.Event], cancel context.CancelFunc, verdicts <-chan verdictResult, verdict *moderation.Verdict, onVerdictErr func(error)) iter.Seq[llm.Event] {
+func gate(ctx context.Context, source iter.Seq[llm.Event], cancel context.CancelFunc, verdicts <-chan verdictResult, verdict *moderation.Verdict, onVerdictErr func(error)) iter.Seq[llm.Event] {
 	return func(yield func(llm.Event) bool) {
 		defer cancel() // the model's request, at once, however the answer ends
 		// Buffered, so the model's pieces queue while one is being checked,
@@ -80,6 +80,11 @@ func gate(source iter.Seq[llm.Event], cancel context.CancelFunc, verdicts <-chan
 			select {
 			case r := <-verdicts:
 				verdicts = nil
+				if r.err != nil && ctx.Err() != nil {
+					// The student left: not a verdict, and nothing to store.
+					yield(llm.Event{Kind: llm.Error, Err: ctx.Err()})
+					return
+				}
 				if r.err != nil {
 					onVerdictErr(r.err)
 					r.v = moderation.Verdict{Flagged: true, Categories: []moderation.Category{moderation.Unverified}, Source: "classifier"}
@@ -150,16 +155,22 @@ func merge(ev llm.Event, events <-chan llm.Event) (llm.Event, *llm.Event, bool) 
 	}
 }
 
-// filter lets the answer out as it comes, checking the sentence so far
-// with the local rules before each piece leaves. A word split across two
-// pieces is checked whole once its second piece arrives: at most its
-// harmless first half has left by then, never the word.
+// filter lets the answer out as it comes, checking the tutor's words with
+// the local rules before they leave. A piece is sent at once when the
+// sentence so far passes with it. When it does not, the piece is held (a
+// legal phrase may be half-way: "sexual" before "harassment") until the
+// sentence is complete; only a complete sentence that fails ends the
+// answer, with the redirect. Nothing that failed a check ever leaves.
 type filter struct {
 	yield    func(llm.Event) bool
 	verdict  *moderation.Verdict
 	sentence strings.Builder // the current sentence, as sent
+	pending  string          // received, not yet sent
 	done     bool
 }
+
+// maxPending bounds what is held waiting for the end of a sentence.
+const maxPending = 600
 
 // pass handles one event of the model's stream; false ends the stream.
 func (f *filter) pass(ev llm.Event) bool {
@@ -168,33 +179,89 @@ func (f *filter) pass(ev llm.Event) bool {
 	}
 	switch ev.Kind {
 	case llm.Delta:
-		return f.send(ev.Text)
-	default: // done, or an error
+		f.pending += ev.Text
+		return f.flush(false)
+	case llm.Done:
+		if !f.flush(true) {
+			return false
+		}
+		f.done = true
+		return f.yield(ev)
+	default: // an error: nothing held back is sent
 		f.done = true
 		return f.yield(ev)
 	}
 }
 
-// send checks the sentence with text added and sends text, or ends the
-// answer with the redirect.
-func (f *filter) send(text string) bool {
-	if text == "" {
+// flush sends what of the pending text passes: each complete sentence
+// whole, then the start of the next if the sentence so far passes with
+// it. final: the answer is complete, so pending is a complete sentence.
+func (f *filter) flush(final bool) bool {
+	for f.pending != "" {
+		head, complete := nextSentence(f.pending)
+		complete = complete || final || len(f.pending) > maxPending
+		if v := moderation.CheckOutput(f.sentence.String() + head); v.Flagged {
+			if !complete {
+				return true // hold it: the sentence may yet read as law
+			}
+			v.Source = "output"
+			*f.verdict = v
+			f.done = true
+			if f.yield(llm.Event{Kind: llm.Delta, Text: " " + moderation.Redirect}) {
+				f.yield(llm.Event{Kind: llm.Done, StopReason: "moderated"})
+			}
+			return false
+		}
+		f.pending = f.pending[len(head):]
+		if complete {
+			f.sentence.Reset()
+		} else {
+			f.sentence.WriteString(head)
+		}
+		if !f.yield(llm.Event{Kind: llm.Delta, Text: head}) {
+			return false
+		}
+	}
+	return true
+}
+
+// nextSentence is text up to the end of its first sentence (the stop and
+// the space after it), and whether a sentence ended there; otherwise all of
+// text. "v." in a case name and short abbreviations do not end one.
+func nextSentence(text string) (string, bool) {
+	for i := 0; i < len(text); i++ {
+		c := text[i]
+		if c != '.' && c != '?' && c != '!' {
+			continue
+		}
+		j := i + 1
+		for j < len(text) && (text[j] == '"' || text[j] == '\'' || text[j] == ')') {
+			j++
+		}
+		if j >= len(text) || text[j] != ' ' && text[j] != '\n' {
+			continue // the end of a sentence, or not: the next piece says
+		}
+		if c == '.' && abbreviation(text[:i]) {
+			continue
+		}
+		for j < len(text) && (text[j] == ' ' || text[j] == '\n') {
+			j++
+		}
+		return text[:j], true
+	}
+	return text, false
+}
+
+// abbreviation says whether the word before a full stop is one ("v",
+// "U.S", "No", "e.g"), which does not end a sentence.
+func abbreviation(before string) bool {
+	w := before[strings.LastIndexAny(before, " \n(")+1:]
+	if len(w) <= 2 || strings.Contains(w, ".") {
 		return true
 	}
-	if v := moderation.CheckOutput(f.sentence.String() + text); v.Flagged {
-		v.Source = "output"
-		*f.verdict = v
-		f.done = true
-		if f.yield(llm.Event{Kind: llm.Delta, Text: " " + moderation.Redirect}) {
-			f.yield(llm.Event{Kind: llm.Done, StopReason: "moderated"})
-		}
-		return false
+	switch strings.ToLower(w) {
+	case "vs", "inc", "corp", "mr", "mrs", "ms", "dr", "st", "no", "cf", "id", "supp", "app", "cir", "ed":
+		return true
 	}
-	f.sentence.WriteString(text)
-	if i := strings.LastIndexAny(text, ".?!"); i >= 0 {
-		rest := text[i+1:]
-		f.sentence.Reset()
-		f.sentence.WriteString(rest)
-	}
-	return f.yield(llm.Event{Kind: llm.Delta, Text: text})
+	return false
 }

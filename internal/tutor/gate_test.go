@@ -158,3 +158,35 @@ func TestOutputIsCheckedBeforeItLeaves(t *testing.T) {
 		t.Errorf("the turn waited for the rest of a refused answer")
 	}
 }
+
+// TestOutputHoldsAHalfLegalPhrase: "sexual" alone reads as off the
+// course, "sexual harassment" does not; a phrase split across pieces is
+// held until its sentence can be judged, then sent whole.
+func TestOutputHoldsAHalfLegalPhrase(t *testing.T) {
+	for _, pieces := range [][]string{
+		{"Under Title VII, how would you define sexual", " harassment in this case?"},
+		{"How does sex", " discrimination differ here? ", "And in Barnes v. Glen Theatre, ", "why did nude dancing matter?"},
+	} {
+		model := llmtest.NewAnthropic(t, llmtest.Text(pieces...))
+		judge := llmtest.NewAnthropic(t, llmtest.Text(safeVerdict))
+		deltas, r := run(t, moderatedTutor(t, model, judge, time.Second), "What counts as harassment?")
+		if got := strings.Join(deltas, ""); got != strings.Join(pieces, "") || r.Verdict.Flagged {
+			t.Errorf("pieces %q: the student received %q (%+v)", pieces, got, r.Verdict)
+		}
+	}
+}
+
+func TestNextSentence(t *testing.T) {
+	for text, want := range map[string]string{
+		"Good. Next":                     "Good. ",
+		"In Barnes v. Glen Theatre, the": "In Barnes v. Glen Theatre, the",
+		"Why? Because":                   "Why? ",
+		"The U.S. Supreme Court held":    "The U.S. Supreme Court held",
+		"No end yet":                     "No end yet",
+		"Ends here.":                     "Ends here.",
+	} {
+		if got, _ := nextSentence(text); got != want {
+			t.Errorf("nextSentence(%q) = %q, want %q", text, got, want)
+		}
+	}
+}

@@ -112,11 +112,11 @@ func (t *Tutor) Turn(ctx context.Context, ex sqlite.Execer, in TurnInput) (Reply
 			}
 		}
 		r := Offline(in.Student, sources, turns)
-		return Reply{Events: gate(once(r.Text), func() {}, verdicts, verdict, t.verdictFailed), Sources: sources, Verdict: verdict}, nil
+		return Reply{Events: gate(ctx, once(r.Text), func() {}, verdicts, verdict, t.verdictFailed), Sources: sources, Verdict: verdict}, nil
 	}
 	req := Prompt(in.Week, sources, in.Clock, in.History, in.Student, in.UserID)
 	mctx, cancel := context.WithCancel(ctx)
-	return Reply{Events: gate(t.model.Stream(mctx, req), cancel, verdicts, verdict, t.verdictFailed), Sources: sources, Verdict: verdict}, nil
+	return Reply{Events: gate(ctx, t.model.Stream(mctx, req), cancel, verdicts, verdict, t.verdictFailed), Sources: sources, Verdict: verdict}, nil
 }
 
 // verdictFailed logs a classifier that could not clear a turn (the turn

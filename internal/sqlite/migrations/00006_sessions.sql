@@ -16,6 +16,11 @@ CREATE TABLE sessions (
     user_id          INTEGER NOT NULL REFERENCES users (id),
     course_id        INTEGER NOT NULL,
     week_id          INTEGER NOT NULL,
+    -- SQLite may give a deleted course's or week's id to a new one; its
+    -- creation time tells the two apart, so a new course's instructors
+    -- never see an old course's sessions.
+    course_created_at TEXT   NOT NULL,
+    week_created_at  TEXT    NOT NULL,
     course_code      TEXT    NOT NULL DEFAULT '',
     course_name      TEXT    NOT NULL DEFAULT '',
     week_number      INTEGER NOT NULL,
