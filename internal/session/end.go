@@ -71,7 +71,7 @@ func (s *Service) End(ctx context.Context, u auth.User, sessionID int64, body io
 		}
 		sess.AudioName, sess.AudioType, sess.AudioSize = name, rec.format.MediaType, rec.size
 	}
-	turns, err := transcript(ctx, tx, sess.ID, false)
+	turns, err := transcript(ctx, tx, sess.ID)
 	if err != nil {
 		return EndResult{}, err
 	}

@@ -63,7 +63,7 @@ func (s *Service) Get(ctx context.Context, u auth.User, id int64) (Session, erro
 	if err != nil {
 		return Session{}, err
 	}
-	if sess.Transcript, err = transcript(ctx, tx, id, false); err != nil {
+	if sess.Transcript, err = transcript(ctx, tx, id); err != nil {
 		return Session{}, err
 	}
 	return sess, nil

@@ -136,7 +136,7 @@ func endSession(ctx context.Context, tx *sql.Tx, sess *Session, now time.Time, d
 
 const turnColumns = `t.id, t.role, t.content, t.at, t.sources, t.moderated, t.moderation, t.state`
 
-func scanTurn(r scanner) (Turn, string, error) {
+func scanTurn(r scanner) (Turn, error) {
 	var (
 		t              Turn
 		at, src, state string
@@ -144,38 +144,34 @@ func scanTurn(r scanner) (Turn, string, error) {
 		moderated      int
 	)
 	if err := r.Scan(&t.ID, &t.Role, &t.Content, &at, &src, &moderated, &cats, &state); err != nil {
-		return Turn{}, "", err
+		return Turn{}, err
 	}
 	var err error
 	if t.At, err = sqlite.ParseTime(at); err != nil {
-		return Turn{}, "", err
+		return Turn{}, err
 	}
 	if err := json.Unmarshal([]byte(src), &t.Sources); err != nil {
-		return Turn{}, "", fmt.Errorf("turn %d sources: %w", t.ID, err)
+		return Turn{}, fmt.Errorf("turn %d sources: %w", t.ID, err)
 	}
 	t.Moderated = moderated == 1
 	if err := json.Unmarshal([]byte(cats), &t.Categories); err != nil {
-		return Turn{}, "", fmt.Errorf("turn %d moderation: %w", t.ID, err)
+		return Turn{}, fmt.Errorf("turn %d moderation: %w", t.ID, err)
 	}
 	t.Unanswered = state == "unanswered"
-	return t, state, nil
+	return t, nil
 }
 
 // transcript is a session's turns in order. Pending student turns (their
-// answer is being made) are left out unless withPending.
-func transcript(ctx context.Context, ex sqlite.Execer, sessionID int64, withPending bool) ([]Turn, error) {
-	q := `SELECT ` + turnColumns + ` FROM turns t WHERE t.session_id = ?`
-	if !withPending {
-		q += ` AND t.state <> 'pending'`
-	}
-	rows, err := ex.QueryContext(ctx, q+` ORDER BY t.id`, sessionID)
+// answer is being made) are left out.
+func transcript(ctx context.Context, ex sqlite.Execer, sessionID int64) ([]Turn, error) {
+	rows, err := ex.QueryContext(ctx, `SELECT `+turnColumns+` FROM turns t WHERE t.session_id = ? AND t.state <> 'pending' ORDER BY t.id`, sessionID)
 	if err != nil {
 		return nil, fmt.Errorf("transcript: %w", err)
 	}
 	defer rows.Close()
 	out := []Turn{}
 	for rows.Next() {
-		t, _, err := scanTurn(rows)
+		t, err := scanTurn(rows)
 		if err != nil {
 			return nil, fmt.Errorf("transcript: %w", err)
 		}

@@ -463,7 +463,7 @@ func (s *Service) giveUp(turnID int64) error {
 
 // storedAnswer is the answer stored for a student's turn.
 func storedAnswer(ctx context.Context, ex sqlite.Execer, turnID int64) (Answer, error) {
-	t, _, err := scanTurn(ex.QueryRowContext(ctx, `SELECT `+turnColumns+` FROM turns t WHERE t.reply_to = ?`, turnID))
+	t, err := scanTurn(ex.QueryRowContext(ctx, `SELECT `+turnColumns+` FROM turns t WHERE t.reply_to = ?`, turnID))
 	if err != nil {
 		return Answer{}, fmt.Errorf("stored answer of turn %d: %w", turnID, err)
 	}
