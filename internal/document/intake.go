@@ -121,7 +121,7 @@ func receiveReader(part io.Reader, name, tmpDir string, maxSize int64) (received
 }
 
 func tooLarge(max int64) error {
-	return errs.New(errs.TooLarge, fmt.Sprintf("the file is larger than the %s limit", humanBytes(max)))
+	return errs.TooLargeLimit("file", max)
 }
 
 // malformed is a body that ended early or broke the multipart format.
@@ -189,16 +189,4 @@ func cleanFilename(name string) string {
 		return "document.pdf"
 	}
 	return out
-}
-
-func humanBytes(n int64) string {
-	switch {
-	case n >= 1<<30 && n%(1<<30) == 0:
-		return fmt.Sprintf("%d GB", n>>30)
-	case n >= 1<<20:
-		return fmt.Sprintf("%.0f MB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.0f KB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d bytes", n)
 }

@@ -3,7 +3,10 @@
 // is safe to show; everything else is internal and is logged, never shown.
 package errs
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // Code classifies an error; the HTTP layer alone maps it to a status.
 type Code string
@@ -53,4 +56,27 @@ func InvalidFields(fields ...FieldError) *Error {
 // TooManyRetry returns a TooMany error that tells the client when to retry.
 func TooManyRetry(msg string, after time.Duration) *Error {
 	return &Error{Code: TooMany, Message: msg, RetryAfter: after}
+}
+
+// TooLargeLimit is the TooLarge error for what is bigger than a limit of
+// limit bytes: "the file is larger than the 50 MB limit".
+func TooLargeLimit(what string, limit int64) *Error {
+	return New(TooLarge, "the "+what+" is larger than the "+sizeText(limit)+" limit")
+}
+
+// sizeText is a byte count as people say it: whole units when exact.
+func sizeText(n int64) string {
+	switch {
+	case n >= 1<<30 && n%(1<<30) == 0:
+		return fmt.Sprintf("%d GB", n>>30)
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MB", n>>20)
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%d KB", n>>10)
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d bytes", n)
 }

@@ -145,7 +145,7 @@ func saveAudio(r io.Reader, dir string, maxSize int64) (*receivedAudio, error) {
 		return nil, badBody(err)
 	}
 	if int64(hn)+n > maxSize {
-		return nil, errs.New(errs.TooLarge, "the recording is larger than the "+sizeText(maxSize)+" limit")
+		return nil, errs.TooLargeLimit("recording", maxSize)
 	}
 	if err := f.Sync(); err != nil {
 		return nil, fmt.Errorf("store recording: %w", err)
@@ -171,17 +171,4 @@ func audioName(sessionID int64, f AudioFormat) string {
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	return fmt.Sprintf("session-%d-%s.%s", sessionID, hex.EncodeToString(b[:]), f.Ext)
-}
-
-// sizeText is a byte count as people say it.
-func sizeText(n int64) string {
-	switch {
-	case n >= 1<<20 && n%(1<<20) == 0:
-		return fmt.Sprintf("%d MB", n>>20)
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%d KB", n>>10)
-	}
-	return fmt.Sprintf("%d bytes", n)
 }
