@@ -84,12 +84,7 @@ func TestEndWhileAnswering(t *testing.T) {
 	e := newEnv(t, claude(t, fake))
 	ctx := context.Background()
 	st := e.start(t, "student")
-	p, err := e.svc.Begin(ctx, e.users["student"], st.Session.ID, "It is effective on dispatch.", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { _, err := p.Run(ctx, nil); done <- err }()
+	done := e.answering(t, st.Session.ID, "It is effective on dispatch.")
 	time.Sleep(100 * time.Millisecond)
 	first, err := e.svc.End(ctx, e.users["student"], st.Session.ID, nil, "")
 	if err != nil {

@@ -52,6 +52,19 @@ func slowed(r llmtest.Reply, d time.Duration) llmtest.Reply {
 	return r
 }
 
+// answering sends the student's text and answers it in the background;
+// the channel gives the answer's error.
+func (e *env) answering(t *testing.T, id int64, text string) <-chan error {
+	t.Helper()
+	p, err := e.svc.Begin(context.Background(), e.users["student"], id, text, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { _, err := p.Run(context.Background(), nil); done <- err }()
+	return done
+}
+
 func (e *env) turns(t *testing.T, id int64) []Turn {
 	t.Helper()
 	got, err := e.svc.Get(context.Background(), e.users["student"], id)
@@ -250,12 +263,7 @@ func TestOneTurnAtATime(t *testing.T) {
 	e := newEnv(t, claude(t, fake))
 	ctx := context.Background()
 	st := e.start(t, "student")
-	p, err := e.svc.Begin(ctx, e.users["student"], st.Session.ID, "It is effective on dispatch.", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { _, err := p.Run(ctx, nil); done <- err }()
+	done := e.answering(t, st.Session.ID, "It is effective on dispatch.")
 	if _, err := e.svc.Begin(ctx, e.users["student"], st.Session.ID, "Hello?", ""); err != ErrBusy {
 		t.Errorf("a second message while answering: %v", err)
 	}
