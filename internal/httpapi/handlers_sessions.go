@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"path"
 	"strconv"
 	"time"
 
@@ -372,7 +373,7 @@ func (s *Server) sessionAudio(ctx context.Context, in *SessionIDPath) (*huma.Str
 		defer f.Close()
 		r, w := humago.Unwrap(hctx)
 		w.Header().Set("Content-Type", sess.AudioType)
-		w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="session-%d%s"`, sess.ID, extOf(sess.AudioName)))
+		w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="session-%d%s"`, sess.ID, path.Ext(sess.AudioName)))
 		w.Header().Set("X-Content-Type-Options", "nosniff")
 		w.Header().Set("Cache-Control", "private, no-store")
 		http.ServeContent(w, r, "", time.Time{}, f)
@@ -389,15 +390,6 @@ var audioResponse = option{after: func(o *huma.Operation) {
 		"audio/mp4":  {Schema: &huma.Schema{Type: "string", ContentEncoding: "binary"}},
 	}}
 }}
-
-func extOf(name string) string {
-	for i := len(name) - 1; i >= 0; i-- {
-		if name[i] == '.' {
-			return name[i:]
-		}
-	}
-	return ""
-}
 
 type csvOutput struct {
 	ContentType        string `header:"Content-Type"`
