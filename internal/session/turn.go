@@ -229,12 +229,12 @@ func (s *Service) answer(ctx context.Context, p *Pending, onDelta func(string) e
 		return Answer{}, err
 	}
 	var (
-		text       strings.Builder
-		first      time.Duration
-		usage      llm.Usage
-		complete   bool
-		failure    error
-		deliveryOK = true
+		text     strings.Builder
+		first    time.Duration
+		usage    llm.Usage
+		complete bool
+		failure  error // the model's
+		sendErr  error // onDelta's: the client is gone
 	)
 	for ev := range reply.Events {
 		switch ev.Kind {
@@ -244,22 +244,20 @@ func (s *Service) answer(ctx context.Context, p *Pending, onDelta func(string) e
 			}
 			text.WriteString(ev.Text)
 			if onDelta != nil {
-				if e := onDelta(ev.Text); e != nil {
-					failure, deliveryOK = e, false
-				}
+				sendErr = onDelta(ev.Text)
 			}
 		case llm.Done:
 			usage, complete = ev.Usage, true
 		case llm.Error:
 			failure = ev.Err
 		}
-		if failure != nil || complete {
+		if sendErr != nil || failure != nil || complete {
 			break
 		}
 	}
 	switch {
-	case !deliveryOK:
-		return Answer{}, failure
+	case sendErr != nil:
+		return Answer{}, sendErr
 	case failure != nil:
 		if ctx.Err() != nil {
 			return Answer{}, ctx.Err()
