@@ -90,5 +90,5 @@ func ParseVerdict(reply string) (Verdict, error) {
 	if *raw.Safe {
 		return Verdict{}, nil
 	}
-	return Verdict{Flagged: true, Categories: raw.Categories, Source: "classifier"}, nil
+	return Verdict{Flagged: true, Categories: raw.Categories, Source: SourceClassifier}, nil
 }

@@ -39,8 +39,15 @@ func Valid(c Category) bool { return slices.Contains(Categories, c) || c == Unve
 type Verdict struct {
 	Flagged    bool
 	Categories []Category
-	Source     string // "rules", "classifier", or "" when not flagged
+	Source     string // which layer: SourceRules, SourceClassifier or SourceOutput; "" when not flagged
 }
+
+// Which layer flagged a text.
+const (
+	SourceRules      = "rules"      // the local rules, on the student's words
+	SourceClassifier = "classifier" // the classifier, or its failure to answer
+	SourceOutput     = "output"     // the local rules, on the tutor's words
+)
 
 // Check runs the local rules over a student's words: microseconds, no
 // network.
@@ -82,7 +89,7 @@ func check(text string, student bool) Verdict {
 		return Verdict{}
 	}
 	slices.Sort(cats)
-	return Verdict{Flagged: true, Categories: cats, Source: "rules"}
+	return Verdict{Flagged: true, Categories: cats, Source: SourceRules}
 }
 
 // Has says whether the verdict names c.

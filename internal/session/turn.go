@@ -278,7 +278,7 @@ func (s *Service) answer(ctx context.Context, p *Pending, onDelta func(string) e
 	// Only the student's own words count against them: not a verdict the
 	// classifier could not give, nor the tutor's words failing the output
 	// check. Those still get the redirect and a flag for review.
-	strike := verdict.Flagged && verdict.Source != "output" && !verdict.Has(moderation.Unverified)
+	strike := verdict.Flagged && verdict.Source != moderation.SourceOutput && !verdict.Has(moderation.Unverified)
 	closing := strike && p.sess.ModeratedCount+1 >= MaxModerated
 	// A student who spoke of harm has had the caring reply; a cheerful
 	// "see you next time" would not follow it well.

@@ -87,7 +87,7 @@ func gate(ctx context.Context, source iter.Seq[llm.Event], cancel context.Cancel
 				}
 				if r.err != nil {
 					onVerdictErr(r.err)
-					r.v = moderation.Verdict{Flagged: true, Categories: []moderation.Category{moderation.Unverified}, Source: "classifier"}
+					r.v = moderation.Verdict{Flagged: true, Categories: []moderation.Category{moderation.Unverified}, Source: moderation.SourceClassifier}
 				}
 				if r.v.Flagged {
 					*verdict = r.v
@@ -204,7 +204,7 @@ func (f *filter) flush(final bool) bool {
 			if !complete {
 				return true // hold it: the sentence may yet read as law
 			}
-			v.Source = "output"
+			v.Source = moderation.SourceOutput
 			*f.verdict = v
 			f.done = true
 			if f.yield(llm.Event{Kind: llm.Delta, Text: " " + moderation.Redirect}) {
