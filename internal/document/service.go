@@ -253,14 +253,22 @@ func authorize(ctx context.Context, ex sqlite.Execer, u auth.User, id int64, a c
 	return d, nil
 }
 
-// Get returns a document u may see.
+// Get returns a document u may see; its warnings only for the week's
+// instructors.
 func (s *Service) Get(ctx context.Context, u auth.User, id int64) (Document, error) {
-	d, err := authorize(ctx, s.db.Read, u, id, course.View)
+	d, err := find(ctx, s.db.Read, id)
 	if err != nil {
 		return Document{}, err
 	}
-	if _, err := course.AuthorizeWeek(ctx, s.db.Read, u, d.WeekID, course.Teach); err != nil {
-		d.Warnings = nil // for its instructors
+	teacher, err := teaches(ctx, s.db.Read, u, d.WeekID)
+	if errors.Is(err, course.ErrWeekNotFound) {
+		return Document{}, ErrNotFound
+	}
+	if err != nil {
+		return Document{}, err
+	}
+	if !teacher {
+		d.Warnings = nil
 	}
 	return d, nil
 }
@@ -268,19 +276,30 @@ func (s *Service) Get(ctx context.Context, u auth.User, id int64) (Document, err
 // List returns the documents of a week u may see; warnings only for its
 // instructors.
 func (s *Service) List(ctx context.Context, u auth.User, weekID int64) ([]Document, error) {
-	if _, err := course.AuthorizeWeek(ctx, s.db.Read, u, weekID, course.View); err != nil {
+	teacher, err := teaches(ctx, s.db.Read, u, weekID)
+	if err != nil {
 		return nil, err
 	}
 	docs, err := ListByWeek(ctx, s.db.Read, weekID)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := course.AuthorizeWeek(ctx, s.db.Read, u, weekID, course.Teach); err != nil {
+	if !teacher {
 		for i := range docs {
 			docs[i].Warnings = nil
 		}
 	}
 	return docs, nil
+}
+
+// teaches answers, in one check, whether u may see a week at all (else the
+// error: ErrWeekNotFound) and whether they teach it.
+func teaches(ctx context.Context, ex sqlite.Execer, u auth.User, weekID int64) (bool, error) {
+	_, err := course.AuthorizeWeek(ctx, ex, u, weekID, course.Teach)
+	if errors.Is(err, course.ErrNotInstructor) {
+		return false, nil // a viewer who does not teach it
+	}
+	return err == nil, err
 }
 
 // Open returns the stored PDF of a document u may see.
