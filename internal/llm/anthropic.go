@@ -27,6 +27,9 @@ type AnthropicOptions struct {
 	// none; default 0.5 s doubling, with jitter.
 	Backoff    func(n int) time.Duration
 	HTTPClient *http.Client // default http.DefaultClient's transport
+	// MaxTokens caps every answer (LLM_MAX_TOKENS), and is the cap of a
+	// request that names none; default DefaultMaxTokens.
+	MaxTokens int
 }
 
 // Anthropic is Claude through the official SDK. The SDK's own retries are
@@ -149,7 +152,7 @@ func (a *Anthropic) params(req Request) anthropic.MessageNewParams {
 	}
 	p := anthropic.MessageNewParams{
 		Model:     anthropic.Model(model),
-		MaxTokens: int64(max(req.MaxTokens, 1)),
+		MaxTokens: maxTokens(req.MaxTokens, a.o.MaxTokens),
 	}
 	if req.Temperature > 0 {
 		p.Temperature = anthropic.Float(req.Temperature)

@@ -50,6 +50,24 @@ type Request struct {
 	UserID string
 }
 
+// DefaultMaxTokens is the most tokens one answer may have when a
+// provider is given no ceiling (LLM_MAX_TOKENS).
+const DefaultMaxTokens = 1024
+
+// maxTokens is the max_tokens sent upstream: what the request asks for,
+// never more than the provider's ceiling, and the ceiling when the caller
+// named none, so no call is ever sent unbounded (or, as a zero once was,
+// capped at one token).
+func maxTokens(asked, ceiling int) int64 {
+	if ceiling <= 0 {
+		ceiling = DefaultMaxTokens
+	}
+	if asked <= 0 || asked > ceiling {
+		return int64(ceiling)
+	}
+	return int64(asked)
+}
+
 // Usage is what a call cost, in tokens.
 type Usage struct {
 	Input, Output         int64

@@ -22,6 +22,7 @@ type OpenAIOptions struct {
 	Timeout    time.Duration
 	Backoff    func(n int) time.Duration
 	HTTPClient *http.Client
+	MaxTokens  int // caps every answer, as AnthropicOptions.MaxTokens
 }
 
 // OpenAI is a chat model behind an OpenAI-compatible /v1/chat/completions,
@@ -112,7 +113,7 @@ func openaiRetryable(err error) (time.Duration, bool) {
 func (p *OpenAI) params(req Request) openai.ChatCompletionNewParams {
 	params := openai.ChatCompletionNewParams{
 		Model:         openai.ChatModel(p.o.Model),
-		MaxTokens:     openai.Int(int64(max(req.MaxTokens, 1))),
+		MaxTokens:     openai.Int(maxTokens(req.MaxTokens, p.o.MaxTokens)),
 		StreamOptions: openai.ChatCompletionStreamOptionsParam{IncludeUsage: openai.Bool(true)},
 	}
 	if req.Temperature > 0 {
