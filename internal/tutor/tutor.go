@@ -71,6 +71,9 @@ type TurnInput struct {
 	Student string
 	Clock   Clock
 	UserID  string // opaque: a hash, never a name or address
+	// HistoryBudget bounds the history sent to the model, in estimated
+	// tokens (see EstimateTokens); 0: DefaultHistoryBudget.
+	HistoryBudget int
 }
 
 // Reply is a turn's answer as it streams, and the passages it drew on.
@@ -114,9 +117,26 @@ func (t *Tutor) Turn(ctx context.Context, ex sqlite.Execer, in TurnInput) (Reply
 		r := Offline(in.Student, sources, turns)
 		return Reply{Events: gate(ctx, once(r.Text), func() {}, verdicts, verdict, t.verdictFailed), Sources: sources, Verdict: verdict}, nil
 	}
-	req := Prompt(in.Week, sources, in.Clock, in.History, in.Student, in.UserID)
+	// Oldest exchanges go first when the session outgrows its budget:
+	// without it, every turn resent the whole transcript.
+	history := fitHistory(conversation(in.History), in.HistoryBudget)
+	req := Prompt(in.Week, sources, in.Clock, history, in.Student, in.UserID)
 	mctx, cancel := context.WithCancel(ctx)
 	return Reply{Events: gate(ctx, t.model.Stream(mctx, req), cancel, verdicts, verdict, t.verdictFailed), Sources: sources, Verdict: verdict}, nil
+}
+
+// Reserve takes a place among the model calls allowed at once for one
+// turn (its answer and its moderation check share it; bind it to the
+// turn's context with Slot.Bind). The offline tutor, or a model without a
+// cap, needs none: nil, nil. Everything taken is full: llm.ErrBusy.
+func (t *Tutor) Reserve() (*llm.Slot, error) { return llm.Reserve(t.model) }
+
+// Load is the model's concurrency cap and use; zero without a cap.
+func (t *Tutor) Load() llm.Load {
+	if l, ok := t.model.(*llm.Limiter); ok {
+		return l.Load()
+	}
+	return llm.Load{}
 }
 
 // verdictFailed logs a classifier that could not clear a turn (the turn
