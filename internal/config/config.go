@@ -61,6 +61,11 @@ type Config struct {
 	RateLimitConversationsPerWeek int    `env:"RATE_LIMIT_CONVERSATIONS_PER_WEEK" envDefault:"3"`
 	SessionMaxDurationSeconds     int    `env:"SESSION_MAX_DURATION_SECONDS" envDefault:"300"`
 	WeekTimezone                  string `env:"WEEK_TIMEZONE" envDefault:"America/Chicago"`
+	// What one student may cost: the pace and number of turns in a
+	// session, and model tokens a day (0: no daily limit).
+	SessionMinTurnIntervalSeconds int   `env:"SESSION_MIN_TURN_INTERVAL_SECONDS" envDefault:"2"`
+	SessionMaxTurns               int   `env:"SESSION_MAX_TURNS" envDefault:"40"`
+	StudentDailyTokenBudget       int64 `env:"STUDENT_DAILY_TOKEN_BUDGET" envDefault:"200000"`
 
 	LLMProvider      string  `env:"LLM_PROVIDER"`
 	AnthropicAPIKey  string  `env:"ANTHROPIC_API_KEY"`
@@ -71,6 +76,10 @@ type Config struct {
 	OpenAIBaseURL    string  `env:"OPENAI_BASE_URL"`
 	OpenAIAPIKey     string  `env:"OPENAI_API_KEY"`
 	OpenAIModel      string  `env:"OPENAI_MODEL"`
+	// What one model call may cost, and how many may run at once.
+	LLMHistoryTokenBudget int `env:"LLM_HISTORY_TOKEN_BUDGET" envDefault:"4000"`
+	LLMMaxTokens          int `env:"LLM_MAX_TOKENS" envDefault:"1024"`
+	LLMMaxConcurrent      int `env:"LLM_MAX_CONCURRENT" envDefault:"64"`
 
 	EmbeddingsProvider  string `env:"EMBEDDINGS_PROVIDER"`
 	EmbeddingsModel     string `env:"EMBEDDINGS_MODEL" envDefault:"sentence-transformers/all-MiniLM-L6-v2"`
@@ -273,6 +282,24 @@ func (c Config) Validate() error {
 	}
 	if c.SessionMaxDurationSeconds < 30 {
 		add("SESSION_MAX_DURATION_SECONDS must be at least 30, not %d", c.SessionMaxDurationSeconds)
+	}
+	if c.SessionMinTurnIntervalSeconds < 0 || c.SessionMinTurnIntervalSeconds > 60 {
+		add("SESSION_MIN_TURN_INTERVAL_SECONDS must be between 0 (no pacing) and 60, not %d", c.SessionMinTurnIntervalSeconds)
+	}
+	if c.SessionMaxTurns < 1 {
+		add("SESSION_MAX_TURNS must be at least 1, not %d", c.SessionMaxTurns)
+	}
+	if c.StudentDailyTokenBudget < 0 {
+		add("STUDENT_DAILY_TOKEN_BUDGET must not be negative (0: no daily limit), not %d", c.StudentDailyTokenBudget)
+	}
+	if c.LLMHistoryTokenBudget < 200 || c.LLMHistoryTokenBudget > 1_000_000 {
+		add("LLM_HISTORY_TOKEN_BUDGET must be between 200 and 1000000 tokens, not %d", c.LLMHistoryTokenBudget)
+	}
+	if c.LLMMaxTokens < 64 || c.LLMMaxTokens > 64_000 {
+		add("LLM_MAX_TOKENS must be between 64 and 64000 (a tutor's answer takes about 300), not %d", c.LLMMaxTokens)
+	}
+	if c.LLMMaxConcurrent < 1 || c.LLMMaxConcurrent > 10_000 {
+		add("LLM_MAX_CONCURRENT must be between 1 and 10000, not %d", c.LLMMaxConcurrent)
 	}
 	if c.Temperature < 0 || c.Temperature > 2 {
 		add("TEMPERATURE must be between 0 and 2")

@@ -49,6 +49,12 @@ func TestDefaults(t *testing.T) {
 		{"RATE_LIMIT_CONVERSATIONS_PER_WEEK", c.RateLimitConversationsPerWeek, 3},
 		{"SESSION_MAX_DURATION_SECONDS", c.SessionMaxDurationSeconds, 300},
 		{"WEEK_TIMEZONE", c.WeekTimezone, "America/Chicago"},
+		{"SESSION_MIN_TURN_INTERVAL_SECONDS", c.SessionMinTurnIntervalSeconds, 2},
+		{"SESSION_MAX_TURNS", c.SessionMaxTurns, 40},
+		{"STUDENT_DAILY_TOKEN_BUDGET", c.StudentDailyTokenBudget, int64(200000)},
+		{"LLM_HISTORY_TOKEN_BUDGET", c.LLMHistoryTokenBudget, 4000},
+		{"LLM_MAX_TOKENS", c.LLMMaxTokens, 1024},
+		{"LLM_MAX_CONCURRENT", c.LLMMaxConcurrent, 64},
 		{"JWT_ALGORITHM", c.JWTAlgorithm, "HS256"},
 		{"ENV", c.Env, "development"},
 		{"production", c.Production(), false},
@@ -136,6 +142,12 @@ func TestInvalidSettingsAreRefusedByName(t *testing.T) {
 		{"CORS broken JSON", `CORS_ORIGINS=["http://a",`, "CORS_ORIGINS"},
 		{"unknown embeddings provider", "EMBEDDINGS_PROVIDER=chroma", "EMBEDDINGS_PROVIDER"},
 		{"openai embeddings without a server", "EMBEDDINGS_PROVIDER=openai", "EMBEDDINGS_BASE_URL"},
+		{"negative turn interval", "SESSION_MIN_TURN_INTERVAL_SECONDS=-1", "SESSION_MIN_TURN_INTERVAL_SECONDS"},
+		{"no turns at all", "SESSION_MAX_TURNS=0", "SESSION_MAX_TURNS"},
+		{"negative daily budget", "STUDENT_DAILY_TOKEN_BUDGET=-5", "STUDENT_DAILY_TOKEN_BUDGET"},
+		{"tiny history budget", "LLM_HISTORY_TOKEN_BUDGET=10", "LLM_HISTORY_TOKEN_BUDGET"},
+		{"unbounded answers", "LLM_MAX_TOKENS=0", "LLM_MAX_TOKENS"},
+		{"no model calls", "LLM_MAX_CONCURRENT=0", "LLM_MAX_CONCURRENT"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if msg := refused(t, tc.env); !strings.Contains(msg, tc.want) {

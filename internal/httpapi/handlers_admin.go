@@ -152,7 +152,20 @@ type statsOutput struct {
 			Total     int `json:"total"`
 			Moderated int `json:"moderated"`
 		} `json:"sessions"`
+		Model ModelStats `json:"model"`
 	}
+}
+
+// ModelStats is what the language model costs and how loaded it is.
+type ModelStats struct {
+	TokensToday        int64 `json:"tokens_today" doc:"Tokens (read, cached and written) of the answers stored today, a calendar day in WEEK_TIMEZONE"`
+	TokensTotal        int64 `json:"tokens_total" doc:"Tokens of every answer stored"`
+	TurnsRefusedRate   int64 `json:"turns_refused_rate" doc:"Messages refused since the server started for coming faster than SESSION_MIN_TURN_INTERVAL_SECONDS"`
+	TurnsRefusedMax    int64 `json:"turns_refused_max_turns" doc:"Messages refused since the server started past a session's SESSION_MAX_TURNS"`
+	TurnsRefusedBudget int64 `json:"turns_refused_budget" doc:"Messages and starts refused since the server started past a student's STUDENT_DAILY_TOKEN_BUDGET"`
+	CallsInFlight      int   `json:"calls_in_flight" doc:"Model calls running now (a turn's answer and moderation check count once)"`
+	MaxConcurrent      int   `json:"max_concurrent" doc:"LLM_MAX_CONCURRENT; 0 when no model is configured (the offline tutor)"`
+	RefusedBusy        int64 `json:"refused_busy" doc:"Model calls refused since the server started because max_concurrent were running"`
 }
 
 // stats counts what exists. Sessions arrive with their own capability;
@@ -177,5 +190,12 @@ func (s *Server) stats(ctx context.Context, _ *struct{}) (*statsOutput, error) {
 	out.Body.Documents.Processing = docs[document.Processing]
 	out.Body.Documents.Processed = docs[document.Processed]
 	out.Body.Documents.Failed = docs[document.Failed]
+	m, err := s.sessions.ModelStats(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out.Body.Model = ModelStats{TokensToday: m.TokensToday, TokensTotal: m.TokensTotal, TurnsRefusedRate: m.RefusedPace,
+		TurnsRefusedMax: m.RefusedTurns, TurnsRefusedBudget: m.RefusedBudget, CallsInFlight: m.CallsInFlight,
+		MaxConcurrent: m.MaxConcurrent, RefusedBusy: m.RefusedBusy}
 	return out, nil
 }

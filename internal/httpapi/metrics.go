@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/lawtutor/socratic/internal/session"
 	"github.com/lawtutor/socratic/internal/tutor"
 )
 
@@ -44,6 +45,26 @@ func newMetrics() *metrics {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.handler = promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 	return m
+}
+
+// watchSessions exports the session service's refusals and the model's
+// load, read at each scrape.
+func (m *metrics) watchSessions(svc *session.Service) {
+	refused := func(name, help string, f func(session.ModelStats) int64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, func() float64 { return float64(f(svc.Load())) })
+	}
+	m.registry.MustRegister(
+		refused("socratic_turns_refused_rate_total", "Student messages refused for coming faster than SESSION_MIN_TURN_INTERVAL_SECONDS.",
+			func(s session.ModelStats) int64 { return s.RefusedPace }),
+		refused("socratic_turns_refused_max_turns_total", "Student messages refused past a session's SESSION_MAX_TURNS.",
+			func(s session.ModelStats) int64 { return s.RefusedTurns }),
+		refused("socratic_turns_refused_budget_total", "Student messages and starts refused past STUDENT_DAILY_TOKEN_BUDGET.",
+			func(s session.ModelStats) int64 { return s.RefusedBudget }),
+		refused("socratic_llm_calls_refused_busy_total", "Model calls refused because LLM_MAX_CONCURRENT were running.",
+			func(s session.ModelStats) int64 { return s.RefusedBusy }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "socratic_llm_calls_in_flight", Help: "Model calls running now (a turn's answer and moderation check count once)."},
+			func() float64 { return float64(svc.Load().CallsInFlight) }),
+	)
 }
 
 func (m *metrics) observe(method, route string, status int, elapsed time.Duration) {

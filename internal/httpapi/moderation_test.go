@@ -74,6 +74,7 @@ func TestModeratedTurnsAreStoredAndEndTheSession(t *testing.T) {
 	w := newSessionWorld(t, nil)
 	id := w.startAs(t, "enrolled")
 	say := func(text string) map[string]any {
+		w.clock.Add(w.turnInterval()) // a student's pace
 		res := w.f.do(request{method: "POST", path: "/api/sessions/" + itoa(id) + "/message", token: w.persona["enrolled"], body: `{"message":` + jsonString(text) + `}`})
 		if res.status != 200 {
 			t.Fatalf("%q: %d %s", text, res.status, res.body)

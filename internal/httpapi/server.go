@@ -89,6 +89,7 @@ func New(d Deps) *Server {
 	if s.sessions == nil {
 		s.sessions = session.NewService(d.DB, SessionOptions(d.Config, tutor.New(s.search, nil), d.Logger))
 	}
+	s.metrics.watchSessions(s.sessions)
 	if s.embStatus.Status == "" {
 		s.embStatus = retrieval.Status{Status: "disabled", Provider: "none", Model: d.Config.EmbeddingsModel}
 	}
@@ -131,6 +132,9 @@ func SessionOptions(cfg config.Config, t *tutor.Tutor, log *slog.Logger) session
 		Tutor: t, AudioDir: cfg.SessionDir, PerWeek: cfg.RateLimitConversationsPerWeek,
 		MaxDuration: time.Duration(cfg.SessionMaxDurationSeconds) * time.Second,
 		Location:    loc, MaxAudio: cfg.MaxAudioSize, Logger: log,
+		MinTurnInterval: time.Duration(cfg.SessionMinTurnIntervalSeconds) * time.Second,
+		MaxTurns:        cfg.SessionMaxTurns, DailyTokens: cfg.StudentDailyTokenBudget,
+		HistoryBudget: cfg.LLMHistoryTokenBudget,
 	}
 }
 

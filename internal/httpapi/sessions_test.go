@@ -253,6 +253,7 @@ func TestMessageRules(t *testing.T) {
 	if again["response"] != first["response"] {
 		t.Errorf("a repeated client_msg_id answered %q, first %q", again["response"], first["response"])
 	}
+	w.clock.Add(w.turnInterval())
 	if res := say("", "?message="+strings.ReplaceAll("What did the court decide?", " ", "+")); res.status != 200 {
 		t.Errorf("query form: %d %s", res.status, res.body)
 	}
@@ -333,6 +334,7 @@ func TestSessionsOutliveTheirCourse(t *testing.T) {
 	}
 	// Its week is gone but the session is not: the tutor still answers
 	// (with no readings to quote) until the clock runs out.
+	w.clock.Add(w.turnInterval())
 	res := w.f.do(request{method: "POST", path: "/api/sessions/" + itoa(id) + "/message", token: w.persona["enrolled"], body: `{"message":"Still there?"}`})
 	if res.status != 200 {
 		t.Errorf("a message after the course went: %d %s", res.status, res.body)

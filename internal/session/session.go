@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/lawtutor/socratic/internal/errs"
@@ -83,8 +84,10 @@ type Session struct {
 	EndReason                      string
 	Duration                       *int // seconds, once ended
 	ModeratedCount                 int
-	Flags                          []Flag // the moderated turns, for review
-	AudioName                      string // file name under the audio directory; "" when none
+	Flags                          []Flag    // the moderated turns, for review
+	StudentTurns                   int       // student turns stored, answered or not
+	LastTurnAt                     time.Time // the last student turn's; zero before the first
+	AudioName                      string    // file name under the audio directory; "" when none
 	AudioType                      string
 	AudioSize                      int64
 	Transcript                     []Turn // detail only
@@ -147,10 +150,20 @@ type Options struct {
 	MaxAudio    int64 // bytes; default 25 MB
 	// Grace is how long past its clock an open session waits for its
 	// student before the sweeper ends it; default one minute.
-	Grace  time.Duration
-	Now    func() time.Time
-	Rand   *rand.Rand
-	Logger *slog.Logger
+	Grace time.Duration
+	// What one student may cost. MinTurnInterval is the least time
+	// between two messages of a session (0: no pacing); MaxTurns the
+	// messages a session takes (default DefaultMaxTurns); DailyTokens the
+	// model tokens a student's answers may cost a calendar day in Location
+	// (0: no limit); HistoryBudget the earlier conversation sent with a
+	// turn, in estimated tokens (0: the tutor's default).
+	MinTurnInterval time.Duration
+	MaxTurns        int
+	DailyTokens     int64
+	HistoryBudget   int
+	Now             func() time.Time
+	Rand            *rand.Rand
+	Logger          *slog.Logger
 }
 
 // Service runs sessions. Every public method takes the acting user and
@@ -168,6 +181,9 @@ type Service struct {
 	// a retry of the same client_msg_id waits for the first attempt.
 	mu        sync.Mutex
 	answering map[int64]chan struct{}
+
+	// Turns refused since the process started, for the admin's figures.
+	refusedPace, refusedTurns, refusedBudget atomic.Int64
 }
 
 // NewService returns the session service.
@@ -183,6 +199,9 @@ func NewService(db *sqlite.DB, o Options) *Service {
 	}
 	if o.Grace <= 0 {
 		o.Grace = time.Minute
+	}
+	if o.MaxTurns <= 0 {
+		o.MaxTurns = DefaultMaxTurns
 	}
 	if o.Now == nil {
 		o.Now = time.Now

@@ -57,7 +57,7 @@ type env struct {
 	audioDir        string
 }
 
-func newEnv(t *testing.T, model llm.Provider) *env {
+func newEnv(t testing.TB, model llm.Provider) *env {
 	t.Helper()
 	ctx := context.Background()
 	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "socratic.db"))

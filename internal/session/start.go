@@ -118,6 +118,11 @@ func (s *Service) start(ctx context.Context, tx *sql.Tx, u auth.User, weekID int
 		}
 		left := s.o.PerWeek - used - 1
 		out.Remaining = &left
+		// A session that could not say a word would waste a week's
+		// conversation.
+		if err := s.checkBudget(ctx, tx, u, now); err != nil {
+			return Started{}, err
+		}
 	}
 	if err := s.endActive(ctx, tx, u, now); err != nil {
 		return Started{}, err

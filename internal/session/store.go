@@ -15,7 +15,8 @@ import (
 
 const sessionColumns = `s.id, s.user_id, s.course_id, s.week_id, s.course_created_at, s.week_created_at, s.course_code, s.course_name, s.week_number, s.week_title,
 	s.status, s.counted, s.theme, s.voice_id, s.started_at, s.expires_at, s.ended_at, coalesce(s.end_reason, ''),
-	s.duration_seconds, s.moderated_count, s.moderation_flags, coalesce(s.audio_name, ''), coalesce(s.audio_type, ''), coalesce(s.audio_size, 0)`
+	s.duration_seconds, s.moderated_count, s.moderation_flags, coalesce(s.audio_name, ''), coalesce(s.audio_type, ''), coalesce(s.audio_size, 0),
+	s.student_turns, coalesce(s.last_turn_at, '')`
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -27,10 +28,12 @@ func scanSession(r scanner) (Session, error) {
 		duration         sql.NullInt64
 		counted          int
 		flags            string
+		lastTurn         string
 	)
 	err := r.Scan(&s.ID, &s.UserID, &s.CourseID, &s.WeekID, &s.CourseCreatedAt, &s.WeekCreatedAt, &s.CourseCode, &s.CourseName, &s.WeekNumber, &s.WeekTitle,
 		&s.Status, &counted, &s.Theme, &s.VoiceID, &started, &expires, &ended, &s.EndReason,
-		&duration, &s.ModeratedCount, &flags, &s.AudioName, &s.AudioType, &s.AudioSize)
+		&duration, &s.ModeratedCount, &flags, &s.AudioName, &s.AudioType, &s.AudioSize,
+		&s.StudentTurns, &lastTurn)
 	if err != nil {
 		return Session{}, err
 	}
@@ -50,6 +53,11 @@ func scanSession(r scanner) (Session, error) {
 			return Session{}, err
 		}
 		s.EndedAt = &t
+	}
+	if lastTurn != "" {
+		if s.LastTurnAt, err = sqlite.ParseTime(lastTurn); err != nil {
+			return Session{}, err
+		}
 	}
 	if duration.Valid {
 		d := int(duration.Int64)

@@ -47,6 +47,7 @@ type Pending struct {
 	replay *Answer // the message was answered before
 	wait   bool    // the message is being answered by another request
 	done   chan struct{}
+	slot   *llm.Slot // the turn's place among the model calls at once
 }
 
 // Begin checks that u may send text to the session now and stores it as a
@@ -67,6 +68,9 @@ func (s *Service) Begin(ctx context.Context, u auth.User, sessionID int64, text,
 	if err != nil {
 		if p != nil && p.done != nil {
 			s.answerFinished(p.turnID, p.done)
+		}
+		if p != nil {
+			p.slot.Release()
 		}
 		return nil, err
 	}
@@ -157,7 +161,24 @@ func (s *Service) begin(ctx context.Context, tx *sql.Tx, u auth.User, sessionID 
 			return nil, false, err
 		}
 	}
+	// What a new turn may cost: its pace, the student's day, a place
+	// among the model calls at once. A repeated message (above) costs
+	// nothing and passes; a refused one stores nothing.
+	if err := s.checkPace(sess, now); err != nil {
+		return nil, false, err
+	}
+	if err := s.checkBudget(ctx, tx, u, now); err != nil {
+		return nil, false, err
+	}
+	if p.slot, err = s.reserve(); err != nil {
+		return nil, false, err
+	}
 	if p.turnID, err = insertTurn(ctx, tx, sess.ID, Student, text, now, "pending", clientMsgID, 0); err != nil {
+		p.slot.Release()
+		return nil, false, err
+	}
+	if err := recordPace(ctx, tx, sess.ID, now); err != nil {
+		p.slot.Release()
 		return nil, false, err
 	}
 	p.done = s.answerStarted(p.turnID)
@@ -219,12 +240,13 @@ func (s *Service) answer(ctx context.Context, p *Pending, onDelta func(string) e
 			}
 		}
 		s.answerFinished(p.turnID, p.done)
+		p.slot.Release()
 	}()
 	in, err := s.turnInput(ctx, p)
 	if err != nil {
 		return Answer{}, err
 	}
-	reply, err := s.tutor.Turn(ctx, s.db.Read, in)
+	reply, err := s.tutor.Turn(p.slot.Bind(ctx), s.db.Read, in)
 	if err != nil {
 		return Answer{}, err
 	}
@@ -261,6 +283,9 @@ func (s *Service) answer(ctx context.Context, p *Pending, onDelta func(string) e
 	case failure != nil:
 		if ctx.Err() != nil {
 			return Answer{}, ctx.Err()
+		}
+		if errors.Is(failure, llm.ErrBusy) {
+			return Answer{}, ErrModelBusy
 		}
 		s.log.WarnContext(ctx, "tutor turn failed", "session", p.sess.ID, "provider", s.tutor.Provider(), "err", failure)
 		return Answer{}, ErrNoAnswer
@@ -341,6 +366,8 @@ func (s *Service) turnInput(ctx context.Context, p *Pending) (tutor.TurnInput, e
 		Student: p.text,
 		Clock:   tutor.Clock{Elapsed: s.o.Now().Sub(p.sess.StartedAt), Limit: s.o.MaxDuration},
 		UserID:  opaqueUser(p.sess.UserID),
+
+		HistoryBudget: s.o.HistoryBudget,
 	}, nil
 }
 
@@ -390,6 +417,9 @@ func (s *Service) storeAnswer(ctx context.Context, p *Pending, a Answer, v moder
 			u.Input, u.Output, u.CacheRead, u.CacheWrite, first.Milliseconds())
 		if err != nil {
 			return fmt.Errorf("store answer: %w", err)
+		}
+		if err := recordTokens(ctx, tx, p.sess.ID, u); err != nil {
+			return err
 		}
 		if !v.Flagged {
 			return nil
