@@ -20,6 +20,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -86,6 +87,16 @@ const (
 	benchTokens = 40
 )
 
+// benchTurnInterval is the server's SESSION_MIN_TURN_INTERVAL_SECONDS
+// (its default, set explicitly); each student waits benchTurnPause after
+// sending before the next message, as a student who has just heard the
+// answer does anyway, so the bench runs at the server's own pace rather
+// than switching the check off.
+const (
+	benchTurnInterval = 2
+	benchTurnPause    = benchTurnInterval*time.Second + 300*time.Millisecond
+)
+
 type sessionsBench struct {
 	o                         sessionsBenchOptions
 	out                       io.Writer
@@ -100,6 +111,7 @@ type sessionsBench struct {
 	audioBody                 []byte
 	audioType                 string
 	errs                      benchErrors
+	paced                     atomic.Int64 // 429s (too soon) waited out and retried
 }
 
 func (b *sessionsBench) run(ctx context.Context) error {
@@ -156,7 +168,7 @@ func (b *sessionsBench) run(ctx context.Context) error {
 		return err
 	}
 	r := sessionsReport{
-		o: b.o, results: results, wall: wall, model: b.model, check: check, logs: logs, errs: &b.errs,
+		o: b.o, results: results, wall: wall, model: b.model, check: check, logs: logs, errs: &b.errs, paced: b.paced.Load(),
 		before: before, after: after, hwmReset: hwmReset, selfCPU: selfAfter - selfBefore,
 	}
 	return r.print(b.out)
@@ -174,6 +186,11 @@ func (b *sessionsBench) serverEnv() []string {
 		"LLM_PROVIDER=anthropic",
 		"EMBEDDINGS_PROVIDER=none",
 		"RATE_LIMIT_CONVERSATIONS_PER_WEEK=10",
+		"SESSION_MIN_TURN_INTERVAL_SECONDS=" + strconv.Itoa(benchTurnInterval),
+		// The cap protects a paid model's rate limits; the bench's model is
+		// a local fake and every student is in a turn at once, so the cap
+		// is set to the load rather than measured as refusals.
+		"LLM_MAX_CONCURRENT=" + strconv.Itoa(b.o.students),
 		"LOG_LEVEL=info",
 	}
 }
@@ -353,7 +370,12 @@ func (b *sessionsBench) student(ctx context.Context, i int) studentRun {
 		return r
 	}
 	r.startDur, r.started, r.sessionID, r.opening = time.Since(t0), true, started.SessionID, started.OpeningMessage
+	var sent time.Time
 	for t := range b.o.turns {
+		if t > 0 {
+			time.Sleep(time.Until(sent.Add(benchTurnPause)))
+		}
+		sent = time.Now()
 		r.turns = append(r.turns, b.turn(ctx, tok, r.sessionID, i, t))
 	}
 	var end struct {
@@ -397,6 +419,21 @@ func (b *sessionsBench) turn(ctx context.Context, tok string, sessionID int64, s
 	req.Header.Set("Authorization", "Bearer "+tok)
 	tr.sent = time.Now()
 	res, err := b.c.hc.Do(req)
+	if err == nil && res.StatusCode == http.StatusTooManyRequests {
+		// Too soon after the last (the server measured the gap from when
+		// it stored each message): wait as asked and send the same
+		// message again, as a client should.
+		wait, _ := strconv.Atoi(res.Header.Get("Retry-After"))
+		res.Body.Close()
+		b.paced.Add(1)
+		time.Sleep(time.Duration(max(wait, 1)) * time.Second)
+		req, _ = http.NewRequestWithContext(ctx, "POST", req.URL.String(), bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "text/event-stream")
+		req.Header.Set("Authorization", "Bearer "+tok)
+		tr.sent = time.Now()
+		res, err = b.c.hc.Do(req)
+	}
 	if err != nil {
 		b.errs.add("turn", err)
 		return tr

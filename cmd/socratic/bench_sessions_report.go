@@ -251,6 +251,7 @@ type sessionsReport struct {
 	check         dbCheck
 	logs          logScan
 	errs          *benchErrors
+	paced         int64 // 429s (too soon) waited out and retried
 	before, after procSample
 	hwmReset      bool
 	selfCPU       time.Duration
@@ -323,6 +324,7 @@ func (r *sessionsReport) print(w io.Writer) error {
 
 	fmt.Fprintf(w, "upstream model requests: %d turns without one, %d repeated (retries), %d cut off by the server, %d other requests during the run (themes); %d moderation verdicts asked (%.0f ms each)\n",
 		unmatched, repeated, r.model.gone, r.model.otherRun, len(r.model.verdicts), float64(verdictDelay.Milliseconds()))
+	fmt.Fprintf(w, "students paced at one message per %d s or slower; messages the server found too soon (429) and that were retried after Retry-After: %d\n", benchTurnInterval, r.paced)
 	fmt.Fprintf(w, "errors: %d\n", r.errs.total)
 	for _, k := range slices.Sorted(maps.Keys(r.errs.byText)) {
 		fmt.Fprintf(w, "  %5d × %s\n", r.errs.byText[k], k)

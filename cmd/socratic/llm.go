@@ -15,9 +15,9 @@ func openLLM(cfg config.Config, log *slog.Logger) (llm.Provider, string) {
 	var err error
 	switch name := cfg.LLMProviderName(); name {
 	case "anthropic":
-		p, err = llm.NewAnthropic(llm.AnthropicOptions{APIKey: cfg.AnthropicAPIKey, BaseURL: cfg.AnthropicBaseURL, Model: cfg.ClaudeModel, FastModel: cfg.ClaudeFastModel})
+		p, err = llm.NewAnthropic(llm.AnthropicOptions{APIKey: cfg.AnthropicAPIKey, BaseURL: cfg.AnthropicBaseURL, Model: cfg.ClaudeModel, FastModel: cfg.ClaudeFastModel, MaxTokens: cfg.LLMMaxTokens})
 	case "openai":
-		p, err = llm.NewOpenAI(llm.OpenAIOptions{BaseURL: cfg.OpenAIBaseURL, APIKey: cfg.OpenAIAPIKey, Model: cfg.OpenAIModel})
+		p, err = llm.NewOpenAI(llm.OpenAIOptions{BaseURL: cfg.OpenAIBaseURL, APIKey: cfg.OpenAIAPIKey, Model: cfg.OpenAIModel, MaxTokens: cfg.LLMMaxTokens})
 	case "offline":
 		log.Info("the tutor is offline (no language model configured): it asks from templates over the readings")
 		return nil, "ok"
@@ -29,5 +29,6 @@ func openLLM(cfg config.Config, log *slog.Logger) (llm.Provider, string) {
 		log.Error("the language model is misconfigured: the offline tutor answers", "err", err)
 		return nil, "error"
 	}
-	return p, "ok"
+	// One cap for every call the process makes (turns, moderation, themes).
+	return llm.NewLimiter(p, cfg.LLMMaxConcurrent, 0), "ok"
 }
