@@ -9,8 +9,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"unicode"
 	"time"
+	"unicode"
 
 	"github.com/lawtutor/socratic/internal/blob"
 	"github.com/lawtutor/socratic/internal/errs"
