@@ -12,6 +12,7 @@ import (
 
 	"github.com/lawtutor/socratic/internal/auth"
 	"github.com/lawtutor/socratic/internal/errs"
+	"github.com/lawtutor/socratic/internal/moderation"
 )
 
 // Course is a course as one viewer may see it: JoinCode is empty unless the
@@ -50,7 +51,7 @@ const (
 	maxProfNameLen    = 100
 	maxTitleLen       = 200
 	maxThemes         = 20
-	maxThemeLen       = 200
+	maxThemeLen       = moderation.MaxThemeChars
 	MinWeek, MaxWeek  = 1, 52
 	MaxEmails         = 500
 )
@@ -202,9 +203,16 @@ func (f *fields) themes(in []string) []string {
 	out := make([]string, 0, len(in))
 	seen := map[string]bool{}
 	for i, t := range in {
-		t = f.text("themes["+strconv.Itoa(i)+"]", t, maxThemeLen, false, false)
+		field := "themes[" + strconv.Itoa(i) + "]"
+		t = f.text(field, t, maxThemeLen, false, false)
 		key := strings.ToLower(t)
 		if t == "" || seen[key] {
+			continue
+		}
+		// A theme goes into the tutor's prompt and a student's first
+		// question: the professor's are held to the model's standard.
+		if err := moderation.CheckTheme(t); err != nil {
+			f.add(field, err.Error())
 			continue
 		}
 		seen[key] = true

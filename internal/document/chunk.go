@@ -14,6 +14,9 @@ type Chunk struct {
 	Start, End int // byte span in the document's text
 	Content    string
 	TokenCount int
+	// PageBreaks are the byte offsets in Content where a later page
+	// begins: the page of a sentence inside the chunk (reading warnings).
+	PageBreaks []int
 }
 
 // Splitter cuts text into chunks of at most Size characters that overlap by
@@ -113,6 +116,11 @@ func (s Splitter) Split(text string, pageStarts []int) []Chunk {
 		lastEnd = end
 		c := Chunk{Index: len(out), Start: start, End: end, Content: text[start:end]}
 		c.Page = pageOf(pageStarts, start)
+		for _, ps := range pageStarts {
+			if ps > start && ps < end {
+				c.PageBreaks = append(c.PageBreaks, ps-start)
+			}
+		}
 		c.TokenCount = CountTokens(c.Content)
 		out = append(out, c)
 	}

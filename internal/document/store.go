@@ -6,9 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/lawtutor/socratic/internal/blob"
 	"github.com/lawtutor/socratic/internal/errs"
@@ -127,26 +129,83 @@ func replaceChunks(ctx context.Context, tx *sql.Tx, d Document, pages int, chunk
 }
 
 // injectionWarnings tells a document's instructors where its text reads
-// like instructions to an AI model (indirect prompt injection). Such
-// passages are kept, not dropped: the professor decides whether they
-// belong, and the tutor's prompt already treats every passage as data.
+// like instructions to an AI model (indirect prompt injection), quoting
+// the sentence found on each page (the first few), so that a false alarm
+// is plain at a glance. Such passages are kept, not dropped: the
+// professor decides whether they belong, and the tutor's prompt already
+// treats every passage as data.
 func injectionWarnings(chunks []Chunk) []string {
-	var pages []string
+	var pages []int
+	var quotes []string
 	seen := map[int]bool{}
 	for _, c := range chunks {
-		if !seen[c.Page] && moderation.Check(c.Content).Has(moderation.Manipulation) {
-			seen[c.Page] = true
-			pages = append(pages, strconv.Itoa(c.Page))
+		for _, found := range moderation.Instructions(c.Content) {
+			page := c.Page + sort.SearchInts(c.PageBreaks, found.At+1)
+			if seen[page] {
+				continue
+			}
+			seen[page] = true
+			pages = append(pages, page)
+			if len(quotes) < maxQuotedSentences {
+				quotes = append(quotes, "page "+strconv.Itoa(page)+": "+quoteSentence(found.Sentence))
+			}
 		}
 	}
 	if len(pages) == 0 {
 		return []string{}
 	}
-	where := "Page " + pages[0]
-	if len(pages) > 1 {
-		where = "Pages " + strings.Join(pages[:len(pages)-1], ", ") + " and " + pages[len(pages)-1]
+	// Overlapping chunks meet pages out of order.
+	order := make([]int, len(pages))
+	copy(order, pages)
+	sort.Ints(order)
+	names := make([]string, len(order))
+	for i, p := range order {
+		names[i] = strconv.Itoa(p)
 	}
-	return []string{where + " of this reading contain text that reads like instructions to an AI model (such as \"ignore previous instructions\"). The tutor treats it as reading material to discuss and never follows it; check that it belongs in the reading."}
+	where := "Page " + names[0] + " of this reading contains"
+	found := ": " + strings.TrimPrefix(quotes[0], "page "+strconv.Itoa(pages[0])+": ") + "."
+	if len(pages) > 1 {
+		where = "Pages " + strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1] + " of this reading contain"
+		found = " (" + strings.Join(quotes, "; ") + ")."
+	}
+	return []string{where + " text that reads like instructions to an AI model" + found + " The tutor treats it as reading material to discuss and never follows it; check that it belongs in the reading."}
+}
+
+const (
+	// maxQuotedSentences is how many pages' sentences a warning quotes.
+	maxQuotedSentences = 3
+	// maxQuote bounds a quoted sentence, in characters.
+	maxQuote = 160
+)
+
+// quoteSentence is a sentence of a reading as a warning quotes it: on one
+// line, without control or invisible characters, its own quotation marks
+// and angle brackets turned into look-alikes (the quote's ends stay
+// unambiguous, and no markup survives into a page that shows it), cut at
+// a word near maxQuote characters.
+func quoteSentence(s string) string {
+	s = strings.Map(func(r rune) rune {
+		switch {
+		case r == '"' || r == '“' || r == '”':
+			return '\''
+		case r == '<':
+			return '‹'
+		case r == '>':
+			return '›'
+		case unicode.IsControl(r) || unicode.Is(unicode.Cf, r):
+			return ' '
+		}
+		return r
+	}, s)
+	s = strings.Join(strings.Fields(s), " ")
+	if rs := []rune(s); len(rs) > maxQuote {
+		cut := string(rs[:maxQuote])
+		if i := strings.LastIndex(cut, " "); i > maxQuote/2 {
+			cut = cut[:i]
+		}
+		s = cut + "…"
+	}
+	return `"` + s + `"`
 }
 
 // StoredChunk is a chunk as stored.

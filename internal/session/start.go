@@ -12,6 +12,7 @@ import (
 	"github.com/lawtutor/socratic/internal/course"
 	"github.com/lawtutor/socratic/internal/errs"
 	"github.com/lawtutor/socratic/internal/sqlite"
+	"github.com/lawtutor/socratic/internal/tutor"
 )
 
 // Started is a new session with what the student needs to begin.
@@ -215,10 +216,11 @@ var untitledOpenings = []string{
 }
 
 // opening picks a theme of the week at random and words the first
-// question around it.
+// question around it. A stored theme that fails moderation's theme check
+// (one kept from before the check) is never spoken.
 func (s *Service) opening(w course.Week) (theme, text string) {
 	var themes []string
-	for _, t := range w.Themes {
+	for _, t := range tutor.UsableThemes(w.Themes) {
 		if t = strings.Join(strings.Fields(t), " "); t != "" {
 			themes = append(themes, t)
 		}

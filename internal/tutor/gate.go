@@ -73,7 +73,7 @@ func gate(ctx context.Context, source iter.Seq[llm.Event], cancel context.Cancel
 				}
 			}
 		}()
-		out := &filter{yield: yield, verdict: verdict}
+		out := &filter{yield: yield, verdict: verdict, leaks: leakWatch{ix: rulesLeaks}}
 		var held []llm.Event
 		finished := false
 		for {
@@ -160,10 +160,13 @@ func merge(ev llm.Event, events <-chan llm.Event) (llm.Event, *llm.Event, bool) 
 // sentence so far passes with it. When it does not, the piece is held (a
 // legal phrase may be half-way: "sexual" before "harassment") until the
 // sentence is complete; only a complete sentence that fails ends the
-// answer, with the redirect. Nothing that failed a check ever leaves.
+// answer, with the redirect. The answer is also watched, across pieces
+// and sentences, for a leak of the prompt (leak.go), which ends it the
+// same way. Nothing that failed a check ever leaves.
 type filter struct {
 	yield    func(llm.Event) bool
 	verdict  *moderation.Verdict
+	leaks    leakWatch
 	sentence strings.Builder // the current sentence, as sent
 	pending  string          // received, not yet sent
 	done     bool
@@ -197,22 +200,24 @@ func (f *filter) pass(ev llm.Event) bool {
 // whole, then the start of the next if the sentence so far passes with
 // it. final: the answer is complete, so pending is a complete sentence.
 func (f *filter) flush(final bool) bool {
-	for f.pending != "" {
-		head, complete := nextSentence(f.pending)
-		complete = complete || final || len(f.pending) > maxPending
+	leak, ready := f.leaks.check(f.pending, final)
+	if leak {
+		return f.refuse(moderation.Verdict{Flagged: true, Categories: []moderation.Category{moderation.Manipulation}, Source: moderation.SourceOutput})
+	}
+	for ready > 0 {
+		head, complete := nextSentence(f.pending[:ready])
+		whole := ready == len(f.pending)
+		complete = complete || final && whole || len(f.pending) > maxPending
 		if v := moderation.CheckOutput(f.sentence.String() + head); v.Flagged {
 			if !complete {
 				return true // hold it: the sentence may yet read as law
 			}
 			v.Source = moderation.SourceOutput
-			*f.verdict = v
-			f.done = true
-			if f.yield(llm.Event{Kind: llm.Delta, Text: " " + moderation.Redirect}) {
-				f.yield(llm.Event{Kind: llm.Done, StopReason: "moderated"})
-			}
-			return false
+			return f.refuse(v)
 		}
 		f.pending = f.pending[len(head):]
+		ready -= len(head)
+		f.leaks.sent(head)
 		if complete {
 			f.sentence.Reset()
 		} else {
@@ -223,6 +228,16 @@ func (f *filter) flush(final bool) bool {
 		}
 	}
 	return true
+}
+
+// refuse ends the answer with the redirect, for the verdict v.
+func (f *filter) refuse(v moderation.Verdict) bool {
+	*f.verdict = v
+	f.done = true
+	if f.yield(llm.Event{Kind: llm.Delta, Text: " " + moderation.Redirect}) {
+		f.yield(llm.Event{Kind: llm.Done, StopReason: "moderated"})
+	}
+	return false
 }
 
 // nextSentence is text up to the end of its first sentence (the stop and

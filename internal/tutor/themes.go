@@ -5,12 +5,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math"
 	"sort"
+	"strconv"
 	"strings"
 	"unicode"
 
 	"github.com/lawtutor/socratic/internal/llm"
+	"github.com/lawtutor/socratic/internal/moderation"
 )
 
 // Themes are a week's discussion themes: ThemeCount of them, each a short
@@ -59,6 +62,41 @@ func ParseThemes(reply string) ([]string, error) {
 		return nil, fmt.Errorf("themes: only %d distinct themes", len(out))
 	}
 	return out[:min(len(out), ThemeCount)], nil
+}
+
+// UsableThemes are the themes that pass moderation's theme check (a short
+// topic: no instruction, quotation, markup or link, nothing the local
+// rules refuse), in order. Themes are checked when they are stored; this
+// is for those stored before the check existed, wherever a theme is used.
+func UsableThemes(themes []string) []string {
+	out := make([]string, 0, len(themes))
+	for _, t := range themes {
+		if moderation.CheckTheme(t) == nil {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// keepThemes is UsableThemes that logs each theme it drops and why: a
+// model's theme that fails is most likely text injected into a reading.
+func keepThemes(ctx context.Context, log *slog.Logger, weekID int64, by string, themes []string) []string {
+	out := make([]string, 0, len(themes))
+	for _, t := range themes {
+		if err := moderation.CheckTheme(t); err != nil {
+			log.WarnContext(ctx, "theme dropped", "week_id", weekID, "by", by, "theme", strconv.QuoteToASCII(truncate(t, 120)), "reason", "the theme "+err.Error())
+			continue
+		}
+		out = append(out, t)
+	}
+	return out
+}
+
+func truncate(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n]) + "…"
+	}
+	return s
 }
 
 // digestChars is how much reading text one request reads; longer weeks are

@@ -72,14 +72,27 @@ func (th *Themer) Generate(ctx context.Context, weekID int64, onlyIfEmpty bool) 
 		th.log.InfoContext(ctx, "no themes: the week has no processed reading", "week_id", weekID)
 		return nil
 	}
+	// Every theme passes moderation's theme check before it is stored:
+	// themes reach the prompt and a student's first question, and a model
+	// reading injected text may name "ignore your instructions" as one.
+	// Whatever passes is kept, even fewer than ThemeCount; when none of
+	// the model's does, the offline themes (checked too) stand in, rather
+	// than asking again a model the same readings misled once.
 	var themes []string
 	if th.model != nil {
-		if themes, err = GenerateThemes(ctx, th.model, week); err != nil {
+		generated, err := GenerateThemes(ctx, th.model, week)
+		if err != nil {
 			return fmt.Errorf("week %d: %w", weekID, err)
 		}
-	} else if themes = OfflineThemes(week, rest); len(themes) == 0 {
-		th.log.InfoContext(ctx, "no themes: the week's readings repeat no phrase", "week_id", weekID)
-		return nil
+		if themes = keepThemes(ctx, th.log, weekID, th.name(), generated); len(themes) == 0 {
+			th.log.WarnContext(ctx, "no generated theme passed the theme check; using offline themes", "week_id", weekID)
+		}
+	}
+	if len(themes) == 0 {
+		if themes = keepThemes(ctx, th.log, weekID, "offline", OfflineThemes(week, rest)); len(themes) == 0 {
+			th.log.InfoContext(ctx, "no themes: the week's readings repeat no phrase", "week_id", weekID)
+			return nil
+		}
 	}
 	b, _ := json.Marshal(themes)
 	res, err := th.db.Write.ExecContext(ctx, `UPDATE weeks SET themes = ?, updated_at = ? WHERE id = ? AND (? = 0 OR themes = '[]')`,

@@ -1,0 +1,160 @@
+package tutor
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// A reply leaks the prompt when it holds the canary, or leakRun words in a
+// row of the rules block (compared as lower-case words, punctuation and
+// spacing aside). A run of suspectRun such words at the end of what has
+// arrived is held back until it breaks off or becomes a leak, so at most
+// suspectRun words of a leaked run are delivered before the redirect (the
+// last only when it was cut across two pieces).
+const (
+	leakRun    = 12
+	suspectRun = 6
+	// leakTail is how much delivered text a check looks back over: more
+	// than leakRun words of the rules' and the canary's length.
+	leakTail = 256
+)
+
+// leakIndex holds the rules' word windows, as hashes.
+type leakIndex struct {
+	runs, suspect map[uint64]bool
+	canary        string
+}
+
+var rulesLeaks = newLeakIndex(rulesBlock, canary)
+
+func newLeakIndex(rules, canary string) *leakIndex {
+	ix := &leakIndex{runs: map[uint64]bool{}, suspect: map[uint64]bool{}, canary: canary}
+	ws := leakWords(rules)
+	for i := range ws {
+		if i+suspectRun <= len(ws) {
+			ix.suspect[window(ws[i:i+suspectRun])] = true
+		}
+		if i+leakRun <= len(ws) {
+			ix.runs[window(ws[i:i+leakRun])] = true
+		}
+	}
+	return ix
+}
+
+// leakWord is a word of a text: its hash and where it lies.
+type leakWord struct {
+	hash       uint64
+	start, end int
+}
+
+// leakWords splits s into words: runs of letters and digits, lower-cased,
+// apostrophes inside them dropped ("don't" is "dont"), anything else a
+// separator.
+func leakWords(s string) []leakWord {
+	var out []leakWord
+	const offset, prime = 14695981039346656037, 1099511628211
+	in := false
+	var w leakWord
+	for i, r := range s {
+		switch {
+		case unicode.IsLetter(r) || unicode.IsDigit(r):
+			if !in {
+				in, w = true, leakWord{hash: offset, start: i}
+			}
+			for _, b := range []byte(string(unicode.ToLower(r))) {
+				w.hash = (w.hash ^ uint64(b)) * prime
+			}
+			w.end = i + utf8.RuneLen(r)
+		case in && (r == '\'' || r == '’'):
+			// inside a word: skipped
+		case in:
+			in = false
+			out = append(out, w)
+		}
+	}
+	if in {
+		out = append(out, w)
+	}
+	return out
+}
+
+// window hashes a sequence of words, in order.
+func window(ws []leakWord) uint64 {
+	h := uint64(len(ws))
+	for _, w := range ws {
+		h = (h^w.hash)*1099511628211 + 0x9e3779b97f4a7c15
+	}
+	return h
+}
+
+// leakWatch follows one reply as it is delivered.
+type leakWatch struct {
+	ix   *leakIndex
+	tail string // the end of what was delivered
+}
+
+// check looks at pending, the text received and not yet delivered, after
+// what was: leak when it completes a leak; otherwise how many bytes of
+// pending may go now (the rest is a run of the rules' words, or the start
+// of the canary, still being written). final: nothing more will come.
+func (lw *leakWatch) check(pending string, final bool) (leak bool, ready int) {
+	ix := lw.ix
+	text := lw.tail + pending
+	off := len(lw.tail)
+	if strings.Contains(compact(text), ix.canary) {
+		return true, 0
+	}
+	ws := leakWords(text)
+	complete := ws
+	partial := !final && len(ws) > 0 && ws[len(ws)-1].end == len(text)
+	if partial {
+		complete = ws[:len(ws)-1] // the last word may go on in the next piece
+	}
+	for i := leakRun; i <= len(complete); i++ {
+		if complete[i-1].end > off && ix.runs[window(complete[i-leakRun:i])] {
+			return true, 0
+		}
+	}
+	if final {
+		return false, len(pending)
+	}
+	hold := len(text)
+	// A run of the rules' words at the end, from its first word.
+	for i := len(complete); i >= suspectRun && ix.suspect[window(complete[i-suspectRun:i])]; i-- {
+		hold = complete[i-suspectRun].start
+	}
+	if hold == len(text) && partial {
+		// The canary may be arriving a few characters at a time.
+		last := ws[len(ws)-1]
+		if strings.HasPrefix(ix.canary, compact(text[last.start:])) {
+			hold = last.start
+		}
+	}
+	return false, max(hold-off, 0)
+}
+
+// sent records text as delivered.
+func (lw *leakWatch) sent(text string) {
+	t := lw.tail + text
+	if len(t) > leakTail {
+		cut := len(t) - leakTail
+		for cut < len(t) && !utf8.RuneStart(t[cut]) {
+			cut++
+		}
+		t = t[cut:]
+	}
+	lw.tail = t
+}
+
+// compact is s's letters and digits, lower-cased: the canary is found
+// even when spaces or dashes are put inside it.
+func compact(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			b.WriteRune(unicode.ToLower(r))
+		}
+	}
+	return b.String()
+}
