@@ -63,16 +63,16 @@ func (d damaged) Unwrap() error        { return d.cause }
 
 // Text budget. A page of the densest reading in the corpus holds 6,700
 // characters and no reading holds more than 0.6 characters per byte of
-// file; a text bomb holds hundreds per byte, and PDFium spends 1-3 µs on
-// each. Reading stops at MaxPageChars on one page, or at textBudget(size)
-// in the whole file: a file small enough to be read whole at upload
-// (128 KB) is judged within about a second, whatever it holds.
+// file (plain text set in a standard font and compressed may reach 3); a
+// text bomb holds hundreds per byte, and PDFium spends 1-3 µs on each.
+// Reading stops at MaxPageChars on one page, or at textBudget(size) in the
+// whole file: a file small enough to be read whole at upload (128 KB) is
+// judged within about a second, whatever it holds.
 const (
 	MaxPageChars = 100_000
-	// budgetFloor lets small, plain files (a few bytes per line of text)
-	// through whatever their ratio.
+	// budgetFloor lets small, plain files through whatever their ratio.
 	budgetFloor   = 200_000
-	budgetPerByte = 2
+	budgetPerByte = 4
 )
 
 func textBudget(size int) int { return budgetFloor + budgetPerByte*size }
