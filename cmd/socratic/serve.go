@@ -80,21 +80,10 @@ func serve(ctx context.Context, args, environ []string, logOut io.Writer) error 
 	}
 	defer stopSweeper()
 
-	srv := &http.Server{
-		Handler:           httpapi.New(httpapi.Deps{Config: cfg, DB: d.db, Auth: d.auth, Courses: d.courses, Documents: in.documents, PDF: in.pdf, Search: in.search, Embeddings: in.emb.status, Jobs: in.queue.Client(), Sessions: sessions, LLMStatus: in.llmStatus, Logger: log}).Handler(),
-		ReadHeaderTimeout: 10 * time.Second,
-		// Uploads of readings and recordings need time on slow links; JSON
-		// routes are limited by size long before this.
-		ReadTimeout:    5 * time.Minute,
-		WriteTimeout:   5 * time.Minute,
-		IdleTimeout:    2 * time.Minute,
-		MaxHeaderBytes: 64 << 10,
-		ErrorLog:       slogErrorLog(log),
-		BaseContext:    func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
-	}
-	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)))
+	handler := httpapi.New(httpapi.Deps{Config: cfg, DB: d.db, Auth: d.auth, Courses: d.courses, Documents: in.documents, PDF: in.pdf, Search: in.search, Embeddings: in.emb.status, Jobs: in.queue.Client(), Sessions: sessions, LLMStatus: in.llmStatus, Logger: log}).Handler()
+	srv, ln, err := listenHTTP(ctx, cfg, handler, log)
 	if err != nil {
-		return fmt.Errorf("listen: %w", err)
+		return err
 	}
 	log.Info("listening", "addr", ln.Addr().String())
 
@@ -118,6 +107,31 @@ func serve(ctx context.Context, args, environ []string, logOut io.Writer) error 
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// listenHTTP builds the HTTP server and its listener: everything between
+// the socket and the router, so tests that speak raw bytes meet what
+// production does.
+func listenHTTP(ctx context.Context, cfg config.Config, handler http.Handler, log *slog.Logger) (*http.Server, net.Listener, error) {
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		// Uploads of readings and recordings need time on slow links; JSON
+		// routes are limited by size long before this.
+		ReadTimeout:    5 * time.Minute,
+		WriteTimeout:   5 * time.Minute,
+		IdleTimeout:    2 * time.Minute,
+		MaxHeaderBytes: 64 << 10,
+		ErrorLog:       slogErrorLog(log),
+		BaseContext:    func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)))
+	if err != nil {
+		return nil, nil, fmt.Errorf("listen: %w", err)
+	}
+	// net/http answers malformed requests itself, in plain text; the
+	// contract says every refusal is problem+json.
+	return srv, httpapi.ProblemListener(ln), nil
 }
 
 // sweepEvery is how often open sessions past their clock are looked for.

@@ -205,7 +205,7 @@ type metricsInput struct {
 }
 
 func (s *Server) metricsPage(ctx context.Context, in *metricsInput) (*huma.StreamResponse, error) {
-	if !s.metricsAllowed(infoFrom(ctx).ip, in.Authorization) {
+	if !s.metricsAllowed(infoFrom(ctx), in.Authorization) {
 		return nil, errs.New(errs.Forbidden, "metrics are served on loopback, or with the METRICS_TOKEN bearer token")
 	}
 	return &huma.StreamResponse{Body: func(hctx huma.Context) {

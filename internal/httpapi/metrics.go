@@ -3,7 +3,6 @@ package httpapi
 import (
 	"crypto/subtle"
 	"net/http"
-	"net/netip"
 	"strconv"
 	"time"
 
@@ -72,10 +71,10 @@ func (m *metrics) observe(method, route string, status int, elapsed time.Duratio
 	m.duration.WithLabelValues(route).Observe(elapsed.Seconds())
 }
 
-// metricsAllowed: the scrape endpoint is for the machine itself, or for a
-// collector that presents METRICS_TOKEN.
-func (s *Server) metricsAllowed(clientIP, authorization string) bool {
-	if a, err := netip.ParseAddr(clientIP); err == nil && a.IsLoopback() {
+// metricsAllowed: the scrape endpoint is for the machine itself (see
+// reqInfo.local), or for a collector that presents METRICS_TOKEN.
+func (s *Server) metricsAllowed(ri *reqInfo, authorization string) bool {
+	if ri.local {
 		return true
 	}
 	tok, ok := bearerToken(authorization)

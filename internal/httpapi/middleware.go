@@ -25,6 +25,10 @@ type reqInfo struct {
 	ip     string
 	route  string
 	userID int64
+	// local: the TCP peer is loopback and the request names no client it
+	// was relayed for. Only this opens /metrics without a token: a
+	// forwarded address never does, nor does a same-host proxy's relay.
+	local bool
 }
 
 type infoKey struct{}
@@ -98,7 +102,7 @@ func newRequestID() string {
 func (s *Server) observe(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		ri := &reqInfo{id: r.Header.Get("X-Request-ID"), ip: s.clientIP(r)}
+		ri := &reqInfo{id: r.Header.Get("X-Request-ID"), ip: s.clientIP(r), local: peerAddr(r).IsLoopback() && !forwarded(r)}
 		if !validRequestID(ri.id) {
 			ri.id = newRequestID()
 		}
@@ -321,25 +325,79 @@ func (h *headerRecorder) Write(b []byte) (int, error) { return len(b), nil }
 func (h *headerRecorder) WriteHeader(code int)        { h.status = code }
 
 // clientIP is the peer address, or, when the peer is a trusted reverse proxy,
-// the nearest untrusted address in X-Forwarded-For. A client cannot spoof its
-// address by sending the header itself unless it is one of our proxies.
+// the nearest untrusted entry of X-Forwarded-For (all its headers, read right
+// to left). A client cannot spoof its address by sending the header itself
+// unless it is one of our proxies. Entries may carry a port ("1.2.3.4:5678",
+// "[2001:db8::1]:443"), as some proxies write them. An entry that is no
+// address at all ends the walk as an untrusted client named by that entry:
+// it never falls back to the proxy's own address, which would put every
+// client behind the proxy in one throttle bucket (and a same-host proxy on
+// loopback).
 func (s *Server) clientIP(r *http.Request) string {
 	peer := peerAddr(r)
 	if !s.trusted(peer) {
 		return addrString(peer, r.RemoteAddr)
 	}
 	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+	if len(hops) == 1 && strings.TrimSpace(hops[0]) == "" {
+		return addrString(peer, r.RemoteAddr) // no header: the proxy itself asked
+	}
 	for i := len(hops) - 1; i >= 0; i-- {
-		a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
-		if err != nil {
-			break
+		a, ok := parseHop(hops[i])
+		if !ok {
+			return opaqueClient(hops[i])
 		}
-		a = a.Unmap()
 		if !s.trusted(a) {
 			return a.String()
 		}
 	}
 	return addrString(peer, r.RemoteAddr)
+}
+
+// parseHop reads one X-Forwarded-For entry: an address, bare or with a
+// port, IPv6 with or without brackets, maybe quoted.
+func parseHop(h string) (netip.Addr, bool) {
+	h = strings.Trim(strings.TrimSpace(h), `"`)
+	if a, err := netip.ParseAddr(h); err == nil {
+		return a.Unmap(), true
+	}
+	if ap, err := netip.ParseAddrPort(h); err == nil {
+		return ap.Addr().Unmap(), true
+	}
+	if strings.HasPrefix(h, "[") && strings.HasSuffix(h, "]") {
+		if a, err := netip.ParseAddr(h[1 : len(h)-1]); err == nil {
+			return a.Unmap(), true
+		}
+	}
+	return netip.Addr{}, false
+}
+
+// opaqueClient names a client whose proxy wrote something that is not an
+// address ("unknown", an obfuscated "_id", junk): by what was written,
+// cut short and made printable, so it can be a throttle key and be logged,
+// and can never read as an address.
+func opaqueClient(h string) string {
+	h = strings.TrimSpace(h)
+	var sb strings.Builder
+	sb.WriteString("unknown:")
+	for i := 0; i < len(h) && i < 40; i++ {
+		c := h[i]
+		if c < 0x21 || c > 0x7e {
+			c = '?'
+		}
+		sb.WriteByte(c)
+	}
+	return sb.String()
+}
+
+// forwarded reports whether a request says it was relayed for someone else.
+func forwarded(r *http.Request) bool {
+	for _, h := range []string{"X-Forwarded-For", "Forwarded", "X-Real-Ip"} {
+		if len(r.Header.Values(h)) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *Server) fromTrustedProxy(r *http.Request) bool { return s.trusted(peerAddr(r)) }

@@ -37,7 +37,45 @@ var (
 	// ErrBusy: every sandbox stayed busy (or PDFium was still starting)
 	// until the caller's deadline; the file itself was not looked at.
 	ErrBusy = errors.New("the server is busy reading other PDFs; try again in a minute")
+	// ErrTooMuchText is a file that holds far more text than its size allows
+	// (a form drawn within a form thousands of times): reading it is stopped
+	// by the amount of text, long before its deadline. It is a kind of
+	// ErrTooComplex, so callers that refuse one refuse the other.
+	ErrTooMuchText error = tooMuchText{}
 )
+
+type tooMuchText struct{}
+
+func (tooMuchText) Error() string {
+	return "the file holds far more text than a file of its size can; it may be damaged or built to exhaust readers"
+}
+func (tooMuchText) Is(target error) bool { return target == ErrTooComplex }
+
+// damaged is ErrDamaged with the part of the file that failed.
+type damaged struct {
+	msg   string
+	cause error
+}
+
+func (d damaged) Error() string        { return d.msg }
+func (d damaged) Is(target error) bool { return target == ErrDamaged }
+func (d damaged) Unwrap() error        { return d.cause }
+
+// Text budget. A page of the densest reading in the corpus holds 6,700
+// characters and no reading holds more than 0.6 characters per byte of
+// file (plain text set in a standard font and compressed may reach 3); a
+// text bomb holds hundreds per byte, and PDFium spends 1-3 µs on each.
+// Reading stops at MaxPageChars on one page, or at textBudget(size) in the
+// whole file: a file small enough to be read whole at upload (128 KB) is
+// judged within about a second, whatever it holds.
+const (
+	MaxPageChars = 100_000
+	// budgetFloor lets small, plain files through whatever their ratio.
+	budgetFloor   = 200_000
+	budgetPerByte = 4
+)
+
+func textBudget(size int) int { return budgetFloor + budgetPerByte*size }
 
 // Options configure an Extractor.
 type Options struct {
@@ -258,6 +296,12 @@ func (s *session) classify(err error) error {
 		return ErrEncrypted
 	case errors.Is(err, pdfiumerrors.ErrFormat), errors.Is(err, pdfiumerrors.ErrFile):
 		return ErrDamaged
+	case errors.Is(err, ErrDamaged), err == ErrTooMuchText, errors.Is(err, ErrTooMany):
+		return err // already a verdict on the file
+	case errors.Is(err, pdfiumerrors.ErrPage):
+		// A page PDFium counted but cannot load: its tree is a cycle,
+		// names a missing object, or is not a tree at all.
+		return damaged{msg: "the file is damaged: a page cannot be read (its page tree is broken)", cause: err}
 	case strings.Contains(err.Error(), "could not allocate memory"), strings.Contains(err.Error(), "wasm error"):
 		// PDFium ran out of its capped memory (it aborts: "unreachable")
 		// or trapped: the same file would do the same again.
@@ -270,7 +314,7 @@ func (s *session) classify(err error) error {
 // on the file. ErrTooComplex is not one: a sandbox that trapped or ran out
 // of memory is thrown away.
 func known(err error) bool {
-	return err == nil || errors.Is(err, ErrEncrypted) || errors.Is(err, ErrDamaged) || errors.Is(err, ErrTooMany)
+	return err == nil || errors.Is(err, ErrEncrypted) || errors.Is(err, ErrDamaged) || errors.Is(err, ErrTooMany) || err == ErrTooMuchText
 }
 
 // PageCount opens a PDF and counts its pages: the structural check an
@@ -329,11 +373,18 @@ func (s *session) extract(data []byte, maxPages int, progress func(done, total i
 		return nil, fmt.Errorf("%w (%d pages; the limit is %d)", ErrTooMany, pc.PageCount, maxPages)
 	}
 	out := make([]string, 0, pc.PageCount)
+	budget := textBudget(len(data))
 	for i := range pc.PageCount {
 		if err := s.ctx.Err(); err != nil {
 			return nil, err
 		}
-		text, err := s.pageText(doc.Document, i)
+		text, err := s.pageText(doc.Document, i, &budget)
+		if err == ErrTooMuchText {
+			return nil, err
+		}
+		if errors.Is(err, pdfiumerrors.ErrPage) {
+			return nil, damaged{msg: fmt.Sprintf("the file is damaged: page %d cannot be read (its page tree is broken)", i+1), cause: err}
+		}
 		if err != nil {
 			return nil, fmt.Errorf("page %d: %w", i+1, err)
 		}
@@ -348,7 +399,8 @@ func (s *session) extract(data []byte, maxPages int, progress func(done, total i
 // pageText is the page's text as PDFium orders it, with a space put back
 // wherever PDFium ran two words together although the letters' boxes show a
 // gap between them (justified text often has no space characters at all).
-func (s *session) pageText(doc references.FPDF_DOCUMENT, index int) (string, error) {
+// The page's characters are taken from *budget before any is read.
+func (s *session) pageText(doc references.FPDF_DOCUMENT, index int, budget *int) (string, error) {
 	tp, err := s.inst.FPDFText_LoadPage(&requests.FPDFText_LoadPage{
 		Page: requests.Page{ByIndex: &requests.PageByIndex{Document: doc, Index: index}}})
 	if err != nil {
@@ -358,6 +410,10 @@ func (s *session) pageText(doc references.FPDF_DOCUMENT, index int) (string, err
 	cc, err := s.inst.FPDFText_CountChars(&requests.FPDFText_CountChars{TextPage: tp.TextPage})
 	if err != nil || cc.Count <= 0 {
 		return "", err
+	}
+	*budget -= cc.Count
+	if cc.Count > MaxPageChars || *budget < 0 {
+		return "", ErrTooMuchText
 	}
 	t, err := s.inst.FPDFText_GetText(&requests.FPDFText_GetText{TextPage: tp.TextPage, StartIndex: 0, Count: cc.Count})
 	if err != nil {
