@@ -194,7 +194,7 @@ func newFixtureWith(t testing.TB, work bool, emb *retrieval.Local, opts ...fixtu
 		t.Fatal(err)
 	}
 	tokens := auth.NewTokens(testKey, "socratic", "socratic-api", time.Hour, nil)
-	svc, err := auth.NewService(ctx, db, auth.Options{Hasher: hasher, Tokens: tokens, LoginMaxFailures: cfg.LoginMaxFailures, AllowRegistration: cfg.AllowRegistration})
+	svc, err := auth.NewService(ctx, db, AuthOptions(cfg, hasher, tokens))
 	if err != nil {
 		t.Fatal(err)
 	}
