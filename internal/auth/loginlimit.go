@@ -40,7 +40,14 @@ type loginAttempt struct {
 	at                     time.Time
 }
 
+// defaultPerAddress is the address budget when none is configured: a
+// forgotten setting must not bring back one shared address's lockout.
+const defaultPerAddress = 100
+
 func newLoginLimit(perPair, perAddress int, now func() time.Time) *loginLimit {
+	if perAddress <= 0 {
+		perAddress = defaultPerAddress
+	}
 	return &loginLimit{t: NewThrottle(perPair, throttleWindow, now), perPair: perPair, perAddress: max(perPair, perAddress)}
 }
 

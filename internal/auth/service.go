@@ -54,7 +54,7 @@ type Options struct {
 	Tokens *Tokens
 	// LoginMaxFailures is the budget of one (account, address) pair, and
 	// of password changes per account, per 15 minutes;
-	// LoginMaxFailuresPerAddress one address's across accounts.
+	// LoginMaxFailuresPerAddress one address's across accounts (zero: 100).
 	LoginMaxFailures           int
 	LoginMaxFailuresPerAddress int
 	AllowRegistration          bool
