@@ -30,11 +30,7 @@ func newAuth(ctx context.Context, cfg config.Config, deps *deps) (*auth.Service,
 		return nil, err
 	}
 	tokens := auth.NewTokens([]byte(cfg.SecretKey), "socratic", "socratic-api", cfg.JWTExpiration(), nil)
-	return auth.NewService(ctx, deps.db, auth.Options{
-		Hasher: hasher, Tokens: tokens,
-		LoginMaxFailures:  cfg.LoginMaxFailures,
-		AllowRegistration: cfg.AllowRegistration,
-	})
+	return auth.NewService(ctx, deps.db, httpapi.AuthOptions(cfg, hasher, tokens))
 }
 
 func serve(ctx context.Context, args, environ []string, logOut io.Writer) error {

@@ -48,8 +48,10 @@ type Hasher struct {
 	wait   time.Duration
 	dummy  string
 
-	active atomic.Int32
-	peak   atomic.Int32
+	active   atomic.Int32
+	peak     atomic.Int32
+	hashes   atomic.Int64
+	verifies atomic.Int64
 }
 
 // NewHasher returns a hasher running at most concurrency hashes at once;
@@ -94,6 +96,10 @@ func (h *Hasher) release() {
 // Peak is the largest number of hashes that ever ran at once.
 func (h *Hasher) Peak() int { return int(h.peak.Load()) }
 
+// Counts are how many passwords were hashed and how many checked (dummy
+// checks included): what a throttle is meant to bound, so tests count it.
+func (h *Hasher) Counts() (hashed, verified int64) { return h.hashes.Load(), h.verifies.Load() }
+
 // Hash returns the PHC-formatted argon2id hash of password.
 func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
 	salt := make([]byte, h.params.SaltLen)
@@ -105,6 +111,7 @@ func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
 	}
 	key := argon2.IDKey([]byte(password), salt, h.params.Time, h.params.Memory, h.params.Threads, h.params.KeyLen)
 	h.release()
+	h.hashes.Add(1)
 	b64 := base64.RawStdEncoding
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s",
 		argon2.Version, h.params.Memory, h.params.Time, h.params.Threads,
@@ -122,6 +129,7 @@ func (h *Hasher) Verify(ctx context.Context, encoded, password string) (bool, er
 	}
 	got := argon2.IDKey([]byte(password), salt, p.Time, p.Memory, p.Threads, uint32(len(want)))
 	h.release()
+	h.verifies.Add(1)
 	return subtle.ConstantTimeCompare(got, want) == 1, nil
 }
 

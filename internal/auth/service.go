@@ -7,7 +7,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -26,15 +25,24 @@ var (
 	ErrWrongPassword      = errs.InvalidFields(errs.FieldError{Field: "current_password", Message: "is incorrect"})
 )
 
-// throttleWindow is how long failed sign-ins are remembered.
-const throttleWindow = 15 * time.Minute
+// throttleWindow is how long failed sign-ins are remembered;
+// registrationWindow how long registrations are.
+const (
+	throttleWindow     = 15 * time.Minute
+	registrationWindow = time.Hour
+)
 
 // Service is the account service.
 type Service struct {
 	db                *sqlite.DB
 	hasher            *Hasher
 	tokens            *Tokens
-	throttle          *Throttle
+	logins            *loginLimit
+	passwords         *Throttle // wrong current passwords, per account
+	registrations     *Throttle // registration attempts, per address
+	maxFailures       int
+	maxRegistrations  int
+	emailDomains      []string
 	allowRegistration bool
 	now               func() time.Time
 	byID              *sql.Stmt
@@ -42,11 +50,21 @@ type Service struct {
 
 // Options configure a Service. Zero Now means time.Now.
 type Options struct {
-	Hasher            *Hasher
-	Tokens            *Tokens
-	LoginMaxFailures  int
-	AllowRegistration bool
-	Now               func() time.Time
+	Hasher *Hasher
+	Tokens *Tokens
+	// LoginMaxFailures is the budget of one (account, address) pair, and
+	// of password changes per account, per 15 minutes;
+	// LoginMaxFailuresPerAddress one address's across accounts (zero: 100).
+	LoginMaxFailures           int
+	LoginMaxFailuresPerAddress int
+	AllowRegistration          bool
+	// AllowedEmailDomains limits self-registration to these domains
+	// (lower-case, exact match); empty allows any.
+	AllowedEmailDomains []string
+	// RegistrationMaxPerAddress is the registration attempts one address
+	// may make per hour; 0 is no limit.
+	RegistrationMaxPerAddress int
+	Now                       func() time.Time
 }
 
 // NewService returns the account service; close it with Close.
@@ -62,7 +80,12 @@ func NewService(ctx context.Context, db *sqlite.DB, o Options) (*Service, error)
 	}
 	return &Service{
 		db: db, hasher: o.Hasher, tokens: o.Tokens,
-		throttle:          NewThrottle(o.LoginMaxFailures, throttleWindow, o.Now),
+		logins:            newLoginLimit(o.LoginMaxFailures, o.LoginMaxFailuresPerAddress, o.Now),
+		passwords:         NewThrottle(o.LoginMaxFailures, throttleWindow, o.Now),
+		registrations:     NewThrottle(o.RegistrationMaxPerAddress, registrationWindow, o.Now),
+		maxFailures:       o.LoginMaxFailures,
+		maxRegistrations:  o.RegistrationMaxPerAddress,
+		emailDomains:      o.AllowedEmailDomains,
 		allowRegistration: o.AllowRegistration,
 		now:               o.Now,
 		byID:              byID,
@@ -109,14 +132,56 @@ func (n *NewUser) validate() error {
 	return nil
 }
 
+// Registration is a self-registration: the account, the address it comes
+// from, and what else must happen with it (enrolment by join code).
+type Registration struct {
+	NewUser
+	Address string
+	// Check, when set, runs after the cheap checks and before the password
+	// is hashed; its error refuses the registration.
+	Check func(ctx context.Context) error
+	// Then, when set, runs in the transaction that creates the account;
+	// its error undoes the account.
+	Then func(ctx context.Context, tx *sql.Tx, u User) error
+}
+
 // Register creates a student account. The role is not an input: whatever a
-// client sends, self-registration makes a student.
-func (s *Service) Register(ctx context.Context, n NewUser) (User, error) {
+// client sends, self-registration makes a student. Every attempt with valid
+// fields counts against its address's hourly budget, taken names included,
+// so neither accounts nor taken names can be harvested in bulk.
+func (s *Service) Register(ctx context.Context, r Registration) (User, error) {
 	if !s.allowRegistration {
 		return User{}, ErrRegistrationClosed
 	}
+	n := r.NewUser
 	n.Role = RoleStudent
-	return s.create(ctx, nil, n, audit.Register)
+	if err := n.validate(); err != nil {
+		return User{}, err
+	}
+	if fe := s.checkDomain(n.Email); fe != nil {
+		return User{}, errs.InvalidFields(*fe)
+	}
+	if s.maxRegistrations > 0 {
+		if _, wait, ok := s.registrations.Reserve(Limit{Key: AddressKey(r.Address), Max: s.maxRegistrations}); !ok {
+			return User{}, errs.TooManyRetry("too many registrations from your address; try again later", wait)
+		}
+	}
+	return s.create(ctx, nil, n, audit.Register, r.Check, r.Then)
+}
+
+// checkDomain refuses an email outside the allowed domains. Subdomains are
+// not included: law.ou.edu must be listed to be allowed beside ou.edu.
+func (s *Service) checkDomain(email string) *errs.FieldError {
+	if len(s.emailDomains) == 0 {
+		return nil
+	}
+	domain := email[strings.LastIndexByte(email, '@')+1:]
+	for _, d := range s.emailDomains {
+		if domain == d {
+			return nil
+		}
+	}
+	return &errs.FieldError{Field: "email", Message: "must be an address at " + strings.Join(s.emailDomains, " or ")}
 }
 
 // CreateUser creates an account of any role: the admin API and the CLI.
@@ -126,12 +191,25 @@ func (s *Service) CreateUser(ctx context.Context, actor *User, n NewUser) (User,
 	if actor != nil {
 		actorID = &actor.ID
 	}
-	return s.create(ctx, actorID, n, audit.UserCreate)
-}
-
-func (s *Service) create(ctx context.Context, actorID *int64, n NewUser, action string) (User, error) {
 	if err := n.validate(); err != nil {
 		return User{}, err
+	}
+	return s.create(ctx, actorID, n, audit.UserCreate, nil, nil)
+}
+
+// create stores a validated new user. check runs before the hash and then
+// in the transaction, after the insert; either may be nil.
+func (s *Service) create(ctx context.Context, actorID *int64, n NewUser, action string, check func(context.Context) error, then func(context.Context, *sql.Tx, User) error) (User, error) {
+	// A taken name is refused before the ~20 ms hash, so repeating a
+	// registration costs no hashing; the transaction checks again for
+	// registrations racing each other.
+	if err := checkTaken(ctx, s.db.Read, n.Email, n.Username); err != nil {
+		return User{}, err
+	}
+	if check != nil {
+		if err := check(ctx); err != nil {
+			return User{}, err
+		}
 	}
 	// Hash before taking the write lock: the ~20 ms of argon2id must not
 	// hold up every other writer.
@@ -161,6 +239,11 @@ func (s *Service) create(ctx context.Context, actorID *int64, n NewUser, action 
 	}); err != nil {
 		return User{}, err
 	}
+	if then != nil {
+		if err := then(ctx, tx, u); err != nil {
+			return User{}, err
+		}
+	}
 	if err := tx.Commit(); err != nil {
 		return User{}, fmt.Errorf("create user: %w", err)
 	}
@@ -175,7 +258,7 @@ type LoginResult struct {
 }
 
 // Login checks a username-or-email and password. ip is the client address
-// used for per-address throttling and the audit log.
+// used for throttling (see loginLimit) and the audit log.
 func (s *Service) Login(ctx context.Context, login, password, ip string) (LoginResult, error) {
 	login = strings.TrimSpace(login)
 	u, err := findUserByLogin(ctx, s.db.Read, login)
@@ -189,26 +272,29 @@ func (s *Service) Login(ctx context.Context, login, password, ip string) (LoginR
 	if found {
 		acctKey = accountKey(u.ID)
 	}
-	ipKey := "i:" + addressKey(ip)
-	if wait, blocked := s.throttle.Blocked(acctKey, ipKey); blocked {
+	attempt, wait, ok := s.logins.reserve(acctKey, ip)
+	if !ok {
 		return LoginResult{}, errs.TooManyRetry("too many failed sign-in attempts; try again later", wait)
 	}
 	if !found {
 		if err := s.hasher.VerifyDummy(ctx, password); err != nil {
+			s.logins.unchecked(attempt)
 			return LoginResult{}, err
 		}
-		return LoginResult{}, s.loginFailed(ctx, nil, acctKey, ipKey, "unknown_account")
+		return LoginResult{}, s.loginFailed(ctx, nil, "unknown_account")
 	}
-	ok, err := s.hasher.Verify(ctx, u.PasswordHash, password)
+	ok, err = s.hasher.Verify(ctx, u.PasswordHash, password)
 	if err != nil {
+		s.logins.unchecked(attempt)
 		return LoginResult{}, err
 	}
 	if !ok {
-		return LoginResult{}, s.loginFailed(ctx, &u.ID, acctKey, ipKey, "wrong_password")
+		return LoginResult{}, s.loginFailed(ctx, &u.ID, "wrong_password")
 	}
 	if !u.IsActive {
-		return LoginResult{}, s.loginFailed(ctx, &u.ID, acctKey, ipKey, "inactive")
+		return LoginResult{}, s.loginFailed(ctx, &u.ID, "inactive")
 	}
+	s.logins.succeeded(attempt)
 
 	token, err := s.tokens.Issue(u)
 	if err != nil {
@@ -217,14 +303,12 @@ func (s *Service) Login(ctx context.Context, login, password, ip string) (LoginR
 	if err := audit.Record(ctx, s.db.Write, audit.Entry{At: s.now(), ActorID: &u.ID, Action: audit.LoginSuccess, TargetType: "user", TargetID: &u.ID}); err != nil {
 		return LoginResult{}, err
 	}
-	// Only the account's count is forgiven: forgiving the address would let
-	// someone reset their guess budget by signing into their own account.
-	s.throttle.Reset(acctKey)
 	return LoginResult{Token: token, ExpiresIn: s.tokens.TTL(), User: u}, nil
 }
 
-func (s *Service) loginFailed(ctx context.Context, userID *int64, acctKey, ipKey, reason string) error {
-	s.throttle.Fail(acctKey, ipKey)
+// loginFailed audits a failed sign-in; the throttle counted it already,
+// when the attempt was reserved.
+func (s *Service) loginFailed(ctx context.Context, userID *int64, reason string) error {
 	// The attempted name is not recorded for unknown accounts: people type
 	// passwords into the username field.
 	e := audit.Entry{At: s.now(), Action: audit.LoginFailure, Detail: map[string]any{"reason": reason}}
@@ -238,21 +322,6 @@ func (s *Service) loginFailed(ctx context.Context, userID *int64, acctKey, ipKey
 }
 
 func accountKey(id int64) string { return "u:" + strconv.FormatInt(id, 10) }
-
-// addressKey groups IPv6 clients by /64, the block one subscriber gets, so a
-// single host cannot rotate addresses to escape the limit.
-func addressKey(ip string) string {
-	a, err := netip.ParseAddr(ip)
-	if err != nil {
-		return ip
-	}
-	a = a.Unmap()
-	if a.Is6() {
-		p, _ := a.Prefix(64)
-		return p.String()
-	}
-	return a.String()
-}
 
 // Authenticate verifies a bearer token and returns its user as the database
 // has it now: a deactivated user, or a token from before a logout, password
@@ -282,24 +351,27 @@ func (s *Service) Authenticate(ctx context.Context, token string) (User, error) 
 // ChangePassword replaces u's password after checking the current one and
 // revokes every token issued before.
 func (s *Service) ChangePassword(ctx context.Context, u User, current, next string) error {
-	acctKey := accountKey(u.ID)
-	if wait, blocked := s.throttle.Blocked(acctKey); blocked {
-		return errs.TooManyRetry("too many failed password attempts; try again later", wait)
-	}
 	if fe := CheckPassword("new_password", next, u.Username, u.Email); fe != nil {
 		return errs.InvalidFields(*fe)
 	}
 	if next == current {
 		return errs.InvalidFields(errs.FieldError{Field: "new_password", Message: "must differ from the current password"})
 	}
+	// Counted before the check, as sign-ins are, so a burst of guesses
+	// cannot check more than the budget.
+	r, wait, ok := s.passwords.Reserve(Limit{Key: accountKey(u.ID), Max: s.maxFailures})
+	if !ok {
+		return errs.TooManyRetry("too many failed password attempts; try again later", wait)
+	}
 	ok, err := s.hasher.Verify(ctx, u.PasswordHash, current)
 	if err != nil {
+		s.passwords.Release(r)
 		return err
 	}
 	if !ok {
-		s.throttle.Fail(acctKey)
 		return ErrWrongPassword
 	}
+	s.passwords.Release(r)
 	hash, err := s.hasher.Hash(ctx, next)
 	if err != nil {
 		return err

@@ -100,3 +100,89 @@ func (t *Throttle) sweep(now time.Time) {
 		delete(t.fails, k)
 	}
 }
+
+// Limit is one key and the most attempts it may hold in the window.
+type Limit struct {
+	Key string
+	Max int
+}
+
+// Reservation is an attempt counted before it was checked; Release uncounts
+// it when it turns out not to have been a failure.
+type Reservation struct {
+	keys []string
+	at   time.Time
+}
+
+// Reserve counts one attempt against every limit at once, before the
+// attempt is checked, if none is at its max; otherwise it counts nothing and
+// reports the longest wait. Counting first is what holds under a burst:
+// parallel attempts cannot all find room before any records its failure.
+func (t *Throttle) Reserve(limits ...Limit) (Reservation, time.Duration, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	now := t.now()
+	var wait time.Duration
+	for _, l := range limits {
+		wait = max(wait, t.waitFor(l.Key, l.Max, now))
+	}
+	if wait > 0 {
+		return Reservation{}, wait, false
+	}
+	r := Reservation{at: now}
+	for _, l := range limits {
+		r.keys = append(r.keys, l.Key)
+	}
+	t.add(now, 0, r.keys...)
+	return r, 0, true
+}
+
+// Release uncounts a reservation: the attempt succeeded, or was never
+// checked (the hasher was busy, the client left).
+func (t *Throttle) Release(r Reservation) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, k := range r.keys {
+		t.uncount(k, r.at)
+	}
+}
+
+// waitFor is how long k must wait before it holds fewer than max attempts.
+func (t *Throttle) waitFor(k string, max int, now time.Time) time.Duration {
+	f := t.recent(k, now)
+	if max < 1 || len(f) < max {
+		return 0
+	}
+	return f[len(f)-max].Add(t.window).Sub(now)
+}
+
+// add records an attempt at now against keys, keeping at most keep (0: no
+// limit) of each key's newest; the caller holds mu.
+func (t *Throttle) add(now time.Time, keep int, keys ...string) {
+	if len(t.fails) >= t.maxKeys {
+		t.sweep(now)
+	}
+	for _, k := range keys {
+		f := append(t.recent(k, now), now)
+		if keep > 0 && len(f) > keep {
+			f = f[len(f)-keep:]
+		}
+		t.fails[k] = f
+	}
+}
+
+// uncount drops one attempt made at at from k; the caller holds mu.
+func (t *Throttle) uncount(k string, at time.Time) {
+	f := t.fails[k]
+	for i := len(f) - 1; i >= 0; i-- {
+		if f[i].Equal(at) {
+			f = append(f[:i:i], f[i+1:]...)
+			break
+		}
+	}
+	if len(f) == 0 {
+		delete(t.fails, k)
+		return
+	}
+	t.fails[k] = f
+}

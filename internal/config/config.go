@@ -46,6 +46,17 @@ type Config struct {
 	CORSOrigins          string `env:"CORS_ORIGINS" envDefault:"http://localhost:3000,http://localhost:5173"`
 	MetricsToken         string `env:"METRICS_TOKEN"`
 
+	// LoginMaxFailuresPerAddress is the loose limit on one address across
+	// every account: a campus NAT holds many honest users.
+	LoginMaxFailuresPerAddress int `env:"LOGIN_MAX_FAILURES_PER_ADDRESS" envDefault:"100"`
+	// AllowedEmailDomains limits self-registration to addresses at these
+	// domains (exact match, any case); empty allows any.
+	AllowedEmailDomains          string `env:"ALLOWED_EMAIL_DOMAINS"`
+	RegistrationRequiresJoinCode bool   `env:"REGISTRATION_REQUIRES_JOIN_CODE" envDefault:"false"`
+	// RegistrationMaxPerAddress is how many registration attempts one
+	// address may make per hour; 0 turns the limit off.
+	RegistrationMaxPerAddress int `env:"REGISTRATION_MAX_PER_ADDRESS" envDefault:"20"`
+
 	DatabaseURL  string `env:"DATABASE_URL"`
 	VectorDBPath string `env:"VECTOR_DB_PATH"`
 	UploadDir    string `env:"UPLOAD_DIR"`
@@ -100,22 +111,36 @@ type Config struct {
 	DatabasePath string         `env:"-"`
 	Origins      []string       `env:"-"`
 	Proxies      []netip.Prefix `env:"-"`
+	EmailDomains []string       `env:"-"` // ALLOWED_EMAIL_DOMAINS, lower-case
 }
 
-// MinSecretKeyLength is the shortest SECRET_KEY production accepts: 32 bytes
-// is the HS256 key size; anything shorter can be brute-forced offline from
-// one stolen token.
+// MinSecretKeyLength is the shortest SECRET_KEY accepted, in development as
+// in production: 32 bytes is the HS256 key size; anything shorter can be
+// brute-forced offline from one stolen token.
 const MinSecretKeyLength = 32
 
 // knownDefaultSecrets are keys that shipped in examples of the original design
-// and in tutorials; a production server must never sign tokens with them.
+// and in tutorials; no server, development included, may sign tokens with
+// them: a development server on a laptop in a classroom is reachable too.
+// They are compared after normalizeSecret, so case and -/_ do not matter.
 var knownDefaultSecrets = []string{
 	"your-secret-key-change-in-production",
+	"your-secret-key-change-this-in-production",
+	"change-this-secret-key-in-production",
 	"your-secret-key-here",
+	"your-super-secret-key",
+	"your-256-bit-secret", // jwt.io's example
+	"super-secret-key",
+	"supersecretkey",
+	"secret-key",
+	"secretkey",
 	"change-me",
 	"changeme",
 	"secret",
 	"dev-secret-key",
+	"development-secret-key",
+	// FastAPI's OAuth2/JWT tutorial, which the original design followed.
+	"09d25e094faa6ca2556c818166b7a9563b93f7099f6f0f4caa6cf63b88e8d3e7",
 }
 
 // Load reads the environment (environ, as os.Environ gives it) over the
@@ -181,6 +206,14 @@ func (c *Config) derive() error {
 	if err != nil {
 		return fmt.Errorf("configuration: TRUSTED_PROXIES: %w", err)
 	}
+	domains, err := parseList(c.AllowedEmailDomains)
+	if err != nil {
+		return fmt.Errorf("configuration: ALLOWED_EMAIL_DOMAINS: %w", err)
+	}
+	c.EmailDomains = c.EmailDomains[:0]
+	for _, d := range domains {
+		c.EmailDomains = append(c.EmailDomains, strings.ToLower(strings.TrimPrefix(d, "@")))
+	}
 	c.Proxies = c.Proxies[:0]
 	for _, p := range proxies {
 		prefix, err := netip.ParsePrefix(p)
@@ -237,15 +270,19 @@ func (c Config) Validate() error {
 	if c.Env != "development" && c.Env != "production" {
 		add("ENV must be development or production, not %q", c.Env)
 	}
-	if c.Production() {
-		switch key := strings.TrimSpace(c.SecretKey); {
-		case key == "":
-			add("SECRET_KEY is not set: production needs a random key of at least %d characters (for example: openssl rand -base64 48)", MinSecretKeyLength)
-		case isKnownDefault(c.SecretKey):
-			add("SECRET_KEY is a published default: anyone could forge tokens; set a random key of at least %d characters", MinSecretKeyLength)
-		case len(key) < MinSecretKeyLength:
-			add("SECRET_KEY is %d characters: production needs at least %d so tokens cannot be forged by brute force", len(key), MinSecretKeyLength)
-		}
+	// Development without a key generates its own (EnsureSecretKey); a key
+	// that is given is held to the same rules in every mode, since a
+	// development server signs tokens anyone on its network can present.
+	switch key := strings.TrimSpace(c.SecretKey); {
+	case key == "" && c.Production():
+		add("SECRET_KEY is not set: production needs a random key of at least %d characters (for example: openssl rand -base64 48)", MinSecretKeyLength)
+	case key == "" && c.SecretKey != "":
+		add("SECRET_KEY is blank: set a random key of at least %d characters, or leave it unset in development to have one generated", MinSecretKeyLength)
+	case key == "":
+	case isKnownDefault(c.SecretKey):
+		add("SECRET_KEY is a published default: anyone could forge tokens; set a random key of at least %d characters (openssl rand -base64 48), or leave it unset in development to have one generated", MinSecretKeyLength)
+	case len(key) < MinSecretKeyLength:
+		add("SECRET_KEY is %d characters: at least %d are needed so tokens cannot be forged by brute force (openssl rand -base64 48), or leave it unset in development to have one generated", len(key), MinSecretKeyLength)
 	}
 	if c.JWTAlgorithm != "HS256" {
 		add("JWT_ALGORITHM must be HS256 (the only algorithm this server signs and accepts), not %q", c.JWTAlgorithm)
@@ -261,6 +298,17 @@ func (c Config) Validate() error {
 	}
 	if c.LoginMaxFailures < 1 {
 		add("LOGIN_MAX_FAILURES must be at least 1, not %d", c.LoginMaxFailures)
+	}
+	if c.LoginMaxFailuresPerAddress < max(1, c.LoginMaxFailures) {
+		add("LOGIN_MAX_FAILURES_PER_ADDRESS must be at least LOGIN_MAX_FAILURES (%d), not %d", c.LoginMaxFailures, c.LoginMaxFailuresPerAddress)
+	}
+	if c.RegistrationMaxPerAddress < 0 {
+		add("REGISTRATION_MAX_PER_ADDRESS must be 0 (no limit) or more, not %d", c.RegistrationMaxPerAddress)
+	}
+	for _, d := range c.EmailDomains {
+		if !validDomain(d) {
+			add("ALLOWED_EMAIL_DOMAINS entry %q is not a domain name like ou.edu", d)
+		}
 	}
 	if c.MaxUploadSize < 1 {
 		add("MAX_UPLOAD_SIZE must be positive")
@@ -333,13 +381,38 @@ func (c Config) Validate() error {
 }
 
 func isKnownDefault(key string) bool {
-	k := strings.ToLower(strings.TrimSpace(key))
+	k := normalizeSecret(key)
 	for _, d := range knownDefaultSecrets {
-		if k == d {
+		if k == normalizeSecret(d) {
 			return true
 		}
 	}
 	return false
+}
+
+// normalizeSecret folds the spellings people make of one published key:
+// case, and - or _ or a space between words.
+func normalizeSecret(s string) string {
+	return strings.NewReplacer("_", "-", " ", "-").Replace(strings.ToLower(strings.TrimSpace(s)))
+}
+
+// validDomain accepts a host name of dot-separated labels of letters,
+// digits and hyphens, which is all an email domain may be here.
+func validDomain(d string) bool {
+	if len(d) == 0 || len(d) > 253 {
+		return false
+	}
+	for _, label := range strings.Split(d, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for _, r := range label {
+			if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-') {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // EnsureSecretKey fills an unset SECRET_KEY in development with a random key
@@ -391,6 +464,8 @@ func (c Config) LogValue() slog.Value {
 		slog.String("secret_key", mask(c.SecretKey)),
 		slog.Int("jwt_expiration_minutes", c.JWTExpirationMinutes),
 		slog.Bool("allow_registration", c.AllowRegistration),
+		slog.Any("allowed_email_domains", c.EmailDomains),
+		slog.Bool("registration_requires_join_code", c.RegistrationRequiresJoinCode),
 		slog.Any("cors_origins", c.Origins),
 		slog.Int("trusted_proxies", len(c.Proxies)),
 		slog.String("metrics_token", mask(c.MetricsToken)),

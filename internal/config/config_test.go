@@ -123,8 +123,61 @@ func TestProductionLoadsWithAStrongKey(t *testing.T) {
 			t.Errorf("production=%v key=%q", c.Production(), c.SecretKey)
 		}
 	}
-	// Development signs with whatever it is given or generates one.
-	load(t, "SECRET_KEY=short")
+	// Development without a key generates one (EnsureSecretKey) later.
+	if c := load(t, "ENV=development"); c.SecretKey != "" {
+		t.Errorf("development key %q before EnsureSecretKey", c.SecretKey)
+	}
+}
+
+// Development signs tokens anyone on its network can present, so a key it
+// is given is held to production's rules: a published default or a short
+// key is refused, by name and without echoing it.
+func TestDevelopmentRefusesPublishedAndShortSecretKeys(t *testing.T) {
+	for _, tc := range []struct{ name, key, why string }{
+		{"published default", "your-secret-key-change-in-production", "published default"},
+		{"published default, other spelling", "YOUR_SECRET_KEY_CHANGE_IN_PRODUCTION", "published default"},
+		{"FastAPI tutorial key", "09d25e094faa6ca2556c818166b7a9563b93f7099f6f0f4caa6cf63b88e8d3e7", "published default"},
+		{"short", "short-dev-key", "13 characters"},
+		{"31 characters", goodKey[:31], "31 characters"},
+		{"blank", strings.Repeat(" ", 40), "blank"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			msg := refused(t, "ENV=development", "SECRET_KEY="+tc.key)
+			for _, want := range []string{"SECRET_KEY", tc.why} {
+				if !strings.Contains(msg, want) {
+					t.Errorf("error lacks %q: %s", want, msg)
+				}
+			}
+			if k := strings.TrimSpace(tc.key); k != "" && strings.Contains(msg, k) {
+				t.Errorf("error echoes the key: %s", msg)
+			}
+		})
+	}
+	if c := load(t, "ENV=development", "SECRET_KEY="+goodKey[:32]); c.SecretKey != goodKey[:32] {
+		t.Errorf("a 32-character key in development: %q", c.SecretKey)
+	}
+}
+
+func TestRegistrationAndThrottleSettings(t *testing.T) {
+	c := load(t)
+	if c.LoginMaxFailuresPerAddress != 100 || c.RegistrationMaxPerAddress != 20 || c.RegistrationRequiresJoinCode || len(c.EmailDomains) != 0 {
+		t.Errorf("defaults: per-address %d, registrations %d, join code %v, domains %v", c.LoginMaxFailuresPerAddress, c.RegistrationMaxPerAddress, c.RegistrationRequiresJoinCode, c.EmailDomains)
+	}
+	c = load(t, "ALLOWED_EMAIL_DOMAINS= OU.edu, @law.ou.edu ,", "REGISTRATION_REQUIRES_JOIN_CODE=true", "REGISTRATION_MAX_PER_ADDRESS=0")
+	if strings.Join(c.EmailDomains, ",") != "ou.edu,law.ou.edu" || !c.RegistrationRequiresJoinCode || c.RegistrationMaxPerAddress != 0 {
+		t.Errorf("domains %v, join code %v, registrations %d", c.EmailDomains, c.RegistrationRequiresJoinCode, c.RegistrationMaxPerAddress)
+	}
+	for _, tc := range []struct{ env, want string }{
+		{"ALLOWED_EMAIL_DOMAINS=ou.edu,not a domain", "ALLOWED_EMAIL_DOMAINS"},
+		{"ALLOWED_EMAIL_DOMAINS=eve@ou.edu", "ALLOWED_EMAIL_DOMAINS"},
+		{"ALLOWED_EMAIL_DOMAINS=-ou.edu", "ALLOWED_EMAIL_DOMAINS"},
+		{"REGISTRATION_MAX_PER_ADDRESS=-1", "REGISTRATION_MAX_PER_ADDRESS"},
+		{"LOGIN_MAX_FAILURES_PER_ADDRESS=3", "LOGIN_MAX_FAILURES_PER_ADDRESS"},
+	} {
+		if msg := refused(t, tc.env); !strings.Contains(msg, tc.want) {
+			t.Errorf("%s: error does not name %s: %s", tc.env, tc.want, msg)
+		}
+	}
 }
 
 func TestInvalidSettingsAreRefusedByName(t *testing.T) {

@@ -47,6 +47,7 @@ type fixture struct {
 	cfg     config.Config
 	db      *sqlite.DB
 	auth    *auth.Service
+	hasher  *auth.Hasher // counts the passwords hashed and checked
 	courses *course.Service
 	docs    *document.Service
 	queue   *jobs.Queue
@@ -193,7 +194,7 @@ func newFixtureWith(t testing.TB, work bool, emb *retrieval.Local, opts ...fixtu
 		t.Fatal(err)
 	}
 	tokens := auth.NewTokens(testKey, "socratic", "socratic-api", time.Hour, nil)
-	svc, err := auth.NewService(ctx, db, auth.Options{Hasher: hasher, Tokens: tokens, LoginMaxFailures: cfg.LoginMaxFailures, AllowRegistration: cfg.AllowRegistration})
+	svc, err := auth.NewService(ctx, db, AuthOptions(cfg, hasher, tokens))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -241,7 +242,7 @@ func newFixtureWith(t testing.TB, work bool, emb *retrieval.Local, opts ...fixtu
 			queue.Stop(stopCtx)
 		})
 	}
-	f := &fixture{t: t, cfg: cfg, db: db, auth: svc, courses: courses, docs: docs, queue: queue, tokens: tokens, emb: emb,
+	f := &fixture{t: t, cfg: cfg, db: db, auth: svc, hasher: hasher, courses: courses, docs: docs, queue: queue, tokens: tokens, emb: emb,
 		srv:   New(deps),
 		users: map[string]auth.User{}, tokenOf: map[string]string{}}
 	for _, name := range []string{"admin", "professor", "student", "inactive"} {

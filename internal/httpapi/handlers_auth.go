@@ -8,6 +8,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/lawtutor/socratic/internal/audit"
 	"github.com/lawtutor/socratic/internal/auth"
+	"github.com/lawtutor/socratic/internal/config"
 	"github.com/lawtutor/socratic/internal/errs"
 )
 
@@ -31,21 +32,45 @@ type userOutput struct{ Body User }
 
 type registerInput struct {
 	Body struct {
-		Email    string `json:"email" maxLength:"254" format:"email" doc:"Used to sign in; stored lower-case"`
+		Email    string `json:"email" maxLength:"254" format:"email" doc:"Used to sign in; stored lower-case. Must be at a domain in ALLOWED_EMAIL_DOMAINS when the server sets it."`
 		Username string `json:"username" maxLength:"32" doc:"3-32 letters, digits, '.', '_' or '-'"`
 		Password string `json:"password" maxLength:"128" doc:"At least 10 characters, not your username or email"`
 		FullName string `json:"full_name,omitempty" maxLength:"100"`
+		JoinCode string `json:"join_code,omitempty" maxLength:"64" doc:"A course's join code: the new account is enrolled in that course, or not made at all (422) if the code opens no course. Required when the server sets REGISTRATION_REQUIRES_JOIN_CODE."`
 	}
 }
 
+var errJoinCodeRequired = errs.InvalidFields(errs.FieldError{Field: "join_code", Message: "is required to register: ask your professor for your course's join code"})
+
 func (s *Server) register(ctx context.Context, in *registerInput) (*userOutput, error) {
-	u, err := s.auth.Register(withIP(ctx), auth.NewUser{
-		Email: in.Body.Email, Username: in.Body.Username, Password: in.Body.Password, FullName: in.Body.FullName,
-	})
+	r := auth.Registration{
+		NewUser: auth.NewUser{Email: in.Body.Email, Username: in.Body.Username, Password: in.Body.Password, FullName: in.Body.FullName},
+		Address: infoFrom(ctx).ip,
+	}
+	switch code := strings.TrimSpace(in.Body.JoinCode); {
+	case code != "":
+		r.Check, r.Then = s.courses.JoinOnRegister(code, r.Address)
+	case s.cfg.RegistrationRequiresJoinCode:
+		return nil, errJoinCodeRequired
+	}
+	u, err := s.auth.Register(withIP(ctx), r)
 	if err != nil {
 		return nil, err
 	}
 	return &userOutput{Body: toUser(u)}, nil
+}
+
+// AuthOptions are the account service's settings from the configuration;
+// the server and the tests build the service from this one mapping.
+func AuthOptions(cfg config.Config, hasher *auth.Hasher, tokens *auth.Tokens) auth.Options {
+	return auth.Options{
+		Hasher: hasher, Tokens: tokens,
+		LoginMaxFailures:           cfg.LoginMaxFailures,
+		LoginMaxFailuresPerAddress: cfg.LoginMaxFailuresPerAddress,
+		AllowRegistration:          cfg.AllowRegistration,
+		AllowedEmailDomains:        cfg.EmailDomains,
+		RegistrationMaxPerAddress:  cfg.RegistrationMaxPerAddress,
+	}
 }
 
 type loginInput struct {

@@ -21,7 +21,7 @@ func (s *Server) routes() {
 	route(s, http.MethodGet, "/metrics", "get-metrics", anyone, s.metricsPage, fails(403))
 
 	// Auth
-	route(s, http.MethodPost, "/api/auth/register", "register", anyone, s.register, status(201), bodyLimit(authBodyLimit), fails(403, 409))
+	route(s, http.MethodPost, "/api/auth/register", "register", anyone, s.register, status(201), bodyLimit(authBodyLimit), fails(403, 409, 429))
 	route(s, http.MethodPost, "/api/auth/login", "login", anyone, s.login, bodyLimit(authBodyLimit), loginForm, fails(401, 429, 503))
 	route(s, http.MethodGet, "/api/auth/me", "get-me", signedIn, s.me)
 	route(s, http.MethodPost, "/api/auth/password", "change-password", signedIn, s.changePassword, status(204), bodyLimit(authBodyLimit), fails(429))
