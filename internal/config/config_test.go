@@ -49,6 +49,7 @@ func TestDefaults(t *testing.T) {
 		{"RATE_LIMIT_CONVERSATIONS_PER_WEEK", c.RateLimitConversationsPerWeek, 3},
 		{"SESSION_MAX_DURATION_SECONDS", c.SessionMaxDurationSeconds, 300},
 		{"WEEK_TIMEZONE", c.WeekTimezone, "America/Chicago"},
+		{"AUDIO_RETENTION_DAYS keeps recordings", c.AudioRetentionDays, 0},
 		{"JWT_ALGORITHM", c.JWTAlgorithm, "HS256"},
 		{"ENV", c.Env, "development"},
 		{"production", c.Production(), false},
@@ -136,6 +137,7 @@ func TestInvalidSettingsAreRefusedByName(t *testing.T) {
 		{"CORS broken JSON", `CORS_ORIGINS=["http://a",`, "CORS_ORIGINS"},
 		{"unknown embeddings provider", "EMBEDDINGS_PROVIDER=chroma", "EMBEDDINGS_PROVIDER"},
 		{"openai embeddings without a server", "EMBEDDINGS_PROVIDER=openai", "EMBEDDINGS_BASE_URL"},
+		{"negative audio retention", "AUDIO_RETENTION_DAYS=-1", "AUDIO_RETENTION_DAYS"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if msg := refused(t, tc.env); !strings.Contains(msg, tc.want) {

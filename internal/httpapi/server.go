@@ -131,6 +131,7 @@ func SessionOptions(cfg config.Config, t *tutor.Tutor, log *slog.Logger) session
 		Tutor: t, AudioDir: cfg.SessionDir, PerWeek: cfg.RateLimitConversationsPerWeek,
 		MaxDuration: time.Duration(cfg.SessionMaxDurationSeconds) * time.Second,
 		Location:    loc, MaxAudio: cfg.MaxAudioSize, Logger: log,
+		AudioRetention: time.Duration(cfg.AudioRetentionDays) * 24 * time.Hour,
 	}
 }
 

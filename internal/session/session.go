@@ -147,10 +147,13 @@ type Options struct {
 	MaxAudio    int64 // bytes; default 25 MB
 	// Grace is how long past its clock an open session waits for its
 	// student before the sweeper ends it; default one minute.
-	Grace  time.Duration
-	Now    func() time.Time
-	Rand   *rand.Rand
-	Logger *slog.Logger
+	Grace time.Duration
+	// AudioRetention is how long a recording is kept after its session
+	// ends; the sweeper deletes older ones. Zero keeps them.
+	AudioRetention time.Duration
+	Now            func() time.Time
+	Rand           *rand.Rand
+	Logger         *slog.Logger
 }
 
 // Service runs sessions. Every public method takes the acting user and
