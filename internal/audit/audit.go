@@ -24,6 +24,7 @@ const (
 	RoleChange     = "role_change"
 	ActiveChange   = "activation_change"
 	UserCreate     = "user_create"
+	UserDelete     = "user_delete" // a tombstone: the erased account's old id, and no personal data
 
 	CourseCreate       = "course_create"
 	CourseUpdate       = "course_update"

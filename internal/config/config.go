@@ -65,9 +65,12 @@ type Config struct {
 
 	MaxUploadSize int64 `env:"MAX_UPLOAD_SIZE" envDefault:"52428800"`
 	MaxAudioSize  int64 `env:"MAX_AUDIO_SIZE" envDefault:"26214400"`
-	MaxPDFPages   int   `env:"MAX_PDF_PAGES" envDefault:"500"`
-	ChunkSize     int   `env:"CHUNK_SIZE" envDefault:"1000"`
-	ChunkOverlap  int   `env:"CHUNK_OVERLAP" envDefault:"200"`
+	// AudioRetentionDays: recordings are deleted this many days after
+	// their session ends; 0 keeps them.
+	AudioRetentionDays int `env:"AUDIO_RETENTION_DAYS" envDefault:"0"`
+	MaxPDFPages        int `env:"MAX_PDF_PAGES" envDefault:"500"`
+	ChunkSize          int `env:"CHUNK_SIZE" envDefault:"1000"`
+	ChunkOverlap       int `env:"CHUNK_OVERLAP" envDefault:"200"`
 
 	RateLimitConversationsPerWeek int    `env:"RATE_LIMIT_CONVERSATIONS_PER_WEEK" envDefault:"3"`
 	SessionMaxDurationSeconds     int    `env:"SESSION_MAX_DURATION_SECONDS" envDefault:"300"`
@@ -315,6 +318,9 @@ func (c Config) Validate() error {
 	}
 	if c.MaxAudioSize < 1 {
 		add("MAX_AUDIO_SIZE must be positive")
+	}
+	if c.AudioRetentionDays < 0 || c.AudioRetentionDays > 36500 {
+		add("AUDIO_RETENTION_DAYS must be between 0 (keep recordings) and 36500, not %d", c.AudioRetentionDays)
 	}
 	if c.MaxPDFPages < 1 {
 		add("MAX_PDF_PAGES must be positive")

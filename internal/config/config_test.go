@@ -55,6 +55,7 @@ func TestDefaults(t *testing.T) {
 		{"LLM_HISTORY_TOKEN_BUDGET", c.LLMHistoryTokenBudget, 4000},
 		{"LLM_MAX_TOKENS", c.LLMMaxTokens, 1024},
 		{"LLM_MAX_CONCURRENT", c.LLMMaxConcurrent, 64},
+		{"AUDIO_RETENTION_DAYS keeps recordings", c.AudioRetentionDays, 0},
 		{"JWT_ALGORITHM", c.JWTAlgorithm, "HS256"},
 		{"ENV", c.Env, "development"},
 		{"production", c.Production(), false},
@@ -201,6 +202,7 @@ func TestInvalidSettingsAreRefusedByName(t *testing.T) {
 		{"tiny history budget", "LLM_HISTORY_TOKEN_BUDGET=10", "LLM_HISTORY_TOKEN_BUDGET"},
 		{"unbounded answers", "LLM_MAX_TOKENS=0", "LLM_MAX_TOKENS"},
 		{"no model calls", "LLM_MAX_CONCURRENT=0", "LLM_MAX_CONCURRENT"},
+		{"negative audio retention", "AUDIO_RETENTION_DAYS=-1", "AUDIO_RETENTION_DAYS"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if msg := refused(t, tc.env); !strings.Contains(msg, tc.want) {

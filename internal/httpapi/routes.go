@@ -26,11 +26,13 @@ func (s *Server) routes() {
 	route(s, http.MethodGet, "/api/auth/me", "get-me", signedIn, s.me)
 	route(s, http.MethodPost, "/api/auth/password", "change-password", signedIn, s.changePassword, status(204), bodyLimit(authBodyLimit), fails(429))
 	route(s, http.MethodPost, "/api/auth/logout", "logout", signedIn, s.logout, status(204))
+	route(s, http.MethodGet, "/api/auth/me/export", "export-me", signedIn, s.exportMe)
 
 	// Admin
 	route(s, http.MethodGet, "/api/admin/users", "list-users", adminOnly, s.listUsers)
 	route(s, http.MethodPost, "/api/admin/users", "create-user", adminOnly, s.createUser, status(201), bodyLimit(authBodyLimit), fails(409))
 	route(s, http.MethodPatch, "/api/admin/users/{user_id}", "update-user", adminOnly, s.updateUser, fails(404))
+	route(s, http.MethodDelete, "/api/admin/users/{user_id}", "delete-user", adminOnly, s.deleteUser, status(204), fails(404, 409))
 	route(s, http.MethodGet, "/api/admin/audit", "list-audit", adminOnly, s.listAudit)
 	route(s, http.MethodGet, "/api/admin/stats", "get-stats", adminOnly, s.stats)
 

@@ -134,7 +134,8 @@ func SessionOptions(cfg config.Config, t *tutor.Tutor, log *slog.Logger) session
 		Location:    loc, MaxAudio: cfg.MaxAudioSize, Logger: log,
 		MinTurnInterval: time.Duration(cfg.SessionMinTurnIntervalSeconds) * time.Second,
 		MaxTurns:        cfg.SessionMaxTurns, DailyTokens: cfg.StudentDailyTokenBudget,
-		HistoryBudget: cfg.LLMHistoryTokenBudget,
+		HistoryBudget:  cfg.LLMHistoryTokenBudget,
+		AudioRetention: time.Duration(cfg.AudioRetentionDays) * 24 * time.Hour,
 	}
 }
 

@@ -2,6 +2,7 @@ package session
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -126,10 +127,56 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 		sqlite.FormatTime(now.Add(-turnLease)), string(busy)); err != nil {
 		return 0, fmt.Errorf("sweep turns: %w", err)
 	}
+	expired, err := s.expireRecordings(ctx, tx, now)
+	if err != nil {
+		return 0, err
+	}
 	if err := tx.Commit(); err != nil {
 		return 0, fmt.Errorf("sweep sessions: %w", err)
 	}
+	// Files after the commit, so no row ever names a missing file.
+	for _, name := range expired {
+		s.removeRecording(ctx, name)
+	}
+	if len(expired) > 0 {
+		s.log.InfoContext(ctx, "deleted recordings past their retention", "count", len(expired))
+	}
 	return len(open), nil
+}
+
+// expireRecordings clears the recordings of sessions that ended longer
+// than the retention ago and returns their file names; the session and
+// its transcript stay. Zero retention keeps recordings.
+func (s *Service) expireRecordings(ctx context.Context, tx *sql.Tx, now time.Time) ([]string, error) {
+	if s.o.AudioRetention <= 0 {
+		return nil, nil
+	}
+	cutoff := sqlite.FormatTime(now.Add(-s.o.AudioRetention))
+	rows, err := tx.QueryContext(ctx, `SELECT audio_name FROM sessions WHERE audio_name IS NOT NULL AND ended_at <= ?`, cutoff)
+	if err != nil {
+		return nil, fmt.Errorf("expire recordings: %w", err)
+	}
+	var names []string
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("expire recordings: %w", err)
+		}
+		names = append(names, name)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("expire recordings: %w", err)
+	}
+	if len(names) == 0 {
+		return nil, nil
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE sessions SET audio_name = NULL, audio_type = NULL, audio_size = NULL
+		WHERE audio_name IS NOT NULL AND ended_at <= ?`, cutoff); err != nil {
+		return nil, fmt.Errorf("expire recordings: %w", err)
+	}
+	return names, nil
 }
 
 // Recover marks unanswered every student turn left pending by a previous
@@ -141,6 +188,13 @@ func (s *Service) Recover(ctx context.Context) (int64, error) {
 		for _, f := range tmp {
 			os.Remove(f)
 		}
+	}
+	// Recordings whose rows an erasure or a retention sweep deleted just
+	// before the process stopped.
+	if n, err := s.removeOrphanRecordings(ctx); err != nil {
+		return 0, err
+	} else if n > 0 {
+		s.log.InfoContext(ctx, "removed recordings no session names", "count", n)
 	}
 	res, err := s.db.Write.ExecContext(ctx, `UPDATE turns SET state = 'unanswered' WHERE state = 'pending'`)
 	if err != nil {

@@ -161,9 +161,12 @@ type Options struct {
 	MaxTurns        int
 	DailyTokens     int64
 	HistoryBudget   int
-	Now             func() time.Time
-	Rand            *rand.Rand
-	Logger          *slog.Logger
+	// AudioRetention is how long a recording is kept after its session
+	// ends; the sweeper deletes older ones. Zero keeps them.
+	AudioRetention time.Duration
+	Now            func() time.Time
+	Rand           *rand.Rand
+	Logger         *slog.Logger
 }
 
 // Service runs sessions. Every public method takes the acting user and

@@ -142,6 +142,9 @@ func (s *Service) begin(ctx context.Context, tx *sql.Tx, u auth.User, sessionID 
 	if sess.Status == Ended {
 		return nil, false, ErrEnded
 	}
+	if err := mayStillStudy(ctx, tx, u, sess); err != nil {
+		return nil, false, err
+	}
 	if !now.Before(sess.ExpiresAt) {
 		if err := s.end(ctx, tx, u, &sess, now, endExpired); err != nil {
 			return nil, false, err

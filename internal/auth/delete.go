@@ -1,0 +1,71 @@
+package auth
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/lawtutor/socratic/internal/audit"
+	"github.com/lawtutor/socratic/internal/errs"
+)
+
+var (
+	ErrLastAdmin  = errs.New(errs.Conflict, "the last admin account cannot be deleted; make another admin first")
+	ErrDeleteSelf = errs.New(errs.Conflict, "you cannot delete your own account; another admin must do it")
+)
+
+// Erase deletes account id inside tx, the caller's write transaction, for
+// actor (nil: the command line). dependents runs after the checks and
+// before the row goes: it removes what references the account without a
+// cascade (the session package's sessions and turns). Enrolments and
+// instructor links go with the row (ON DELETE CASCADE); courses and
+// documents the account made stay, without it (SET NULL).
+//
+// The audit log keeps its entries but loses the person: entries about the
+// account lose their detail (its username and role), entries of its own
+// actions, and sign-in attempts on it, lose their address, and a tombstone
+// records the erasure under the old id alone. Ids are never reused (see
+// migration 00009), so that id names no one from now on.
+func Erase(ctx context.Context, tx *sql.Tx, actor *User, id int64, at time.Time, dependents func(User) error) (User, error) {
+	u, err := findUserByID(ctx, tx, id)
+	if err != nil {
+		return User{}, err
+	}
+	if u.Role == RoleAdmin {
+		var others int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE role = 'admin' AND is_active = 1 AND id <> ?`, id).Scan(&others); err != nil {
+			return User{}, fmt.Errorf("erase user: %w", err)
+		}
+		if others == 0 {
+			return User{}, ErrLastAdmin
+		}
+	}
+	if actor != nil && actor.ID == id {
+		return User{}, ErrDeleteSelf
+	}
+	if dependents != nil {
+		if err := dependents(u); err != nil {
+			return User{}, err
+		}
+	}
+	const scrub = `UPDATE audit_log SET
+		ip = CASE WHEN actor_id = ?1 OR (actor_id IS NULL AND target_type = 'user' AND target_id = ?1) THEN '' ELSE ip END,
+		detail = CASE WHEN target_type = 'user' AND target_id = ?1 THEN '{}' ELSE detail END
+		WHERE actor_id = ?1 OR (target_type = 'user' AND target_id = ?1)`
+	if _, err := tx.ExecContext(ctx, scrub, id); err != nil {
+		return User{}, fmt.Errorf("erase user's audit entries: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM users WHERE id = ?`, id); err != nil {
+		return User{}, fmt.Errorf("erase user: %w", err)
+	}
+	var actorID *int64
+	if actor != nil {
+		actorID = &actor.ID
+	}
+	if err := audit.Record(ctx, tx, audit.Entry{At: at, ActorID: actorID, Action: audit.UserDelete, TargetType: "user", TargetID: &id,
+		Detail: map[string]any{"role": string(u.Role)}}); err != nil {
+		return User{}, err
+	}
+	return u, nil
+}
