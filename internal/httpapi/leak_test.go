@@ -47,6 +47,7 @@ func TestPromptLeaksAreNeverDelivered(t *testing.T) {
 	id := w.startAs(t, "enrolled")
 	say := func(text string) map[string]any {
 		t.Helper()
+		w.clock.Add(w.turnInterval()) // a student's pace
 		res := w.f.do(request{method: "POST", path: "/api/sessions/" + itoa(id) + "/message", token: w.persona["enrolled"], body: `{"message":` + jsonString(text) + `}`})
 		if res.status != 200 {
 			t.Fatalf("message: %d %s", res.status, res.body)
@@ -82,6 +83,7 @@ func TestPromptLeaksAreNeverDelivered(t *testing.T) {
 	}
 	for _, l := range leaks {
 		fake.Push(l.reply)
+		w.clock.Add(w.turnInterval())
 		res, events := streamTurn(t, context.Background(), srv.URL, w.persona["enrolled"], id, `{"message":"What should I focus on in this opinion?"}`)
 		var deltas []string
 		var done sseEvent
