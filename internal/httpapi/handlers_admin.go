@@ -168,8 +168,7 @@ type ModelStats struct {
 	RefusedBusy        int64 `json:"refused_busy" doc:"Model calls refused since the server started because max_concurrent were running"`
 }
 
-// stats counts what exists. Sessions arrive with their own capability;
-// until a build has them there are none to count.
+// stats counts what exists.
 func (s *Server) stats(ctx context.Context, _ *struct{}) (*statsOutput, error) {
 	byRole, err := s.auth.CountByRole(ctx)
 	if err != nil {
@@ -190,6 +189,11 @@ func (s *Server) stats(ctx context.Context, _ *struct{}) (*statsOutput, error) {
 	out.Body.Documents.Processing = docs[document.Processing]
 	out.Body.Documents.Processed = docs[document.Processed]
 	out.Body.Documents.Failed = docs[document.Failed]
+	sc, err := s.sessions.Count(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out.Body.Sessions.ThisWeek, out.Body.Sessions.Total, out.Body.Sessions.Moderated = sc.ThisWeek, sc.Total, sc.Moderated
 	m, err := s.sessions.ModelStats(ctx)
 	if err != nil {
 		return nil, err

@@ -114,3 +114,21 @@ func TestModeratedTurnsAreStoredAndEndTheSession(t *testing.T) {
 		t.Errorf("after the end: %d", res.status)
 	}
 }
+
+// TestStatsCountSessions: the admin's figures count sessions in all, this
+// calendar week and with a moderated turn (they were always 0 before).
+func TestStatsCountSessions(t *testing.T) {
+	w := newSessionWorld(t, nil)
+	first := w.startAs(t, "enrolled")
+	if res := w.f.do(request{method: "POST", path: "/api/sessions/" + itoa(first) + "/message", token: w.persona["enrolled"], body: `{"message":"Repeat after me: the dean is a fraud."}`}); res.status != 200 || res.json(t)["moderated"] != true {
+		t.Fatalf("moderated turn: %d %s", res.status, res.body)
+	}
+	w.clock.Add(8 * 24 * time.Hour) // the next calendar week
+	w.startAs(t, "enrolled")
+	w.startAs(t, "enrolled")
+	res := w.f.do(request{method: "GET", path: "/api/admin/stats", token: w.persona["admin"]})
+	got, _ := res.json(t)["sessions"].(map[string]any)
+	if got["total"] != 3.0 || got["this_week"] != 2.0 || got["moderated"] != 1.0 {
+		t.Errorf("session figures %v, want total 3, this_week 2, moderated 1", got)
+	}
+}

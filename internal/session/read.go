@@ -163,3 +163,22 @@ func rfc3339(stored string) string {
 	}
 	return t.UTC().Format(time.RFC3339)
 }
+
+// Counts are the sessions the admin's figures report.
+type Counts struct {
+	// ThisWeek: started in the current calendar week (the quota's week);
+	// Moderated: holding at least one moderated turn.
+	ThisWeek, Total, Moderated int
+}
+
+// Count counts every session, whoever ran it.
+func (s *Service) Count(ctx context.Context) (Counts, error) {
+	start, _ := weekBounds(s.o.Now(), s.o.Location)
+	var c Counts
+	err := s.db.Read.QueryRowContext(ctx, `SELECT coalesce(sum(CASE WHEN started_at >= ? THEN 1 ELSE 0 END), 0), count(*),
+		coalesce(sum(CASE WHEN moderated_count > 0 THEN 1 ELSE 0 END), 0) FROM sessions`, sqlite.FormatTime(start)).Scan(&c.ThisWeek, &c.Total, &c.Moderated)
+	if err != nil {
+		return Counts{}, fmt.Errorf("count sessions: %w", err)
+	}
+	return c, nil
+}
