@@ -172,3 +172,16 @@ func TestRegistrationJoinCodeIsCheckedInTheTransaction(t *testing.T) {
 		t.Fatal("an old code enrolled the account")
 	}
 }
+
+// Closed registration is 403 whatever the body lacks: a missing join code
+// must not answer 422 as if a code would open it.
+func TestClosedRegistrationIs403BeforeTheJoinCode(t *testing.T) {
+	f := newFixture(t, func(c *cfgT) { c.AllowRegistration = false; c.RegistrationRequiresJoinCode = true })
+	for _, extra := range []string{"", `,"join_code":"nope"`} {
+		res := f.do(registerReq("ann@law.example.edu", "ann", extra, ""))
+		if res.status != 403 {
+			t.Errorf("closed registration (extra %q): %d, want 403: %s", extra, res.status, res.body)
+		}
+		assertProblem(t, res)
+	}
+}
