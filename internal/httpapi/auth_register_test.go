@@ -185,3 +185,16 @@ func TestClosedRegistrationIs403BeforeTheJoinCode(t *testing.T) {
 		assertProblem(t, res)
 	}
 }
+
+// A class registering at term start behind one campus NAT fits in the
+// default per-address budget.
+func TestDefaultRegistrationBudgetFitsACampusNAT(t *testing.T) {
+	f := newFixture(t)
+	const nat = "198.51.100.30:1"
+	for i := range 60 {
+		name := "class" + strconv.Itoa(i)
+		if res := f.do(registerReq(name+"@law.example.edu", name, "", nat)); res.status != 201 {
+			t.Fatalf("student %d of a class behind one NAT: %d, want 201: %s", i+1, res.status, res.body)
+		}
+	}
+}
