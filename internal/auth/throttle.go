@@ -1,6 +1,8 @@
 package auth
 
 import (
+	"cmp"
+	"slices"
 	"sync"
 	"time"
 )
@@ -17,6 +19,9 @@ type Throttle struct {
 	maxKeys int
 	now     func() time.Time
 	fails   map[string][]time.Time
+	// expendable, when set, tells keys that a full map gives up first:
+	// those a flood makes up (names that are no account).
+	expendable func(key string) bool
 }
 
 // NewThrottle allows max failures per key per window. now may be nil.
@@ -88,16 +93,41 @@ func (t *Throttle) recent(k string, now time.Time) []time.Time {
 }
 
 // sweep drops expired keys; if the map is still full (a flood of distinct
-// names), it drops arbitrary keys so memory stays bounded.
+// names), it evicts down to nine tenths of maxKeys so memory stays bounded.
+// A flood must not buy a guesser a fresh budget by pushing out the keys that
+// hold it, so eviction goes by what forgetting a key forgives: expendable
+// keys first, then those holding the fewest attempts, then the least
+// recently updated. The flood's own keys hold one attempt each and go
+// before a pair or an account near its limit.
 func (t *Throttle) sweep(now time.Time) {
 	for k := range t.fails {
 		t.recent(k, now)
 	}
-	for k := range t.fails {
-		if len(t.fails) < t.maxKeys*9/10 {
-			break
+	excess := len(t.fails) - t.maxKeys*9/10 + 1
+	if excess <= 0 {
+		return
+	}
+	type entry struct {
+		key        string
+		expendable bool
+		n          int
+		last       time.Time
+	}
+	all := make([]entry, 0, len(t.fails))
+	for k, f := range t.fails {
+		all = append(all, entry{k, t.expendable != nil && t.expendable(k), len(f), f[len(f)-1]})
+	}
+	slices.SortFunc(all, func(a, b entry) int {
+		if a.expendable != b.expendable {
+			if a.expendable {
+				return -1
+			}
+			return 1
 		}
-		delete(t.fails, k)
+		return cmp.Or(cmp.Compare(a.n, b.n), a.last.Compare(b.last))
+	})
+	for _, e := range all[:min(excess, len(all))] {
+		delete(t.fails, e.key)
 	}
 }
 

@@ -54,8 +54,10 @@ type Config struct {
 	AllowedEmailDomains          string `env:"ALLOWED_EMAIL_DOMAINS"`
 	RegistrationRequiresJoinCode bool   `env:"REGISTRATION_REQUIRES_JOIN_CODE" envDefault:"false"`
 	// RegistrationMaxPerAddress is how many registration attempts one
-	// address may make per hour; 0 turns the limit off.
-	RegistrationMaxPerAddress int `env:"REGISTRATION_MAX_PER_ADDRESS" envDefault:"20"`
+	// address may make per hour; 0 turns the limit off. The default lets a
+	// class register at term start behind one campus NAT while still
+	// capping bulk account making.
+	RegistrationMaxPerAddress int `env:"REGISTRATION_MAX_PER_ADDRESS" envDefault:"100"`
 
 	DatabaseURL  string `env:"DATABASE_URL"`
 	VectorDBPath string `env:"VECTOR_DB_PATH"`

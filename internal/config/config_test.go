@@ -161,7 +161,7 @@ func TestDevelopmentRefusesPublishedAndShortSecretKeys(t *testing.T) {
 
 func TestRegistrationAndThrottleSettings(t *testing.T) {
 	c := load(t)
-	if c.LoginMaxFailuresPerAddress != 100 || c.RegistrationMaxPerAddress != 20 || c.RegistrationRequiresJoinCode || len(c.EmailDomains) != 0 {
+	if c.LoginMaxFailuresPerAddress != 100 || c.RegistrationMaxPerAddress != 100 || c.RegistrationRequiresJoinCode || len(c.EmailDomains) != 0 {
 		t.Errorf("defaults: per-address %d, registrations %d, join code %v, domains %v", c.LoginMaxFailuresPerAddress, c.RegistrationMaxPerAddress, c.RegistrationRequiresJoinCode, c.EmailDomains)
 	}
 	c = load(t, "ALLOWED_EMAIL_DOMAINS= OU.edu, @law.ou.edu ,", "REGISTRATION_REQUIRES_JOIN_CODE=true", "REGISTRATION_MAX_PER_ADDRESS=0")

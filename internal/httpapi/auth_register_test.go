@@ -172,3 +172,29 @@ func TestRegistrationJoinCodeIsCheckedInTheTransaction(t *testing.T) {
 		t.Fatal("an old code enrolled the account")
 	}
 }
+
+// Closed registration is 403 whatever the body lacks: a missing join code
+// must not answer 422 as if a code would open it.
+func TestClosedRegistrationIs403BeforeTheJoinCode(t *testing.T) {
+	f := newFixture(t, func(c *cfgT) { c.AllowRegistration = false; c.RegistrationRequiresJoinCode = true })
+	for _, extra := range []string{"", `,"join_code":"nope"`} {
+		res := f.do(registerReq("ann@law.example.edu", "ann", extra, ""))
+		if res.status != 403 {
+			t.Errorf("closed registration (extra %q): %d, want 403: %s", extra, res.status, res.body)
+		}
+		assertProblem(t, res)
+	}
+}
+
+// A class registering at term start behind one campus NAT fits in the
+// default per-address budget.
+func TestDefaultRegistrationBudgetFitsACampusNAT(t *testing.T) {
+	f := newFixture(t)
+	const nat = "198.51.100.30:1"
+	for i := range 60 {
+		name := "class" + strconv.Itoa(i)
+		if res := f.do(registerReq(name+"@law.example.edu", name, "", nat)); res.status != 201 {
+			t.Fatalf("student %d of a class behind one NAT: %d, want 201: %s", i+1, res.status, res.body)
+		}
+	}
+}

@@ -43,6 +43,11 @@ type registerInput struct {
 var errJoinCodeRequired = errs.InvalidFields(errs.FieldError{Field: "join_code", Message: "is required to register: ask your professor for your course's join code"})
 
 func (s *Server) register(ctx context.Context, in *registerInput) (*userOutput, error) {
+	// Closed is the answer whatever the body lacks: a 422 for a missing
+	// join code would suggest that a code opens registration.
+	if !s.cfg.AllowRegistration {
+		return nil, auth.ErrRegistrationClosed
+	}
 	r := auth.Registration{
 		NewUser: auth.NewUser{Email: in.Body.Email, Username: in.Body.Username, Password: in.Body.Password, FullName: in.Body.FullName},
 		Address: infoFrom(ctx).ip,
