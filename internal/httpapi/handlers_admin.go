@@ -158,8 +158,8 @@ type statsOutput struct {
 
 // ModelStats is what the language model costs and how loaded it is.
 type ModelStats struct {
-	TokensToday        int64 `json:"tokens_today" doc:"Tokens (read, cached and written) of the answers stored today, a calendar day in WEEK_TIMEZONE"`
-	TokensTotal        int64 `json:"tokens_total" doc:"Tokens of every answer stored"`
+	TokensToday        int64 `json:"tokens_today" doc:"Tokens (read, cached and written) of the turns of sessions started today, a calendar day in WEEK_TIMEZONE: answered turns at the model's count, the others at the estimate charged when they began"`
+	TokensTotal        int64 `json:"tokens_total" doc:"Tokens of every turn, counted as tokens_today"`
 	TurnsRefusedRate   int64 `json:"turns_refused_rate" doc:"Messages refused since the server started for coming faster than SESSION_MIN_TURN_INTERVAL_SECONDS"`
 	TurnsRefusedMax    int64 `json:"turns_refused_max_turns" doc:"Messages refused since the server started past a session's SESSION_MAX_TURNS"`
 	TurnsRefusedBudget int64 `json:"turns_refused_budget" doc:"Messages and starts refused since the server started past a student's STUDENT_DAILY_TOKEN_BUDGET"`

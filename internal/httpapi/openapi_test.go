@@ -123,6 +123,21 @@ func TestOpenAPIIsValid31AndListsEveryContractRoute(t *testing.T) {
 	if upload.RequestBody.Content["multipart/form-data"] == nil || upload.Responses["200"] == nil || upload.Responses["202"] == nil || upload.Responses["415"] == nil {
 		t.Errorf("upload is not fully described: %s", spec.Paths["/api/documents/upload"]["post"])
 	}
+	// A message may be refused for its pace or the student's day (429) and
+	// for a model at its cap (503), on either route.
+	for _, path := range []string{"/api/sessions/{session_id}/message", "/api/sessions/{session_id}/message/stream"} {
+		var op struct {
+			Responses map[string]any `json:"responses"`
+		}
+		if err := json.Unmarshal(spec.Paths[path]["post"], &op); err != nil {
+			t.Fatal(err)
+		}
+		for _, code := range []string{"403", "404", "409", "429", "503"} {
+			if op.Responses[code] == nil {
+				t.Errorf("POST %s does not document %s", path, code)
+			}
+		}
+	}
 	// The login form body is documented beside the JSON one.
 	var login struct {
 		RequestBody struct {

@@ -69,8 +69,8 @@ func (s *Server) routes() {
 	// what (another student's session is 404, never 403).
 	route(s, http.MethodPost, "/api/sessions/start", "start-session", signedIn, s.startSession, status(201), fails(403, 404, 409, 429))
 	route(s, http.MethodGet, "/api/sessions/quota", "get-session-quota", signedIn, s.sessionQuota)
-	route(s, http.MethodPost, "/api/sessions/{session_id}/message", "send-message", signedIn, s.sendMessage, fails(403, 404, 409, 503))
-	route(s, http.MethodPost, "/api/sessions/{session_id}/message/stream", "stream-message", signedIn, s.streamMessage, sseResponse, fails(403, 404, 409))
+	route(s, http.MethodPost, "/api/sessions/{session_id}/message", "send-message", signedIn, s.sendMessage, fails(403, 404, 409, 429, 503))
+	route(s, http.MethodPost, "/api/sessions/{session_id}/message/stream", "stream-message", signedIn, s.streamMessage, sseResponse, fails(403, 404, 409, 429, 503))
 	route(s, http.MethodPost, "/api/sessions/{session_id}/end", "end-session", signedIn, s.endSession, multipartField("audio", "The session's recording: WebM, Ogg, WAV, MP3 or M4A (judged by its bytes)", false), bodyLimit(-1), fails(403, 404, 413, 415))
 	route(s, http.MethodGet, "/api/sessions", "list-sessions", signedIn, s.listSessions)
 	route(s, http.MethodGet, "/api/sessions/{session_id}", "get-session", signedIn, s.getSession, fails(404))

@@ -44,7 +44,17 @@ var ErrUnreadable = errors.New("moderation: the classifier's reply is not a vali
 // does not parse, an inconsistent verdict — is an error, and an error is
 // never "safe".
 func (c *Classifier) Classify(ctx context.Context, text, userID string) (Verdict, error) {
-	req := llm.Request{
+	reply, _, err := llm.Complete(ctx, c.model, c.Request(text, userID))
+	if err != nil {
+		return Verdict{}, fmt.Errorf("moderation classifier: %w", err)
+	}
+	return ParseVerdict(reply)
+}
+
+// Request is what Classify asks the model about text: the tutor estimates
+// a turn's cost from it before the turn runs.
+func (c *Classifier) Request(text, userID string) llm.Request {
+	return llm.Request{
 		System:      []llm.Block{{Text: classifierRules, Cache: true}},
 		Messages:    []llm.Message{{Role: llm.User, Text: "<utterance>" + strings.NewReplacer("<", "‹", ">", "›").Replace(text) + "</utterance>"}},
 		MaxTokens:   200,
@@ -52,11 +62,6 @@ func (c *Classifier) Classify(ctx context.Context, text, userID string) (Verdict
 		Fast:        true,
 		UserID:      userID,
 	}
-	reply, _, err := llm.Complete(ctx, c.model, req)
-	if err != nil {
-		return Verdict{}, fmt.Errorf("moderation classifier: %w", err)
-	}
-	return ParseVerdict(reply)
 }
 
 // ParseVerdict reads the classifier's reply strictly: one JSON object with

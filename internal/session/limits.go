@@ -10,6 +10,7 @@ import (
 	"github.com/lawtutor/socratic/internal/errs"
 	"github.com/lawtutor/socratic/internal/llm"
 	"github.com/lawtutor/socratic/internal/sqlite"
+	"github.com/lawtutor/socratic/internal/tutor"
 )
 
 // DefaultMaxTurns is how many messages a student may send in one session
@@ -72,20 +73,41 @@ func tokensToday(ctx context.Context, ex sqlite.Execer, userID int64, dayStart t
 	return n, nil
 }
 
-// recordTokens adds an answer's cost to its session's total.
-func recordTokens(ctx context.Context, tx *sql.Tx, sessionID int64, u llm.Usage) error {
-	n := u.Input + u.Output + u.CacheRead + u.CacheWrite
-	if _, err := tx.ExecContext(ctx, `UPDATE sessions SET tokens_used = tokens_used + ? WHERE id = ?`, max(n, 0), sessionID); err != nil {
+// chargeTokens adds n tokens (less, when n is negative: an estimate
+// reconciled to what the model reported) to a session's total.
+func chargeTokens(ctx context.Context, tx *sql.Tx, sessionID, n int64) error {
+	if n == 0 {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE sessions SET tokens_used = max(tokens_used + ?, 0) WHERE id = ?`, n, sessionID); err != nil {
 		return fmt.Errorf("record tokens: %w", err)
 	}
 	return nil
 }
 
-// checkBudget refuses a student whose answers today have cost the daily
-// budget (429 until midnight where weeks are counted). Professors and
-// admins are not counted, as for the weekly quota. A turn is let through
-// while anything is left, so the last one may overshoot by its own cost:
-// a turn's cost is known only once it is answered.
+// usageTokens is every token a call read (cached or not) and wrote.
+func usageTokens(u llm.Usage) int64 {
+	return max(u.Input+u.Output+u.CacheRead+u.CacheWrite, 0)
+}
+
+// turnCost is what a new turn on text is charged when it begins: the
+// tutor's high estimate of its prompt, its max_tokens and its moderation
+// check. A turn whose client goes away, or whose answer fails, has cost
+// the provider the prompt all the same; an answered one is reconciled to
+// the model's own count.
+func (s *Service) turnCost(text string) tutor.Cost {
+	if s.tutor == nil {
+		return tutor.Cost{}
+	}
+	return s.tutor.Estimate(text, s.o.HistoryBudget)
+}
+
+// checkBudget refuses a student whose turns today have cost the daily
+// budget (429 until midnight where weeks are counted): answered turns at
+// the model's count, the others at the estimate they were charged when
+// they began. Professors and admins are not counted, as for the weekly
+// quota. A turn is let through while anything is left, so the last one
+// may overshoot by its own cost.
 func (s *Service) checkBudget(ctx context.Context, ex sqlite.Execer, u auth.User, now time.Time) error {
 	if s.o.DailyTokens <= 0 || !counts(u) {
 		return nil
@@ -118,7 +140,8 @@ func (s *Service) reserve() (*llm.Slot, error) {
 // ModelStats are the model's cost and load, for the admin's figures.
 type ModelStats struct {
 	// Every token the model read (cached or not) and wrote for the
-	// answers stored; today: sessions started today in Location.
+	// answers stored, and the estimate charged for turns left unanswered;
+	// today: sessions started today in Location.
 	TokensToday, TokensTotal int64
 	// Refusals since the process started: too fast, past a session's
 	// turns, past a student's daily budget, and the model at its cap.
@@ -137,7 +160,7 @@ func (s *Service) Load() ModelStats {
 	return st
 }
 
-// ModelStats counts the tokens stored answers cost, with Load.
+// ModelStats counts the tokens turns cost, with Load.
 func (s *Service) ModelStats(ctx context.Context) (ModelStats, error) {
 	start, _ := dayBounds(s.o.Now(), s.o.Location)
 	st := s.Load()

@@ -48,6 +48,10 @@ type Pending struct {
 	wait   bool    // the message is being answered by another request
 	done   chan struct{}
 	slot   *llm.Slot // the turn's place among the model calls at once
+	// cost is what the turn was charged when it began; classified, that
+	// the moderation classifier was asked about it.
+	cost       tutor.Cost
+	classified bool
 }
 
 // Begin checks that u may send text to the session now and stores it as a
@@ -184,6 +188,13 @@ func (s *Service) begin(ctx context.Context, tx *sql.Tx, u auth.User, sessionID 
 		p.slot.Release()
 		return nil, false, err
 	}
+	// Charged now, in the same write as the pace, so a turn whose client
+	// hangs up (or whose answer fails) still counts against the day.
+	p.cost = s.turnCost(text)
+	if err := chargeTokens(ctx, tx, sess.ID, int64(p.cost.Total())); err != nil {
+		p.slot.Release()
+		return nil, false, err
+	}
 	p.done = s.answerStarted(p.turnID)
 	return p, false, nil
 }
@@ -236,9 +247,14 @@ func (p *Pending) Run(ctx context.Context, onDelta func(string) error) (Answer, 
 func (s *Service) answer(ctx context.Context, p *Pending, onDelta func(string) error) (a Answer, err error) {
 	began := time.Now()
 	stored := false
+	// Until the model is called, nothing was spent: a turn that fails
+	// before gives its charge back. After, the charge stays (the provider
+	// bills a prompt it has read, answered or not), unless the provider
+	// refused the call outright.
+	refund := int64(p.cost.Total())
 	defer func() {
 		if !stored {
-			if e := s.giveUp(p.turnID); e != nil {
+			if e := s.giveUp(p.sess.ID, p.turnID, refund); e != nil {
 				s.log.ErrorContext(ctx, "mark turn unanswered", "turn", p.turnID, "err", e)
 			}
 		}
@@ -253,6 +269,7 @@ func (s *Service) answer(ctx context.Context, p *Pending, onDelta func(string) e
 	if err != nil {
 		return Answer{}, err
 	}
+	refund, p.classified = 0, reply.Classified
 	var (
 		text     strings.Builder
 		first    time.Duration
@@ -288,6 +305,7 @@ func (s *Service) answer(ctx context.Context, p *Pending, onDelta func(string) e
 			return Answer{}, ctx.Err()
 		}
 		if errors.Is(failure, llm.ErrBusy) {
+			refund = int64(p.cost.Answer)
 			return Answer{}, ErrModelBusy
 		}
 		s.log.WarnContext(ctx, "tutor turn failed", "session", p.sess.ID, "provider", s.tutor.Provider(), "err", failure)
@@ -421,7 +439,7 @@ func (s *Service) storeAnswer(ctx context.Context, p *Pending, a Answer, v moder
 		if err != nil {
 			return fmt.Errorf("store answer: %w", err)
 		}
-		if err := recordTokens(ctx, tx, p.sess.ID, u); err != nil {
+		if err := chargeTokens(ctx, tx, p.sess.ID, p.reconcile(u)); err != nil {
 			return err
 		}
 		if !v.Flagged {
@@ -484,11 +502,25 @@ func setState(ctx context.Context, tx *sql.Tx, turnID int64, from, to string) er
 	return nil
 }
 
-// giveUp marks a pending turn unanswered.
-func (s *Service) giveUp(turnID int64) error {
+// reconcile is what an answered turn adds to its charge: the model's count
+// of the answer, and the classifier's estimate if it was asked, less what
+// the turn was charged when it began.
+func (p *Pending) reconcile(u llm.Usage) int64 {
+	n := usageTokens(u) - int64(p.cost.Total())
+	if p.classified {
+		n += int64(p.cost.Classifier)
+	}
+	return n
+}
+
+// giveUp marks a pending turn unanswered, and gives back refund of what
+// it was charged (a turn the model never read).
+func (s *Service) giveUp(sessionID, turnID, refund int64) error {
 	return s.db.Batch.Do(context.Background(), func(ctx context.Context, tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE turns SET state = 'unanswered' WHERE id = ? AND state = 'pending'`, turnID)
-		return err
+		if _, err := tx.ExecContext(ctx, `UPDATE turns SET state = 'unanswered' WHERE id = ? AND state = 'pending'`, turnID); err != nil {
+			return err
+		}
+		return chargeTokens(ctx, tx, sessionID, -refund)
 	})
 }
 

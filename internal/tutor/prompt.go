@@ -81,7 +81,7 @@ func Prompt(w Week, passages []retrieval.Source, clock Clock, history []llm.Mess
 			{Text: weekBlock(w), Cache: true},
 			{Text: turn.String()},
 		},
-		MaxTokens:   300,
+		MaxTokens:   answerMaxTokens,
 		Temperature: 0.7,
 		UserID:      userID,
 	}

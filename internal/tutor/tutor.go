@@ -82,6 +82,9 @@ type Reply struct {
 	Events  iter.Seq[llm.Event]
 	Sources []retrieval.Source
 	Verdict *moderation.Verdict
+	// Classified is a turn the moderation classifier was asked about (at
+	// the cost Estimate counted for it).
+	Classified bool
 }
 
 // Turn retrieves what the student's words (with the tutor's last question,
@@ -115,14 +118,14 @@ func (t *Tutor) Turn(ctx context.Context, ex sqlite.Execer, in TurnInput) (Reply
 			}
 		}
 		r := Offline(in.Student, sources, turns)
-		return Reply{Events: gate(ctx, once(r.Text), func() {}, verdicts, verdict, t.verdictFailed), Sources: sources, Verdict: verdict}, nil
+		return Reply{Events: gate(ctx, once(r.Text), func() {}, verdicts, verdict, t.verdictFailed), Sources: sources, Verdict: verdict, Classified: verdicts != nil}, nil
 	}
 	// Oldest exchanges go first when the session outgrows its budget:
 	// without it, every turn resent the whole transcript.
 	history := fitHistory(conversation(in.History), in.HistoryBudget)
 	req := Prompt(in.Week, sources, in.Clock, history, in.Student, in.UserID)
 	mctx, cancel := context.WithCancel(ctx)
-	return Reply{Events: gate(ctx, t.model.Stream(mctx, req), cancel, verdicts, verdict, t.verdictFailed), Sources: sources, Verdict: verdict}, nil
+	return Reply{Events: gate(ctx, t.model.Stream(mctx, req), cancel, verdicts, verdict, t.verdictFailed), Sources: sources, Verdict: verdict, Classified: verdicts != nil}, nil
 }
 
 // Reserve takes a place among the model calls allowed at once for one
