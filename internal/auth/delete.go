@@ -26,7 +26,8 @@ var (
 // account lose their detail (its username and role), entries of its own
 // actions, and sign-in attempts on it, lose their address, and a tombstone
 // records the erasure under the old id alone. Ids are never reused (see
-// migration 00009), so that id names no one from now on.
+// migration 00009), so that id names no one from now on. Only Erase may
+// blank audit entries (migration 00010 gates the trigger on its marker row).
 func Erase(ctx context.Context, tx *sql.Tx, actor *User, id int64, at time.Time, dependents func(User) error) (User, error) {
 	u, err := findUserByID(ctx, tx, id)
 	if err != nil {
@@ -53,7 +54,15 @@ func Erase(ctx context.Context, tx *sql.Tx, actor *User, id int64, at time.Time,
 		ip = CASE WHEN actor_id = ?1 OR (actor_id IS NULL AND target_type = 'user' AND target_id = ?1) THEN '' ELSE ip END,
 		detail = CASE WHEN target_type = 'user' AND target_id = ?1 THEN '{}' ELSE detail END
 		WHERE actor_id = ?1 OR (target_type = 'user' AND target_id = ?1)`
+	// The audit log's trigger allows the blanking only while this row
+	// exists (migration 00010); it never outlives this transaction.
+	if _, err := tx.ExecContext(ctx, `INSERT INTO erasure_in_progress (one) VALUES (1)`); err != nil {
+		return User{}, fmt.Errorf("erase user's audit entries: %w", err)
+	}
 	if _, err := tx.ExecContext(ctx, scrub, id); err != nil {
+		return User{}, fmt.Errorf("erase user's audit entries: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM erasure_in_progress`); err != nil {
 		return User{}, fmt.Errorf("erase user's audit entries: %w", err)
 	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM users WHERE id = ?`, id); err != nil {

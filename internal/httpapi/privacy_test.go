@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -187,6 +188,32 @@ func traces(t *testing.T, db *sql.DB, id int64, needles []string) []string {
 	return found
 }
 
+// rawTraces lists the needles still present in the bytes of the database
+// file or its write-ahead log: a deleted row's bytes stay in a free page or
+// an old WAL frame, readable by anyone with the file (a backup, a stolen
+// disk), though no query returns them. The -shm file holds only the WAL's
+// index, never row data.
+func rawTraces(t *testing.T, dbPath string, needles []string) []string {
+	t.Helper()
+	var found []string
+	for _, name := range []string{dbPath, dbPath + "-wal"} {
+		b, err := os.ReadFile(name)
+		if os.IsNotExist(err) {
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		b = bytes.ToLower(b)
+		for _, n := range needles {
+			if k := bytes.Count(b, []byte(strings.ToLower(n))); k > 0 {
+				found = append(found, fmt.Sprintf("%s holds %q %d times in its raw bytes", filepath.Base(name), n, k))
+			}
+		}
+	}
+	return found
+}
+
 // TestDeleteUserErasesEverythingOfTheStudent: after the admin's DELETE no
 // row, file or search result of the student remains; the classmate's
 // session and recording do; the audit log has a tombstone without
@@ -197,6 +224,9 @@ func TestDeleteUserErasesEverythingOfTheStudent(t *testing.T) {
 	db := f.db.Read
 	if got := traces(t, db, pw.zelda.ID, pw.needles); len(got) == 0 {
 		t.Fatal("the check finds nothing of zelda before the erasure: it cannot fail")
+	}
+	if got := rawTraces(t, f.db.Path, pw.needles); len(got) < len(pw.needles) {
+		t.Fatalf("the raw check finds only %v of zelda before the erasure: it cannot fail for the others", got)
 	}
 	zeldaFiles := recordingFiles(t, db, "user_id = ?", pw.zelda.ID)
 	classFiles := recordingFiles(t, db, "user_id <> ?", pw.zelda.ID)
@@ -210,6 +240,9 @@ func TestDeleteUserErasesEverythingOfTheStudent(t *testing.T) {
 	}
 
 	for _, tr := range traces(t, db, pw.zelda.ID, pw.needles) {
+		t.Error(tr)
+	}
+	for _, tr := range rawTraces(t, f.db.Path, pw.needles) {
 		t.Error(tr)
 	}
 	for _, name := range zeldaFiles {

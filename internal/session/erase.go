@@ -51,6 +51,16 @@ func (s *Service) EraseUser(ctx context.Context, actor auth.User, id int64) erro
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("erase user: %w", err)
 	}
+	// The write connection zeroes what a delete frees (secure_delete), but
+	// the write-ahead log still holds the pages as they were before: cut
+	// it. A failure leaves the erasure done, the old frames to be
+	// overwritten by later commits; it is logged for the operator.
+	const stale = "erase user: the write-ahead log keeps the erased rows until later commits overwrite it"
+	if ok, err := s.db.TruncateWAL(ctx); err != nil {
+		s.log.ErrorContext(ctx, stale, "err", err)
+	} else if !ok {
+		s.log.WarnContext(ctx, stale, "reason", "readers kept the checkpoint busy")
+	}
 	for _, name := range files {
 		s.removeRecording(ctx, name)
 	}

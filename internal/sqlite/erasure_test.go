@@ -111,11 +111,76 @@ func TestAuditLogAllowsOnlyErasure(t *testing.T) {
 			t.Errorf("%s: %v, want the append-only trigger", stmt, err)
 		}
 	}
-	if _, err := db.Write.Exec(`UPDATE audit_log SET ip = '', detail = '{}'`); err != nil {
-		t.Fatalf("erasing the address and detail: %v", err)
+	// Blanking is personal-data erasure only when an erasure does it: a
+	// plain UPDATE, outside one, is refused too.
+	for _, stmt := range []string{
+		`UPDATE audit_log SET ip = '', detail = '{}'`,
+		`UPDATE audit_log SET ip = ''`,
+		`UPDATE audit_log SET detail = '{}'`,
+	} {
+		if _, err := db.Write.Exec(stmt); err == nil || !strings.Contains(err.Error(), "append-only") {
+			t.Errorf("%s outside an erasure: %v, want the append-only trigger", stmt, err)
+		}
+	}
+	// The erasure's way: its marker row, the blanking, the marker gone,
+	// all in one transaction.
+	tx, err := db.Write.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, stmt := range []string{
+		`INSERT INTO erasure_in_progress (one) VALUES (1)`,
+		`UPDATE audit_log SET ip = '', detail = '{}'`,
+		`DELETE FROM erasure_in_progress`,
+	} {
+		if _, err := tx.Exec(stmt); err != nil {
+			tx.Rollback()
+			t.Fatalf("erasing the address and detail: %s: %v", stmt, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
 	}
 	var ip, detail string
 	if err := db.Read.QueryRow(`SELECT ip, detail FROM audit_log`).Scan(&ip, &detail); err != nil || ip != "" || detail != "{}" {
 		t.Fatalf("after erasure: ip %q detail %q, %v", ip, detail, err)
+	}
+}
+
+// Migration 00009 rebuilt users with foreign keys off; 00010 checks them
+// and refuses to go on over a broken reference rather than leave it.
+func TestMigrationStopsOnABrokenForeignKey(t *testing.T) {
+	ctx := context.Background()
+	db := open(t, filepath.Join(t.TempDir(), "socratic.db"))
+	p, err := db.Migrator()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.UpTo(ctx, 9); err != nil {
+		t.Fatal(err)
+	}
+	now := sqlite.FormatTime(time.Now())
+	conn, err := db.Write.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, stmt := range []string{
+		`PRAGMA foreign_keys = OFF`,
+		`INSERT INTO courses (id, code, name, join_code, created_at, updated_at) VALUES (1, 'LAW 1', 'Torts', 'jc', '` + now + `', '` + now + `')`,
+		`INSERT INTO enrollments (course_id, user_id, enrolled_at) VALUES (1, 42, '` + now + `')`,
+		`PRAGMA foreign_keys = ON`,
+	} {
+		if _, err := conn.ExecContext(ctx, stmt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	conn.Close()
+	err = db.Migrate(ctx)
+	if err == nil || !strings.Contains(err.Error(), "foreign_keys_intact_after_users_rebuild") {
+		t.Fatalf("migrating over an enrolment of no one: %v, want the foreign key check", err)
+	}
+	var n int
+	if err := db.Read.QueryRow(`SELECT count(*) FROM sqlite_master WHERE name = 'erasure_in_progress'`).Scan(&n); err != nil || n != 0 {
+		t.Errorf("the refused migration left its table: %d, %v", n, err)
 	}
 }

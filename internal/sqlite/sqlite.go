@@ -35,11 +35,13 @@ type DB struct {
 	Path  string
 }
 
+const busyTimeoutMS = "5000"
+
 // pragmas apply to every connection. busy_timeout comes first so the others
 // wait rather than fail while another process holds a lock.
 // synchronous=FULL: an acknowledged write (a transcript turn) survives power
 // loss, not just a process crash.
-const pragmas = "_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(ON)"
+const pragmas = "_pragma=busy_timeout(" + busyTimeoutMS + ")&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(ON)"
 
 // Open opens (creating if needed) the database file at path. The parent
 // directory is created; a new file is readable by its owner only.
@@ -62,7 +64,13 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	base := "file:" + (&url.URL{Path: abs}).EscapedPath() + "?" + pragmas
 	// BEGIN IMMEDIATE takes the write lock when the transaction starts, so a
 	// transaction that reads then writes cannot fail half-way with SQLITE_BUSY.
-	write, err := sql.Open("sqlite", base+"&_txlock=immediate")
+	// secure_delete on the write connection (the only one that writes):
+	// a deleted or overwritten row's bytes are zeroed instead of left in a
+	// free page or a cell's old space, so an erased account cannot be read
+	// back from the file. Zeroing has to be on for every write, not just
+	// the erasure: a row updated before (a sign-in, a turn's answer) leaves
+	// its older copy behind. BenchmarkSecureDelete measures the cost.
+	write, err := sql.Open("sqlite", base+"&_pragma=secure_delete(ON)&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
@@ -100,6 +108,42 @@ func Open(ctx context.Context, path string) (*DB, error) {
 // the final connection.
 func (db *DB) Close() error {
 	return errors.Join(db.Read.Close(), db.Write.Close())
+}
+
+// TruncateWAL copies the write-ahead log into the database file and cuts
+// the log to zero bytes, so that page versions a commit replaced (an erased
+// account's rows among them) no longer sit in the log. A reader in the
+// middle of a query keeps its snapshot's frames alive; the checkpoint is
+// retried briefly with a short busy timeout (the write connection waits
+// meanwhile), and the result says whether the log was truncated.
+func (db *DB) TruncateWAL(ctx context.Context) (bool, error) {
+	conn, err := db.Write.Conn(ctx)
+	if err != nil {
+		return false, fmt.Errorf("checkpoint: %w", err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `PRAGMA busy_timeout = 200`); err != nil {
+		return false, fmt.Errorf("checkpoint: %w", err)
+	}
+	// A fresh context: the normal timeout must come back even when ctx is done.
+	defer conn.ExecContext(context.WithoutCancel(ctx), `PRAGMA busy_timeout = `+busyTimeoutMS)
+	for attempt := range 5 {
+		if attempt > 0 {
+			select {
+			case <-ctx.Done():
+				return false, ctx.Err()
+			case <-time.After(time.Duration(attempt) * 50 * time.Millisecond):
+			}
+		}
+		var busy, logFrames, done int
+		if err := conn.QueryRowContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &logFrames, &done); err != nil {
+			return false, fmt.Errorf("checkpoint: %w", err)
+		}
+		if busy == 0 {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // Migrator returns the goose provider for the embedded migrations.
