@@ -20,8 +20,9 @@ import (
 // expanded by arithmetic: the bytes PDFium would parse to load it.
 //
 // Only bytes drawn again count (a form's second and later drawings on a
-// page): a large page, or a page that places a big form once, is what
-// PDFium reads anyway and is judged by its characters as before.
+// page): a large page, even one inflated from a tiny stream, or a page that
+// places a big form once, is read by PDFium as before and judged by its
+// characters or its memory cap.
 // A byte of content shows at most about one character, so the limits sit
 // at a few times the character limits and a refused page would have been
 // refused by its text later, only after seconds instead of milliseconds.
@@ -30,9 +31,11 @@ import (
 // it cannot find) counts as nothing, and PDFium's own limits still apply.
 const (
 	maxPageRepeat = 4 * MaxPageChars
-	// maxStreamBytes caps one decoded stream, so the scan cannot be made
-	// the bomb itself.
+	// maxStreamBytes caps one decoded stream and maxScanBytes all of them,
+	// so the scan cannot be made the bomb itself (a larger file is scanned
+	// as far as that goes: the rest fails open).
 	maxStreamBytes = 16 << 20
+	maxScanBytes   = 64 << 20
 )
 
 // overExpanded reports whether any page, or the pages together, would make
@@ -60,11 +63,12 @@ func pageRepeats(data []byte) []int {
 		}
 		e := expander{f: f, memo: map[int]int{}, seen: map[int]bool{}}
 		res := f.pageResources(d)
-		drawn := 0
+		drawn, own := 0, 0
 		for _, c := range f.contents(d["Contents"]) {
+			own += c.size
 			drawn = satAdd(drawn, e.draws(c, res))
 		}
-		out = append(out, drawn-e.unique)
+		out = append(out, drawn-own-e.unique)
 	}
 	return out
 }
@@ -78,10 +82,10 @@ type expander struct {
 
 // draws is the bytes parsed for content (a page's, or a form's) with the
 // forms it draws, each as many times as it is drawn.
-func (e *expander) draws(content []byte, res pdfDict) int {
+func (e *expander) draws(c summary, res pdfDict) int {
 	xo, _ := e.f.resolve(res["XObject"]).(pdfDict)
-	n := len(content)
-	for _, name := range doNames(content) {
+	n := c.size
+	for _, name := range c.draws {
 		r, ok := xo[name].(pdfRef)
 		if !ok {
 			continue
@@ -104,8 +108,8 @@ func (e *expander) form(num int) int {
 		return 0 // images and the rest are not parsed as content
 	}
 	e.seen[num] = true
-	content := e.f.decode(o)
-	e.unique += len(content)
+	content := e.f.summary(num)
+	e.unique += content.size
 	res, _ := e.f.resolve(d["Resources"]).(pdfDict)
 	n := e.draws(content, res)
 	e.memo[num] = n
@@ -152,14 +156,39 @@ type pdfObject struct {
 	stream []byte // raw, as in the file
 }
 
-type pdfObjects struct{ objs map[int]pdfObject }
+type pdfObjects struct {
+	objs    map[int]pdfObject
+	seen    map[int]summary
+	decoded int // bytes decoded so far, against maxScanBytes
+}
+
+// summary is what the scan keeps of a content stream: its decoded size and
+// the names it draws.
+type summary struct {
+	size  int
+	draws []string
+}
+
+func (f *pdfObjects) summary(num int) summary {
+	if s, ok := f.seen[num]; ok {
+		return s
+	}
+	var s summary
+	if f.decoded < maxScanBytes {
+		b := f.decode(f.objs[num])
+		f.decoded += len(b)
+		s = summary{size: len(b), draws: doNames(b)}
+	}
+	f.seen[num] = s
+	return s
+}
 
 var objHeader = regexp.MustCompile(`(\d+)\s+\d+\s+obj\b`)
 
 // scanObjects finds every "n g obj" in the file, last one winning as in an
 // incremental update, and the objects packed in object streams.
 func scanObjects(data []byte) *pdfObjects {
-	f := &pdfObjects{objs: map[int]pdfObject{}}
+	f := &pdfObjects{objs: map[int]pdfObject{}, seen: map[int]summary{}}
 	var objStms []pdfObject
 	for _, m := range objHeader.FindAllSubmatchIndex(data, -1) {
 		num, err := strconv.Atoi(string(data[m[2]:m[3]]))
@@ -294,12 +323,12 @@ func (f *pdfObjects) resolve(v any) any {
 	return nil
 }
 
-// contents is a page's content streams, decoded and joined.
-func (f *pdfObjects) contents(v any) [][]byte {
-	var out [][]byte
+// contents is a page's content streams.
+func (f *pdfObjects) contents(v any) []summary {
+	var out []summary
 	add := func(x any) {
 		if r, ok := x.(pdfRef); ok {
-			out = append(out, f.decode(f.objs[int(r)]))
+			out = append(out, f.summary(int(r)))
 		}
 	}
 	switch c := f.resolve(v).(type) {

@@ -72,6 +72,10 @@ func TestNestedFormsAreMeasuredBeforeLoading(t *testing.T) {
 			}
 		}
 	}
+	// A page's own content, and a form drawn once, are not repeats.
+	if r := pageRepeats(qpdf(t, nestedForms(1, 1), packings[1]...)); len(r) != 1 || r[0] != 0 {
+		t.Errorf("one form drawn once: repeats %v", r)
+	}
 	small := qpdf(t, nestedForms(2, 10), packings[1]...)
 	if r := pageRepeats(small); len(r) != 1 || r[0] < 100*150 || overExpanded(small) {
 		t.Errorf("depth 2 × 10 (a hundred lines): repeats %v", r)
