@@ -277,12 +277,18 @@ func (w *world) count(t *testing.T, table string) int {
 }
 
 // textBombs are small files made to cost seconds of PDFium's time each:
-// pages of a hundred thousand characters, or many pages just under that.
+// pages of a hundred thousand characters, or many pages just under that,
+// or one page of millions, which PDFium would spend all its memory and
+// seconds on before a character could be counted.
 func textBombs() map[string][]byte {
 	line := strings.Repeat("Negligence ", 14) // 154 characters, drawn 1,000 times a page
 	return map[string][]byte{
 		"one-dense-page":         textBombPDF(1, 3, 10, line),
 		"many-pages-under-a-cap": textBombPDF(120, 3, 9, line[:99]), // 72,171 characters a page
+		"one-page-depth-4":       textBombPDF(1, 4, 10, line),
+		"one-page-depth-5":       textBombPDF(1, 5, 10, line),
+		"one-page-depth-8-by-4":  textBombPDF(1, 8, 4, line),
+		"one-page-depth-16-by-2": textBombPDF(1, 16, 2, line),
 	}
 }
 

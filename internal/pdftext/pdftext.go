@@ -372,6 +372,9 @@ func (s *session) extract(data []byte, maxPages int, progress func(done, total i
 	if maxPages > 0 && pc.PageCount > maxPages {
 		return nil, fmt.Errorf("%w (%d pages; the limit is %d)", ErrTooMany, pc.PageCount, maxPages)
 	}
+	if overExpanded(data) {
+		return nil, ErrTooMuchText
+	}
 	out := make([]string, 0, pc.PageCount)
 	budget := textBudget(len(data))
 	for i := range pc.PageCount {
