@@ -36,6 +36,11 @@ const (
 	// as far as that goes: the rest fails open).
 	maxStreamBytes = 16 << 20
 	maxScanBytes   = 64 << 20
+	// maxScanSteps bounds the scan's own work (objects parsed, names of
+	// forms followed): past it the scan gives up and fails open, so a file
+	// built to make it quadratic (every page drawing every form) costs
+	// milliseconds, not minutes. Real readings take a few thousand.
+	maxScanSteps = 1_000_000
 )
 
 // overExpanded reports whether any page, or the pages together, would make
@@ -57,6 +62,9 @@ func pageRepeats(data []byte) []int {
 	f := scanObjects(data)
 	var out []int
 	for _, o := range f.objs {
+		if f.steps > maxScanSteps {
+			return nil // too much to judge: PDFium's own limits apply
+		}
 		d, ok := o.val.(pdfDict)
 		if !ok || d.name("Type") != "Page" {
 			continue
@@ -86,6 +94,9 @@ func (e *expander) draws(c summary, res pdfDict) int {
 	xo, _ := e.f.resolve(res["XObject"]).(pdfDict)
 	n := c.size
 	for _, name := range c.draws {
+		if e.f.steps++; e.f.steps > maxScanSteps {
+			return n
+		}
 		r, ok := xo[name].(pdfRef)
 		if !ok {
 			continue
@@ -160,6 +171,7 @@ type pdfObjects struct {
 	objs    map[int]pdfObject
 	seen    map[int]summary
 	decoded int // bytes decoded so far, against maxScanBytes
+	steps   int // work done, against maxScanSteps
 }
 
 // summary is what the scan keeps of a content stream: its decoded size and
@@ -197,6 +209,11 @@ func scanObjects(data []byte) *pdfObjects {
 		}
 		p := &pdfParser{b: data, i: m[1]}
 		v, ok := p.value()
+		// An unterminated value runs to the end of the file: many of them
+		// would make this loop quadratic.
+		if f.steps += 1 + (p.i-m[1])/16; f.steps > maxScanSteps {
+			break
+		}
 		if !ok {
 			continue
 		}

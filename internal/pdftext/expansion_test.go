@@ -109,3 +109,50 @@ func TestCorpusIsNotOverExpanded(t *testing.T) {
 		}
 	}
 }
+
+// FuzzOverExpanded: the pre-scan reads untrusted bytes before PDFium does,
+// so whatever they are it must return (no panic, no runaway) — plain
+// `go test` runs the seeds; `go test -fuzz FuzzOverExpanded` explores.
+func FuzzOverExpanded(f *testing.F) {
+	f.Add(nestedForms(3, 10))
+	f.Add(nestedForms(5, 4))
+	f.Add([]byte("%PDF-1.7\n1 0 obj\n<< /Type /Page /Contents [2 0 R 2 0 R] /Resources << /XObject << /X 1 0 R >> >> >>\nendobj\n2 0 obj\n<< /Length 5 /Filter /FlateDecode >>\nstream\n/X Do\nendstream\nendobj\n"))
+	f.Add([]byte("3 0 obj << /Type /ObjStm /N 2 /First 4 /Length 9 >> stream\n1 0 2 5 [[[[<<\nendstream endobj"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		overExpanded(data)
+	})
+}
+
+// TestScanWorkIsBounded: a file built to make the pre-scan quadratic
+// (thousands of pages, each drawing every one of thousands of forms
+// through one shared content stream, and unterminated values after every
+// object header) is given up on, failing open, instead of scanned for
+// minutes.
+func TestScanWorkIsBounded(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("%PDF-1.7\n")
+	const pages, forms = 3000, 3000
+	var xo, do strings.Builder
+	for i := 0; i < forms; i++ {
+		fmt.Fprintf(&xo, "/F%d %d 0 R ", i, 100000+i)
+		fmt.Fprintf(&do, "/F%d Do ", i)
+	}
+	fmt.Fprintf(&b, "1 0 obj << /XObject << %s >> >> endobj\n", xo.String())
+	fmt.Fprintf(&b, "2 0 obj << /Length %d >> stream\n%s\nendstream endobj\n", do.Len(), do.String())
+	for i := 0; i < forms; i++ {
+		fmt.Fprintf(&b, "%d 0 obj << /Subtype /Form /Length 2 >> stream\nq \nendstream endobj\n", 100000+i)
+	}
+	for i := 0; i < pages; i++ {
+		fmt.Fprintf(&b, "%d 0 obj << /Type /Page /Resources 1 0 R /Contents 2 0 R >> endobj\n", 10+i)
+	}
+	for i := 0; i < 2000; i++ {
+		fmt.Fprintf(&b, "%d 0 obj [ ", 200000+i)
+	}
+	data := []byte(b.String())
+	if f := scanObjects(data); f.steps == 0 {
+		t.Fatal("the scan counted no work")
+	}
+	if got := pageRepeats(data); got != nil {
+		t.Errorf("a scan past its work budget judged %d pages instead of failing open", len(got))
+	}
+}
