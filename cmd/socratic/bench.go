@@ -29,7 +29,7 @@ func bench(ctx context.Context, args, environ []string, stdout, stderr io.Writer
 	}
 	fs := flag.NewFlagSet("bench ingest", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	dir := fs.String("dir", filepath.Join("..", "shared", "corpus", "pdfs"), "folder of PDFs")
+	dir := fs.String("dir", filepath.Join("testdata", "corpus", "pdfs"), "folder of PDFs")
 	rounds := fs.Int("rounds", 3, "times to repeat each measurement (the best is reported)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
@@ -55,7 +55,7 @@ func bench(ctx context.Context, args, environ []string, stdout, stderr io.Writer
 		return err
 	}
 	defer os.RemoveAll(scratch)
-	cache := filepath.Join(os.TempDir(), "socratic-wazero-cache")
+	cache := scratchCompileCache()
 	start := time.Now()
 	pdf := pdftext.New(pdftext.Options{CacheDir: cache, Workers: 1, MemoryLimitMB: 256})
 	defer pdf.Close()

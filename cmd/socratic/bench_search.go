@@ -35,7 +35,7 @@ func (fixedModel) Embed(context.Context, []string) ([][]float32, error) {
 func benchSearch(ctx context.Context, args, environ []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("bench search", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	qaPath := fs.String("qa", filepath.Join("..", "shared", "corpus", "qa.jsonl"), "QA file whose PDFs give the passages and whose questions are the queries")
+	qaPath := fs.String("qa", filepath.Join("testdata", "corpus", "qa.jsonl"), "QA file whose PDFs give the passages and whose questions are the queries")
 	others := fs.Int("others", 1_000_000, "chunks in other weeks for the second round")
 	perWeek := fs.Int("per-week", 5000, "chunks in each other week")
 	queries := fs.Int("queries", 300, "searches per measurement")

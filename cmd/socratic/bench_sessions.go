@@ -36,7 +36,7 @@ func benchSessions(ctx context.Context, args, environ []string, stdout, stderr i
 	fs.IntVar(&o.students, "students", 200, "students running a session at once")
 	fs.IntVar(&o.turns, "turns", 8, "streamed turns per session")
 	fs.Float64Var(&o.audioMB, "audio-mb", 1, "size of each session's recording, in MB")
-	fs.StringVar(&o.dir, "dir", filepath.Join("..", "shared", "corpus", "pdfs"), "folder of PDFs; the smallest is the week's reading")
+	fs.StringVar(&o.dir, "dir", filepath.Join("testdata", "corpus", "pdfs"), "folder of PDFs; the smallest is the week's reading")
 	fs.StringVar(&o.bin, "bin", "", "the socratic binary to run as the server (default: this program)")
 	fs.IntVar(&o.setupConcurrency, "setup-concurrency", 4, "parallel requests while creating and signing in accounts (argon2id is slow)")
 	fs.BoolVar(&o.keep, "keep", false, "keep the data directory and server log (they are kept anyway when the run fails)")

@@ -36,10 +36,7 @@ type benchServer struct {
 func startBenchServer(ctx context.Context, bin string, env []string, dataDir, logPath, password string) (*benchServer, error) {
 	// PDFium's compiled WebAssembly is shared with the tests and bench
 	// ingest, so the reading's processing does not start by compiling.
-	shared := filepath.Join(os.TempDir(), "socratic-wazero-cache")
-	if err := os.MkdirAll(shared, 0o750); err == nil && os.MkdirAll(filepath.Join(dataDir, "cache"), 0o750) == nil {
-		os.Symlink(shared, filepath.Join(dataDir, "cache", "wazero"))
-	}
+	linkScratchCompileCache(dataDir)
 	create := exec.CommandContext(ctx, bin, "user", "create", "--role", "admin", "--email", "bench-admin@bench.example.edu", "--username", "bench-admin")
 	create.Env, create.Dir = env, filepath.Dir(dataDir)
 	create.Stdin = strings.NewReader(password + "\n")

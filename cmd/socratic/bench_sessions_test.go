@@ -3,9 +3,10 @@ package main
 import (
 	"context"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/lawtutor/socratic/internal/testenv"
 )
 
 // TestBenchSessionsEndToEnd runs bench sessions at a tiny size against the
@@ -15,7 +16,7 @@ func TestBenchSessionsEndToEnd(t *testing.T) {
 	bin := buildBinary(t)
 	var out, errOut syncBuffer
 	args := []string{"bench", "sessions", "--students", "3", "--turns", "2", "--audio-mb", "0.0625",
-		"--bin", bin, "--dir", filepath.Join("..", "..", "..", "shared", "corpus", "pdfs")}
+		"--bin", bin, "--dir", testenv.Corpus()}
 	err := run(context.Background(), args, []string{"PATH=" + os.Getenv("PATH")}, nil, &out, &errOut)
 	report := out.String()
 	t.Log("\n" + report)

@@ -4,12 +4,12 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/lawtutor/socratic/internal/retrieval"
 	"github.com/lawtutor/socratic/internal/retrieval/local/localtest"
+	"github.com/lawtutor/socratic/internal/testenv"
 )
 
 // TestModelChangeReembedsAtStart: readings embedded under one model are
@@ -27,7 +27,7 @@ func TestModelChangeReembedsAtStart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := sw.ingest(ctx, []string{filepath.Join("..", "..", "..", "shared", "corpus", "pdfs", "ca7-lopez-v-thurmer-2010.pdf")}); err != nil {
+	if _, err := sw.ingest(ctx, []string{testenv.CorpusPDF("ca7-lopez-v-thurmer-2010.pdf")}); err != nil {
 		t.Fatal(err)
 	}
 	first := sw.in.emb.emb.Model()

@@ -4,15 +4,15 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/lawtutor/socratic/internal/retrieval/local/localtest"
+	"github.com/lawtutor/socratic/internal/testenv"
 )
 
-// The BM25 figures measured on ../shared/corpus/qa.jsonl (sentence-aligned
+// The BM25 figures measured on testdata/corpus/qa.jsonl (sentence-aligned
 // chunks, BM25 with b 0.3, reranked by word coverage and proximity:
 // recall@1 0.414); a change that loses more than the margin fails here.
 //
@@ -26,7 +26,7 @@ const (
 )
 
 func TestEvalRetrievalBM25(t *testing.T) {
-	qa := filepath.Join("..", "..", "..", "shared", "corpus", "qa.jsonl")
+	qa := testenv.QA()
 	out := &syncBuffer{}
 	if err := run(context.Background(), []string{"eval", "retrieval", "--qa", qa}, nil, nil, out, &syncBuffer{}); err != nil {
 		t.Fatal(err)
@@ -51,7 +51,7 @@ func TestEvalRetrievalBM25(t *testing.T) {
 // weights, so its figures mean nothing), eval embeds the scratch week and
 // reports the hybrid search beside BM25, whose figures do not change.
 func TestEvalRetrievalHybridRuns(t *testing.T) {
-	qa := filepath.Join("..", "..", "..", "shared", "corpus", "qa.jsonl")
+	qa := testenv.QA()
 	environ := []string{"EMBEDDINGS_MODEL_PATH=" + localtest.TinyModelDir(t)}
 	if lib := os.Getenv("ONNXRUNTIME_LIB_PATH"); lib != "" {
 		environ = append(environ, "ONNXRUNTIME_LIB_PATH="+lib)

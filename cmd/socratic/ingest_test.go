@@ -11,6 +11,7 @@ import (
 	"github.com/lawtutor/socratic/internal/auth"
 	"github.com/lawtutor/socratic/internal/course"
 	"github.com/lawtutor/socratic/internal/sqlite"
+	"github.com/lawtutor/socratic/internal/testenv"
 )
 
 func TestIngestCommand(t *testing.T) {
@@ -38,7 +39,7 @@ func TestIngestCommand(t *testing.T) {
 	}
 	db.Close()
 
-	corpus := filepath.Join("..", "..", "..", "shared", "corpus", "pdfs")
+	corpus := testenv.Corpus()
 	bogus := filepath.Join(t.TempDir(), "notes.pdf")
 	os.WriteFile(bogus, []byte("not a pdf"), 0o600)
 	out := &syncBuffer{}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/lawtutor/socratic/internal/config"
 	"github.com/lawtutor/socratic/internal/models"
+	"github.com/lawtutor/socratic/internal/testenv"
 )
 
 // TestModelsDownloadRefusesUnpinnedBytes: a hub that serves anything but
@@ -46,12 +47,11 @@ func TestModelsDownloadRefusesUnpinnedBytes(t *testing.T) {
 // the files to where the server looks, loads and runs them, and finds them
 // there the second time.
 func TestModelsDownloadFetchesAndLoads(t *testing.T) {
-	shared := filepath.Join("..", "..", "..", "shared", "models")
-	onnx, err := os.ReadFile(filepath.Join(shared, "tiny-bert.onnx"))
+	onnx, err := os.ReadFile(testenv.Path("models", "tiny-bert.onnx"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	tok, err := os.ReadFile(filepath.Join(shared, "all-minilm-l6-v2-tokenizer.json"))
+	tok, err := os.ReadFile(testenv.Path("models", "all-minilm-l6-v2-tokenizer.json"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lawtutor/socratic/internal/testenv"
 )
 
 // server is the real binary serving a data directory.
@@ -130,7 +132,7 @@ func TestIngestionSurvivesKill(t *testing.T) {
 	if code := s.jsonCall("POST", fmt.Sprintf("/api/courses/%d/weeks", course.ID), tok, `{"week_number":1}`, &week); code != 201 {
 		t.Fatalf("week: %d", code)
 	}
-	files, _ := filepath.Glob(filepath.Join("..", "..", "..", "shared", "corpus", "pdfs", "*.pdf"))
+	files, _ := filepath.Glob(filepath.Join(testenv.Corpus(), "*.pdf"))
 	if len(files) < 10 {
 		t.Fatalf("corpus: %d files", len(files))
 	}

@@ -29,10 +29,7 @@ func openScratchWeek(ctx context.Context, dir string, environ []string) (*scratc
 	}
 	// A warm compile cache shared by scratch runs: this measures documents,
 	// not PDFium's first start.
-	shared := filepath.Join(os.TempDir(), "socratic-wazero-cache")
-	os.MkdirAll(shared, 0o750)
-	os.MkdirAll(filepath.Join(dir, "cache"), 0o750)
-	os.Symlink(shared, filepath.Join(dir, "cache", "wazero"))
+	linkScratchCompileCache(dir)
 	in, err := startIngestion(ctx, cfg, d, log)
 	if err != nil {
 		d.close()
@@ -77,4 +74,28 @@ func (sw *scratchWeek) ingest(ctx context.Context, files []string) (map[string]i
 func (sw *scratchWeek) close(ctx context.Context) {
 	sw.in.stop(ctx)
 	sw.d.close()
+}
+
+// scratchCompileCache is PDFium's compile cache for scratch runs (bench,
+// eval and the tests), in the user's cache folder: it outlives a run, and
+// nothing is left in the temp folder. It is "" when there is no cache
+// folder (no HOME); PDFium then compiles each time.
+func scratchCompileCache() string {
+	base, err := os.UserCacheDir()
+	if err != nil {
+		return ""
+	}
+	dir := filepath.Join(base, "socratic", "wazero-scratch")
+	if os.MkdirAll(dir, 0o750) != nil {
+		return ""
+	}
+	return dir
+}
+
+// linkScratchCompileCache points dataDir/cache/wazero at
+// scratchCompileCache, where there is one.
+func linkScratchCompileCache(dataDir string) {
+	if shared := scratchCompileCache(); shared != "" && os.MkdirAll(filepath.Join(dataDir, "cache"), 0o750) == nil {
+		os.Symlink(shared, filepath.Join(dataDir, "cache", "wazero"))
+	}
 }

@@ -15,9 +15,10 @@ import (
 	"time"
 
 	"github.com/lawtutor/socratic/internal/config"
+	"github.com/lawtutor/socratic/internal/testenv"
 )
 
-var corpusDir = filepath.Join("..", "..", "..", "shared", "corpus", "pdfs")
+var corpusDir = testenv.Corpus()
 
 // multipartBody builds a multipart body with one "file" part.
 func multipartBody(field, filename string, data []byte) (string, string) {
@@ -83,11 +84,12 @@ func (f *fixture) uploadsOnDisk(t *testing.T) []string {
 
 var manifestPages = regexp.MustCompile("(?m)^### (\\S+\\.pdf)\\n(?:- .*\\n)*?- Pages: (\\d+)")
 
-// TestUploadEveryCorpusPDF uploads the whole shared corpus through the
+// TestUploadEveryCorpusPDF uploads the whole corpus through the
 // router and checks that every file ends processed with its real page count,
 // and that a phrase pdftotext finds on a middle page is in a chunk that
 // starts on that page or the one before.
 func TestUploadEveryCorpusPDF(t *testing.T) {
+	testenv.Pdftotext(t)
 	w := newWorldWith(t, newIngestingFixture(t))
 	manifest, err := os.ReadFile(filepath.Join(corpusDir, "MANIFEST.md"))
 	if err != nil {
@@ -147,7 +149,7 @@ var wordRun = regexp.MustCompile(`[A-Za-z]{4,}(?: [A-Za-z]{4,}){3}`)
 // the one before.
 func (w *world) checkPagePhrase(t *testing.T, name string, id int64, page int) {
 	t.Helper()
-	out, err := exec.Command("pdftotext", "-f", itoa(int64(page)), "-l", itoa(int64(page)), filepath.Join(corpusDir, name), "-").Output()
+	out, err := exec.Command(testenv.Pdftotext(t), "-f", itoa(int64(page)), "-l", itoa(int64(page)), filepath.Join(corpusDir, name), "-").Output()
 	if err != nil {
 		t.Fatalf("pdftotext: %v (install poppler-utils)", err)
 	}
@@ -235,10 +237,11 @@ func TestUploadRefusals(t *testing.T) {
 
 func encrypted(plain []byte) func(t *testing.T) []byte {
 	return func(t *testing.T) []byte {
+		qpdf := testenv.QPDF(t)
 		dir := t.TempDir()
 		in, out := filepath.Join(dir, "in.pdf"), filepath.Join(dir, "out.pdf")
 		os.WriteFile(in, plain, 0o600)
-		if b, err := exec.Command("qpdf", "--encrypt", "student-pw", "owner-pw", "256", "--", in, out).CombinedOutput(); err != nil {
+		if b, err := exec.Command(qpdf, "--encrypt", "student-pw", "owner-pw", "256", "--", in, out).CombinedOutput(); err != nil {
 			t.Fatalf("qpdf (install qpdf): %v %s", err, b)
 		}
 		data, err := os.ReadFile(out)

@@ -28,6 +28,7 @@ import (
 	"github.com/lawtutor/socratic/internal/retrieval/local"
 	"github.com/lawtutor/socratic/internal/retrieval/local/localtest"
 	"github.com/lawtutor/socratic/internal/sqlite"
+	"github.com/lawtutor/socratic/internal/testenv"
 	"github.com/lawtutor/socratic/internal/tutor"
 	"github.com/riverqueue/river"
 )
@@ -116,10 +117,11 @@ var (
 )
 
 // sharedPDF is one PDFium for the whole test binary (it takes seconds to
-// compile; the compiled code is cached in the temp directory across runs).
+// compile; the compiled code is cached in the user's cache folder across
+// runs).
 func sharedPDF() *pdftext.Extractor {
 	pdfOnce.Do(func() {
-		pdf = pdftext.New(pdftext.Options{CacheDir: filepath.Join(os.TempDir(), "socratic-wazero-cache"), Workers: 2, MemoryLimitMB: 256})
+		pdf = pdftext.New(pdftext.Options{CacheDir: testenv.WazeroCache(), Workers: 2, MemoryLimitMB: 256})
 	})
 	return pdf
 }
@@ -137,7 +139,7 @@ func newIngestingFixture(t testing.TB, opts ...fixtureOption) *fixture {
 }
 
 // newEmbeddingFixture is an ingesting fixture whose documents are also
-// embedded, by the in-process model (the tiny BERT of ../shared/models on
+// embedded, by the in-process model (the tiny BERT of testdata/models on
 // the pure-Go runtime), and whose searches are hybrid.
 func newEmbeddingFixture(t testing.TB, opts ...fixtureOption) *fixture {
 	t.Helper()

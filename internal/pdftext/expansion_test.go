@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/lawtutor/socratic/internal/testenv"
 )
 
 // nestedForms is a one-page PDF that draws fanout^depth copies of a line
@@ -44,7 +46,7 @@ func qpdf(t *testing.T, data []byte, args ...string) []byte {
 	if err := os.WriteFile(in, data, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command("qpdf", append(args, in, out)...)
+	cmd := exec.Command(testenv.QPDF(t), append(args, in, out)...)
 	if msg, err := cmd.CombinedOutput(); err != nil && cmd.ProcessState.ExitCode() != 3 { // 3: warnings
 		t.Fatalf("qpdf %v: %v %s", args, err, msg)
 	}
@@ -64,6 +66,7 @@ var packings = [][]string{
 // a form is judged by its expansion however the file is packed, and the
 // depth-3 bomb the character budget already stops in PDFium stays below it.
 func TestNestedFormsAreMeasuredBeforeLoading(t *testing.T) {
+	testenv.QPDF(t)
 	for _, c := range []struct{ depth, fanout int }{{4, 10}, {5, 10}, {8, 4}, {16, 2}} {
 		for _, pk := range packings {
 			bomb := qpdf(t, nestedForms(c.depth, c.fanout), pk...)
@@ -86,12 +89,13 @@ func TestNestedFormsAreMeasuredBeforeLoading(t *testing.T) {
 // is refused by the expansion scan, and the scan finds every page (it did
 // not pass them by failing to read the file).
 func TestCorpusIsNotOverExpanded(t *testing.T) {
+	testenv.QPDF(t)
 	for _, path := range corpusFiles(t) {
 		data, err := os.ReadFile(path)
 		if err != nil {
 			t.Fatal(err)
 		}
-		cmd := exec.Command("qpdf", "--show-npages", path)
+		cmd := exec.Command(testenv.QPDF(t), "--show-npages", path)
 		out, err := cmd.Output()
 		if err != nil && cmd.ProcessState.ExitCode() != 3 { // 3: warnings
 			t.Fatalf("qpdf --show-npages %s: %v", path, err)

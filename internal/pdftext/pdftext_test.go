@@ -13,9 +13,11 @@ import (
 	"testing"
 	"time"
 	"unicode"
+
+	"github.com/lawtutor/socratic/internal/testenv"
 )
 
-var corpus = filepath.Join("..", "..", "..", "shared", "corpus", "pdfs")
+var corpus = testenv.Corpus()
 
 var (
 	sharedOnce sync.Once
@@ -23,11 +25,12 @@ var (
 )
 
 // extractor is one PDFium for the whole test binary, with its compiled code
-// cached across runs (the first compile takes seconds).
+// cached across runs in the user's cache folder (the first compile takes
+// seconds).
 func extractor(t testing.TB) *Extractor {
 	t.Helper()
 	sharedOnce.Do(func() {
-		shared = New(Options{CacheDir: filepath.Join(os.TempDir(), "socratic-wazero-cache"), Workers: 2, MemoryLimitMB: 256})
+		shared = New(Options{CacheDir: testenv.WazeroCache(), Workers: 2, MemoryLimitMB: 256})
 	})
 	return shared
 }
@@ -36,7 +39,7 @@ func corpusFiles(t testing.TB) []string {
 	t.Helper()
 	files, err := filepath.Glob(filepath.Join(corpus, "*.pdf"))
 	if err != nil || len(files) < 10 {
-		t.Fatalf("the shared corpus must be at %s: %v (%d files)", corpus, err, len(files))
+		t.Fatalf("the corpus must be at %s: %v (%d files)", corpus, err, len(files))
 	}
 	return files
 }
@@ -54,7 +57,7 @@ func words(s string) map[string]int {
 
 func pdftotext(t testing.TB, path string) string {
 	t.Helper()
-	out, err := exec.Command("pdftotext", "-enc", "UTF-8", path, "-").Output()
+	out, err := exec.Command(testenv.Pdftotext(t), "-enc", "UTF-8", path, "-").Output()
 	if err != nil {
 		t.Fatalf("pdftotext %s: %v (install poppler-utils)", path, err)
 	}
@@ -65,6 +68,7 @@ func pdftotext(t testing.TB, path string) string {
 // our cleaned text recover at least 97% of the words pdftotext finds (bag of
 // words, case-folded, counted with multiplicity).
 func TestExtractionRecallAgainstPdftotext(t *testing.T) {
+	testenv.Pdftotext(t)
 	e := extractor(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()

@@ -15,6 +15,7 @@ import (
 	"github.com/lawtutor/socratic/internal/llm/llmtest"
 	"github.com/lawtutor/socratic/internal/retrieval"
 	"github.com/lawtutor/socratic/internal/sqlite"
+	"github.com/lawtutor/socratic/internal/testenv"
 )
 
 // BenchmarkTurnOverhead measures what the server adds to a tutor turn,
@@ -118,7 +119,7 @@ func pctl(ds []time.Duration, p int) float64 {
 // opinionWeek is a week holding a real opinion's text in 1,000-character
 // passages.
 func opinionWeek(b *testing.B) (*sqlite.DB, int64) {
-	out, err := exec.Command("pdftotext", filepath.Join("..", "..", "..", "shared", "corpus", "pdfs", "ca7-lopez-v-thurmer-2010.pdf"), "-").Output()
+	out, err := exec.Command(testenv.Pdftotext(b), testenv.CorpusPDF("ca7-lopez-v-thurmer-2010.pdf"), "-").Output()
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -4,20 +4,20 @@ import (
 	"bufio"
 	"encoding/json"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/lawtutor/socratic/internal/retrieval"
+	"github.com/lawtutor/socratic/internal/testenv"
 )
 
 // corpusPassages are real passages nobody here wrote: the answer quotes of
-// ../shared/corpus/qa.jsonl, each with the question that paraphrases it.
+// testdata/corpus/qa.jsonl, each with the question that paraphrases it.
 func corpusPassages(t *testing.T) ([]retrieval.Source, []string) {
 	t.Helper()
-	f, err := os.Open(filepath.Join("..", "..", "..", "shared", "corpus", "qa.jsonl"))
+	f, err := os.Open(testenv.QA())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,12 +5,12 @@ import (
 	"context"
 	"log/slog"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/lawtutor/socratic/internal/llm"
 	"github.com/lawtutor/socratic/internal/llm/llmtest"
+	"github.com/lawtutor/socratic/internal/testenv"
 )
 
 func TestParseThemesIsStrict(t *testing.T) {
@@ -97,9 +97,9 @@ func TestGenerateThemesSummarisesLongWeeksFirst(t *testing.T) {
 // TestOfflineThemesFromRealOpinions: key phrases of one opinion against
 // another, each a phrase of the week's own text.
 func TestOfflineThemesFromRealOpinions(t *testing.T) {
-	pdfs := filepath.Join("..", "..", "..", "shared", "corpus", "pdfs")
+	pdftotext := testenv.Pdftotext(t)
 	text := func(name string) []string {
-		out, err := exec.Command("pdftotext", "-layout", filepath.Join(pdfs, name), "-").Output()
+		out, err := exec.Command(pdftotext, "-layout", testenv.CorpusPDF(name), "-").Output()
 		if err != nil {
 			t.Fatalf("pdftotext %s: %v", name, err)
 		}

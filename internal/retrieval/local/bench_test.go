@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/lawtutor/socratic/internal/testenv"
 )
 
 // benchTexts are BatchSize passages of legal prose that each fill the
@@ -22,9 +24,10 @@ func benchTexts(t testing.TB, tok *Tokenizer) []string {
 }
 
 // benchmarkEmbed reports chunks/s of the full-size all-MiniLM-L6-v2
-// architecture (random weights) at 256 tokens, batch 32.
+// architecture (random weights, made once into the user's cache folder by
+// scripts/make-random-minilm's code) at 256 tokens, batch 32.
 func benchmarkEmbed(b *testing.B, o Options) {
-	m, err := Open(filepath.Join(modelsDir, "minilm-l6-random.onnx"), filepath.Join(modelsDir, "all-minilm-l6-v2-tokenizer.json"), o)
+	m, err := Open(testenv.RandomMiniLM(b), filepath.Join(modelsDir, "all-minilm-l6-v2-tokenizer.json"), o)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -47,7 +50,7 @@ func BenchmarkEmbedGo(b *testing.B) { benchmarkEmbed(b, Options{Backend: Backend
 // benchmarkQuery reports the latency of embedding one spoken-length
 // question (the part of a hybrid search before the index is asked).
 func benchmarkQuery(b *testing.B, o Options) {
-	m, err := Open(filepath.Join(modelsDir, "minilm-l6-random.onnx"), filepath.Join(modelsDir, "all-minilm-l6-v2-tokenizer.json"), o)
+	m, err := Open(testenv.RandomMiniLM(b), filepath.Join(modelsDir, "all-minilm-l6-v2-tokenizer.json"), o)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -3,37 +3,20 @@
 package local
 
 import (
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
-)
 
-var (
-	runtimeOnce sync.Once
-	runtimePath string
-	runtimeErr  error
+	"github.com/lawtutor/socratic/internal/testenv"
 )
 
 // testRuntime is ONNX Runtime's library for the tests: ONNXRUNTIME_LIB_PATH
 // if set, else scripts/onnxruntime-for-tests fetches version 1.24.1 once
-// into the user's cache.
+// into the user's cache; without either the test skips in one line (fails
+// under SOCRATIC_REQUIRE_TOOLS=1).
 func testRuntime(t testing.TB) string {
 	t.Helper()
-	runtimeOnce.Do(func() {
-		if p := os.Getenv("ONNXRUNTIME_LIB_PATH"); p != "" {
-			runtimePath = p
-			return
-		}
-		out, err := exec.Command(filepath.Join("..", "..", "..", "scripts", "onnxruntime-for-tests")).Output()
-		runtimePath, runtimeErr = strings.TrimSpace(string(out)), err
-	})
-	if runtimeErr != nil {
-		t.Fatalf("no ONNX Runtime library for the tests (set ONNXRUNTIME_LIB_PATH, or let scripts/onnxruntime-for-tests fetch it with npm): %v", runtimeErr)
-	}
-	return runtimePath
+	return testenv.ONNXRuntime(t)
 }
 
 func TestONNXRuntimeMatchesReference(t *testing.T) {

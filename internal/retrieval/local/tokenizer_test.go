@@ -6,11 +6,13 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+
+	"github.com/lawtutor/socratic/internal/testenv"
 )
 
-// modelsDir is ../shared/models: the real all-MiniLM-L6-v2 tokenizer, a
+// modelsDir is testdata/models: the real all-MiniLM-L6-v2 tokenizer, a
 // tiny BERT with the real export's interface, and golden values for both.
-var modelsDir = filepath.Join("..", "..", "..", "..", "shared", "models")
+var modelsDir = testenv.Models()
 
 type reference struct {
 	MaxLength int `json:"max_length"`

@@ -1,23 +1,19 @@
-// Package localtest helps tests use the shared test models as a model
-// folder, laid out as socratic models download lays out the real one.
+// Package localtest helps tests use the test models of testdata/models as a
+// model folder, laid out as socratic models download lays out the real one.
 package localtest
 
 import (
 	"os"
 	"path/filepath"
-	"runtime"
 	"testing"
+
+	"github.com/lawtutor/socratic/internal/testenv"
 )
 
-// ModelsDir is ../shared/models, beside the repository.
+// ModelsDir is the repository's testdata/models.
 func ModelsDir(t testing.TB) string {
 	t.Helper()
-	_, file, _, _ := runtime.Caller(0)
-	dir, err := filepath.Abs(filepath.Join(filepath.Dir(file), "..", "..", "..", "..", "..", "shared", "models"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return dir
+	return testenv.Models()
 }
 
 // TinyModelDir is a temporary model folder holding the tiny BERT (random

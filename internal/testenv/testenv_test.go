@@ -1,0 +1,131 @@
+package testenv
+
+import (
+	"crypto/sha256"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+)
+
+// copied are the folders of testdata that are copies of ../shared, each
+// with what is left out of the copy on purpose.
+var copied = map[string][]string{
+	"corpus": nil,
+	// 90 MB of random weights: scripts/make-random-minilm makes it.
+	"models": {"minilm-l6-random.onnx"},
+}
+
+// TestTestdataMatchesShared: every file the tests read from testdata is
+// byte for byte its source in ../shared, and nothing of ../shared's corpus
+// and models is missing from the copy, save what copied leaves out.
+func TestTestdataMatchesShared(t *testing.T) {
+	shared := SharedFile(t)
+	n := 0
+	for dir, omitted := range copied {
+		ours := listFiles(t, Path(dir))
+		theirs := listFiles(t, filepath.Join(shared, dir))
+		for _, f := range theirs {
+			if !slices.Contains(ours, f) && !slices.Contains(omitted, filepath.Base(f)) {
+				t.Errorf("../shared/%s/%s is not copied into testdata/%s", dir, f, dir)
+			}
+		}
+		for _, f := range ours {
+			if !slices.Contains(theirs, f) {
+				t.Errorf("testdata/%s/%s has no source in ../shared/%s", dir, f, dir)
+				continue
+			}
+			if a, b := sum(t, Path(dir, f)), sum(t, filepath.Join(shared, dir, f)); a != b {
+				t.Errorf("testdata/%s/%s differs from ../shared/%s/%s (sha256 %x, source %x)", dir, f, dir, f, a, b)
+			}
+			n++
+		}
+	}
+	if n < 22 {
+		t.Errorf("compared only %d files", n)
+	}
+	t.Logf("%d files identical to ../shared", n)
+}
+
+// TestCorpusAndModelsAreInTheRepository: what the suite reads is in the
+// repository itself, whether or not ../shared is there.
+func TestCorpusAndModelsAreInTheRepository(t *testing.T) {
+	pdfs, err := filepath.Glob(filepath.Join(Corpus(), "*.pdf"))
+	if err != nil || len(pdfs) < 16 {
+		t.Errorf("corpus: %d PDFs in %s (%v)", len(pdfs), Corpus(), err)
+	}
+	for _, p := range []string{QA(), CorpusPDF("MANIFEST.md"), filepath.Join(Models(), "tiny-bert.onnx"), filepath.Join(Models(), "tiny-bert-reference.json"), filepath.Join(Models(), "all-minilm-l6-v2-tokenizer.json")} {
+		if st, err := os.Stat(p); err != nil || st.Size() == 0 {
+			t.Errorf("%s: %v", p, err)
+		}
+	}
+}
+
+func TestMissingSkipsOrFails(t *testing.T) {
+	for _, require := range []string{"", "1"} {
+		t.Setenv("SOCRATIC_REQUIRE_TOOLS", require)
+		ft := &fakeT{}
+		func() {
+			defer func() { recover() }()
+			Tool(ft, "socratic-no-such-tool", "apt-get install nothing")
+		}()
+		want := "needs socratic-no-such-tool: apt-get install nothing"
+		if require == "1" {
+			want += " (SOCRATIC_REQUIRE_TOOLS=1, so this is a failure, not a skip)"
+		}
+		if ft.skipped == (require == "1") || ft.failed != (require == "1") || ft.msg != want {
+			t.Errorf("SOCRATIC_REQUIRE_TOOLS=%q: skipped %v, failed %v, %q", require, ft.skipped, ft.failed, ft.msg)
+		}
+	}
+}
+
+// fakeT records what Missing does; its Skipf and Fatalf stop the caller
+// with a panic, as the real ones stop the goroutine.
+type fakeT struct {
+	testing.TB
+	skipped, failed bool
+	msg             string
+}
+
+func (f *fakeT) Helper() {}
+func (f *fakeT) Skipf(format string, args ...any) {
+	f.skipped, f.msg = true, fmt.Sprintf(format, args...)
+	panic("skip")
+}
+func (f *fakeT) Fatalf(format string, args ...any) {
+	f.failed, f.msg = true, fmt.Sprintf(format, args...)
+	panic("fatal")
+}
+
+func listFiles(t *testing.T, dir string) []string {
+	t.Helper()
+	var out []string
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, err := filepath.Rel(dir, p)
+		out = append(out, rel)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func sum(t *testing.T, path string) [32]byte {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		t.Fatal(err)
+	}
+	return [32]byte(h.Sum(nil))
+}
