@@ -91,6 +91,7 @@ func TestEndAnswersTheSummary(t *testing.T) {
 	if res.status != 200 {
 		t.Fatalf("end: %d %s", res.status, res.body)
 	}
+	t.Logf("end answered %d bytes for %d turns", len(res.body), len(full))
 	m := res.json(t)
 	var keys []string
 	for k := range m {
