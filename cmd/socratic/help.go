@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -124,6 +125,16 @@ type usageError struct{ msg string }
 
 func (e *usageError) Error() string { return e.msg }
 func (e *usageError) Unwrap() error { return errUsage }
+
+// parseFlags parses a subcommand's flags; a flag it does not know, or a
+// value of the wrong kind, is a usage error (exit 2) like an unknown
+// command. The flag set has already printed its flags to stderr.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		return &usageError{err.Error()}
+	}
+	return nil
+}
 
 // isHelpFlag reports whether a word asks for help.
 func isHelpFlag(s string) bool { return s == "-h" || s == "-help" || s == "--help" }

@@ -87,6 +87,8 @@ func TestBinaryHelp(t *testing.T) {
 		{[]string{"migrate"}, "usage: socratic migrate <command>"},
 		{[]string{"bench"}, "usage: socratic bench <command>"},
 		{[]string{"models", "upload"}, "usage: socratic models <command>"},
+		{[]string{"user", "create", "--nickname", "x"}, "-full-name"},
+		{[]string{"bench", "search", "--queries", "many"}, "-per-week"},
 	}
 	for _, tc := range bad {
 		t.Run(strings.Join(tc.args, "_")+"-2", func(t *testing.T) {
