@@ -307,26 +307,6 @@ var sseResponse = option{after: func(o *huma.Operation) {
 	}
 }}
 
-// SummaryTurn is a turn in the summary that ends a session: what was
-// said, without the passages behind each answer (GET /api/sessions/{id}
-// has those), so ending a long session answers in a few kilobytes.
-type SummaryTurn struct {
-	Role       string    `json:"role" enum:"assistant,user"`
-	Content    string    `json:"content"`
-	At         time.Time `json:"at"`
-	Moderated  bool      `json:"moderated"`
-	Categories []string  `json:"categories,omitempty" doc:"What moderation found, on a moderated turn"`
-	Unanswered bool      `json:"unanswered,omitempty" doc:"A student's turn whose answer failed or was cancelled; the tutor did not see it"`
-}
-
-func toSummary(in []session.Turn) []SummaryTurn {
-	out := make([]SummaryTurn, 0, len(in))
-	for _, t := range toTurns(in) {
-		out = append(out, SummaryTurn{Role: t.Role, Content: t.Content, At: t.At, Moderated: t.Moderated, Categories: t.Categories, Unanswered: t.Unanswered})
-	}
-	return out
-}
-
 type endOutput struct {
 	Body struct {
 		Message         string        `json:"message"`
@@ -348,6 +328,26 @@ func (s *Server) endSession(ctx context.Context, in *SessionIDPath) (*endOutput,
 		out.Body.DurationSeconds = *res.Session.Duration
 	}
 	return out, nil
+}
+
+// SummaryTurn is a turn in the summary that ends a session: what was
+// said, without the passages behind each answer (GET /api/sessions/{id}
+// has those), so ending a long session answers in a few kilobytes.
+type SummaryTurn struct {
+	Role       string    `json:"role" enum:"assistant,user"`
+	Content    string    `json:"content"`
+	At         time.Time `json:"at"`
+	Moderated  bool      `json:"moderated"`
+	Categories []string  `json:"categories,omitempty" doc:"What moderation found, on a moderated turn"`
+	Unanswered bool      `json:"unanswered,omitempty" doc:"A student's turn whose answer failed or was cancelled; the tutor did not see it"`
+}
+
+func toSummary(in []session.Turn) []SummaryTurn {
+	out := make([]SummaryTurn, 0, len(in))
+	for _, t := range toTurns(in) {
+		out = append(out, SummaryTurn{Role: t.Role, Content: t.Content, At: t.At, Moderated: t.Moderated, Categories: t.Categories, Unanswered: t.Unanswered})
+	}
+	return out
 }
 
 type listSessionsInput struct {
