@@ -31,7 +31,7 @@ func bench(ctx context.Context, args, environ []string, stdout, stderr io.Writer
 	fs.SetOutput(stderr)
 	dir := fs.String("dir", filepath.Join("testdata", "corpus", "pdfs"), "folder of PDFs")
 	rounds := fs.Int("rounds", 3, "times to repeat each measurement (the best is reported)")
-	if err := fs.Parse(args[1:]); err != nil {
+	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
 	}
 	files, err := filepath.Glob(filepath.Join(*dir, "*.pdf"))

@@ -39,7 +39,7 @@ func benchSearch(ctx context.Context, args, environ []string, stdout, stderr io.
 	others := fs.Int("others", 1_000_000, "chunks in other weeks for the second round")
 	perWeek := fs.Int("per-week", 5000, "chunks in each other week")
 	queries := fs.Int("queries", 300, "searches per measurement")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	items, err := readQA(*qaPath)

@@ -40,7 +40,7 @@ func benchSessions(ctx context.Context, args, environ []string, stdout, stderr i
 	fs.StringVar(&o.bin, "bin", "", "the socratic binary to run as the server (default: this program)")
 	fs.IntVar(&o.setupConcurrency, "setup-concurrency", 4, "parallel requests while creating and signing in accounts (argon2id is slow)")
 	fs.BoolVar(&o.keep, "keep", false, "keep the data directory and server log (they are kept anyway when the run fails)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {

@@ -64,7 +64,7 @@ func evalCmd(ctx context.Context, args, environ []string, stdout, stderr io.Writ
 	fs.SetOutput(stderr)
 	qaPath := fs.String("qa", "", "QA file: one {\"file\", \"question\", \"answer_quote\"} per line")
 	pdfs := fs.String("pdfs", "", "folder of the PDFs the QA file names (default: pdfs/ beside it)")
-	if err := fs.Parse(args[1:]); err != nil {
+	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
 	}
 	if *qaPath == "" {

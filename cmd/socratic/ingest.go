@@ -28,7 +28,7 @@ func ingest(ctx context.Context, args, environ []string, stdout, stderr io.Write
 	fs := flag.NewFlagSet("ingest", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	week := fs.Int64("week", 0, "the week's id (GET /api/courses/{id} lists them)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *week < 1 || fs.NArg() == 0 {

@@ -47,6 +47,10 @@ type ingestion struct {
 // once, the first document waits for it), the document service and the
 // job queue. Call it only while holding the data directory's lock.
 func startIngestion(ctx context.Context, cfg config.Config, d *deps, log *slog.Logger) (*ingestion, error) {
+	model, err := openLLM(cfg, log)
+	if err != nil {
+		return nil, err
+	}
 	workers := max(1, min(2, runtime.NumCPU()))
 	in := &ingestion{pdf: pdftext.New(pdftext.Options{
 		CacheDir: filepath.Join(cfg.DataDir, "cache", "wazero"),
@@ -61,7 +65,7 @@ func startIngestion(ctx context.Context, cfg config.Config, d *deps, log *slog.L
 	}, log)
 	in.emb = openEmbeddings(cfg, log)
 	in.search = retrieval.NewSearcher(in.emb.emb, 0, log)
-	in.llm, in.llmStatus = openLLM(cfg, log)
+	in.llm, in.llmStatus = model, "ok"
 	ws := river.NewWorkers()
 	river.AddWorker(ws, in.documents.Worker())
 	river.AddWorker(ws, tutor.NewThemer(d.db, in.llm, log).Worker())

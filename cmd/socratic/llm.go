@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"log/slog"
 
 	"github.com/lawtutor/socratic/internal/config"
@@ -8,9 +9,11 @@ import (
 )
 
 // openLLM is the configured language model, or nil for the offline tutor
-// (no key, no network). A configured provider that cannot be built (a
-// missing model name, say) is logged and the offline tutor answers.
-func openLLM(cfg config.Config, log *slog.Logger) (llm.Provider, string) {
+// (no provider named, no key: no network). A provider that is named but
+// cannot be built is an error that stops the start: answering with the
+// offline tutor instead would hide the mistake until students notice.
+// config.Validate already names what is missing; this is the backstop.
+func openLLM(cfg config.Config, log *slog.Logger) (llm.Provider, error) {
 	var p llm.Provider
 	var err error
 	switch name := cfg.LLMProviderName(); name {
@@ -20,15 +23,13 @@ func openLLM(cfg config.Config, log *slog.Logger) (llm.Provider, string) {
 		p, err = llm.NewOpenAI(llm.OpenAIOptions{BaseURL: cfg.OpenAIBaseURL, APIKey: cfg.OpenAIAPIKey, Model: cfg.OpenAIModel, MaxTokens: cfg.LLMMaxTokens})
 	case "offline":
 		log.Info("the tutor is offline (no language model configured): it asks from templates over the readings")
-		return nil, "ok"
+		return nil, nil
 	default:
-		log.Error("unknown LLM_PROVIDER: the offline tutor answers", "llm_provider", name)
-		return nil, "error"
+		return nil, fmt.Errorf("configuration: LLM_PROVIDER must be anthropic, openai or offline, not %q", name)
 	}
 	if err != nil {
-		log.Error("the language model is misconfigured: the offline tutor answers", "err", err)
-		return nil, "error"
+		return nil, fmt.Errorf("configuration: %w", err)
 	}
 	// One cap for every call the process makes (turns, moderation, themes).
-	return llm.NewLimiter(p, cfg.LLMMaxConcurrent, 0), "ok"
+	return llm.NewLimiter(p, cfg.LLMMaxConcurrent, 0), nil
 }

@@ -32,7 +32,7 @@ func modelsCmd(ctx context.Context, args, environ []string, stdout, stderr io.Wr
 	hub := fs.String("hub", envOr(environ, "HF_ENDPOINT", models.DefaultHub), "Hugging Face hub (or mirror)")
 	releases := fs.String("releases", models.DefaultReleases, "where ONNX Runtime's release archives are")
 	noRuntime := fs.Bool("no-runtime", false, "fetch the model only, not ONNX Runtime")
-	if err := fs.Parse(args[1:]); err != nil {
+	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
 	}
 	// The files go where the server will look for them.

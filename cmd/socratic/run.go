@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -42,9 +41,11 @@ commands:
                             fetch all-MiniLM-L6-v2 (ONNX) and ONNX Runtime into
                             DATA_DIR/models, each checked against a pinned sha256
   version                   print the version
+  help [command]            print this, or a command's usage and flags
 
-Configuration comes from the environment and an optional ./.env file;
-see .env.example for every variable.`
+Run 'socratic help <command>' or 'socratic <command> --help' for a
+command's flags. Configuration comes from the environment and an optional
+./.env file; see .env.example for every variable.`
 
 // run is the whole program; main only turns its error into an exit code.
 // Everything it touches from the outside world is a parameter, so tests run
@@ -52,7 +53,25 @@ see .env.example for every variable.`
 func run(ctx context.Context, args, environ []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprintln(stderr, usage)
-		return errors.New("no command given")
+		return &usageError{"no command given"}
+	}
+	switch args[0] {
+	case "help", "--help", "-h", "-help":
+		return help(args[1:], stdout, stderr)
+	case "--version", "-v":
+		args = []string{"version"}
+	}
+	if _, isGroup := groups[args[0]]; isGroup && len(args) > 1 && isHelpFlag(args[1]) {
+		fmt.Fprintln(stdout, groupUsage(args[0]))
+		return nil
+	}
+	c, n, ok := resolve(args)
+	if !ok {
+		return unknown(args, stderr)
+	}
+	if wantsHelp(args[n:]) {
+		fmt.Fprintln(stdout, c.usage)
+		return nil
 	}
 	switch args[0] {
 	case "serve":
@@ -69,16 +88,15 @@ func run(ctx context.Context, args, environ []string, stdin io.Reader, stdout, s
 		return evalCmd(ctx, args[1:], environ, stdout, stderr)
 	case "models":
 		return modelsCmd(ctx, args[1:], environ, stdout, stderr)
-	case "version", "--version", "-v":
+	case "version":
+		if len(args) > 1 {
+			fmt.Fprintln(stderr, c.usage)
+			return &usageError{fmt.Sprintf("version takes no arguments, got %q", args[1:])}
+		}
 		fmt.Fprintln(stdout, versionString())
 		return nil
-	case "help", "--help", "-h":
-		fmt.Fprintln(stdout, usage)
-		return nil
-	default:
-		fmt.Fprintln(stderr, usage)
-		return fmt.Errorf("unknown command %q", args[0])
 	}
+	return unknown(args, stderr)
 }
 
 func versionString() string {

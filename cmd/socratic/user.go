@@ -25,7 +25,7 @@ func userCmd(ctx context.Context, args, environ []string, stdin io.Reader, stdou
 	email := fs.String("email", "", "email address")
 	username := fs.String("username", "", "username")
 	fullName := fs.String("full-name", "", "full name (optional)")
-	if err := fs.Parse(args[1:]); err != nil {
+	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {

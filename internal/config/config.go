@@ -17,6 +17,8 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"reflect"
+	"strconv"
 	"strings"
 	"time"
 
@@ -170,7 +172,7 @@ func Load(environ []string, dotenvPath string) (Config, error) {
 	}
 	var c Config
 	if err := env.ParseWithOptions(&c, env.Options{Environment: vars}); err != nil {
-		return Config{}, fmt.Errorf("configuration: %w", err)
+		return Config{}, explainParse(err, vars)
 	}
 	if err := c.derive(); err != nil {
 		return Config{}, err
@@ -179,6 +181,58 @@ func Load(environ []string, dotenvPath string) (Config, error) {
 		return Config{}, err
 	}
 	return c, nil
+}
+
+// explainParse turns the env library's errors ("parse error on field
+// \"Port\" of type \"int\": strconv.ParseInt: ...") into the operator's words:
+// the variable's name, what it must be, and what it got. The Go field and
+// type names mean nothing to whoever edits a .env file.
+func explainParse(err error, vars map[string]string) error {
+	var agg env.AggregateError
+	errs := []error{err}
+	if errors.As(err, &agg) {
+		errs = agg.Errors
+	}
+	problems := make([]string, 0, len(errs))
+	for _, e := range errs {
+		var pe env.ParseError
+		if !errors.As(e, &pe) {
+			problems = append(problems, e.Error())
+			continue
+		}
+		key := envKey(pe.Name)
+		got := vars[key]
+		what := "a valid value"
+		switch pe.Type.Kind() {
+		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+			reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+			what = "a number"
+			if pe.Type == reflect.TypeOf(time.Duration(0)) {
+				what = "a duration such as 30s, 15m or 24h"
+			} else if _, ferr := strconv.ParseFloat(strings.TrimSpace(got), 64); ferr == nil {
+				what = "a whole number"
+			}
+			if errors.Is(pe.Err, strconv.ErrRange) {
+				what = "a number small enough to store"
+			}
+		case reflect.Float32, reflect.Float64:
+			what = "a number"
+		case reflect.Bool:
+			what = "true or false"
+		}
+		problems = append(problems, fmt.Sprintf("%s must be %s, got %q", key, what, got))
+	}
+	return errors.New("configuration: " + strings.Join(problems, "; "))
+}
+
+// envKey is the variable a Config field is read from.
+func envKey(field string) string {
+	if f, ok := reflect.TypeOf(Config{}).FieldByName(field); ok {
+		if key, _, _ := strings.Cut(f.Tag.Get("env"), ","); key != "" {
+			return key
+		}
+	}
+	return field
 }
 
 func (c *Config) derive() error {
@@ -367,6 +421,37 @@ func (c Config) Validate() error {
 	case "debug", "info", "warn", "warning", "error":
 	default:
 		add("LOG_LEVEL must be debug, info, warn or error, not %q", c.LogLevel)
+	}
+	// A provider that is named must be complete: falling back to the
+	// offline tutor or the browser's voice would hide a typo until students
+	// notice. Nothing set at all is the keyless default and stays valid.
+	switch c.LLMProviderName() {
+	case "offline":
+	case "anthropic":
+		if strings.TrimSpace(c.AnthropicAPIKey) == "" {
+			add("LLM_PROVIDER=anthropic needs ANTHROPIC_API_KEY (from console.anthropic.com); or unset LLM_PROVIDER for the offline tutor")
+		}
+		if strings.TrimSpace(c.ClaudeModel) == "" {
+			add("LLM_PROVIDER=anthropic needs CLAUDE_MODEL (e.g. claude-sonnet-4-5)")
+		}
+	case "openai":
+		if strings.TrimSpace(c.OpenAIBaseURL) == "" {
+			add("LLM_PROVIDER=openai needs OPENAI_BASE_URL (an OpenAI-compatible chat server, e.g. http://localhost:11434 for Ollama)")
+		}
+		if strings.TrimSpace(c.OpenAIModel) == "" {
+			add("LLM_PROVIDER=openai needs OPENAI_MODEL (the model's name on that server, e.g. llama3.1)")
+		}
+	default:
+		add("LLM_PROVIDER must be anthropic, openai or offline, not %q", c.LLMProvider)
+	}
+	switch c.VoiceProviderName() {
+	case "browser":
+	case "elevenlabs":
+		if strings.TrimSpace(c.ElevenLabsAPIKey) == "" {
+			add("VOICE_PROVIDER=elevenlabs needs ELEVENLABS_API_KEY; or unset VOICE_PROVIDER for the browser's own speech")
+		}
+	default:
+		add("VOICE_PROVIDER must be elevenlabs or browser, not %q", c.VoiceProvider)
 	}
 	switch c.EmbeddingsProviderName() {
 	case "local", "none":

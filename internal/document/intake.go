@@ -26,6 +26,11 @@ var (
 	ErrEmptyFile    = errs.New(errs.Unsupported, "the file is empty")
 )
 
+// wrongField refuses a file sent in a field not named "file".
+func wrongField(name string) error {
+	return errs.InvalidFields(errs.FieldError{Field: "file", Message: fmt.Sprintf("is required: send the PDF in a multipart field named \"file\", not %q", name)})
+}
+
 // maxOtherParts bounds the bytes of form fields other than "file" that are
 // read (and thrown away) before the file arrives.
 const maxOtherParts = 64 << 10
@@ -60,13 +65,19 @@ func receive(body io.Reader, contentType, tmpDir string, maxSize int64) (receive
 			return received{}, malformed(err)
 		}
 		if part.FormName() != "file" {
+			// A file, or a field too big to be anything but one, sent under
+			// another name is the commonest client mistake: say which name
+			// to use rather than "too large" or "no file".
+			if part.FileName() != "" {
+				return received{}, wrongField(part.FormName())
+			}
 			n, err := io.Copy(io.Discard, io.LimitReader(part, maxOtherParts-other+1))
 			other += n
 			if err != nil {
 				return received{}, malformed(err)
 			}
 			if other > maxOtherParts {
-				return received{}, errs.New(errs.TooLarge, "the form holds too much besides the file")
+				return received{}, wrongField(part.FormName())
 			}
 			continue
 		}

@@ -36,6 +36,14 @@ type Session struct {
 	VoiceID         string     `json:"voice_id"`
 	ModeratedCount  int        `json:"moderated_count"`
 	HasAudio        bool       `json:"has_audio"`
+	Student         *Student   `json:"student,omitempty" doc:"Who held the session; for professors and admins only, absent from a student's own sessions"`
+}
+
+// Student names a session's student for those who review it.
+type Student struct {
+	Username string `json:"username"`
+	FullName string `json:"full_name"`
+	Email    string `json:"email"`
 }
 
 // SessionDetail is a session with its transcript.
@@ -64,6 +72,9 @@ func toSession(s session.Session) Session {
 	if s.EndedAt != nil {
 		t := s.EndedAt.UTC()
 		out.EndedAt = &t
+	}
+	if s.Student != nil {
+		out.Student = &Student{Username: s.Student.Username, FullName: s.Student.FullName, Email: s.Student.Email}
 	}
 	return out
 }
@@ -298,9 +309,9 @@ var sseResponse = option{after: func(o *huma.Operation) {
 
 type endOutput struct {
 	Body struct {
-		Message         string `json:"message"`
-		Transcript      []Turn `json:"transcript"`
-		DurationSeconds int    `json:"duration_seconds"`
+		Message         string        `json:"message"`
+		Transcript      []SummaryTurn `json:"transcript" doc:"The session's turns, without their sources"`
+		DurationSeconds int           `json:"duration_seconds"`
 	}
 }
 
@@ -312,11 +323,31 @@ func (s *Server) endSession(ctx context.Context, in *SessionIDPath) (*endOutput,
 	}
 	out := &endOutput{}
 	out.Body.Message = "Session ended successfully"
-	out.Body.Transcript = toTurns(res.Transcript)
+	out.Body.Transcript = toSummary(res.Transcript)
 	if res.Session.Duration != nil {
 		out.Body.DurationSeconds = *res.Session.Duration
 	}
 	return out, nil
+}
+
+// SummaryTurn is a turn in the summary that ends a session: what was
+// said, without the passages behind each answer (GET /api/sessions/{id}
+// has those), so ending a long session answers in a few kilobytes.
+type SummaryTurn struct {
+	Role       string    `json:"role" enum:"assistant,user"`
+	Content    string    `json:"content"`
+	At         time.Time `json:"at"`
+	Moderated  bool      `json:"moderated"`
+	Categories []string  `json:"categories,omitempty" doc:"What moderation found, on a moderated turn"`
+	Unanswered bool      `json:"unanswered,omitempty" doc:"A student's turn whose answer failed or was cancelled; the tutor did not see it"`
+}
+
+func toSummary(in []session.Turn) []SummaryTurn {
+	out := make([]SummaryTurn, 0, len(in))
+	for _, t := range toTurns(in) {
+		out = append(out, SummaryTurn{Role: t.Role, Content: t.Content, At: t.At, Moderated: t.Moderated, Categories: t.Categories, Unanswered: t.Unanswered})
+	}
+	return out
 }
 
 type listSessionsInput struct {

@@ -1,7 +1,9 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
+	"encoding/csv"
 	"fmt"
 	"io"
 	"log/slog"
@@ -377,18 +379,51 @@ func TestCourseSessionsCSV(t *testing.T) {
 	id := w.startAs(t, "enrolled")
 	w.f.db.Write.Exec(`UPDATE users SET full_name = '=HYPERLINK("http://evil")' WHERE id = ?`, w.f.users["student"].ID)
 	w.f.do(request{method: "POST", path: "/api/sessions/" + itoa(id) + "/message", token: w.persona["enrolled"], body: `{"message":"Was the search reasonable?"}`})
-	w.clock.Add(42 * time.Second)
+	w.clock.Add(w.turnInterval())
+	w.f.do(request{method: "POST", path: "/api/sessions/" + itoa(id) + "/message", token: w.persona["enrolled"], body: `{"message":"=HYPERLINK(\"http://evil\",\"click\")\n@SUM(1+1)"}`})
+	w.clock.Add(42*time.Second - w.turnInterval())
 	w.f.do(request{method: "POST", path: "/api/sessions/" + itoa(id) + "/end", token: w.persona["enrolled"]})
 	res := w.f.do(request{method: "GET", path: "/api/courses/" + itoa(w.course.ID) + "/sessions.csv", token: w.persona["teaching"]})
 	if res.status != 200 || !strings.HasPrefix(res.header.Get("Content-Type"), "text/csv") {
 		t.Fatalf("csv: %d %s %s", res.status, res.header.Get("Content-Type"), res.body)
 	}
 	lines := strings.Split(strings.TrimSpace(string(res.body)), "\n")
-	if len(lines) != 2 || !strings.HasPrefix(lines[0], "session_id,student_username,student_name,student_email,week_number") {
-		t.Fatalf("csv:\n%s", res.body)
+	if !strings.HasPrefix(lines[0], "session_id,user_id,student_username,student_name,student_email,week_number") || !strings.HasSuffix(lines[0], ",has_audio,transcript") {
+		t.Fatalf("header:\n%s", lines[0])
 	}
-	want := itoa(id) + `,student,"'=HYPERLINK(""http://evil"")",student@law.example.edu,1,Intentional torts,ended,`
-	if !strings.HasPrefix(lines[1], want) || !strings.Contains(lines[1], ",42,1,0,false") {
-		t.Errorf("row:\n%s\nwant prefix %s and duration 42, 1 turn, 0 moderated", lines[1], want)
+	want := itoa(id) + "," + itoa(w.f.users["student"].ID) + `,student,"'=HYPERLINK(""http://evil"")",student@law.example.edu,1,Intentional torts,ended,`
+	if !strings.HasPrefix(lines[1], want) {
+		t.Errorf("row:\n%s\nwant prefix %s", lines[1], want)
+	}
+	records, err := csv.NewReader(bytes.NewReader(res.body)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(records) != 2 {
+		t.Fatalf("%d records:\n%s", len(records), res.body)
+	}
+	row := records[1]
+	if got := strings.Join(row[10:14], ","); got != "42,2,0,false" {
+		t.Errorf("duration, turns, moderated, has_audio: %s, want 42,2,0,false", got)
+	}
+	// The transcript, one cell: a line per turn, opening and answers
+	// included, never starting with a character a spreadsheet evaluates.
+	script := row[14]
+	turns := strings.Split(script, "\n")
+	if strings.ContainsRune("=+-@\t\r", rune(script[0])) {
+		t.Errorf("transcript cell starts a formula: %q", script)
+	}
+	if !strings.HasPrefix(turns[0], "Tutor: ") || !strings.Contains(script, "\nStudent: Was the search reasonable?\nTutor: ") ||
+		!strings.Contains(script, "\nStudent: =HYPERLINK(\"http://evil\",\"click\")\n@SUM(1+1)\nTutor: ") {
+		t.Errorf("transcript cell:\n%s", script)
+	}
+	var said int
+	for _, line := range turns {
+		if strings.HasPrefix(line, "Student: ") || strings.HasPrefix(line, "Tutor: ") {
+			said++
+		}
+	}
+	if said != 5 { // opening, then two questions and their answers
+		t.Errorf("%d turns in the transcript cell, want 5:\n%s", said, script)
 	}
 }

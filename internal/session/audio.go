@@ -99,14 +99,29 @@ func receiveAudio(body io.Reader, contentType, dir string, maxSize int64) (*rece
 			return nil, badBody(err)
 		}
 		if part.FormName() != "audio" {
+			// A file under another name would otherwise be dropped
+			// silently (the session ends without its recording) or refused
+			// as too large: name the field to use instead.
+			if part.FileName() != "" {
+				return nil, wrongAudioField(part.FormName())
+			}
 			// Other fields are not ours; read past them, within reason.
-			if n, err := io.Copy(io.Discard, io.LimitReader(part, 64<<10+1)); err != nil || n > 64<<10 {
-				return nil, errs.New(errs.TooLarge, "the form holds too much besides the recording")
+			n, err := io.Copy(io.Discard, io.LimitReader(part, 64<<10+1))
+			if err != nil {
+				return nil, badBody(err)
+			}
+			if n > 64<<10 {
+				return nil, wrongAudioField(part.FormName())
 			}
 			continue
 		}
 		return saveAudio(part, dir, maxSize)
 	}
+}
+
+// wrongAudioField refuses a recording sent in a field not named "audio".
+func wrongAudioField(name string) error {
+	return errs.InvalidFields(errs.FieldError{Field: "audio", Message: fmt.Sprintf("send the recording in a multipart field named \"audio\", not %q", name)})
 }
 
 func saveAudio(r io.Reader, dir string, maxSize int64) (*receivedAudio, error) {

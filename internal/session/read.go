@@ -49,6 +49,10 @@ func (s *Service) List(ctx context.Context, u auth.User, f Filter) ([]Session, i
 	if err := rows.Err(); err != nil {
 		return nil, 0, fmt.Errorf("list sessions: %w", err)
 	}
+	rows.Close()
+	if err := attachStudents(ctx, s.db.Read, u, out); err != nil {
+		return nil, 0, err
+	}
 	return out, total, nil
 }
 
@@ -66,7 +70,11 @@ func (s *Service) Get(ctx context.Context, u auth.User, id int64) (Session, erro
 	if sess.Transcript, err = transcript(ctx, tx, id); err != nil {
 		return Session{}, err
 	}
-	return sess, nil
+	one := []Session{sess}
+	if err := attachStudents(ctx, tx, u, one); err != nil {
+		return Session{}, err
+	}
+	return one[0], nil
 }
 
 // Audio opens a session's recording for u: the file, its media type and
@@ -91,7 +99,9 @@ func (s *Service) Audio(ctx context.Context, u auth.User, id int64) (*os.File, S
 }
 
 // CourseCSV writes one row per session of a course for its instructors:
-// student, week, start, duration, turns, moderated turns.
+// who held it (id, username, name, email), week, start, end, duration,
+// turns, moderated turns, whether it has a recording, and the transcript
+// in one cell. Every text a user typed goes through cell.
 func (s *Service) CourseCSV(ctx context.Context, u auth.User, courseID int64, w io.Writer) error {
 	tx, err := s.db.Read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
@@ -101,7 +111,7 @@ func (s *Service) CourseCSV(ctx context.Context, u auth.User, courseID int64, w 
 	if _, err := course.AuthorizeCourse(ctx, tx, u, courseID, course.Teach); err != nil {
 		return err
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT s.id, u.username, u.full_name, u.email, s.week_number, s.week_title, s.status,
+	rows, err := tx.QueryContext(ctx, `SELECT s.id, s.user_id, u.username, u.full_name, u.email, s.week_number, s.week_title, s.status,
 		s.started_at, coalesce(s.ended_at, ''), coalesce(s.duration_seconds, -1),
 		(SELECT count(*) FROM turns t WHERE t.session_id = s.id AND t.role = 'user'),
 		s.moderated_count, s.audio_name IS NOT NULL
@@ -110,38 +120,77 @@ func (s *Service) CourseCSV(ctx context.Context, u auth.User, courseID int64, w 
 	if err != nil {
 		return fmt.Errorf("sessions csv: %w", err)
 	}
-	defer rows.Close()
-	cw := csv.NewWriter(w)
-	if err := cw.Write([]string{"session_id", "student_username", "student_name", "student_email", "week_number", "week_title",
-		"status", "started_at", "ended_at", "duration_seconds", "student_turns", "moderated_count", "has_audio"}); err != nil {
-		return err
+	type row struct {
+		id  int64
+		rec []string
 	}
+	var out []row
 	for rows.Next() {
 		var (
-			id, duration             int64
+			id, userID, duration     int64
 			user, name, email, title string
 			status, started, ended   string
 			week, turns, moderated   int
 			hasAudio                 bool
 		)
-		if err := rows.Scan(&id, &user, &name, &email, &week, &title, &status, &started, &ended, &duration, &turns, &moderated, &hasAudio); err != nil {
+		if err := rows.Scan(&id, &userID, &user, &name, &email, &week, &title, &status, &started, &ended, &duration, &turns, &moderated, &hasAudio); err != nil {
+			rows.Close()
 			return fmt.Errorf("sessions csv: %w", err)
 		}
 		dur := ""
 		if duration >= 0 {
 			dur = strconv.FormatInt(duration, 10)
 		}
-		rec := []string{strconv.FormatInt(id, 10), cell(user), cell(name), cell(email), strconv.Itoa(week), cell(title),
-			status, rfc3339(started), rfc3339(ended), dur, strconv.Itoa(turns), strconv.Itoa(moderated), strconv.FormatBool(hasAudio)}
-		if err := cw.Write(rec); err != nil {
-			return err
-		}
+		out = append(out, row{id, []string{strconv.FormatInt(id, 10), strconv.FormatInt(userID, 10), cell(user), cell(name), cell(email),
+			strconv.Itoa(week), cell(title), status, rfc3339(started), rfc3339(ended), dur, strconv.Itoa(turns), strconv.Itoa(moderated),
+			strconv.FormatBool(hasAudio)}})
 	}
+	rows.Close()
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("sessions csv: %w", err)
 	}
+	cw := csv.NewWriter(w)
+	if err := cw.Write([]string{"session_id", "user_id", "student_username", "student_name", "student_email", "week_number", "week_title",
+		"status", "started_at", "ended_at", "duration_seconds", "student_turns", "moderated_count", "has_audio", "transcript"}); err != nil {
+		return err
+	}
+	for _, r := range out {
+		turns, err := transcript(ctx, tx, r.id)
+		if err != nil {
+			return err
+		}
+		if err := cw.Write(append(r.rec, cell(transcriptText(turns)))); err != nil {
+			return err
+		}
+	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// transcriptText is a transcript as a professor reads it in one cell: a
+// line per turn, "Student: …" or "Tutor: …", marked when moderation
+// changed it or the tutor never answered it.
+func transcriptText(turns []Turn) string {
+	var b strings.Builder
+	for i, t := range turns {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		if t.Role == Student {
+			b.WriteString("Student")
+		} else {
+			b.WriteString("Tutor")
+		}
+		switch {
+		case t.Moderated:
+			b.WriteString(" (moderated)")
+		case t.Unanswered:
+			b.WriteString(" (unanswered)")
+		}
+		b.WriteString(": ")
+		b.WriteString(t.Content)
+	}
+	return b.String()
 }
 
 // cell keeps a text a user typed from being read as a formula by a

@@ -91,6 +91,9 @@ type Session struct {
 	AudioType                      string
 	AudioSize                      int64
 	Transcript                     []Turn // detail only
+	// Student is who held the session, for professors and admins; nil
+	// for a student reading their own.
+	Student *StudentInfo
 }
 
 // HasAudio says whether a recording is stored.

@@ -1,0 +1,236 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// A command's help lives here, in one table, rather than in each
+// subcommand's flag set: `socratic help X` and `socratic X --help` must
+// answer before a subcommand loads configuration or opens the database, and
+// a wrong word must be told apart from a failed run (exit 2, not 1).
+// TestHelpNamesEveryFlag keeps this text and the flag sets in step.
+type command struct {
+	name  string // the words that select it: "bench search"
+	usage string // its synopsis and what it does, flags included
+}
+
+var commands = []command{
+	{"serve", `usage: socratic serve
+
+Run the HTTP server. The database in DATA_DIR (default ./data) is migrated
+first. Configuration comes from the environment and an optional ./.env file;
+see .env.example for every variable. A provider that is named but not fully
+configured (LLM_PROVIDER, EMBEDDINGS_PROVIDER, VOICE_PROVIDER) stops the
+server at start with what to set.`},
+	{"migrate up", `usage: socratic migrate up
+
+Apply every pending database migration.`},
+	{"migrate down", `usage: socratic migrate down
+
+Roll back the most recent database migration.`},
+	{"migrate status", `usage: socratic migrate status
+
+List the database migrations and whether each is applied.`},
+	{"user create", `usage: socratic user create --role R --email E --username U [--full-name N]
+
+Create an account. The password is read from the first line of stdin, or
+prompted for (twice, without echo) when stdin is a terminal. This is how the
+first admin is made.
+
+  --role R         student, professor or admin
+  --email E        email address
+  --username U     username
+  --full-name N    full name (optional)`},
+	{"ingest", `usage: socratic ingest --week W file.pdf [file.pdf ...]
+
+Add readings to a week and process them. Stop the server first; while it
+runs, upload through its API (POST /api/documents/upload).
+
+  --week W         the week's id (GET /api/courses/{id} lists them)`},
+	{"bench ingest", `usage: socratic bench ingest [--dir DIR] [--rounds N]
+
+Measure PDF extraction (against pdftotext), chunking and end-to-end
+ingestion on a folder of PDFs.
+
+  --dir DIR        folder of PDFs (default: the corpus)
+  --rounds N       times to repeat each measurement; the best is reported (3)`},
+	{"bench search", `usage: socratic bench search [--qa FILE] [--others N] [--per-week N] [--queries N]
+
+Measure search latency (BM25, vectors, fusion) in weeks of 500, 5,000 and
+50,000 passages.
+
+  --qa FILE        QA file whose PDFs give the passages and whose questions
+                   are the queries (default: the corpus's)
+  --others N       chunks in other weeks for the second round (1000000)
+  --per-week N     chunks in each other week (5000)
+  --queries N      searches per measurement (300)`},
+	{"bench sessions", `usage: socratic bench sessions [--students N] [--turns N] [--audio-mb MB] [--dir DIR] [--bin FILE] [--setup-concurrency N] [--keep]
+
+Run the server binary against a fake model at a realistic speed: N students
+at once each start a session, stream turns and end with a recording. Reports
+latency, peak RSS, lost turns and busy errors.
+
+  --students N     students running a session at once (200)
+  --turns N        streamed turns per session (8)
+  --audio-mb MB    size of each session's recording, in MB (1)
+  --dir DIR        folder of PDFs; the smallest is the week's reading
+                   (default: the corpus)
+  --bin FILE       the socratic binary to run as the server (default: this
+                   program)
+  --setup-concurrency N
+                   parallel requests while creating and signing in accounts
+                   (4)
+  --keep           keep the data directory and server log (kept anyway when
+                   the run fails)`},
+	{"eval retrieval", `usage: socratic eval retrieval --qa FILE.jsonl [--pdfs DIR]
+
+Ingest a QA file's PDFs into a scratch week and report recall@1, recall@5
+and MRR of BM25 and hybrid search.
+
+  --qa FILE        QA file: one {"file", "question", "answer_quote"} per line
+  --pdfs DIR       folder of the PDFs the QA file names (default: pdfs/
+                   beside it)`},
+	{"models download", `usage: socratic models download [--no-runtime] [--hub URL] [--releases URL]
+
+Fetch all-MiniLM-L6-v2 (ONNX) and ONNX Runtime into DATA_DIR/models, each
+checked against a pinned sha256.
+
+  --no-runtime     fetch the model only, not ONNX Runtime
+  --hub URL        Hugging Face hub or mirror (default: HF_ENDPOINT, or
+                   https://huggingface.co)
+  --releases URL   where ONNX Runtime's release archives are`},
+	{"version", `usage: socratic version
+
+Print the version.`},
+}
+
+// groups are the first words that only select a subcommand.
+var groups = map[string]string{
+	"migrate": "apply, roll back one, or list database migrations",
+	"user":    "manage accounts",
+	"bench":   "measure ingestion, search and sessions",
+	"eval":    "evaluate retrieval quality",
+	"models":  "fetch the local embedding model",
+}
+
+// errUsage marks a command line that names no command: main exits 2 for it,
+// as Unix tools do, so a script tells a typo from a failed run.
+var errUsage = errors.New("usage")
+
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+func (e *usageError) Unwrap() error { return errUsage }
+
+// parseFlags parses a subcommand's flags; a flag it does not know, or a
+// value of the wrong kind, is a usage error (exit 2) like an unknown
+// command. The flag set has already printed its flags to stderr.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		return &usageError{err.Error()}
+	}
+	return nil
+}
+
+// isHelpFlag reports whether a word asks for help.
+func isHelpFlag(s string) bool { return s == "-h" || s == "-help" || s == "--help" }
+
+// wantsHelp reports whether the arguments after a command ask for its help;
+// words after "--" are operands, never flags.
+func wantsHelp(args []string) bool {
+	for _, a := range args {
+		if a == "--" {
+			return false
+		}
+		if isHelpFlag(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// resolve finds the command that args select, and how many words name it.
+// A group with no known subcommand resolves to nothing, with ok false.
+func resolve(args []string) (c command, words int, ok bool) {
+	if len(args) == 0 {
+		return command{}, 0, false
+	}
+	if _, isGroup := groups[args[0]]; isGroup {
+		if len(args) < 2 {
+			return command{}, 1, false
+		}
+		name := args[0] + " " + args[1]
+		for _, c := range commands {
+			if c.name == name {
+				return c, 2, true
+			}
+		}
+		return command{}, 1, false
+	}
+	for _, c := range commands {
+		if c.name == args[0] {
+			return c, 1, true
+		}
+	}
+	return command{}, 0, false
+}
+
+// groupUsage lists a group's subcommands, one synopsis each.
+func groupUsage(group string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "usage: socratic %s <command> [arguments]\n\n%s.\n\ncommands:\n", group, capitalize(groups[group]))
+	for _, c := range commands {
+		if strings.HasPrefix(c.name, group+" ") {
+			fmt.Fprintf(&b, "  %s\n", firstLine(c.usage))
+		}
+	}
+	fmt.Fprintf(&b, "\nRun 'socratic help %s <command>' for a command's flags.", group)
+	return b.String()
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return strings.TrimPrefix(line, "usage: ")
+}
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// help answers `socratic help [words...]` on stdout, or a usage error when
+// the words name nothing.
+func help(words []string, stdout, stderr io.Writer) error {
+	if len(words) == 0 {
+		fmt.Fprintln(stdout, usage)
+		return nil
+	}
+	if c, n, ok := resolve(words); ok && n == len(words) {
+		fmt.Fprintln(stdout, c.usage)
+		return nil
+	}
+	if _, isGroup := groups[words[0]]; isGroup && len(words) == 1 {
+		fmt.Fprintln(stdout, groupUsage(words[0]))
+		return nil
+	}
+	return unknown(words, stderr)
+}
+
+// unknown prints the closest usage to stderr and returns a usage error.
+func unknown(args []string, stderr io.Writer) error {
+	if _, isGroup := groups[args[0]]; isGroup {
+		fmt.Fprintln(stderr, groupUsage(args[0]))
+		if len(args) < 2 {
+			return &usageError{fmt.Sprintf("%s needs a command", args[0])}
+		}
+		return &usageError{fmt.Sprintf("unknown command %q", args[0]+" "+args[1])}
+	}
+	fmt.Fprintln(stderr, usage)
+	return &usageError{fmt.Sprintf("unknown command %q", strings.Join(args, " "))}
+}
