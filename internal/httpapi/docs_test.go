@@ -116,7 +116,7 @@ func TestDocsRenderOffline(t *testing.T) {
 func attrs(page, tag, attr string) []string {
 	var out []string
 	for _, m := range regexp.MustCompile(`<`+tag+`\s[^>]*>`).FindAllString(page, -1) {
-		if v := regexp.MustCompile(`\s`+attr+`="([^"]*)"`).FindStringSubmatch(m); v != nil {
+		if v := regexp.MustCompile(`\s` + attr + `="([^"]*)"`).FindStringSubmatch(m); v != nil {
 			out = append(out, v[1])
 		}
 	}
