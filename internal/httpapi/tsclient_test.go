@@ -1,6 +1,8 @@
 package httpapi
 
 import (
+	"encoding/json"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,7 +17,8 @@ import (
 // served /openapi.json (openapi-typescript, with the Blob transform its
 // documentation gives for files, and openapi-fetch) type-checks
 // testdata/tsclient/flow.ts, a professor and a student through the whole
-// API, under strict settings and with no casts.
+// API, under strict settings and with no casts; then the flow runs, on
+// Node, against a real server over HTTP and gets through to the end.
 func TestGeneratedClientTypeChecks(t *testing.T) {
 	for _, tool := range []string{"npm", "node"} {
 		if _, err := exec.LookPath(tool); err != nil {
@@ -45,7 +48,7 @@ func TestGeneratedClientTypeChecks(t *testing.T) {
 	}
 
 	dir := t.TempDir()
-	for _, name := range []string{"gen.mjs", "tsconfig.json", "flow.ts"} {
+	for _, name := range []string{"gen.mjs", "tsconfig.json", "flow.ts", "run.mjs", "package.json"} {
 		b, err := os.ReadFile(filepath.Join(src, name))
 		if err != nil {
 			t.Fatal(err)
@@ -61,14 +64,36 @@ func TestGeneratedClientTypeChecks(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "openapi.json"), spec, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	run := func(name string, args ...string) {
+	run := func(name string, args ...string) string {
 		t.Helper()
 		cmd := exec.Command(name, args...)
 		cmd.Dir = dir
-		if b, err := cmd.CombinedOutput(); err != nil {
+		b, err := cmd.CombinedOutput()
+		if err != nil {
 			t.Fatalf("%s %s: %v\n%s", filepath.Base(name), strings.Join(args, " "), err, b)
 		}
+		return string(b)
 	}
 	run("node", "gen.mjs", "openapi.json", "api.d.ts")
 	run(filepath.Join(modules, ".bin", "tsc"), "-p", "tsconfig.json")
+
+	// The same flow, compiled and run against a real server.
+	run(filepath.Join(modules, ".bin", "tsc"), "-p", "tsconfig.json", "--noEmit", "false", "--outDir", "out")
+	f := newIngestingFixture(t)
+	srv := httptest.NewServer(validating(t, f.srv))
+	defer srv.Close()
+	reading := filepath.Join(dir, "reading.pdf")
+	if err := os.WriteFile(reading, textPDF("Terry v. Ohio. An officer who reasonably suspects that a person is armed may stop and frisk him for weapons."), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var log []string
+	if err := json.Unmarshal([]byte(run("node", "run.mjs", srv.URL, reading, testPassword)), &log); err != nil {
+		t.Fatal(err)
+	}
+	joined := strings.Join(log, "\n")
+	for _, want := range []string{"Socratic Law Tutor API", "reading.pdf: processed", "enrolled in LAW 101", "search: reading.pdf p.1", "tutor: ", "ended after", "user: The officer saw two men flee the car.", "newstudent <new.student@law.example.edu> student"} {
+		if !strings.Contains(joined, want) {
+			t.Errorf("the flow's log lacks %q:\n%s", want, joined)
+		}
+	}
 }

@@ -248,3 +248,19 @@ func (b *recordingBody) Read(p []byte) (int, error) {
 }
 
 func (b *recordingBody) Close() error { return b.r.Close() }
+
+// validating serves s's handler, checking each answer against the
+// description as fixture.do does, for clients that are not Go (answers
+// are buffered, so not for streams).
+func validating(t testing.TB, s *Server) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := httptest.NewRecorder()
+		s.Handler().ServeHTTP(rec, r)
+		for k, v := range rec.Header() {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(rec.Code)
+		_, _ = w.Write(rec.Body.Bytes())
+		checkResponse(t, s, r.Method, r.URL.RequestURI(), rec.Result())
+	})
+}

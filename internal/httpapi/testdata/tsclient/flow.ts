@@ -51,6 +51,15 @@ export async function professorAndStudent(baseUrl: string, reading: Blob, passwo
     },
   });
   if (upload.error) fail("upload", upload.error);
+  // Processing happens in the background: wait for it, as a client would.
+  let status = upload.data.status;
+  for (let i = 0; status !== "processed"; i++) {
+    if (status === "failed" || i === 300) throw new Error(`the reading is ${status}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const polled = await prof.GET("/api/documents/{document_id}", { params: { path: { document_id: upload.data.document_id } } });
+    if (polled.error) fail("poll document", polled.error);
+    status = polled.data.status;
+  }
   const doc = await prof.GET("/api/documents/{document_id}", { params: { path: { document_id: upload.data.document_id } } });
   if (doc.error) fail("document", doc.error);
   const why: string | null = doc.data.error;
