@@ -12,14 +12,14 @@ import (
 // operation id, who may call it, handler, and options.
 func (s *Server) routes() {
 	// Service
-	route(s, http.MethodGet, "/", "get-root", anyone, s.root, media("The service's name and version", map[string]*huma.Schema{"application/json": s.schemaOf(rootBody{}, "Root"), "text/html": {Type: huma.TypeString}}))
+	route(s, http.MethodGet, "/", "get-root", anyone, s.root, s.rootResponse())
 	route(s, http.MethodGet, "/api/health", "get-health", anyone, s.health)
 	route(s, http.MethodGet, "/api/health/live", "get-health-live", anyone, s.live)
 	route(s, http.MethodGet, "/api/health/ready", "get-health-ready", anyone, s.ready, fails(503))
-	route(s, http.MethodGet, "/openapi.json", "get-openapi", anyone, s.openapi, media("This description", map[string]*huma.Schema{"application/json": {Type: huma.TypeObject, Description: "An OpenAPI 3.1 document"}}))
-	route(s, http.MethodGet, "/docs", "get-docs", anyone, s.docs, media("The reference page", map[string]*huma.Schema{"text/html": {Type: huma.TypeString}}))
+	route(s, http.MethodGet, "/openapi.json", "get-openapi", anyone, s.openapi, specResponse)
+	route(s, http.MethodGet, "/docs", "get-docs", anyone, s.docs, htmlResponse)
 	route(s, http.MethodGet, "/docs/assets/{version}/{file}", "get-docs-asset", anyone, s.docsAsset, hidden)
-	route(s, http.MethodGet, "/metrics", "get-metrics", anyone, s.metricsPage, fails(403), media("The metrics, in the format the scraper asks for", map[string]*huma.Schema{"text/plain": {Type: huma.TypeString, Description: "Prometheus text format 0.0.4"}, "application/openmetrics-text": {Type: huma.TypeString}}))
+	route(s, http.MethodGet, "/metrics", "get-metrics", anyone, s.metricsPage, fails(403), metricsResponse)
 
 	// Auth
 	route(s, http.MethodPost, "/api/auth/register", "register", anyone, s.register, status(201), bodyLimit(authBodyLimit), fails(403, 409, 429))
@@ -71,7 +71,7 @@ func (s *Server) routes() {
 	route(s, http.MethodPost, "/api/sessions/start", "start-session", signedIn, s.startSession, status(201), fails(403, 404, 409, 429))
 	route(s, http.MethodGet, "/api/sessions/quota", "get-session-quota", signedIn, s.sessionQuota)
 	route(s, http.MethodPost, "/api/sessions/{session_id}/message", "send-message", signedIn, s.sendMessage, fails(403, 404, 409, 429, 503))
-	route(s, http.MethodPost, "/api/sessions/{session_id}/message/stream", "stream-message", signedIn, s.streamMessage, s.eventStream("Server-sent events: `delta` (in order), then `sources`, then `done`; or one `error`. The turn is stored, complete, before `done`.", map[string]any{"delta": deltaEvent{}, "sources": sourcesEvent{}, "done": doneEvent{}, "error": errorEvent{}}), fails(403, 404, 409, 429, 503))
+	route(s, http.MethodPost, "/api/sessions/{session_id}/message/stream", "stream-message", signedIn, s.streamMessage, s.turnEvents(), fails(403, 404, 409, 429, 503))
 	route(s, http.MethodPost, "/api/sessions/{session_id}/end", "end-session", signedIn, s.endSession, multipartField("audio", "The session's recording: WebM, Ogg, WAV, MP3 or M4A (judged by its bytes)", false), bodyLimit(-1), fails(403, 404, 413, 415))
 	route(s, http.MethodGet, "/api/sessions", "list-sessions", signedIn, s.listSessions)
 	route(s, http.MethodGet, "/api/sessions/{session_id}", "get-session", signedIn, s.getSession, fails(404))
@@ -90,6 +90,25 @@ func alsoOK(desc string) option {
 			}
 		}
 	}}
+}
+
+// rootResponse documents / : JSON, or a page for browsers.
+func (s *Server) rootResponse() option {
+	return media("The service's name and version", map[string]*huma.Schema{
+		"application/json": s.schemaOf(rootBody{}, "Root"), "text/html": {Type: huma.TypeString}})
+}
+
+var (
+	specResponse    = media("This description", map[string]*huma.Schema{"application/json": {Type: huma.TypeObject, Description: "An OpenAPI 3.1 document"}})
+	htmlResponse    = media("The reference page", map[string]*huma.Schema{"text/html": {Type: huma.TypeString}})
+	metricsResponse = media("The metrics, in the format the scraper asks for", map[string]*huma.Schema{
+		"text/plain": {Type: huma.TypeString, Description: "Prometheus text format 0.0.4"}, "application/openmetrics-text": {Type: huma.TypeString}})
+)
+
+// turnEvents documents a streamed turn's events and the schema of each.
+func (s *Server) turnEvents() option {
+	return s.eventStream("Server-sent events: `delta` (in order), then `sources`, then `done`; or one `error`. The turn is stored, complete, before `done`.",
+		map[string]any{"delta": deltaEvent{}, "sources": sourcesEvent{}, "done": doneEvent{}, "error": errorEvent{}})
 }
 
 // pdfResponse documents a PDF download.
