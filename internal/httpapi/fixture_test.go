@@ -319,6 +319,7 @@ func (f *fixture) do(req request) response {
 	}
 	w := httptest.NewRecorder()
 	f.srv.Handler().ServeHTTP(w, r)
+	checkResponse(f.t, f.srv, req.method, req.path, w.Result())
 	return response{status: w.Code, header: w.Header(), body: w.Body.Bytes()}
 }
 

@@ -36,7 +36,7 @@ func multipartField(field, desc string, required bool) option {
 		after: func(o *huma.Operation) {
 			schema := &huma.Schema{
 				Type:       "object",
-				Properties: map[string]*huma.Schema{field: {Type: "string", ContentEncoding: "binary", Description: desc}},
+				Properties: map[string]*huma.Schema{field: fileSchema(desc)},
 			}
 			if required {
 				schema.Required = []string{field}

@@ -21,11 +21,16 @@ type SearchHit struct {
 	Score float64 `json:"score" doc:"Higher is a better match; comparable only within one answer"`
 }
 
+const defaultSearchK = 5
+
 type searchInput struct {
 	WeekIDPath
 	Body struct {
 		Query string `json:"query" minLength:"1" maxLength:"4000"`
-		K     int    `json:"k,omitempty" minimum:"1" maximum:"20" default:"5"`
+		// No default tag: a schema default makes generated clients treat
+		// the field as always present (openapi-typescript's
+		// defaultNonNullable), so the default is applied here instead.
+		K int `json:"k,omitempty" minimum:"1" maximum:"20" doc:"How many passages (default 5)"`
 	}
 }
 
@@ -40,7 +45,11 @@ func (s *Server) searchWeek(ctx context.Context, in *searchInput) (*searchOutput
 	if _, err := s.courses.Authorize(ctx, currentUser(ctx), in.WeekID, course.Study); err != nil {
 		return nil, err
 	}
-	hits, err := s.search.Search(ctx, s.db.Read, in.WeekID, in.Body.Query, in.Body.K)
+	k := in.Body.K
+	if k == 0 {
+		k = defaultSearchK
+	}
+	hits, err := s.search.Search(ctx, s.db.Read, in.WeekID, in.Body.Query, k)
 	if err != nil {
 		return nil, err
 	}

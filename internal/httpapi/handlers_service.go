@@ -13,21 +13,10 @@ import (
 	"github.com/lawtutor/socratic/internal/errs"
 )
 
-type rootOutput struct {
-	Body struct {
-		Message string `json:"message"`
-		Version string `json:"version"`
-	}
-}
-
-func (s *Server) root(ctx context.Context, _ *struct{}) (*rootOutput, error) {
-	out := &rootOutput{}
-	out.Body.Message = s.cfg.AppName + " API"
-	out.Body.Version = s.cfg.AppVersion
-	return out, nil
-}
-
-type componentStatus struct {
+// ComponentStatus is every health component's status. Exported because
+// huma's schema generator skips the fields of an unexported embedded struct
+// (encoding/json does not), which left them out of the description.
+type ComponentStatus struct {
 	Status string `json:"status" enum:"ok,starting,disabled,error" doc:"ok: working; starting: warming up (the PDF reader compiles on a first start); disabled: not configured or not part of this build; error: configured but failing"`
 }
 
@@ -35,24 +24,24 @@ type healthBody struct {
 	Status     string `json:"status" enum:"ok,degraded"`
 	Version    string `json:"version"`
 	Components struct {
-		Database componentStatus `json:"database"`
+		Database ComponentStatus `json:"database"`
 		Jobs     struct {
-			componentStatus
+			ComponentStatus
 			Queued  int `json:"queued"`
 			Running int `json:"running"`
 		} `json:"jobs"`
 		LLM struct {
-			componentStatus
+			ComponentStatus
 			Provider string `json:"provider"`
 		} `json:"llm"`
 		Embeddings struct {
-			componentStatus
+			ComponentStatus
 			Provider string `json:"provider" enum:"local,openai,none"`
 			Model    string `json:"model"`
 			Backend  string `json:"backend,omitempty" doc:"For the local provider: onnxruntime, or go (the pure-Go runtime, used where ONNX Runtime's library is absent)"`
 		} `json:"embeddings"`
 		Voice struct {
-			componentStatus
+			ComponentStatus
 			Provider string `json:"provider"`
 		} `json:"voice"`
 	} `json:"components"`
@@ -172,32 +161,6 @@ func (s *Server) openapi(ctx context.Context, _ *struct{}) (*rawOutput, error) {
 		return nil, fmt.Errorf("render openapi: %w", s.specErr)
 	}
 	return &rawOutput{ContentType: "application/json", CacheControl: "no-cache", CSP: strings.Join(hAPICSP, ""), Body: s.spec}, nil
-}
-
-// The docs page loads Stoplight Elements from unpkg, pinned by subresource
-// integrity; its CSP allows exactly those two files and our own API.
-const docsCSP = "default-src 'none'; base-uri 'none'; connect-src 'self'; form-action 'none'; frame-ancestors 'none'; " +
-	"sandbox allow-same-origin allow-scripts; " +
-	"script-src https://unpkg.com/@stoplight/elements@9.0.15/web-components.min.js; " +
-	"style-src 'unsafe-inline' https://unpkg.com/@stoplight/elements@9.0.15/styles.min.css"
-
-const docsPage = `<!doctype html>
-<html lang="en">
-  <head>
-    <meta charset="utf-8">
-    <meta name="referrer" content="no-referrer">
-    <meta name="viewport" content="width=device-width, initial-scale=1">
-    <title>API reference</title>
-    <link rel="stylesheet" href="https://unpkg.com/@stoplight/elements@9.0.15/styles.min.css" crossorigin integrity="sha384-iVQBHadsD+eV0M5+ubRCEVXrXEBj+BqcuwjUwPoVJc0Pb1fmrhYSAhL+BFProHdV">
-    <script src="https://unpkg.com/@stoplight/elements@9.0.15/web-components.min.js" crossorigin integrity="sha384-xjOcq9PZ/k+pGtPS/xcsCRXGjKKfTlIa4H1IYEnC+97jNa6sAMWTNrV6hY08W3GL"></script>
-  </head>
-  <body style="height: 100vh;">
-    <elements-api apiDescriptionUrl="/openapi.json" router="hash" layout="sidebar" tryItCredentialsPolicy="same-origin"></elements-api>
-  </body>
-</html>`
-
-func (s *Server) docs(ctx context.Context, _ *struct{}) (*rawOutput, error) {
-	return &rawOutput{ContentType: "text/html; charset=utf-8", CacheControl: "no-cache", CSP: docsCSP, Body: []byte(docsPage)}, nil
 }
 
 type metricsInput struct {

@@ -299,14 +299,6 @@ func marshalEvent(event string, data any) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-// sseResponse documents the event stream.
-var sseResponse = option{after: func(o *huma.Operation) {
-	o.Responses["200"] = &huma.Response{
-		Description: "Server-sent events: `delta` {\"text\"} (in order), then `sources` {\"sources\"}, then `done` {\"response\", \"moderated\", \"remaining_seconds\"}; or `error` {\"detail\"}. The turn is stored, complete, before `done`.",
-		Content:     map[string]*huma.MediaType{"text/event-stream": {Schema: &huma.Schema{Type: "string"}}},
-	}
-}}
-
 type endOutput struct {
 	Body struct {
 		Message         string        `json:"message"`
@@ -414,11 +406,11 @@ func (s *Server) sessionAudio(ctx context.Context, in *SessionIDPath) (*huma.Str
 // audioResponse documents a recording download.
 var audioResponse = option{after: func(o *huma.Operation) {
 	o.Responses["200"] = &huma.Response{Description: "The recording as stored", Content: map[string]*huma.MediaType{
-		"audio/webm": {Schema: &huma.Schema{Type: "string", ContentEncoding: "binary"}},
-		"audio/ogg":  {Schema: &huma.Schema{Type: "string", ContentEncoding: "binary"}},
-		"audio/wav":  {Schema: &huma.Schema{Type: "string", ContentEncoding: "binary"}},
-		"audio/mpeg": {Schema: &huma.Schema{Type: "string", ContentEncoding: "binary"}},
-		"audio/mp4":  {Schema: &huma.Schema{Type: "string", ContentEncoding: "binary"}},
+		"audio/webm": {Schema: &huma.Schema{Type: "string", Format: "binary"}},
+		"audio/ogg":  {Schema: &huma.Schema{Type: "string", Format: "binary"}},
+		"audio/wav":  {Schema: &huma.Schema{Type: "string", Format: "binary"}},
+		"audio/mpeg": {Schema: &huma.Schema{Type: "string", Format: "binary"}},
+		"audio/mp4":  {Schema: &huma.Schema{Type: "string", Format: "binary"}},
 	}}
 }}
 

@@ -12,13 +12,14 @@ import (
 // operation id, who may call it, handler, and options.
 func (s *Server) routes() {
 	// Service
-	route(s, http.MethodGet, "/", "get-root", anyone, s.root)
+	route(s, http.MethodGet, "/", "get-root", anyone, s.root, s.rootResponse())
 	route(s, http.MethodGet, "/api/health", "get-health", anyone, s.health)
 	route(s, http.MethodGet, "/api/health/live", "get-health-live", anyone, s.live)
 	route(s, http.MethodGet, "/api/health/ready", "get-health-ready", anyone, s.ready, fails(503))
-	route(s, http.MethodGet, "/openapi.json", "get-openapi", anyone, s.openapi)
-	route(s, http.MethodGet, "/docs", "get-docs", anyone, s.docs)
-	route(s, http.MethodGet, "/metrics", "get-metrics", anyone, s.metricsPage, fails(403))
+	route(s, http.MethodGet, "/openapi.json", "get-openapi", anyone, s.openapi, specResponse)
+	route(s, http.MethodGet, "/docs", "get-docs", anyone, s.docs, htmlResponse)
+	route(s, http.MethodGet, "/docs/assets/{version}/{file}", "get-docs-asset", anyone, s.docsAsset, hidden)
+	route(s, http.MethodGet, "/metrics", "get-metrics", anyone, s.metricsPage, fails(403), metricsResponse)
 
 	// Auth
 	route(s, http.MethodPost, "/api/auth/register", "register", anyone, s.register, status(201), bodyLimit(authBodyLimit), fails(403, 409, 429))
@@ -70,7 +71,7 @@ func (s *Server) routes() {
 	route(s, http.MethodPost, "/api/sessions/start", "start-session", signedIn, s.startSession, status(201), fails(403, 404, 409, 429))
 	route(s, http.MethodGet, "/api/sessions/quota", "get-session-quota", signedIn, s.sessionQuota)
 	route(s, http.MethodPost, "/api/sessions/{session_id}/message", "send-message", signedIn, s.sendMessage, fails(403, 404, 409, 429, 503))
-	route(s, http.MethodPost, "/api/sessions/{session_id}/message/stream", "stream-message", signedIn, s.streamMessage, sseResponse, fails(403, 404, 409, 429, 503))
+	route(s, http.MethodPost, "/api/sessions/{session_id}/message/stream", "stream-message", signedIn, s.streamMessage, s.turnEvents(), fails(403, 404, 409, 429, 503))
 	route(s, http.MethodPost, "/api/sessions/{session_id}/end", "end-session", signedIn, s.endSession, multipartField("audio", "The session's recording: WebM, Ogg, WAV, MP3 or M4A (judged by its bytes)", false), bodyLimit(-1), fails(403, 404, 413, 415))
 	route(s, http.MethodGet, "/api/sessions", "list-sessions", signedIn, s.listSessions)
 	route(s, http.MethodGet, "/api/sessions/{session_id}", "get-session", signedIn, s.getSession, fails(404))
@@ -91,12 +92,30 @@ func alsoOK(desc string) option {
 	}}
 }
 
+// rootResponse documents / : JSON, or a page for browsers.
+func (s *Server) rootResponse() option {
+	return media("The service's name and version", map[string]*huma.Schema{
+		"application/json": s.schemaOf(rootBody{}, "Root"), "text/html": {Type: huma.TypeString}})
+}
+
+var (
+	specResponse    = media("This description", map[string]*huma.Schema{"application/json": {Type: huma.TypeObject, Description: "An OpenAPI 3.1 document"}})
+	htmlResponse    = media("The reference page", map[string]*huma.Schema{"text/html": {Type: huma.TypeString}})
+	metricsResponse = media("The metrics, in the format the scraper asks for", map[string]*huma.Schema{
+		"text/plain": {Type: huma.TypeString, Description: "Prometheus text format 0.0.4"}, "application/openmetrics-text": {Type: huma.TypeString}})
+)
+
+// turnEvents documents a streamed turn's events and the schema of each.
+func (s *Server) turnEvents() option {
+	return s.eventStream("Server-sent events: `delta` (in order), then `sources`, then `done`; or one `error`. The turn is stored, complete, before `done`.",
+		map[string]any{"delta": deltaEvent{}, "sources": sourcesEvent{}, "done": doneEvent{}, "error": errorEvent{}})
+}
+
 // pdfResponse documents a PDF download.
-var pdfResponse = option{after: func(o *huma.Operation) {
-	o.Responses["200"] = &huma.Response{Description: "The PDF as uploaded", Content: map[string]*huma.MediaType{
-		"application/pdf": {Schema: &huma.Schema{Type: "string", ContentEncoding: "binary"}},
-	}}
-}}
+var pdfResponse = media("The PDF as uploaded", map[string]*huma.Schema{"application/pdf": fileSchema("")})
+
+// hidden serves a route without describing it: the docs page's files.
+var hidden = option{before: func(o *huma.Operation) { o.Hidden = true }}
 
 // access says who may call a route.
 type access int
@@ -137,12 +156,22 @@ var loginForm = option{after: func(o *huma.Operation) {
 // route registers one operation, wiring its access rule and sending every
 // error it returns through problem.
 func route[I, O any](s *Server, method, path, id string, who access, h func(context.Context, *I) (*O, error), opts ...option) {
+	d, ok := opDocs[id]
+	if !ok {
+		panic("route: operation " + id + " has no entry in opDocs")
+	}
 	op := huma.Operation{
 		OperationID:  id,
 		Method:       method,
 		Path:         path,
+		Summary:      d.summary,
+		Description:  d.desc,
+		Tags:         []string{d.tag},
 		MaxBodyBytes: jsonBodyLimit,
 		Errors:       []int{http.StatusUnprocessableEntity},
+		// Public: an empty list overrides the document's default bearer
+		// requirement.
+		Security: []map[string][]string{},
 	}
 	switch who {
 	case signedIn:
@@ -169,9 +198,19 @@ func route[I, O any](s *Server, method, path, id string, who access, h func(cont
 		}
 		return out, nil
 	})
+	if op.Hidden {
+		return // not in the description: nothing to complete
+	}
+	registered := operationOf(s.api.OpenAPI().Paths[path], method)
+	if b := registered.RequestBody; b != nil && b.Content["application/json"] != nil {
+		// huma answers a body that is not JSON at all with 400, and one in
+		// a media type it does not read with 415, before validation.
+		registered.Responses["400"] = problemResponse("The body is not valid JSON, or a required body is missing")
+		registered.Responses["415"] = problemResponse("The body is in a media type the server does not read: send application/json")
+	}
 	for _, o := range opts {
 		if o.after != nil {
-			o.after(operationOf(s.api.OpenAPI().Paths[path], method))
+			o.after(registered)
 		}
 	}
 }

@@ -109,6 +109,7 @@ func New(d Deps) *Server {
 	s.api = huma.NewAPI(hc, humago.NewAdapter(exactRoot{mux}, ""))
 	s.api.UseMiddleware(s.recordRoute)
 	s.routes()
+	s.describeAPI()
 
 	var h http.Handler = problemsForUnrouted(mux)
 	h = formLogin("/api/auth/login", h)

@@ -69,6 +69,7 @@ func streamTurn(t *testing.T, ctx context.Context, base, token string, id int64,
 	if err != nil {
 		t.Fatal(err)
 	}
+	checkStreamedResponse(t, base, "POST", req.URL.Path, res)
 	return res, &sseReader{t: t, s: bufio.NewScanner(res.Body)}
 }
 
