@@ -98,4 +98,48 @@ func TestBinaryServesOnEmptyDirectory(t *testing.T) {
 	if !strings.Contains(logs.String(), "msg=stopped") {
 		t.Errorf("no orderly stop in logs:\n%s", logs.String())
 	}
+	// One line says where it listens, as a URL to open; on the empty
+	// database, one says how to make the first admin.
+	if want := "msg=listening addr=127.0.0.1:" + strconv.Itoa(port) + " url=http://127.0.0.1:" + strconv.Itoa(port) + "\n"; strings.Count(logs.String(), want) != 1 {
+		t.Errorf("want one line ending %q in logs:\n%s", want, logs.String())
+	}
+	hint := `command="socratic user create --role admin --email you@example.edu --username admin"`
+	if strings.Count(logs.String(), hint) != 1 {
+		t.Errorf("want one line with %s in logs:\n%s", hint, logs.String())
+	}
+
+	// Once the command has made an admin, the hint is gone.
+	create := exec.Command(bin, strings.Fields(strings.TrimPrefix(strings.Trim(strings.TrimPrefix(hint, "command="), `"`), "socratic "))...)
+	create.Dir, create.Env = dir, cmd.Env
+	create.Stdin = strings.NewReader("a first admin passphrase\n")
+	if out, err := create.CombinedOutput(); err != nil || !strings.Contains(string(out), "created admin admin") {
+		t.Fatalf("the hinted command: %v\n%s", err, out)
+	}
+	again := exec.Command(bin, "serve")
+	again.Dir, again.Env = dir, cmd.Env
+	var logs2 syncBuffer
+	again.Stdout, again.Stderr = &logs2, &logs2
+	if err := again.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer again.Process.Kill()
+	for {
+		if res, err := http.Get(url); err == nil {
+			res.Body.Close()
+			if res.StatusCode == 200 {
+				break
+			}
+		}
+		if time.Since(start) > time.Minute {
+			t.Fatalf("the second start never got ready:\n%s", logs2.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	again.Process.Signal(syscall.SIGTERM)
+	if err := again.Wait(); err != nil {
+		t.Fatalf("second run: %v\n%s", err, logs2.String())
+	}
+	if strings.Contains(logs2.String(), "user create") {
+		t.Errorf("the first-admin hint with an admin present:\n%s", logs2.String())
+	}
 }

@@ -81,7 +81,8 @@ func serve(ctx context.Context, args, environ []string, logOut io.Writer) error 
 	if err != nil {
 		return err
 	}
-	log.Info("listening", "addr", ln.Addr().String())
+	log.Info("listening", "addr", ln.Addr().String(), "url", listenURL(ln.Addr()))
+	firstAdminHint(ctx, d, log)
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
@@ -103,6 +104,35 @@ func serve(ctx context.Context, args, environ []string, logOut io.Writer) error 
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// listenURL is the address a browser on this machine opens: localhost
+// when the server listens on every interface.
+func listenURL(addr net.Addr) string {
+	host, port, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return "http://" + addr.String()
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
+// firstAdminCommand creates the first account on a fresh install.
+const firstAdminCommand = "socratic user create --role admin --email you@example.edu --username admin"
+
+// firstAdminHint says, on a database with no accounts, how to make the
+// first admin: nobody can sign in to make one otherwise. It is only a
+// hint, so a failure to count is logged, not fatal.
+func firstAdminHint(ctx context.Context, d *deps, log *slog.Logger) {
+	has, err := d.auth.HasUsers(ctx)
+	switch {
+	case err != nil:
+		log.Warn("could not tell whether any account exists", "err", err)
+	case !has:
+		log.Warn("no accounts yet: create the first admin (it asks for a password) with", "command", firstAdminCommand)
+	}
 }
 
 // listenHTTP builds the HTTP server and its listener: everything between

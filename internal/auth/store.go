@@ -191,3 +191,13 @@ func countByRole(ctx context.Context, db *sql.DB) (map[Role]int, error) {
 	}
 	return out, rows.Err()
 }
+
+// HasUsers says whether any account exists: on an empty database, serve
+// says how to create the first admin.
+func (s *Service) HasUsers(ctx context.Context) (bool, error) {
+	var found bool
+	if err := s.db.Read.QueryRowContext(ctx, `SELECT EXISTS(SELECT 1 FROM users)`).Scan(&found); err != nil {
+		return false, fmt.Errorf("count users: %w", err)
+	}
+	return found, nil
+}
