@@ -21,7 +21,7 @@ import (
 // BenchmarkTurnOverhead measures what the server adds to a tutor turn,
 // short of HTTP (sessions bring the route): from Turn being called to the
 // request reaching the model (retrieval over a real opinion's week, the
-// prompt, the HTTP client), and from the model sending a delta to the delta
+// prompt, the SDK), and from the model sending a delta to the delta
 // reaching Turn's caller. The fake model waits 300 ms for its first token.
 //
 // "50 in flight" starts a turn every 6 ms, so 50 are waiting on the model

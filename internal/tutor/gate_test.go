@@ -26,7 +26,7 @@ func verdictReply(json string, delay time.Duration) llmtest.Reply {
 }
 
 // moderatedTutor is a tutor whose answers come from one fake Claude and
-// whose classifier is the real one, through the real client, on another.
+// whose classifier is the real one, through the SDK, on another.
 func moderatedTutor(t *testing.T, answer *llmtest.Anthropic, classifier *llmtest.Anthropic, wait time.Duration) *Tutor {
 	t.Helper()
 	model, err := llm.NewAnthropic(llm.AnthropicOptions{APIKey: "k", BaseURL: answer.URL, Model: "m", MaxRetries: 0})
