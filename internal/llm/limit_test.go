@@ -10,7 +10,7 @@ import (
 	"github.com/lawtutor/socratic/internal/llm/llmtest"
 )
 
-// TestEveryCallCarriesBoundedMaxTokens: through both providers, a
+// TestEveryCallCarriesBoundedMaxTokens: through both official SDKs, a
 // request asking for more than the provider's ceiling is cut to it, one
 // naming none gets the ceiling (not a zero, nor one token), and with no
 // ceiling configured, DefaultMaxTokens.

@@ -1,5 +1,5 @@
 // Package llm is the tutor's language model: one streaming interface over
-// Claude (the Messages API), OpenAI-compatible chat servers, and
+// Claude (the official Anthropic SDK), OpenAI-compatible chat servers, and
 // an offline tutor that needs neither key nor network.
 package llm
 

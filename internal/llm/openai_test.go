@@ -70,21 +70,3 @@ func TestOpenAIRetriesBeforeTheFirstTokenAndCancels(t *testing.T) {
 	}
 	t.Error("the fake never saw the request closed")
 }
-
-// TestOpenAISendsTheKeyOnlyWhenSet: a key goes as a bearer token; local
-// servers configured without one get no Authorization header at all.
-func TestOpenAISendsTheKeyOnlyWhenSet(t *testing.T) {
-	for key, want := range map[string]string{"sk-test": "Bearer sk-test", "": ""} {
-		fake := llmtest.NewOpenAIChat(t)
-		p, err := llm.NewOpenAI(llm.OpenAIOptions{BaseURL: fake.URL + "/v1/", APIKey: key, Model: "m"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, _, err := llm.Complete(context.Background(), p, tutorRequest()); err != nil {
-			t.Fatal(err)
-		}
-		if got := fake.Requests()[0].Header.Get("Authorization"); got != want {
-			t.Errorf("key %q: authorization %q, want %q", key, got, want)
-		}
-	}
-}

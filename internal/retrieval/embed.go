@@ -1,18 +1,15 @@
 package retrieval
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
-	"math/rand/v2"
-	"net/http"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/openai/openai-go/v3"
+	"github.com/openai/openai-go/v3/option"
 )
 
 // Embedder turns texts into vectors, one per text, in order, each of unit
@@ -32,19 +29,16 @@ type OpenAIOptions struct {
 	APIKey    string
 	Model     string
 	BatchSize int // texts per request; default 64
-	// MaxRetries on 408, 429, 5xx and failed connections, waiting what
-	// Retry-After-Ms or Retry-After asks (up to a minute), else 0.5 s
-	// doubling; default 3.
+	// MaxRetries on 429 and 5xx, with the SDK's backoff (honouring
+	// Retry-After); default 3.
 	MaxRetries int
 	Timeout    time.Duration // per request; default 60 s
 }
 
 // OpenAI is an Embedder over any OpenAI-compatible /v1/embeddings server
-// (Ollama, TEI, vLLM, OpenAI). It speaks the wire format directly: one
-// JSON request, where the official SDK cost a third of a cold build.
+// (Ollama, TEI, vLLM, OpenAI), through the official SDK.
 type OpenAI struct {
-	url    string // …/v1/embeddings
-	client *http.Client
+	client openai.Client
 	o      OpenAIOptions
 }
 
@@ -66,7 +60,13 @@ func NewOpenAI(o OpenAIOptions) (*OpenAI, error) {
 	if !strings.HasSuffix(base, "/v1") {
 		base += "/v1"
 	}
-	return &OpenAI{url: base + "/embeddings", client: http.DefaultClient, o: o}, nil
+	key := o.APIKey
+	if key == "" {
+		key = "unused" // OpenAI clients require one; Ollama and TEI ignore it
+	}
+	c := openai.NewClient(option.WithBaseURL(base+"/"), option.WithAPIKey(key),
+		option.WithMaxRetries(o.MaxRetries), option.WithRequestTimeout(o.Timeout))
+	return &OpenAI{client: c, o: o}, nil
 }
 
 // Model is the configured model name.
@@ -80,7 +80,11 @@ func (e *OpenAI) Embed(ctx context.Context, texts []string) ([][]float32, error)
 	dim := 0
 	for start := 0; start < len(texts); start += e.o.BatchSize {
 		batch := texts[start:min(start+e.o.BatchSize, len(texts))]
-		res, err := e.post(ctx, batch)
+		res, err := e.client.Embeddings.New(ctx, openai.EmbeddingNewParams{
+			Model:          openai.EmbeddingModel(e.o.Model),
+			Input:          openai.EmbeddingNewParamsInputUnion{OfArrayOfStrings: batch},
+			EncodingFormat: openai.EmbeddingNewParamsEncodingFormatFloat,
+		})
 		if err != nil {
 			return nil, fmt.Errorf("embeddings server: %w", err)
 		}
@@ -110,103 +114,6 @@ func (e *OpenAI) Embed(ctx context.Context, texts []string) ([][]float32, error)
 		out = append(out, vecs...)
 	}
 	return out, nil
-}
-
-// embeddingsAnswer is the part of /v1/embeddings' answer we read.
-type embeddingsAnswer struct {
-	Data []struct {
-		Index     int64     `json:"index"`
-		Embedding []float64 `json:"embedding"`
-	} `json:"data"`
-}
-
-// httpStatusError is an answer other than 2xx.
-type httpStatusError struct {
-	status  int
-	message string
-	wait    time.Duration // what Retry-After(-Ms) asked, if anything
-}
-
-func (e *httpStatusError) Error() string {
-	if e.message == "" {
-		return fmt.Sprintf("HTTP %d", e.status)
-	}
-	return fmt.Sprintf("HTTP %d: %s", e.status, e.message)
-}
-
-// post sends one batch, retrying failed connections, 408, 429 and 5xx.
-func (e *OpenAI) post(ctx context.Context, batch []string) (*embeddingsAnswer, error) {
-	body, err := json.Marshal(map[string]any{"model": e.o.Model, "input": batch, "encoding_format": "float"})
-	if err != nil {
-		return nil, err
-	}
-	for attempt := 0; ; attempt++ {
-		res, err := e.once(ctx, body)
-		if err == nil || ctx.Err() != nil || attempt >= e.o.MaxRetries {
-			return res, err
-		}
-		var se *httpStatusError
-		wait := 500 * time.Millisecond << min(attempt, 4)
-		wait = wait/2 + rand.N(wait/2+1)
-		if errors.As(err, &se) {
-			if c := se.status; c != http.StatusTooManyRequests && c != http.StatusRequestTimeout && c < 500 {
-				return nil, err
-			}
-			if se.wait > 0 {
-				wait = se.wait
-			}
-		}
-		select {
-		case <-time.After(wait):
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
-	}
-}
-
-func (e *OpenAI) once(ctx context.Context, body []byte) (*embeddingsAnswer, error) {
-	ctx, cancel := context.WithTimeout(ctx, e.o.Timeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, e.url, bytes.NewReader(body))
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if e.o.APIKey != "" {
-		req.Header.Set("Authorization", "Bearer "+e.o.APIKey)
-	}
-	res, err := e.client.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer res.Body.Close()
-	if res.StatusCode/100 != 2 {
-		msg, _ := io.ReadAll(io.LimitReader(res.Body, 64<<10))
-		var v struct {
-			Error struct {
-				Message string `json:"message"`
-			} `json:"error"`
-		}
-		json.Unmarshal(msg, &v)
-		return nil, &httpStatusError{status: res.StatusCode, message: v.Error.Message, wait: retryAfter(res.Header)}
-	}
-	var a embeddingsAnswer
-	if err := json.NewDecoder(io.LimitReader(res.Body, 256<<20)).Decode(&a); err != nil {
-		return nil, fmt.Errorf("an answer that is not embeddings JSON: %w", err)
-	}
-	return &a, nil
-}
-
-// retryAfter is the wait a server asked for, in Retry-After-Ms or
-// Retry-After (seconds), when it is between 0 and a minute.
-func retryAfter(h http.Header) time.Duration {
-	if ms, err := strconv.ParseFloat(h.Get("Retry-After-Ms"), 64); err == nil && ms > 0 && ms <= 60_000 {
-		return time.Duration(ms * float64(time.Millisecond))
-	}
-	if s, err := strconv.Atoi(h.Get("Retry-After")); err == nil && s > 0 && s <= 60 {
-		return time.Duration(s) * time.Second
-	}
-	return 0
 }
 
 // unit scales v to length 1 (servers differ on whether they normalise).

@@ -1,5 +1,5 @@
 // Package llmtest has fakes of the language model services that speak their
-// real wire formats, for tests that drive the providers against them.
+// real wire formats, for tests that drive the official SDKs against them.
 package llmtest
 
 import (
