@@ -162,7 +162,7 @@ func Load(environ []string, dotenvPath string) (Config, error) {
 			vars = fileVars
 		case errors.Is(err, fs.ErrNotExist):
 		default:
-			return Config{}, fmt.Errorf("read %s: %w", dotenvPath, err)
+			return Config{}, dotenvError(dotenvPath, err)
 		}
 	}
 	for _, kv := range environ {
@@ -614,4 +614,40 @@ func (c Config) VoiceProviderName() string {
 	default:
 		return "browser"
 	}
+}
+
+// dotenvError says what is wrong with the .env file without quoting it:
+// godotenv's parse errors carry the file's text (the rest of the file, or
+// an unterminated value), and that file holds SECRET_KEY and API keys. It
+// names the first line from which the file stops parsing instead.
+func dotenvError(path string, err error) error {
+	src, readErr := os.ReadFile(path)
+	if readErr != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			return fmt.Errorf("cannot read %s: %v", path, pe.Err)
+		}
+		return fmt.Errorf("cannot read %s: %v", path, readErr)
+	}
+	lines := strings.SplitAfter(string(src), "\n")
+	if len(lines) > 1000 { // the search below is quadratic; .env files are short
+		lines = nil
+	}
+	for i := range lines {
+		if _, perr := godotenv.Unmarshal(strings.Join(lines[:i+1], "")); perr != nil {
+			// An opened quote fails until it closes: keep going while a
+			// later prefix parses, so the line named is where it stays broken.
+			ok := false
+			for j := i + 1; j < len(lines); j++ {
+				if _, e := godotenv.Unmarshal(strings.Join(lines[:j+1], "")); e == nil {
+					ok = true
+					break
+				}
+			}
+			if !ok {
+				return fmt.Errorf("%s line %d is malformed: each line must be NAME=value (a value with spaces or # in quotes, the quotes closed); the file is not quoted here because it holds secrets", path, i+1)
+			}
+		}
+	}
+	return fmt.Errorf("%s is malformed: each line must be NAME=value (a value with spaces or # in quotes, the quotes closed); the file is not quoted here because it holds secrets", path)
 }

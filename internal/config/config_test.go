@@ -354,3 +354,34 @@ func TestLogValueMasksEverySecret(t *testing.T) {
 		}
 	}
 }
+
+// A malformed .env must not print the file: godotenv's own errors quote
+// the rest of the file or an unterminated value, and the file holds keys.
+func TestMalformedDotEnvNamesTheLineNotTheSecrets(t *testing.T) {
+	const secret = "sk-ant-api03-very-secret-value-1234567890"
+	for _, tc := range []struct {
+		name, body string
+		line       string
+	}{
+		{"bad name", "PORT=9001\nMY-VAR=1\nANTHROPIC_API_KEY=" + secret + "\n", "line 2 "},
+		{"unterminated quote", "PORT=9001\nANTHROPIC_API_KEY=\"" + secret + "\nHOST=127.0.0.1\n", "line 2 "},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), ".env")
+			if err := os.WriteFile(path, []byte(tc.body), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			_, err := config.Load(nil, path)
+			if err == nil {
+				t.Fatal("a malformed .env loaded")
+			}
+			msg := err.Error()
+			if strings.Contains(msg, secret) || strings.Contains(msg, "very-secret") {
+				t.Fatalf("the error quotes the secret: %s", msg)
+			}
+			if !strings.Contains(msg, tc.line) || !strings.Contains(msg, "NAME=value") {
+				t.Fatalf("the error does not name the line and the form: %s", msg)
+			}
+		})
+	}
+}
