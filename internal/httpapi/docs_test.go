@@ -183,3 +183,26 @@ func TestRootAnswersBrowsersHTMLAndProgramsJSON(t *testing.T) {
 		}
 	}
 }
+
+// A cross-origin request to / or a docs file keeps the CORS middleware's
+// "Vary: Origin" beside the handler's own Vary: these answers are cached
+// (the docs files for a year), and a shared cache must not hand one
+// origin's Access-Control-Allow-Origin to another.
+func TestNegotiatedAnswersKeepVaryOrigin(t *testing.T) {
+	f := newFixture(t)
+	page := f.do(request{method: "GET", path: "/docs"})
+	asset := regexp.MustCompile(`src="(/docs/assets/[^"]+)"`).FindStringSubmatch(string(page.body))
+	if asset == nil {
+		t.Fatalf("no script asset in /docs:\n%s", page.body)
+	}
+	for _, path := range []string{"/", asset[1]} {
+		res := f.do(request{method: "GET", path: path, header: map[string]string{"Origin": "http://localhost:5173", "Accept-Encoding": "gzip"}})
+		if res.status != 200 {
+			t.Fatalf("%s: %d", path, res.status)
+		}
+		vary := strings.Join(res.header.Values("Vary"), ",")
+		if !strings.Contains(vary, "Origin") || res.header.Get("Access-Control-Allow-Origin") != "http://localhost:5173" {
+			t.Errorf("%s: Vary %q, Access-Control-Allow-Origin %q: want Vary to name Origin", path, vary, res.header.Get("Access-Control-Allow-Origin"))
+		}
+	}
+}

@@ -22,6 +22,11 @@ type rootInput struct {
 	Accept string `header:"Accept" doc:"text/html (preferred over application/json) for the HTML page; anything else gets JSON"`
 }
 
+// varyAccept: huma sets a header field with Header().Set, which would
+// replace the "Vary: Origin" the CORS middleware added; a shared cache
+// could then serve one origin's Access-Control-Allow-Origin to another.
+const varyAccept = "Accept, Origin"
+
 type rootOutput struct {
 	ContentType string `header:"Content-Type"`
 	Vary        string `header:"Vary"`
@@ -34,13 +39,13 @@ type rootOutput struct {
 func (s *Server) root(ctx context.Context, in *rootInput) (*rootOutput, error) {
 	b := rootBody{Message: s.cfg.AppName + " API", Version: s.cfg.AppVersion}
 	if prefersHTML(in.Accept) {
-		return &rootOutput{ContentType: "text/html; charset=utf-8", Vary: "Accept", Body: rootPage(b)}, nil
+		return &rootOutput{ContentType: "text/html; charset=utf-8", Vary: varyAccept, Body: rootPage(b)}, nil
 	}
 	j, err := json.Marshal(b)
 	if err != nil {
 		return nil, err
 	}
-	return &rootOutput{ContentType: "application/json", Vary: "Accept", Body: j}, nil
+	return &rootOutput{ContentType: "application/json", Vary: varyAccept, Body: j}, nil
 }
 
 func rootPage(b rootBody) []byte {
@@ -144,7 +149,7 @@ func (s *Server) docsAsset(ctx context.Context, in *docsAssetInput) (*docsAssetO
 	if !ok {
 		return nil, errs.New(errs.NotFound, "no such file")
 	}
-	out := &docsAssetOutput{ContentType: a.ContentType, CacheControl: "public, max-age=31536000, immutable", Vary: "Accept-Encoding"}
+	out := &docsAssetOutput{ContentType: a.ContentType, CacheControl: "public, max-age=31536000, immutable", Vary: "Accept-Encoding, Origin"}
 	if acceptsGzip(in.AcceptEncoding) {
 		out.ContentEncoding, out.Body = "gzip", a.Gzip
 		return out, nil

@@ -16,6 +16,7 @@ import (
 	"path"
 	"sort"
 	"strings"
+	"sync"
 )
 
 //go:embed swagger-ui-bundle.js.gz swagger-ui.css.gz docs-init.js docs.css VERSION
@@ -26,12 +27,30 @@ type Asset struct {
 	Name        string
 	ContentType string
 	Gzip        []byte // the file, gzip-compressed
+	plain       *plainOnce
+}
+
+// plainOnce holds an asset's uncompressed bytes, made on first use: the
+// route needs no sign-in, so inflating the 1.7 MB bundle per request
+// would be free work for anyone to ask for.
+type plainOnce struct {
+	once sync.Once
+	b    []byte
+	err  error
 }
 
 // Plain returns the file uncompressed (for the rare client that does not
-// accept gzip).
+// accept gzip), inflated once per process.
 func (a Asset) Plain() ([]byte, error) {
-	zr, err := gzip.NewReader(bytes.NewReader(a.Gzip))
+	if a.plain == nil {
+		return inflate(a.Gzip)
+	}
+	a.plain.once.Do(func() { a.plain.b, a.plain.err = inflate(a.Gzip) })
+	return a.plain.b, a.plain.err
+}
+
+func inflate(gz []byte) ([]byte, error) {
+	zr, err := gzip.NewReader(bytes.NewReader(gz))
 	if err != nil {
 		return nil, err
 	}
@@ -71,7 +90,7 @@ func init() {
 			zw.Close()
 			b = z.Bytes()
 		}
-		assets[name] = Asset{Name: name, ContentType: contentType(name), Gzip: b}
+		assets[name] = Asset{Name: name, ContentType: contentType(name), Gzip: b, plain: &plainOnce{}}
 	}
 	Version = hex.EncodeToString(h.Sum(nil))[:12]
 }
