@@ -96,3 +96,49 @@ func TestRecordingInAnotherFieldNamesTheField(t *testing.T) {
 		})
 	}
 }
+
+// End has no body limit (a recording streams to disk), so the fields it
+// reads past are bounded in number and in total size: an owner cannot
+// keep the request open with endless small fields.
+func TestEndBoundsTheFieldsItSkips(t *testing.T) {
+	w := newSessionWorld(t, nil, func(c *cfgT) {
+		c.RateLimitConversationsPerWeek = 100
+		c.MaxAudioSize = 1 << 20
+	})
+	for _, tc := range []struct {
+		name   string
+		fields int
+		size   int
+	}{
+		{"many-small-fields", 40, 10},
+		{"large-total", 4, 30 << 10},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			id := w.startAs(t, "enrolled")
+			before := w.f.sessionState()
+			var buf bytes.Buffer
+			mw := multipart.NewWriter(&buf)
+			for i := 0; i < tc.fields; i++ {
+				mw.WriteField("note"+itoa(int64(i)), strings.Repeat("x", tc.size))
+			}
+			mw.Close()
+			res := w.f.do(request{method: "POST", path: "/api/sessions/" + itoa(id) + "/end", token: w.persona["enrolled"], body: buf.String(), contentType: mw.FormDataContentType()})
+			if res.status != 422 {
+				t.Fatalf("status %d, want 422: %s", res.status, res.body)
+			}
+			assertProblem(t, res)
+			if after := w.f.sessionState(); after != before {
+				t.Error("a refused end changed the session")
+			}
+		})
+	}
+	// A few small fields beside no recording still end the session.
+	id := w.startAs(t, "enrolled")
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	mw.WriteField("note", "hello")
+	mw.Close()
+	if res := w.f.do(request{method: "POST", path: "/api/sessions/" + itoa(id) + "/end", token: w.persona["enrolled"], body: buf.String(), contentType: mw.FormDataContentType()}); res.status != 200 {
+		t.Fatalf("end with one small field: %d %s", res.status, res.body)
+	}
+}

@@ -78,6 +78,10 @@ var ErrNotAudio = errs.New(errs.Unsupported, "the recording must be WebM, Ogg, W
 // into a temporary file under dir, stopping as soon as it passes maxSize.
 // A body that is not multipart, or an empty field, carries no recording
 // (nil, nil). Anything refused leaves nothing on disk.
+// maxOtherParts is how many form fields besides audio an end request may
+// carry before it is refused.
+const maxOtherParts = 32
+
 func receiveAudio(body io.Reader, contentType, dir string, maxSize int64) (*receivedAudio, error) {
 	if body == nil || contentType == "" {
 		return nil, nil
@@ -90,7 +94,14 @@ func receiveAudio(body io.Reader, contentType, dir string, maxSize int64) (*rece
 		return nil, errs.New(errs.Invalid, "the multipart body has no boundary")
 	}
 	mr := multipart.NewReader(body, params["boundary"])
-	for {
+	// Fields that are not ours are read past, but not forever: the route
+	// has no body limit (a recording is streamed to disk), so their count
+	// and total size are bounded here.
+	var otherBytes int64
+	for parts := 0; ; parts++ {
+		if parts > maxOtherParts {
+			return nil, errs.New(errs.Invalid, fmt.Sprintf("the form has more than %d fields; send the recording in the field audio", maxOtherParts))
+		}
 		part, err := mr.NextPart()
 		if errors.Is(err, io.EOF) {
 			return nil, nil
@@ -112,6 +123,9 @@ func receiveAudio(body io.Reader, contentType, dir string, maxSize int64) (*rece
 			}
 			if n > 64<<10 {
 				return nil, wrongAudioField(part.FormName())
+			}
+			if otherBytes += n; otherBytes > 64<<10 {
+				return nil, errs.New(errs.Invalid, "the form's fields other than audio hold more than 64 KB; send only the recording, in the field audio")
 			}
 			continue
 		}

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/lawtutor/socratic/internal/auth"
 	"github.com/lawtutor/socratic/internal/course"
@@ -194,9 +195,19 @@ func transcriptText(turns []Turn) string {
 }
 
 // cell keeps a text a user typed from being read as a formula by a
-// spreadsheet (CSV injection).
+// spreadsheet (CSV injection). OWASP's list is a leading = + - @ tab or
+// carriage return; spreadsheets that trim on import also read a formula
+// behind leading spaces, line feeds or NULs, and some accept the
+// full-width signs, so those count too. The quote shows as text.
 func cell(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+	if s == "" {
+		return s
+	}
+	if strings.ContainsRune("\t\r\n\x00", rune(s[0])) {
+		return "'" + s
+	}
+	t := strings.TrimLeft(s, " \t\r\n\x00")
+	if r, _ := utf8.DecodeRuneInString(t); t != "" && strings.ContainsRune("=+-@\uFF1D\uFF0B\uFF0D\uFF20", r) {
 		return "'" + s
 	}
 	return s
