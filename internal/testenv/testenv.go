@@ -159,14 +159,17 @@ func QPDF(t testing.TB) string {
 
 // SharedFile is the path of a file of ../shared (elem below it), for a test
 // that compares the repository with its source. When ../shared is not
-// beside the repository it skips t in one line — even under
-// SOCRATIC_REQUIRE_TOOLS, since a missing source is not a missing tool
-// (.ci/run runs beside ../shared anyway).
+// beside the repository it skips t in one line — a missing source is not a
+// missing tool — unless SOCRATIC_REQUIRE_SHARED=1 (set by .ci/run, which
+// runs beside ../shared), where the same line fails t.
 func SharedFile(t testing.TB, elem ...string) string {
 	t.Helper()
 	dir, ok := Shared()
 	rel := filepath.Join(append([]string{"..", "shared"}, elem...)...)
 	if !ok {
+		if os.Getenv("SOCRATIC_REQUIRE_SHARED") == "1" {
+			t.Fatalf("compares with %s, and ../shared is not beside the repository (SOCRATIC_REQUIRE_SHARED=1, so this is a failure, not a skip)", rel)
+		}
 		t.Skipf("compares with %s, and ../shared is not beside the repository", rel)
 	}
 	return filepath.Join(append([]string{dir}, elem...)...)

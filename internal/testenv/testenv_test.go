@@ -43,7 +43,12 @@ func TestTestdataMatchesShared(t *testing.T) {
 			n++
 		}
 	}
-	if n < 22 {
+	// The contract the route checks read.
+	if a, b := sum(t, Path("contract", "API.md")), sum(t, filepath.Join(shared, "API.md")); a != b {
+		t.Errorf("testdata/contract/API.md differs from ../shared/API.md (sha256 %x, source %x): copy it again", a, b)
+	}
+	n++
+	if n < 23 {
 		t.Errorf("compared only %d files", n)
 	}
 	t.Logf("%d files identical to ../shared", n)
