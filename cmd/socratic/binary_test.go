@@ -126,21 +126,32 @@ func TestBinaryServesOnEmptyDirectory(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer again.Process.Kill()
-	for {
+	exited2 := make(chan error, 1)
+	go func() { exited2 <- again.Wait() }()
+	start2 := time.Now()
+	for ready := false; !ready; {
+		select {
+		case err := <-exited2:
+			t.Fatalf("the second start exited: %v\n%s", err, logs2.String())
+		default:
+		}
 		if res, err := http.Get(url); err == nil {
 			res.Body.Close()
-			if res.StatusCode == 200 {
-				break
-			}
+			ready = res.StatusCode == 200
 		}
-		if time.Since(start) > time.Minute {
+		if !ready && time.Since(start2) > 30*time.Second {
 			t.Fatalf("the second start never got ready:\n%s", logs2.String())
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
 	again.Process.Signal(syscall.SIGTERM)
-	if err := again.Wait(); err != nil {
-		t.Fatalf("second run: %v\n%s", err, logs2.String())
+	select {
+	case err := <-exited2:
+		if err != nil {
+			t.Fatalf("second run: %v\n%s", err, logs2.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("the second start did not stop after SIGTERM:\n%s", logs2.String())
 	}
 	if strings.Contains(logs2.String(), "user create") {
 		t.Errorf("the first-admin hint with an admin present:\n%s", logs2.String())
