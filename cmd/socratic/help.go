@@ -117,7 +117,8 @@ var groups = map[string]string{
 	"models":  "fetch the local embedding model",
 }
 
-// errUsage marks a command line that names no command: main exits 2 for it,
+// errUsage marks a command line that is malformed (no command, an unknown
+// one, a bad flag, a stray argument): main exits 2 for it,
 // as Unix tools do, so a script tells a typo from a failed run.
 var errUsage = errors.New("usage")
 

@@ -89,6 +89,7 @@ func TestBinaryHelp(t *testing.T) {
 		{[]string{"models", "upload"}, "usage: socratic models <command>"},
 		{[]string{"user", "create", "--nickname", "x"}, "-full-name"},
 		{[]string{"bench", "search", "--queries", "many"}, "-per-week"},
+		{[]string{"serve", "8080"}, "serve takes no arguments"},
 	}
 	for _, tc := range bad {
 		t.Run(strings.Join(tc.args, "_")+"-2", func(t *testing.T) {

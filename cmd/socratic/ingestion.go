@@ -40,7 +40,7 @@ type ingestion struct {
 	indexer   *retrieval.Indexer // nil when embeddings are off
 	search    *retrieval.Searcher
 	llm       llm.Provider // nil: the offline tutor
-	llmStatus string       // ok or error, for /api/health
+	llmStatus string       // "ok" for /api/health: a provider that cannot be made stops the start
 }
 
 // startIngestion starts PDFium (in the background: the server is ready at

@@ -35,7 +35,7 @@ func newAuth(ctx context.Context, cfg config.Config, deps *deps) (*auth.Service,
 
 func serve(ctx context.Context, args, environ []string, logOut io.Writer) error {
 	if len(args) > 0 {
-		return fmt.Errorf("serve takes no arguments, got %q", args)
+		return &usageError{fmt.Sprintf("serve takes no arguments, got %q (settings come from the environment or .env; socratic serve --help lists them)", args)}
 	}
 	// The signal context lives here, not in main, so an in-process test that
 	// sends SIGTERM sees the same ordered shutdown as production.
