@@ -162,10 +162,26 @@ func TestBrowserDocsRender(t *testing.T) {
 	_, err = chromedp.Run(wait, chromedp.Steps(
 		chromedp.Navigate(base+"/docs"),
 		func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
-			_, err := chromedp.Poll[chromedp.Void](rendered, chromedp.WithPollingInterval(50*time.Millisecond))(ctx, tg)
+			_, err := chromedp.Poll[bool](rendered, chromedp.WithPollingInterval(50*time.Millisecond))(ctx, tg)
 			return chromedp.Void{}, err
 		},
 	))
+	// Open that operation, as a reader would: Swagger UI then renders its
+	// parameters, request body and responses (with their highlighted
+	// examples), which the collapsed list does not.
+	const open = `(() => { const s = [...document.querySelectorAll('.opblock-summary-description')].find(e => e.textContent.trim() === %q); s.closest('.opblock-summary').querySelector('button.opblock-summary-control').click(); return true })()`
+	if err == nil {
+		_, err = chromedp.Run(wait, chromedp.Steps(
+			func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+				_, err := chromedp.Evaluate[bool](fmt.Sprintf(open, summary))(ctx, tg)
+				return chromedp.Void{}, err
+			},
+			func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+				_, err := chromedp.Poll[bool](`!!document.querySelector('.opblock.is-open .responses-wrapper .response')`, chromedp.WithPollingInterval(50*time.Millisecond))(ctx, tg)
+				return chromedp.Void{}, err
+			},
+		))
+	}
 	var html string
 	if err != nil {
 		html, _ = chromedp.Run(ctx, chromedp.Evaluate[string](`document.body ? document.body.innerText.slice(0, 2000) : ""`))
@@ -189,7 +205,7 @@ func TestBrowserDocsRender(t *testing.T) {
 		t.Errorf("browser: %s", p)
 	}
 	if err != nil {
-		t.Fatalf("Swagger UI never showed the %q section with %q: %v\npage text:\n%s", tag, summary, err, html)
+		t.Fatalf("Swagger UI never showed the %q section with %q, opened: %v\npage text:\n%s", tag, summary, err, html)
 	}
 	// The test means something only if the browser enforced the page's
 	// real policy.
