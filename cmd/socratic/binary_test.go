@@ -39,6 +39,31 @@ func freePort(t *testing.T) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
+// waitReady polls url until it answers 200 and returns how long that took
+// since start. It fails t if the process exits first (exited carries its
+// Wait result, which is put back for the caller) or after 30 s.
+func waitReady(t *testing.T, url string, start time.Time, exited chan error, logs *syncBuffer) time.Duration {
+	t.Helper()
+	for {
+		select {
+		case err := <-exited:
+			exited <- err
+			t.Fatalf("server exited: %v\n%s", err, logs.String())
+		default:
+		}
+		if res, err := http.Get(url); err == nil {
+			res.Body.Close()
+			if res.StatusCode == 200 {
+				return time.Since(start)
+			}
+		}
+		if time.Since(start) > 30*time.Second {
+			t.Fatalf("never ready:\n%s", logs.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 // TestBinaryServesOnEmptyDirectory starts the built binary in an empty
 // directory with no configuration at all, as a newcomer would.
 func TestBinaryServesOnEmptyDirectory(t *testing.T) {
@@ -59,25 +84,7 @@ func TestBinaryServesOnEmptyDirectory(t *testing.T) {
 	defer cmd.Process.Kill()
 
 	url := "http://127.0.0.1:" + strconv.Itoa(port) + "/api/health/ready"
-	var readyAfter time.Duration
-	for readyAfter == 0 {
-		select {
-		case err := <-exited:
-			t.Fatalf("server exited: %v\n%s", err, logs.String())
-		default:
-		}
-		if res, err := http.Get(url); err == nil {
-			res.Body.Close()
-			if res.StatusCode == 200 {
-				readyAfter = time.Since(start)
-				break
-			}
-		}
-		if time.Since(start) > 30*time.Second {
-			t.Fatalf("never ready:\n%s", logs.String())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	readyAfter := waitReady(t, url, start, exited, &logs)
 	// The acceptance bound of the issue, measured from process start.
 	if readyAfter > 2*time.Second {
 		t.Errorf("ready after %s, want within 2s", readyAfter)
@@ -128,22 +135,7 @@ func TestBinaryServesOnEmptyDirectory(t *testing.T) {
 	defer again.Process.Kill()
 	exited2 := make(chan error, 1)
 	go func() { exited2 <- again.Wait() }()
-	start2 := time.Now()
-	for ready := false; !ready; {
-		select {
-		case err := <-exited2:
-			t.Fatalf("the second start exited: %v\n%s", err, logs2.String())
-		default:
-		}
-		if res, err := http.Get(url); err == nil {
-			res.Body.Close()
-			ready = res.StatusCode == 200
-		}
-		if !ready && time.Since(start2) > 30*time.Second {
-			t.Fatalf("the second start never got ready:\n%s", logs2.String())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitReady(t, url, time.Now(), exited2, &logs2)
 	again.Process.Signal(syscall.SIGTERM)
 	select {
 	case err := <-exited2:

@@ -3,15 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -23,60 +19,13 @@ import (
 	"github.com/lawtutor/socratic/internal/testenv/browsertest"
 )
 
-// serveEmpty starts the built binary's `serve` on a free port in an empty
-// folder, waits until /api/health/ready answers 200, and stops it (SIGTERM,
-// then a kill) when the test ends. It returns the server's base URL.
-func serveEmpty(t *testing.T, bin string) string {
-	t.Helper()
-	port := freePort(t)
-	cmd := exec.Command(bin, "serve")
-	cmd.Dir = t.TempDir()
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOST=127.0.0.1", "PORT=" + strconv.Itoa(port)}
-	var logs syncBuffer
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(30 * time.Second):
-			cmd.Process.Kill()
-			<-exited
-		}
-	})
-	base := "http://127.0.0.1:" + strconv.Itoa(port)
-	start := time.Now()
-	for {
-		select {
-		case err := <-exited:
-			exited <- err
-			t.Fatalf("server exited: %v\n%s", err, logs.String())
-		default:
-		}
-		if res, err := http.Get(base + "/api/health/ready"); err == nil {
-			res.Body.Close()
-			if res.StatusCode == 200 {
-				return base
-			}
-		}
-		if time.Since(start) > 30*time.Second {
-			t.Fatalf("never ready:\n%s", logs.String())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 // TestBrowserDocsRender opens /docs of the real binary in headless
 // Chromium, under the page's real Content-Security-Policy, and checks that
 // Swagger UI renders the operations with no CSP violation, no JavaScript
 // error, and no request to any other host.
 func TestBrowserDocsRender(t *testing.T) {
 	ctx := browsertest.New(t) // skips (or fails, in CI) before the build without a browser
-	base := serveEmpty(t, buildBinary(t))
+	base := startServer(t, buildBinary(t), t.TempDir()).base
 	origin, err := url.Parse(base)
 	if err != nil {
 		t.Fatal(err)

@@ -38,24 +38,8 @@ func startServer(t *testing.T, bin, dir string) *server {
 	}
 	go func() { s.done <- cmd.Wait() }()
 	t.Cleanup(func() { cmd.Process.Kill() })
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		if res, err := http.Get(s.base + "/api/health/ready"); err == nil {
-			res.Body.Close()
-			if res.StatusCode == 200 {
-				return s
-			}
-		}
-		select {
-		case err := <-s.done:
-			t.Fatalf("server exited: %v\n%s", err, s.logs.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("server never ready:\n%s", s.logs.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitReady(t, s.base+"/api/health/ready", time.Now(), s.done, s.logs)
+	return s
 }
 
 func (s *server) call(method, path, token, contentType string, body []byte) (int, []byte) {
