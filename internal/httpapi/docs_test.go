@@ -178,8 +178,17 @@ func TestRootAnswersBrowsersHTMLAndProgramsJSON(t *testing.T) {
 				t.Errorf("Accept %q: the page lacks %s:\n%s", c.accept, want, body)
 			}
 		}
-		if strings.Contains(body, "<script") || strings.Contains(body, "http") {
-			t.Errorf("the root page has a script or an outside link:\n%s", body)
+		// The web client: its scripts are files from this server (no
+		// inline script, nothing from elsewhere), under its own policy.
+		scripts := regexp.MustCompile(`<script[^>]*>`).FindAllString(body, -1)
+		if len(scripts) != 1 || !regexp.MustCompile(`^<script type="module" src="/app/[0-9a-f]{12}/main\.js">$`).MatchString(scripts[0]) {
+			t.Errorf("Accept %q: scripts %q, want the one module /app/<version>/main.js", c.accept, scripts)
+		}
+		if strings.Contains(body, "http:") || strings.Contains(body, "https:") || strings.Contains(body, "//") {
+			t.Errorf("Accept %q: the page names another host:\n%s", c.accept, body)
+		}
+		if csp := res.header.Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'self';") || strings.Contains(csp, "unsafe") {
+			t.Errorf("Accept %q: Content-Security-Policy %q, want the client's strict policy", c.accept, csp)
 		}
 	}
 }

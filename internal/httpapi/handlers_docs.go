@@ -4,12 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"html"
 	"mime"
 	"strconv"
 	"strings"
 
 	"github.com/lawtutor/socratic/internal/errs"
+	"github.com/lawtutor/socratic/internal/web/app"
 	"github.com/lawtutor/socratic/internal/web/docs"
 )
 
@@ -28,45 +28,75 @@ type rootInput struct {
 const varyAccept = "Accept, Origin"
 
 type rootOutput struct {
-	ContentType string `header:"Content-Type"`
-	Vary        string `header:"Vary"`
-	Body        []byte
+	ContentType       string `header:"Content-Type"`
+	Vary              string `header:"Vary"`
+	CacheControl      string `header:"Cache-Control"`
+	CSP               string `header:"Content-Security-Policy"`
+	PermissionsPolicy string `header:"Permissions-Policy"`
+	Body              []byte
 }
 
-// root answers browsers a small page and every other client the JSON it
+// root answers browsers the web client and every other client the JSON it
 // always had: a client that sends no Accept, */*, or prefers JSON is a
 // program, and a program must keep getting JSON.
 func (s *Server) root(ctx context.Context, in *rootInput) (*rootOutput, error) {
 	b := rootBody{Message: s.cfg.AppName + " API", Version: s.cfg.AppVersion}
 	if prefersHTML(in.Accept) {
-		return &rootOutput{ContentType: "text/html; charset=utf-8", Vary: varyAccept, Body: rootPage(b)}, nil
+		return &rootOutput{ContentType: "text/html; charset=utf-8", Vary: varyAccept, CacheControl: "no-cache",
+			CSP: s.appCSP, PermissionsPolicy: appPermissions, Body: s.appPage}, nil
 	}
 	j, err := json.Marshal(b)
 	if err != nil {
 		return nil, err
 	}
-	return &rootOutput{ContentType: "application/json", Vary: varyAccept, Body: j}, nil
+	return &rootOutput{ContentType: "application/json", Vary: varyAccept, CSP: strings.Join(hAPICSP, ""), Body: j}, nil
 }
 
-func rootPage(b rootBody) []byte {
-	name := html.EscapeString(strings.TrimSuffix(b.Message, " API"))
-	return fmt.Appendf(nil, `<!doctype html>
-<html lang="en">
-  <head>
-    <meta charset="utf-8">
-    <meta name="viewport" content="width=device-width, initial-scale=1">
-    <title>%[1]s</title>
-  </head>
-  <body>
-    <h1>%[1]s</h1>
-    <p>Version %[2]s.</p>
-    <ul>
-      <li><a href="/docs">API reference</a></li>
-      <li><a href="/openapi.json">OpenAPI description</a> (OpenAPI 3.1, JSON)</li>
-    </ul>
-  </body>
-</html>
-`, name, html.EscapeString(b.Version))
+// appAssetBase is where the web client's files are served (routes.go).
+const appAssetBase = "/app"
+
+// appPermissions lets the client (and nothing it might frame) use the
+// microphone, for push-to-talk and the session's recording, and nothing
+// else a page could ask for.
+const appPermissions = "microphone=(self), camera=(), geolocation=(), payment=(), usb=()"
+
+// appSettings is what the page tells the client about this server.
+func (s *Server) appSettings() app.Settings {
+	return app.Settings{
+		AppName: s.cfg.AppName, AppVersion: s.cfg.AppVersion,
+		AllowRegistration:            s.cfg.AllowRegistration,
+		RegistrationRequiresJoinCode: s.cfg.RegistrationRequiresJoinCode,
+		VoiceProvider:                s.cfg.VoiceProviderName(),
+		SessionMaxDurationSeconds:    s.cfg.SessionMaxDurationSeconds,
+	}
+}
+
+// appVoiceOrigins are the hosts the client's voice talks to, if any.
+func (s *Server) appVoiceOrigins() []string {
+	if s.cfg.VoiceProviderName() == "elevenlabs" {
+		return app.VoiceOrigins(s.cfg.ElevenLabsBaseURL)
+	}
+	return nil
+}
+
+// appAsset serves the client's files under a name that changes with their
+// contents (a year-long, immutable cache), brotli or gzip to clients that
+// accept them.
+func (s *Server) appAsset(ctx context.Context, in *docsAssetInput) (*docsAssetOutput, error) {
+	a, ok := app.Lookup(in.Version, in.File)
+	if !ok {
+		return nil, errs.New(errs.NotFound, "no such file")
+	}
+	out := &docsAssetOutput{ContentType: a.ContentType, CacheControl: "public, max-age=31536000, immutable", Vary: "Accept-Encoding, Origin"}
+	switch {
+	case acceptsEncoding(in.AcceptEncoding, "br"):
+		out.ContentEncoding, out.Body = "br", a.Brotli()
+	case acceptsEncoding(in.AcceptEncoding, "gzip"):
+		out.ContentEncoding, out.Body = "gzip", a.Gzip
+	default:
+		out.Body = a.Plain
+	}
+	return out, nil
 }
 
 // prefersHTML reports whether an Accept header asks for HTML over JSON:
@@ -164,10 +194,14 @@ func (s *Server) docsAsset(ctx context.Context, in *docsAssetInput) (*docsAssetO
 
 // acceptsGzip reads Accept-Encoding: gzip named with a weight above zero
 // (or no weight).
-func acceptsGzip(h string) bool {
+func acceptsGzip(h string) bool { return acceptsEncoding(h, "gzip") }
+
+// acceptsEncoding reads Accept-Encoding: enc named with a weight above
+// zero (or no weight).
+func acceptsEncoding(h, enc string) bool {
 	for _, part := range strings.Split(h, ",") {
 		name, params, _ := strings.Cut(strings.TrimSpace(part), ";")
-		if !strings.EqualFold(strings.TrimSpace(name), "gzip") {
+		if !strings.EqualFold(strings.TrimSpace(name), enc) {
 			continue
 		}
 		params = strings.ReplaceAll(params, " ", "")

@@ -23,11 +23,12 @@ const signedInNote = " Without a valid token: 401."
 
 var opDocs = map[string]opDoc{
 	// Service
-	"get-root":         {"Service", "Service name and version", "Anyone. Browsers (`Accept: text/html` preferred over JSON) get a small HTML page linking to this reference; every other client, including one that sends no `Accept` or `*/*`, gets the JSON body."},
+	"get-root":         {"Service", "Service name and version", "Anyone. Browsers (`Accept: text/html` preferred over JSON) get the web client's page; every other client, including one that sends no `Accept` or `*/*`, gets the JSON body."},
 	"get-health":       {"Service", "Health of each component", "Anyone. `status` is `degraded` when the database, the job queue, a configured language model or the embedding model fails; each component says which it is and which provider it uses. Never names a secret or a path."},
 	"get-health-live":  {"Service", "Liveness", "Anyone. Answers 200 while the process runs."},
 	"get-health-ready": {"Service", "Readiness", "Anyone. 200 when the database answers and is fully migrated; otherwise 503."},
 	"get-openapi":      {"Service", "This OpenAPI description", "Anyone. The OpenAPI 3.1 description of every route, generated from the code that serves them."},
+	"get-app-asset":    {"Service", "A file of the web client", "Anyone. Not described in /openapi.json (hidden): the web client's scripts and styles, named by their contents' hash."},
 	"get-docs-asset":   {"Service", "A file of the reference page", "Anyone. Not described in /openapi.json (hidden): the page's script and style files, named by their contents' hash."},
 	"get-docs":         {"Service", "API reference page", "Anyone. An HTML page that renders this description; every file it loads is served by this server, so it works without internet access."},
 	"get-metrics":      {"Service", "Prometheus metrics", "Requests from the same machine (loopback, not relayed by a proxy), or with `Authorization: Bearer $METRICS_TOKEN`. Anyone else: 403."},

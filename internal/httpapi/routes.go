@@ -19,6 +19,7 @@ func (s *Server) routes() {
 	route(s, http.MethodGet, "/openapi.json", "get-openapi", anyone, s.openapi, specResponse)
 	route(s, http.MethodGet, "/docs", "get-docs", anyone, s.docs, htmlResponse)
 	route(s, http.MethodGet, "/docs/assets/{version}/{file}", "get-docs-asset", anyone, s.docsAsset, hidden)
+	route(s, http.MethodGet, appAssetBase+"/{version}/{file}", "get-app-asset", anyone, s.appAsset, hidden)
 	route(s, http.MethodGet, "/metrics", "get-metrics", anyone, s.metricsPage, fails(403), metricsResponse)
 
 	// Auth

@@ -5,6 +5,7 @@ package httpapi
 
 import (
 	"context"
+	"github.com/lawtutor/socratic/internal/web/app"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -76,13 +77,19 @@ type Server struct {
 	handler   http.Handler
 
 	specOnce sync.Once
-	spec     []byte
-	specErr  error
+	// appPage and appCSP are the web client's page and its policy, made
+	// once from the configuration.
+	appPage []byte
+	appCSP  string
+	spec    []byte
+	specErr error
 }
 
 // New builds the router with every route and the middleware stack.
 func New(d Deps) *Server {
 	s := &Server{cfg: d.Config, db: d.DB, auth: d.Auth, courses: d.Courses, documents: d.Documents, pdf: d.PDF, search: d.Search, embStatus: d.Embeddings, jobs: d.Jobs, sessions: d.Sessions, llmStatus: d.LLMStatus, log: d.Logger, metrics: newMetrics()}
+	s.appPage = app.Page(appAssetBase, s.appSettings())
+	s.appCSP = app.CSP(s.appVoiceOrigins())
 	if s.search == nil {
 		s.search = retrieval.NewSearcher(nil, 0, d.Logger)
 	}

@@ -1,0 +1,78 @@
+package app
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// Every module the client imports, statically or on demand, is a file of
+// this package: a misspelt import would only fail in a browser, on the
+// screen that needs it.
+func TestEveryImportResolves(t *testing.T) {
+	imp := regexp.MustCompile(`(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)["']([^"']+)["']`)
+	seen := 0
+	for _, n := range Names() {
+		if !strings.HasSuffix(n, ".js") {
+			continue
+		}
+		a, _ := Lookup(Version, n)
+		for _, m := range imp.FindAllStringSubmatch(string(a.Plain), -1) {
+			seen++
+			target, ok := strings.CutPrefix(m[1], "./")
+			if !ok || strings.Contains(target, "/") {
+				t.Errorf("%s imports %q: imports must name a file beside it (./name.js)", n, m[1])
+				continue
+			}
+			if _, ok := Lookup(Version, target); !ok {
+				t.Errorf("%s imports %q, which is not in static/", n, m[1])
+			}
+		}
+	}
+	if seen < 5 {
+		t.Fatalf("found only %d imports: the pattern no longer matches the code", seen)
+	}
+}
+
+// The client's code never writes a style attribute or inline script, which
+// the page's policy (style-src 'self', script-src 'self') would refuse at
+// run time, silently.
+func TestNoInlineStyleOrScript(t *testing.T) {
+	bad := regexp.MustCompile(`\bstyle=\$?\{|\bstyle="|setAttribute\(\s*["']style|\.innerHTML\s*=|\beval\(|new Function\(|javascript:`)
+	for _, n := range Names() {
+		if !strings.HasSuffix(n, ".js") || n == "preact.js" || n == "hooks.js" || n == "htm.js" {
+			continue
+		}
+		a, _ := Lookup(Version, n)
+		for i, line := range strings.Split(string(a.Plain), "\n") {
+			if bad.MatchString(line) {
+				t.Errorf("%s:%d: %s", n, i+1, strings.TrimSpace(line))
+			}
+		}
+	}
+}
+
+func TestPageAndPolicy(t *testing.T) {
+	p := string(Page("/app", Settings{AppName: `A <b>"school"</b>`, AppVersion: "1.2", VoiceProvider: "browser", SessionMaxDurationSeconds: 300}))
+	if strings.Contains(p, "<b>") || !strings.Contains(p, "A &lt;b&gt;&#34;school&#34;&lt;/b&gt;") {
+		t.Errorf("the app's name is not escaped:\n%s", p)
+	}
+	for _, n := range FirstScreen {
+		if !strings.Contains(p, "/app/"+Version+"/"+n) {
+			t.Errorf("the page does not load first-screen file %s", n)
+		}
+	}
+	csp := CSP(nil)
+	for _, want := range []string{"default-src 'none'", "script-src 'self';", "style-src 'self';", "connect-src 'self'", "form-action 'none'", "frame-ancestors 'none'"} {
+		if !strings.Contains(csp, want) {
+			t.Errorf("CSP %q lacks %q", csp, want)
+		}
+	}
+	if strings.Contains(csp, "unsafe") || strings.Contains(csp, "*") {
+		t.Errorf("CSP %q allows too much", csp)
+	}
+	el := CSP(VoiceOrigins("https://api.elevenlabs.io"))
+	if !strings.HasSuffix(el, "connect-src 'self' https://api.elevenlabs.io wss://api.elevenlabs.io https://livekit.rtc.elevenlabs.io wss://livekit.rtc.elevenlabs.io") {
+		t.Errorf("ElevenLabs CSP: %q", el)
+	}
+}
