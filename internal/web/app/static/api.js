@@ -122,7 +122,8 @@ export async function postForm(path, form, opts = {}) {
   return res.status === 204 ? null : res.json();
 }
 
-// upload sends one file as multipart field "file", reporting progress as
+// upload sends one file as multipart field "file" (opts.field names
+// another: a session's recording is "audio"), reporting progress as
 // a fraction (0..1) to onProgress; fetch cannot report upload progress, so
 // this uses XMLHttpRequest. It resolves to the JSON answer.
 export function upload(path, file, onProgress, opts = {}) {
@@ -148,7 +149,7 @@ export function upload(path, file, onProgress, opts = {}) {
     };
     if (opts.signal) opts.signal.addEventListener('abort', () => xhr.abort());
     const form = new FormData();
-    form.append('file', file, file.name);
+    form.append(opts.field || 'file', file, file.name);
     xhr.send(form);
   });
 }
