@@ -22,7 +22,7 @@ import (
 // `go test ./...`). The pure-Go build IT staff may choose is compiled by
 // .ci/run (`CGO_ENABLED=0 go build ./...`). It is built once per test
 // process, into a folder TestMain removes.
-func buildBinary(t *testing.T) string {
+func buildBinary(t testing.TB) string {
 	t.Helper()
 	binOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "socratic-test-bin-")
@@ -58,7 +58,7 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func freePort(t *testing.T) int {
+func freePort(t testing.TB) int {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -71,7 +71,7 @@ func freePort(t *testing.T) int {
 // waitReady polls url until it answers 200 and returns how long that took
 // since start. It fails t if the process exits first (exited carries its
 // Wait result, which is put back for the caller) or after 30 s.
-func waitReady(t *testing.T, url string, start time.Time, exited chan error, logs *syncBuffer) time.Duration {
+func waitReady(t testing.TB, url string, start time.Time, exited chan error, logs *syncBuffer) time.Duration {
 	t.Helper()
 	for {
 		select {

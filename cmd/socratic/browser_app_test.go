@@ -46,7 +46,7 @@ type appServer struct {
 // on a fresh data directory, with turn pacing off (tests send turns back
 // to back) and PDFium's compile cache shared across tests. env adds or
 // overrides settings ("SESSION_MAX_DURATION_SECONDS=30").
-func startApp(t *testing.T, env ...string) *appServer {
+func startApp(t testing.TB, env ...string) *appServer {
 	t.Helper()
 	bin := buildBinary(t)
 	dir := t.TempDir()
@@ -56,7 +56,7 @@ func startApp(t *testing.T, env ...string) *appServer {
 }
 
 // createUser makes an account with `socratic user create`, as IT staff do.
-func (a *appServer) createUser(t *testing.T, role, email, username, password string) {
+func (a *appServer) createUser(t testing.TB, role, email, username, password string) {
 	t.Helper()
 	cmd := exec.Command(a.bin, "user", "create", "--role", role, "--email", email, "--username", username, "--full-name", strings.ToUpper(username[:1])+username[1:]+" Example")
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "DATA_DIR=" + a.dir}
@@ -67,7 +67,7 @@ func (a *appServer) createUser(t *testing.T, role, email, username, password str
 }
 
 // login returns an access token for the account.
-func (a *appServer) login(t *testing.T, username, password string) string {
+func (a *appServer) login(t testing.TB, username, password string) string {
 	t.Helper()
 	status, body := a.api(t, "POST", "/api/auth/login", "", map[string]any{"username": username, "password": password})
 	tok, _ := body["access_token"].(string)
@@ -80,7 +80,7 @@ func (a *appServer) login(t *testing.T, username, password string) string {
 // api calls a JSON endpoint; body (nil for none) is sent as JSON. The
 // answer is decoded into a map when it is a JSON object (lists come as
 // {"items": [...]}).
-func (a *appServer) api(t *testing.T, method, path, token string, body any) (int, map[string]any) {
+func (a *appServer) api(t testing.TB, method, path, token string, body any) (int, map[string]any) {
 	t.Helper()
 	var b []byte
 	if body != nil {
@@ -104,7 +104,7 @@ func (a *appServer) api(t *testing.T, method, path, token string, body any) (int
 }
 
 // uploadPDF uploads a PDF to a week and returns the document's id.
-func (a *appServer) uploadPDF(t *testing.T, token string, weekID int, pdf string) int {
+func (a *appServer) uploadPDF(t testing.TB, token string, weekID int, pdf string) int {
 	t.Helper()
 	data, err := os.ReadFile(pdf)
 	if err != nil {
@@ -126,7 +126,7 @@ func (a *appServer) uploadPDF(t *testing.T, token string, weekID int, pdf string
 }
 
 // waitProcessed waits (up to two minutes) for a document to be processed.
-func (a *appServer) waitProcessed(t *testing.T, token string, docID int) {
+func (a *appServer) waitProcessed(t testing.TB, token string, docID int) {
 	t.Helper()
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
@@ -152,7 +152,7 @@ func num(m map[string]any, key string) int {
 
 // page is one browser tab on the app.
 type page struct {
-	t    *testing.T
+	t    testing.TB
 	ctx  context.Context
 	base string
 
@@ -186,7 +186,7 @@ const (
 // permission faked, so recording works), at desktop size unless
 // withMobile. Any Content-Security-Policy refusal, uncaught exception or
 // console error in the tab fails the test when it ends.
-func openPage(t *testing.T, base string, opts ...pageOption) *page {
+func openPage(t testing.TB, base string, opts ...pageOption) *page {
 	t.Helper()
 	var cfg pageConfig
 	for _, o := range opts {
@@ -642,7 +642,7 @@ var (
 
 // screenshotDir is where screenshots go: SOCRATIC_SCREENSHOTS, else
 // socratic-screenshots in the temp folder. They are never committed.
-func screenshotDir(t *testing.T) string {
+func screenshotDir(t testing.TB) string {
 	shotOnce.Do(func() {
 		shotDir = os.Getenv("SOCRATIC_SCREENSHOTS")
 		if shotDir == "" {

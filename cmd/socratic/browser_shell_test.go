@@ -75,3 +75,39 @@ func TestBrowserCreateAccount(t *testing.T) {
 		t.Errorf("the account: %d %v", status, me)
 	}
 }
+
+// TestBrowserFirstScreenWeight: what the browser actually transferred to
+// show the sign-in screen (the page and every file it loaded, compressed,
+// headers included) stays under the issue's 100 KB, and no role's screens
+// were among it (they load after sign-in).
+func TestBrowserFirstScreenWeight(t *testing.T) {
+	a := startApp(t)
+	p := openPage(t, a.base)
+	p.visit("/")
+	p.waitFor("button", "Sign in")
+	type entry struct {
+		Name     string  `json:"name"`
+		Transfer float64 `json:"transfer"`
+		Encoded  float64 `json:"encoded"`
+	}
+	entries := evalAs[[]entry](p, `[...performance.getEntriesByType('navigation'), ...performance.getEntriesByType('resource')]
+		.map(e => ({name: e.name, transfer: e.transferSize, encoded: e.encodedBodySize}))`)
+	total, body := 0.0, 0.0
+	for _, e := range entries {
+		total += e.Transfer
+		body += e.Encoded
+		t.Logf("%8.0f B transferred (%6.0f B body) %s", e.Transfer, e.Encoded, e.Name)
+		for _, later := range []string{"student.js", "professor.js", "admin.js", "session.js", "voice.js"} {
+			if strings.HasSuffix(e.Name, "/"+later) {
+				t.Errorf("the sign-in screen loaded %s, which only signed-in screens need", later)
+			}
+		}
+	}
+	if len(entries) < 5 || total == 0 {
+		t.Fatalf("the browser reported %d loads, %v bytes: the measure is broken", len(entries), total)
+	}
+	t.Logf("first screen: %d files, %.1f KB transferred (%.1f KB compressed bodies)", len(entries), total/1024, body/1024)
+	if total > 100*1024 {
+		t.Errorf("the first screen transferred %.1f KB, over 100 KB", total/1024)
+	}
+}

@@ -19,20 +19,20 @@ import (
 
 // server is the real binary serving a data directory.
 type server struct {
-	t    *testing.T
+	t    testing.TB
 	cmd  *exec.Cmd
 	base string
 	logs *syncBuffer
 	done chan error
 }
 
-func startServer(t *testing.T, bin, dir string) *server {
+func startServer(t testing.TB, bin, dir string) *server {
 	t.Helper()
 	return startServerEnv(t, bin, dir)
 }
 
 // startServerEnv is startServer with more settings ("NAME=value").
-func startServerEnv(t *testing.T, bin, dir string, env ...string) *server {
+func startServerEnv(t testing.TB, bin, dir string, env ...string) *server {
 	t.Helper()
 	port := freePort(t)
 	cmd := exec.Command(bin, "serve")
