@@ -469,6 +469,11 @@ function LiveSession({ session }) {
       send();
     }
   };
+  // Some keyboards (and DevTools' key events) deliver Enter's character
+  // separately from its keydown: it must not land in the emptied box.
+  const onKeyPress = (e) => {
+    if (e.key === 'Enter' && !e.shiftKey) e.preventDefault();
+  };
   const onSubmit = (e) => { e.preventDefault(); send(); };
 
   const active = phase === 'active';
@@ -520,7 +525,7 @@ function LiveSession({ session }) {
       <form class="composer" onSubmit=${onSubmit} novalidate>
         <label for=${messageId}>Message</label>
         <textarea id=${messageId} ref=${inputRef} rows="2" maxlength=${MAX_MESSAGE} value=${draft}
-          onInput=${(e) => setDraft(e.currentTarget.value)} onKeyDown=${onKeyDown}
+          onInput=${(e) => setDraft(e.currentTarget.value)} onKeyDown=${onKeyDown} onKeyPress=${onKeyPress}
           disabled=${!active} aria-describedby=${hintId}
           placeholder=${active ? 'Type your answer or question' : ''}></textarea>
         <p id=${hintId} class="hint">${active ? `Enter sends, Shift+Enter starts a new line.${canListen ? ' Or press Speak and talk.' : ''}` : 'The session has ended; nothing more can be sent.'}</p>
