@@ -360,3 +360,261 @@ func TestBrowserStudentTextSession(t *testing.T) {
 		t.Errorf("after one session, Start session reads %q", n)
 	}
 }
+
+// fakeSpeech is an init script that replaces the Web Speech APIs with
+// stubs the test drives and reads:
+//   - SpeechRecognition: window.__recog.emit(text, isFinal) delivers a
+//     result to the recognition that is listening, speechStart() says
+//     the person began to talk; start/stop/abort are counted.
+//   - speechSynthesis: speak() records each utterance in window.__spoken
+//     with what had been handed to the page of the reply's stream at that
+//     moment (paceStream's window.__streams), and — 60 ms later, when the
+//     page has drawn it and before the next event (300 ms apart) — the
+//     reply's text on screen. cancel() is counted in window.__cancels.
+const fakeSpeech = `(() => {
+  window.__recog = {
+    current: null, started: 0, stopped: 0,
+    speechStart() { const r = this.current; r.onspeechstart && r.onspeechstart(new Event('speechstart')); },
+    emit(text, isFinal) {
+      const r = this.current;
+      if (!r) throw new Error('nobody is listening');
+      const last = r._results[r._results.length - 1];
+      const i = last && !last.isFinal ? r._results.length - 1 : r._results.length;
+      r._results[i] = Object.assign([{ transcript: text, confidence: 0.9 }], { isFinal: !!isFinal });
+      r.onresult && r.onresult({ resultIndex: i, results: r._results });
+    },
+  };
+  class FakeRecognition {
+    constructor() { this.lang = ''; this.continuous = false; this.interimResults = false; this._results = []; }
+    start() {
+      if (window.__recog.current) throw new DOMException('already started', 'InvalidStateError');
+      window.__recog.current = this; window.__recog.started++;
+    }
+    stop() { this._end(); }
+    abort() { this._end(); }
+    _end() {
+      window.__recog.stopped++;
+      setTimeout(() => {
+        if (window.__recog.current === this) window.__recog.current = null;
+        this.onend && this.onend(new Event('end'));
+      }, 20);
+    }
+  }
+  window.SpeechRecognition = FakeRecognition;
+  window.webkitSpeechRecognition = FakeRecognition;
+
+  window.__spoken = [];
+  window.__cancels = 0;
+  const streaming = () => {
+    const li = document.querySelector('[role="log"] li[data-streaming="true"]');
+    return li && li.children[1] ? li.children[1].textContent.trim() : null;
+  };
+  const synth = {
+    speaking: false, pending: false, paused: false, onvoiceschanged: null,
+    speak(u) {
+      const streams = window.__streams || [];
+      const events = (streams[streams.length - 1] || []).map((e) => e.event);
+      const entry = { text: u.text, stream: streams.length, events, reply: null };
+      window.__spoken.push(entry);
+      setTimeout(() => { entry.reply = streaming(); }, 60);
+    },
+    cancel() { window.__cancels++; },
+    pause() {}, resume() {}, getVoices() { return []; },
+    addEventListener() {}, removeEventListener() {},
+  };
+  Object.defineProperty(window, 'speechSynthesis', { value: synth, configurable: true });
+  window.SpeechSynthesisUtterance = class { constructor(text) { this.text = text; this.lang = ''; } };
+})();`
+
+type spoken struct {
+	Text   string   `json:"text"`
+	Stream int      `json:"stream"`
+	Events []string `json:"events"`
+	Reply  *string  `json:"reply"`
+}
+
+func spokenSoFar(t *testing.T, p *page) []spoken {
+	t.Helper()
+	var out []spoken
+	raw, _ := json.Marshal(p.eval(`window.__spoken`))
+	if err := json.Unmarshal(raw, &out); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// deltasOf is the text of each delta event of the page's nth stream (1-based).
+func deltasOf(t *testing.T, p *page, n int) []string {
+	t.Helper()
+	return p.evalStrings(fmt.Sprintf(`window.__streams[%d].filter(e => e.event === 'delta').map(e => e.data.text)`, n-1))
+}
+
+// sentenceInside finds a sentence boundary inside s (a closing mark,
+// white space, a capital), not counting citation abbreviations and
+// initials ("v. Kelly", "U.S. Reports", "J. Frankfurter").
+var sentenceInside = regexp.MustCompile(`(\S+)[.?!]["”’)]*\s+["“‘(]?[A-Z]`)
+
+func oneSentence(s string) bool {
+	for _, m := range sentenceInside.FindAllStringSubmatch(strings.TrimSpace(s), -1) {
+		w := strings.ToLower(strings.TrimLeft(m[1], "\"“‘("))
+		switch {
+		case len([]rune(w)) == 1, strings.Contains(w, "."):
+		case w == "v" || w == "vs" || w == "p" || w == "pp" || w == "no" || w == "mr" || w == "ms" || w == "dr" || w == "id" || w == "cf" || w == "st":
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// TestBrowserStudentVoice (acceptance 3): browser voice with the Web
+// Speech APIs stubbed. Push-to-talk shows the interim words and sends the
+// final ones as the student's message (on screen and in the server's
+// transcript); the reply is spoken sentence by sentence while it is still
+// streaming; pressing Speak while the tutor talks silences it (barge-in);
+// the mute toggle keeps it silent; and the microphone recording (Chromium's
+// fake device) is uploaded with End.
+func TestBrowserStudentVoice(t *testing.T) {
+	a := startApp(t)
+	sc := setupStudentCourse(t, a)
+	tok := enrolledStudent(t, a, sc, "ben.okafor")
+	p := openPage(t, a.base, withInitScript(paceStream), withInitScript(fakeSpeech))
+	p.signIn("ben.okafor", "a careful student")
+	p.visit(fmt.Sprintf("/weeks/%d", sc.weekID))
+	p.click("checkbox", "Record my voice")
+	p.click("button", "Start session")
+	p.waitFor("timer", "Time left")
+	id := sessionIDFromPage(t, p)
+	p.waitText("main", "", "Recording") // the fake microphone is recording
+	if p.evalBool(`document.body.innerText.includes('Not recording')`) {
+		t.Fatalf("the recording did not start:\n%s", p.bodyText())
+	}
+	waitReplyDone(t, p, 1) // the opening
+
+	// Push to talk: the interim words show, the final ones are sent.
+	cancels := p.evalFloat(`window.__cancels`)
+	p.click("button", "Speak")
+	if !p.evalBool(`window.__recog.current !== null && window.__recog.current.interimResults === true`) {
+		t.Fatal("Speak did not start listening with interim results")
+	}
+	if p.evalFloat(`window.__cancels`) <= cancels {
+		t.Error("pressing Speak did not silence the tutor (speechSynthesis.cancel)")
+	}
+	if pressed := p.evalString(`[...document.querySelectorAll('button')].find(b => b.textContent.includes('Speak')).getAttribute('aria-pressed')`); pressed != "true" {
+		t.Errorf("while listening, Speak has aria-pressed=%q", pressed)
+	}
+	p.eval(`window.__recog.speechStart(), window.__recog.emit('what does due', false)`)
+	p.waitText("main", "", "what does due")
+	p.eval(`window.__recog.emit('what does due process require', false)`)
+	p.waitText("main", "", "what does due process require")
+	const said = "What does due process require before a hearing?"
+	p.eval(fmt.Sprintf(`window.__recog.emit(%q, true)`, said))
+	p.click("button", "Speak") // press again: stop listening, and the words go
+	p.waitText("log", "Conversation", said)
+	replies := waitReplyDone(t, p, 2)
+	if v := p.evalString(`document.querySelector('textarea').value`); v != "" {
+		t.Errorf("the spoken message was sent, but the box holds %q", v)
+	}
+	_, stored := sessionDetail(t, a, tok, id)
+	if len(stored) != 3 || stored[1].Role != "user" || stored[1].Content != said || stored[2].Content != replies[1] {
+		t.Fatalf("the server's transcript after the spoken turn: %+v (screen: %q)", stored, replies)
+	}
+
+	// The reply was spoken sentence by sentence as it streamed.
+	reply := stored[2].Content
+	deltas := deltasOf(t, p, 1)
+	utter := spokenSoFar(t, p)
+	if len(utter) < 2 {
+		t.Fatalf("the reply %q was spoken as %d utterance(s): %+v", reply, len(utter), utter)
+	}
+	var texts []string
+	for i, u := range utter {
+		texts = append(texts, u.Text)
+		if !oneSentence(u.Text) {
+			t.Errorf("utterance %d is not one sentence: %q", i, u.Text)
+		}
+		if u.Stream != 1 {
+			t.Errorf("utterance %d spoken during stream %d, want 1", i, u.Stream)
+		}
+	}
+	if strings.Join(texts, " ") != strings.Join(strings.Fields(reply), " ") {
+		t.Errorf("spoken %q, want the reply %q in full", texts, reply)
+	}
+	firstU := utter[0]
+	if len(deltas) < 2 || firstU.Events == nil || len(firstU.Events) >= len(deltas) {
+		t.Errorf("the first sentence was spoken after %v of the reply's %d deltas arrived; want while it was still streaming", firstU.Events, len(deltas))
+	}
+	for _, e := range firstU.Events {
+		if e == "done" || e == "sources" {
+			t.Errorf("the first sentence was spoken only after the %q event", e)
+		}
+	}
+	if firstU.Reply == nil || *firstU.Reply == "" || *firstU.Reply == reply || !strings.HasPrefix(reply, *firstU.Reply) {
+		t.Errorf("when the first sentence was spoken, the screen showed %v of the reply %q; want part of it", firstU.Reply, reply)
+	}
+
+	// Barge-in: speaking while the tutor talks silences the rest of that
+	// reply.
+	p.fill("textbox", "Message", "The hearing must come before the benefits stop.")
+	p.click("button", "Send")
+	deadline := time.Now().Add(wait)
+	for len(spokenSoFar(t, p)) == len(utter) {
+		if time.Now().After(deadline) {
+			t.Fatal("the second reply was never spoken")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancels = p.evalFloat(`window.__cancels`)
+	p.click("button", "Speak")
+	bargedAt := len(spokenSoFar(t, p))
+	if p.evalFloat(`window.__cancels`) <= cancels {
+		t.Error("pressing Speak while the tutor spoke did not cancel its speech")
+	}
+	waitReplyDone(t, p, 3)
+	if n := len(spokenSoFar(t, p)); n != bargedAt {
+		t.Errorf("after barge-in, %d more sentence(s) of the reply were spoken", n-bargedAt)
+	}
+	p.click("button", "Speak") // stop listening; nothing was said
+	p.waitText("status", "", "did not hear anything")
+
+	// Mute: nothing of the next reply is spoken.
+	p.click("button", "Mute tutor voice")
+	if v := p.evalString(`[...document.querySelectorAll('button')].find(b => b.textContent.includes('Mute')).getAttribute('aria-pressed')`); v != "true" {
+		t.Errorf("Mute tutor voice has aria-pressed=%q after pressing it", v)
+	}
+	before := len(spokenSoFar(t, p))
+	p.fill("textbox", "Message", "So notice alone is not enough.")
+	p.press("\r")
+	waitReplyDone(t, p, 4)
+	if n := len(spokenSoFar(t, p)); n != before {
+		t.Errorf("muted, the tutor still spoke %d sentence(s)", n-before)
+	}
+
+	// End: the recording goes up with it.
+	p.click("button", "End session")
+	p.waitText("status", "", "Your recording was sent")
+	s, _ := sessionDetail(t, a, tok, id)
+	if s["status"] != "ended" || s["has_audio"] != true {
+		t.Fatalf("after End the session is %v with has_audio %v", s["status"], s["has_audio"])
+	}
+	st, _ := a.call("GET", "/api/sessions/"+strconv.Itoa(id)+"/audio", tok, "", nil)
+	if st != 200 {
+		t.Errorf("GET the recording: %d", st)
+	}
+	// Past sessions plays it.
+	p.click("link", "Past sessions")
+	p.click("link", "Week 1: Procedural due process")
+	p.waitFor("heading", "Week 1: Procedural due process")
+	deadline = time.Now().Add(wait)
+	for !p.evalBool(`(() => { const a = document.querySelector('audio'); return !!a && a.src.startsWith('blob:') && a.controls; })()`) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no audio player with the recording:\n%s", p.bodyText())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	// A MediaRecorder webm has no duration in its header (Infinity), so
+	// "loaded" is: the player read its metadata without an error.
+	if !p.evalBool(`new Promise(r => { const a = document.querySelector('audio'); if (a.readyState >= 1) r(!a.error); else { a.onloadedmetadata = () => r(!a.error); a.onerror = () => r(false); } })`) {
+		t.Error("the audio player could not load the recording")
+	}
+}
