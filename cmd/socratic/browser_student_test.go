@@ -618,3 +618,79 @@ func TestBrowserStudentVoice(t *testing.T) {
 		t.Error("the audio player could not load the recording")
 	}
 }
+
+// waitUntil polls js (a boolean expression) until it holds, for up to d.
+func waitUntil(t *testing.T, p *page, d time.Duration, what, js string) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !p.evalBool(js) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within %s; page text:\n%s", what, d, p.bodyText())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestBrowserStudentTimeUp (acceptance 5): a session on the shortest clock
+// the server allows (30 s) runs out while a reply is still arriving: the
+// reply finishes, then the screen says the time is up, the message box is
+// disabled, the session is ended on the server with its transcript and the
+// recording sent.
+func TestBrowserStudentTimeUp(t *testing.T) {
+	a := startApp(t, "SESSION_MAX_DURATION_SECONDS=30")
+	sc := setupStudentCourse(t, a)
+	tok := enrolledStudent(t, a, sc, "cho.park")
+	p := openPage(t, a.base, withInitScript(paceStream), withMobile())
+	p.signIn("cho.park", "a careful student")
+	p.visit(fmt.Sprintf("/weeks/%d", sc.weekID))
+	p.click("checkbox", "Record my voice")
+	p.click("button", "Start session")
+	p.waitFor("timer", "Time left")
+	id := sessionIDFromPage(t, p)
+	if got := p.text("timer", "Time left"); got != "0:30" && got != "0:29" {
+		t.Errorf("a 30-second session starts at %q", got)
+	}
+	p.fill("textbox", "Message", "Due process means notice and a chance to be heard.")
+	p.press("\r")
+	waitReplyDone(t, p, 2)
+
+	// The last message goes four seconds before the end; its reply
+	// arrives slowly (2 s an event), so the clock runs out mid-reply.
+	waitUntil(t, p, 40*time.Second, "the timer reaching 0:04", `document.querySelector('[role="timer"]').textContent.trim() === '0:04'`)
+	p.eval(`window.__pace = 2000`)
+	const last = "Then the hearing has to happen before the benefits stop."
+	p.fill("textbox", "Message", last)
+	p.click("button", "Send")
+	waitUntil(t, p, 15*time.Second, "the clock at 0:00 with the reply still arriving",
+		`document.querySelector('[role="timer"]').textContent.trim() === '0:00' && document.querySelector('[role="log"]').getAttribute('aria-busy') === 'true'`)
+	p.waitText("status", "", "Time is up")
+	if !p.evalBool(`document.querySelector('textarea').disabled`) {
+		t.Error("the time is up but the message box is enabled")
+	}
+	ended := p.waitText("status", "", "this session has ended")
+	if !strings.Contains(ended, "Time is up") {
+		t.Errorf("the end says %q, want that the time is up", ended)
+	}
+	p.waitText("status", "", "Your recording was sent")
+	replies := waitReplyDone(t, p, 3)
+	p.axe("session (time up)")
+	p.screenshot("student-session-time-up")
+
+	s, stored := sessionDetail(t, a, tok, id)
+	if s["status"] != "ended" {
+		t.Errorf("the server has the session %v", s["status"])
+	}
+	if s["has_audio"] != true {
+		t.Error("the recording was not kept with the ended session")
+	}
+	if len(stored) != 5 || stored[3].Content != last || stored[4].Content != replies[2] {
+		t.Errorf("the stored transcript %+v; want the last message and the reply the screen finished showing (%q)", stored, replies)
+	}
+	// The reply that was arriving when the clock ran out was shown in full.
+	if events := p.evalStrings(`window.__streams[1].map(e => e.event)`); len(events) == 0 || events[len(events)-1] != "done" {
+		t.Errorf("the last reply's stream: %v", events)
+	}
+	if p.evalBool(`[...document.querySelectorAll('button')].some(b => b.textContent.trim() === 'End session' && !b.disabled)`) {
+		t.Error("End session is still offered after the session ended")
+	}
+}
