@@ -694,3 +694,57 @@ func TestBrowserStudentTimeUp(t *testing.T) {
 		t.Error("End session is still offered after the session ended")
 	}
 }
+
+// TestBrowserStudentWeekLimits: Start session is disabled with the reason
+// in words on a week without a reading and once the week's sessions are
+// used up (with when they reset); a session ended elsewhere (another tab)
+// ends gracefully here when the next message is refused, the typed
+// message kept.
+func TestBrowserStudentWeekLimits(t *testing.T) {
+	a := startApp(t, "RATE_LIMIT_CONVERSATIONS_PER_WEEK=1")
+	sc := setupStudentCourse(t, a)
+	tok := enrolledStudent(t, a, sc, "dana.ito")
+	prof := a.login(t, "kingsfield", "contracts are hard")
+	st, w2 := a.api(t, "POST", fmt.Sprintf("/api/courses/%d/weeks", sc.courseID), prof, map[string]any{"week_number": 2, "title": "Substantive due process"})
+	if st != 201 {
+		t.Fatalf("week 2: %d %v", st, w2)
+	}
+	p := openPage(t, a.base, withMobile())
+	p.signIn("dana.ito", "a careful student")
+	p.visit(fmt.Sprintf("/courses/%d", sc.courseID))
+	p.click("link", "Week 2: Substantive due process")
+	p.waitFor("heading", "Week 2")
+	if b := p.find("button", "Start session", false); !b.disabled {
+		t.Error("Start session is enabled on a week without a reading")
+	}
+	p.waitText("main", "", "this week has no reading")
+
+	p.visit(fmt.Sprintf("/weeks/%d", sc.weekID))
+	p.click("button", "Start session")
+	p.waitFor("timer", "Time left")
+	id := sessionIDFromPage(t, p)
+	if st, body := a.api(t, "POST", fmt.Sprintf("/api/sessions/%d/end", id), tok, nil); st != 200 {
+		t.Fatalf("end elsewhere: %d %v", st, body)
+	}
+	const msg = "Is a hearing always required?"
+	p.fill("textbox", "Message", msg)
+	p.click("button", "Send")
+	p.waitText("status", "", "This session has ended")
+	if !p.evalBool(`document.querySelector('textarea').disabled`) {
+		t.Error("the session ended but the message box is enabled")
+	}
+	if v := p.evalString(`document.querySelector('textarea').value`); v != msg {
+		t.Errorf("the refused message was not kept: the box holds %q", v)
+	}
+	if p.evalBool(`document.body.innerText.includes('{')`) {
+		t.Errorf("raw JSON on screen:\n%s", p.bodyText())
+	}
+
+	p.visit(fmt.Sprintf("/weeks/%d", sc.weekID))
+	p.waitFor("heading", "Week 1")
+	if b := p.find("button", "Start session", false); !b.disabled {
+		t.Error("Start session is enabled with the week's one session used")
+	}
+	p.waitText("main", "", "You have used your one session for this week. New sessions open")
+	p.axe("week (quota used)")
+}

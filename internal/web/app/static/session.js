@@ -481,7 +481,10 @@ function LiveSession({ session }) {
   const title = weekName(session);
 
   let banner = null;
-  if (phase === 'timeup') banner = html`<p class="notice warn-notice" role="status">Time is up. ${busy ? 'The tutor is finishing its reply; then the session ends.' : 'Ending the session…'}</p>`;
+  if (phase === 'timeup') {
+    banner = html`<p class="notice warn-notice" role="status">${endReason === 'server' ? 'This session has ended on the server.' : 'Time is up.'}
+      ${busy ? ' The tutor is finishing its reply; then the session ends.' : ' Ending the session…'}</p>`;
+  }
   else if (over || phase === 'ending' || phase === 'endfailed') {
     const why = endReason === 'time' ? 'Time is up — this session has ended.'
       : endReason === 'server' ? 'This session has ended on the server.'

@@ -117,7 +117,7 @@ function Week({ params }) {
       ? 'You cannot start a session yet: this week has no reading. Your professor has not uploaded one.'
       : 'You cannot start a session yet: this week’s reading is still being prepared. Try again in a few minutes.';
   } else if (quota.applies !== false && quota.remaining <= 0) {
-    reason = `You have used all ${quota.limit} sessions for this week. New sessions open ${fmtDate(quota.resets_at)}.`;
+    reason = `You have used ${quota.limit === 1 ? 'your one session' : `all ${quota.limit} sessions`} for this week. New sessions open ${fmtDate(quota.resets_at)}.`;
   }
 
   const start = async () => {
