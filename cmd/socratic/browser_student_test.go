@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -107,7 +108,7 @@ const paceStream = `(() => {
 
 // watchReplies is an init script that records, through a MutationObserver,
 // every text the conversation's streaming reply shows, in
-// window.__shown (one array of texts per reply, in order).
+// window.__shown (one array of {s: text, t: when} per reply, in order).
 const watchReplies = `(() => {
   window.__shown = [];
   const seen = new WeakMap();
@@ -116,7 +117,7 @@ const watchReplies = `(() => {
       let list = seen.get(li);
       if (!list) { list = []; seen.set(li, list); window.__shown.push(list); }
       const said = li.children[1] ? li.children[1].textContent : '';
-      if (list[list.length - 1] !== said) list.push(said);
+      if (!list.length || list[list.length - 1].s !== said) list.push({ s: said, t: performance.now() });
     }
   });
   document.addEventListener('DOMContentLoaded', () => obs.observe(document.body, { subtree: true, childList: true, characterData: true, attributes: true }));
@@ -289,25 +290,64 @@ func TestBrowserStudentTextSession(t *testing.T) {
 	if strings.Join(storedMsgs, "\n") != strings.Join(messages, "\n") {
 		t.Errorf("stored student turns %q, want %q", storedMsgs, messages)
 	}
-	// Each reply streamed in: the page showed part of it before all of it.
-	var streams [][]string
+	// Each reply streamed in: the page showed part of it before all of it,
+	// each delta's text within moments of its arrival.
+	type shownText struct {
+		S string  `json:"s"`
+		T float64 `json:"t"`
+	}
+	type streamEvent struct {
+		Event string          `json:"event"`
+		Data  json.RawMessage `json:"data"`
+		T     float64         `json:"t"`
+	}
+	var streams [][]shownText
+	var events [][]streamEvent
 	raw, _ := json.Marshal(p.eval(`window.__shown`))
 	json.Unmarshal(raw, &streams)
-	if len(streams) != len(messages) {
-		t.Fatalf("watched %d streaming replies, want %d: %q", len(streams), len(messages), streams)
+	raw, _ = json.Marshal(p.eval(`window.__streams`))
+	json.Unmarshal(raw, &events)
+	if len(streams) != len(messages) || len(events) != len(messages) {
+		t.Fatalf("watched %d streaming replies and %d streams, want %d: %v", len(streams), len(events), len(messages), streams)
 	}
+	var lags []float64
 	for i, texts := range streams {
 		final := storedReplies[i+1]
 		partial := false
 		for _, s := range texts {
-			s = strings.TrimSpace(s)
+			s := strings.TrimSpace(s.S)
 			if s != "" && s != final && strings.HasPrefix(final, s) {
 				partial = true
 			}
 		}
 		if !partial {
-			t.Errorf("reply %d never showed part of itself before the whole (texts seen: %q)", i+1, texts)
+			t.Errorf("reply %d never showed part of itself before the whole (texts seen: %v)", i+1, texts)
 		}
+		so := ""
+		for _, ev := range events[i] {
+			if ev.Event != "delta" {
+				continue
+			}
+			var d struct{ Text string }
+			json.Unmarshal(ev.Data, &d)
+			so += d.Text
+			want := strings.TrimSpace(so)
+			found := false
+			for _, s := range texts {
+				if s.T >= ev.T && strings.HasPrefix(strings.TrimSpace(s.S), want) {
+					lags = append(lags, s.T-ev.T)
+					found = true
+					break
+				}
+			}
+			if !found {
+				t.Errorf("reply %d: the text up to %q never showed after its delta arrived", i+1, want)
+			}
+		}
+	}
+	if len(lags) > 0 {
+		sort.Float64s(lags)
+		t.Logf("delta arrival to its text on screen: median %.1f ms, max %.1f ms over %d deltas", lags[len(lags)/2], lags[len(lags)-1], len(lags))
 	}
 	// Each answer's sources, behind a button, name the uploaded reading.
 	if n := p.evalFloat(`[...document.querySelectorAll('[role="log"] button')].filter(b => /^Sources/.test(b.textContent.trim())).length`); int(n) != len(messages) {
