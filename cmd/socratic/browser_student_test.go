@@ -737,7 +737,9 @@ func TestBrowserStudentTimeUp(t *testing.T) {
 
 // TestBrowserStudentWeekLimits: Start session is disabled with the reason
 // in words on a week without a reading and once the week's sessions are
-// used up (with when they reset); a session ended elsewhere (another tab)
+// used up (with when they reset); a refused microphone is said in words
+// and the session goes on; a reload keeps the clock and the unsent
+// message; a session ended elsewhere (another tab)
 // ends gracefully here when the next message is refused, the typed
 // message kept.
 func TestBrowserStudentWeekLimits(t *testing.T) {
@@ -749,7 +751,9 @@ func TestBrowserStudentWeekLimits(t *testing.T) {
 	if st != 201 {
 		t.Fatalf("week 2: %d %v", st, w2)
 	}
-	p := openPage(t, a.base, withMobile())
+	// This student's browser refuses the microphone.
+	refuseMic := `navigator.mediaDevices.getUserMedia = () => Promise.reject(new DOMException('Permission denied', 'NotAllowedError'));`
+	p := openPage(t, a.base, withMobile(), withInitScript(refuseMic))
 	p.signIn("dana.ito", "a careful student")
 	p.visit(fmt.Sprintf("/courses/%d", sc.courseID))
 	p.click("link", "Week 2: Substantive due process")
@@ -760,9 +764,28 @@ func TestBrowserStudentWeekLimits(t *testing.T) {
 	p.waitText("main", "", "this week has no reading")
 
 	p.visit(fmt.Sprintf("/weeks/%d", sc.weekID))
+	p.click("checkbox", "Record my voice")
 	p.click("button", "Start session")
 	p.waitFor("timer", "Time left")
 	id := sessionIDFromPage(t, p)
+	p.waitText("main", "", "Not recording: the microphone was refused")
+	if p.evalBool(`document.querySelector('textarea').disabled`) {
+		t.Error("without a microphone the message box is disabled")
+	}
+	// A reload keeps the clock (from the server's expires_at, not
+	// restarted) and the unsent message.
+	p.fill("textbox", "Message", "Half a thought")
+	time.Sleep(2500 * time.Millisecond)
+	p.eval(`location.reload(), true`)
+	p.waitFor("timer", "Time left")
+	p.waitText("log", "Conversation", "")
+	if left := p.text("timer", "Time left"); !clock.MatchString(left) || left > "4:58" {
+		t.Errorf("after a reload 2.5 s into the session the timer reads %q; want at most 4:58", left)
+	}
+	if v := p.evalString(`document.querySelector('textarea').value`); v != "Half a thought" {
+		t.Errorf("after a reload the message box holds %q, want the unsent message", v)
+	}
+	p.fill("textbox", "Message", "")
 	if st, body := a.api(t, "POST", fmt.Sprintf("/api/sessions/%d/end", id), tok, nil); st != 200 {
 		t.Fatalf("end elsewhere: %d %v", st, body)
 	}

@@ -3,7 +3,7 @@
 // (session.js), and past sessions with their transcripts and recordings.
 import { get, post } from './api.js';
 import {
-  html, useState, useRef, useId, useAsync, navigate,
+  html, useState, useRef, useId, useAsync, navigate, settings,
   ErrorMsg, Loading, Empty, Notice, Field, Page, fmtDate, fmtDuration, fmtBytes,
 } from './ui.js';
 import { SessionScreen, startSession, recordConsent, setRecordConsent } from './session.js';
@@ -155,7 +155,7 @@ function Week({ params }) {
     </section>
     <section class="card start" aria-labelledby="start-h">
       <h2 id="start-h">Talk it through with the tutor</h2>
-      ${left != null && html`<p>${left === 1 ? '1 session left this week' : `${left} sessions left this week`} (of ${quota.limit}).</p>`}
+      <p>${left != null ? `${left === 1 ? '1 session left this week' : `${left} sessions left this week`} (of ${quota.limit}). ` : ''}A session lasts up to ${fmtDuration(settings.sessionMaxDuration).replace(/ 00 s$/, '')}.</p>
       ${live && html`<p class="notice">You have a session in progress. <a href=${`#/sessions/${live.id}`}>Return to it</a>. Starting a new one ends it.</p>`}
       ${!reason && html`<div class="consent">
         <p>The tutor can listen and speak. You can also record your voice for your professor: the recording is sent with the transcript when the session ends.</p>
@@ -182,9 +182,8 @@ function PastSessions() {
       ? html`<${Empty}>No sessions yet. Open a week of one of <a href="#/">your courses</a> to start one.<//>`
       : html`<ul class="list session-list">${items.map((x) => html`<li>
           <a href=${`#/sessions/${x.id}`}>${weekLabel({ week_number: x.week_number, title: x.week_title })} — ${fmtDate(x.started_at)}</a>
-          <p class="muted small">${x.course_name}
-            · ${x.status === 'active' ? 'in progress' : fmtDuration(x.duration_seconds)}
-            ${x.has_audio ? ' · recorded' : ''}${x.moderated_count ? ' · ' : ''}${x.moderated_count ? html`<span class="tag warn">Moderated</span>` : ''}</p>
+          <p class="muted small">${[x.course_name, x.status === 'active' ? 'in progress' : fmtDuration(x.duration_seconds), x.has_audio ? 'recorded' : ''].filter(Boolean).join(' · ')}
+            ${x.moderated_count ? html` <span class="tag warn">Moderated</span>` : ''}</p>
         </li>`)}</ul>`)}
   <//>`;
 }
