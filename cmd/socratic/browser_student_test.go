@@ -560,10 +560,27 @@ func TestBrowserStudentVoice(t *testing.T) {
 		t.Fatalf("the server's transcript after the spoken turn: %+v (screen: %q)", stored, replies)
 	}
 
+	// The opening question was spoken when the session began.
+	all := spokenSoFar(t, p)
+	var opening, utter []spoken
+	for _, u := range all {
+		if u.Stream == 0 {
+			opening = append(opening, u)
+		} else {
+			utter = append(utter, u)
+		}
+	}
+	var openTexts []string
+	for _, u := range opening {
+		openTexts = append(openTexts, u.Text)
+	}
+	if strings.Join(openTexts, " ") != strings.Join(strings.Fields(stored[0].Content), " ") {
+		t.Errorf("the opening was spoken as %q, want %q", openTexts, stored[0].Content)
+	}
+
 	// The reply was spoken sentence by sentence as it streamed.
 	reply := stored[2].Content
 	deltas := deltasOf(t, p, 1)
-	utter := spokenSoFar(t, p)
 	if len(utter) < 2 {
 		t.Fatalf("the reply %q was spoken as %d utterance(s): %+v", reply, len(utter), utter)
 	}
@@ -598,7 +615,7 @@ func TestBrowserStudentVoice(t *testing.T) {
 	p.fill("textbox", "Message", "The hearing must come before the benefits stop.")
 	p.click("button", "Send")
 	deadline := time.Now().Add(wait)
-	for len(spokenSoFar(t, p)) == len(utter) {
+	for len(spokenSoFar(t, p)) == len(all) {
 		if time.Now().After(deadline) {
 			t.Fatal("the second reply was never spoken")
 		}

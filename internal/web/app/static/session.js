@@ -260,6 +260,17 @@ function LiveSession({ session }) {
     return () => { off(); recorder.pause(); };
   }, [id]);
 
+  // A new session's opening question is spoken too (the Start session
+  // press lets the page speak); once per session.
+  useEffect(() => {
+    const t = session.transcript || [];
+    if (!canSpeak || info.openingSpoken || t.length !== 1 || t[0].role !== 'assistant') return;
+    store(id, { openingSpoken: true });
+    speaker.begin();
+    speaker.push(t[0].content);
+    speaker.finish();
+  }, [id]);
+
   // Leaving the screen stops listening, speaking and any reply in flight.
   useEffect(() => () => {
     if (streamCtrl.current) streamCtrl.current.abort();
@@ -532,13 +543,14 @@ function LiveSession({ session }) {
           disabled=${!active} aria-describedby=${hintId}
           placeholder=${active ? 'Type your answer or question' : ''}></textarea>
         <p id=${hintId} class="hint">${active ? `Enter sends, Shift+Enter starts a new line.${canListen ? ' Or press Speak and talk.' : ''}` : 'The session has ended; nothing more can be sent.'}</p>
-        ${heard && html`<p class="heard" aria-live="polite"><span class="muted">Hearing:</span> ${heard}</p>`}
+        ${listening && html`<p class="listening-note" role="status">Listening… press Speak again (or let go) when you have finished.</p>`}
+        ${heard && html`<p class="heard"><span class="muted">Hearing:</span> ${heard}</p>`}
         ${voiceNote && html`<p class="voice-note" role="status">${voiceNote}</p>`}
         <${ErrorMsg} error=${error} />
         <div class="composer-actions">
           ${canListen && html`<button type="button" class=${`speak${listening ? ' listening' : ''}`} aria-pressed=${listening ? 'true' : 'false'}
             onPointerDown=${speakDown} onPointerUp=${speakUp} onClick=${speakClick} disabled=${!active}>
-            <span class="mic" aria-hidden="true"></span>${listening ? 'Speak (listening — press to stop)' : 'Speak'}
+            <span class="mic" aria-hidden="true"></span>Speak
           </button>`}
           <button type="submit" class="primary" disabled=${!active || busy}>${busy ? 'Send (wait…)' : 'Send'}</button>
         </div>
