@@ -707,3 +707,46 @@ func (p *page) signIn(username, password string) {
 	p.click("button", "Sign in")
 	p.waitFor("button", "Sign out")
 }
+
+// courseWorld is a course ready for students: a professor, a course with
+// a week, and a processed reading.
+type courseWorld struct {
+	profToken                  string
+	courseID, weekID, docID    int
+	courseName, code, joinCode string
+	reading                    string // the reading's file name
+}
+
+// setupCourse makes, through the API, a professor (kingsfield), a course
+// with week 1, and one processed corpus reading.
+func setupCourse(t testing.TB, a *appServer) courseWorld {
+	t.Helper()
+	a.createUser(t, "professor", "kingsfield@law.example.edu", "kingsfield", "contracts are hard")
+	w := courseWorld{courseName: "Constitutional Law", code: "LAW 200", reading: "casebook-gowder-14th-amendment-reader-procedural-due-process-excerpt.pdf"}
+	w.profToken = a.login(t, "kingsfield", "contracts are hard")
+	status, c := a.api(t, "POST", "/api/courses", w.profToken, map[string]any{"code": w.code, "name": w.courseName})
+	if status != 201 {
+		t.Fatalf("course: %d %v", status, c)
+	}
+	w.courseID, w.joinCode = num(c, "id"), c["join_code"].(string)
+	status, wk := a.api(t, "POST", fmt.Sprintf("/api/courses/%d/weeks", w.courseID), w.profToken, map[string]any{"week_number": 1, "title": "Procedural due process"})
+	if status != 201 {
+		t.Fatalf("week: %d %v", status, wk)
+	}
+	w.weekID = num(wk, "id")
+	w.docID = a.uploadPDF(t, w.profToken, w.weekID, testenv.CorpusPDF(w.reading))
+	a.waitProcessed(t, w.profToken, w.docID)
+	return w
+}
+
+// addStudent registers a student through the API and enrols them with the
+// course's join code; it returns their token.
+func (a *appServer) addStudent(t testing.TB, w courseWorld, username, fullName string) string {
+	t.Helper()
+	password := "a long enough password"
+	status, u := a.api(t, "POST", "/api/auth/register", "", map[string]any{"email": username + "@law.example.edu", "username": username, "password": password, "full_name": fullName, "join_code": w.joinCode})
+	if status != 201 {
+		t.Fatalf("register %s: %d %v", username, status, u)
+	}
+	return a.login(t, username, password)
+}
