@@ -14,52 +14,10 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/lawtutor/socratic/internal/testenv"
 )
 
-const studentPDF = "casebook-gowder-14th-amendment-reader-procedural-due-process-excerpt.pdf"
-
-// studentCourse is a professor's course with one week whose corpus PDF is
-// processed, set up through the API.
-type studentCourse struct {
-	courseID, weekID int
-	name, joinCode   string
-}
-
-func setupStudentCourse(t *testing.T, a *appServer) studentCourse {
-	t.Helper()
-	a.createUser(t, "professor", "kingsfield@law.example.edu", "kingsfield", "contracts are hard")
-	tok := a.login(t, "kingsfield", "contracts are hard")
-	st, c := a.api(t, "POST", "/api/courses", tok, map[string]any{"code": "CON-101", "name": "Constitutional Law I", "professor_name": "Prof. Kingsfield"})
-	if st != 201 {
-		t.Fatalf("create course: %d %v", st, c)
-	}
-	sc := studentCourse{courseID: num(c, "id"), name: "Constitutional Law I"}
-	sc.joinCode, _ = c["join_code"].(string)
-	st, w := a.api(t, "POST", fmt.Sprintf("/api/courses/%d/weeks", sc.courseID), tok, map[string]any{"week_number": 1, "title": "Procedural due process"})
-	if st != 201 {
-		t.Fatalf("create week: %d %v", st, w)
-	}
-	sc.weekID = num(w, "id")
-	doc := a.uploadPDF(t, tok, sc.weekID, testenv.CorpusPDF(studentPDF))
-	a.waitProcessed(t, tok, doc)
-	if sc.joinCode == "" {
-		t.Fatal("the course has no join code")
-	}
-	return sc
-}
-
-// enrolledStudent makes a student account that has joined the course.
-func enrolledStudent(t *testing.T, a *appServer, sc studentCourse, username string) string {
-	t.Helper()
-	a.createUser(t, "student", username+"@students.example.edu", username, "a careful student")
-	tok := a.login(t, username, "a careful student")
-	if st, body := a.api(t, "POST", "/api/courses/join", tok, map[string]any{"join_code": sc.joinCode}); st != 200 {
-		t.Fatalf("join: %d %v", st, body)
-	}
-	return tok
-}
+// studentPassword is the password addStudent (browser_app_test.go) gives.
+const studentPassword = "a long enough password"
 
 // paceStream is an init script that slows the network, not the app: it
 // hands the page's fetch of a message stream one server-sent event at a
@@ -187,7 +145,7 @@ var clock = regexp.MustCompile(`^\d+:[0-5]\d$`)
 // transcript under Past sessions.
 func TestBrowserStudentTextSession(t *testing.T) {
 	a := startApp(t)
-	sc := setupStudentCourse(t, a)
+	sc := setupCourse(t, a)
 	p := openPage(t, a.base, withInitScript(paceStream), withInitScript(watchReplies))
 
 	p.visit("/")
@@ -198,7 +156,7 @@ func TestBrowserStudentTextSession(t *testing.T) {
 	p.fill("textbox", "Email", "ana.lopez@students.example.edu")
 	p.fill("textbox", "Username", "ana.lopez")
 	p.fill("textbox", "Full name", "Ana López")
-	p.fill("textbox", "Password", "a careful student")
+	p.fill("textbox", "Password", studentPassword)
 	p.click("button", "Create account")
 	p.waitFor("heading", "My courses")
 	p.waitText("main", "", "not in any course yet")
@@ -211,16 +169,16 @@ func TestBrowserStudentTextSession(t *testing.T) {
 	}
 	p.fill("textbox", "Join code", sc.joinCode)
 	p.click("button", "Join")
-	p.waitText("status", "", "You joined Constitutional Law I")
-	p.waitFor("link", sc.name)
+	p.waitText("status", "", "You joined "+sc.courseName)
+	p.waitFor("link", sc.courseName)
 	p.axe("my courses")
 	p.screenshot("student-my-courses")
 
-	p.click("link", sc.name)
-	p.waitFor("heading", sc.name)
+	p.click("link", sc.courseName)
+	p.waitFor("heading", sc.courseName)
 	p.click("link", "Week 1: Procedural due process")
 	p.waitFor("heading", "Week 1: Procedural due process")
-	p.waitText("main", "", studentPDF)
+	p.waitText("main", "", sc.reading)
 	start := p.find("button", "Start session", true)
 	if !strings.Contains(start.name, "3 left this week") {
 		t.Errorf("Start session reads %q, want the 3 sessions left this week", start.name)
@@ -235,7 +193,7 @@ func TestBrowserStudentTextSession(t *testing.T) {
 		t.Errorf("the timer reads %q, want m:ss", first)
 	}
 	id := sessionIDFromPage(t, p)
-	stuTok := a.login(t, "ana.lopez", "a careful student")
+	stuTok := a.login(t, "ana.lopez", studentPassword)
 	_, opening := sessionDetail(t, a, stuTok, id)
 	if len(opening) != 1 || opening[0].Role != "assistant" {
 		t.Fatalf("a new session's transcript: %+v", opening)
@@ -354,7 +312,7 @@ func TestBrowserStudentTextSession(t *testing.T) {
 		t.Errorf("%v Sources buttons, want one per answer (%d)", n, len(messages))
 	}
 	for i, tr := range stored {
-		if tr.Role == "assistant" && i > 0 && (len(tr.Sources) == 0 || tr.Sources[0].Filename != studentPDF) {
+		if tr.Role == "assistant" && i > 0 && (len(tr.Sources) == 0 || tr.Sources[0].Filename != sc.reading) {
 			t.Errorf("stored reply %d has sources %+v", i, tr.Sources)
 		}
 	}
@@ -363,7 +321,7 @@ func TestBrowserStudentTextSession(t *testing.T) {
 	if got := p.evalBool(`document.querySelector('[role="log"] button[aria-expanded="true"]') !== null`); !got {
 		t.Error("Sources did not open")
 	}
-	p.waitText("log", "Conversation", studentPDF+", page")
+	p.waitText("log", "Conversation", sc.reading+", page")
 
 	p.click("button", "End session")
 	p.waitText("status", "", "You ended the session")
@@ -483,6 +441,16 @@ func spokenSoFar(t *testing.T, p *page) []spoken {
 	return out
 }
 
+func countOf(list []string, s string) int {
+	n := 0
+	for _, x := range list {
+		if x == s {
+			n++
+		}
+	}
+	return n
+}
+
 // deltasOf is the text of each delta event of the page's nth stream (1-based).
 func deltasOf(t *testing.T, p *page, n int) []string {
 	t.Helper()
@@ -515,11 +483,16 @@ func oneSentence(s string) bool {
 // the mute toggle keeps it silent; and the microphone recording (Chromium's
 // fake device) is uploaded with End.
 func TestBrowserStudentVoice(t *testing.T) {
-	a := startApp(t)
-	sc := setupStudentCourse(t, a)
-	tok := enrolledStudent(t, a, sc, "ben.okafor")
-	p := openPage(t, a.base, withInitScript(paceStream), withInitScript(fakeSpeech))
-	p.signIn("ben.okafor", "a careful student")
+	// A model that streams its reply word by word (browser_model_test.go),
+	// so the sentences complete one after another on the server's own
+	// deltas; the page's stream is handed over unslowed (__pace 0), only
+	// recorded.
+	model := startTutorModel(t, 300*time.Millisecond, 60*time.Millisecond)
+	a := startApp(t, model.env()...)
+	sc := setupCourse(t, a)
+	tok := a.addStudent(t, sc, "ben.okafor", "Ben Okafor")
+	p := openPage(t, a.base, withInitScript(paceStream), withInitScript(`window.__pace = 0;`), withInitScript(fakeSpeech))
+	p.signIn("ben.okafor", studentPassword)
 	p.visit(fmt.Sprintf("/weeks/%d", sc.weekID))
 	p.click("checkbox", "Record my voice")
 	p.click("button", "Start session")
@@ -597,8 +570,14 @@ func TestBrowserStudentVoice(t *testing.T) {
 	if strings.Join(texts, " ") != strings.Join(strings.Fields(reply), " ") {
 		t.Errorf("spoken %q, want the reply %q in full", texts, reply)
 	}
+	for _, u := range utter {
+		t.Logf("spoke %q after %d of the reply's %d deltas had arrived", u.Text, countOf(u.Events, "delta"), len(deltas))
+	}
 	firstU := utter[0]
-	if len(deltas) < 2 || firstU.Events == nil || len(firstU.Events) >= len(deltas) {
+	if reply != TutorReply || len(deltas) < 10 {
+		t.Errorf("the reply %q came in %d deltas; want the fake model's, word by word", reply, len(deltas))
+	}
+	if firstU.Events == nil || len(firstU.Events) >= len(deltas) {
 		t.Errorf("the first sentence was spoken after %v of the reply's %d deltas arrived; want while it was still streaming", firstU.Events, len(deltas))
 	}
 	for _, e := range firstU.Events {
@@ -695,10 +674,10 @@ func waitUntil(t *testing.T, p *page, d time.Duration, what, js string) {
 // recording sent.
 func TestBrowserStudentTimeUp(t *testing.T) {
 	a := startApp(t, "SESSION_MAX_DURATION_SECONDS=30")
-	sc := setupStudentCourse(t, a)
-	tok := enrolledStudent(t, a, sc, "cho.park")
+	sc := setupCourse(t, a)
+	tok := a.addStudent(t, sc, "cho.park", "Cho Park")
 	p := openPage(t, a.base, withInitScript(paceStream), withMobile())
-	p.signIn("cho.park", "a careful student")
+	p.signIn("cho.park", studentPassword)
 	p.visit(fmt.Sprintf("/weeks/%d", sc.weekID))
 	p.click("checkbox", "Record my voice")
 	p.click("button", "Start session")
@@ -761,17 +740,16 @@ func TestBrowserStudentTimeUp(t *testing.T) {
 // message kept.
 func TestBrowserStudentWeekLimits(t *testing.T) {
 	a := startApp(t, "RATE_LIMIT_CONVERSATIONS_PER_WEEK=1")
-	sc := setupStudentCourse(t, a)
-	tok := enrolledStudent(t, a, sc, "dana.ito")
-	prof := a.login(t, "kingsfield", "contracts are hard")
-	st, w2 := a.api(t, "POST", fmt.Sprintf("/api/courses/%d/weeks", sc.courseID), prof, map[string]any{"week_number": 2, "title": "Substantive due process"})
+	sc := setupCourse(t, a)
+	tok := a.addStudent(t, sc, "dana.ito", "Dana Ito")
+	st, w2 := a.api(t, "POST", fmt.Sprintf("/api/courses/%d/weeks", sc.courseID), sc.profToken, map[string]any{"week_number": 2, "title": "Substantive due process"})
 	if st != 201 {
 		t.Fatalf("week 2: %d %v", st, w2)
 	}
 	// This student's browser refuses the microphone.
 	refuseMic := `navigator.mediaDevices.getUserMedia = () => Promise.reject(new DOMException('Permission denied', 'NotAllowedError'));`
 	p := openPage(t, a.base, withMobile(), withInitScript(refuseMic))
-	p.signIn("dana.ito", "a careful student")
+	p.signIn("dana.ito", studentPassword)
 	p.visit(fmt.Sprintf("/courses/%d", sc.courseID))
 	p.click("link", "Week 2: Substantive due process")
 	p.waitFor("heading", "Week 2")
