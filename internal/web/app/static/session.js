@@ -271,6 +271,16 @@ function LiveSession({ session }) {
     speaker.finish();
   }, [id]);
 
+  // Closing or reloading the tab would lose the recording (it lives in
+  // this page until End sends it): the browser asks first.
+  const unsent = recState === 'recording' || ((phase === 'ending' || phase === 'endfailed') && end && end.size > 0);
+  useEffect(() => {
+    if (!unsent) return undefined;
+    const warn = (e) => { e.preventDefault(); e.returnValue = ''; };
+    window.addEventListener('beforeunload', warn);
+    return () => window.removeEventListener('beforeunload', warn);
+  }, [unsent]);
+
   // Leaving the screen stops listening, speaking and any reply in flight.
   useEffect(() => () => {
     if (streamCtrl.current) streamCtrl.current.abort();
@@ -522,7 +532,7 @@ function LiveSession({ session }) {
     <div class="session">
       <p class="session-meta muted">${session.course_name}${session.theme ? ` · starting from “${session.theme}”` : ''}</p>
       <div class="session-bar">
-        <${Timer} expiresAt=${session.expires_at} skew=${skew} onExpire=${expire} stopped=${over} />
+        ${over ? html`<p class="timer timer-over">Session ended</p>` : html`<${Timer} expiresAt=${session.expires_at} skew=${skew} onExpire=${expire} stopped=${false} />`}
         ${recLine && html`<p class=${`rec rec-${recState}`}>${recState === 'recording' && html`<span class="rec-dot" aria-hidden="true"></span>`}${recLine}</p>`}
         <div class="session-actions">
           ${canSpeak && html`<button type="button" class="mute" aria-pressed=${muted ? 'true' : 'false'} onClick=${toggleMute}>Mute tutor voice</button>`}
