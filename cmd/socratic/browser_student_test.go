@@ -626,8 +626,30 @@ func TestBrowserStudentVoice(t *testing.T) {
 		t.Errorf("muted, the tutor still spoke %d sentence(s)", n-before)
 	}
 
-	// End: the recording goes up with it.
+	// End: the recording goes up with it. The first try fails (the
+	// network drops the upload): the conversation stays, the error is
+	// said in words, and trying again sends the same recording.
+	p.eval(`(() => {
+	  const open = XMLHttpRequest.prototype.open, send = XMLHttpRequest.prototype.send;
+	  let failed = false;
+	  XMLHttpRequest.prototype.open = function (m, u, ...rest) { this.__url = u; return open.call(this, m, u, ...rest); };
+	  XMLHttpRequest.prototype.send = function (body) {
+	    if (!failed && /\/end$/.test(this.__url)) { failed = true; setTimeout(() => this.onerror && this.onerror(new ProgressEvent('error')), 50); return; }
+	    return send.call(this, body);
+	  };
+	  return true;
+	})()`)
 	p.click("button", "End session")
+	if alert := p.waitText("alert", "", "could not be ended"); !strings.Contains(alert, "connection") {
+		t.Errorf("a failed upload says %q", alert)
+	}
+	if s, _ := sessionDetail(t, a, tok, id); s["status"] != "active" {
+		t.Fatalf("the upload failed, yet the session is %v", s["status"])
+	}
+	for _, r := range replies {
+		p.waitText("log", "Conversation", r)
+	}
+	p.click("button", "Try ending again")
 	p.waitText("status", "", "Your recording was sent")
 	s, _ := sessionDetail(t, a, tok, id)
 	if s["status"] != "ended" || s["has_audio"] != true {
