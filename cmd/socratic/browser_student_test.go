@@ -828,3 +828,44 @@ func TestBrowserStudentWeekLimits(t *testing.T) {
 	p.waitText("main", "", "You have used your one session for this week. New sessions open")
 	p.axe("week (quota used)")
 }
+
+// TestBrowserStudentSentenceSplitting: the page's sentence splitter (what
+// decides when a sentence of a streaming reply is complete enough to
+// speak), run in the browser on the module the server serves. A sentence
+// ends at . ? or ! followed by white space, not at a citation's
+// abbreviation; the last one waits for more text until the reply is done.
+func TestBrowserStudentSentenceSplitting(t *testing.T) {
+	a := startApp(t)
+	p := openPage(t, a.base)
+	p.visit("/")
+	p.waitFor("heading", "Sign in")
+	cases := []struct {
+		text  string
+		final bool
+		want  []string
+		rest  string
+	}{
+		{"That is a fair place to start. What does", false, []string{"That is a fair place to start."}, "What does"},
+		{"Is it? Yes! It is.", false, []string{"Is it?", "Yes!"}, "It is."},
+		{"Is it? Yes! It is.", true, []string{"Is it?", "Yes!", "It is."}, ""},
+		{"In Goldberg v. Kelly, 397 U.S. 254 (1970), the Court agreed. Next", false, []string{"In Goldberg v. Kelly, 397 U.S. 254 (1970), the Court agreed."}, "Next"},
+		{"See p. 24 and pp. 30-31. Then", false, []string{"See p. 24 and pp. 30-31."}, "Then"},
+		{"Frankfurter, J., concurring, wrote this. Mr. Eldridge sued. Why", false, []string{"Frankfurter, J., concurring, wrote this.", "Mr. Eldridge sued."}, "Why"},
+		{"The U.S. Supreme Court decided, e.g. Mathews v. Eldridge. Done", false, []string{"The U.S. Supreme Court decided, e.g. Mathews v. Eldridge."}, "Done"},
+		{"Page 24 says: “… a hearing …”. How would you state it?", false, []string{"Page 24 says: “… a hearing …”."}, "How would you state it?"},
+		{"Page 24.", false, nil, "Page 24."},
+	}
+	for _, c := range cases {
+		js := fmt.Sprintf(`import(document.body.dataset.assetBase + '/voice.js').then(m => JSON.stringify(m.splitSentences(%q, %t)))`, c.text, c.final)
+		var got struct {
+			Sentences []string `json:"sentences"`
+			Rest      string   `json:"rest"`
+		}
+		if err := json.Unmarshal([]byte(p.evalString(js)), &got); err != nil {
+			t.Fatal(err)
+		}
+		if strings.Join(got.Sentences, "|") != strings.Join(c.want, "|") || got.Rest != c.rest {
+			t.Errorf("splitSentences(%q, %t) = %q rest %q; want %q rest %q", c.text, c.final, got.Sentences, got.Rest, c.want, c.rest)
+		}
+	}
+}
