@@ -757,11 +757,12 @@ func TestBrowserStudentTimeUp(t *testing.T) {
 // in words on a week without a reading and once the week's sessions are
 // used up (with when they reset); a refused microphone is said in words
 // and the session goes on; a reload keeps the clock and the unsent
-// message; a session ended elsewhere (another tab)
+// message; a message refused for the pace of turns is sent again by
+// itself after Retry-After; a session ended elsewhere (another tab)
 // ends gracefully here when the next message is refused, the typed
 // message kept.
 func TestBrowserStudentWeekLimits(t *testing.T) {
-	a := startApp(t, "RATE_LIMIT_CONVERSATIONS_PER_WEEK=1")
+	a := startApp(t, "RATE_LIMIT_CONVERSATIONS_PER_WEEK=1", "SESSION_MIN_TURN_INTERVAL_SECONDS=4")
 	sc := setupCourse(t, a)
 	tok := a.addStudent(t, sc, "dana.ito", "Dana Ito")
 	st, w2 := a.api(t, "POST", fmt.Sprintf("/api/courses/%d/weeks", sc.courseID), sc.profToken, map[string]any{"week_number": 2, "title": "Substantive due process"})
@@ -802,7 +803,25 @@ func TestBrowserStudentWeekLimits(t *testing.T) {
 	if v := p.evalString(`document.querySelector('textarea').value`); v != "Half a thought" {
 		t.Errorf("after a reload the message box holds %q, want the unsent message", v)
 	}
+	// Two messages back to back, faster than the server's pace of one
+	// every 4 s: the second is refused (429, Retry-After) and sent again
+	// by itself once the wait is over — once.
 	p.fill("textbox", "Message", "")
+	p.fill("textbox", "Message", "Notice comes first.")
+	p.press("\r")
+	waitReplyDone(t, p, 2)
+	const second = "Then a hearing."
+	p.fill("textbox", "Message", second)
+	p.press("\r")
+	p.waitText("status", "", "Sending it again")
+	waitReplyDone(t, p, 3)
+	if v := p.evalString(`document.querySelector('textarea').value`); v != "" {
+		t.Errorf("after the automatic resend the box holds %q", v)
+	}
+	_, stored := sessionDetail(t, a, tok, id)
+	if n := len(stored); n != 5 || stored[3].Content != second {
+		t.Errorf("after a paced resend the transcript is %+v; want the second message once, answered", stored)
+	}
 	if st, body := a.api(t, "POST", fmt.Sprintf("/api/sessions/%d/end", id), tok, nil); st != 200 {
 		t.Fatalf("end elsewhere: %d %v", st, body)
 	}

@@ -222,6 +222,7 @@ function LiveSession({ session }) {
   const [listening, setListening] = useState(false);
   const [heard, setHeard] = useState('');
   const [voiceNote, setVoiceNote] = useState('');
+  const [waitNote, setWaitNote] = useState('');
   const recorder = info.record ? recorderFor(id) : null;
   const [recState, setRecState] = useState(recorder ? recorder.state : 'off');
 
@@ -362,7 +363,7 @@ function LiveSession({ session }) {
     return false;
   };
 
-  const send = async (spoken) => {
+  const send = (spoken) => {
     const text = (spoken === undefined ? draftRef.current : spoken).trim();
     if (!text || busyRef.current || phaseRef.current !== 'active') return;
     if (text.length > MAX_MESSAGE) {
@@ -373,12 +374,32 @@ function LiveSession({ session }) {
     pending.current = { text, id: cid };
     if (spoken === undefined) setDraft('');
     setError(null);
+    busyRef.current = true;
+    setBusy(true);
+    deliver(text, cid, 0);
+  };
+
+  // deliver streams one message's reply into the log. A short refusal to
+  // wait (429 for the pace of turns, 503 while the tutor is at capacity,
+  // Retry-After of a few seconds) is waited out and the message sent
+  // again by itself, twice at most; anything else puts the message back
+  // in the box with the reason. busy stays set throughout.
+  const retryTimer = useRef(null);
+  useEffect(() => () => clearTimeout(retryTimer.current), []);
+  const deliver = async (text, cid, attempt) => {
     const uk = `u-${cid}`, rk = `a-${cid}`;
+    const release = () => { busyRef.current = false; setBusy(false); };
+    const giveBack = () => {
+      setTurns((ts) => ts.filter((t) => t.key !== uk && t.key !== rk));
+      // Nothing is lost: the message goes back in the box (unless the
+      // student has typed something new meanwhile), ready to send again.
+      setDraft((d) => (d.trim() ? d : text));
+    };
+    setWaitNote('');
+    if (phaseRef.current !== 'active') { giveBack(); release(); return; }
     setTurns((ts) => [...ts.filter((t) => t.key !== uk && t.key !== rk),
       { key: uk, role: 'user', content: text },
       { key: rk, role: 'assistant', content: '', streaming: true }]);
-    busyRef.current = true;
-    setBusy(true);
     speaker.begin();
     let done = null;
     let failure = null;
@@ -408,24 +429,28 @@ function LiveSession({ session }) {
         throw e;
       }
       pending.current = null;
+      release();
     } catch (e) {
+      if (streamCtrl.current === ctrl) streamCtrl.current = null;
       if (e && e.name === 'AbortError') return;
       speaker.stop();
-      // Nothing is lost: the message goes back in the box (unless the
-      // student has typed something new meanwhile), ready to send again.
-      setTurns((ts) => ts.filter((t) => t.key !== uk && t.key !== rk));
-      setDraft((d) => (d.trim() ? d : text));
+      const detail = (e.detail || e.message || '').replace(/([^.])$/, '$1.').replace(/^./, (c) => c.toUpperCase());
+      if ((e.status === 429 || e.status === 503) && e.retryAfter && e.retryAfter <= 10 && attempt < 2) {
+        update(rk, (t) => ({ ...t, content: '' }));
+        setWaitNote(`${detail} Sending it again in ${e.retryAfter} second${e.retryAfter === 1 ? '' : 's'}…`);
+        retryTimer.current = setTimeout(() => deliver(text, cid, attempt + 1), e.retryAfter * 1000);
+        return;
+      }
+      giveBack();
       const over = (e.status === 409 || e.streamed) && await serverEnded();
       if (!over) {
         const again = 'Your message was not sent; it is back in the message box — press Send to try again.';
-        let detail = e.detail || e.message;
-        if (e.status === 429 && e.retryAfter) detail = `${detail} Please wait ${e.retryAfter} second${e.retryAfter === 1 ? '' : 's'}.`;
-        setError({ detail: `${detail} ${again}`, fields: e.fields });
+        const wait = e.status === 429 && e.retryAfter ? ` Please wait ${e.retryAfter} second${e.retryAfter === 1 ? '' : 's'}.` : '';
+        setError({ detail: `${detail}${wait} ${again}`, fields: e.fields });
       }
+      release();
     } finally {
       if (streamCtrl.current === ctrl) streamCtrl.current = null;
-      busyRef.current = false;
-      setBusy(false);
     }
   };
   const sendRef = useRef(send);
@@ -556,6 +581,7 @@ function LiveSession({ session }) {
         ${listening && html`<p class="listening-note" role="status">Listening… press Speak again (or let go) when you have finished.</p>`}
         ${heard && html`<p class="heard"><span class="muted">Hearing:</span> ${heard}</p>`}
         ${voiceNote && html`<p class="voice-note" role="status">${voiceNote}</p>`}
+        ${waitNote && html`<p class="wait-note" role="status">${waitNote}</p>`}
         <${ErrorMsg} error=${error} />
         <div class="composer-actions">
           ${canListen && html`<button type="button" class=${`speak${listening ? ' listening' : ''}`} aria-pressed=${listening ? 'true' : 'false'}
