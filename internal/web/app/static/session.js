@@ -43,8 +43,18 @@ export async function startSession(weekId, record) {
   const body = { week_id: Number(weekId) };
   // The server only distinguishes the modes when it does the voice.
   if (settings.voiceProvider !== 'browser') body.mode = recognitionClass() ? 'voice' : 'text';
-  const t0 = Date.now();
-  const res = await post('/api/sessions/start', body);
+  let t0 = Date.now();
+  let res;
+  try {
+    res = await post('/api/sessions/start', body);
+  } catch (e) {
+    // A server that does not know "mode" yet refuses it (422): start
+    // without it.
+    if (!(e.status === 422 && body.mode && (e.fields || []).some((f) => f.field === 'mode'))) throw e;
+    delete body.mode;
+    t0 = Date.now();
+    res = await post('/api/sessions/start', body);
+  }
   const t1 = Date.now();
   const serverStart = Date.parse(res.expires_at) - res.max_duration * 1000;
   const skew = Number.isFinite(serverStart) ? serverStart - (t0 + t1) / 2 : 0;
