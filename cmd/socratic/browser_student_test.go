@@ -487,7 +487,7 @@ func TestBrowserStudentVoice(t *testing.T) {
 	// so the sentences complete one after another on the server's own
 	// deltas; the page's stream is handed over unslowed (__pace 0), only
 	// recorded.
-	model := startTutorModel(t, 300*time.Millisecond, 60*time.Millisecond)
+	model := startTutorModel(t, 300*time.Millisecond, 100*time.Millisecond)
 	a := startApp(t, model.env()...)
 	sc := setupCourse(t, a)
 	tok := a.addStudent(t, sc, "ben.okafor", "Ben Okafor")
@@ -603,6 +603,9 @@ func TestBrowserStudentVoice(t *testing.T) {
 	cancels = p.evalFloat(`window.__cancels`)
 	p.click("button", "Speak")
 	bargedAt := len(spokenSoFar(t, p))
+	if bargedAt-len(all) >= 3 {
+		t.Fatalf("Speak landed only after the whole reply was spoken (%d sentences); barge-in was not tried", bargedAt-len(all))
+	}
 	if p.evalFloat(`window.__cancels`) <= cancels {
 		t.Error("pressing Speak while the tutor spoke did not cancel its speech")
 	}
