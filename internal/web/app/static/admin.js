@@ -97,7 +97,7 @@ function UserRow({ u, me, onChanged }) {
       <span class=${`tag ${u.is_active ? 'ok' : 'bad'}`}>${u.is_active ? 'Active' : 'Inactive'}</span>
       ${' '}
       ${u.is_active
-        ? html`<${ConfirmButton} label="Deactivate" name=${`Deactivate ${name}`} confirmLabel="Deactivate" disabled=${busy}
+        ? html`<${ConfirmButton} label="Deactivate" name=${`Deactivate ${name}`} confirmLabel="Yes, deactivate" disabled=${busy}
             question=${`Deactivate ${name} (${u.email})? They are signed out at once and cannot sign in until reactivated. Nothing is deleted.`}
             onConfirm=${() => change({ is_active: false }, `${name} is deactivated.`)} />`
         : html`<button type="button" disabled=${busy} aria-label=${`Reactivate ${name}`}

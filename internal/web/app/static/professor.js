@@ -87,7 +87,7 @@ function CoursePage({ params }) {
   const actions = html`
     <button type="button" aria-expanded=${editing ? 'true' : 'false'} onClick=${() => setEditing(!editing)}>Edit course</button>
     <${ConfirmButton} label="Delete course" question=${`Delete ${c.code} ${c.name}? Its weeks, readings and their passages go with it. Students' sessions and transcripts are kept.`}
-      confirmLabel="Delete course" onConfirm=${remove} />`;
+      confirmLabel="Yes, delete the course" onConfirm=${remove} />`;
   return html`<${Page} title=${`${c.code}: ${c.name}`} actions=${actions}>
     <p class="crumbs"><a href="#/">All courses</a></p>
     ${editing
@@ -297,7 +297,7 @@ function Students({ courseId }) {
             <div><strong>${personName(u)}</strong> <span class="muted">${u.email}</span></div>
             <div class="row-actions">
               <a href=${`#/sessions?course_id=${courseId}&user_id=${u.id}`} aria-label=${`Sessions of ${personName(u)}`}>Sessions</a>
-              <${ConfirmButton} label="Remove" name=${`Remove ${personName(u)}`} confirmLabel="Remove"
+              <${ConfirmButton} label="Remove" name=${`Remove ${personName(u)}`} confirmLabel="Yes, remove"
                 question=${`Remove ${personName(u)} (${u.email}) from the course? Their past sessions are kept.`} onConfirm=${remove(u)} />
             </div>
           </li>`)}
@@ -318,7 +318,7 @@ function WeekPage({ params }) {
   }
   const c = course.data;
   const remove = async () => { await del(`/api/weeks/${id}`); navigate(`#/courses/${w.course_id}`); };
-  const actions = html`<${ConfirmButton} label="Delete week" confirmLabel="Delete week" onConfirm=${remove}
+  const actions = html`<${ConfirmButton} label="Delete week" confirmLabel="Yes, delete the week" onConfirm=${remove}
     question=${`Delete week ${w.week_number}? Its readings and their passages go with it. Students' sessions and transcripts are kept.`} />`;
   return html`<${Page} title=${`Week ${w.week_number}${w.title ? `: ${w.title}` : ''}`} actions=${actions}>
     <p class="crumbs"><a href=${`#/courses/${w.course_id}`}>${c ? `${c.code}: ${c.name}` : 'Back to the course'}</a></p>
@@ -533,7 +533,7 @@ function DocRow({ d, onReprocess, onDelete }) {
     </div>
     <div class="row-actions">
       <button type="button" onClick=${onReprocess} disabled=${working} aria-label=${`Reprocess ${d.original_filename}`}>Reprocess</button>
-      <${ConfirmButton} label="Delete" name=${`Delete ${d.original_filename}`} confirmLabel="Delete reading" onConfirm=${onDelete}
+      <${ConfirmButton} label="Delete" name=${`Delete ${d.original_filename}`} confirmLabel="Yes, delete it" onConfirm=${onDelete}
         question=${`Delete ${d.original_filename}? The tutor will no longer draw on it.`} />
     </div>
   </li>`;
