@@ -282,6 +282,25 @@ func TestBrowserStaffAdmin(t *testing.T) {
 	a.createUser(t, "student", "hart@students.example.edu", "hart", "a student passphrase")
 	adm := a.login(t, "dean", "the dean's passphrase")
 
+	// Something to count: a course with a processed reading and a session
+	// (an admin may try any week).
+	st, c := a.api(t, "POST", "/api/courses", adm, map[string]any{"code": "LAW 200", "name": "Torts"})
+	if st != 201 {
+		t.Fatalf("create course: %d %v", st, c)
+	}
+	st, w := a.api(t, "POST", fmt.Sprintf("/api/courses/%d/weeks", num(c["id"])), adm, map[string]any{"week_number": 1})
+	if st != 201 {
+		t.Fatalf("create week: %d %v", st, w)
+	}
+	a.waitProcessed(t, adm, a.uploadPDF(t, adm, int(num(w["id"])), testenv.CorpusPDF(staffPDF)))
+	st, s := a.api(t, "POST", "/api/sessions/start", adm, map[string]any{"week_id": num(w["id"])})
+	if st != 201 {
+		t.Fatalf("start: %d %v", st, s)
+	}
+	if st, r := a.api(t, "POST", fmt.Sprintf("/api/sessions/%d/end", num(s["session_id"])), adm, nil); st != 200 {
+		t.Fatalf("end: %d %v", st, r)
+	}
+
 	p := openPage(t, a.base)
 	staffSignIn(t, p, "dean", "the dean's passphrase", "Courses")
 	p.click("link", "Users")
@@ -361,7 +380,8 @@ func TestBrowserStaffAdmin(t *testing.T) {
 		"Language model": {"Tokens today": sub("model")["tokens_today"], "Tokens in all": sub("model")["tokens_total"],
 			"Calls running now": sub("model")["calls_in_flight"], "Most at once": sub("model")["max_concurrent"]},
 	}
-	if num(sub("users")["professor"]) != 2 || num(sub("users")["admin"]) != 1 {
+	if num(sub("users")["professor"]) != 2 || num(sub("users")["admin"]) != 1 || num(stats["courses"]) != 1 ||
+		num(sub("documents")["processed"]) != 1 || num(sub("sessions")["total"]) != 1 {
 		t.Fatalf("stats: %v", stats)
 	}
 	for group, rows := range want {

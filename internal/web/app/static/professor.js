@@ -226,7 +226,7 @@ function JoinCode({ course, onChange }) {
   return html`<section class="card" aria-labelledby="c-join">
     <h2 id="c-join">Join code</h2>
     <p>Students join ${course.code} with this code:</p>
-    <p class="join-code"><code aria-label=${`Join code ${course.join_code || ''}`}>${course.join_code || '—'}</code></p>
+    <p class="join-code"><code>${course.join_code || '—'}</code></p>
     <div class="actions">
       <button type="button" onClick=${copy} disabled=${!course.join_code}>Copy join code</button>
       <${ConfirmButton} label="New join code" cls="" confirmLabel="Make a new code" onConfirm=${regenerate}

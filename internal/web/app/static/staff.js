@@ -2,7 +2,7 @@
 // a confirmation whose button names what it acts on, an authenticated
 // download link, statuses in words, sources and transcripts.
 import { blob } from './api.js';
-import { html, Fragment, useState, useEffect, useRef, useId, ErrorMsg, Empty, fmtDate } from './ui.js';
+import { html, Fragment, useState, useEffect, useRef, useId, ErrorMsg, Empty } from './ui.js';
 
 export const PAGE = 50;
 
@@ -143,7 +143,7 @@ export function Transcript({ turns, studentName = 'Student' }) {
     ${turns.map((t) => html`<li class=${`turn ${t.role === 'user' ? 'from-student' : 'from-tutor'}${t.moderated ? ' moderated' : ''}`}>
       <p class="turn-head">
         <strong>${t.role === 'user' ? studentName : 'Tutor'}</strong>
-        <span class="muted"> · ${fmtDate(t.at)}</span>
+        <span class="muted"> · <time datetime=${t.at}>${fmtTime(t.at)}</time></span>
         ${t.moderated && html` <span class="tag bad">Moderated${t.categories && t.categories.length ? `: ${t.categories.join(', ').replace(/_/g, ' ')}` : ''}</span>`}
         ${t.unanswered && html` <span class="tag warn">Not answered</span>`}
       </p>
@@ -151,6 +151,12 @@ export function Transcript({ turns, studentName = 'Student' }) {
       <${Sources} sources=${t.sources} />
     </li>`)}
   </ol>`;
+}
+
+const timeFmt = new Intl.DateTimeFormat(undefined, { timeStyle: 'medium' });
+function fmtTime(s) {
+  const d = new Date(s);
+  return Number.isNaN(d.getTime()) ? '' : timeFmt.format(d);
 }
 
 // personName is how a student is named on staff screens.
