@@ -126,15 +126,28 @@ func TestBrowserStaffProfessorBuildsACourse(t *testing.T) {
 
 	// The screen follows the server to processed without a reload.
 	wk := weekIDOf(t, a, tok, courseID)
-	_, docs := a.api(t, "GET", fmt.Sprintf("/api/documents?week_id=%d", wk), tok, nil)
-	ditems, _ := docs["items"].([]any)
+	ditems := a.documentsOf(t, tok, wk)
 	if len(ditems) != 1 {
-		t.Fatalf("documents of week %d: %v", wk, docs)
+		t.Fatalf("documents of week %d: %v", wk, ditems)
 	}
 	a.waitProcessed(t, tok, int(num(ditems[0].(map[string]any)["id"])))
 	p.waitText("listitem", staffPDF, "Status: processed")
 	if got := p.text("listitem", staffPDF); strings.Contains(got, "failed") {
 		t.Errorf("the document reads %q", got)
+	}
+	// The same bytes again: the server keeps one copy, and the screen says so.
+	p.setFiles("Upload PDF", testenv.CorpusPDF(staffPDF))
+	p.waitText("listitem", "", "already in this week")
+	// A file dropped on the drop zone is uploaded too; one that is not a
+	// PDF is refused in words.
+	p.eval(`(() => { const dt = new DataTransfer(); dt.items.add(new File(['These are my notes, not a PDF.'], 'notes.pdf', {type: 'application/pdf'}));
+		const z = document.querySelector('.dropzone'); z.dispatchEvent(new DragEvent('dragover', {dataTransfer: dt, bubbles: true, cancelable: true}));
+		z.dispatchEvent(new DragEvent('drop', {dataTransfer: dt, bubbles: true, cancelable: true})); return true })()`)
+	p.waitText("listitem", "", "notes.pdf: This file cannot be used")
+	p.waitText("listitem", "", "not a PDF")
+	p.waitText("status", "", "All 3 uploads finished")
+	if n := len(a.documentsOf(t, tok, wk)); n != 1 {
+		t.Errorf("the week has %d documents after a repeat and a refused file, want 1", n)
 	}
 	p.screenshot("professor-week")
 	p.axe("professor week")
@@ -157,6 +170,17 @@ func weekIDOf(t *testing.T, a *app, tok string, courseID int64) int64 {
 		t.Fatalf("course %d: %d %v", courseID, st, c)
 	}
 	return num(weeks[0].(map[string]any)["id"])
+}
+
+// documentsOf lists a week's documents through the API.
+func (a *app) documentsOf(t *testing.T, tok string, weekID int64) []any {
+	t.Helper()
+	st, docs := a.api(t, "GET", fmt.Sprintf("/api/documents?week_id=%d", weekID), tok, nil)
+	if st != 200 {
+		t.Fatalf("documents of week %d: %d %v", weekID, st, docs)
+	}
+	items, _ := docs["items"].([]any)
+	return items
 }
 
 // TestBrowserStaffProfessorReadsASession: a student (through the API)

@@ -512,7 +512,7 @@ function Readings({ week, onSettled }) {
 function uploadError(err, en) {
   switch (err.status) {
     case 413: return `${en.name} is too large to upload (${fmtBytes(en.size)}). ${err.detail && !/too large for the server/.test(err.detail) ? err.detail : 'Split it or compress it, then try again.'}`;
-    case 415: return `${en.name} is not a PDF. ${cap(err.detail)}.`;
+    case 415: return `${en.name}: ${cap(err.detail) || 'this file is not a PDF'}.`;
     default: return `${en.name}: ${cap(err.detail || err.message)}.`;
   }
 }
@@ -523,7 +523,7 @@ function DocRow({ d, onReprocess, onDelete }) {
   return html`<li class="doc" aria-labelledby=${hid}>
     <div class="doc-main">
       <h3 id=${hid} class="doc-name">${d.original_filename}</h3>
-      <p class="muted doc-meta">${[fmtBytes(d.file_size), d.page_count ? `${d.page_count} ${d.page_count === 1 ? 'page' : 'pages'}` : '', d.status === 'processed' ? `${d.chunk_count} passages` : '', `uploaded ${fmtDate(d.uploaded_at)}`].filter(Boolean).join(' · ')}</p>
+      <p class="muted doc-meta">${[fmtBytes(d.file_size), d.page_count ? `${d.page_count} ${d.page_count === 1 ? 'page' : 'pages'}` : '', d.status === 'processed' ? `${d.chunk_count} passages` : '', `added ${fmtDate(d.uploaded_at)}`].filter(Boolean).join(' · ')}</p>
       <p class="doc-status">Status: <span class=${`tag ${statusClass(d.status)}`}>${docStatus(d)}</span></p>
       ${d.warnings && d.warnings.length > 0 && html`<div class="doc-warn">
         <p><strong>Check this reading:</strong> parts of it look like instructions to an AI model.</p>
