@@ -1,7 +1,12 @@
 package main
 
 import (
+	"bytes"
+	"encoding/binary"
 	"fmt"
+	"io"
+	"mime/multipart"
+	"net/http"
 	"strconv"
 	"strings"
 	"testing"
@@ -428,4 +433,172 @@ func sectionOf(all, group string) string {
 	}
 	j := strings.Index(all[i:], "}")
 	return all[i : i+j+1]
+}
+
+// TestBrowserStaffProfessorManagesACourse: the rest of a professor's
+// work — students added by email (with the addresses that could not be
+// added, in words) and removed, the course edited, themes written by hand
+// and regenerated, a reading reprocessed and deleted, a session's
+// recording played, and the course deleted.
+func TestBrowserStaffProfessorManagesACourse(t *testing.T) {
+	a := startApp(t)
+	a.createUser(t, "professor", "kingsfield@law.example.edu", "kingsfield", "contracts are hard")
+	a.createUser(t, "professor", "hart@law.example.edu", "hart", "another professor")
+	prof := a.login(t, "kingsfield", "contracts are hard")
+	st, c := a.api(t, "POST", "/api/courses", prof, map[string]any{"code": "LAW 103", "name": "Evidence"})
+	if st != 201 {
+		t.Fatalf("create course: %d %v", st, c)
+	}
+	courseID := num(c["id"])
+	st, w := a.api(t, "POST", fmt.Sprintf("/api/courses/%d/weeks", courseID), prof, map[string]any{"week_number": 2, "title": "Hearsay"})
+	if st != 201 {
+		t.Fatalf("create week: %d %v", st, w)
+	}
+	weekID := num(w["id"])
+	docID := a.uploadPDF(t, prof, int(weekID), testenv.CorpusPDF(staffPDF))
+	a.waitProcessed(t, prof, docID)
+	if st, u := a.api(t, "POST", "/api/auth/register", "", map[string]any{"email": "ada@students.example.edu", "username": "ada", "password": "a long passphrase", "full_name": "Ada Lovelace"}); st != 201 {
+		t.Fatalf("register: %d %v", st, u)
+	}
+
+	p := openPage(t, a.base)
+	staffSignIn(t, p, "kingsfield", "contracts are hard", "Courses")
+	p.click("link", "Evidence")
+	p.waitFor("heading", "LAW 103: Evidence")
+
+	// Students by email: one enrolled, one unknown, one not a student.
+	p.fill("textbox", "Add students by email", "ada@students.example.edu, nobody@example.edu\nhart@law.example.edu")
+	p.click("button", "Add students")
+	p.waitText("status", "", "Enrolled 1 student: ada@students.example.edu")
+	p.waitText("status", "", "No account has this address: nobody@example.edu")
+	p.waitText("status", "", "not a student's: hart@law.example.edu")
+	p.waitText("region", "Students", "Ada Lovelace")
+	// The addresses that could not be added stay in the field, to correct.
+	if got := p.evalString(`[...document.querySelectorAll('textarea')].find(e => e.labels[0].textContent === 'Add students by email').value`); got != "nobody@example.edu\nhart@law.example.edu" {
+		t.Errorf("the field keeps %q, want the two addresses not enrolled", got)
+	}
+	p.click("button", "Remove Ada Lovelace")
+	p.waitFor("dialog", "Remove Ada Lovelace")
+	p.click("button", "Yes, remove")
+	p.waitText("status", "", "Ada Lovelace was removed from the course")
+	p.waitText("region", "Students", "No students yet")
+	if st, l := a.api(t, "GET", fmt.Sprintf("/api/courses/%d/students", courseID), prof, nil); st != 200 || num(l["total"]) != 0 {
+		t.Errorf("students after removal: %d %v", st, l)
+	}
+
+	// Editing the course.
+	p.click("button", "Edit course")
+	p.fill("textbox", "Course name", "Evidence and Proof")
+	p.click("button", "Save changes")
+	p.waitFor("heading", "LAW 103: Evidence and Proof")
+
+	// Themes by hand, then regenerated from the reading.
+	p.click("link", "Week 2: Hearsay")
+	p.waitFor("heading", "Week 2: Hearsay")
+	p.fill("textbox", "Themes", "my own theme\n  \nanother of mine")
+	p.click("button", "Save week")
+	p.waitText("status", "", "Saved")
+	if _, wk := a.api(t, "GET", fmt.Sprintf("/api/weeks/%d", weekID), prof, nil); fmt.Sprint(wk["themes"]) != "[my own theme another of mine]" {
+		t.Fatalf("themes after saving: %v", wk["themes"])
+	}
+	p.click("button", "Regenerate themes")
+	p.waitText("status", "", "New themes are ready")
+	_, wk := a.api(t, "GET", fmt.Sprintf("/api/weeks/%d", weekID), prof, nil)
+	themes, _ := wk["themes"].([]any)
+	if len(themes) == 0 || fmt.Sprint(themes) == "[my own theme another of mine]" {
+		t.Fatalf("themes after regenerating: %v", themes)
+	}
+	if got := p.evalString(`document.querySelector('textarea').value`); !strings.Contains(got, fmt.Sprint(themes[0])) {
+		t.Errorf("the Themes field reads %q, want the new themes %v", got, themes)
+	}
+
+	// Reprocess, then delete the reading.
+	p.click("button", "Reprocess "+staffPDF)
+	p.waitText("status", "", "will be processed again")
+	a.waitProcessed(t, prof, docID)
+	p.waitText("listitem", staffPDF, "Status: processed")
+	p.click("button", "Delete "+staffPDF)
+	p.waitFor("dialog", "Delete "+staffPDF)
+	p.click("button", "Yes, delete it")
+	p.waitText("main", "", "No readings yet")
+	if n := len(a.documentsOf(t, prof, weekID)); n != 0 {
+		t.Errorf("%d documents left after deleting", n)
+	}
+
+	// A session with a recording plays in the page, from an object URL.
+	sid := staffSessionWithAudio(t, a, prof, weekID)
+	p.click("link", "Sessions")
+	p.waitFor("heading", "Sessions")
+	p.click("link", "kingsfield")
+	p.waitFor("heading", "Recording")
+	deadline := time.Now().Add(15 * time.Second)
+	for !p.evalBool(`(() => { const a = document.querySelector('audio'); return !!a && a.src.startsWith('blob:') && a.readyState >= 1 && a.duration > 0.5 })()`) {
+		if time.Now().After(deadline) {
+			t.Fatalf("session %d: the recording never loaded in the audio player", sid)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+
+	// Deleting the course, after confirming.
+	p.click("link", "LAW 103: Evidence and Proof")
+	p.waitFor("heading", "LAW 103: Evidence and Proof")
+	p.click("button", "Delete course")
+	p.waitFor("dialog", "Delete course")
+	p.click("button", "Yes, delete the course")
+	p.waitFor("heading", "Courses")
+	p.waitText("main", "", "No courses yet")
+	if st, l := a.api(t, "GET", "/api/courses", prof, nil); st != 200 || num(l["total"]) != 0 {
+		t.Errorf("courses after deleting: %d %v", st, l)
+	}
+}
+
+// staffSessionWithAudio is a professor's own try of a week, ended with a
+// one-second WAV recording; it returns the session's id.
+func staffSessionWithAudio(t *testing.T, a *app, tok string, weekID int64) int64 {
+	t.Helper()
+	// The reading was deleted above: upload it again so the week can start.
+	a.waitProcessed(t, tok, a.uploadPDF(t, tok, int(weekID), testenv.CorpusPDF(staffPDF)))
+	st, s := a.api(t, "POST", "/api/sessions/start", tok, map[string]any{"week_id": weekID})
+	if st != 201 {
+		t.Fatalf("start: %d %v", st, s)
+	}
+	sid := num(s["session_id"])
+	const rate = 8000
+	wav := make([]byte, 44+rate*2)
+	copy(wav, "RIFF")
+	binary.LittleEndian.PutUint32(wav[4:], uint32(len(wav)-8))
+	copy(wav[8:], "WAVEfmt ")
+	binary.LittleEndian.PutUint32(wav[16:], 16)
+	binary.LittleEndian.PutUint16(wav[20:], 1) // PCM
+	binary.LittleEndian.PutUint16(wav[22:], 1) // mono
+	binary.LittleEndian.PutUint32(wav[24:], rate)
+	binary.LittleEndian.PutUint32(wav[28:], rate*2)
+	binary.LittleEndian.PutUint16(wav[32:], 2)
+	binary.LittleEndian.PutUint16(wav[34:], 16)
+	copy(wav[36:], "data")
+	binary.LittleEndian.PutUint32(wav[40:], rate*2)
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	fw, err := mw.CreateFormFile("audio", "session.wav")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fw.Write(wav)
+	mw.Close()
+	req, _ := http.NewRequest("POST", fmt.Sprintf("%s/api/sessions/%d/end", a.base, sid), &body)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("Authorization", "Bearer "+tok)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 {
+		t.Fatalf("end with audio: %d %s", res.StatusCode, out)
+	}
+	if _, d := a.api(t, "GET", fmt.Sprintf("/api/sessions/%d", sid), tok, nil); d["has_audio"] != true {
+		t.Fatalf("session %d has no audio: %v", sid, d)
+	}
+	return sid
 }

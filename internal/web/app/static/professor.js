@@ -503,7 +503,8 @@ function Readings({ week, onSettled }) {
     ${!docs.data && docs.loading && html`<${Loading} label="Loading readings…" />`}
     ${docs.data && (items.length === 0
       ? html`<${Empty}>No readings yet. Students can start sessions once a reading is processed.<//>`
-      : html`<ul class="list docs" aria-label="Documents">
+      : html`<h3 class="sub" id="w-docs">Documents in this week (${items.length})</h3>
+        <ul class="list docs" aria-labelledby="w-docs">
           ${items.map((d) => html`<${DocRow} key=${d.id} d=${d} onReprocess=${() => reprocess(d)} onDelete=${remove(d)} />`)}
         </ul>`)}
   </section>`;
@@ -522,7 +523,7 @@ function DocRow({ d, onReprocess, onDelete }) {
   const working = d.status === 'queued' || d.status === 'processing';
   return html`<li class="doc" aria-labelledby=${hid}>
     <div class="doc-main">
-      <h3 id=${hid} class="doc-name">${d.original_filename}</h3>
+      <h4 id=${hid} class="doc-name">${d.original_filename}</h4>
       <p class="muted doc-meta">${[fmtBytes(d.file_size), d.page_count ? `${d.page_count} ${d.page_count === 1 ? 'page' : 'pages'}` : '', d.status === 'processed' ? `${d.chunk_count} passages` : '', `added ${fmtDate(d.uploaded_at)}`].filter(Boolean).join(' · ')}</p>
       <p class="doc-status">Status: <span class=${`tag ${statusClass(d.status)}`}>${docStatus(d)}</span></p>
       ${d.warnings && d.warnings.length > 0 && html`<div class="doc-warn">
