@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"net"
 	"net/http"
 	"os"
@@ -8,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -18,18 +20,45 @@ import (
 // every package this test binary already compiled, where a CGO_ENABLED=0
 // build compiled the whole dependency graph a second time (half of a cold
 // `go test ./...`). The pure-Go build IT staff may choose is compiled by
-// .ci/run (`CGO_ENABLED=0 go build ./...`).
-func buildBinary(t *testing.T) string {
+// .ci/run (`CGO_ENABLED=0 go build ./...`). It is built once per test
+// process, into a folder TestMain removes.
+func buildBinary(t testing.TB) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "socratic")
-	cmd := exec.Command("go", "build", "-o", bin, ".")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	binOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "socratic-test-bin-")
+		if err != nil {
+			binErr = err
+			return
+		}
+		binDir = dir
+		bin := filepath.Join(dir, "socratic")
+		if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+			binErr = fmt.Errorf("go build: %v\n%s", err, out)
+			return
+		}
+		binPath = bin
+	})
+	if binErr != nil {
+		t.Fatal(binErr)
 	}
-	return bin
+	return binPath
 }
 
-func freePort(t *testing.T) int {
+var (
+	binOnce         sync.Once
+	binDir, binPath string
+	binErr          error
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
+
+func freePort(t testing.TB) int {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -42,7 +71,7 @@ func freePort(t *testing.T) int {
 // waitReady polls url until it answers 200 and returns how long that took
 // since start. It fails t if the process exits first (exited carries its
 // Wait result, which is put back for the caller) or after 30 s.
-func waitReady(t *testing.T, url string, start time.Time, exited chan error, logs *syncBuffer) time.Duration {
+func waitReady(t testing.TB, url string, start time.Time, exited chan error, logs *syncBuffer) time.Duration {
 	t.Helper()
 	for {
 		select {

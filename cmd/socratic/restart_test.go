@@ -19,18 +19,24 @@ import (
 
 // server is the real binary serving a data directory.
 type server struct {
-	t    *testing.T
+	t    testing.TB
 	cmd  *exec.Cmd
 	base string
 	logs *syncBuffer
 	done chan error
 }
 
-func startServer(t *testing.T, bin, dir string) *server {
+func startServer(t testing.TB, bin, dir string) *server {
+	t.Helper()
+	return startServerEnv(t, bin, dir)
+}
+
+// startServerEnv is startServer with more settings ("NAME=value").
+func startServerEnv(t testing.TB, bin, dir string, env ...string) *server {
 	t.Helper()
 	port := freePort(t)
 	cmd := exec.Command(bin, "serve")
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOST=127.0.0.1", "PORT=" + strconv.Itoa(port), "DATA_DIR=" + dir}
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOST=127.0.0.1", "PORT=" + strconv.Itoa(port), "DATA_DIR=" + dir}, env...)
 	s := &server{t: t, cmd: cmd, base: "http://127.0.0.1:" + strconv.Itoa(port), logs: &syncBuffer{}, done: make(chan error, 1)}
 	cmd.Stdout, cmd.Stderr = s.logs, s.logs
 	if err := cmd.Start(); err != nil {

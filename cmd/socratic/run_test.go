@@ -235,7 +235,7 @@ func TestVersionAndUnknownCommand(t *testing.T) {
 // shareCompileCache points a test's DATA_DIR/cache/wazero at one cache for
 // all tests, so PDFium is compiled once per machine, not once per test
 // (under the race detector a compile takes half a minute).
-func shareCompileCache(t *testing.T, dataDir string) {
+func shareCompileCache(t testing.TB, dataDir string) {
 	t.Helper()
 	shared := testenv.WazeroCache()
 	if shared == "" {

@@ -41,7 +41,8 @@ func Path(t testing.TB) string {
 // without a GPU, keeps its profile and its temporary files (shared memory,
 // with chromedp's disable-dev-shm-usage) under t.TempDir(), and is killed,
 // and waited for, when the test ends, before the folder is removed.
-func New(t testing.TB) context.Context {
+// opts add to (or override) the browser's flags.
+func New(t testing.TB, opts ...chromedp.ExecAllocatorOption) context.Context {
 	t.Helper()
 	bin := Path(t)
 	dir := t.TempDir() // registered first, so removed after the browser is gone
@@ -51,14 +52,15 @@ func New(t testing.TB) context.Context {
 			t.Fatal(err)
 		}
 	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+	all := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(bin),
 		chromedp.NoSandbox,
 		chromedp.DisableGPU,
 		chromedp.UserDataDir(profile),
 		chromedp.Env("TMPDIR="+tmp),
 	)
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	all = append(all, opts...)
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), all...)
 	ctx, cancel := chromedp.NewContext(actx, chromedp.WithLogf(t.Logf))
 	t.Cleanup(func() {
 		cancel()
