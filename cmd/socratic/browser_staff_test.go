@@ -25,14 +25,11 @@ const staffPDF = "ca7-lopez-v-thurmer-2010.pdf"
 // staffSignIn signs in through the form and waits for the role's home.
 func staffSignIn(t *testing.T, p *page, username, password, home string) {
 	t.Helper()
-	p.goto_("/")
-	p.fill("textbox", "Email or username", username)
-	p.fill("textbox", "Password", password)
-	p.click("button", "Sign in")
+	p.signIn(username, password)
 	p.waitFor("heading", home)
 }
 
-func num(v any) int64 {
+func staffNum(v any) int64 {
 	switch x := v.(type) {
 	case float64:
 		return int64(x)
@@ -71,7 +68,7 @@ func TestBrowserStaffProfessorBuildsACourse(t *testing.T) {
 		t.Fatalf("GET /api/courses: %d %v", st, list)
 	}
 	course := items[0].(map[string]any)
-	courseID := num(course["id"])
+	courseID := staffNum(course["id"])
 	code, _ := course["join_code"].(string)
 	if code == "" {
 		t.Fatalf("course without join code: %v", course)
@@ -135,7 +132,7 @@ func TestBrowserStaffProfessorBuildsACourse(t *testing.T) {
 	if len(ditems) != 1 {
 		t.Fatalf("documents of week %d: %v", wk, ditems)
 	}
-	a.waitProcessed(t, tok, int(num(ditems[0].(map[string]any)["id"])))
+	a.waitProcessed(t, tok, int(staffNum(ditems[0].(map[string]any)["id"])))
 	p.waitText("listitem", staffPDF, "Status: processed")
 	if got := p.text("listitem", staffPDF); strings.Contains(got, "failed") {
 		t.Errorf("the document reads %q", got)
@@ -158,7 +155,7 @@ func TestBrowserStaffProfessorBuildsACourse(t *testing.T) {
 	p.axe("professor week")
 
 	// The week's search finds passages of the reading.
-	p.fill("textbox", "Search the readings", "ineffective assistance of counsel")
+	p.fill("searchbox", "Search the readings", "ineffective assistance of counsel")
 	p.click("button", "Search")
 	p.waitText("list", "Passages for", staffPDF)
 	if got := p.text("list", "Passages for"); !strings.Contains(got, "page") || !strings.Contains(got, "score") {
@@ -167,18 +164,18 @@ func TestBrowserStaffProfessorBuildsACourse(t *testing.T) {
 }
 
 // weekIDOf is the id of the course's only week.
-func weekIDOf(t *testing.T, a *app, tok string, courseID int64) int64 {
+func weekIDOf(t *testing.T, a *appServer, tok string, courseID int64) int64 {
 	t.Helper()
 	st, c := a.api(t, "GET", fmt.Sprintf("/api/courses/%d", courseID), tok, nil)
 	weeks, _ := c["weeks"].([]any)
 	if st != 200 || len(weeks) != 1 {
 		t.Fatalf("course %d: %d %v", courseID, st, c)
 	}
-	return num(weeks[0].(map[string]any)["id"])
+	return staffNum(weeks[0].(map[string]any)["id"])
 }
 
 // documentsOf lists a week's documents through the API.
-func (a *app) documentsOf(t *testing.T, tok string, weekID int64) []any {
+func (a *appServer) documentsOf(t *testing.T, tok string, weekID int64) []any {
 	t.Helper()
 	st, docs := a.api(t, "GET", fmt.Sprintf("/api/documents?week_id=%d", weekID), tok, nil)
 	if st != 200 {
@@ -201,12 +198,12 @@ func TestBrowserStaffProfessorReadsASession(t *testing.T) {
 	if st != 201 {
 		t.Fatalf("create course: %d %v", st, c)
 	}
-	courseID, joinCode := num(c["id"]), c["join_code"].(string)
+	courseID, joinCode := staffNum(c["id"]), c["join_code"].(string)
 	st, w := a.api(t, "POST", fmt.Sprintf("/api/courses/%d/weeks", courseID), prof, map[string]any{"week_number": 3, "title": "Counsel"})
 	if st != 201 {
 		t.Fatalf("create week: %d %v", st, w)
 	}
-	weekID := num(w["id"])
+	weekID := staffNum(w["id"])
 	a.waitProcessed(t, prof, a.uploadPDF(t, prof, int(weekID), testenv.CorpusPDF(staffPDF)))
 
 	st, u := a.api(t, "POST", "/api/auth/register", "", map[string]any{"email": "ada@students.example.edu", "username": "ada", "password": "a long passphrase", "full_name": "Ada Lovelace"})
@@ -221,7 +218,7 @@ func TestBrowserStaffProfessorReadsASession(t *testing.T) {
 	if st != 201 {
 		t.Fatalf("start: %d %v", st, s)
 	}
-	sid := num(s["session_id"])
+	sid := staffNum(s["session_id"])
 	for _, m := range []string{"Was the lawyer's failure to ask for a lesser offense instruction a mistake?", "What does Strickland require the defendant to show?"} {
 		if st, r := a.api(t, "POST", fmt.Sprintf("/api/sessions/%d/message", sid), stu, map[string]any{"message": m}); st != 200 {
 			t.Fatalf("message: %d %v", st, r)
@@ -241,7 +238,7 @@ func TestBrowserStaffProfessorReadsASession(t *testing.T) {
 	p.click("link", "Sessions")
 	p.waitFor("heading", "Sessions")
 	p.waitFor("link", "Ada Lovelace")
-	row := p.text("row", "Ada Lovelace")
+	row := p.waitText("row", "", "Ada Lovelace")
 	for _, want := range []string{"Ada Lovelace", "Week 3", "LAW 102", "No"} {
 		if !strings.Contains(row, want) {
 			t.Errorf("the session's row %q lacks %q", row, want)
@@ -317,16 +314,16 @@ func TestBrowserStaffAdmin(t *testing.T) {
 	if st != 201 {
 		t.Fatalf("create course: %d %v", st, c)
 	}
-	st, w := a.api(t, "POST", fmt.Sprintf("/api/courses/%d/weeks", num(c["id"])), adm, map[string]any{"week_number": 1})
+	st, w := a.api(t, "POST", fmt.Sprintf("/api/courses/%d/weeks", staffNum(c["id"])), adm, map[string]any{"week_number": 1})
 	if st != 201 {
 		t.Fatalf("create week: %d %v", st, w)
 	}
-	a.waitProcessed(t, adm, a.uploadPDF(t, adm, int(num(w["id"])), testenv.CorpusPDF(staffPDF)))
-	st, s := a.api(t, "POST", "/api/sessions/start", adm, map[string]any{"week_id": num(w["id"])})
+	a.waitProcessed(t, adm, a.uploadPDF(t, adm, int(staffNum(w["id"])), testenv.CorpusPDF(staffPDF)))
+	st, s := a.api(t, "POST", "/api/sessions/start", adm, map[string]any{"week_id": staffNum(w["id"])})
 	if st != 201 {
 		t.Fatalf("start: %d %v", st, s)
 	}
-	if st, r := a.api(t, "POST", fmt.Sprintf("/api/sessions/%d/end", num(s["session_id"])), adm, nil); st != 200 {
+	if st, r := a.api(t, "POST", fmt.Sprintf("/api/sessions/%d/end", staffNum(s["session_id"])), adm, nil); st != 200 {
 		t.Fatalf("end: %d %v", st, r)
 	}
 
@@ -349,22 +346,22 @@ func TestBrowserStaffAdmin(t *testing.T) {
 	if len(found) != 1 || found[0].(map[string]any)["role"] != "professor" {
 		t.Fatalf("the new account: %v", users)
 	}
-	lowellID := num(found[0].(map[string]any)["id"])
+	lowellID := staffNum(found[0].(map[string]any)["id"])
 	p.screenshot("admin-users")
 	p.axe("admin users")
 
 	// The student becomes a professor.
-	p.waitFor("combobox", "Role of hart")
-	p.eval(`(() => { const s = [...document.querySelectorAll('select')].find(s => s.getAttribute('aria-label') === 'Role of hart'); s.value = 'professor'; s.dispatchEvent(new Event('change', {bubbles: true})); return true })()`)
-	p.waitText("status", "", "hart is now a professor")
+	p.waitFor("combobox", "Role of Hart Example")
+	p.eval(`(() => { const s = [...document.querySelectorAll('select')].find(s => s.getAttribute('aria-label') === 'Role of Hart Example'); s.value = 'professor'; s.dispatchEvent(new Event('change', {bubbles: true})); return true })()`)
+	p.waitText("status", "", "Hart Example is now a professor")
 	_, hart := a.api(t, "GET", "/api/admin/users?q=hart", adm, nil)
 	if h, _ := hart["items"].([]any); len(h) != 1 || h[0].(map[string]any)["role"] != "professor" {
 		t.Fatalf("hart after the role change: %v", hart)
 	}
 
 	// Deactivating oneself is refused, in words.
-	p.click("button", "Deactivate dean")
-	p.waitFor("dialog", "Deactivate dean")
+	p.click("button", "Deactivate Dean Example")
+	p.waitFor("dialog", "Deactivate Dean Example")
 	p.click("button", "Yes, deactivate")
 	p.waitText("alert", "", "cannot deactivate or demote your own account")
 	p.click("button", "Cancel")
@@ -374,7 +371,9 @@ func TestBrowserStaffAdmin(t *testing.T) {
 	p.waitFor("dialog", "Deactivate Amy Lowell")
 	p.click("button", "Yes, deactivate")
 	p.waitText("status", "", "Amy Lowell is deactivated")
-	p.waitText("row", "Amy Lowell", "Inactive")
+	if row := p.waitText("row", "", "Inactive"); !strings.Contains(row, "Amy Lowell") {
+		t.Errorf("the inactive row is %q, want Amy Lowell's", row)
+	}
 	p.waitFor("button", "Reactivate Amy Lowell")
 	_, low := a.api(t, "GET", fmt.Sprintf("/api/admin/users?q=lowell"), adm, nil)
 	if l, _ := low["items"].([]any); len(l) != 1 || l[0].(map[string]any)["is_active"] != false {
@@ -387,8 +386,8 @@ func TestBrowserStaffAdmin(t *testing.T) {
 	p.waitText("main", "", "Activated or deactivated a user")
 	p.eval(`(() => { const s = [...document.querySelectorAll('select')].find(s => s.labels[0] && s.labels[0].textContent === 'Action'); s.value = 'activation_change'; s.dispatchEvent(new Event('change', {bubbles: true})); return true })()`)
 	p.waitText("status", "", "1 entry")
-	row := p.text("row", "activation_change")
-	if !strings.Contains(row, "Amy Lowell") || !strings.Contains(row, "#"+strconv.FormatInt(lowellID, 10)) || !strings.Contains(row, "dean") {
+	row := p.waitText("row", "", "activation_change")
+	if !strings.Contains(row, "Amy Lowell") || !strings.Contains(row, "#"+strconv.FormatInt(lowellID, 10)) || !strings.Contains(row, "Dean Example") {
 		t.Errorf("the audit row %q does not name the actor and the deactivated user", row)
 	}
 	p.screenshot("admin-audit")
@@ -409,13 +408,13 @@ func TestBrowserStaffAdmin(t *testing.T) {
 		"Language model": {"Tokens today": sub("model")["tokens_today"], "Tokens in all": sub("model")["tokens_total"],
 			"Calls running now": sub("model")["calls_in_flight"], "Most at once": sub("model")["max_concurrent"]},
 	}
-	if num(sub("users")["professor"]) != 2 || num(sub("users")["admin"]) != 1 || num(stats["courses"]) != 1 ||
-		num(sub("documents")["processed"]) != 1 || num(sub("sessions")["total"]) != 1 {
+	if staffNum(sub("users")["professor"]) != 2 || staffNum(sub("users")["admin"]) != 1 || staffNum(stats["courses"]) != 1 ||
+		staffNum(sub("documents")["processed"]) != 1 || staffNum(sub("sessions")["total"]) != 1 {
 		t.Fatalf("stats: %v", stats)
 	}
 	for group, rows := range want {
 		for label, v := range rows {
-			needle := fmt.Sprintf("%q:%q", label, strconv.FormatInt(num(v), 10))
+			needle := fmt.Sprintf("%q:%q", label, strconv.FormatInt(staffNum(v), 10))
 			if v == nil || !strings.Contains(sectionOf(shown, group), needle) {
 				t.Errorf("Statistics, %s: want %s (API %v) in %s", group, needle, v, shown)
 			}
@@ -449,12 +448,12 @@ func TestBrowserStaffProfessorManagesACourse(t *testing.T) {
 	if st != 201 {
 		t.Fatalf("create course: %d %v", st, c)
 	}
-	courseID := num(c["id"])
+	courseID := staffNum(c["id"])
 	st, w := a.api(t, "POST", fmt.Sprintf("/api/courses/%d/weeks", courseID), prof, map[string]any{"week_number": 2, "title": "Hearsay"})
 	if st != 201 {
 		t.Fatalf("create week: %d %v", st, w)
 	}
-	weekID := num(w["id"])
+	weekID := staffNum(w["id"])
 	docID := a.uploadPDF(t, prof, int(weekID), testenv.CorpusPDF(staffPDF))
 	a.waitProcessed(t, prof, docID)
 	if st, u := a.api(t, "POST", "/api/auth/register", "", map[string]any{"email": "ada@students.example.edu", "username": "ada", "password": "a long passphrase", "full_name": "Ada Lovelace"}); st != 201 {
@@ -482,7 +481,7 @@ func TestBrowserStaffProfessorManagesACourse(t *testing.T) {
 	p.click("button", "Yes, remove")
 	p.waitText("status", "", "Ada Lovelace was removed from the course")
 	p.waitText("region", "Students", "No students yet")
-	if st, l := a.api(t, "GET", fmt.Sprintf("/api/courses/%d/students", courseID), prof, nil); st != 200 || num(l["total"]) != 0 {
+	if st, l := a.api(t, "GET", fmt.Sprintf("/api/courses/%d/students", courseID), prof, nil); st != 200 || staffNum(l["total"]) != 0 {
 		t.Errorf("students after removal: %d %v", st, l)
 	}
 
@@ -508,8 +507,8 @@ func TestBrowserStaffProfessorManagesACourse(t *testing.T) {
 	if len(themes) == 0 || fmt.Sprint(themes) == "[my own theme another of mine]" {
 		t.Fatalf("themes after regenerating: %v", themes)
 	}
-	if got := p.evalString(`document.querySelector('textarea').value`); !strings.Contains(got, fmt.Sprint(themes[0])) {
-		t.Errorf("the Themes field reads %q, want the new themes %v", got, themes)
+	if got := p.waitText("textbox", "Themes", fmt.Sprint(themes[0])); strings.Contains(got, "my own theme") {
+		t.Errorf("the Themes field reads %q, want only the new themes %v", got, themes)
 	}
 
 	// Reprocess, then delete the reading.
@@ -547,14 +546,14 @@ func TestBrowserStaffProfessorManagesACourse(t *testing.T) {
 	p.click("button", "Yes, delete the course")
 	p.waitFor("heading", "Courses")
 	p.waitText("main", "", "No courses yet")
-	if st, l := a.api(t, "GET", "/api/courses", prof, nil); st != 200 || num(l["total"]) != 0 {
+	if st, l := a.api(t, "GET", "/api/courses", prof, nil); st != 200 || staffNum(l["total"]) != 0 {
 		t.Errorf("courses after deleting: %d %v", st, l)
 	}
 }
 
 // staffSessionWithAudio is a professor's own try of a week, ended with a
 // one-second WAV recording; it returns the session's id.
-func staffSessionWithAudio(t *testing.T, a *app, tok string, weekID int64) int64 {
+func staffSessionWithAudio(t *testing.T, a *appServer, tok string, weekID int64) int64 {
 	t.Helper()
 	// The reading was deleted above: upload it again so the week can start.
 	a.waitProcessed(t, tok, a.uploadPDF(t, tok, int(weekID), testenv.CorpusPDF(staffPDF)))
@@ -562,7 +561,7 @@ func staffSessionWithAudio(t *testing.T, a *app, tok string, weekID int64) int64
 	if st != 201 {
 		t.Fatalf("start: %d %v", st, s)
 	}
-	sid := num(s["session_id"])
+	sid := staffNum(s["session_id"])
 	const rate = 8000
 	wav := make([]byte, 44+rate*2)
 	copy(wav, "RIFF")

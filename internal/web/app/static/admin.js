@@ -49,10 +49,10 @@ function Users({ user: me }) {
     ${!list && users.loading && html`<${Loading} label="Loading users…" />`}
     ${list && html`<p class="muted" role="status">${list.total} ${list.total === 1 ? 'user' : 'users'}${users.loading ? ' · updating…' : ''}</p>`}
     ${list && list.items.length > 0 && html`<div class="table-wrap">
-      <table class="users stack">
+      <table class="users stack" role="table">
         <caption class="visually-hidden">Users</caption>
-        <thead><tr><th scope="col">Name</th><th scope="col">Email</th><th scope="col">Role</th><th scope="col">Active</th><th scope="col">Created</th></tr></thead>
-        <tbody>${list.items.map((u) => html`<${UserRow} key=${u.id} u=${u} me=${me} onChanged=${replace} />`)}</tbody>
+        <thead role="rowgroup"><tr role="row"><th scope="col" role="columnheader">Name</th><th scope="col" role="columnheader">Email</th><th scope="col" role="columnheader">Role</th><th scope="col" role="columnheader">Active</th><th scope="col" role="columnheader">Created</th></tr></thead>
+        <tbody role="rowgroup">${list.items.map((u) => html`<${UserRow} key=${u.id} u=${u} me=${me} onChanged=${replace} />`)}</tbody>
       </table>
     </div>`}
     ${list && list.items.length === 0 && html`<${Empty}>No users match.<//>`}
@@ -85,15 +85,15 @@ function UserRow({ u, me, onChanged }) {
     const r = e.currentTarget.value;
     if (r !== u.role) change({ role: r }, `${name} is now ${roleName(r).toLowerCase() === 'admin' ? 'an admin' : `a ${roleName(r).toLowerCase()}`}.`).catch(() => {});
   };
-  return html`<tr class=${u.is_active ? '' : 'inactive'}>
-    <td data-label="Name"><strong>${name}</strong>${self ? ' (you)' : ''}<br /><span class="muted">${u.username}</span></td>
-    <td data-label="Email" class="break">${u.email}</td>
-    <td data-label="Role">
+  return html`<tr role="row" class=${u.is_active ? '' : 'inactive'}>
+    <td role="cell" data-label="Name"><strong>${name}</strong>${self ? ' (you)' : ''}<br /><span class="muted">${u.username}</span></td>
+    <td role="cell" data-label="Email" class="break">${u.email}</td>
+    <td role="cell" data-label="Role">
       <select key=${gen} aria-label=${`Role of ${name}`} value=${u.role} onChange=${onRole} disabled=${busy}>
         ${ROLES.map(([v, t]) => html`<option value=${v} selected=${v === u.role}>${t}</option>`)}
       </select>
     </td>
-    <td data-label="Active">
+    <td role="cell" data-label="Active">
       <span class=${`tag ${u.is_active ? 'ok' : 'bad'}`}>${u.is_active ? 'Active' : 'Inactive'}</span>
       ${' '}
       ${u.is_active
@@ -105,7 +105,7 @@ function UserRow({ u, me, onChanged }) {
       <${ErrorMsg} error=${error} />
       <${Notice}>${note}<//>
     </td>
-    <td data-label="Created">${fmtDate(u.created_at)}</td>
+    <td role="cell" data-label="Created">${fmtDate(u.created_at)}</td>
   </tr>`;
 }
 
@@ -217,17 +217,17 @@ function Audit({ params }) {
     ${list && html`<p class="muted" role="status">${list.total} ${list.total === 1 ? 'entry' : 'entries'}${entries.loading ? ' · updating…' : ''}</p>`}
     ${list && list.items.length === 0 && html`<${Empty}>Nothing recorded matches.<//>`}
     ${list && list.items.length > 0 && html`<div class="table-wrap">
-      <table class="audit stack">
+      <table class="audit stack" role="table">
         <caption class="visually-hidden">Audit log, newest first</caption>
-        <thead><tr><th scope="col">When</th><th scope="col">Who</th><th scope="col">Action</th><th scope="col">Target</th><th scope="col">Details</th></tr></thead>
-        <tbody>${list.items.map((e) => html`<tr>
-          <td data-label="When">${fmtDate(e.at)}</td>
-          <td data-label="Who">${e.actor_id == null ? 'System'
+        <thead role="rowgroup"><tr role="row"><th scope="col" role="columnheader">When</th><th scope="col" role="columnheader">Who</th><th scope="col" role="columnheader">Action</th><th scope="col" role="columnheader">Target</th><th scope="col" role="columnheader">Details</th></tr></thead>
+        <tbody role="rowgroup">${list.items.map((e) => html`<tr role="row">
+          <td role="cell" data-label="When">${fmtDate(e.at)}</td>
+          <td role="cell" data-label="Who">${e.actor_id == null ? 'System'
             : html`<button type="button" class="link" onClick=${() => byActor(e.actor_id)} aria-label=${`Only actions by ${who(e.actor_id)}`}>${who(e.actor_id)}</button>`}
             ${e.ip && html`<br /><span class="muted">${e.ip}</span>`}</td>
-          <td data-label="Action">${actionName(e.action)} <span class="muted code">${e.action}</span></td>
-          <td data-label="Target">${target(e, names)}</td>
-          <td data-label="Details" class="break">${details(e.detail)}</td>
+          <td role="cell" data-label="Action">${actionName(e.action)} <span class="muted code">${e.action}</span></td>
+          <td role="cell" data-label="Target">${target(e, names)}</td>
+          <td role="cell" data-label="Details" class="break">${details(e.detail)}</td>
         </tr>`)}</tbody>
       </table>
     </div>`}

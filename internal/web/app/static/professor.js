@@ -376,6 +376,8 @@ function WeekDetails({ week, onSaved }) {
     try {
       const n = await get(`/api/weeks/${week.id}`);
       if (n.updated_at !== gen.before) {
+        setTitle(n.title || '');
+        setThemes((n.themes || []).join('\n'));
         onSaved(n);
         setGen(null);
         show(n.themes && n.themes.length ? 'New themes are ready.' : 'The readings gave no themes.');
@@ -650,16 +652,16 @@ function Sessions({ params }) {
     ${!list && sessions.loading && html`<${Loading} label="Loading sessions…" />`}
     ${list && html`<p class="muted" role="status">${list.total === 0 ? 'No sessions match.' : `${list.total} ${list.total === 1 ? 'session' : 'sessions'}`}${sessions.loading ? ' · updating…' : ''}</p>`}
     ${list && list.items.length > 0 && html`<div class="table-wrap">
-      <table class="sessions stack">
+      <table class="sessions stack" role="table">
         <caption class="visually-hidden">Sessions, newest first</caption>
-        <thead><tr><th scope="col">Student</th><th scope="col">Week</th><th scope="col">Date</th><th scope="col">Duration</th><th scope="col">Moderated</th></tr></thead>
-        <tbody>
-          ${list.items.map((s) => html`<tr>
-            <td data-label="Student"><a href=${`#/sessions/${s.id}`}>${personName(s.student)}</a></td>
-            <td data-label="Week">${s.course_code} · Week ${s.week_number}${s.week_title ? `: ${s.week_title}` : ''}</td>
-            <td data-label="Date">${fmtDate(s.started_at)}</td>
-            <td data-label="Duration">${s.status === 'active' ? html`<span class="tag warn">in progress</span>` : fmtDuration(s.duration_seconds)}</td>
-            <td data-label="Moderated">${s.moderated_count > 0
+        <thead role="rowgroup"><tr role="row"><th scope="col" role="columnheader">Student</th><th scope="col" role="columnheader">Week</th><th scope="col" role="columnheader">Date</th><th scope="col" role="columnheader">Duration</th><th scope="col" role="columnheader">Moderated</th></tr></thead>
+        <tbody role="rowgroup">
+          ${list.items.map((s) => html`<tr role="row">
+            <td role="cell" data-label="Student"><a href=${`#/sessions/${s.id}`}>${personName(s.student)}</a></td>
+            <td role="cell" data-label="Week">${s.course_code} · Week ${s.week_number}${s.week_title ? `: ${s.week_title}` : ''}</td>
+            <td role="cell" data-label="Date">${fmtDate(s.started_at)}</td>
+            <td role="cell" data-label="Duration">${s.status === 'active' ? html`<span class="tag warn">in progress</span>` : fmtDuration(s.duration_seconds)}</td>
+            <td role="cell" data-label="Moderated">${s.moderated_count > 0
               ? html`<span class="tag bad">Moderated${s.moderated_count > 1 ? ` (${s.moderated_count} turns)` : ''}</span>`
               : html`<span class="muted">No</span>`}</td>
           </tr>`)}
