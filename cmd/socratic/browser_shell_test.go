@@ -111,3 +111,33 @@ func TestBrowserFirstScreenWeight(t *testing.T) {
 		t.Errorf("the first screen transferred %.1f KB, over 100 KB", total/1024)
 	}
 }
+
+// TestBrowserExpiredTokenReturnsToSignIn: when the server stops accepting
+// the tab's token (here: it was revoked by signing out elsewhere), the next
+// call's 401 brings the person back to the sign-in form with a message in
+// words, and the token is forgotten.
+func TestBrowserExpiredTokenReturnsToSignIn(t *testing.T) {
+	a := startApp(t)
+	w := setupCourse(t, a)
+	a.addStudent(t, w, "ada", "Ada Student")
+	p := openPage(t, a.base)
+	p.signIn("ada", "a long enough password")
+	p.waitFor("heading", "My courses")
+	tok := p.evalString(`sessionStorage.getItem('socratic.token') || ''`)
+	if status, _ := a.api(t, "POST", "/api/auth/logout", tok, nil); status != 204 {
+		t.Fatalf("logout: %d", status)
+	}
+	p.click("link", "Past sessions")
+	p.waitFor("button", "Sign in")
+	msg := p.waitText("status", "", "signed out")
+	if !strings.Contains(strings.ToLower(msg), "sign in again") {
+		t.Errorf("the message says %q, want it to ask to sign in again", msg)
+	}
+	if left := p.evalString(`sessionStorage.getItem('socratic.token') || ''`); left != "" {
+		t.Error("the revoked token is still kept")
+	}
+	p.fill("textbox", "Email or username", "ada")
+	p.fill("textbox", "Password", "a long enough password")
+	p.click("button", "Sign in")
+	p.waitFor("button", "Sign out")
+}
