@@ -1,8 +1,10 @@
 package main
 
 import (
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestBrowserSignInAndOut: the sign-in screen of the real binary in
@@ -140,4 +142,45 @@ func TestBrowserExpiredTokenReturnsToSignIn(t *testing.T) {
 	p.fill("textbox", "Password", "a long enough password")
 	p.click("button", "Sign in")
 	p.waitFor("button", "Sign out")
+}
+
+// TestBrowserEndWaitsForTheReply: End session pressed while the tutor's
+// reply is still streaming lets the reply finish — it is stored whole —
+// and then ends the session.
+func TestBrowserEndWaitsForTheReply(t *testing.T) {
+	model := startTutorModel(t, 200*time.Millisecond, 120*time.Millisecond)
+	a := startApp(t, model.env()...)
+	w := setupCourse(t, a)
+	tok := a.addStudent(t, w, "ada", "Ada Student")
+	p := openPage(t, a.base)
+	p.signIn("ada", "a long enough password")
+	p.visit(fmt.Sprintf("/weeks/%d", w.weekID))
+	p.click("button", "Start session")
+	p.waitFor("timer", "")
+	p.fill("textbox", "Message", "The court says a hearing is required before benefits stop.")
+	p.click("button", "Send")
+	p.waitText("log", "", "That is a fair")
+	if p.evalBool(`document.querySelector('[role=log]').textContent.includes('which page?')`) {
+		t.Fatal("the reply was complete before End could be pressed mid-reply: the test proves nothing")
+	}
+	p.click("button", "End session")
+	p.waitText("status", "", "You ended the session")
+	status, s := a.api(t, "GET", "/api/sessions?limit=1", tok, nil)
+	items, _ := s["items"].([]any)
+	if status != 200 || len(items) != 1 {
+		t.Fatalf("sessions: %d %v", status, s)
+	}
+	id := num(items[0].(map[string]any), "id")
+	_, detail := a.api(t, "GET", fmt.Sprintf("/api/sessions/%d", id), tok, nil)
+	if detail["status"] != "ended" {
+		t.Errorf("the session is %v, want ended", detail["status"])
+	}
+	turns, _ := detail["transcript"].([]any)
+	last, _ := turns[len(turns)-1].(map[string]any)
+	if last["role"] != "assistant" || last["content"] != TutorReply {
+		t.Errorf("the last stored turn is %v %q, want the tutor's whole reply", last["role"], last["content"])
+	}
+	if log := p.text("log", ""); !strings.Contains(log, "which page?") {
+		t.Errorf("the reply on screen was cut short:\n%s", log)
+	}
 }

@@ -110,7 +110,9 @@ function App() {
       body = html`<${Page} title="Page not found"><p>There is nothing at this address. <a href="#/">Go to the start page</a>.</p><//>`;
     }
   }
-  return html`<${Frame} user=${user} nav=${mod ? mod.nav : []} path=${path} onSignOut=${signOut} message=${message} onDismiss=${() => setMessage('')}>${body}<//>`;
+  // A message after signing in (a welcome) belongs to the first screen: it
+  // is not carried to the next one.
+  return html`<${Frame} user=${user} nav=${mod ? mod.nav : []} path=${path} onSignOut=${signOut} message=${path === '/' ? message : ''} onDismiss=${() => setMessage('')}>${body}<//>`;
 }
 
 // Frame is the page around every screen: a skip link, the header with the

@@ -356,8 +356,20 @@ function LiveSession({ session }) {
     if (listener.current) listener.current.abort();
   };
   useEffect(() => {
-    if (phase === 'timeup' && !busy) finish('time');
+    if (phase === 'timeup' && !busy) finish(endReason || 'time');
   }, [phase, busy]);
+
+  // End pressed while a reply streams: the reply finishes (and is stored)
+  // first, as when the time runs out; then the session ends.
+  const requestEnd = () => {
+    if (busyRef.current && phaseRef.current === 'active') {
+      setEndReason('manual');
+      setPhase('timeup');
+      if (listener.current) listener.current.abort();
+      return;
+    }
+    finish('manual');
+  };
 
   // serverEnded handles a refusal that may mean the session is over on
   // the server (409): if it is, the session ends here too, gracefully.
@@ -538,7 +550,7 @@ function LiveSession({ session }) {
 
   let banner = null;
   if (phase === 'timeup') {
-    banner = html`<p class="notice warn-notice" role="status">${endReason === 'server' ? 'This session has ended on the server.' : 'Time is up.'}
+    banner = html`<p class="notice warn-notice" role="status">${endReason === 'server' ? 'This session has ended on the server.' : endReason === 'manual' ? 'Ending the session.' : 'Time is up.'}
       ${busy ? ' The tutor is finishing its reply; then the session ends.' : ' Ending the session…'}</p>`;
   }
   else if (over || phase === 'ending' || phase === 'endfailed') {
@@ -571,7 +583,7 @@ function LiveSession({ session }) {
         ${recLine && html`<p class=${`rec rec-${recState}`}>${recState === 'recording' && html`<span class="rec-dot" aria-hidden="true"></span>`}${recLine}</p>`}
         <div class="session-actions">
           ${canSpeak && html`<button type="button" class="mute" aria-pressed=${muted ? 'true' : 'false'} onClick=${toggleMute}>Mute tutor voice</button>`}
-          <button type="button" class="danger" onClick=${() => finish('manual')} disabled=${phase === 'ending' || over || phase === 'timeup'}>
+          <button type="button" class="danger" onClick=${requestEnd} disabled=${phase === 'ending' || over || phase === 'timeup'}>
             ${phase === 'ending' ? 'Ending…' : 'End session'}
           </button>
         </div>
