@@ -366,8 +366,23 @@ func TestBrowserStaffAdmin(t *testing.T) {
 		t.Fatalf("end: %d %v", st, r)
 	}
 
+	// Past a page (50), lists page: 50 more courses.
+	for i := 1; i <= 50; i++ {
+		if st, c := a.api(t, "POST", "/api/courses", adm, map[string]any{"code": fmt.Sprintf("SEM %02d", i), "name": fmt.Sprintf("Seminar %d", i)}); st != 201 {
+			t.Fatalf("create course %d: %d %v", i, st, c)
+		}
+	}
+
 	p := openPage(t, a.base)
 	staffSignIn(t, p, "dean", "the dean's passphrase", "Courses")
+	p.waitText("navigation", "Pages of courses", "1–50 of 51")
+	p.click("button", "Next page")
+	p.waitText("navigation", "Pages of courses", "51–51 of 51")
+	if n := p.evalFloat(`document.querySelectorAll('main ul.course-list > li').length`); n != 1 {
+		t.Errorf("the second page of courses lists %v courses, want 1", n)
+	}
+	p.click("button", "Previous page")
+	p.waitText("navigation", "Pages of courses", "1–50 of 51")
 	p.click("link", "Users")
 	p.waitFor("heading", "Users")
 	p.waitText("status", "", "2 users")
@@ -423,6 +438,11 @@ func TestBrowserStaffAdmin(t *testing.T) {
 	p.click("link", "Audit log")
 	p.waitFor("heading", "Audit log")
 	p.waitText("main", "", "Activated or deactivated a user")
+	staffChoose(t, p, "Action", "Created a course")
+	p.waitText("status", "", "51 entries")
+	p.waitText("navigation", "Pages of the audit log", "1–50 of 51")
+	p.click("button", "Next page")
+	p.waitText("navigation", "Pages of the audit log", "51–51 of 51")
 	staffChoose(t, p, "Action", "Activated or deactivated a user")
 	p.waitText("status", "", "1 entry")
 	row := p.waitText("row", "", "activation_change")
@@ -447,7 +467,7 @@ func TestBrowserStaffAdmin(t *testing.T) {
 		"Language model": {"Tokens today": sub("model")["tokens_today"], "Tokens in all": sub("model")["tokens_total"],
 			"Calls running now": sub("model")["calls_in_flight"], "Most at once": sub("model")["max_concurrent"]},
 	}
-	if staffNum(sub("users")["professor"]) != 2 || staffNum(sub("users")["admin"]) != 1 || staffNum(stats["courses"]) != 1 ||
+	if staffNum(sub("users")["professor"]) != 2 || staffNum(sub("users")["admin"]) != 1 || staffNum(stats["courses"]) != 51 ||
 		staffNum(sub("documents")["processed"]) != 1 || staffNum(sub("sessions")["total"]) != 1 {
 		t.Fatalf("stats: %v", stats)
 	}
