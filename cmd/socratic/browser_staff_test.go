@@ -570,6 +570,16 @@ func TestBrowserStaffProfessorManagesACourse(t *testing.T) {
 		t.Errorf("the Themes field reads %q, want only the new themes %v", got, themes)
 	}
 
+	// The reading can be downloaded (with the token, as a file link).
+	p.click("link", "Download "+staffPDF)
+	deadline := time.Now().Add(10 * time.Second)
+	for !p.evalBool(`[...document.querySelectorAll('a[download]')].some(a => a.href.startsWith('blob:') && a.download === ` + strconv.Quote(staffPDF) + `)`) {
+		if time.Now().After(deadline) {
+			t.Fatal("Download never became a file link")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+
 	// Reprocess, then delete the reading.
 	p.click("button", "Reprocess "+staffPDF)
 	p.waitText("status", "", "will be processed again")
@@ -589,7 +599,7 @@ func TestBrowserStaffProfessorManagesACourse(t *testing.T) {
 	p.waitFor("heading", "Sessions")
 	p.click("link", "kingsfield")
 	p.waitFor("heading", "Recording")
-	deadline := time.Now().Add(15 * time.Second)
+	deadline = time.Now().Add(15 * time.Second)
 	for !p.evalBool(`(() => { const a = document.querySelector('audio'); return !!a && a.src.startsWith('blob:') && a.readyState >= 1 && a.duration > 0.5 })()`) {
 		if time.Now().After(deadline) {
 			t.Fatalf("session %d: the recording never loaded in the audio player", sid)
