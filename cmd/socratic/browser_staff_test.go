@@ -29,6 +29,22 @@ func staffSignIn(t *testing.T, p *page, username, password, home string) {
 	p.waitFor("heading", home)
 }
 
+// staffChoose picks, in the drop-down with that label (or aria-label),
+// the first option whose text contains option, as a person choosing it
+// would (the change event follows). It waits for the option to load.
+func staffChoose(t *testing.T, p *page, label, option string) {
+	t.Helper()
+	p.waitFor("combobox", label)
+	js := fmt.Sprintf(`(() => { const s = [...document.querySelectorAll('select')].find(s => (s.labels[0] ? s.labels[0].textContent : s.getAttribute('aria-label')) === %q);
+		const o = s && !s.disabled && [...s.options].find(o => o.textContent.includes(%q)); if (!o) return false;
+		s.focus(); s.value = o.value; s.dispatchEvent(new Event('change', {bubbles: true})); return true })()`, label, option)
+	for deadline := time.Now().Add(15 * time.Second); !p.evalBool(js); time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no option %q in the drop-down %q", option, label)
+		}
+	}
+}
+
 func staffNum(v any) int64 {
 	switch x := v.(type) {
 	case float64:
@@ -86,7 +102,7 @@ func TestBrowserStaffProfessorBuildsACourse(t *testing.T) {
 	p.click("button", "New course")
 	p.fill("textbox", "Course code", "law 101")
 	p.fill("textbox", "Course name", "Another")
-	p.click("button", "Create course")
+	p.press("\r") // Enter in a field sends the form
 	p.waitText("alert", "", "already exists")
 	p.click("link", "Criminal Procedure")
 	p.waitFor("heading", "LAW 101: Criminal Procedure")
@@ -156,7 +172,7 @@ func TestBrowserStaffProfessorBuildsACourse(t *testing.T) {
 
 	// The week's search finds passages of the reading.
 	p.fill("searchbox", "Search the readings", "ineffective assistance of counsel")
-	p.click("button", "Search")
+	p.press("\r")
 	p.waitText("list", "Passages for", staffPDF)
 	if got := p.text("list", "Passages for"); !strings.Contains(got, "page") || !strings.Contains(got, "score") {
 		t.Errorf("search results lack page or score:\n%s", got)
@@ -227,6 +243,14 @@ func TestBrowserStaffProfessorReadsASession(t *testing.T) {
 	if st, r := a.api(t, "POST", fmt.Sprintf("/api/sessions/%d/end", sid), stu, nil); st != 200 {
 		t.Fatalf("end: %d %v", st, r)
 	}
+	// A second student's session, for the filters to tell apart.
+	if st, u := a.api(t, "POST", "/api/auth/register", "", map[string]any{"email": "grace@students.example.edu", "username": "grace", "password": "another long passphrase", "full_name": "Grace Hopper", "join_code": joinCode}); st != 201 {
+		t.Fatalf("register grace: %d %v", st, u)
+	}
+	grace := a.login(t, "grace", "another long passphrase")
+	if st, r := a.api(t, "POST", "/api/sessions/start", grace, map[string]any{"week_id": weekID}); st != 201 {
+		t.Fatalf("grace's start: %d %v", st, r)
+	}
 	st, detail := a.api(t, "GET", fmt.Sprintf("/api/sessions/%d", sid), prof, nil)
 	turns, _ := detail["transcript"].([]any)
 	if st != 200 || len(turns) < 4 {
@@ -248,11 +272,26 @@ func TestBrowserStaffProfessorReadsASession(t *testing.T) {
 	p.screenshot("professor-sessions")
 	p.axe("professor sessions")
 
-	// Moderated only: this session had no moderated turn.
+	// Grace's session is still going; the filters narrow the list to Ada's.
+	if row := p.waitText("row", "", "Grace Hopper"); !strings.Contains(row, "in progress") {
+		t.Errorf("Grace's open session reads %q", row)
+	}
+	staffChoose(t, p, "Course", "LAW 102")
+	staffChoose(t, p, "Week", "Week 3: Counsel")
+	p.waitText("status", "", "2 sessions")
+	staffChoose(t, p, "Student", "Ada Lovelace")
+	p.waitText("status", "", "1 session")
+	p.waitGone("link", "Grace Hopper")
+	p.waitFor("link", "Ada Lovelace")
+	staffChoose(t, p, "Student", "All students")
+	p.waitFor("link", "Grace Hopper")
+
+	// Moderated only: neither session had a moderated turn.
 	p.click("checkbox", "Moderated only")
 	p.waitText("status", "", "No sessions match")
 	p.waitGone("link", "Ada Lovelace")
 	p.click("checkbox", "Moderated only")
+	p.waitFor("link", "Grace Hopper")
 	p.click("link", "Ada Lovelace")
 
 	p.waitFor("heading", "Session with Ada Lovelace")
@@ -327,8 +366,23 @@ func TestBrowserStaffAdmin(t *testing.T) {
 		t.Fatalf("end: %d %v", st, r)
 	}
 
+	// Past a page (50), lists page: 50 more courses.
+	for i := 1; i <= 50; i++ {
+		if st, c := a.api(t, "POST", "/api/courses", adm, map[string]any{"code": fmt.Sprintf("SEM %02d", i), "name": fmt.Sprintf("Seminar %d", i)}); st != 201 {
+			t.Fatalf("create course %d: %d %v", i, st, c)
+		}
+	}
+
 	p := openPage(t, a.base)
 	staffSignIn(t, p, "dean", "the dean's passphrase", "Courses")
+	p.waitText("navigation", "Pages of courses", "1–50 of 51")
+	p.click("button", "Next page")
+	p.waitText("navigation", "Pages of courses", "51–51 of 51")
+	if n := p.evalFloat(`document.querySelectorAll('main ul.course-list > li').length`); n != 1 {
+		t.Errorf("the second page of courses lists %v courses, want 1", n)
+	}
+	p.click("button", "Previous page")
+	p.waitText("navigation", "Pages of courses", "1–50 of 51")
 	p.click("link", "Users")
 	p.waitFor("heading", "Users")
 	p.waitText("status", "", "2 users")
@@ -352,7 +406,7 @@ func TestBrowserStaffAdmin(t *testing.T) {
 
 	// The student becomes a professor.
 	p.waitFor("combobox", "Role of Hart Example")
-	p.eval(`(() => { const s = [...document.querySelectorAll('select')].find(s => s.getAttribute('aria-label') === 'Role of Hart Example'); s.value = 'professor'; s.dispatchEvent(new Event('change', {bubbles: true})); return true })()`)
+	staffChoose(t, p, "Role of Hart Example", "Professor")
 	p.waitText("status", "", "Hart Example is now a professor")
 	_, hart := a.api(t, "GET", "/api/admin/users?q=hart", adm, nil)
 	if h, _ := hart["items"].([]any); len(h) != 1 || h[0].(map[string]any)["role"] != "professor" {
@@ -384,7 +438,12 @@ func TestBrowserStaffAdmin(t *testing.T) {
 	p.click("link", "Audit log")
 	p.waitFor("heading", "Audit log")
 	p.waitText("main", "", "Activated or deactivated a user")
-	p.eval(`(() => { const s = [...document.querySelectorAll('select')].find(s => s.labels[0] && s.labels[0].textContent === 'Action'); s.value = 'activation_change'; s.dispatchEvent(new Event('change', {bubbles: true})); return true })()`)
+	staffChoose(t, p, "Action", "Created a course")
+	p.waitText("status", "", "51 entries")
+	p.waitText("navigation", "Pages of the audit log", "1–50 of 51")
+	p.click("button", "Next page")
+	p.waitText("navigation", "Pages of the audit log", "51–51 of 51")
+	staffChoose(t, p, "Action", "Activated or deactivated a user")
 	p.waitText("status", "", "1 entry")
 	row := p.waitText("row", "", "activation_change")
 	if !strings.Contains(row, "Amy Lowell") || !strings.Contains(row, "#"+strconv.FormatInt(lowellID, 10)) || !strings.Contains(row, "Dean Example") {
@@ -408,7 +467,7 @@ func TestBrowserStaffAdmin(t *testing.T) {
 		"Language model": {"Tokens today": sub("model")["tokens_today"], "Tokens in all": sub("model")["tokens_total"],
 			"Calls running now": sub("model")["calls_in_flight"], "Most at once": sub("model")["max_concurrent"]},
 	}
-	if staffNum(sub("users")["professor"]) != 2 || staffNum(sub("users")["admin"]) != 1 || staffNum(stats["courses"]) != 1 ||
+	if staffNum(sub("users")["professor"]) != 2 || staffNum(sub("users")["admin"]) != 1 || staffNum(stats["courses"]) != 51 ||
 		staffNum(sub("documents")["processed"]) != 1 || staffNum(sub("sessions")["total"]) != 1 {
 		t.Fatalf("stats: %v", stats)
 	}
@@ -511,6 +570,16 @@ func TestBrowserStaffProfessorManagesACourse(t *testing.T) {
 		t.Errorf("the Themes field reads %q, want only the new themes %v", got, themes)
 	}
 
+	// The reading can be downloaded (with the token, as a file link).
+	p.click("link", "Download "+staffPDF)
+	deadline := time.Now().Add(10 * time.Second)
+	for !p.evalBool(`[...document.querySelectorAll('a[download]')].some(a => a.href.startsWith('blob:') && a.download === ` + strconv.Quote(staffPDF) + `)`) {
+		if time.Now().After(deadline) {
+			t.Fatal("Download never became a file link")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+
 	// Reprocess, then delete the reading.
 	p.click("button", "Reprocess "+staffPDF)
 	p.waitText("status", "", "will be processed again")
@@ -530,7 +599,7 @@ func TestBrowserStaffProfessorManagesACourse(t *testing.T) {
 	p.waitFor("heading", "Sessions")
 	p.click("link", "kingsfield")
 	p.waitFor("heading", "Recording")
-	deadline := time.Now().Add(15 * time.Second)
+	deadline = time.Now().Add(15 * time.Second)
 	for !p.evalBool(`(() => { const a = document.querySelector('audio'); return !!a && a.src.startsWith('blob:') && a.readyState >= 1 && a.duration > 0.5 })()`) {
 		if time.Now().After(deadline) {
 			t.Fatalf("session %d: the recording never loaded in the audio player", sid)

@@ -535,6 +535,7 @@ function DocRow({ d, onReprocess, onDelete }) {
       <${ErrorMsg} error=${d.actionError} />
     </div>
     <div class="row-actions">
+      <${DownloadLink} class="button" path=${`/api/documents/${d.id}/file`} filename=${d.original_filename} name=${`Download ${d.original_filename}`}>Download<//>
       <button type="button" onClick=${onReprocess} disabled=${working} aria-label=${`Reprocess ${d.original_filename}`}>Reprocess</button>
       <${ConfirmButton} label="Delete" name=${`Delete ${d.original_filename}`} confirmLabel="Yes, delete it" onConfirm=${onDelete}
         question=${`Delete ${d.original_filename}? The tutor will no longer draw on it.`} />

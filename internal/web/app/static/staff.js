@@ -75,7 +75,7 @@ export function ConfirmButton({ label, name, question, confirmLabel = 'Delete', 
 // A plain href cannot carry the bearer token, so the first click fetches
 // the file, turns it into an object URL and follows the link again with
 // it; a later click fetches a fresh copy.
-export function DownloadLink({ path, filename, children, class: cls }) {
+export function DownloadLink({ path, filename, children, class: cls, name }) {
   const ref = useRef(null);
   const armed = useRef(false);
   const [url, setUrl] = useState('');
@@ -101,7 +101,7 @@ export function DownloadLink({ path, filename, children, class: cls }) {
     }
   };
   return html`<span class="download">
-    <a ref=${ref} class=${cls} href=${url || '#'} download=${filename} onClick=${click} aria-busy=${busy ? 'true' : undefined}>${children}</a>
+    <a ref=${ref} class=${cls} href=${url || '#'} download=${filename} onClick=${click} aria-label=${name || undefined} aria-busy=${busy ? 'true' : undefined}>${children}</a>
     ${busy && html`<span class="muted"> Preparing…</span>`}
     <${ErrorMsg} error=${error} />
   </span>`;
