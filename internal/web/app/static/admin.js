@@ -5,7 +5,7 @@ import {
   html, useState, useEffect, useRef, useMemo, useId, useAsync,
   Page, ErrorMsg, Notice, Loading, Empty, Field, Select, fmtDate,
 } from './ui.js';
-import { PAGE, Pager, useNotice, ConfirmButton, personName } from './staff.js';
+import { PAGE, Pager, paged, useNotice, ConfirmButton, personName } from './staff.js';
 import * as professor from './professor.js';
 
 const ROLES = [['student', 'Student'], ['professor', 'Professor'], ['admin', 'Admin']];
@@ -31,7 +31,7 @@ function Users({ user: me }) {
     const s = new URLSearchParams({ limit: String(PAGE), offset: String(offset) });
     if (role) s.set('role', role);
     if (term) s.set('q', term);
-    return get(`/api/admin/users?${s}`, { signal });
+    return paged(get(`/api/admin/users?${s}`, { signal }), offset);
   }, [role, term, offset]);
   const list = users.data;
   const replace = (u) => users.set({ ...list, items: list.items.map((x) => (x.id === u.id ? u : x)) });
@@ -56,7 +56,7 @@ function Users({ user: me }) {
       </table>
     </div>`}
     ${list && list.items.length === 0 && html`<${Empty}>No users match.<//>`}
-    ${list && html`<${Pager} total=${list.total} offset=${offset} onChange=${setOffset} label="Pages of users" />`}
+    ${list && html`<${Pager} total=${list.total} offset=${list.offset} busy=${users.loading} onChange=${setOffset} label="Pages of users" />`}
   <//>`;
 }
 
@@ -179,7 +179,7 @@ function Audit({ params }) {
     const s = new URLSearchParams({ limit: String(PAGE), offset: String(offset) });
     if (action) s.set('action', action);
     if (actor) s.set('actor_id', actor);
-    return get(`/api/admin/audit?${s}`, { signal });
+    return paged(get(`/api/admin/audit?${s}`, { signal }), offset);
   }, [action, actor, offset]);
   const [formError, setFormError] = useState(null);
   const applyActor = (e) => {
@@ -231,7 +231,7 @@ function Audit({ params }) {
         </tr>`)}</tbody>
       </table>
     </div>`}
-    ${list && html`<${Pager} total=${list.total} offset=${offset} onChange=${setOffset} label="Pages of the audit log" />`}
+    ${list && html`<${Pager} total=${list.total} offset=${list.offset} busy=${entries.loading} onChange=${setOffset} label="Pages of the audit log" />`}
   <//>`;
 }
 

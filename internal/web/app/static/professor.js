@@ -9,7 +9,7 @@ import {
   Page, ErrorMsg, Notice, Loading, Empty, Field, TextArea, Select, fmtDate, fmtDuration, fmtBytes,
 } from './ui.js';
 import {
-  PAGE, Pager, usePoll, useNotice, ConfirmButton, DownloadLink, docStatus, statusClass, Transcript, personName,
+  PAGE, Pager, paged, usePoll, useNotice, ConfirmButton, DownloadLink, docStatus, statusClass, Transcript, personName,
 } from './staff.js';
 
 // ---------------------------------------------------------------- courses
@@ -17,7 +17,7 @@ import {
 function Courses() {
   const [offset, setOffset] = useState(0);
   const [adding, setAdding] = useState(false);
-  const courses = useAsync((signal) => get(`/api/courses?limit=${PAGE}&offset=${offset}`, { signal }), [offset]);
+  const courses = useAsync((signal) => paged(get(`/api/courses?limit=${PAGE}&offset=${offset}`, { signal }), offset), [offset]);
   const toggle = html`<button type="button" class="primary" aria-expanded=${adding ? 'true' : 'false'} aria-controls="new-course" onClick=${() => setAdding(!adding)}>New course</button>`;
   return html`<${Page} title="Courses" actions=${toggle}>
     ${adding && html`<${NewCourse} onCancel=${() => setAdding(false)} />`}
@@ -31,7 +31,7 @@ function Courses() {
             ${(c.professor_name || c.description) && html`<p class="muted clamp">${[c.professor_name, c.description].filter(Boolean).join(' · ')}</p>`}
           </li>`)}
         </ul>`)}
-    ${courses.data && html`<${Pager} total=${courses.data.total} offset=${offset} onChange=${setOffset} label="Pages of courses" />`}
+    ${courses.data && html`<${Pager} total=${courses.data.total} offset=${courses.data.offset} busy=${courses.loading} onChange=${setOffset} label="Pages of courses" />`}
   <//>`;
 }
 
@@ -239,7 +239,7 @@ function JoinCode({ course, onChange }) {
 
 function Students({ courseId }) {
   const [offset, setOffset] = useState(0);
-  const students = useAsync((signal) => get(`/api/courses/${courseId}/students?limit=${PAGE}&offset=${offset}`, { signal }), [courseId, offset]);
+  const students = useAsync((signal) => paged(get(`/api/courses/${courseId}/students?limit=${PAGE}&offset=${offset}`, { signal }), offset), [courseId, offset]);
   const [text, setText] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState(null);
@@ -302,7 +302,7 @@ function Students({ courseId }) {
             </div>
           </li>`)}
         </ul>`)}
-    ${list && html`<${Pager} total=${list.total} offset=${offset} onChange=${setOffset} label="Pages of students" />`}
+    ${list && html`<${Pager} total=${list.total} offset=${list.offset} busy=${students.loading} onChange=${setOffset} label="Pages of students" />`}
   </section>`;
 }
 
@@ -615,7 +615,7 @@ function Sessions({ params }) {
     if (filter.moderated) s.set('moderated', 'true');
     return s.toString();
   }, [filter, offset]);
-  const sessions = useAsync((signal) => get(`/api/sessions?${query}`, { signal }), [query]);
+  const sessions = useAsync((signal) => paged(get(`/api/sessions?${query}`, { signal }), offset), [query]);
 
   const set = (k, v) => {
     const n = { ...filter, [k]: v };
@@ -669,7 +669,7 @@ function Sessions({ params }) {
         </tbody>
       </table>
     </div>`}
-    ${list && html`<${Pager} total=${list.total} offset=${offset} onChange=${setOffset} label="Pages of sessions" />`}
+    ${list && html`<${Pager} total=${list.total} offset=${list.offset} busy=${sessions.loading} onChange=${setOffset} label="Pages of sessions" />`}
     ${csvCourses.length > 0 && html`<section class="card csv" aria-labelledby="s-csv">
       <h2 id="s-csv">Export</h2>
       <p class="muted">Every session of a course as a spreadsheet (CSV).</p>

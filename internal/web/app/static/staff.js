@@ -8,15 +8,21 @@ export const PAGE = 50;
 
 // Pager moves through a long list by limit/offset. It shows nothing when
 // everything fits on one page.
-export function Pager({ total, limit = PAGE, offset = 0, onChange, label = 'Pages' }) {
+export function Pager({ total, limit = PAGE, offset = 0, onChange, label = 'Pages', busy }) {
   if (!total || (total <= limit && offset === 0)) return null;
   const first = Math.min(offset + 1, total);
   const last = Math.min(offset + limit, total);
   return html`<nav class="pager" aria-label=${label}>
-    <button type="button" disabled=${offset <= 0} onClick=${() => onChange(Math.max(0, offset - limit))}>Previous page</button>
+    <button type="button" disabled=${busy || offset <= 0} onClick=${() => onChange(Math.max(0, offset - limit))}>Previous page</button>
     <span class="pager-where">${first}–${last} of ${total}</span>
-    <button type="button" disabled=${last >= total} onClick=${() => onChange(offset + limit)}>Next page</button>
+    <button type="button" disabled=${busy || last >= total} onClick=${() => onChange(offset + limit)}>Next page</button>
   </nav>`;
+}
+
+// paged tags a list's answer with the offset it was asked for, so the
+// pager shows the page that is on screen, not the one still loading.
+export function paged(promise, offset) {
+  return promise.then((d) => ({ ...d, offset }));
 }
 
 // usePoll calls fn every ms milliseconds while active is true.
