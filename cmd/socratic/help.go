@@ -103,6 +103,7 @@ checked against a pinned sha256.
   --hub URL        Hugging Face hub or mirror (default: HF_ENDPOINT, or
                    https://huggingface.co)
   --releases URL   where ONNX Runtime's release archives are`},
+	opsHelp[0], opsHelp[1], opsHelp[2], opsHelp[3],
 	{"version", `usage: socratic version
 
 Print the version.`},
