@@ -128,3 +128,20 @@ func SchemaVersion(ctx context.Context, db *sql.DB) (int64, error) {
 	}
 	return v.Int64, nil
 }
+
+// checkNotNewer refuses a database whose schema is newer than this
+// binary's migrations.
+func (db *DB) checkNotNewer(ctx context.Context) error {
+	latest, err := LatestVersion()
+	if err != nil {
+		return err
+	}
+	v, err := SchemaVersion(ctx, db.Write)
+	if err != nil {
+		return err
+	}
+	if v > latest {
+		return fmt.Errorf("the database is at schema version %d, newer than this binary knows (%d): a newer socratic migrated it; run that version, or roll back with its `socratic migrate down` first", v, latest)
+	}
+	return nil
+}
