@@ -240,7 +240,9 @@ a server holds DATA_DIR/.lock. Every file's sha256 is checked, and the
 database's integrity and schema version (a newer schema than this binary
 knows is refused) before anything changes. The new data directory is built
 beside the old one (models and caches carried over), then swapped in; the
-old one is kept as DATA_DIR.before-restore-TIME. Start the server after: it
+old one is kept as DATA_DIR.before-restore-TIME (or, when DATA_DIR is a
+mount point such as a container volume, the old database, uploads and
+recordings in DATA_DIR/.before-restore-TIME). Start the server after: it
 applies any newer migrations.
 
   --from DIR       a folder written by socratic backup`},

@@ -402,3 +402,85 @@ func TestScheduleKeepsTheNewest(t *testing.T) {
 		t.Errorf("after a restart last = %v, want %v", again.Last(), s.Last())
 	}
 }
+
+// TestRestoreOntoAMountPoint: a container's DATA_DIR is a volume, which
+// rename cannot move; the restore swaps the database, uploads and
+// recordings inside it and keeps the old ones in
+// DATA_DIR/.before-restore-TIME, leaving models where they are.
+func TestRestoreOntoAMountPoint(t *testing.T) {
+	mountPoint = func(string) bool { return true }
+	defer func() { mountPoint = isMountPoint }()
+	f := newFixture(t)
+	to, _ := makeBackup(t, f)
+	if _, err := f.db.Write.Exec(`UPDATE users SET full_name = 'changed after the backup'`); err != nil {
+		t.Fatal(err)
+	}
+	f.db.Close()
+	writeFile(t, filepath.Join(f.dataDir, "models", "m.onnx"), []byte("model"))
+	writeFile(t, filepath.Join(f.target.UploadDir, "zz", "not-named-by-the-backup"), []byte("x"))
+
+	res, err := Restore(context.Background(), to, f.target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(res.Previous, filepath.Join(f.dataDir, ".before-restore-")) {
+		t.Fatalf("previous kept as %q", res.Previous)
+	}
+	if _, err := os.Stat(filepath.Join(res.Previous, "uploads", "zz", "not-named-by-the-backup")); err != nil {
+		t.Errorf("the old uploads were not kept: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(f.target.UploadDir, "zz")); err == nil {
+		t.Error("an upload the backup does not hold is still in the restored uploads")
+	}
+	if b, err := os.ReadFile(filepath.Join(f.dataDir, "models", "m.onnx")); err != nil || string(b) != "model" {
+		t.Errorf("the model moved: %q %v", b, err)
+	}
+	if _, err := os.Stat(filepath.Join(f.dataDir, "audio", f.audio)); err != nil {
+		t.Error(err)
+	}
+	db, err := sqlite.OpenFile(f.target.DBPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var name string
+	db.QueryRow(`SELECT full_name FROM users`).Scan(&name)
+	db.Close()
+	if name != "" {
+		t.Errorf("restored database has a change made after the backup: %q", name)
+	}
+	for _, e := range entries(t, f.dataDir) {
+		if strings.Contains(e, "restoring") {
+			t.Errorf("left behind: %s", e)
+		}
+	}
+	if names := entries(t, filepath.Dir(f.dataDir)); len(names) != 1 {
+		t.Errorf("beside DATA_DIR: %v", names)
+	}
+}
+
+// TestRestoreThroughASymlink: systemd's DynamicUser makes DATA_DIR a
+// symbolic link into /var/lib/private; the restore swaps the folder it
+// points to and the link keeps working.
+func TestRestoreThroughASymlink(t *testing.T) {
+	f := newFixture(t)
+	to, _ := makeBackup(t, f)
+	f.db.Close()
+	link := filepath.Join(t.TempDir(), "socratic")
+	if err := os.Symlink(f.dataDir, link); err != nil {
+		t.Fatal(err)
+	}
+	tgt := Target{DataDir: link, DBPath: filepath.Join(link, "socratic.db"), UploadDir: filepath.Join(link, "uploads"), AudioDir: filepath.Join(link, "audio")}
+	res, err := Restore(context.Background(), to, tgt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, err := os.Lstat(link); err != nil || st.Mode()&os.ModeSymlink == 0 {
+		t.Fatalf("DATA_DIR is no longer a link: %v", err)
+	}
+	if !strings.HasPrefix(res.Previous, f.dataDir+".before-restore-") {
+		t.Errorf("previous kept as %q", res.Previous)
+	}
+	if _, err := os.Stat(filepath.Join(link, "audio", f.audio)); err != nil {
+		t.Error(err)
+	}
+}

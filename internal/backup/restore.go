@@ -85,6 +85,10 @@ type Target struct {
 	AudioDir  string
 }
 
+// mountPoint is isMountPoint; tests take the in-place path without
+// mounting a filesystem.
+var mountPoint = isMountPoint
+
 // Restored says what a restore did.
 type Restored struct {
 	Manifest Manifest
@@ -107,6 +111,19 @@ func Restore(ctx context.Context, from string, t Target) (Restored, error) {
 	dataDir, err := filepath.Abs(t.DataDir)
 	if err != nil {
 		return Restored{}, fmt.Errorf("restore: %w", err)
+	}
+	// A DATA_DIR that is a symbolic link (systemd's DynamicUser makes
+	// /var/lib/NAME one) is swapped where it points, so the link keeps
+	// working.
+	if real, err := filepath.EvalSymlinks(dataDir); err == nil {
+		for _, p := range []*string{&t.DBPath, &t.UploadDir, &t.AudioDir} {
+			if abs, err := filepath.Abs(*p); err == nil {
+				if rel, err := filepath.Rel(dataDir, abs); err == nil && !strings.HasPrefix(rel, "..") {
+					*p = filepath.Join(real, rel)
+				}
+			}
+		}
+		dataDir = real
 	}
 	rels := map[string]string{}
 	for what, p := range map[string]string{"the database (DATABASE_URL)": t.DBPath, "UPLOAD_DIR": t.UploadDir, "SESSION_DIR": t.AudioDir} {
@@ -159,7 +176,14 @@ func Restore(ctx context.Context, from string, t Target) (Restored, error) {
 	if err := os.MkdirAll(parent, 0o750); err != nil {
 		return Restored{}, fmt.Errorf("restore: %w", err)
 	}
-	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(dataDir)+".restoring-")
+	// A DATA_DIR that is a mount point (a container's volume) cannot be
+	// renamed: the new data is built inside it and swapped entry by entry.
+	inPlace := exists && mountPoint(dataDir)
+	tmpParent, tmpPrefix := parent, "."+filepath.Base(dataDir)+".restoring-"
+	if inPlace {
+		tmpParent, tmpPrefix = dataDir, ".restoring-"
+	}
+	tmp, err := os.MkdirTemp(tmpParent, tmpPrefix)
 	if err != nil {
 		return Restored{}, fmt.Errorf("restore: %w", err)
 	}
@@ -172,13 +196,15 @@ func Restore(ctx context.Context, from string, t Target) (Restored, error) {
 	if err := os.Chmod(tmp, 0o750); err != nil {
 		return Restored{}, fmt.Errorf("restore: %w", err)
 	}
-	// The new directory is locked from the start, so a server started
-	// the moment it is renamed into place waits for the restore to end.
-	unlockNew, err := datadir.Lock(tmp)
-	if err != nil {
-		return Restored{}, fmt.Errorf("restore: %w", err)
+	if !inPlace {
+		// The new directory is locked from the start, so a server started
+		// the moment it is renamed into place waits for the restore to end.
+		unlockNew, err := datadir.Lock(tmp)
+		if err != nil {
+			return Restored{}, fmt.Errorf("restore: %w", err)
+		}
+		defer unlockNew()
 	}
-	defer unlockNew()
 
 	for _, f := range m.Files {
 		if err := ctx.Err(); err != nil {
@@ -211,6 +237,14 @@ func Restore(ctx context.Context, from string, t Target) (Restored, error) {
 	}
 	if err := checkDatabase(ctx, filepath.Join(tmp, dbRel), latest); err != nil {
 		return Restored{}, fmt.Errorf("restore refused, nothing was changed: %w", err)
+	}
+	if inPlace {
+		res, err := swapInPlace(dataDir, tmp, stamp, []string{dbRel, upRel, audioRel}, []string{dbRel + "-wal", dbRel + "-shm", dbRel + "-journal"})
+		if err != nil {
+			return Restored{}, err
+		}
+		res.Manifest = m
+		return res, nil
 	}
 	if exists {
 		skip := map[string]bool{".lock": true}
@@ -312,4 +346,53 @@ func carry(src, dst, rel string, skip map[string]bool) error {
 		}
 	}
 	return nil
+}
+
+// swapInPlace is the swap for a DATA_DIR that cannot be renamed: the
+// database, uploads and recordings move into DATA_DIR/.before-restore-TIME,
+// then the restored ones out of tmp (inside DATA_DIR, so every move is a
+// rename on one filesystem); models and caches stay where they are. A
+// failed move puts back what had moved.
+func swapInPlace(dataDir, tmp, stamp string, rels, stale []string) (Restored, error) {
+	prev := filepath.Join(dataDir, ".before-restore-"+stamp)
+	type move struct{ from, to string }
+	var done []move
+	undo := func(err error) (Restored, error) {
+		for i := len(done) - 1; i >= 0; i-- {
+			if rerr := os.Rename(done[i].to, done[i].from); rerr != nil {
+				return Restored{}, fmt.Errorf("restore: %w; and putting %s back failed too (%v): the old data is in %s", err, done[i].from, rerr, prev)
+			}
+		}
+		os.RemoveAll(tmp)
+		os.Remove(prev)
+		return Restored{}, fmt.Errorf("restore: nothing was changed: %w", err)
+	}
+	mv := func(from, to string) error {
+		if _, err := os.Lstat(from); errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		if err := os.MkdirAll(filepath.Dir(to), 0o750); err != nil {
+			return err
+		}
+		if err := os.Rename(from, to); err != nil {
+			return err
+		}
+		done = append(done, move{from, to})
+		return nil
+	}
+	for _, rel := range append(append([]string{}, rels...), stale...) {
+		if err := mv(filepath.Join(dataDir, rel), filepath.Join(prev, rel)); err != nil {
+			return undo(err)
+		}
+	}
+	for _, rel := range rels {
+		if err := mv(filepath.Join(tmp, rel), filepath.Join(dataDir, rel)); err != nil {
+			return undo(err)
+		}
+	}
+	os.RemoveAll(tmp)
+	if err := syncDir(dataDir); err != nil {
+		return Restored{Previous: prev}, fmt.Errorf("restore: %w", err)
+	}
+	return Restored{Previous: prev}, nil
 }
