@@ -178,7 +178,9 @@ func (s *Scheduler) Once(ctx context.Context) error {
 	to := filepath.Join(s.Dir, Name(begin))
 	m, err := Create(ctx, s.Source, to, s.Info)
 	if err != nil {
-		s.failures.Add(1)
+		if ctx.Err() == nil { // a stop cancelling it is no failure
+			s.failures.Add(1)
+		}
 		return err
 	}
 	s.mu.Lock()
