@@ -39,6 +39,7 @@ func benchSessions(ctx context.Context, args, environ []string, stdout, stderr i
 	fs.StringVar(&o.dir, "dir", filepath.Join("testdata", "corpus", "pdfs"), "folder of PDFs; the smallest is the week's reading")
 	fs.StringVar(&o.bin, "bin", "", "the socratic binary to run as the server (default: this program)")
 	fs.IntVar(&o.setupConcurrency, "setup-concurrency", 4, "parallel requests while creating and signing in accounts (argon2id is slow)")
+	fs.DurationVar(&o.backupEvery, "backup-every", 0, "have the server make a scheduled backup this often during the run (BACKUP_INTERVAL), to measure what backups cost turns; 0: none")
 	fs.BoolVar(&o.keep, "keep", false, "keep the data directory and server log (they are kept anyway when the run fails)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -48,6 +49,9 @@ func benchSessions(ctx context.Context, args, environ []string, stdout, stderr i
 	}
 	if o.students < 1 || o.turns < 1 || o.audioMB <= 0 {
 		return errors.New("--students and --turns must be at least 1, --audio-mb above 0")
+	}
+	if o.backupEvery != 0 && o.backupEvery < time.Second {
+		return errors.New("--backup-every must be 0 (no backups) or at least 1s")
 	}
 	if o.bin == "" {
 		exe, err := os.Executable()
@@ -77,6 +81,7 @@ type sessionsBenchOptions struct {
 	audioMB                           float64
 	dir, bin, path                    string
 	keep                              bool
+	backupEvery                       time.Duration
 }
 
 // The fake model's speed: 300 ms to the first token, then 40 tokens at 40
@@ -175,6 +180,14 @@ func (b *sessionsBench) run(ctx context.Context) error {
 }
 
 func (b *sessionsBench) serverEnv() []string {
+	env := b.baseServerEnv()
+	if b.o.backupEvery > 0 {
+		env = append(env, "BACKUP_DIR="+filepath.Join(b.scratch, "backups"), "BACKUP_INTERVAL="+b.o.backupEvery.String())
+	}
+	return env
+}
+
+func (b *sessionsBench) baseServerEnv() []string {
 	return []string{
 		"PATH=" + b.o.path,
 		"DATA_DIR=" + b.dataDir,

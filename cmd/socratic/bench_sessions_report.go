@@ -188,6 +188,7 @@ func (c *dbCheck) checkTranscript(i int, r studentRun, ts []storedTurn) bool {
 // logScan is what the server's log says about trouble.
 type logScan struct {
 	lines, busy, errors, warnings int
+	backups                       int // scheduled backups made during the run
 	busyLines, errorLines         []string
 	status                        map[string]int // access log statuses of session routes
 }
@@ -216,6 +217,9 @@ func scanServerLog(path string) (logScan, error) {
 	for sc.Scan() {
 		line := sc.Text()
 		s.lines++
+		if strings.Contains(line, `msg="backup made"`) {
+			s.backups++
+		}
 		if busyLine.MatchString(line) {
 			s.busy++
 			if len(s.busyLines) < 5 {
@@ -348,6 +352,9 @@ func (r *sessionsReport) print(w io.Writer) error {
 	fmt.Fprintf(w, "bench process (clients and fake model, same machine): CPU during the run %.1f s = %.2f cores\n",
 		r.selfCPU.Seconds(), r.selfCPU.Seconds()/r.wall.Seconds())
 	fmt.Fprintf(w, "server log: %d lines, %d errors, %d warnings; SQLite busy errors: %d\n", r.logs.lines, r.logs.errors, r.logs.warnings, r.logs.busy)
+	if r.o.backupEvery > 0 {
+		fmt.Fprintf(w, "scheduled backups made during the run (every %s): %d\n", r.o.backupEvery, r.logs.backups)
+	}
 	for _, k := range slices.Sorted(maps.Keys(r.logs.status)) {
 		fmt.Fprintf(w, "  %5d × %s\n", r.logs.status[k], k)
 	}

@@ -68,7 +68,7 @@ Measure search latency (BM25, vectors, fusion) in weeks of 500, 5,000 and
   --others N       chunks in other weeks for the second round (1000000)
   --per-week N     chunks in each other week (5000)
   --queries N      searches per measurement (300)`},
-	{"bench sessions", `usage: socratic bench sessions [--students N] [--turns N] [--audio-mb MB] [--dir DIR] [--bin FILE] [--setup-concurrency N] [--keep]
+	{"bench sessions", `usage: socratic bench sessions [--students N] [--turns N] [--audio-mb MB] [--dir DIR] [--bin FILE] [--setup-concurrency N] [--backup-every D] [--keep]
 
 Run the server binary against a fake model at a realistic speed: N students
 at once each start a session, stream turns and end with a recording. Reports
@@ -84,6 +84,9 @@ latency, peak RSS, lost turns and busy errors.
   --setup-concurrency N
                    parallel requests while creating and signing in accounts
                    (4)
+  --backup-every D have the server make a scheduled backup this often
+                   during the run (BACKUP_INTERVAL), to measure what
+                   backups cost turns (default 0: none)
   --keep           keep the data directory and server log (kept anyway when
                    the run fails)`},
 	{"eval retrieval", `usage: socratic eval retrieval --qa FILE.jsonl [--pdfs DIR]
@@ -103,6 +106,7 @@ checked against a pinned sha256.
   --hub URL        Hugging Face hub or mirror (default: HF_ENDPOINT, or
                    https://huggingface.co)
   --releases URL   where ONNX Runtime's release archives are`},
+	opsHelp[0], opsHelp[1], opsHelp[2], opsHelp[3],
 	{"version", `usage: socratic version
 
 Print the version.`},

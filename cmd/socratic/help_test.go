@@ -90,6 +90,10 @@ func TestBinaryHelp(t *testing.T) {
 		{[]string{"user", "create", "--nickname", "x"}, "-full-name"},
 		{[]string{"bench", "search", "--queries", "many"}, "-per-week"},
 		{[]string{"serve", "8080"}, "serve takes no arguments"},
+		{[]string{"backup"}, "backup needs --to DIR"},
+		{[]string{"restore", "--from"}, "flag needs an argument"},
+		{[]string{"restore", "--from", "b", "extra"}, "restore takes no arguments besides --from"},
+		{[]string{"healthcheck", "--timeout", "soon"}, "-timeout"},
 	}
 	for _, tc := range bad {
 		t.Run(strings.Join(tc.args, "_")+"-2", func(t *testing.T) {

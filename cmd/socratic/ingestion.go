@@ -53,7 +53,7 @@ func startIngestion(ctx context.Context, cfg config.Config, d *deps, log *slog.L
 	}
 	workers := max(1, min(2, runtime.NumCPU()))
 	in := &ingestion{pdf: pdftext.New(pdftext.Options{
-		CacheDir: filepath.Join(cfg.DataDir, "cache", "wazero"),
+		CacheDir: filepath.Join(cfg.CacheDir, "wazero"),
 		// One sandbox more than jobs run at once: an upload's check never
 		// waits behind two long documents.
 		Workers:       workers + 1,

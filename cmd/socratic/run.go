@@ -40,6 +40,12 @@ commands:
   models download [--no-runtime]
                             fetch all-MiniLM-L6-v2 (ONNX) and ONNX Runtime into
                             DATA_DIR/models, each checked against a pinned sha256
+  backup --to DIR           copy the database, uploads and recordings, with a
+                            manifest of sha256s, while the server runs
+  restore --from DIR        replace DATA_DIR with a backup (server stopped),
+                            keeping the old one as DATA_DIR.before-restore-TIME
+  healthcheck [--url URL]   exit 0 when the local server is ready, 1 if not
+  warm-cache                compile PDFium into CACHE_DIR ahead of the first start
   version                   print the version
   help [command]            print this, or a command's usage and flags
 
@@ -88,6 +94,8 @@ func run(ctx context.Context, args, environ []string, stdin io.Reader, stdout, s
 		return evalCmd(ctx, args[1:], environ, stdout, stderr)
 	case "models":
 		return modelsCmd(ctx, args[1:], environ, stdout, stderr)
+	case "backup", "restore", "healthcheck", "warm-cache":
+		return opsCmd(ctx, args, environ, stdout, stderr)
 	case "version":
 		if len(args) > 1 {
 			fmt.Fprintln(stderr, c.usage)

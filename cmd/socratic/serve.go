@@ -76,7 +76,16 @@ func serve(ctx context.Context, args, environ []string, logOut io.Writer) error 
 	}
 	defer stopSweeper()
 
-	handler := httpapi.New(httpapi.Deps{Config: cfg, DB: d.db, Auth: d.auth, Courses: d.courses, Documents: in.documents, PDF: in.pdf, Search: in.search, Embeddings: in.emb.status, Jobs: in.queue.Client(), Sessions: sessions, LLMStatus: in.llmStatus, Logger: log}).Handler()
+	backups, stopBackups, err := startBackups(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	// Runs after the HTTP drain, before the database closes; a backup in
+	// progress is cancelled and leaves only its hidden .partial folder,
+	// which it removes.
+	defer stopBackups()
+
+	handler := httpapi.New(httpapi.Deps{Config: cfg, DB: d.db, Auth: d.auth, Courses: d.courses, Documents: in.documents, PDF: in.pdf, Search: in.search, Embeddings: in.emb.status, Jobs: in.queue.Client(), Sessions: sessions, LLMStatus: in.llmStatus, Logger: log, Backups: backupStatus(backups)}).Handler()
 	srv, ln, err := listenHTTP(ctx, cfg, handler, log)
 	if err != nil {
 		return err

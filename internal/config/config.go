@@ -66,6 +66,15 @@ type Config struct {
 	UploadDir    string `env:"UPLOAD_DIR"`
 	ProcessedDir string `env:"PROCESSED_DIR"`
 	SessionDir   string `env:"SESSION_DIR"`
+	// CacheDir holds what is rebuilt when lost (PDFium's compiled code);
+	// a container image warms it at build time outside the data volume.
+	CacheDir string `env:"CACHE_DIR"`
+
+	// Scheduled backups: BACKUP_DIR turns them on; every BACKUP_INTERVAL
+	// serve writes one there and keeps the newest BACKUP_KEEP.
+	BackupDir      string        `env:"BACKUP_DIR"`
+	BackupInterval time.Duration `env:"BACKUP_INTERVAL" envDefault:"24h"`
+	BackupKeep     int           `env:"BACKUP_KEEP" envDefault:"7"`
 
 	MaxUploadSize int64 `env:"MAX_UPLOAD_SIZE" envDefault:"52428800"`
 	MaxAudioSize  int64 `env:"MAX_AUDIO_SIZE" envDefault:"26214400"`
@@ -256,6 +265,9 @@ func (c *Config) derive() error {
 	if c.SessionDir == "" {
 		c.SessionDir = filepath.Join(c.DataDir, "audio")
 	}
+	if c.CacheDir == "" {
+		c.CacheDir = filepath.Join(c.DataDir, "cache")
+	}
 	origins, err := parseList(c.CORSOrigins)
 	if err != nil {
 		return fmt.Errorf("configuration: CORS_ORIGINS: %w", err)
@@ -369,6 +381,15 @@ func (c Config) Validate() error {
 			add("ALLOWED_EMAIL_DOMAINS entry %q is not a domain name like ou.edu", d)
 		}
 	}
+	if c.BackupInterval < time.Second {
+		add("BACKUP_INTERVAL must be a duration of at least 1s, such as 6h or 24h, not %s", c.BackupInterval)
+	}
+	if c.BackupKeep < 1 || c.BackupKeep > 10000 {
+		add("BACKUP_KEEP must be between 1 and 10000 (how many scheduled backups to keep), not %d", c.BackupKeep)
+	}
+	if c.BackupDir != "" && c.DataDir != "" && inside(c.BackupDir, c.DataDir) {
+		add("BACKUP_DIR (%s) must be outside DATA_DIR (%s): a backup kept with the data is lost with it, and a restore replaces DATA_DIR", c.BackupDir, c.DataDir)
+	}
 	if c.MaxUploadSize < 1 {
 		add("MAX_UPLOAD_SIZE must be positive")
 	}
@@ -473,6 +494,17 @@ func (c Config) Validate() error {
 	return nil
 }
 
+// inside reports whether path is dir or lies under it.
+func inside(path, dir string) bool {
+	p, err1 := filepath.Abs(path)
+	d, err2 := filepath.Abs(dir)
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	rel, err := filepath.Rel(d, p)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+}
+
 func isKnownDefault(key string) bool {
 	k := normalizeSecret(key)
 	for _, d := range knownDefaultSecrets {
@@ -554,6 +586,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Int("port", c.Port),
 		slog.String("data_dir", c.DataDir),
 		slog.String("database", c.DatabasePath),
+		slog.String("backup_dir", c.BackupDir),
 		slog.String("secret_key", mask(c.SecretKey)),
 		slog.Int("jwt_expiration_minutes", c.JWTExpirationMinutes),
 		slog.Bool("allow_registration", c.AllowRegistration),

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/lawtutor/socratic/internal/config"
 )
@@ -58,6 +59,10 @@ func TestDefaults(t *testing.T) {
 		{"AUDIO_RETENTION_DAYS keeps recordings", c.AudioRetentionDays, 0},
 		{"JWT_ALGORITHM", c.JWTAlgorithm, "HS256"},
 		{"ENV", c.Env, "development"},
+		{"BACKUP_DIR off", c.BackupDir, ""},
+		{"BACKUP_INTERVAL", c.BackupInterval, 24 * time.Hour},
+		{"BACKUP_KEEP", c.BackupKeep, 7},
+		{"CACHE_DIR", c.CacheDir, filepath.Join("data", "cache")},
 		{"production", c.Production(), false},
 	} {
 		if tc.got != tc.want {
@@ -203,6 +208,11 @@ func TestInvalidSettingsAreRefusedByName(t *testing.T) {
 		{"unbounded answers", "LLM_MAX_TOKENS=0", "LLM_MAX_TOKENS"},
 		{"no model calls", "LLM_MAX_CONCURRENT=0", "LLM_MAX_CONCURRENT"},
 		{"negative audio retention", "AUDIO_RETENTION_DAYS=-1", "AUDIO_RETENTION_DAYS"},
+		{"backup interval not a duration", "BACKUP_INTERVAL=daily", "BACKUP_INTERVAL must be a duration such as 30s, 15m or 24h"},
+		{"backup interval zero", "BACKUP_INTERVAL=0s", "BACKUP_INTERVAL must be a duration of at least 1s"},
+		{"backups kept zero", "BACKUP_KEEP=0", "BACKUP_KEEP must be between 1 and 10000"},
+		{"backups inside the data", "BACKUP_DIR=./data/backups", "BACKUP_DIR (./data/backups) must be outside DATA_DIR"},
+		{"backups are the data", "BACKUP_DIR=data", "must be outside DATA_DIR"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if msg := refused(t, tc.env); !strings.Contains(msg, tc.want) {

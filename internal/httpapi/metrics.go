@@ -66,6 +66,28 @@ func (m *metrics) watchSessions(svc *session.Service) {
 	)
 }
 
+// BackupStatus is what /metrics reports of scheduled backups.
+type BackupStatus interface {
+	// Age is how old the newest backup is (with none yet, how long the
+	// schedule has run without one).
+	Age(now time.Time) time.Duration
+	// Failures counts scheduled backups that failed since start.
+	Failures() int64
+}
+
+// watchBackups exports the backup schedule, read at each scrape: alert
+// when the age passes twice BACKUP_INTERVAL.
+func (m *metrics) watchBackups(b BackupStatus) {
+	m.registry.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "socratic_backup_age_seconds",
+			Help: "Seconds since the newest complete scheduled backup began (with none yet, since the schedule started)."},
+			func() float64 { return b.Age(time.Now()).Seconds() }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "socratic_backup_failures_total",
+			Help: "Scheduled backups that failed since the server started."},
+			func() float64 { return float64(b.Failures()) }),
+	)
+}
+
 func (m *metrics) observe(method, route string, status int, elapsed time.Duration) {
 	m.requests.WithLabelValues(method, route, strconv.Itoa(status)).Inc()
 	m.duration.WithLabelValues(route).Observe(elapsed.Seconds())

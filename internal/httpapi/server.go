@@ -56,6 +56,9 @@ type Deps struct {
 	// tutor is wired: disabled).
 	LLMStatus string
 	Logger    *slog.Logger
+	// Backups is the backup schedule whose age /metrics reports; nil when
+	// BACKUP_DIR is not set.
+	Backups BackupStatus
 }
 
 // Server holds the router and what the handlers need.
@@ -97,6 +100,9 @@ func New(d Deps) *Server {
 		s.sessions = session.NewService(d.DB, SessionOptions(d.Config, tutor.New(s.search, nil), d.Logger))
 	}
 	s.metrics.watchSessions(s.sessions)
+	if d.Backups != nil {
+		s.metrics.watchBackups(d.Backups)
+	}
 	if s.embStatus.Status == "" {
 		s.embStatus = retrieval.Status{Status: "disabled", Provider: "none", Model: d.Config.EmbeddingsModel}
 	}

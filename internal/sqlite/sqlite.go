@@ -159,10 +159,15 @@ func (db *DB) Migrator() (*goose.Provider, error) {
 	return p, nil
 }
 
-// Migrate applies every pending migration.
+// Migrate applies every pending migration. A database migrated by a newer
+// version (a rollback done by swapping the binary alone) is refused:
+// this binary would run on tables it does not know.
 func (db *DB) Migrate(ctx context.Context) error {
 	p, err := db.Migrator()
 	if err != nil {
+		return err
+	}
+	if err := db.checkNotNewer(ctx); err != nil {
 		return err
 	}
 	if _, err := p.Up(ctx); err != nil {
