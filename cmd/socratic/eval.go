@@ -67,7 +67,7 @@ func withModelFiles(environ []string) ([]string, error) {
 }
 
 // evalUsage is the command line of `socratic eval retrieval`.
-const evalUsage = "usage: socratic eval retrieval (--qa FILE.jsonl | --split dev|test|both) [--sets DIR] [--pdfs DIR] [--tuning SPEC]"
+const evalUsage = "usage: socratic eval retrieval (--qa FILE.jsonl | --split dev|test|both) [--sets DIR] [--pdfs DIR] [--tuning SPEC] [--misses]"
 
 // evalCmd is `socratic eval retrieval`: over one QA file (--qa), or over
 // the dev and/or test split of the project's labelled set (--split).
@@ -81,7 +81,7 @@ func evalCmd(ctx context.Context, args, environ []string, stdout, stderr io.Writ
 	split := fs.String("split", "", "dev, test or both: the labelled split(s) in --sets")
 	sets := fs.String("sets", filepath.Join("testdata", "eval"), "folder of retrieval-dev.jsonl and retrieval-test.jsonl")
 	pdfs := fs.String("pdfs", "", "folder of the PDFs the QA file names (default: pdfs/ beside --qa; testdata/corpus/pdfs for --split)")
-	tuningSpec := fs.String("tuning", "", "change search parameters for an experiment: baseline, or name=value,… (k1, b, tutor, theme, case, neighbours, rerank)")
+	tuningSpec := fs.String("tuning", "", "change search parameters for an experiment: baseline, or name=value,… (k1, b, tutor, theme, rerank, synonyms, neighbours, chat, case, listing)")
 	misses := fs.Bool("misses", false, "list the questions with no lenient hit in the top 5 (to study dev; do not tune on test)")
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err

@@ -39,9 +39,11 @@ func TestTurnWordsWeighConversation(t *testing.T) {
 	}
 }
 
-// TestCaseBoostAndListings: among passages BM25 scores alike, the one
-// naming the case the student names comes first, and a table of contents
-// naming every case comes last.
+// TestCaseBoostAndListings: with the case boost and the demotion of
+// listings on (both off by default: see DefaultTuning), among passages BM25
+// scores alike the one naming the case the student names comes first, and
+// a table of contents naming every case comes last — where without them the
+// table of contents comes first.
 func TestCaseBoostAndListings(t *testing.T) {
 	d := newDB(t)
 	wk := d.week(d.course("C"), 1)
@@ -52,12 +54,14 @@ func TestCaseBoostAndListings(t *testing.T) {
 		toc,
 	)
 	ctx := context.Background()
+	on := DefaultTuning
+	on.CaseBoost, on.Listing = 1, 0.5
 	for _, tc := range []struct {
-		tuning Tuning
-		first  int64
+		tuning      Tuning
+		first, last int64
 	}{
-		{baselineTuning, -1},
-		{DefaultTuning, chunks[1]},
+		{DefaultTuning, chunks[2], -1},
+		{on, chunks[1], chunks[2]},
 	} {
 		s := NewSearcher(nil, 0, nil)
 		s.SetTuning(tc.tuning)
@@ -65,10 +69,8 @@ func TestCaseBoostAndListings(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if tc.first >= 0 {
-			if got[0].ChunkID != tc.first || got[len(got)-1].ChunkID != chunks[2] {
-				t.Errorf("order %v: want the passage naming the case (%d) first and the contents (%d) last", ids(got), tc.first, chunks[2])
-			}
+		if got[0].ChunkID != tc.first || tc.last >= 0 && got[len(got)-1].ChunkID != tc.last {
+			t.Errorf("tuning %+v: order %v, want %d first and %d last", tc.tuning, ids(got), tc.first, tc.last)
 		}
 	}
 	if !isListing(toc) || isListing("The Court held. . . that it was so.") {
