@@ -23,11 +23,11 @@ import (
 // db is a migrated SQLite file with helpers to add readings directly.
 type db struct {
 	*sqlite.DB
-	t   *testing.T
+	t   testing.TB
 	seq int
 }
 
-func newDB(t *testing.T) *db {
+func newDB(t testing.TB) *db {
 	t.Helper()
 	ctx := context.Background()
 	d, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "socratic.db"))
