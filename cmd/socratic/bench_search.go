@@ -39,7 +39,12 @@ func benchSearch(ctx context.Context, args, environ []string, stdout, stderr io.
 	others := fs.Int("others", 1_000_000, "chunks in other weeks for the second round")
 	perWeek := fs.Int("per-week", 5000, "chunks in each other week")
 	queries := fs.Int("queries", 300, "searches per measurement")
+	tuningSpec := fs.String("tuning", "", "search parameters to measure, as for eval retrieval: baseline, or name=value,…")
 	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	tuning, err := retrieval.ParseTuning(retrieval.DefaultTuning, *tuningSpec)
+	if err != nil {
 		return err
 	}
 	items, err := readQA(*qaPath)
@@ -140,6 +145,8 @@ func benchSearch(ctx context.Context, args, environ []string, stdout, stderr io.
 		// Fresh searchers: each round's first search of a week is cold.
 		searcher := retrieval.NewSearcher(fixedModel{}, 0, nil)
 		lexical := retrieval.NewSearcher(nil, 0, nil)
+		searcher.SetTuning(tuning)
+		lexical.SetTuning(tuning)
 		fmt.Fprintf(stdout, "%s (%d searches each, k=5; p50 / p99)\n", label, *queries)
 		for i, week := range targets {
 			q := make([]float32, benchDim)

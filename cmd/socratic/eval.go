@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"unicode"
 
 	"github.com/lawtutor/socratic/internal/pdftext"
 	"github.com/lawtutor/socratic/internal/retrieval"
@@ -21,6 +22,14 @@ type qaItem struct {
 	File        string `json:"file"`
 	Question    string `json:"question"`
 	AnswerQuote string `json:"answer_quote"`
+	// A follow-up's conversation: the tutor's last question and the
+	// session's theme, searched with the student's words.
+	TutorQuestion string `json:"tutor_question,omitempty"`
+	Theme         string `json:"theme,omitempty"`
+}
+
+func (it qaItem) turn() retrieval.Turn {
+	return retrieval.Turn{Student: it.Question, Tutor: it.TutorQuestion, Theme: it.Theme}
 }
 
 // evalDepth is how far down the ranking MRR looks.
@@ -28,10 +37,12 @@ const evalDepth = 10
 
 // RetrievalScores are what `socratic eval retrieval` reports.
 type RetrievalScores struct {
+	Rule      string // strict or lenient
 	Questions int
 	RecallAt1 float64
 	RecallAt5 float64
 	MRR       float64 // mean reciprocal rank of the first hit in the top evalDepth
+	misses    []string
 }
 
 // withModelFiles points the scratch data directory, which has no models
@@ -55,47 +66,97 @@ func withModelFiles(environ []string) ([]string, error) {
 	return out, nil
 }
 
-// evalCmd is `socratic eval retrieval --qa FILE.jsonl [--pdfs DIR]`.
+// evalUsage is the command line of `socratic eval retrieval`.
+const evalUsage = "usage: socratic eval retrieval (--qa FILE.jsonl | --split dev|test|both) [--sets DIR] [--pdfs DIR] [--tuning SPEC] [--misses]"
+
+// evalCmd is `socratic eval retrieval`: over one QA file (--qa), or over
+// the dev and/or test split of the project's labelled set (--split).
 func evalCmd(ctx context.Context, args, environ []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] != "retrieval" {
-		return errors.New("usage: socratic eval retrieval --qa FILE.jsonl [--pdfs DIR]")
+		return errors.New(evalUsage)
 	}
 	fs := flag.NewFlagSet("eval retrieval", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	qaPath := fs.String("qa", "", "QA file: one {\"file\", \"question\", \"answer_quote\"} per line")
-	pdfs := fs.String("pdfs", "", "folder of the PDFs the QA file names (default: pdfs/ beside it)")
+	split := fs.String("split", "", "dev, test or both: the labelled split(s) in --sets")
+	sets := fs.String("sets", filepath.Join("testdata", "eval"), "folder of retrieval-dev.jsonl and retrieval-test.jsonl")
+	pdfs := fs.String("pdfs", "", "folder of the PDFs the QA file names (default: pdfs/ beside --qa; testdata/corpus/pdfs for --split)")
+	tuningSpec := fs.String("tuning", "", "change search parameters for an experiment: baseline, or name=value,… (k1, b, tutor, theme, rerank, synonyms, neighbours, chat, case, listing)")
+	misses := fs.Bool("misses", false, "list the questions with no lenient hit in the top 5 (to study dev; do not tune on test)")
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
 	}
-	if *qaPath == "" {
-		return errors.New("usage: socratic eval retrieval --qa FILE.jsonl [--pdfs DIR]")
-	}
-	if *pdfs == "" {
-		*pdfs = filepath.Join(filepath.Dir(*qaPath), "pdfs")
-	}
-	items, err := readQA(*qaPath)
+	tuning, err := retrieval.ParseTuning(retrieval.DefaultTuning, *tuningSpec)
 	if err != nil {
 		return err
 	}
-	res, err := evalRetrieval(ctx, environ, items, *pdfs)
-	if err != nil {
-		return err
+	type run struct{ name, qa, pdfs string }
+	var runs []run
+	switch {
+	case *qaPath != "" && *split == "":
+		dir := *pdfs
+		if dir == "" {
+			dir = filepath.Join(filepath.Dir(*qaPath), "pdfs")
+		}
+		runs = append(runs, run{"", *qaPath, dir})
+	case *qaPath == "" && (*split == "dev" || *split == "test" || *split == "both"):
+		dir := *pdfs
+		if dir == "" {
+			dir = filepath.Join("testdata", "corpus", "pdfs")
+		}
+		for _, name := range []string{"dev", "test"} {
+			if *split == name || *split == "both" {
+				runs = append(runs, run{name, filepath.Join(*sets, "retrieval-"+name+".jsonl"), dir})
+			}
+		}
+	default:
+		return errors.New(evalUsage)
 	}
-	fmt.Fprintf(stdout, "retrieval over %d questions (a hit is a passage containing the answer quote, whitespace-normalised)\n", res.BM25.Questions)
+	for _, r := range runs {
+		items, err := readQA(r.qa)
+		if err != nil {
+			return err
+		}
+		res, err := evalRetrieval(ctx, environ, items, r.pdfs, tuning)
+		if err != nil {
+			return err
+		}
+		printEval(stdout, r.name, r.qa, res)
+		if *misses {
+			for _, m := range res.Misses {
+				fmt.Fprintf(stdout, "miss: %s\n", m)
+			}
+		}
+	}
+	return nil
+}
+
+// printEval writes one QA file's figures: the strict lines first (their
+// format is what scripts and tests read), then the lenient ones.
+func printEval(w io.Writer, split, qa string, res evalResult) {
+	of := ""
+	if split != "" {
+		of = fmt.Sprintf(" of the %s split (%s)", split, qa)
+	}
+	fmt.Fprintf(w, "retrieval over %d questions%s (a hit is a passage containing the answer quote, whitespace-normalised)\n", res.BM25.Questions, of)
 	line := func(name string, s RetrievalScores) {
-		fmt.Fprintf(stdout, "%-7s recall@1 %.3f  recall@5 %.3f  MRR@%d %.3f\n", name, s.RecallAt1, s.RecallAt5, evalDepth, s.MRR)
+		fmt.Fprintf(w, "%-7s recall@1 %.3f  recall@5 %.3f  MRR@%d %.3f\n", name, s.RecallAt1, s.RecallAt5, evalDepth, s.MRR)
 	}
 	line("BM25", res.BM25)
 	if res.Hybrid != nil {
 		line("hybrid", *res.Hybrid)
-		fmt.Fprintf(stdout, "hybrid: BM25 and %s (on %s), fused by reciprocal rank\n", res.Model, orDash(res.Backend))
+		fmt.Fprintf(w, "hybrid: BM25 and %s (on %s), fused by reciprocal rank\n", res.Model, orDash(res.Backend))
 	} else {
-		fmt.Fprintln(stdout, "hybrid: not measured: no embedding model here (socratic models download, EMBEDDINGS_MODEL_PATH, or EMBEDDINGS_PROVIDER=openai)")
+		fmt.Fprintln(w, "hybrid: not measured: no embedding model here (socratic models download, EMBEDDINGS_MODEL_PATH, or EMBEDDINGS_PROVIDER=openai)")
+	}
+	fmt.Fprintf(w, "lenient (a hit is a passage holding %.0f%% of the answer's words):\n", lenientShare*100)
+	line("lenient BM25", res.BM25Lenient)
+	if res.HybridLenient != nil {
+		line("lenient hybrid", *res.HybridLenient)
 	}
 	if res.QuoteNotInText > 0 {
-		fmt.Fprintf(stdout, "%d quotes are in no passage of their document (text differs from pdftotext's)\n", res.QuoteNotInText)
+		fmt.Fprintf(w, "%d quotes are in no passage of their document (text differs from pdftotext's)\n", res.QuoteNotInText)
 	}
-	return nil
 }
 
 func orDash(s string) string {
@@ -119,7 +180,7 @@ func readQA(path string) ([]qaItem, error) {
 			continue
 		}
 		var it qaItem
-		if err := json.Unmarshal(sc.Bytes(), &it); err != nil || it.File == "" || it.Question == "" || it.AnswerQuote == "" {
+		if err := json.Unmarshal(sc.Bytes(), &it); err != nil || it.File == "" || it.Question == "" || it.AnswerQuote == "" || strings.ContainsAny(it.File, `/\`) {
 			return nil, fmt.Errorf("%s:%d: want {\"file\", \"question\", \"answer_quote\"}", path, line)
 		}
 		items = append(items, it)
@@ -129,7 +190,7 @@ func readQA(path string) ([]qaItem, error) {
 
 // evalRetrieval ingests the QA file's PDFs into a scratch week and asks
 // every question.
-func evalRetrieval(ctx context.Context, environ []string, items []qaItem, pdfDir string) (evalResult, error) {
+func evalRetrieval(ctx context.Context, environ []string, items []qaItem, pdfDir string, tuning retrieval.Tuning) (evalResult, error) {
 	scratch, err := os.MkdirTemp("", "socratic-eval-")
 	if err != nil {
 		return evalResult{}, err
@@ -152,19 +213,24 @@ func evalRetrieval(ctx context.Context, environ []string, items []qaItem, pdfDir
 	for _, it := range items {
 		if !quoteInDocument(ctx, sw, docOf[it.File], evalNorm(it.AnswerQuote)) {
 			res.QuoteNotInText++
+			res.Misses = append(res.Misses, "(quote in no passage) "+it.AnswerQuote)
 		}
 	}
-	if res.BM25, err = scoreRetrieval(ctx, sw, items, docOf, retrieval.NewSearcher(nil, 0, nil)); err != nil {
+	lexical := retrieval.NewSearcher(nil, 0, nil)
+	lexical.SetTuning(tuning)
+	if res.BM25, res.BM25Lenient, err = scoreRetrieval(ctx, sw, items, docOf, lexical); err != nil {
 		return res, err
 	}
+	res.Misses = append(res.Misses, res.BM25Lenient.misses...)
 	if sw.in.indexer == nil {
 		return res, nil
 	}
 	if _, err := sw.in.indexer.EmbedPending(ctx); err != nil {
 		return res, err
 	}
-	h, err := scoreRetrieval(ctx, sw, items, docOf, sw.in.search)
-	res.Hybrid = &h
+	sw.in.search.SetTuning(tuning)
+	h, hl, err := scoreRetrieval(ctx, sw, items, docOf, sw.in.search)
+	res.Hybrid, res.HybridLenient = &h, &hl
 	res.Model, res.Backend = sw.in.emb.emb.Model(), sw.in.emb.status.Backend
 	return res, err
 }
@@ -184,38 +250,65 @@ func qaFiles(items []qaItem, dir string) []string {
 
 // evalResult: BM25's scores, and the hybrid search's where a model is.
 type evalResult struct {
-	BM25           RetrievalScores
-	Hybrid         *RetrievalScores
-	Model, Backend string
-	QuoteNotInText int // quotes found in no passage of their document at all
+	BM25, BM25Lenient     RetrievalScores
+	Hybrid, HybridLenient *RetrievalScores
+	Model, Backend        string
+	QuoteNotInText        int      // quotes found in no passage of their document at all
+	Misses                []string // BM25 questions with no lenient hit in its top 5
 }
 
-// scoreRetrieval asks every question of the scratch week.
-func scoreRetrieval(ctx context.Context, sw *scratchWeek, items []qaItem, docOf map[string]int64, searcher *retrieval.Searcher) (RetrievalScores, error) {
-	var s RetrievalScores
+// scoreRetrieval asks every question of the scratch week (a follow-up
+// with its conversation), and scores the answers by both hit rules.
+func scoreRetrieval(ctx context.Context, sw *scratchWeek, items []qaItem, docOf map[string]int64, searcher *retrieval.Searcher) (strict, lenient RetrievalScores, err error) {
+	strict.Rule, lenient.Rule = "strict", "lenient"
 	for _, it := range items {
-		s.Questions++
 		quote := evalNorm(it.AnswerQuote)
-		hits, err := searcher.Search(ctx, sw.d.db.Read, sw.week.ID, it.Question, evalDepth)
+		words := wordSet(quote)
+		hits, err := searcher.SearchTurn(ctx, sw.d.db.Read, sw.week.ID, it.turn(), evalDepth)
 		if err != nil {
-			return s, err
+			return strict, lenient, err
 		}
-		for rank, h := range hits {
-			if h.DocumentID == docOf[it.File] && isHit(evalNorm(h.Content), quote) {
-				if rank == 0 {
-					s.RecallAt1++
-				}
-				if rank < 5 {
-					s.RecallAt5++
-				}
-				s.MRR += 1 / float64(rank+1)
-				break
+		strict.add(hits, func(h retrieval.Source) bool {
+			return h.DocumentID == docOf[it.File] && isHit(evalNorm(h.Content), quote)
+		})
+		if rank := lenient.add(hits, func(h retrieval.Source) bool {
+			return h.DocumentID == docOf[it.File] && isLenientHit(evalNorm(h.Content), words)
+		}); rank < 0 || rank >= 5 {
+			top := ""
+			if len(hits) > 0 {
+				top = hits[0].Filename + ": " + strings.Join(strings.Fields(hits[0].Content), " ")
+				top = top[:min(len(top), 160)]
 			}
+			lenient.misses = append(lenient.misses, fmt.Sprintf("rank %d: %q | %s\n      top: %s", rank+1, it.turn().Text(), it.AnswerQuote, top))
 		}
 	}
+	strict.finish()
+	lenient.finish()
+	return strict, lenient, nil
+}
+
+// add scores one question's ranking and returns the rank of its first hit
+// (from 0; -1: none).
+func (s *RetrievalScores) add(hits []retrieval.Source, hit func(retrieval.Source) bool) int {
+	s.Questions++
+	for rank, h := range hits {
+		if hit(h) {
+			if rank == 0 {
+				s.RecallAt1++
+			}
+			if rank < 5 {
+				s.RecallAt5++
+			}
+			s.MRR += 1 / float64(rank+1)
+			return rank
+		}
+	}
+	return -1
+}
+
+func (s *RetrievalScores) finish() {
 	n := float64(max(s.Questions, 1))
 	s.RecallAt1, s.RecallAt5, s.MRR = s.RecallAt1/n, s.RecallAt5/n, s.MRR/n
-	return s, nil
 }
 
 func quoteInDocument(ctx context.Context, sw *scratchWeek, docID int64, quote string) bool {
@@ -238,6 +331,37 @@ func quoteInDocument(ctx context.Context, sw *scratchWeek, docID int64, quote st
 // whitespace-normalised by evalNorm), as the issue defines a hit.
 func isHit(passage, quote string) bool {
 	return strings.Contains(passage, quote)
+}
+
+// lenientShare is the lenient rule's: a passage holding this share of
+// the answer quote's distinct words is a hit (the issue's lenient rule),
+// so a quote cut by a chunk boundary, or whose text extraction differs a
+// little, still counts where the passage plainly holds the answer.
+const lenientShare = 0.7
+
+// isLenientHit: the passage holds at least lenientShare of the quote's
+// distinct words (both evalNorm'ed).
+func isLenientHit(passage string, quoteWords map[string]bool) bool {
+	if len(quoteWords) == 0 {
+		return false
+	}
+	have := wordSet(passage)
+	n := 0
+	for w := range quoteWords {
+		if have[w] {
+			n++
+		}
+	}
+	return float64(n) >= lenientShare*float64(len(quoteWords))
+}
+
+// wordSet is the distinct runs of letters and digits of a normalised text.
+func wordSet(s string) map[string]bool {
+	out := map[string]bool{}
+	for _, w := range strings.FieldsFunc(s, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }) {
+		out[w] = true
+	}
+	return out
 }
 
 // evalNorm applies our text cleanup to both sides (the quotes keep

@@ -58,7 +58,7 @@ ingestion on a folder of PDFs.
 
   --dir DIR        folder of PDFs (default: the corpus)
   --rounds N       times to repeat each measurement; the best is reported (3)`},
-	{"bench search", `usage: socratic bench search [--qa FILE] [--others N] [--per-week N] [--queries N]
+	{"bench search", `usage: socratic bench search [--qa FILE] [--others N] [--per-week N] [--queries N] [--tuning SPEC]
 
 Measure search latency (BM25, vectors, fusion) in weeks of 500, 5,000 and
 50,000 passages.
@@ -67,7 +67,9 @@ Measure search latency (BM25, vectors, fusion) in weeks of 500, 5,000 and
                    are the queries (default: the corpus's)
   --others N       chunks in other weeks for the second round (1000000)
   --per-week N     chunks in each other week (5000)
-  --queries N      searches per measurement (300)`},
+  --queries N      searches per measurement (300)
+  --tuning SPEC    search parameters, as for eval retrieval (baseline, or
+                   name=value,…)`},
 	{"bench sessions", `usage: socratic bench sessions [--students N] [--turns N] [--audio-mb MB] [--dir DIR] [--bin FILE] [--setup-concurrency N] [--backup-every D] [--keep]
 
 Run the server binary against a fake model at a realistic speed: N students
@@ -89,14 +91,24 @@ latency, peak RSS, lost turns and busy errors.
                    backups cost turns (default 0: none)
   --keep           keep the data directory and server log (kept anyway when
                    the run fails)`},
-	{"eval retrieval", `usage: socratic eval retrieval --qa FILE.jsonl [--pdfs DIR]
+	{"eval retrieval", `usage: socratic eval retrieval (--qa FILE.jsonl | --split dev|test|both) [--sets DIR] [--pdfs DIR] [--tuning SPEC] [--misses]
 
 Ingest a QA file's PDFs into a scratch week and report recall@1, recall@5
-and MRR of BM25 and hybrid search.
+and MRR of BM25 and hybrid search, under the strict hit rule (a passage
+holds the whole answer quote) and the lenient one (70% of its words).
 
   --qa FILE        QA file: one {"file", "question", "answer_quote"} per line
+                   (optional "tutor_question" and "theme" for follow-ups)
+  --split NAME     dev, test or both: testdata/eval/retrieval-NAME.jsonl,
+                   each split's documents in a week of their own
+  --sets DIR       folder of the split files (default: testdata/eval)
   --pdfs DIR       folder of the PDFs the QA file names (default: pdfs/
-                   beside it)`},
+                   beside --qa; testdata/corpus/pdfs for --split)
+  --tuning SPEC    measure other search parameters: baseline (before issue
+                   18), or name=value,… of k1, b, tutor, theme, rerank,
+                   synonyms, neighbours, chat, case, listing
+  --misses         list the questions with no lenient hit in the top 5
+                   (study dev with it, not test)`},
 	{"models download", `usage: socratic models download [--no-runtime] [--hub URL] [--releases URL]
 
 Fetch all-MiniLM-L6-v2 (ONNX) and ONNX Runtime into DATA_DIR/models, each

@@ -23,11 +23,11 @@ import (
 // db is a migrated SQLite file with helpers to add readings directly.
 type db struct {
 	*sqlite.DB
-	t   *testing.T
+	t   testing.TB
 	seq int
 }
 
-func newDB(t *testing.T) *db {
+func newDB(t testing.TB) *db {
 	t.Helper()
 	ctx := context.Background()
 	d, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "socratic.db"))
@@ -187,7 +187,7 @@ func TestHybridFindsWhatBM25Misses(t *testing.T) {
 	}
 	// The order and scores are reciprocal rank fusion of the two rankings.
 	wd, _ := s.cache.week(ctx, d.Read, wk, "m1")
-	lex, _ := s.bm25(ctx, d.Read, wd, wk, q)
+	lex, _ := s.bm25(ctx, d.Read, wd, wk, Turn{Student: q})
 	wv := wd.vec
 	want := map[int64]float64{}
 	for r, src := range lex {

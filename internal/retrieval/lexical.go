@@ -28,7 +28,8 @@ const (
 // postings and nothing of any other week's.
 type lexIndex struct {
 	ids      []int64              // chunk id of each passage
-	norm     []float32            // k1·(1 − b + b·len/avglen) of each passage
+	lens     []float32            // words in each passage
+	avg      float64              // their mean
 	postings map[string][]posting // term → passages holding it
 	bytes    int64                // memory held, roughly
 }
@@ -40,7 +41,7 @@ type posting struct {
 
 // newLexIndex indexes the passages (ids and texts in the same order).
 func newLexIndex(ids []int64, texts []string) *lexIndex {
-	ix := &lexIndex{ids: ids, norm: make([]float32, len(ids)), postings: map[string][]posting{}}
+	ix := &lexIndex{ids: ids, lens: make([]float32, len(ids)), postings: map[string][]posting{}}
 	lens := make([]int, len(ids))
 	total := 0
 	tf := map[string]int{}
@@ -56,9 +57,9 @@ func newLexIndex(ids []int64, texts []string) *lexIndex {
 		}
 		total += lens[d]
 	}
-	avg := float64(total) / float64(max(1, len(ids)))
+	ix.avg = max(float64(total)/float64(max(1, len(ids))), 1)
 	for d, n := range lens {
-		ix.norm[d] = float32(bm25K1 * (1 - bm25B + bm25B*float64(n)/max(avg, 1)))
+		ix.lens[d] = float32(n)
 	}
 	ix.bytes = int64(len(ids))*12 + 64
 	for t, ps := range ix.postings {
@@ -70,14 +71,18 @@ func newLexIndex(ids []int64, texts []string) *lexIndex {
 // search returns the positions of the n passages with the best BM25 score
 // for the query terms (already stemmed with lexTerm), best first, with
 // their scores. Passages holding none of the terms are not returned.
-func (ix *lexIndex) search(terms []string, n int) ([]int32, []float32) {
+func (ix *lexIndex) search(terms []weighted, n int, k1, b float64) ([]int32, []float32) {
 	if len(ix.ids) == 0 || len(terms) == 0 {
 		return nil, nil
 	}
 	scores := make([]float32, len(ix.ids))
+	norm := make([]float32, len(ix.ids)) // k1·(1 − b + b·len/avglen)
+	for d, l := range ix.lens {
+		norm[d] = float32(k1 * (1 - b + b*float64(l)/ix.avg))
+	}
 	N := float64(len(ix.ids))
-	for _, t := range terms {
-		ps := ix.postings[t]
+	for _, qt := range terms {
+		ps := ix.postings[qt.word]
 		if len(ps) == 0 {
 			continue
 		}
@@ -86,9 +91,9 @@ func (ix *lexIndex) search(terms []string, n int) ([]int32, []float32) {
 		if idf <= 0 { // a word in most passages tells them apart by almost nothing
 			idf = 1e-6
 		}
-		w := float32(idf * (bm25K1 + 1))
+		w := float32(qt.w * idf * (k1 + 1))
 		for _, p := range ps {
-			scores[p.doc] += w * p.tf / (p.tf + ix.norm[p.doc])
+			scores[p.doc] += w * p.tf / (p.tf + norm[p.doc])
 		}
 	}
 	h := make(scoreHeap, 0, n+1)

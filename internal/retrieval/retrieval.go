@@ -35,35 +35,48 @@ const candidates = 50
 // answers a paraphrased question usually shares several of its words, not
 // one rare one many times, and shares them in the sentence that answers it,
 // not scattered over a page.
-func rerank(ss []Source, terms []string) {
-	if len(ss) == 0 || len(terms) == 0 {
+func rerank(ss []Source, words []weighted) {
+	if len(ss) == 0 || len(words) == 0 {
 		return
 	}
-	// Each distinct prefix is one of the question's words.
-	want := map[string]int{}
-	for _, t := range terms {
-		if _, ok := want[prefix(t)]; !ok {
-			want[prefix(t)] = len(want)
-		}
-	}
+	want, weights, n := wantOf(words)
 	top := ss[0].Score
 	for i := range ss {
-		anywhere, near := coverage(ss[i].Content, want)
-		n := float64(len(want))
-		ss[i].Score = ss[i].Score/top + coverageWeight*float64(anywhere)/n + proximityWeight*float64(near)/n
+		anywhere, near := coverage(ss[i].Content, want, weights)
+		ss[i].Score = ss[i].Score/top + coverageWeight*anywhere/n + proximityWeight*near/n
 	}
+	sortByScore(ss)
+}
+
+// sortByScore orders passages best first, keeping the order of ties.
+func sortByScore(ss []Source) {
 	sort.SliceStable(ss, func(a, b int) bool { return ss[a].Score > ss[b].Score })
+}
+
+// wantOf keys the query's words for coverage: each distinct prefix is one
+// of the question's words, weighing what its first word weighs (the
+// student's come first); n is the sum of the weights.
+func wantOf(words []weighted) (want map[string]int, weights []float64, n float64) {
+	want = map[string]int{}
+	for _, w := range words {
+		if _, ok := want[prefix(w.word)]; !ok {
+			want[prefix(w.word)] = len(want)
+			weights = append(weights, w.w)
+			n += w.w
+		}
+	}
+	return want, weights, n
 }
 
 // coverage counts the wanted words (by prefix) in a text: how many occur
 // at all, and the most that occur within one window of nearWindow
 // consecutive words. It walks the text once without allocating per word:
 // it runs on every candidate of every search.
-func coverage(text string, want map[string]int) (anywhere, near int) {
+func coverage(text string, want map[string]int, weights []float64) (anywhere, near float64) {
 	seen := make([]bool, len(want))
 	inWindow := make([]int, len(want)) // occurrences in the window
 	var ring [nearWindow]int           // the wanted word each of the last words is, or -1
-	distinct, pos := 0, 0
+	distinct, pos := 0.0, 0
 	eachWordPrefix(text, func(p []byte) {
 		t, ok := want[string(p)]
 		if !ok {
@@ -72,17 +85,17 @@ func coverage(text string, want map[string]int) (anywhere, near int) {
 		if t >= 0 {
 			if !seen[t] {
 				seen[t] = true
-				anywhere++
+				anywhere += weights[t]
 			}
 			if inWindow[t] == 0 {
-				distinct++
+				distinct += weights[t]
 			}
 			inWindow[t]++
 		}
 		if pos >= nearWindow {
 			if out := ring[pos%nearWindow]; out >= 0 {
 				if inWindow[out]--; inWindow[out] == 0 {
-					distinct--
+					distinct -= weights[out]
 				}
 			}
 		}

@@ -35,7 +35,7 @@ func TestLexIndexScoresLikeBM25(t *testing.T) {
 		"assault",
 		"battery requires harmful contact and intent",
 	})
-	docs, scores := ix.search([]string{"batteri", "intent"}, 10)
+	docs, scores := ix.search([]weighted{{"batteri", 1}, {"intent", 1}}, 10, bm25K1, bm25B)
 	if len(docs) != 2 || ix.ids[docs[0]] != 30 || ix.ids[docs[1]] != 10 {
 		t.Fatalf("order %v", docs)
 	}
@@ -48,7 +48,7 @@ func TestLexIndexScoresLikeBM25(t *testing.T) {
 	if math.Abs(float64(scores[0])-want30) > 1e-5 || math.Abs(float64(scores[1])-want10) > 1e-9 {
 		t.Errorf("scores %v, want %v and %v", scores, want30, want10)
 	}
-	if docs, _ := ix.search([]string{"tort"}, 10); len(docs) != 0 {
+	if docs, _ := ix.search([]weighted{{"tort", 1}}, 10, bm25K1, bm25B); len(docs) != 0 {
 		t.Errorf("a word in no passage matched %v", docs)
 	}
 }
@@ -58,7 +58,7 @@ func TestRerankPrefersCoverage(t *testing.T) {
 		{ChunkID: 1, Score: 10, Content: "treason treason treason treason"},
 		{ChunkID: 2, Score: 9, Content: "No person shall be convicted of treason unless on the testimony of two witnesses"},
 	}
-	rerank(ss, queryTerms("What testimony must witnesses give before a treason conviction?"))
+	rerank(ss, DefaultTuning.turnWords(Turn{Student: "What testimony must witnesses give before a treason conviction?"}))
 	if ss[0].ChunkID != 2 {
 		t.Errorf("order %d, %d: the passage sharing more of the question's words should lead", ss[0].ChunkID, ss[1].ChunkID)
 	}
@@ -72,7 +72,7 @@ func TestRerankPrefersWordsTogether(t *testing.T) {
 		{ChunkID: 1, Score: 10, Content: "A burden arises. " + filler + "Proving intent is hard. " + filler + "The condemnor acted."},
 		{ChunkID: 2, Score: 9, Content: "The condemnor bears the burden of proving that the use is public. " + filler},
 	}
-	rerank(ss, queryTerms("Who has the burden of proving it, the condemnor?"))
+	rerank(ss, DefaultTuning.turnWords(Turn{Student: "Who has the burden of proving it, the condemnor?"}))
 	if ss[0].ChunkID != 2 {
 		t.Errorf("order %d, %d: the passage holding the question's words together should lead", ss[0].ChunkID, ss[1].ChunkID)
 	}
@@ -81,8 +81,8 @@ func TestRerankPrefersWordsTogether(t *testing.T) {
 func TestCoverage(t *testing.T) {
 	want := map[string]int{"treas": 0, "witne": 1, "testi": 2}
 	text := "Treason " + strings.Repeat("x ", 30) + "two witnesses to the testimony"
-	if any, near := coverage(text, want); any != 3 || near != 2 {
-		t.Errorf("coverage = %d, %d; want 3 anywhere, 2 near", any, near)
+	if any, near := coverage(text, want, []float64{1, 1, 1}); any != 3 || near != 2 {
+		t.Errorf("coverage = %g, %g; want 3 anywhere, 2 near", any, near)
 	}
 }
 

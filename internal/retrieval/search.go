@@ -31,6 +31,7 @@ type Searcher struct {
 	// the embedder failed on a question.
 	vectorsOffUntil atomic.Int64
 	queryTimeout    time.Duration // queryEmbedTimeout; shorter in tests
+	tuning          Tuning
 }
 
 // NewSearcher returns a searcher; emb may be nil. cacheBytes bounds the
@@ -42,7 +43,7 @@ func NewSearcher(emb Embedder, cacheBytes int64, log *slog.Logger) *Searcher {
 	if cacheBytes <= 0 {
 		cacheBytes = 256 << 20
 	}
-	return &Searcher{emb: emb, cache: newWeekCache(cacheBytes), log: log, queryTimeout: queryEmbedTimeout}
+	return &Searcher{emb: emb, cache: newWeekCache(cacheBytes), log: log, queryTimeout: queryEmbedTimeout, tuning: DefaultTuning}
 }
 
 // Hybrid reports whether searches use vectors.
@@ -52,15 +53,19 @@ func (s *Searcher) Hybrid() bool { return s.emb != nil }
 // query, best first: BM25 over the week's passages, fused with the
 // similarity of their vectors to the query's when there is an embedder.
 func (s *Searcher) Search(ctx context.Context, ex sqlite.Execer, weekID int64, query string, k int) ([]Source, error) {
+	return s.search(ctx, ex, weekID, Turn{Student: query}, k)
+}
+
+func (s *Searcher) search(ctx context.Context, ex sqlite.Execer, weekID int64, t Turn, k int) ([]Source, error) {
 	k = min(max(k, 1), MaxK)
 	if s.emb == nil {
-		return s.lexical(ctx, ex, weekID, query, k)
+		return s.lexical(ctx, ex, weekID, t, k)
 	}
 	if time.Now().UnixNano() < s.vectorsOffUntil.Load() {
-		return s.lexical(ctx, ex, weekID, query, k)
+		return s.lexical(ctx, ex, weekID, t, k)
 	}
 	qctx, cancel := context.WithTimeout(ctx, s.queryTimeout)
-	qv, err := s.emb.Embed(qctx, []string{query})
+	qv, err := s.emb.Embed(qctx, []string{t.Text()})
 	cancel()
 	if err != nil || len(qv) != 1 {
 		if ctx.Err() != nil {
@@ -71,10 +76,14 @@ func (s *Searcher) Search(ctx context.Context, ex sqlite.Execer, weekID int64, q
 		// and the next while, and the log says why.
 		s.vectorsOffUntil.Store(time.Now().Add(vectorsOffFor).UnixNano())
 		s.log.WarnContext(ctx, "embedding the question failed; searching with BM25 alone for a while", "err", err, "for", vectorsOffFor)
-		return s.lexical(ctx, ex, weekID, query, k)
+		return s.lexical(ctx, ex, weekID, t, k)
 	}
-	return s.hybrid(ctx, ex, weekID, query, qv[0], k)
+	return s.hybrid(ctx, ex, weekID, t, qv[0], k)
 }
+
+// neighbourResults is how many of a search's first results may be
+// extended across an edge (a tutor turn uses the first few).
+const neighbourResults = 5
 
 // queryEmbedTimeout bounds the embedding of a question: a tutor turn cannot
 // wait on a slow embeddings server (ONNX Runtime takes about 5 ms; the
@@ -90,12 +99,12 @@ func (s *Searcher) SearchWithVector(ctx context.Context, ex sqlite.Execer, weekI
 	if s.emb == nil {
 		return nil, errors.New("search with a vector: no embedder")
 	}
-	return s.hybrid(ctx, ex, weekID, query, qv, min(max(k, 1), MaxK))
+	return s.hybrid(ctx, ex, weekID, Turn{Student: query}, qv, min(max(k, 1), MaxK))
 }
 
 // lexical is BM25 alone: its best candidates, reranked by how many of the
 // question's words they hold and how close together.
-func (s *Searcher) lexical(ctx context.Context, ex sqlite.Execer, weekID int64, query string, k int) ([]Source, error) {
+func (s *Searcher) lexical(ctx context.Context, ex sqlite.Execer, weekID int64, query Turn, k int) ([]Source, error) {
 	w, err := s.cache.week(ctx, ex, weekID, s.model())
 	if err != nil {
 		return nil, err
@@ -104,21 +113,28 @@ func (s *Searcher) lexical(ctx context.Context, ex sqlite.Execer, weekID int64, 
 	if err != nil {
 		return nil, err
 	}
-	return out[:min(k, len(out))], nil
+	out = out[:min(k, len(out))]
+	if s.tuning.Neighbours {
+		if err := withNeighbours(ctx, ex, out, s.tuning.turnWords(query), neighbourResults); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // bm25 returns BM25's best candidates with their passages, reranked.
-func (s *Searcher) bm25(ctx context.Context, ex sqlite.Execer, w *weekData, weekID int64, query string) ([]Source, error) {
-	words := queryTerms(query)
-	terms := make([]string, 0, len(words))
-	for _, t := range words { // indexed as the passages' words are
-		for _, st := range lexTerms(t, nil) {
-			if !slices.Contains(terms, st) {
-				terms = append(terms, st)
+func (s *Searcher) bm25(ctx context.Context, ex sqlite.Execer, w *weekData, weekID int64, query Turn) ([]Source, error) {
+	tn := s.tuning
+	words := tn.turnWords(query)
+	var terms []weighted
+	for _, qw := range words { // indexed as the passages' words are
+		for _, st := range lexTerms(qw.word, nil) {
+			if !slices.ContainsFunc(terms, func(t weighted) bool { return t.word == st }) {
+				terms = append(terms, weighted{st, qw.w})
 			}
 		}
 	}
-	docs, scores := w.lex.search(terms, candidates)
+	docs, scores := w.lex.search(terms, candidates, tn.K1, tn.B)
 	ids := make([]int64, len(docs))
 	for i, d := range docs {
 		ids[i] = w.lex.ids[d]
@@ -134,7 +150,19 @@ func (s *Searcher) bm25(ctx context.Context, ex sqlite.Execer, w *weekData, week
 			out = append(out, src)
 		}
 	}
-	rerank(out, words)
+	if tn.Rerank {
+		rerank(out, words)
+	}
+	if tn.Listing != 1 {
+		demoteListings(out, tn.Listing)
+	}
+	if phrases := mentions(query.Student); tn.CaseBoost > 0 && len(phrases) > 0 {
+		named, err := namingDocuments(ctx, ex, weekID, phrases)
+		if err != nil {
+			return nil, err
+		}
+		boostMentions(out, phrases, named, tn.CaseBoost)
+	}
 	return out, nil
 }
 
@@ -146,7 +174,7 @@ func (s *Searcher) model() string {
 }
 
 // hybrid fuses BM25's ranking with the vectors' for the query vector qv.
-func (s *Searcher) hybrid(ctx context.Context, ex sqlite.Execer, weekID int64, query string, qv []float32, k int) ([]Source, error) {
+func (s *Searcher) hybrid(ctx context.Context, ex sqlite.Execer, weekID int64, query Turn, qv []float32, k int) ([]Source, error) {
 	w, err := s.cache.week(ctx, ex, weekID, s.model())
 	if err != nil {
 		return nil, err
@@ -200,6 +228,11 @@ func (s *Searcher) hybrid(ctx context.Context, ex sqlite.Execer, weekID int64, q
 				src.Score = fused[id]
 				out = append(out, src)
 			}
+		}
+	}
+	if s.tuning.Neighbours {
+		if err := withNeighbours(ctx, ex, out, s.tuning.turnWords(query), neighbourResults); err != nil {
+			return nil, err
 		}
 	}
 	return out, nil

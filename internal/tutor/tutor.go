@@ -102,11 +102,10 @@ func (t *Tutor) Turn(ctx context.Context, ex sqlite.Execer, in TurnInput) (Reply
 	if t.classify != nil {
 		verdicts = classify(ctx, t.classify, t.wait, in.Student, in.UserID)
 	}
-	query := in.Student
-	if last := lastTutorLine(in.History); last != "" {
-		query = in.Student + "\n" + last
-	}
-	sources, err := t.search.Search(ctx, ex, in.WeekID, query, passagesPerTurn)
+	// The student's words weigh most; the tutor's last question says what
+	// a reply like "the second one" is about.
+	query := retrieval.Turn{Student: in.Student, Tutor: lastTutorLine(in.History)}
+	sources, err := t.search.SearchTurn(ctx, ex, in.WeekID, query, passagesPerTurn)
 	if err != nil {
 		return Reply{}, err
 	}

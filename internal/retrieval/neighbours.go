@@ -1,0 +1,109 @@
+package retrieval
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/lawtutor/socratic/internal/sqlite"
+)
+
+// An answer can straddle two passages: the sentence that answers begins at
+// the end of one and ends in the next. withNeighbours extends each of the
+// first n results by up to neighbourChars of the text just before or after
+// it in its document when the query's words cluster more tightly across
+// that edge than anywhere inside the passage.
+const neighbourChars = 400
+
+func withNeighbours(ctx context.Context, ex sqlite.Execer, ss []Source, words []weighted, n int) error {
+	n = min(n, len(ss))
+	if n == 0 || len(words) == 0 {
+		return nil
+	}
+	want, weights, _ := wantOf(words)
+	ids := make([]any, n)
+	marks := make([]string, n)
+	for i := range n {
+		ids[i], marks[i] = ss[i].ChunkID, "?"
+	}
+	// For each result: its span, and its neighbours' spans and text.
+	rows, err := ex.QueryContext(ctx, `SELECT c.id, c.char_start, c.char_end, n.chunk_index - c.chunk_index, n.char_start, n.content
+		FROM chunks c JOIN chunks n ON n.document_id = c.document_id AND n.chunk_index IN (c.chunk_index - 1, c.chunk_index + 1)
+		WHERE c.id IN (`+strings.Join(marks, ",")+`)`, ids...)
+	if err != nil {
+		return fmt.Errorf("neighbouring passages: %w", err)
+	}
+	defer rows.Close()
+	type side struct{ before, after string }
+	ext := map[int64]*side{}
+	for rows.Next() {
+		var id, start, end, dir, nstart int64
+		var text string
+		if err := rows.Scan(&id, &start, &end, &dir, &nstart, &text); err != nil {
+			return fmt.Errorf("neighbouring passages: %w", err)
+		}
+		if ext[id] == nil {
+			ext[id] = &side{}
+		}
+		if dir > 0 { // the text after this passage's end
+			if cut := end - nstart; cut >= 0 && cut < int64(len(text)) {
+				ext[id].after = headOf(text[cut:], neighbourChars)
+			}
+		} else if cut := start - nstart; cut > 0 && cut <= int64(len(text)) {
+			ext[id].before = tailOf(text[:cut], neighbourChars)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("neighbouring passages: %w", err)
+	}
+	for i := range n {
+		e := ext[ss[i].ChunkID]
+		if e == nil {
+			continue
+		}
+		_, inside := coverage(ss[i].Content, want, weights)
+		c := ss[i].Content
+		_, after := coverage(tailOf(c, neighbourChars)+" "+e.after, want, weights)
+		_, before := coverage(e.before+" "+headOf(c, neighbourChars), want, weights)
+		switch {
+		case e.after != "" && after > inside && after >= before:
+			ss[i].Content = strings.TrimRightFunc(c, unicode.IsSpace) + " " + e.after
+		case e.before != "" && before > inside:
+			ss[i].Content = e.before + " " + strings.TrimLeftFunc(c, unicode.IsSpace)
+		}
+	}
+	return nil
+}
+
+// headOf is about the first n bytes of s, cut after a space.
+func headOf(s string, n int) string {
+	s = strings.TrimSpace(s)
+	if len(s) <= n {
+		return s
+	}
+	if i := strings.LastIndexByte(s[:n], ' '); i > 0 {
+		return s[:i]
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
+// tailOf is about the last n bytes of s, cut before a space.
+func tailOf(s string, n int) string {
+	s = strings.TrimSpace(s)
+	if len(s) <= n {
+		return s
+	}
+	if i := strings.IndexByte(s[len(s)-n:], ' '); i >= 0 {
+		return s[len(s)-n+i+1:]
+	}
+	k := len(s) - n
+	for k < len(s) && !utf8.RuneStart(s[k]) {
+		k++
+	}
+	return s[k:]
+}
