@@ -57,6 +57,9 @@ func withModelFiles(environ []string) ([]string, error) {
 
 // evalCmd is `socratic eval retrieval --qa FILE.jsonl [--pdfs DIR]`.
 func evalCmd(ctx context.Context, args, environ []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "moderation" { // eval_moderation.go
+		return evalModerationCmd(args[1:], stdout, stderr)
+	}
 	if len(args) == 0 || args[0] != "retrieval" {
 		return errors.New("usage: socratic eval retrieval --qa FILE.jsonl [--pdfs DIR]")
 	}

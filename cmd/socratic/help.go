@@ -94,6 +94,14 @@ and MRR of BM25 and hybrid search.
   --qa FILE        QA file: one {"file", "question", "answer_quote"} per line
   --pdfs DIR       folder of the PDFs the QA file names (default: pdfs/
                    beside it)`},
+	{"eval moderation", `usage: socratic eval moderation [--dev FILE.jsonl] [--test FILE.jsonl] [--misses]
+
+Report the local moderation layers (rules, trained model, combined) on the
+labelled dev and test sets: recall, false positives, per category.
+
+  --dev FILE       dev set (default: testdata/eval/moderation-dev.jsonl)
+  --test FILE      test set (default: testdata/eval/moderation-test.jsonl)
+  --misses         list missed violations and flagged clean utterances`},
 	{"models download", `usage: socratic models download [--no-runtime] [--hub URL] [--releases URL]
 
 Fetch all-MiniLM-L6-v2 (ONNX) and ONNX Runtime into DATA_DIR/models, each
@@ -113,7 +121,7 @@ var groups = map[string]string{
 	"migrate": "apply, roll back one, or list database migrations",
 	"user":    "manage accounts",
 	"bench":   "measure ingestion, search and sessions",
-	"eval":    "evaluate retrieval quality",
+	"eval":    "evaluate retrieval and moderation quality",
 	"models":  "fetch the local embedding model",
 }
 
