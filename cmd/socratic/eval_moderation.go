@@ -56,6 +56,13 @@ func evalModerationCmd(args []string, stdout, stderr io.Writer) error {
 			}
 		}
 	}
+	// The model has seen every dev utterance: its dev figures above are
+	// in-sample. Out of fold, each is scored by a model trained without it
+	// (how the threshold was chosen).
+	_, rep, err := moderation.Train(splits[0].set)
+	if err != nil {
+		return err
+	}
 	fmt.Fprintln(stdout, "moderation, local layers: rules (1), trained model (1.5), combined (as a turn meets them)")
 	fmt.Fprintln(stdout, "recall: violations flagged (any category); FP: clean utterances flagged")
 	fmt.Fprintf(stdout, "%-6s %-9s %-20s %-20s\n", "split", "layer", "recall", "FP")
@@ -64,17 +71,12 @@ func evalModerationCmd(args []string, stdout, stderr io.Writer) error {
 			s := scores[sp.name][l]
 			fmt.Fprintf(stdout, "%-6s %-9s %.3f (%3d/%3d)      %.3f (%3d/%3d)\n", sp.name, l, s.Recall(), s.Caught, s.Violations, s.FPR(), s.FalsePositives, s.Clean)
 		}
+		if sp.name == "dev" {
+			fmt.Fprintf(stdout, "%-6s %-9s %.3f (%3d/%3d)      %.3f (%3d/%3d)\n", "dev", "model", rep.ModelRecall, rep.ModelCaught, rep.Violations, rep.ModelFPR, rep.ModelFlagged, rep.Clean)
+			fmt.Fprintf(stdout, "%-6s %-9s %.3f (%3d/%3d)      %.3f (%3d/%3d)   out of %d folds (the model's dev figures above are in-sample); threshold %.4f\n",
+				"dev", "combined", rep.Recall, rep.ViolationsCaught, rep.Violations, rep.FPR, rep.CleanFlagged, rep.Clean, rep.Folds, rep.Threshold)
+		}
 	}
-	// The model has seen every dev utterance: its dev figures above are
-	// in-sample. Out of fold, each is scored by a model trained without it
-	// (how the threshold was chosen).
-	_, rep, err := moderation.Train(splits[0].set)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "%-6s %-9s %.3f (%3d/%3d)      %.3f (%3d/%3d)\n", "dev", "model", rep.ModelRecall, rep.ModelCaught, rep.Violations, rep.ModelFPR, rep.ModelFlagged, rep.Clean)
-	fmt.Fprintf(stdout, "%-6s %-9s %.3f (%3d/%3d)      %.3f (%3d/%3d)   out of %d folds (the model's dev figures above are in-sample); threshold %.4f\n",
-		"dev", "combined", rep.Recall, rep.ViolationsCaught, rep.Violations, rep.FPR, rep.CleanFlagged, rep.Clean, rep.Folds, rep.Threshold)
 	fmt.Fprintln(stdout, "\nrecall per category (flagged/total; in brackets, flagged under its own category)")
 	fmt.Fprintf(stdout, "%-18s", "category")
 	for _, sp := range splits {
