@@ -72,6 +72,9 @@ const evalUsage = "usage: socratic eval retrieval (--qa FILE.jsonl | --split dev
 // evalCmd is `socratic eval retrieval`: over one QA file (--qa), or over
 // the dev and/or test split of the project's labelled set (--split).
 func evalCmd(ctx context.Context, args, environ []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "moderation" { // eval_moderation.go
+		return evalModerationCmd(args[1:], stdout, stderr)
+	}
 	if len(args) == 0 || args[0] != "retrieval" {
 		return errors.New(evalUsage)
 	}

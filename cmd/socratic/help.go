@@ -109,6 +109,14 @@ holds the whole answer quote) and the lenient one (70% of its words).
                    synonyms, neighbours, chat, case, listing
   --misses         list the questions with no lenient hit in the top 5
                    (study dev with it, not test)`},
+	{"eval moderation", `usage: socratic eval moderation [--dev FILE.jsonl] [--test FILE.jsonl] [--misses]
+
+Report the local moderation layers (rules, trained model, combined) on the
+labelled dev and test sets: recall, false positives, per category.
+
+  --dev FILE       dev set (default: testdata/eval/moderation-dev.jsonl)
+  --test FILE      test set (default: testdata/eval/moderation-test.jsonl)
+  --misses         list missed violations and flagged clean utterances`},
 	{"models download", `usage: socratic models download [--no-runtime] [--hub URL] [--releases URL]
 
 Fetch all-MiniLM-L6-v2 (ONNX) and ONNX Runtime into DATA_DIR/models, each
@@ -129,7 +137,7 @@ var groups = map[string]string{
 	"migrate": "apply, roll back one, or list database migrations",
 	"user":    "manage accounts",
 	"bench":   "measure ingestion, search and sessions",
-	"eval":    "evaluate retrieval quality",
+	"eval":    "evaluate retrieval and moderation quality",
 	"models":  "fetch the local embedding model",
 }
 

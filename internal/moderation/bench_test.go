@@ -27,3 +27,22 @@ func BenchmarkCheckOutput(b *testing.B) {
 		i++
 	}
 }
+
+// BenchmarkLayers is each local layer's cost per utterance over the test
+// split (layer 1, layer 1.5, and both as Check runs them):
+//
+//	go test ./internal/moderation -run '^$' -bench Layers
+func BenchmarkLayers(b *testing.B) {
+	set := testSet(b)
+	Check(set[0].Text) // the model is decoded on first use
+	for _, l := range Layers {
+		b.Run(string(l), func(b *testing.B) {
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				l.Judge(set[i%len(set)].Text)
+				i++
+			}
+		})
+	}
+}

@@ -1,5 +1,5 @@
-// Package moderation keeps the tutor on law: fast local rules (always on,
-// no network), an LLM classifier that runs beside the answer, and the
+// Package moderation keeps the tutor on law: fast local rules and a small
+// trained model beside them (always on, no network), an LLM classifier that runs beside the answer, and the
 // fixed replies a moderated turn gets. It fails closed: a verdict that is
 // missing, late or unreadable is not "safe".
 package moderation
@@ -23,6 +23,9 @@ const (
 	Manipulation Category = "manipulation"
 	SelfHarm     Category = "self_harm"
 	Violence     Category = "violence"
+	// Harassment is insulting, demeaning or hounding people: the tutor,
+	// classmates, teachers, groups.
+	Harassment Category = "harassment"
 	// Unverified marks a turn the classifier could not clear (no verdict,
 	// a late one, or one that did not parse): refused, not judged.
 	Unverified Category = "unverified"
@@ -30,7 +33,7 @@ const (
 
 // Categories are every category a verdict may name, for parsing and
 // reports (Unverified aside: it is the server's, never a classifier's).
-var Categories = []Category{Sexual, Politics, Gossip, OffTopic, Manipulation, SelfHarm, Violence}
+var Categories = []Category{Sexual, Politics, Gossip, OffTopic, Manipulation, SelfHarm, Violence, Harassment}
 
 // Valid says whether c is a known category.
 func Valid(c Category) bool { return slices.Contains(Categories, c) || c == Unverified }
@@ -39,19 +42,49 @@ func Valid(c Category) bool { return slices.Contains(Categories, c) || c == Unve
 type Verdict struct {
 	Flagged    bool
 	Categories []Category
-	Source     string // which layer: SourceRules, SourceClassifier or SourceOutput; "" when not flagged
+	Source     string // which layer: SourceRules, SourceModel, SourceClassifier or SourceOutput; "" when not flagged
+}
+
+// Strike says whether a flagged turn counts toward ending the session:
+// sexual, harassing, manipulative or violent words, and (as before) words
+// of self-harm, which end a session only after its caring reply. A remark
+// that is merely off the course — small talk, gossip, a view on a
+// candidate — gets the redirect and stays flagged for review, but is not
+// held against the student. Whether a turn is the student's doing at all
+// (not the tutor's output, not a classifier that failed) is the caller's
+// question.
+func (v Verdict) Strike() bool {
+	for _, c := range v.Categories {
+		switch c {
+		case OffTopic, Gossip, Politics:
+		default:
+			return true
+		}
+	}
+	return false
 }
 
 // Which layer flagged a text.
 const (
 	SourceRules      = "rules"      // the local rules, on the student's words
+	SourceModel      = "model"      // the trained model beside the rules (layer 1.5), on the student's words
 	SourceClassifier = "classifier" // the classifier, or its failure to answer
 	SourceOutput     = "output"     // the local rules, on the tutor's words
 )
 
-// Check runs the local rules over a student's words: microseconds, no
+// Check runs the local layers over a student's words: the rules, then on
+// what they let through the trained model (learned.go). Microseconds, no
 // network.
-func Check(text string) Verdict { return check(text, true) }
+func Check(text string) Verdict {
+	b := learnedInput(caseName.ReplaceAllString(Normalize(text), " case "))
+	if v := checkBlanked(strings.TrimSpace(blankAllowed(b)), true); v.Flagged {
+		return v
+	}
+	return learnedVerdict(b)
+}
+
+// Rules runs the local rules alone over a student's words (layer 1).
+func Rules(text string) Verdict { return check(text, true) }
 
 // CheckOutput runs the local rules over the tutor's own words: the
 // categories of content it must never produce. Off-topic and manipulation
@@ -66,8 +99,18 @@ func CheckOutput(text string) Verdict { return check(text, false) }
 var caseName = regexp.MustCompile(`\b[a-z']+ (?:v|vs) [a-z']+\b`)
 
 func check(text string, student bool) Verdict {
-	n := caseName.ReplaceAllString(Normalize(text), " case ")
-	n = strings.TrimSpace(allowed.ReplaceAllString(n, " "))
+	return checkNormalized(caseName.ReplaceAllString(Normalize(text), " case "), student)
+}
+
+// checkNormalized runs the rules over normalised text whose case names
+// already read "case".
+func checkNormalized(n string, student bool) Verdict {
+	return checkBlanked(strings.TrimSpace(allowed.ReplaceAllString(n, " ")), student)
+}
+
+// checkBlanked runs the rules over normalised text with case names read
+// as "case" and allowed phrases blanked.
+func checkBlanked(n string, student bool) Verdict {
 	var cats []Category
 	add := func(c Category) {
 		if !slices.Contains(cats, c) {
@@ -114,5 +157,7 @@ func Reply(v Verdict) string {
 	case v.Has(Violence):
 		return ViolenceReply
 	}
+	// Harassment gets the redirect too: a reply that argues back would
+	// only prolong it, and the flag is for the professor.
 	return Redirect
 }

@@ -35,8 +35,10 @@ const (
 	endModeration = "moderation" // too many turns off the course
 )
 
-// MaxModerated is how many moderated turns a session allows: the last of
-// them ends it, with ClosingLine.
+// MaxModerated is how many strikes (moderated turns whose verdict is a
+// strike: moderation.Verdict.Strike) a session allows: the last of them
+// ends it, with ClosingLine. Off-topic remarks are moderated but no
+// strike.
 const MaxModerated = 3
 
 // ClosingLine ends a session that keeps leaving the course.

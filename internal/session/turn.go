@@ -321,10 +321,16 @@ func (s *Service) answer(ctx context.Context, p *Pending, onDelta func(string) e
 	if reply.Verdict != nil {
 		verdict = *reply.Verdict
 	}
-	// Only the student's own words count against them: not a verdict the
-	// classifier could not give, nor the tutor's words failing the output
-	// check. Those still get the redirect and a flag for review.
-	strike := verdict.Flagged && verdict.Source != moderation.SourceOutput && !verdict.Has(moderation.Unverified)
+	// A verdict on the student's own words (judged) marks their turn
+	// moderated: not a verdict the classifier could not give, nor the
+	// tutor's words failing the output check, which still get the redirect
+	// and a flag for review. Of those, only sexual, harassing, manipulative,
+	// violent (or self-harm) turns are strikes toward ending the session:
+	// an off-topic remark (small talk, gossip, a view on a candidate) gets
+	// the redirect, its flag and a moderated turn, but leaves
+	// moderated_count alone.
+	judged := verdict.Flagged && verdict.Source != moderation.SourceOutput && !verdict.Has(moderation.Unverified)
+	strike := judged && verdict.Strike()
 	closing := strike && p.sess.ModeratedCount+1 >= MaxModerated
 	// A student who spoke of harm has had the caring reply; a cheerful
 	// "see you next time" would not follow it well.
@@ -346,7 +352,7 @@ func (s *Service) answer(ctx context.Context, p *Pending, onDelta func(string) e
 	}
 	// The answer is whole: keep it even if the client has just gone, so a
 	// retry of the same client_msg_id finds it.
-	if err := s.storeAnswer(context.WithoutCancel(ctx), p, a, verdict, strike, closing, usage, first); err != nil {
+	if err := s.storeAnswer(context.WithoutCancel(ctx), p, a, verdict, judged, strike, closing, usage, first); err != nil {
 		if errors.Is(err, errTaken) {
 			return Answer{}, ErrEnded
 		}
@@ -418,7 +424,7 @@ func conversation(ctx context.Context, ex sqlite.Execer, sessionID, before int64
 
 // storeAnswer appends the tutor's turn and marks the student's answered,
 // in one transaction.
-func (s *Service) storeAnswer(ctx context.Context, p *Pending, a Answer, v moderation.Verdict, strike, closing bool, u llm.Usage, first time.Duration) error {
+func (s *Service) storeAnswer(ctx context.Context, p *Pending, a Answer, v moderation.Verdict, judged, strike, closing bool, u llm.Usage, first time.Duration) error {
 	src, err := json.Marshal(a.Sources)
 	if err != nil {
 		return fmt.Errorf("store answer: %w", err)
@@ -447,8 +453,9 @@ func (s *Service) storeAnswer(ctx context.Context, p *Pending, a Answer, v moder
 		}
 		answerID, _ := res.LastInsertId()
 		// The flag goes on the reply and on the session, where professors
-		// review it; a strike also on the student's turn (what was judged),
-		// and in the session's count.
+		// review it; a verdict on the student's words also on their turn
+		// (what was judged, which is then never fed to the model again),
+		// and a strike in the session's count.
 		flag, err := json.Marshal(Flag{TurnID: p.turnID, ReplyID: answerID, Categories: v.Categories, Source: v.Source, At: now.UTC()})
 		if err != nil {
 			return fmt.Errorf("store moderation: %w", err)
@@ -456,6 +463,8 @@ func (s *Service) storeAnswer(ctx context.Context, p *Pending, a Answer, v moder
 		count := 0
 		if strike {
 			count = 1
+		}
+		if judged {
 			if _, err := tx.ExecContext(ctx, `UPDATE turns SET moderated = 1, moderation = ? WHERE id = ?`, string(cats), p.turnID); err != nil {
 				return fmt.Errorf("store moderation: %w", err)
 			}

@@ -1,0 +1,43 @@
+package main
+
+import (
+	"context"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/lawtutor/socratic/internal/testenv"
+)
+
+// TestEvalModeration: the command reports every layer on both splits and
+// every category, from the committed sets, with figures that add up.
+func TestEvalModeration(t *testing.T) {
+	dev, test := testenv.Path("eval", "moderation-dev.jsonl"), testenv.Path("eval", "moderation-test.jsonl")
+	out := &syncBuffer{}
+	if err := run(context.Background(), []string{"eval", "moderation", "--dev", dev, "--test", test, "--misses"}, nil, nil, out, &syncBuffer{}); err != nil {
+		t.Fatal(err)
+	}
+	s := out.String()
+	t.Log(s)
+	for _, split := range []string{"dev", "test"} {
+		for _, layer := range []string{"rules", "model", "combined"} {
+			if !regexp.MustCompile(`(?m)^` + split + ` +` + layer + ` +[01]\.\d{3} \( *\d+/ *\d+\) +[01]\.\d{3} \( *\d+/ *\d+\)`).MatchString(s) {
+				t.Errorf("no %s %s line", split, layer)
+			}
+		}
+	}
+	if !regexp.MustCompile(`(?m)^test +combined +0\.\d{3} \(\d+/144\) +0\.\d{3} \( *\d+/132\)`).MatchString(s) {
+		t.Errorf("the test split's sizes changed")
+	}
+	for _, c := range []string{"sexual", "partisan_politics", "celebrity_gossip", "off_topic", "manipulation", "self_harm", "violence", "harassment"} {
+		if !regexp.MustCompile(`(?m)^` + c + ` +\d+/\d+ \[\d+\]`).MatchString(s) {
+			t.Errorf("no line for %s", c)
+		}
+	}
+	if !strings.Contains(s, "out of 5 folds") || !strings.Contains(s, "test, combined: missed or wrongly flagged") {
+		t.Errorf("output:\n%s", s)
+	}
+	if err := run(context.Background(), []string{"eval", "moderation", "stray"}, nil, nil, out, &syncBuffer{}); err == nil {
+		t.Errorf("a stray argument was accepted")
+	}
+}

@@ -1,0 +1,329 @@
+package moderation
+
+import (
+	_ "embed"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"sync"
+)
+
+// Layer 1.5: a multinomial logistic regression over hashed word and
+// character n-grams of the normalised text, trained on the labelled dev set
+// (testdata/eval/moderation-dev.jsonl) by `go generate` (gen/main.go, which
+// calls Train) and embedded here. It runs after the rules, on what they let
+// through, in microseconds and without a network: it catches the plain
+// violations the rules' term lists do not name (a sports game, comparing
+// celebrities' looks, "pretend the rules don't apply").
+//
+//go:generate go run ./gen -dev ../../testdata/eval/moderation-dev.jsonl -o learned.bin
+
+//go:embed learned.bin
+var learnedBin []byte
+
+// The model's fixed shape: Train and the runtime must agree on both.
+const (
+	hashBits = 18
+	hashSize = 1 << hashBits
+	// learnedMagic opens the file; a new feature set or format needs a new
+	// one.
+	learnedMagic = "SOCMOD1\n"
+	// wordRepeat counts each word and word pair as this many features: an
+	// utterance has a dozen words but hundreds of character n-grams, and
+	// on dev (out of fold) the words carried more than their share.
+	wordRepeat = 4
+	// The character n-grams' lengths.
+	charMin, charMax = 3, 5
+)
+
+// learnedClasses are the model's outputs, in order: clean first, then
+// every category the rules know.
+var learnedClasses = append([]Category{"clean"}, Categories...)
+
+// model is a decoded learned.bin.
+type model struct {
+	threshold float64 // flag when 1 - P(clean) ≥ threshold
+	scale     float64 // an int8 weight times scale is the weight
+	bias      []float64
+	rows      []int32 // per hash bucket: its row in weights, or -1
+	weights   []int8  // len(rows present) × len(learnedClasses)
+}
+
+var (
+	learnedOnce  sync.Once
+	learnedModel *model
+	learnedErr   error
+)
+
+// theModel decodes the embedded model once, on first use.
+func theModel() (*model, error) {
+	learnedOnce.Do(func() { learnedModel, learnedErr = decodeModel(learnedBin) })
+	return learnedModel, learnedErr
+}
+
+// Learned runs layer 1.5 alone over a student's words.
+func Learned(text string) Verdict {
+	return learnedVerdict(learnedInput(caseName.ReplaceAllString(Normalize(text), " case ")))
+}
+
+// learnedInput is what the model reads of normalised text (case names
+// already "case"): each of the rules' allowed phrases replaced by one
+// word, so that "shoot the professor an email" or "the political question
+// doctrine" is not read for its risky words in either layer, and the model
+// learns what such a phrase says (legal context) from the dev set.
+func learnedInput(n string) string { return allowed.ReplaceAllString(n, " "+allowedWord+" ") }
+
+// allowedWord stands for an allowed phrase: a word Normalize never makes
+// (it has a digit between letters, which Normalize reads as a letter).
+const allowedWord = "allowed0phrase"
+
+// blankAllowed turns the stand-ins for allowed phrases back into the
+// single space the rules read in their place.
+func blankAllowed(b string) string { return strings.ReplaceAll(b, " "+allowedWord+" ", " ") }
+
+// LearnedScore is layer 1.5's score for text (1 - P(clean), in [0, 1])
+// and the threshold at or above which it flags.
+func LearnedScore(text string) (score, threshold float64) {
+	m, err := theModel()
+	if err != nil {
+		panic(err)
+	}
+	p := m.probs(learnedInput(caseName.ReplaceAllString(Normalize(text), " case ")))
+	return 1 - p[0], m.threshold
+}
+
+// learnedVerdict judges the model's input (learnedInput).
+func learnedVerdict(n string) Verdict {
+	m, err := theModel()
+	if err != nil {
+		// The embedded file is checked by the tests; a broken build
+		// must not pass a turn unjudged.
+		panic(err)
+	}
+	p := m.probs(n)
+	if 1-p[0] < m.threshold {
+		return Verdict{}
+	}
+	best := 1
+	for k := 2; k < len(p); k++ {
+		if p[k] > p[best] {
+			best = k
+		}
+	}
+	return Verdict{Flagged: true, Categories: []Category{learnedClasses[best]}, Source: SourceModel}
+}
+
+// probs are the model's class probabilities for normalised text.
+func (m *model) probs(n string) []float64 {
+	k := len(learnedClasses)
+	var sums [16]int32 // per class, in int8 units
+	count := 0
+	features(n, func(h uint32) {
+		count++
+		if r := m.rows[h]; r >= 0 {
+			w := m.weights[int(r)*k : int(r)*k+k]
+			for c := range k {
+				sums[c] += int32(w[c])
+			}
+		}
+	})
+	logits := make([]float64, k)
+	val := featureValue(count)
+	for c := range k {
+		logits[c] = m.bias[c] + float64(float64(sums[c])*m.scale)*val
+	}
+	return softmax(logits)
+}
+
+// features calls emit with the hash bucket of every feature of normalised
+// text: its words, its pairs of neighbouring words, and its character
+// 3-, 4- and 5-grams (with a space at each end, so a word's start and end
+// are features too). A feature occurring twice is emitted twice.
+func features(n string, emit func(uint32)) {
+	// Words and word pairs.
+	prevStart, prevEnd := -1, -1
+	for i := 0; i < len(n); {
+		j := i
+		for j < len(n) && n[j] != ' ' {
+			j++
+		}
+		if j > i {
+			for range wordRepeat {
+				emit(hashParts('w', n[i:j], "") & (hashSize - 1))
+				if prevStart >= 0 {
+					emit(hashParts('b', n[prevStart:prevEnd], n[i:j]) & (hashSize - 1))
+				}
+			}
+			prevStart, prevEnd = i, j
+		}
+		i = j + 1
+	}
+	// Character n-grams over " " + n + " ".
+	at := func(i int) byte {
+		if i == 0 || i == len(n)+1 {
+			return ' '
+		}
+		return n[i-1]
+	}
+	total := len(n) + 2
+	for size := charMin; size <= charMax; size++ {
+		for i := 0; i+size <= total; i++ {
+			h := fnvStart ^ uint32('c')
+			h *= fnvPrime
+			for j := i; j < i+size; j++ {
+				h ^= uint32(at(j))
+				h *= fnvPrime
+			}
+			emit(h & (hashSize - 1))
+		}
+	}
+}
+
+const (
+	fnvStart = 2166136261
+	fnvPrime = 16777619
+)
+
+// hashParts is FNV-1a over kind, a, and (when not empty) a space and b.
+func hashParts(kind byte, a, b string) uint32 {
+	h := uint32(fnvStart)
+	h ^= uint32(kind)
+	h *= fnvPrime
+	for i := 0; i < len(a); i++ {
+		h ^= uint32(a[i])
+		h *= fnvPrime
+	}
+	if b != "" {
+		h ^= ' '
+		h *= fnvPrime
+		for i := 0; i < len(b); i++ {
+			h ^= uint32(b[i])
+			h *= fnvPrime
+		}
+	}
+	return h
+}
+
+// featureValue is each feature's value in an utterance of count features:
+// the vector has unit length when no feature repeats, so long and short
+// utterances score on one scale.
+func featureValue(count int) float64 {
+	if count == 0 {
+		return 0
+	}
+	return 1 / math.Sqrt(float64(count))
+}
+
+// softmax, with an exponential computed the same way on every platform
+// (math.Exp is assembly on some), so that training is reproducible.
+func softmax(logits []float64) []float64 {
+	top := logits[0]
+	for _, l := range logits[1:] {
+		top = max(top, l)
+	}
+	out := make([]float64, len(logits))
+	var sum float64
+	for i, l := range logits {
+		out[i] = expPortable(l - top)
+		sum += out[i]
+	}
+	for i := range out {
+		out[i] /= sum
+	}
+	return out
+}
+
+// expPortable is e^x for x ≤ 0 by range reduction (x = k ln 2 + r, |r| ≤
+// ln 2 / 2) and a Taylor polynomial in r, with every product rounded
+// (float64 conversions forbid fused multiply-adds, which some
+// architectures would otherwise use).
+func expPortable(x float64) float64 {
+	if x < -700 {
+		return 0
+	}
+	k := math.Floor(x/math.Ln2 + 0.5)
+	r := x - float64(k*math.Ln2)
+	sum, term := 1.0, 1.0
+	for i := 1; i <= 14; i++ {
+		term = float64(term*r) / float64(i)
+		sum += term
+	}
+	return math.Ldexp(sum, int(k))
+}
+
+// The file: magic; uint32 classes, rows; float64 threshold, scale; the
+// classes' biases (float64 each); then per row its bucket (uvarint, the
+// gap from the previous row's bucket) and one int8 weight per class.
+func encodeModel(m *model, buckets []uint32) []byte {
+	k := len(learnedClasses)
+	out := []byte(learnedMagic)
+	out = binary.LittleEndian.AppendUint32(out, uint32(k))
+	out = binary.LittleEndian.AppendUint32(out, uint32(len(buckets)))
+	out = binary.LittleEndian.AppendUint64(out, math.Float64bits(m.threshold))
+	out = binary.LittleEndian.AppendUint64(out, math.Float64bits(m.scale))
+	for _, b := range m.bias {
+		out = binary.LittleEndian.AppendUint64(out, math.Float64bits(b))
+	}
+	prev := uint32(0)
+	for i, b := range buckets {
+		out = binary.AppendUvarint(out, uint64(b-prev))
+		prev = b
+		for _, w := range m.weights[i*k : i*k+k] {
+			out = append(out, byte(w))
+		}
+	}
+	return out
+}
+
+var errModel = errors.New("moderation: the embedded model is unreadable")
+
+func decodeModel(b []byte) (*model, error) {
+	if len(b) < len(learnedMagic)+24 || string(b[:len(learnedMagic)]) != learnedMagic {
+		return nil, errModel
+	}
+	b = b[len(learnedMagic):]
+	k := int(binary.LittleEndian.Uint32(b))
+	n := int(binary.LittleEndian.Uint32(b[4:]))
+	if k != len(learnedClasses) {
+		return nil, fmt.Errorf("%w: %d classes, the code knows %d", errModel, k, len(learnedClasses))
+	}
+	m := &model{
+		threshold: math.Float64frombits(binary.LittleEndian.Uint64(b[8:])),
+		scale:     math.Float64frombits(binary.LittleEndian.Uint64(b[16:])),
+		rows:      make([]int32, hashSize),
+		weights:   make([]int8, 0, n*k),
+	}
+	b = b[24:]
+	if len(b) < 8*k {
+		return nil, errModel
+	}
+	for c := range k {
+		m.bias = append(m.bias, math.Float64frombits(binary.LittleEndian.Uint64(b[8*c:])))
+	}
+	b = b[8*k:]
+	for i := range m.rows {
+		m.rows[i] = -1
+	}
+	bucket := uint64(0)
+	for r := range n {
+		gap, size := binary.Uvarint(b)
+		if size <= 0 || len(b) < size+k {
+			return nil, errModel
+		}
+		bucket += gap
+		if bucket >= hashSize || (r > 0 && gap == 0) {
+			return nil, errModel
+		}
+		m.rows[bucket] = int32(r)
+		for _, w := range b[size : size+k] {
+			m.weights = append(m.weights, int8(w))
+		}
+		b = b[size+k:]
+	}
+	if len(b) != 0 {
+		return nil, errModel
+	}
+	return m, nil
+}

@@ -1,0 +1,251 @@
+package moderation
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+	"slices"
+)
+
+// Example is one labelled utterance: Label is "clean" or a category.
+type Example struct {
+	Text  string `json:"text"`
+	Label string `json:"label"`
+}
+
+// The training recipe: fixed, so that the same dev set always gives the
+// same bytes (TestLearnedModelIsReproducible).
+const (
+	trainEpochs = 40
+	trainRate   = 4.0        // the first epoch's step size; it decays as 1/(1+epoch/4)
+	trainL2     = 1e-2       // weight decay on the features an example touches
+	trainSeed   = uint64(18) // the order examples are seen in, and the folds
+	trainFolds  = 5          // folds of the dev set for choosing the threshold
+	maxDevFP    = 0.015      // the threshold's budget of false positives on dev (rules and model together, out of fold)
+)
+
+// TrainReport is what Train measured on the dev set, out of fold: each
+// utterance scored by a model that did not see it.
+type TrainReport struct {
+	Threshold        float64
+	Recall, FPR      float64 // layers 1 and 1.5 together, out of fold, at Threshold
+	ModelRecall      float64 // layer 1.5 alone, out of fold
+	ModelFPR         float64
+	ModelCaught      int
+	ModelFlagged     int
+	Rows, Bytes      int
+	Examples, Folds  int
+	ViolationsCaught int
+	Violations       int
+	CleanFlagged     int
+	Clean            int
+}
+
+// Train fits layer 1.5 on dev and returns the model file (learned.bin)
+// and what it measured. The threshold is the lowest score at which the
+// rules and the model together, each dev utterance scored out of fold,
+// flag at most maxDevFP of clean dev utterances: chosen on dev alone.
+func Train(dev []Example) ([]byte, TrainReport, error) {
+	var rep TrainReport
+	data := make([]trainItem, len(dev))
+	for i, ex := range dev {
+		y := slices.Index(learnedClasses, Category(ex.Label))
+		if y < 0 {
+			return nil, rep, fmt.Errorf("dev utterance %d: unknown label %q", i+1, ex.Label)
+		}
+		n := learnedInput(caseName.ReplaceAllString(Normalize(ex.Text), " case "))
+		it := trainItem{n: n, y: y, rules: Rules(ex.Text).Flagged}
+		features(n, func(h uint32) { it.feats = append(it.feats, h) })
+		it.val = featureValue(len(it.feats))
+		data[i] = it
+	}
+	order := permutation(len(data), trainSeed)
+
+	// Out-of-fold scores, for the threshold.
+	scores := make([]float64, len(data))
+	for f := range trainFolds {
+		var train, held []int
+		for pos, i := range order {
+			if pos%trainFolds == f {
+				held = append(held, i)
+			} else {
+				train = append(train, i)
+			}
+		}
+		// Scored as the runtime will score: by the quantized model.
+		m, err := decodeModel(quantize(fit(data, train)))
+		if err != nil {
+			return nil, rep, err
+		}
+		for _, i := range held {
+			scores[i] = 1 - m.probs(data[i].n)[0]
+		}
+	}
+	rep.Threshold = chooseThreshold(data, scores)
+	rep.Examples, rep.Folds = len(data), trainFolds
+	for i, it := range data {
+		flagged := it.rules || scores[i] >= rep.Threshold
+		if it.y == 0 {
+			rep.Clean++
+			if flagged {
+				rep.CleanFlagged++
+			}
+			if scores[i] >= rep.Threshold {
+				rep.ModelFlagged++
+			}
+			continue
+		}
+		rep.Violations++
+		if flagged {
+			rep.ViolationsCaught++
+		}
+		if scores[i] >= rep.Threshold {
+			rep.ModelCaught++
+		}
+	}
+	rep.Recall = float64(rep.ViolationsCaught) / float64(max(rep.Violations, 1))
+	rep.FPR = float64(rep.CleanFlagged) / float64(max(rep.Clean, 1))
+	rep.ModelRecall = float64(rep.ModelCaught) / float64(max(rep.Violations, 1))
+	rep.ModelFPR = float64(rep.ModelFlagged) / float64(max(rep.Clean, 1))
+
+	// The model itself: every dev utterance.
+	w, b := fit(data, order)
+	file := quantize(w, b)
+	binary.LittleEndian.PutUint64(file[len(learnedMagic)+8:], math.Float64bits(rep.Threshold))
+	rep.Bytes = len(file)
+	m, err := decodeModel(file)
+	if err != nil {
+		return nil, rep, err
+	}
+	rep.Rows = len(m.weights) / len(learnedClasses)
+	return file, rep, nil
+}
+
+type trainItem struct {
+	n     string // normalised text
+	feats []uint32
+	val   float64
+	y     int
+	rules bool // the rules flag it
+}
+
+// probs under float weights w (hashSize × classes) and biases b.
+func (it *trainItem) probs(w, b []float64) []float64 {
+	k := len(learnedClasses)
+	logits := slices.Clone(b)
+	for _, h := range it.feats {
+		row := w[int(h)*k : int(h)*k+k]
+		for c := range k {
+			logits[c] += float64(row[c] * it.val)
+		}
+	}
+	return softmax(logits)
+}
+
+// fit trains on the items at idx, in that order each epoch, by stochastic
+// gradient descent on the cross-entropy.
+func fit(data []trainItem, idx []int) (w, b []float64) {
+	k := len(learnedClasses)
+	w = make([]float64, hashSize*k)
+	b = make([]float64, k)
+	for epoch := range trainEpochs {
+		rate := trainRate / (1 + float64(epoch)/4)
+		for _, i := range idx {
+			it := &data[i]
+			p := it.probs(w, b)
+			for c := range k {
+				g := p[c]
+				if c == it.y {
+					g -= 1
+				}
+				b[c] -= float64(rate * g)
+				step := float64(rate * float64(g*it.val))
+				for _, h := range it.feats {
+					j := int(h)*k + c
+					w[j] -= step + float64(float64(rate*trainL2)*w[j])
+				}
+			}
+		}
+	}
+	return w, b
+}
+
+// chooseThreshold is the lowest out-of-fold score that keeps the rules and
+// the model together within maxDevFP of clean dev utterances.
+func chooseThreshold(data []trainItem, scores []float64) float64 {
+	var clean int
+	for _, it := range data {
+		if it.y == 0 {
+			clean++
+		}
+	}
+	budget := int(math.Floor(maxDevFP * float64(clean)))
+	// Candidates: each score, highest first; lowering the threshold to a
+	// clean utterance's score the rules let through spends the budget.
+	cands := slices.Clone(scores)
+	slices.Sort(cands)
+	slices.Reverse(cands)
+	best := 1.0
+	for _, t := range cands {
+		fp := 0
+		for i, it := range data {
+			if it.y == 0 && (it.rules || scores[i] >= t) {
+				fp++
+			}
+		}
+		if fp > budget {
+			break
+		}
+		best = t
+	}
+	return best
+}
+
+// quantize keeps each weight as an int8 step of one scale (the largest
+// weight is ±127), and the rows of buckets with any weight left.
+// The threshold is left 0, for Train to set.
+func quantize(w, b []float64) []byte {
+	k := len(learnedClasses)
+	top := 0.0
+	for _, x := range w {
+		top = max(top, math.Abs(x))
+	}
+	m := &model{scale: top / 127, bias: b}
+	var buckets []uint32
+	for h := range hashSize {
+		row := make([]int8, k)
+		any := false
+		for c := range k {
+			q := math.Round(w[h*k+c] / m.scale)
+			row[c] = int8(q)
+			any = any || row[c] != 0
+		}
+		if any {
+			buckets = append(buckets, uint32(h))
+			m.weights = append(m.weights, row...)
+		}
+	}
+	return encodeModel(m, buckets)
+}
+
+// permutation is 0..n-1 shuffled by a fixed generator (splitmix64), the
+// same on every platform and Go release.
+func permutation(n int, seed uint64) []int {
+	p := make([]int, n)
+	for i := range p {
+		p[i] = i
+	}
+	s := seed
+	next := func() uint64 {
+		s += 0x9e3779b97f4a7c15
+		z := s
+		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
+		z = (z ^ (z >> 27)) * 0x94d049bb133111eb
+		return z ^ (z >> 31)
+	}
+	for i := n - 1; i > 0; i-- {
+		j := int(next() % uint64(i+1))
+		p[i], p[j] = p[j], p[i]
+	}
+	return p
+}
