@@ -24,6 +24,7 @@ import (
 	"github.com/lawtutor/socratic/internal/session"
 	"github.com/lawtutor/socratic/internal/sqlite"
 	"github.com/lawtutor/socratic/internal/tutor"
+	"github.com/lawtutor/socratic/internal/voice"
 )
 
 // Body limits: JSON routes are small; anything bigger is refused with 413
@@ -51,6 +52,9 @@ type Deps struct {
 	Sessions *session.Service
 	// Jobs queues background work (themes); nil where no queue runs.
 	Jobs *jobs.Client
+	// Voice is the ElevenLabs voice layer; nil builds it from the
+	// configuration (nil again in browser mode).
+	Voice *voice.Service
 	// LLMStatus is what /api/health says of the language model: ok, or
 	// error when one is configured but cannot be used ("" before the
 	// tutor is wired: disabled).
@@ -71,6 +75,8 @@ type Server struct {
 	jobs      *jobs.Client
 	sessions  *session.Service
 	llmStatus string
+	voice     *voice.Service // nil: the browser's own speech
+	voiceKey  []byte         // signs voice session tokens (from SECRET_KEY)
 	log       *slog.Logger
 	api       huma.API
 	metrics   *metrics
@@ -97,6 +103,11 @@ func New(d Deps) *Server {
 		s.sessions = session.NewService(d.DB, SessionOptions(d.Config, tutor.New(s.search, nil), d.Logger))
 	}
 	s.metrics.watchSessions(s.sessions)
+	s.voice = newVoice(d)
+	s.voiceKey = voice.SessionTokenKey(d.Config.SecretKey)
+	if s.voice != nil {
+		s.metrics.registry.MustRegister(s.voice.Client().Collectors()...)
+	}
 	if s.embStatus.Status == "" {
 		s.embStatus = retrieval.Status{Status: "disabled", Provider: "none", Model: d.Config.EmbeddingsModel}
 	}
