@@ -36,9 +36,9 @@ type Service struct {
 	c *Client
 	o Options
 
-	mu        sync.Mutex
-	voices    []Voice
-	voicesAt  time.Time
+	mu         sync.Mutex
+	voices     []Voice
+	voicesAt   time.Time
 	voicesWait chan struct{} // closed when a listing in flight ends; nil when none
 }
 
