@@ -276,7 +276,7 @@ func TestVoicesAreCachedAndBrowserModeHasNone(t *testing.T) {
 
 // speechWorld is a pipeline-mode session world served over a real socket,
 // with the student's session started.
-func speechWorld(t *testing.T) (*sessionWorld, *elevenfake.Server, *httptest.Server, int64) {
+func speechWorld(t testing.TB) (*sessionWorld, *elevenfake.Server, *httptest.Server, int64) {
 	fake := elevenfake.New(t)
 	w := newSessionWorld(t, nil, withElevenLabs(fake, ""))
 	srv := httptest.NewServer(w.f.srv.Handler())
