@@ -77,7 +77,7 @@ func (s *Server) routes() {
 	route(s, http.MethodGet, "/api/sessions", "list-sessions", signedIn, s.listSessions)
 	route(s, http.MethodGet, "/api/sessions/{session_id}", "get-session", signedIn, s.getSession, fails(404))
 	route(s, http.MethodGet, "/api/sessions/{session_id}/audio", "get-session-audio", signedIn, s.sessionAudio, audioResponse, fails(404))
-	route(s, http.MethodPost, "/api/sessions/{session_id}/speech", "speak-turn", signedIn, s.speech, speechResponse, fails(403, 404, 409, 501, 503))
+	route(s, http.MethodPost, "/api/sessions/{session_id}/speech", "speak-turn", signedIn, s.speech, speechResponse, fails(403, 404, 409, 429, 501, 503))
 	route(s, http.MethodGet, "/api/courses/{course_id}/sessions.csv", "course-sessions-csv", signedIn, s.courseSessionsCSV, csvResponse, fails(403, 404))
 
 	// Voice layer

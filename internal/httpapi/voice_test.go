@@ -276,9 +276,9 @@ func TestVoicesAreCachedAndBrowserModeHasNone(t *testing.T) {
 
 // speechWorld is a pipeline-mode session world served over a real socket,
 // with the student's session started.
-func speechWorld(t testing.TB) (*sessionWorld, *elevenfake.Server, *httptest.Server, int64) {
+func speechWorld(t testing.TB, opts ...fixtureOption) (*sessionWorld, *elevenfake.Server, *httptest.Server, int64) {
 	fake := elevenfake.New(t)
-	w := newSessionWorld(t, nil, withElevenLabs(fake, ""))
+	w := newSessionWorld(t, nil, append([]fixtureOption{withElevenLabs(fake, "")}, opts...)...)
 	srv := httptest.NewServer(w.f.srv.Handler())
 	t.Cleanup(srv.Close)
 	res := w.start(t, "enrolled", "")
@@ -421,5 +421,26 @@ func TestSpeechNeverSpeaksOtherText(t *testing.T) {
 	fake.Behave(elevenfake.RouteTTS, elevenfake.Behavior{Status: 500})
 	if res := w.f.do(request{method: "POST", path: "/api/sessions/" + itoa(id) + "/speech", token: w.persona["enrolled"]}); res.status != 503 || res.header.Get("Retry-After") == "" {
 		t.Errorf("ElevenLabs down: %d %s", res.status, res.body)
+	}
+}
+
+// TestSpeechIsBoundedPerSession: replaying replies has a ceiling (three
+// per possible tutor turn), so the route cannot loop on the school's
+// account.
+func TestSpeechIsBoundedPerSession(t *testing.T) {
+	w, fake, _, id := speechWorld(t, func(c *cfgT) { c.SessionMaxTurns = 1 })
+	fake.Chunks = 1
+	for i := range 6 {
+		res := w.f.do(request{method: "POST", path: "/api/sessions/" + itoa(id) + "/speech", token: w.persona["enrolled"]})
+		if res.status != 200 || len(res.body) != fake.ChunkSize {
+			t.Fatalf("speech %d: %d, %d bytes", i+1, res.status, len(res.body))
+		}
+	}
+	res := w.f.do(request{method: "POST", path: "/api/sessions/" + itoa(id) + "/speech", token: w.persona["enrolled"]})
+	if res.status != 429 || !strings.Contains(string(res.body), "spoken 6 times") {
+		t.Fatalf("seventh: %d %s", res.status, res.body)
+	}
+	if n := fake.Count(elevenfake.RouteTTS); n != 6 {
+		t.Errorf("%d requests reached ElevenLabs", n)
 	}
 }
