@@ -94,7 +94,7 @@ func (s *Service) countSpeech(sess Session) error {
 	}
 	if c.n >= limit {
 		// Waiting does not help this session; Retry-After says when it is over.
-		wait := max((c.expires.Sub(now)+time.Second-1).Truncate(time.Second), time.Second)
+		wait := max((c.expires.Sub(now) + time.Second - 1).Truncate(time.Second), time.Second)
 		return errs.TooManyRetry(fmt.Sprintf("this session's replies have been spoken %d times, its limit; the text of every reply is in the transcript", limit), wait)
 	}
 	c.n++
