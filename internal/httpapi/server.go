@@ -5,6 +5,7 @@ package httpapi
 
 import (
 	"context"
+	"crypto/rand"
 	"github.com/lawtutor/socratic/internal/web/app"
 	"log/slog"
 	"net/http"
@@ -104,7 +105,7 @@ func New(d Deps) *Server {
 	}
 	s.metrics.watchSessions(s.sessions)
 	s.voice = newVoice(d)
-	s.voiceKey = voice.SessionTokenKey(d.Config.SecretKey)
+	s.voiceKey = voiceKey(d.Config.SecretKey)
 	if s.voice != nil {
 		s.metrics.registry.MustRegister(s.voice.Client().Collectors()...)
 	}
@@ -138,6 +139,18 @@ func New(d Deps) *Server {
 	h = s.observe(h)
 	s.handler = h
 	return s
+}
+
+// voiceKey is the key of voice session tokens, from SECRET_KEY; without
+// one (a caller that skipped config.EnsureSecretKey), a random key of this
+// process's own, never a key anyone could derive from nothing.
+func voiceKey(secret string) []byte {
+	if secret == "" {
+		b := make([]byte, 32)
+		_, _ = rand.Read(b)
+		return b
+	}
+	return voice.SessionTokenKey(secret)
 }
 
 // SessionOptions are the session service's settings from the

@@ -444,3 +444,16 @@ func TestSpeechIsBoundedPerSession(t *testing.T) {
 		t.Errorf("%d requests reached ElevenLabs", n)
 	}
 }
+
+// TestVoiceKeyIsNeverDerivedFromNothing: without SECRET_KEY (a caller that
+// skipped EnsureSecretKey), session tokens are signed with a random key,
+// not one anyone could derive from the empty string.
+func TestVoiceKeyIsNeverDerivedFromNothing(t *testing.T) {
+	a, b := voiceKey(""), voiceKey("")
+	if bytes.Equal(a, voice.SessionTokenKey("")) || bytes.Equal(a, b) || len(a) != 32 {
+		t.Errorf("empty SECRET_KEY gives key %x, %x", a, b)
+	}
+	if !bytes.Equal(voiceKey(string(testKey)), voice.SessionTokenKey(string(testKey))) {
+		t.Errorf("SECRET_KEY's key is not SessionTokenKey's")
+	}
+}
