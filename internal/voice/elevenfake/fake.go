@@ -87,7 +87,7 @@ type Server struct {
 	ChunkDelay time.Duration
 	Hold       chan struct{}
 
-	// gone receives a speech request's index when its client goes away.
+	// gone receives the time a speech stream's client went away.
 	gone chan time.Time
 }
 
@@ -106,6 +106,7 @@ func New(t testing.TB) *Server {
 	mux.HandleFunc("GET /v1/convai/conversation/token", s.wrap(RouteConvToken, s.convToken))
 	mux.HandleFunc("POST /v1/single-use-token/{token_type}", s.wrap(RouteSingleUseToken, s.singleUse))
 	mux.HandleFunc("GET /v2/voices", s.wrap(RouteVoices, s.listVoices))
+	mux.HandleFunc("GET /v1/voices", s.wrap(RouteVoices, s.listVoicesV1))
 	mux.HandleFunc("POST /v1/text-to-speech/{voice_id}/stream", s.wrap(RouteTTS, s.tts))
 	mux.HandleFunc("POST /v1/convai/agents/create", s.wrap(RouteAgentCreate, s.createAgent))
 	mux.HandleFunc("PATCH /v1/convai/agents/{agent_id}", s.wrap(RouteAgentUpdate, s.updateAgent))
@@ -291,18 +292,34 @@ func (s *Server) listVoices(w http.ResponseWriter, r *http.Request, _ int) {
 	to := min(from+size, len(all))
 	page := make([]map[string]any, 0, to-from)
 	for _, v := range all[from:to] {
-		m := map[string]any{"voice_id": v.VoiceID, "name": v.Name, "category": v.Category, "labels": map[string]any{},
-			"available_for_tiers": []any{}, "high_quality_base_model_ids": []any{}, "preview_url": nil}
-		if v.PreviewURL != "" {
-			m["preview_url"] = v.PreviewURL
-		}
-		page = append(page, m)
+		page = append(page, voiceJSON(v))
 	}
 	out := map[string]any{"voices": page, "has_more": to < len(all), "total_count": len(all), "next_page_token": nil}
 	if to < len(all) {
 		out["next_page_token"] = strconv.Itoa(to)
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// voiceJSON is a voice as VoiceResponseModel has it (its required fields).
+func voiceJSON(v Voice) map[string]any {
+	m := map[string]any{"voice_id": v.VoiceID, "name": v.Name, "category": v.Category, "labels": map[string]any{},
+		"available_for_tiers": []any{}, "high_quality_base_model_ids": []any{}, "preview_url": nil}
+	if v.PreviewURL != "" {
+		m["preview_url"] = v.PreviewURL
+	}
+	return m
+}
+
+// listVoicesV1 is the older listing: every voice at once.
+func (s *Server) listVoicesV1(w http.ResponseWriter, _ *http.Request, _ int) {
+	s.mu.Lock()
+	all := make([]map[string]any, 0, len(s.voices))
+	for _, v := range s.voices {
+		all = append(all, voiceJSON(v))
+	}
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, map[string]any{"voices": all})
 }
 
 // mp3Frame is one silent MPEG-1 Layer III frame header plus padding: what
