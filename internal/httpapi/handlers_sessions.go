@@ -155,7 +155,7 @@ type startOutput struct {
 func (s *Server) startSession(ctx context.Context, in *startInput) (*startOutput, error) {
 	u := currentUser(ctx)
 	sv := s.newStartVoice(in.Body.Mode)
-	st, err := s.sessions.StartWith(withIP(ctx), u, in.Body.WeekID, in.Body.VoiceID, sv.mint())
+	st, err := s.sessions.StartWith(withIP(ctx), u, in.Body.WeekID, in.Body.VoiceID, sv.mint(in.Body.VoiceID))
 	if err != nil {
 		return nil, err
 	}

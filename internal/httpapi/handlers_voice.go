@@ -85,11 +85,19 @@ func (s *Server) newStartVoice(asked string) *startVoice {
 }
 
 // mint is the step StartWith runs; nil when the mode needs no credentials.
-func (sv *startVoice) mint() func(context.Context) error {
+// A voice_id the account does not have is refused here (422), before
+// anything is minted: otherwise every reply of the session would fail to
+// be spoken. When the voices cannot be listed, the id is let through.
+func (sv *startVoice) mint(voiceID string) func(context.Context) error {
 	if sv.mode != voice.ModeAgent && sv.mode != voice.ModePipeline {
 		return nil
 	}
 	return func(ctx context.Context) error {
+		if id := strings.TrimSpace(voiceID); id != "" {
+			if vs, err := sv.s.voice.Voices(ctx); err == nil && !hasVoice(vs, id) {
+				return errs.InvalidFields(errs.FieldError{Field: "voice_id", Message: "is not one of this school's voices (GET /api/voice/voices lists them)"})
+			}
+		}
 		creds, err := sv.s.voice.Mint(ctx)
 		if err != nil {
 			return sv.s.voiceError(ctx, err, errVoiceDown)
@@ -97,6 +105,15 @@ func (sv *startVoice) mint() func(context.Context) error {
 		sv.creds = creds
 		return nil
 	}
+}
+
+func hasVoice(vs []voice.Voice, id string) bool {
+	for _, v := range vs {
+		if v.VoiceID == id {
+			return true
+		}
+	}
+	return false
 }
 
 // block is the answer's voice block for the started session.

@@ -103,6 +103,14 @@ func TestStartInAgentModeMintsAfterTheChecks(t *testing.T) {
 	if fake.Count(elevenfake.RouteSignedURL) != 1 || fake.Count(elevenfake.RouteConvToken) != 1 || fake.Count(elevenfake.RouteSingleUseToken) != 0 {
 		t.Errorf("ElevenLabs calls: %v", fake.Requests(""))
 	}
+	// A voice the account does not have: 422, nothing minted or written.
+	mints, sessions := fake.Count(elevenfake.RouteSignedURL), w.f.sessionState()
+	if res := w.start(t, "enrolled", `{"week_id":`+itoa(w.week.ID)+`,"voice_id":"no-such-voice"}`); res.status != 422 || !strings.Contains(string(res.body), "voice_id") {
+		t.Errorf("unknown voice: %d %s", res.status, res.body)
+	}
+	if fake.Count(elevenfake.RouteSignedURL) != mints || w.f.sessionState() != sessions {
+		t.Errorf("an unknown voice minted or wrote")
+	}
 	// Refused before ElevenLabs is asked: a week the caller cannot see, a
 	// used-up quota.
 	before := len(fake.Requests(""))
