@@ -413,7 +413,7 @@ func (s *stream) Close() error {
 	return err
 }
 
-// Agent settings are sent as ElevenLabs' JSON; see AgentConfig.
+// Agent settings are ElevenLabs' own JSON (conversation_config, platform_settings), built by the caller.
 
 // CreateAgent creates an agent and returns its id.
 func (c *Client) CreateAgent(ctx context.Context, cfg map[string]any) (string, error) {
