@@ -31,10 +31,11 @@ type Client struct {
 	latency *prometheus.HistogramVec
 	errors  *prometheus.CounterVec
 
-	mu       sync.Mutex
-	lastErr  string
-	lastErrT time.Time
-	lastOK   time.Time
+	mu        sync.Mutex
+	lastErr   string
+	lastErrOp string
+	lastErrT  time.Time
+	lastOK    map[string]time.Time // by operation
 }
 
 // ClientOptions configure a Client.
@@ -127,11 +128,13 @@ func (e *Error) Error() string {
 }
 
 // LastError is the most recent failure and when it happened; "" when none
-// since the process started. OK says whether a call has succeeded since.
+// since the process started. recovered says whether the operation that
+// failed has succeeded since (another operation's success says little:
+// the signed URL may fail while the token, asked at once, comes back).
 func (c *Client) LastError() (msg string, at time.Time, recovered bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.lastErr, c.lastErrT, c.lastErr != "" && c.lastOK.After(c.lastErrT)
+	return c.lastErr, c.lastErrT, c.lastErr != "" && c.lastOK[c.lastErrOp].After(c.lastErrT)
 }
 
 // record times a finished call and notes how it ended.
@@ -139,7 +142,10 @@ func (c *Client) record(op string, start time.Time, err error) {
 	c.latency.WithLabelValues(op).Observe(time.Since(start).Seconds())
 	if err == nil {
 		c.mu.Lock()
-		c.lastOK = c.now()
+		if c.lastOK == nil {
+			c.lastOK = map[string]time.Time{}
+		}
+		c.lastOK[op] = c.now()
 		c.mu.Unlock()
 		return
 	}
@@ -152,7 +158,7 @@ func (c *Client) record(op string, start time.Time, err error) {
 func (c *Client) fail(e *Error) {
 	c.errors.WithLabelValues(e.Op, e.Kind).Inc()
 	c.mu.Lock()
-	c.lastErr, c.lastErrT = e.Error(), c.now()
+	c.lastErr, c.lastErrOp, c.lastErrT = e.Error(), e.Op, c.now()
 	c.mu.Unlock()
 }
 
