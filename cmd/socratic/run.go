@@ -46,6 +46,9 @@ commands:
                             keeping the old one as DATA_DIR.before-restore-TIME
   healthcheck [--url URL]   exit 0 when the local server is ready, 1 if not
   warm-cache                compile PDFium into CACHE_DIR ahead of the first start
+  voice setup-agent [--agent-id ID]
+                            create or update the ElevenLabs agent that speaks
+                            the tutor (custom LLM, limits, overrides, webhook)
   version                   print the version
   help [command]            print this, or a command's usage and flags
 
@@ -96,6 +99,8 @@ func run(ctx context.Context, args, environ []string, stdin io.Reader, stdout, s
 		return modelsCmd(ctx, args[1:], environ, stdout, stderr)
 	case "backup", "restore", "healthcheck", "warm-cache":
 		return opsCmd(ctx, args, environ, stdout, stderr)
+	case "voice":
+		return voiceCmd(ctx, args[1:], environ, stdout, stderr)
 	case "version":
 		if len(args) > 1 {
 			fmt.Fprintln(stderr, c.usage)
