@@ -113,6 +113,9 @@ type Config struct {
 	ElevenLabsBaseURL       string `env:"ELEVENLABS_BASE_URL" envDefault:"https://api.elevenlabs.io"`
 	ElevenLabsAgentID       string `env:"ELEVENLABS_AGENT_ID"`
 	ElevenLabsWebhookSecret string `env:"ELEVENLABS_WEBHOOK_SECRET"`
+	// ElevenLabsLLMSecret, when set, is the bearer secret the agent must
+	// send to the custom-LLM endpoint (the agent's custom LLM api_key).
+	ElevenLabsLLMSecret string `env:"ELEVENLABS_LLM_SECRET"`
 
 	// Derived by Load; not read from the environment.
 	DatabasePath string         `env:"-"`
@@ -453,6 +456,9 @@ func (c Config) Validate() error {
 	default:
 		add("VOICE_PROVIDER must be elevenlabs or browser, not %q", c.VoiceProvider)
 	}
+	if sec := c.ElevenLabsLLMSecret; sec != "" && (len(sec) < 16 || strings.TrimSpace(sec) != sec) {
+		add("ELEVENLABS_LLM_SECRET must be at least 16 characters without surrounding spaces (for example: openssl rand -hex 24), or unset")
+	}
 	switch c.EmbeddingsProviderName() {
 	case "local", "none":
 	case "openai":
@@ -566,6 +572,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("openai_api_key", mask(c.OpenAIAPIKey)),
 		slog.String("elevenlabs_api_key", mask(c.ElevenLabsAPIKey)),
 		slog.String("elevenlabs_webhook_secret", mask(c.ElevenLabsWebhookSecret)),
+		slog.String("elevenlabs_llm_secret", mask(c.ElevenLabsLLMSecret)),
 	)
 }
 

@@ -32,7 +32,8 @@ var ErrVoiceToken = errs.New(errs.Unauthorized, "the session token does not name
 // carries: it must be the session's own, so a token outlives neither its
 // session nor a later session given the same id. A session that ended, or
 // whose student can no longer sign in, is ErrVoiceToken; a session past
-// its clock but not yet ended is returned (its next turn ends it).
+// its clock but not yet ended is returned (its next turn ends it); one
+// its clock ended is ErrTimeUp.
 func (s *Service) VoiceSession(ctx context.Context, sessionID int64, expires time.Time) (auth.User, Session, error) {
 	sess, err := findSession(ctx, s.db.Read, sessionID)
 	if errors.Is(err, ErrNotFound) {
@@ -41,7 +42,15 @@ func (s *Service) VoiceSession(ctx context.Context, sessionID int64, expires tim
 	if err != nil {
 		return auth.User{}, Session{}, err
 	}
-	if sess.ExpiresAt.Unix() != expires.Unix() || sess.Status != Active {
+	if sess.ExpiresAt.Unix() != expires.Unix() {
+		return auth.User{}, Session{}, ErrVoiceToken
+	}
+	if sess.Status != Active {
+		if sess.EndReason == endExpired || sess.EndReason == endSwept {
+			// Its clock ran out: the caller may say goodbye again (a
+			// retried wrap-up), and nothing more.
+			return auth.User{}, sess, ErrTimeUp
+		}
 		return auth.User{}, Session{}, ErrVoiceToken
 	}
 	u, err := auth.ScanUser(s.db.Read.QueryRowContext(ctx, `SELECT `+auth.UserColumns+` FROM users WHERE id = ?`, sess.UserID))
@@ -83,11 +92,38 @@ type VoiceConversation struct {
 	Transcript, Analysis, Metadata json.RawMessage
 }
 
+// VoiceMatch is what names a call's session in its transcription webhook:
+// a verified session token (SessionID and the Expires it carries), or only
+// the session id the client put in its dynamic variables (Expires zero),
+// with the call's start (zero: unknown).
+type VoiceMatch struct {
+	SessionID int64
+	Expires   time.Time
+	CallStart time.Time
+}
+
+// matches says whether m may name sess. A token must carry the session's
+// own expiry; a bare session id, which the client could have changed, is
+// taken only for a call that began while the session ran (a minute's
+// leeway either side), so a transcript cannot be filed under a session
+// long over or not begun.
+func (s *Service) matches(sess Session, m VoiceMatch) bool {
+	switch {
+	case m.SessionID == 0:
+		return false
+	case !m.Expires.IsZero():
+		return sess.ExpiresAt.Unix() == m.Expires.Unix()
+	case m.CallStart.IsZero():
+		return false
+	}
+	return !m.CallStart.Before(sess.StartedAt.Add(-time.Minute)) && m.CallStart.Before(sess.ExpiresAt.Add(time.Minute))
+}
+
 // StoreVoiceTranscript keeps a call's transcript and analysis against its
-// session: the session that already holds the conversation, else
-// sessionID (0: none known). A transcript already stored is kept, and
+// session: the session that already holds the conversation, else the one
+// m names (see matches). A transcript already stored is kept, and
 // stored is false: a redelivered webhook changes nothing.
-func (s *Service) StoreVoiceTranscript(ctx context.Context, sessionID int64, c VoiceConversation) (stored bool, err error) {
+func (s *Service) StoreVoiceTranscript(ctx context.Context, m VoiceMatch, c VoiceConversation) (stored bool, err error) {
 	transcript := c.Transcript
 	if len(transcript) == 0 || string(transcript) == "null" {
 		transcript = json.RawMessage("[]")
@@ -100,16 +136,14 @@ func (s *Service) StoreVoiceTranscript(ctx context.Context, sessionID int64, c V
 		now := sqlite.FormatTime(s.o.Now())
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
-			if sessionID == 0 {
-				return ErrNoConversation
-			}
-			if _, err := findSession(ctx, tx, sessionID); errors.Is(err, ErrNotFound) {
+			sess, err := findSession(ctx, tx, m.SessionID)
+			if errors.Is(err, ErrNotFound) || err == nil && !s.matches(sess, m) {
 				return ErrNoConversation
 			} else if err != nil {
 				return err
 			}
 			if _, err := tx.ExecContext(ctx, `INSERT INTO voice_conversations (session_id, conversation_id, agent_id, status, transcript, analysis, metadata, transcript_at, created_at)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, sessionID, c.ConversationID, c.AgentID, c.Status, string(transcript), rawOrNull(c.Analysis), rawOrNull(c.Metadata), now, now); err != nil {
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, sess.ID, c.ConversationID, c.AgentID, c.Status, string(transcript), rawOrNull(c.Analysis), rawOrNull(c.Metadata), now, now); err != nil {
 				return fmt.Errorf("store voice transcript: %w", err)
 			}
 		case err != nil:
@@ -245,3 +279,6 @@ func (s *Service) StoreVoiceAudio(ctx context.Context, conversationID string, a 
 	}
 	return true, nil
 }
+
+// Now is the service's clock.
+func (s *Service) Now() time.Time { return s.o.Now() }
