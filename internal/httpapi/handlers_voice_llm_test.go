@@ -1,14 +1,18 @@
 package httpapi
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/lawtutor/socratic/internal/auth"
 	"github.com/lawtutor/socratic/internal/llm/llmtest"
 	"github.com/lawtutor/socratic/internal/sqlite"
 	"github.com/lawtutor/socratic/internal/voice"
@@ -371,4 +375,157 @@ func TestVoiceLLMFiller(t *testing.T) {
 	if stored != "What did the court hold?" {
 		t.Errorf("stored %q", stored)
 	}
+}
+
+// BenchmarkVoiceLLMFirstChunk measures what the server adds before the
+// platform hears the tutor, through the real router on a real connection,
+// with the fake Claude taking 300 ms to its first token. Per turn:
+//
+//	first-chunk: from the request sent to the first SSE chunk read (the
+//	  role delta: token, session, the stored turn, retrieval and the
+//	  moderation gate's input check are all behind it);
+//	to-upstream: from the request sent to the fake receiving the model
+//	  request (the same, and the prompt);
+//	added: the time to the first content chunk minus the fake's 300 ms
+//	  (everything the server adds in front of the model's first words).
+//
+// Each includes the loopback hops, so each is an upper bound on the
+// server's share. Loads: one student; fifty whose turns overlap (started
+// 26 ms apart over a 1.3 s answer); fifty in the same instant.
+// A first round, each student's first turn on a new connection, is not
+// measured. Run:
+//
+//	go test ./internal/httpapi -run '^$' -bench VoiceLLMFirstChunk -benchtime 20x
+func BenchmarkVoiceLLMFirstChunk(b *testing.B) {
+	b.Run("concurrent=1", func(b *testing.B) { benchVoiceTurns(b, 1, 0) })
+	b.Run("in-flight=50", func(b *testing.B) { benchVoiceTurns(b, 50, 1300*time.Millisecond) })
+	b.Run("burst=50", func(b *testing.B) { benchVoiceTurns(b, 50, 0) })
+}
+
+func benchVoiceTurns(b *testing.B, students int, spread time.Duration) {
+	fake := llmtest.NewAnthropic(b)
+	w := newSessionWorld(b, fakeClaude(b, fake), func(c *cfgT) {
+		c.RateLimitConversationsPerWeek = 1000
+		c.SessionMinTurnIntervalSeconds = 0
+		c.SessionMaxTurns = 1 << 20
+		c.StudentDailyTokenBudget = 0
+		c.ElevenLabsLLMSecret = testLLMSecret
+	})
+	srv := httptest.NewServer(w.f.srv.Handler())
+	defer srv.Close()
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: students}}
+	tokens := make([]string, students)
+	for i := range students {
+		name := fmt.Sprintf("voice%d", i)
+		w.f.addUser(name, auth.RoleStudent)
+		if _, err := w.f.courses.Join(context.Background(), w.f.users[name], w.course.JoinCode); err != nil {
+			b.Fatal(err)
+		}
+		res := w.f.do(request{method: "POST", path: "/api/sessions/start", token: w.f.tokenOf[name], body: `{"week_id":` + itoa(w.week.ID) + `}`})
+		if res.status != 201 {
+			b.Fatalf("start: %d %s", res.status, res.body)
+		}
+		tokens[i] = w.voiceToken(b, int64(res.json(b)["session_id"].(float64)))
+	}
+	var mu sync.Mutex
+	var firstChunk, toUpstream, added []time.Duration
+	sent := map[string]time.Time{}
+	said := make([][]string, students) // each student's conversation so far
+	round := func(n int, record bool) {
+		words := []string{"What"}
+		for range 39 {
+			words = append(words, " word")
+		}
+		reply := llmtest.Text(words...)
+		firstDelta := true
+		for i, ev := range reply.Events {
+			if ev.Name == "content_block_delta" {
+				reply.Events[i].Delay = 25 * time.Millisecond
+				if firstDelta {
+					reply.Events[i].Delay, firstDelta = 300*time.Millisecond, false
+				}
+			}
+		}
+		replies := make([]llmtest.Reply, students)
+		for i := range replies {
+			replies[i] = reply
+		}
+		fake.Push(replies...)
+		var wg sync.WaitGroup
+		for i := range students {
+			wg.Go(func() {
+				time.Sleep(spread * time.Duration(i) / time.Duration(students))
+				marker := fmt.Sprintf("turn-%d-%d", i, n)
+				said[i] = append(said[i], "The officer saw two men flee the car ("+marker+").")
+				req, _ := http.NewRequest("POST", srv.URL+"/api/voice/llm/v1/chat/completions", strings.NewReader(chatBody(tokens[i], true, said[i]...)))
+				req.Header.Set("Authorization", "Bearer "+testLLMSecret)
+				req.Header.Set("Content-Type", "application/json")
+				start := time.Now()
+				mu.Lock()
+				sent[marker] = start
+				mu.Unlock()
+				res, err := client.Do(req)
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				defer res.Body.Close()
+				sc := bufio.NewScanner(res.Body)
+				var first, content time.Duration
+				var text strings.Builder
+				for sc.Scan() {
+					line, ok := strings.CutPrefix(sc.Text(), "data: ")
+					if !ok {
+						continue
+					}
+					if first == 0 {
+						first = time.Since(start)
+					}
+					var c ChatChunk
+					if json.Unmarshal([]byte(line), &c) != nil || len(c.Choices) == 0 || c.Choices[0].Delta.Content == nil {
+						continue
+					}
+					if content == 0 {
+						content = time.Since(start)
+					}
+					text.WriteString(*c.Choices[0].Delta.Content)
+				}
+				if res.StatusCode != 200 || content == 0 {
+					b.Errorf("turn %s: %d, no content", marker, res.StatusCode)
+					return
+				}
+				said[i] = append(said[i], text.String())
+				if !record {
+					return
+				}
+				mu.Lock()
+				firstChunk = append(firstChunk, first)
+				added = append(added, content-300*time.Millisecond)
+				mu.Unlock()
+			})
+		}
+		wg.Wait()
+	}
+	// A first round, not measured: each student's connection, and the
+	// first turn of each session.
+	round(-1, false)
+	for n := 0; b.Loop(); n++ {
+		round(n, true)
+	}
+	b.StopTimer()
+	for _, r := range fake.Requests() {
+		msgs := r.Body["messages"].([]any)
+		last := msgs[len(msgs)-1].(map[string]any)["content"].([]any)
+		text := last[len(last)-1].(map[string]any)["text"].(string)
+		i := strings.Index(text, "(turn-")
+		if i < 0 {
+			continue
+		}
+		if s, ok := sent[strings.TrimSuffix(text[i+1:], ").")]; ok && !strings.HasPrefix(text[i+1:], "turn--1-") {
+			toUpstream = append(toUpstream, r.Arrived.Sub(s))
+		}
+	}
+	report(b, "first-chunk", firstChunk)
+	report(b, "to-upstream", toUpstream)
+	report(b, "added", added)
 }
