@@ -503,12 +503,24 @@ func (w *jsonWalker) array(path string) error {
 type b64String struct {
 	r    *bufio.Reader
 	done bool
+	err  error // sticky: a string that went wrong stays wrong
 }
 
 func (s *b64String) Read(p []byte) (int, error) {
+	if s.err != nil {
+		return 0, s.err
+	}
 	if s.done {
 		return 0, io.EOF
 	}
+	n, err := s.read(p)
+	if err != nil && err != io.EOF {
+		s.err = err
+	}
+	return n, err
+}
+
+func (s *b64String) read(p []byte) (int, error) {
 	n := 0
 	for n < len(p) {
 		c, err := s.r.ReadByte()

@@ -388,3 +388,77 @@ func procStatus(t testing.TB, field string) uint64 {
 	t.Skipf("no %s in /proc/self/status", field)
 	return 0
 }
+
+// walk runs the webhook's streaming reader over doc, the audio string
+// collected whole.
+func walk(doc string) (out []byte, audio string, err error) {
+	w := &jsonWalker{r: bufio.NewReader(strings.NewReader(doc)), max: 1 << 20, onAudio: func(r io.Reader) error {
+		b, err := io.ReadAll(r)
+		audio = string(b)
+		return err
+	}}
+	err = w.document()
+	return w.out, audio, err
+}
+
+// TestWebhookWalker: the streaming reader keeps every JSON value as it
+// was (white space aside), hands data.full_audio over unescaped, and
+// refuses what is not JSON without a panic.
+func TestWebhookWalker(t *testing.T) {
+	for _, doc := range []string{
+		`{}`, ` [ ] `, `{"type":"x","n":-1.5e+3,"t":true,"f":false,"z":null,"s":"a\"b\\c\u00e9\/","arr":[1,[2,{"k":[]}]]}`,
+		`{"data":{"conversation_id":"c","full_audio":"QUJD\/RA==\n","after":{"full_audio":"kept"}},"full_audio":"top level is kept"}`,
+		"{\"a\" :\t[1 , 2]\r\n}",
+	} {
+		out, audio, err := walk(doc)
+		if err != nil {
+			t.Errorf("%s: %v", doc, err)
+			continue
+		}
+		var got, want any
+		json.Unmarshal([]byte(doc), &want)
+		if err := json.Unmarshal(out, &got); err != nil {
+			t.Errorf("%s: the copy %s is not JSON: %v", doc, out, err)
+			continue
+		}
+		m, _ := want.(map[string]any)
+		if d, ok := m["data"].(map[string]any); ok {
+			if audio != "QUJD/RA==\n" {
+				t.Errorf("audio %q", audio)
+			}
+			d["full_audio"] = ""
+		}
+		if a, b := mustJSON(got), mustJSON(want); a != b {
+			t.Errorf("%s:\n got %s\nwant %s", doc, a, b)
+		}
+	}
+	for _, doc := range []string{``, `{`, `{"a"}`, `{"a":1,}`, `[1 2]`, `{"a":"unterminated`, `{} {}`, `{"data":{"full_audio":"AB`,
+		`{"data":{"full_audio":"A\qB"}}`, strings.Repeat("[", 100) + strings.Repeat("]", 100)} {
+		if _, _, err := walk(doc); err == nil {
+			t.Errorf("%q: accepted", doc)
+		}
+	}
+}
+
+func mustJSON(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// FuzzWebhookWalker: never a panic; what it accepts without an audio
+// string, it copies as JSON of the same value.
+func FuzzWebhookWalker(f *testing.F) {
+	f.Add(`{"type":"post_call_transcription","data":{"conversation_id":"c","transcript":[{"role":"user","message":"hi"}]}}`)
+	f.Add(`{"data":{"full_audio":"QUJD"}}`)
+	f.Fuzz(func(t *testing.T, doc string) {
+		out, _, err := walk(doc)
+		if err != nil || strings.Contains(doc, "full_audio") || !json.Valid([]byte(doc)) {
+			return
+		}
+		var got, want any
+		json.Unmarshal([]byte(doc), &want)
+		if err := json.Unmarshal(out, &got); err != nil || mustJSON(got) != mustJSON(want) {
+			t.Errorf("%q copied as %q (%v)", doc, out, err)
+		}
+	})
+}
