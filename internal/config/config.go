@@ -502,6 +502,9 @@ func (c Config) Validate() error {
 	default:
 		add("VOICE_PROVIDER must be elevenlabs or browser, not %q", c.VoiceProvider)
 	}
+	if sec := c.ElevenLabsLLMSecret; sec != "" && (len(sec) < 16 || strings.TrimSpace(sec) != sec) {
+		add("ELEVENLABS_LLM_SECRET must be at least 16 characters without surrounding spaces (for example: openssl rand -hex 24), or unset")
+	}
 	switch c.EmbeddingsProviderName() {
 	case "local", "none":
 	case "openai":

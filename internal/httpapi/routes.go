@@ -82,6 +82,12 @@ func (s *Server) routes() {
 
 	// Voice layer
 	route(s, http.MethodGet, "/api/voice/voices", "list-voices", signedIn, s.listVoices, fails(503))
+	// Voice: the platform's calls (not signed in: the session token, the
+	// platform's secret and the webhook signature are checked by the
+	// handlers).
+	route(s, http.MethodPost, "/api/voice/llm/chat/completions", "voice-llm-chat", anyone, s.voiceChat, bodyLimit(voiceLLMBodyLimit), s.chatResponses(), fails(401, 403, 409, 429, 503))
+	route(s, http.MethodPost, "/api/voice/llm/v1/chat/completions", "voice-llm-chat-v1", anyone, s.voiceChat, bodyLimit(voiceLLMBodyLimit), s.chatResponses(), fails(401, 403, 409, 429, 503))
+	route(s, http.MethodPost, "/api/voice/webhook", "voice-webhook", anyone, s.voiceWebhook, rawJSONBody("A post-call webhook event", webhookBodySchema), bodyLimit(-1), fails(400, 401, 413, 415))
 }
 
 // alsoOK documents a 200 answer, with the same body, beside the operation's

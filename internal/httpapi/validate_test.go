@@ -87,8 +87,8 @@ func decodeEventStream(in *content.DecodeInput) (any, error) {
 			if name == "" && data == "" {
 				continue
 			}
-			var d any
-			if err := json.Unmarshal([]byte(data), &d); err != nil {
+			var d any = data // OpenAI's stream ends in data: [DONE], not JSON
+			if err := json.Unmarshal([]byte(data), &d); err != nil && data != "[DONE]" {
 				return nil, fmt.Errorf("event %q: data is not JSON: %w", name, err)
 			}
 			events = append(events, map[string]any{"event": name, "data": d})
