@@ -23,6 +23,10 @@ type deps struct {
 	// and with it the lock that keeps a delete from removing a file an
 	// upload is reusing.
 	files *blob.Store
+	// secretKey is SECRET_KEY as used, generated in development when
+	// unset: whoever signs with it (the HTTP layer's voice session
+	// tokens) must take it from here, not from the configuration read.
+	secretKey string
 }
 
 func openDeps(ctx context.Context, cfg config.Config, log *slog.Logger) (*deps, error) {
@@ -36,6 +40,7 @@ func openDeps(ctx context.Context, cfg config.Config, log *slog.Logger) (*deps, 
 		d.close()
 		return nil, err
 	}
+	d.secretKey = cfg.SecretKey
 	if generated {
 		log.Warn("SECRET_KEY is not set: generated a random one in DATA_DIR/.secret_key (development only; production refuses to start without SECRET_KEY)")
 	}

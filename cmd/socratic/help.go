@@ -103,6 +103,21 @@ checked against a pinned sha256.
   --hub URL        Hugging Face hub or mirror (default: HF_ENDPOINT, or
                    https://huggingface.co)
   --releases URL   where ONNX Runtime's release archives are`},
+	{"voice setup-agent", `usage: socratic voice setup-agent [--agent-id ID] [--name N] [--language L] [--webhook-id ID]
+
+Create or update the ElevenLabs agent that speaks the tutor: its custom LLM
+is PUBLIC_URL/api/voice/llm (with ELEVENLABS_LLM_SECRET as its key when
+set), its limit SESSION_MAX_DURATION_SECONDS, with the first-message,
+language and voice overrides and the custom-LLM extra body the web client
+sends, signed-URL authentication, and the post-call webhook (with audio).
+Prints what it set. Needs ELEVENLABS_API_KEY and PUBLIC_URL.
+
+  --agent-id ID    the agent to update (default ELEVENLABS_AGENT_ID; when
+                   neither is given, a new agent is created)
+  --name N         the agent's name (default APP_NAME)
+  --language L     the conversation's language, ISO 639-1 (en)
+  --webhook-id ID  the workspace webhook for post-call data (default: the
+                   one whose URL is PUBLIC_URL/api/voice/webhook)`},
 	{"version", `usage: socratic version
 
 Print the version.`},
@@ -115,6 +130,7 @@ var groups = map[string]string{
 	"bench":   "measure ingestion, search and sessions",
 	"eval":    "evaluate retrieval quality",
 	"models":  "fetch the local embedding model",
+	"voice":   "set up the ElevenLabs voice agent",
 }
 
 // errUsage marks a command line that is malformed (no command, an unknown

@@ -40,6 +40,9 @@ commands:
   models download [--no-runtime]
                             fetch all-MiniLM-L6-v2 (ONNX) and ONNX Runtime into
                             DATA_DIR/models, each checked against a pinned sha256
+  voice setup-agent [--agent-id ID]
+                            create or update the ElevenLabs agent that speaks
+                            the tutor (custom LLM, limits, overrides, webhook)
   version                   print the version
   help [command]            print this, or a command's usage and flags
 
@@ -88,6 +91,8 @@ func run(ctx context.Context, args, environ []string, stdin io.Reader, stdout, s
 		return evalCmd(ctx, args[1:], environ, stdout, stderr)
 	case "models":
 		return modelsCmd(ctx, args[1:], environ, stdout, stderr)
+	case "voice":
+		return voiceCmd(ctx, args[1:], environ, stdout, stderr)
 	case "version":
 		if len(args) > 1 {
 			fmt.Fprintln(stderr, c.usage)

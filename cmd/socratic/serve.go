@@ -57,6 +57,7 @@ func serve(ctx context.Context, args, environ []string, logOut io.Writer) error 
 		return err
 	}
 	defer d.close()
+	cfg.SecretKey = d.secretKey // generated in development when unset
 	log.Info("starting", "config", cfg)
 	in, err := startIngestion(ctx, cfg, d, log)
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/netip"
+	"net/url"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -113,6 +114,18 @@ type Config struct {
 	ElevenLabsBaseURL       string `env:"ELEVENLABS_BASE_URL" envDefault:"https://api.elevenlabs.io"`
 	ElevenLabsAgentID       string `env:"ELEVENLABS_AGENT_ID"`
 	ElevenLabsWebhookSecret string `env:"ELEVENLABS_WEBHOOK_SECRET"`
+	// ElevenLabsLLMSecret, when set, is the bearer token the agent must
+	// present to our custom-LLM endpoint (setup-agent stores it in the
+	// ElevenLabs workspace).
+	ElevenLabsLLMSecret string `env:"ELEVENLABS_LLM_SECRET"`
+	// ElevenLabsVoiceID is the voice spoken when a session names none
+	// (George, a premade voice every account has).
+	ElevenLabsVoiceID  string        `env:"ELEVENLABS_VOICE_ID" envDefault:"JBFqnCBsd6RMkjVDRZzb"`
+	ElevenLabsTTSModel string        `env:"ELEVENLABS_TTS_MODEL" envDefault:"eleven_flash_v2_5"`
+	ElevenLabsTimeout  time.Duration `env:"ELEVENLABS_TIMEOUT" envDefault:"10s"`
+	// PublicURL is where the server is reached from outside
+	// (https://tutor.law.example.edu): the voice platform calls back there.
+	PublicURL string `env:"PUBLIC_URL"`
 
 	// Derived by Load; not read from the environment.
 	DatabasePath string         `env:"-"`
@@ -450,6 +463,21 @@ func (c Config) Validate() error {
 		if strings.TrimSpace(c.ElevenLabsAPIKey) == "" {
 			add("VOICE_PROVIDER=elevenlabs needs ELEVENLABS_API_KEY; or unset VOICE_PROVIDER for the browser's own speech")
 		}
+		if !httpURL(c.ElevenLabsBaseURL, false) {
+			add("ELEVENLABS_BASE_URL must be an http(s) URL such as https://api.elevenlabs.io, not %q", c.ElevenLabsBaseURL)
+		}
+		if strings.TrimSpace(c.ElevenLabsVoiceID) == "" || strings.ContainsAny(c.ElevenLabsVoiceID, "/?# ") {
+			add("ELEVENLABS_VOICE_ID must be a voice id from your ElevenLabs account (GET /api/voice/voices lists them), not %q", c.ElevenLabsVoiceID)
+		}
+		if strings.TrimSpace(c.ElevenLabsTTSModel) == "" {
+			add("ELEVENLABS_TTS_MODEL must name a text-to-speech model, e.g. eleven_flash_v2_5")
+		}
+		if c.ElevenLabsTimeout < 500*time.Millisecond || c.ElevenLabsTimeout > 2*time.Minute {
+			add("ELEVENLABS_TIMEOUT must be between 500ms and 2m, not %s", c.ElevenLabsTimeout)
+		}
+		if strings.ContainsAny(c.ElevenLabsAgentID, "/?#& ") {
+			add("ELEVENLABS_AGENT_ID must be an agent id (agent_…), not %q", c.ElevenLabsAgentID)
+		}
 	default:
 		add("VOICE_PROVIDER must be elevenlabs or browser, not %q", c.VoiceProvider)
 	}
@@ -462,6 +490,9 @@ func (c Config) Validate() error {
 	default:
 		add("EMBEDDINGS_PROVIDER must be local, openai or none, not %q", c.EmbeddingsProvider)
 	}
+	if c.PublicURL != "" && !httpURL(c.PublicURL, true) {
+		add("PUBLIC_URL must be the server's address as seen from outside, like https://tutor.law.example.edu (no query), not %q", c.PublicURL)
+	}
 	for _, o := range c.Origins {
 		if o != "*" && !strings.HasPrefix(o, "http://") && !strings.HasPrefix(o, "https://") {
 			add("CORS_ORIGINS entry %q must be * or start with http:// or https://", o)
@@ -471,6 +502,16 @@ func (c Config) Validate() error {
 		return errors.New("configuration: " + strings.Join(problems, "; "))
 	}
 	return nil
+}
+
+// httpURL accepts an absolute http(s) URL with a host; bare says it must
+// also have no query or fragment.
+func httpURL(s string, bare bool) bool {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
+		return false
+	}
+	return !bare || (u.RawQuery == "" && u.Fragment == "")
 }
 
 func isKnownDefault(key string) bool {
@@ -566,6 +607,10 @@ func (c Config) LogValue() slog.Value {
 		slog.String("openai_api_key", mask(c.OpenAIAPIKey)),
 		slog.String("elevenlabs_api_key", mask(c.ElevenLabsAPIKey)),
 		slog.String("elevenlabs_webhook_secret", mask(c.ElevenLabsWebhookSecret)),
+		slog.String("elevenlabs_llm_secret", mask(c.ElevenLabsLLMSecret)),
+		slog.String("voice_provider", c.VoiceProviderName()),
+		slog.String("elevenlabs_agent_id", c.ElevenLabsAgentID),
+		slog.String("public_url", c.PublicURL),
 	)
 }
 

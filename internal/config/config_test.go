@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/lawtutor/socratic/internal/config"
 )
@@ -383,5 +384,44 @@ func TestMalformedDotEnvNamesTheLineNotTheSecrets(t *testing.T) {
 				t.Fatalf("the error does not name the line and the form: %s", msg)
 			}
 		})
+	}
+}
+
+// TestVoiceMisconfigurationIsRefusedWithWhatToSet: an ElevenLabs voice
+// that could not work stops the server at start, naming the variable.
+func TestVoiceMisconfigurationIsRefusedWithWhatToSet(t *testing.T) {
+	el := "VOICE_PROVIDER=elevenlabs"
+	key := "ELEVENLABS_API_KEY=xi-key"
+	for _, tc := range []struct {
+		name string
+		env  []string
+		want string
+	}{
+		{"elevenlabs without a key", []string{el}, "needs ELEVENLABS_API_KEY"},
+		{"unknown provider", []string{"VOICE_PROVIDER=twilio"}, "VOICE_PROVIDER must be elevenlabs or browser"},
+		{"base URL not a URL", []string{el, key, "ELEVENLABS_BASE_URL=api.elevenlabs.io"}, "ELEVENLABS_BASE_URL"},
+		{"blank voice", []string{el, key, "ELEVENLABS_VOICE_ID= "}, "ELEVENLABS_VOICE_ID"},
+		{"voice with a slash", []string{el, key, "ELEVENLABS_VOICE_ID=a/b"}, "ELEVENLABS_VOICE_ID"},
+		{"blank TTS model", []string{el, key, "ELEVENLABS_TTS_MODEL= "}, "ELEVENLABS_TTS_MODEL"},
+		{"timeout too short", []string{el, key, "ELEVENLABS_TIMEOUT=10ms"}, "ELEVENLABS_TIMEOUT"},
+		{"timeout not a duration", []string{el, key, "ELEVENLABS_TIMEOUT=ten"}, "ELEVENLABS_TIMEOUT must be a duration"},
+		{"agent id with a query", []string{el, key, "ELEVENLABS_AGENT_ID=agent_1?x=y"}, "ELEVENLABS_AGENT_ID"},
+		{"public URL with a query", []string{"PUBLIC_URL=https://tutor.example.edu/?a=b"}, "PUBLIC_URL"},
+		{"public URL without a scheme", []string{"PUBLIC_URL=tutor.example.edu"}, "PUBLIC_URL"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if msg := refused(t, tc.env...); !strings.Contains(msg, tc.want) {
+				t.Errorf("error does not say %q: %s", tc.want, msg)
+			}
+		})
+	}
+	c := load(t, el, key, "PUBLIC_URL=https://tutor.example.edu", "ELEVENLABS_LLM_SECRET=llm-secret-value-123")
+	if c.ElevenLabsVoiceID == "" || c.ElevenLabsTTSModel == "" || c.ElevenLabsTimeout != 10*time.Second {
+		t.Errorf("defaults: voice %q model %q timeout %s", c.ElevenLabsVoiceID, c.ElevenLabsTTSModel, c.ElevenLabsTimeout)
+	}
+	var buf bytes.Buffer
+	slog.New(slog.NewTextHandler(&buf, nil)).Info("starting", "config", c)
+	if strings.Contains(buf.String(), "llm-secret-value-123") || !strings.Contains(buf.String(), "config.elevenlabs_llm_secret=set") {
+		t.Errorf("log: %s", buf.String())
 	}
 }

@@ -21,7 +21,10 @@ const (
 	TooLarge     Code = "too_large"   // a body or file over its limit
 	Unsupported  Code = "unsupported" // content of a kind the server does not take
 	Unavailable  Code = "unavailable"
-	Internal     Code = "internal"
+	// NotImplemented: a capability this configuration does not offer
+	// (speech on the server in browser voice mode).
+	NotImplemented Code = "not_implemented"
+	Internal       Code = "internal"
 )
 
 // FieldError names one input field and what is wrong with it.
@@ -35,7 +38,8 @@ type Error struct {
 	Code    Code
 	Message string
 	Fields  []FieldError
-	// RetryAfter, when set on a TooMany error, tells the client when to try again.
+	// RetryAfter, when set on a TooMany or Unavailable error, tells the
+	// client when to try again.
 	RetryAfter time.Duration
 }
 

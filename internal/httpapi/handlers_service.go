@@ -42,7 +42,9 @@ type healthBody struct {
 		} `json:"embeddings"`
 		Voice struct {
 			ComponentStatus
-			Provider string `json:"provider"`
+			Provider    string     `json:"provider" enum:"elevenlabs,browser"`
+			LastError   *string    `json:"last_error,omitempty" doc:"The most recent ElevenLabs failure, in words (never a key or token); status is error until a call succeeds again"`
+			LastErrorAt *time.Time `json:"last_error_at,omitempty"`
 		} `json:"voice"`
 	} `json:"components"`
 }
@@ -80,8 +82,7 @@ func (s *Server) health(ctx context.Context, _ *struct{}) (*healthOutput, error)
 	if e.Status == "error" {
 		b.Status = "degraded"
 	}
-	b.Components.Voice.Status = "disabled"
-	b.Components.Voice.Provider = s.cfg.VoiceProviderName()
+	s.voiceHealth(&b)
 	return &healthOutput{Body: b}, nil
 }
 

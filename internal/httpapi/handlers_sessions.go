@@ -55,6 +55,7 @@ type SessionDetail struct {
 
 // Turn is one message of a transcript.
 type Turn struct {
+	ID         int64     `json:"id" doc:"The turn's id: a tutor turn's is what POST /api/sessions/{id}/speech takes as turn_id"`
 	Role       string    `json:"role" enum:"assistant,user"`
 	Content    string    `json:"content"`
 	At         time.Time `json:"at"`
@@ -90,7 +91,7 @@ func toSources(in []session.Source) []Source {
 func toTurns(in []session.Turn) []Turn {
 	out := make([]Turn, 0, len(in))
 	for _, t := range in {
-		turn := Turn{Role: string(t.Role), Content: t.Content, At: t.At.UTC(), Moderated: t.Moderated, Unanswered: t.Unanswered}
+		turn := Turn{ID: t.ID, Role: string(t.Role), Content: t.Content, At: t.At.UTC(), Moderated: t.Moderated, Unanswered: t.Unanswered}
 		for _, c := range t.Categories {
 			turn.Categories = append(turn.Categories, string(c))
 		}
@@ -108,19 +109,29 @@ type SessionIDPath struct {
 	SessionID int64 `path:"session_id" minimum:"1"`
 }
 
-// Voice is how the client speaks with the tutor.
+// Voice is how the client speaks with the tutor: which provider and mode,
+// and for ElevenLabs the credentials minted for this session.
 type Voice struct {
-	Provider  string     `json:"provider" enum:"elevenlabs,browser"`
-	VoiceID   string     `json:"voice_id"`
-	Token     *string    `json:"token"`
-	SignedURL *string    `json:"signed_url,omitempty"`
-	ExpiresAt *time.Time `json:"expires_at,omitempty"`
+	Provider          string         `json:"provider" enum:"elevenlabs,browser"`
+	Mode              string         `json:"mode" enum:"agent,pipeline,browser,text" doc:"agent: connect to the ElevenLabs agent with signed_url or conversation_token, passing session_token as custom_llm_extra_body.session_token and first_message and dynamic_variables in the initiation data; pipeline: realtime speech-to-text with stt_token, replies spoken by POST /api/sessions/{id}/speech (or the TTS websocket with tts_token); browser: the browser's own speech; text: typed only"`
+	VoiceID           string         `json:"voice_id"`
+	Token             *string        `json:"token" doc:"The conversation token (agent mode) or TTS token (pipeline mode); null otherwise"`
+	SignedURL         *string        `json:"signed_url,omitempty" doc:"Agent mode: the signed WebSocket URL of the conversation"`
+	ConversationToken *string        `json:"conversation_token,omitempty" doc:"Agent mode: the WebRTC conversation token"`
+	AgentID           *string        `json:"agent_id,omitempty"`
+	SessionToken      *string        `json:"session_token,omitempty" doc:"Agent mode: this session's secret, for custom_llm_extra_body.session_token; good until the session expires"`
+	DynamicVariables  map[string]any `json:"dynamic_variables,omitempty" doc:"Agent mode: the conversation's dynamic variables (session_id, student_first_name, course_code, course_name, week_number, week_title, theme, max_duration_seconds)"`
+	FirstMessage      *string        `json:"first_message,omitempty" doc:"Agent mode: the opening message, for the first_message override"`
+	STTToken          *string        `json:"stt_token,omitempty" doc:"Pipeline mode: a single-use realtime speech-to-text (realtime_scribe) token"`
+	TTSToken          *string        `json:"tts_token,omitempty" doc:"Pipeline mode: a single-use TTS websocket token"`
+	ExpiresAt         *time.Time     `json:"expires_at,omitempty" doc:"When the credentials stop working: 15 minutes after minting, or the session's end if sooner"`
 }
 
 type startInput struct {
 	Body struct {
 		WeekID  int64  `json:"week_id" minimum:"1"`
 		VoiceID string `json:"voice_id,omitempty" maxLength:"128"`
+		Mode    string `json:"mode,omitempty" enum:"voice,text" doc:"voice (default): the configured voice provider; text: typed only, never calls the voice provider"`
 	}
 }
 
@@ -133,12 +144,18 @@ type startOutput struct {
 		ExpiresAt         time.Time `json:"expires_at"`
 		RemainingThisWeek *int      `json:"remaining_this_week" doc:"Sessions the student may still start this week; null for professors and admins, who are not counted"`
 		Voice             Voice     `json:"voice"`
-		VoiceToken        *string   `json:"voice_token" doc:"voice.token again, for older clients; null in browser mode"`
+		VoiceToken        *string   `json:"voice_token" doc:"voice.token again, for older clients; null in browser and text modes"`
 	}
 }
 
+// startSession starts a session. With ElevenLabs, the session's
+// credentials are minted after the access and quota checks and before the
+// session is written: when ElevenLabs fails, the start is 503 with
+// Retry-After and nothing is written, so the week's quota is not spent.
 func (s *Server) startSession(ctx context.Context, in *startInput) (*startOutput, error) {
-	st, err := s.sessions.Start(withIP(ctx), currentUser(ctx), in.Body.WeekID, in.Body.VoiceID)
+	u := currentUser(ctx)
+	sv := s.newStartVoice(in.Body.Mode)
+	st, err := s.sessions.StartWith(withIP(ctx), u, in.Body.WeekID, in.Body.VoiceID, sv.mint(in.Body.VoiceID))
 	if err != nil {
 		return nil, err
 	}
@@ -148,8 +165,8 @@ func (s *Server) startSession(ctx context.Context, in *startInput) (*startOutput
 	b.MaxDuration = int(s.sessions.MaxDuration() / time.Second)
 	b.ExpiresAt = st.Session.ExpiresAt.UTC()
 	b.RemainingThisWeek = st.Remaining
-	// Until the voice capability issues tokens, the browser speaks.
-	b.Voice = Voice{Provider: "browser", VoiceID: st.Session.VoiceID}
+	b.Voice = sv.block(u, st)
+	b.VoiceToken = b.Voice.Token
 	return out, nil
 }
 

@@ -15,13 +15,16 @@ var apiTags = []struct{ name, desc string }{
 	{"Weeks", "A course's numbered weeks: their readings, discussion themes and search over their passages."},
 	{"Documents", "Readings (PDFs) uploaded to a week: processed in the background into passages the tutor and search draw on."},
 	{"Sessions", "Tutoring sessions: a student talks with the tutor about a week's readings, within a weekly quota and a time limit; instructors review them. Another student's session is 404, never 403."},
-	{"Voice", "The voice layer (ElevenLabs or the browser's own speech). Its routes come with the voice provider; until then a session's `voice` block says which mode the client uses."},
+	{"Voice", "The voice layer: ElevenLabs (agent or pipeline mode) or the browser's own speech (`VOICE_PROVIDER`). A session's `voice` block, from its start, says which mode the client uses and carries the credentials."},
 }
 
 // signedInNote is the refusal every signed-in operation shares.
 const signedInNote = " Without a valid token: 401."
 
 var opDocs = map[string]opDoc{
+	// Voice
+	"list-voices": {"Voice", "The voices a session may use", "Any signed-in user. The ElevenLabs account's voices (listed at most every 10 minutes); none in browser mode, where the browser's own voices are used. ElevenLabs failing with nothing listed before: 503 with `Retry-After`." + signedInNote},
+
 	// Service
 	"get-root":         {"Service", "Service name and version", "Anyone. Browsers (`Accept: text/html` preferred over JSON) get the web client's page; every other client, including one that sends no `Accept` or `*/*`, gets the JSON body."},
 	"get-health":       {"Service", "Health of each component", "Anyone. `status` is `degraded` when the database, the job queue, a configured language model or the embedding model fails; each component says which it is and which provider it uses. Never names a secret or a path."},
@@ -80,7 +83,7 @@ var opDocs = map[string]opDoc{
 	"delete-document":      {"Documents", "Delete a document", "The course's instructors and administrators; an enrolled student is 403, anyone else 404. Its file, passages and vectors go; search never returns them again." + signedInNote},
 
 	// Sessions
-	"start-session":       {"Sessions", "Start a tutoring session", "Students enrolled in the week's course (professors and admins may try any week of a course they teach or administer, without a quota); anyone else gets 404. The week quota used up is 429 with `Retry-After` until the week resets; the student's daily token budget spent is 429 too. A week with no processed reading is 409. Starting ends the student's previous active session." + signedInNote},
+	"start-session":       {"Sessions", "Start a tutoring session", "Students enrolled in the week's course (professors and admins may try any week of a course they teach or administer, without a quota); anyone else gets 404. The week quota used up is 429 with `Retry-After` until the week resets; the student's daily token budget spent is 429 too. A week with no processed reading is 409. Starting ends the student's previous active session. With ElevenLabs, the session's credentials are minted after these checks: ElevenLabs failing (5xx, timeout, refusal) is 503 with `Retry-After`, nothing is started and the quota is not spent; `\"mode\": \"text\"` starts without calling ElevenLabs." + signedInNote},
 	"get-session-quota":   {"Sessions", "Your weekly session quota", "Any signed-in user." + signedInNote},
 	"send-message":        {"Sessions", "Send a message and get the tutor's answer", "The session's student only (an instructor or admin is 403; anyone else 404). Ended or out of time: 409 (and the session is ended), as is a message while the previous one is being answered, or past the session's turn limit. Faster than one message per `SESSION_MIN_TURN_INTERVAL_SECONDS`, or over the daily token budget: 429 with `Retry-After`; a student removed from the course 403; too many model calls at once 503 with `Retry-After`. A repeated `client_msg_id` returns the stored answer." + signedInNote},
 	"stream-message":      {"Sessions", "Send a message; the answer as server-sent events", "The same callers and refusals as the plain message route, answered before the stream opens. The stream sends `delta` events (in order), then `sources`, then `done`; or one `error`. The turn is stored, complete, before `done`." + signedInNote},
@@ -88,5 +91,6 @@ var opDocs = map[string]opDoc{
 	"list-sessions":       {"Sessions", "List sessions", "Any signed-in user: students get their own sessions, professors their own and those of the courses they teach, administrators all; for professors and administrators each session names its `student`. `moderated=true` keeps those with a moderated turn." + signedInNote},
 	"get-session":         {"Sessions", "A session with its transcript", "The session's student, the course's instructors and administrators; anyone else gets 404." + signedInNote},
 	"get-session-audio":   {"Sessions", "Download a session's recording", "The session's student, the course's instructors and administrators; anyone else, or a session without a recording, gets 404." + signedInNote},
+	"speak-turn":          {"Sessions", "Hear a tutor reply spoken", "The session's student only (an instructor or admin is 403; anyone else 404), while the session is active and within its clock (plus 30 seconds); otherwise 409. Speaks the tutor's stored reply — `turn_id`, or the latest — as `audio/mpeg`, streamed as ElevenLabs makes it; never any other text (the body has no text field; unknown fields are 422). A turn id that is not a tutor turn of this session: 404, or 422 for the student's own turn. A session may have its replies spoken three times per possible tutor turn (`SESSION_MAX_TURNS` + 1); past that, 429. Browser voice mode: 501 (the browser speaks). ElevenLabs failing: 503 with `Retry-After`." + signedInNote},
 	"course-sessions-csv": {"Sessions", "Download a course's sessions as CSV", "The course's instructors and administrators; an enrolled student is 403, anyone else 404. One row per session: the student (user id, name, username, email), week, times, duration, turn counts, whether it has a recording, and the whole transcript in one column; cells are escaped against formula injection." + signedInNote},
 }

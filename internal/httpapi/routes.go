@@ -69,7 +69,7 @@ func (s *Server) routes() {
 
 	// Tutoring sessions: the session service applies who may see and do
 	// what (another student's session is 404, never 403).
-	route(s, http.MethodPost, "/api/sessions/start", "start-session", signedIn, s.startSession, status(201), fails(403, 404, 409, 429))
+	route(s, http.MethodPost, "/api/sessions/start", "start-session", signedIn, s.startSession, status(201), fails(403, 404, 409, 429, 503))
 	route(s, http.MethodGet, "/api/sessions/quota", "get-session-quota", signedIn, s.sessionQuota)
 	route(s, http.MethodPost, "/api/sessions/{session_id}/message", "send-message", signedIn, s.sendMessage, fails(403, 404, 409, 429, 503))
 	route(s, http.MethodPost, "/api/sessions/{session_id}/message/stream", "stream-message", signedIn, s.streamMessage, s.turnEvents(), fails(403, 404, 409, 429, 503))
@@ -77,7 +77,11 @@ func (s *Server) routes() {
 	route(s, http.MethodGet, "/api/sessions", "list-sessions", signedIn, s.listSessions)
 	route(s, http.MethodGet, "/api/sessions/{session_id}", "get-session", signedIn, s.getSession, fails(404))
 	route(s, http.MethodGet, "/api/sessions/{session_id}/audio", "get-session-audio", signedIn, s.sessionAudio, audioResponse, fails(404))
+	route(s, http.MethodPost, "/api/sessions/{session_id}/speech", "speak-turn", signedIn, s.speech, speechResponse, fails(403, 404, 409, 429, 501, 503))
 	route(s, http.MethodGet, "/api/courses/{course_id}/sessions.csv", "course-sessions-csv", signedIn, s.courseSessionsCSV, csvResponse, fails(403, 404))
+
+	// Voice layer
+	route(s, http.MethodGet, "/api/voice/voices", "list-voices", signedIn, s.listVoices, fails(503))
 }
 
 // alsoOK documents a 200 answer, with the same body, beside the operation's

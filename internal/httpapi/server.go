@@ -5,6 +5,7 @@ package httpapi
 
 import (
 	"context"
+	"crypto/rand"
 	"github.com/lawtutor/socratic/internal/web/app"
 	"log/slog"
 	"net/http"
@@ -24,6 +25,7 @@ import (
 	"github.com/lawtutor/socratic/internal/session"
 	"github.com/lawtutor/socratic/internal/sqlite"
 	"github.com/lawtutor/socratic/internal/tutor"
+	"github.com/lawtutor/socratic/internal/voice"
 )
 
 // Body limits: JSON routes are small; anything bigger is refused with 413
@@ -51,6 +53,9 @@ type Deps struct {
 	Sessions *session.Service
 	// Jobs queues background work (themes); nil where no queue runs.
 	Jobs *jobs.Client
+	// Voice is the ElevenLabs voice layer; nil builds it from the
+	// configuration (nil again in browser mode).
+	Voice *voice.Service
 	// LLMStatus is what /api/health says of the language model: ok, or
 	// error when one is configured but cannot be used ("" before the
 	// tutor is wired: disabled).
@@ -71,6 +76,8 @@ type Server struct {
 	jobs      *jobs.Client
 	sessions  *session.Service
 	llmStatus string
+	voice     *voice.Service // nil: the browser's own speech
+	voiceKey  []byte         // signs voice session tokens (from SECRET_KEY)
 	log       *slog.Logger
 	api       huma.API
 	metrics   *metrics
@@ -97,6 +104,11 @@ func New(d Deps) *Server {
 		s.sessions = session.NewService(d.DB, SessionOptions(d.Config, tutor.New(s.search, nil), d.Logger))
 	}
 	s.metrics.watchSessions(s.sessions)
+	s.voice = newVoice(d)
+	s.voiceKey = voiceKey(d.Config.SecretKey)
+	if s.voice != nil {
+		s.metrics.registry.MustRegister(s.voice.Client().Collectors()...)
+	}
 	if s.embStatus.Status == "" {
 		s.embStatus = retrieval.Status{Status: "disabled", Provider: "none", Model: d.Config.EmbeddingsModel}
 	}
@@ -127,6 +139,18 @@ func New(d Deps) *Server {
 	h = s.observe(h)
 	s.handler = h
 	return s
+}
+
+// voiceKey is the key of voice session tokens, from SECRET_KEY; without
+// one (a caller that skipped config.EnsureSecretKey), a random key of this
+// process's own, never a key anyone could derive from nothing.
+func voiceKey(secret string) []byte {
+	if secret == "" {
+		b := make([]byte, 32)
+		_, _ = rand.Read(b)
+		return b
+	}
+	return voice.SessionTokenKey(secret)
 }
 
 // SessionOptions are the session service's settings from the

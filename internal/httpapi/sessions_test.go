@@ -124,6 +124,8 @@ var sessionMatrix = []struct {
 	{"GET /api/sessions/{session_id}" /*               */, 401, 200, 404, 404, 200, 404, 200},
 	{"GET /api/sessions/{session_id}/audio" /*         */, 401, 200, 404, 404, 200, 404, 200},
 	{"GET /api/courses/{course_id}/sessions.csv" /*    */, 401, 403, 403, 404, 200, 404, 200},
+	// Browser voice mode: the owner is told the server does not speak.
+	{"POST /api/sessions/{session_id}/speech" /*       */, 401, 501, 404, 404, 403, 404, 403},
 }
 
 var sessionBodies = map[string]string{

@@ -188,6 +188,10 @@ type Service struct {
 	mu        sync.Mutex
 	answering map[int64]chan struct{}
 
+	// speeches counts each session's spoken replies (Speech).
+	speechMu sync.Mutex
+	speeches map[int64]*speechCount
+
 	// Turns refused since the process started, for the admin's figures.
 	refusedPace, refusedTurns, refusedBudget atomic.Int64
 }

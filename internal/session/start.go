@@ -77,12 +77,12 @@ func (s *Service) Quota(ctx context.Context, u auth.User) (Quota, error) {
 // pass the limit together; a student's active session, if any, is ended
 // in it too.
 func (s *Service) Start(ctx context.Context, u auth.User, weekID int64, voiceID string) (Started, error) {
-	voiceID = strings.TrimSpace(voiceID)
-	if len(voiceID) > 128 || strings.ContainsFunc(voiceID, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
-		return Started{}, errs.InvalidFields(errs.FieldError{Field: "voice_id", Message: "is not a voice id"})
+	voiceID, err := cleanVoiceID(voiceID)
+	if err != nil {
+		return Started{}, err
 	}
 	var out Started
-	err := s.db.Batch.Do(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err = s.db.Batch.Do(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var err error
 		out, err = s.start(ctx, tx, u, weekID, voiceID)
 		return err
@@ -91,6 +91,68 @@ func (s *Service) Start(ctx context.Context, u auth.User, weekID int64, voiceID 
 		return Started{}, err
 	}
 	return out, nil
+}
+
+// StartWith is Start with a step between the checks and the write: the
+// week's access, its readings, the quota and the day's budget are checked
+// (read-only) first; then before runs (the voice layer mints the session's
+// credentials there); then Start writes, checking everything again in its
+// transaction. When before fails, nothing is written and the quota is not
+// spent; when the write refuses (a concurrent start took the last place),
+// whatever before obtained is simply not handed out.
+func (s *Service) StartWith(ctx context.Context, u auth.User, weekID int64, voiceID string, before func(context.Context) error) (Started, error) {
+	if before != nil {
+		if err := s.checkStart(ctx, u, weekID, voiceID); err != nil {
+			return Started{}, err
+		}
+		if err := before(ctx); err != nil {
+			return Started{}, err
+		}
+	}
+	return s.Start(ctx, u, weekID, voiceID)
+}
+
+// checkStart refuses, without writing, what start would refuse.
+func (s *Service) checkStart(ctx context.Context, u auth.User, weekID int64, voiceID string) error {
+	if _, err := cleanVoiceID(voiceID); err != nil {
+		return err
+	}
+	w, err := course.AuthorizeWeek(ctx, s.db.Read, u, weekID, course.Study)
+	if err != nil {
+		return err
+	}
+	if w.ProcessedDocumentCount == 0 {
+		return ErrNoReadings
+	}
+	if !counts(u) {
+		return nil
+	}
+	now := s.o.Now()
+	from, to := weekBounds(now, s.o.Location)
+	used, err := usedThisWeek(ctx, s.db.Read, u.ID, from, to)
+	if err != nil {
+		return err
+	}
+	if used >= s.o.PerWeek {
+		return quotaError(now, to)
+	}
+	return s.checkBudget(ctx, s.db.Read, u, now)
+}
+
+func cleanVoiceID(voiceID string) (string, error) {
+	voiceID = strings.TrimSpace(voiceID)
+	if len(voiceID) > 128 || strings.ContainsFunc(voiceID, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		return "", errs.InvalidFields(errs.FieldError{Field: "voice_id", Message: "is not a voice id"})
+	}
+	return voiceID, nil
+}
+
+// quotaError is the 429 of a used-up week, with Retry-After in whole
+// seconds, rounded up so it never points before the reset.
+func quotaError(now, reset time.Time) error {
+	wait := reset.Sub(now)
+	wait = (wait + time.Second - 1).Truncate(time.Second)
+	return errs.TooManyRetry(QuotaDetail, wait)
 }
 
 // start is Start's write.
@@ -111,11 +173,7 @@ func (s *Service) start(ctx context.Context, tx *sql.Tx, u auth.User, weekID int
 			return Started{}, err
 		}
 		if used >= s.o.PerWeek {
-			// Retry-After is whole seconds, rounded up so it never points
-			// before the reset.
-			wait := to.Sub(now)
-			wait = (wait + time.Second - 1).Truncate(time.Second)
-			return Started{}, errs.TooManyRetry(QuotaDetail, wait)
+			return Started{}, quotaError(now, to)
 		}
 		left := s.o.PerWeek - used - 1
 		out.Remaining = &left
