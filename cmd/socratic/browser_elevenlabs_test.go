@@ -129,7 +129,9 @@ func TestBrowserElevenLabsAgent(t *testing.T) {
 	a, fake := startElevenApp(t)
 	sc := setupCourse(t, a)
 	tok := a.addStudent(t, sc, "eli.vance", "Eli Vance")
-	p := openPage(t, a.base, withInitScript(elevenSocket))
+	p := openPage(t, a.base, withInitScript(elevenSocket), withInitScript(`if (sessionStorage.getItem('test.forgetActivation')) {
+  Object.defineProperty(navigator, 'userActivation', { value: { hasBeenActive: false, isActive: false } });
+}`))
 	start := startElevenSession(t, p, sc, "eli.vance")
 	id := sessionIDFromPage(t, p)
 
@@ -228,6 +230,24 @@ func TestBrowserElevenLabsAgent(t *testing.T) {
 	p.axe("session (ElevenLabs agent)")
 	p.screenshot("student-session-elevenlabs")
 
+	// A reload in a browser that forgets the press on the page across it
+	// (Chromium keeps it; the test makes this page forget it): the browser
+	// lets the SDK start its audio only after a press, so the student
+	// presses Start talking; the conversation connects again with the same
+	// session token.
+	p.eval(`sessionStorage.setItem('test.forgetActivation', '1'); location.reload()`)
+	p.waitFor("button", "Start talking")
+	p.waitText("status", "", "Press Start talking")
+	if n := len(p.evalStrings(`window.__el.urls`)); n != 0 {
+		t.Errorf("after a reload the SDK connected before a press (%d connections)", n)
+	}
+	p.click("button", "Start talking")
+	p.waitText("status", "", "Voice connected")
+	if got := p.evalString(`window.__el.sent.find(m => m.type === 'conversation_initiation_client_data').custom_llm_extra_body.session_token`); got != sessTok {
+		t.Errorf("after a reload the SDK passed session token %q", got)
+	}
+	p.waitText("log", "Conversation", first)
+
 	// End closes the conversation (normally, 1000) and ends the session.
 	p.click("button", "End session")
 	p.waitText("status", "", "You ended the session")
@@ -283,4 +303,76 @@ func secondsOf(s string) int {
 	a, _ := strconv.Atoi(m)
 	b, _ := strconv.Atoi(sec)
 	return a*60 + b
+}
+
+// recordPlays is an init script that records each audio the page plays
+// (window.__plays: its source, the type and size of the blob behind it,
+// and how playing went), playing it as usual.
+const recordPlays = `(() => {
+  window.__plays = [];
+  const blobs = new Map();
+  const create = URL.createObjectURL;
+  URL.createObjectURL = function (b) { const u = create.call(URL, b); blobs.set(u, b); return u; };
+  const play = HTMLMediaElement.prototype.play;
+  HTMLMediaElement.prototype.play = function () {
+    const b = blobs.get(this.src);
+    const rec = { src: this.src, type: b ? b.type : '', size: b ? b.size : 0, outcome: 'pending' };
+    window.__plays.push(rec);
+    const p = play.call(this);
+    p.then(() => { rec.outcome = 'playing'; }, (e) => { rec.outcome = e.name; });
+    return p;
+  };
+})();`
+
+// TestBrowserElevenLabsPipeline: without an agent (pipeline mode) the
+// session is held by text and the opening question and each finished reply
+// are spoken by the server
+// (POST /speech, ElevenLabs' streamed text-to-speech of the stored reply,
+// never text the page sends) and played by the page.
+func TestBrowserElevenLabsPipeline(t *testing.T) {
+	fake := elevenfake.New(t)
+	a := startApp(t, "VOICE_PROVIDER=elevenlabs", "ELEVENLABS_API_KEY="+elevenfake.Key, "ELEVENLABS_BASE_URL="+fake.URL)
+	sc := setupCourse(t, a)
+	a.addStudent(t, sc, "gus.berg", "Gus Berg")
+	p := openPage(t, a.base, withInitScript(elevenSocket), withInitScript(recordPlays))
+	start := startElevenSession(t, p, sc, "gus.berg")
+	if v, _ := start["voice"].(map[string]any); v["mode"] != "pipeline" {
+		t.Fatalf("the start's voice block: %v", v)
+	}
+	// The opening question is spoken (a reply arriving meanwhile would
+	// interrupt it, so the test waits).
+	waitUntil(t, p, wait, "the opening played", `window.__plays.length === 1 && window.__plays[0].outcome !== 'pending'`)
+	p.fill("textbox", "Message", "Notice has to come before the hearing.")
+	p.press("\r")
+	replies := waitReplyDone(t, p, 2)
+	waitUntil(t, p, wait, "the reply played", `window.__plays.length === 2 && window.__plays[1].outcome !== 'pending'`)
+	plays := p.evalStrings(`window.__plays.map(p => p.type + ' ' + p.outcome + ' ' + (p.size > 0))`)
+	if plays[0] != "audio/mpeg playing true" || plays[1] != "audio/mpeg playing true" {
+		t.Errorf("the page played %q, want the server's audio/mpeg, twice", plays)
+	}
+	tts := fake.Requests(elevenfake.RouteTTS)
+	if len(tts) != 2 {
+		t.Fatalf("ElevenLabs was asked to speak %d times, want 2 (the opening and the reply)", len(tts))
+	}
+	for i, r := range tts {
+		var body struct {
+			Text string `json:"text"`
+		}
+		_ = json.Unmarshal(r.Body, &body)
+		if body.Text != replies[i] {
+			t.Errorf("ElevenLabs spoke %q, want the tutor's words shown, %q", body.Text, replies[i])
+		}
+	}
+	if n := len(p.evalStrings(`window.__el.urls`)); n != 0 {
+		t.Errorf("pipeline mode opened %d agent conversations", n)
+	}
+	// Muted, the next reply is not spoken.
+	p.click("button", "Mute tutor voice")
+	p.fill("textbox", "Message", "And the hearing must be before termination.")
+	p.press("\r")
+	waitReplyDone(t, p, 3)
+	time.Sleep(500 * time.Millisecond)
+	if n := fake.Count(elevenfake.RouteTTS); n != 2 {
+		t.Errorf("muted, the reply was still sent to be spoken (%d requests)", n)
+	}
 }

@@ -321,11 +321,13 @@ function LiveSession({ session }) {
   // endpoint. Failing to connect falls back to the browser's voice (where
   // it can listen) and typing, said in words.
   const agentMsgs = useRef(0);
-  useEffect(() => {
-    if (!agentMode) return undefined;
-    let gone = false;
+  const left = useRef(false);
+  useEffect(() => () => { left.current = true; }, []);
+  const connectVoice = () => {
+    if (left.current || agent.current || phaseRef.current !== 'active') return;
+    setAgentState('connecting');
     const fallBack = (why) => {
-      if (gone || phaseRef.current === 'ended') return;
+      if (left.current || phaseRef.current === 'ended') return;
       agent.current = null;
       setAgentState('failed');
       setFellBack(true);
@@ -334,7 +336,7 @@ function LiveSession({ session }) {
     };
     import('./elevenlabs.js').then(({ connectAgent, connectFailure }) => connectAgent(voice, {
       message: ({ role, text }) => {
-        if (gone) return;
+        if (left.current) return;
         const n = agentMsgs.current++;
         setTurns((ts) => {
           // The agent's first words are the session's opening question,
@@ -344,9 +346,9 @@ function LiveSession({ session }) {
           return [...ts, { key: `v${n}`, role, content: text }];
         });
       },
-      mode: (m) => { if (!gone && agent.current && (m === 'speaking' || m === 'listening')) setAgentState(m); },
+      mode: (m) => { if (!left.current && agent.current && (m === 'speaking' || m === 'listening')) setAgentState(m); },
       disconnect: ({ reason, message }) => {
-        if (gone || reason === 'user' || !agent.current) return;
+        if (left.current || reason === 'user' || !agent.current) return;
         // The platform closed the conversation (its own time limit, or the
         // tutor ended the call): the session's end follows from the server.
         agent.current = null;
@@ -357,17 +359,32 @@ function LiveSession({ session }) {
       },
       error: () => { /* a disconnect follows when it matters */ },
     }).then((a) => {
-      if (gone || phaseRef.current !== 'active') { a.end(); return; }
+      if (left.current || phaseRef.current !== 'active') { a.end(); return; }
       agent.current = a;
-      if (muted) a.setMuted(true);
+      if (speaker.muted) a.setMuted(true);
       setAgentState('listening');
     }, (e) => fallBack(connectFailure(e))), () => fallBack('the voice part of the app could not be loaded'));
-    return () => { gone = true; };
+  };
+  // The browser lets a page play sound (and the SDK start its audio) only
+  // after a press on it: coming from Start session there was one; after a
+  // reload the student presses Start talking first.
+  useEffect(() => {
+    if (!agentMode) return;
+    const ua = navigator.userActivation;
+    if (ua && !ua.hasBeenActive) setAgentState('idle');
+    else connectVoice();
   }, [id]);
 
   // Pipeline mode: the server speaks each finished reply with the
-  // session's ElevenLabs voice (the browser only plays it).
+  // session's ElevenLabs voice (the browser only plays it), and a new
+  // session's opening question, once.
   const spoken = useRef(null);
+  useEffect(() => {
+    const t = session.transcript || [];
+    if (!pipelineMode || info.openingSpoken || t.length !== 1 || t[0].role !== 'assistant') return;
+    store(id, { openingSpoken: true });
+    speakLatest();
+  }, [id]);
   const speakLatest = () => {
     if (!pipelineMode || speaker.muted) return;
     if (spoken.current) spoken.current.abort();
@@ -630,6 +647,7 @@ function LiveSession({ session }) {
   const active = phase === 'active';
   const over = phase === 'ended';
   const agentLine = {
+    idle: 'Press Start talking to connect the voice conversation (the browser asks for a press before it plays sound), or type below.',
     connecting: 'Connecting the voice conversation… allow the microphone if the browser asks.',
     listening: micMuted ? 'Voice connected. Your microphone is muted.' : 'Voice connected: the tutor is listening — just talk, or type below.',
     speaking: 'Voice connected: the tutor is speaking.',
@@ -680,6 +698,7 @@ function LiveSession({ session }) {
       </div>
       ${banner}
       ${agentMode && !fellBack && active && html`<p class="agent-state" role="status">${agentLine}</p>`}
+      ${agentMode && !fellBack && active && agentState === 'idle' && html`<p><button type="button" class="primary" onClick=${connectVoice}>Start talking</button></p>`}
       <${EndStatus} end=${end} onRetry=${() => finish('', true)} onWithout=${() => finish('', false)} />
       <div class="log" role="log" aria-live="polite" aria-label="Conversation" aria-busy=${busy ? 'true' : 'false'} ref=${logRef} onScroll=${onScroll} tabindex="0">
         <ol class="turns">${turns.map((t) => html`<${Turn} key=${t.key} turn=${t} />`)}</ol>
