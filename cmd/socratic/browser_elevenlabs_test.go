@@ -281,6 +281,13 @@ func TestBrowserElevenLabsFallback(t *testing.T) {
 	if n := len(p.evalStrings(`window.__el.urls`)); n != 1 {
 		t.Errorf("the SDK tried %d connections, want 1", n)
 	}
+	// Where the browser can listen, its own push-to-talk takes over.
+	if p.evalBool(`!!(window.SpeechRecognition || window.webkitSpeechRecognition)`) {
+		if !strings.Contains(note, "press Speak") {
+			t.Errorf("the fallback says %q, want the browser's own voice offered", note)
+		}
+		p.waitFor("button", "Speak")
+	}
 	if p.evalBool(`[...document.querySelectorAll('button')].some(b => b.textContent.trim() === 'Mute microphone')`) {
 		t.Error("Mute microphone is offered with no voice conversation")
 	}

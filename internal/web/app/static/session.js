@@ -1,7 +1,9 @@
 // The tutoring session: the live screen (countdown from the server's
-// expires_at, the conversation streaming in, voice in the browser, the
-// recording sent with End) and the transcript of a session that has ended
-// (with its recording).
+// expires_at, the conversation streaming in, voice in the browser — or,
+// when the server's voice is ElevenLabs, its agent through the vendored
+// SDK (elevenlabs.js, loaded only then) or replies spoken by the server —
+// the recording sent with End) and the transcript of a session that has
+// ended (with its recording).
 import { get, post, stream, upload, blob as getBlob } from './api.js';
 import {
   html, useState, useEffect, useRef, useMemo, useId, useLayoutEffect, useAsync,
