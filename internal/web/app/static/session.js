@@ -1,7 +1,9 @@
 // The tutoring session: the live screen (countdown from the server's
-// expires_at, the conversation streaming in, voice in the browser, the
-// recording sent with End) and the transcript of a session that has ended
-// (with its recording).
+// expires_at, the conversation streaming in, voice in the browser — or,
+// when the server's voice is ElevenLabs, its agent through the vendored
+// SDK (elevenlabs.js, loaded only then) or replies spoken by the server —
+// the recording sent with End) and the transcript of a session that has
+// ended (with its recording).
 import { get, post, stream, upload, blob as getBlob } from './api.js';
 import {
   html, useState, useEffect, useRef, useMemo, useId, useLayoutEffect, useAsync,
@@ -41,8 +43,10 @@ function saveDraft(id, text) {
 // known (the countdown runs against the server's expires_at).
 export async function startSession(weekId, record) {
   const body = { week_id: Number(weekId) };
-  // The server only distinguishes the modes when it does the voice.
-  if (settings.voiceProvider !== 'browser') body.mode = recognitionClass() ? 'voice' : 'text';
+  // The server only distinguishes the modes when it does the voice. With
+  // ElevenLabs the voice needs a microphone, not the browser's recognition.
+  const canRecord = !!(navigator.mediaDevices && navigator.mediaDevices.getUserMedia);
+  if (settings.voiceProvider !== 'browser') body.mode = (settings.voiceProvider === 'elevenlabs' ? canRecord : recognitionClass()) ? 'voice' : 'text';
   let t0 = Date.now();
   let res;
   try {
@@ -58,7 +62,9 @@ export async function startSession(weekId, record) {
   const t1 = Date.now();
   const serverStart = Date.parse(res.expires_at) - res.max_duration * 1000;
   const skew = Number.isFinite(serverStart) ? serverStart - (t0 + t1) / 2 : 0;
-  store(res.session_id, { skew, record: !!record, voiceProvider: (res.voice && res.voice.provider) || settings.voiceProvider });
+  // The voice block (ElevenLabs' credentials, the session token) is kept
+  // for this tab only, like the sign-in token.
+  store(res.session_id, { skew, record: !!record, voiceProvider: (res.voice && res.voice.provider) || settings.voiceProvider, voice: res.voice || null });
   return res;
 }
 
@@ -217,9 +223,19 @@ function EndStatus({ end, onRetry, onWithout }) {
 function LiveSession({ session }) {
   const id = session.id;
   const info = useMemo(() => recall(id), [id]);
-  const browserVoice = (info.voiceProvider || settings.voiceProvider) === 'browser';
+  const voice = info.voice || null;
+  // ElevenLabs agent mode: the SDK holds the spoken conversation. If it
+  // cannot connect (or drops), the session falls back to the browser's
+  // own voice and typing (fellBack).
+  const agentMode = !!voice && voice.provider === 'elevenlabs' && voice.mode === 'agent' && !!voice.signed_url;
+  const pipelineMode = !!voice && voice.provider === 'elevenlabs' && voice.mode === 'pipeline';
+  const [fellBack, setFellBack] = useState(false);
+  const browserVoice = (info.voiceProvider || settings.voiceProvider) === 'browser' || (agentMode && fellBack);
   const canListen = browserVoice && !!recognitionClass();
   const canSpeak = browserVoice && speechAvailable();
+  const [agentState, setAgentState] = useState(agentMode ? 'connecting' : 'off'); // connecting | listening | speaking | failed | closed | off
+  const [micMuted, setMicMutedState] = useState(false);
+  const agent = useRef(null);
 
   const [turns, setTurns] = useState(() => (session.transcript || []).map(toTurn));
   const [draft, setDraftState] = useState(() => loadDraft(id));
@@ -297,7 +313,88 @@ function LiveSession({ session }) {
     if (streamCtrl.current) streamCtrl.current.abort();
     if (listener.current) listener.current.abort();
     if (speechAvailable()) window.speechSynthesis.cancel();
+    if (agent.current) { agent.current.end(); agent.current = null; }
+    if (spoken.current) spoken.current.abort();
   }, []);
+
+  // ElevenLabs agent mode: connect once the screen shows the session. The
+  // agent's words and the student's, as the platform heard them, join the
+  // same conversation log; the server stores them through its custom-LLM
+  // endpoint. Failing to connect falls back to the browser's voice (where
+  // it can listen) and typing, said in words.
+  const agentMsgs = useRef(0);
+  const left = useRef(false);
+  useEffect(() => () => { left.current = true; }, []);
+  const connectVoice = () => {
+    if (left.current || agent.current || phaseRef.current !== 'active') return;
+    setAgentState('connecting');
+    const fallBack = (why) => {
+      if (left.current || phaseRef.current === 'ended') return;
+      agent.current = null;
+      setAgentState('failed');
+      setFellBack(true);
+      const alt = recognitionClass() ? 'press Speak to use this browser’s own voice, or type below' : 'type your messages below';
+      setVoiceNote(`The voice conversation is not available: ${why}. The session goes on — ${alt}.`);
+    };
+    import('./elevenlabs.js').then(({ connectAgent, connectFailure }) => connectAgent(voice, {
+      message: ({ role, text }) => {
+        if (left.current) return;
+        const n = agentMsgs.current++;
+        setTurns((ts) => {
+          // The agent's first words are the session's opening question,
+          // already on screen from the server's transcript.
+          const last = ts[ts.length - 1];
+          if (n === 0 && role === 'assistant' && last && last.role === 'assistant' && last.content.trim() === text.trim()) return ts;
+          return [...ts, { key: `v${n}`, role, content: text }];
+        });
+      },
+      mode: (m) => { if (!left.current && agent.current && (m === 'speaking' || m === 'listening')) setAgentState(m); },
+      disconnect: ({ reason, message }) => {
+        if (left.current || reason === 'user' || !agent.current) return;
+        // The platform closed the conversation (its own time limit, or the
+        // tutor ended the call): the session's end follows from the server.
+        agent.current = null;
+        setAgentState('closed');
+        if (reason === 'agent') {
+          serverEnded().then((over) => { if (!over) fallBack('the voice conversation was closed'); });
+        } else fallBack(message ? `the connection was lost (${message.replace(/\.$/, '')})` : 'the connection was lost');
+      },
+      error: () => { /* a disconnect follows when it matters */ },
+    }).then((a) => {
+      if (left.current || phaseRef.current !== 'active') { a.end(); return; }
+      agent.current = a;
+      if (speaker.muted) a.setMuted(true);
+      setAgentState('listening');
+    }, (e) => fallBack(connectFailure(e))), () => fallBack('the voice part of the app could not be loaded'));
+  };
+  // The browser lets a page play sound (and the SDK start its audio) only
+  // after a press on it: coming from Start session there was one; after a
+  // reload the student presses Start talking first.
+  useEffect(() => {
+    if (!agentMode) return;
+    const ua = navigator.userActivation;
+    if (ua && !ua.hasBeenActive) setAgentState('idle');
+    else connectVoice();
+  }, [id]);
+
+  // Pipeline mode: the server speaks each finished reply with the
+  // session's ElevenLabs voice (the browser only plays it), and a new
+  // session's opening question, once.
+  const spoken = useRef(null);
+  useEffect(() => {
+    const t = session.transcript || [];
+    if (!pipelineMode || info.openingSpoken || t.length !== 1 || t[0].role !== 'assistant') return;
+    store(id, { openingSpoken: true });
+    speakLatest();
+  }, [id]);
+  const speakLatest = () => {
+    if (!pipelineMode || speaker.muted) return;
+    if (spoken.current) spoken.current.abort();
+    const ctrl = new AbortController();
+    spoken.current = ctrl;
+    import('./elevenlabs.js').then(({ speakReply }) => speakReply(id, { signal: ctrl.signal }))
+      .catch((e) => { if (!ctrl.signal.aborted && e.name !== 'AbortError') setVoiceNote(`The reply could not be spoken: ${(e.detail || e.message || 'the voice service failed').replace(/\.$/, '')}. It is on screen.`); });
+  };
 
   // The server's remaining_seconds corrects the clock when it is off by
   // more than a second (a computer whose clock was changed meanwhile).
@@ -323,6 +420,14 @@ function LiveSession({ session }) {
     if (listener.current) listener.current.abort();
     setHeard('');
     if (reason === 'manual') speaker.stop();
+    // The agent conversation ends first: nothing more is said or heard.
+    if (agent.current) {
+      const a = agent.current;
+      agent.current = null;
+      await a.end();
+      setAgentState('closed');
+    }
+    if (spoken.current) spoken.current.abort();
     let rec = null;
     if (recorder && withRecording) rec = await recorder.stop();
     else if (recorder) await recorder.stop();
@@ -440,6 +545,7 @@ function LiveSession({ session }) {
           update(rk, (t) => ({ ...t, content: d.response || t.content, moderated: !!d.moderated, streaming: false }));
           speaker.finish();
           resync(d.remaining_seconds);
+          speakLatest();
         },
         error: (d) => { failure = (d && d.detail) || 'the tutor could not answer'; },
       }, { signal: ctrl.signal });
@@ -528,7 +634,15 @@ function LiveSession({ session }) {
     const m = !muted;
     setMutedState(m);
     speaker.setMuted(m);
+    if (agent.current) agent.current.setMuted(m);
+    if (m && spoken.current) spoken.current.abort();
     try { sessionStorage.setItem('socratic.muted', m ? '1' : '0'); } catch { /* for this screen only */ }
+  };
+
+  const toggleMic = () => {
+    const m = !micMuted;
+    setMicMutedState(m);
+    if (agent.current) agent.current.setMicMuted(m);
   };
 
   const onKeyDown = (e) => {
@@ -546,6 +660,13 @@ function LiveSession({ session }) {
 
   const active = phase === 'active';
   const over = phase === 'ended';
+  const agentLine = {
+    idle: 'Press Start talking to connect the voice conversation (the browser asks for a press before it plays sound), or type below.',
+    connecting: 'Connecting the voice conversation… allow the microphone if the browser asks.',
+    listening: micMuted ? 'Voice connected. Your microphone is muted.' : 'Voice connected: the tutor is listening — just talk, or type below.',
+    speaking: 'Voice connected: the tutor is speaking.',
+    closed: 'The voice conversation has ended.',
+  }[agentState] || '';
   const title = weekName(session);
 
   let banner = null;
@@ -582,13 +703,16 @@ function LiveSession({ session }) {
         ${over ? html`<p class="timer timer-over">Session ended</p>` : html`<${Timer} expiresAt=${session.expires_at} skew=${skew} onExpire=${expire} stopped=${false} />`}
         ${recLine && html`<p class=${`rec rec-${recState}`}>${recState === 'recording' && html`<span class="rec-dot" aria-hidden="true"></span>`}${recLine}</p>`}
         <div class="session-actions">
-          ${canSpeak && html`<button type="button" class="mute" aria-pressed=${muted ? 'true' : 'false'} onClick=${toggleMute}>Mute tutor voice</button>`}
+          ${(canSpeak || (agentMode && !fellBack) || pipelineMode) && html`<button type="button" class="mute" aria-pressed=${muted ? 'true' : 'false'} onClick=${toggleMute}>Mute tutor voice</button>`}
+          ${agentMode && !fellBack && html`<button type="button" class="mute" aria-pressed=${micMuted ? 'true' : 'false'} onClick=${toggleMic} disabled=${!agent.current}>Mute microphone</button>`}
           <button type="button" class="danger" onClick=${requestEnd} disabled=${phase === 'ending' || over || phase === 'timeup'}>
             ${phase === 'ending' ? 'Ending…' : 'End session'}
           </button>
         </div>
       </div>
       ${banner}
+      ${agentMode && !fellBack && active && html`<p class="agent-state" role="status">${agentLine}</p>`}
+      ${agentMode && !fellBack && active && agentState === 'idle' && html`<p><button type="button" class="primary" onClick=${connectVoice}>Start talking</button></p>`}
       <${EndStatus} end=${end} onRetry=${() => finish('', true)} onWithout=${() => finish('', false)} />
       <div class="log" role="log" aria-live="polite" aria-label="Conversation" aria-busy=${busy ? 'true' : 'false'} ref=${logRef} onScroll=${onScroll} tabindex="0">
         <ol class="turns">${turns.map((t) => html`<${Turn} key=${t.key} turn=${t} />`)}</ol>
