@@ -234,6 +234,9 @@ func (s *Server) voiceChat(ctx context.Context, in *chatInput) (*huma.StreamResp
 		_ = cw.role()
 		filler := time.AfterFunc(fillerAfter, func() { cw.filler() })
 		defer filler.Stop()
+		// A filler already running when the handler returns must not
+		// write into a response that is no longer ours.
+		defer cw.close()
 		_, err := p.Run(ctx, func(delta string) error {
 			filler.Stop()
 			return cw.content(delta)
@@ -382,12 +385,13 @@ func (r chatReply) wrapUp() *huma.StreamResponse {
 // chunkWriter streams chat.completion.chunk events; the filler's timer
 // and the answer write through it in turn.
 type chunkWriter struct {
-	r     chatReply
-	w     http.ResponseWriter
-	rc    *http.ResponseController
-	mu    sync.Mutex
-	spoke bool // a content delta was sent
-	buf   []byte
+	r      chatReply
+	w      http.ResponseWriter
+	rc     *http.ResponseController
+	mu     sync.Mutex
+	spoke  bool // a content delta was sent
+	closed bool // the handler is done with the stream: nothing more is written
+	buf    []byte
 }
 
 func (r chatReply) open(w http.ResponseWriter) *chunkWriter {
@@ -440,12 +444,19 @@ func (c *chunkWriter) content(text string) error {
 func (c *chunkWriter) filler() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.spoke {
+	if c.spoke || c.closed {
 		return
 	}
 	c.spoke = true
 	text := FillerText
 	_ = c.send(ChunkDelta{Content: &text}, "", nil)
+}
+
+// close marks the stream done: a late filler writes nothing.
+func (c *chunkWriter) close() {
+	c.mu.Lock()
+	c.closed = true
+	c.mu.Unlock()
 }
 
 // finish ends the answer: its finish reason, then [DONE].
@@ -475,6 +486,7 @@ func (c *chunkWriter) endCall() error {
 func (c *chunkWriter) fail(detail string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.spoke = true // no filler after the error
 	b, _ := json.Marshal(map[string]any{"error": map[string]string{"message": detail, "type": "server_error"}})
 	_ = c.send(ChunkDelta{}, "", b)
 }

@@ -9,7 +9,6 @@ import (
 	"io"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -90,6 +89,12 @@ func (s *Server) voiceWebhook(ctx context.Context, in *webhookInput) (*webhookOu
 	defer func() { audio.Discard() }() // a no-op once stored (or nil)
 	walk := &jsonWalker{r: bufio.NewReaderSize(io.TeeReader(body, mac), 64<<10), max: webhookJSONLimit,
 		onAudio: func(r io.Reader) error {
+			// One recording per event: a body repeating the key would
+			// otherwise leave a temporary file per copy, before its
+			// signature is known.
+			if audio != nil {
+				return errs.InvalidFields(errs.FieldError{Field: "data.full_audio", Message: "appears more than once"})
+			}
 			dec := &firstErr{r: base64.NewDecoder(base64.StdEncoding, r)}
 			a, err := s.sessions.ReceiveVoiceAudio(dec)
 			audio = a
@@ -194,21 +199,10 @@ func (s *Server) webhookSession(d webhookData) session.VoiceMatch {
 			return m
 		}
 	}
-	switch v := d.Init.DynamicVariables["session_id"].(type) {
-	case float64:
-		m.SessionID = int64(v)
-	case string:
-		m.SessionID, _ = strconv.ParseInt(strings.TrimSpace(v), 10, 64)
-	}
-	if m.SessionID > 0 {
-		var meta struct {
-			Start int64 `json:"start_time_unix_secs"`
-		}
-		_ = json.Unmarshal(d.Metadata, &meta)
-		if meta.Start > 0 {
-			m.CallStart = time.Unix(meta.Start, 0)
-		}
-	}
+	// A bare dynamic_variables.session_id is not trusted: the client
+	// chooses it, so a student could file their call into another
+	// student's session. Only a session token this server signed names
+	// the session (our web client always passes it).
 	return m
 }
 

@@ -116,10 +116,9 @@ func TestVoiceWebhookTranscriptStoredOnce(t *testing.T) {
 		t.Errorf("%d rows, session %d (want %d), transcript %s, analysis %s", n, session, id, transcript, analysis)
 	}
 
-	// Named only by the session id the client put in its dynamic
-	// variables (a call that began during the session), three deliveries
-	// at once.
-	ev2 := transcriptionEvent("conv_2", w.clock.Now().Add(time.Minute), map[string]any{"dynamic_variables": map[string]any{"session_id": strconv.FormatInt(id, 10)}})
+	// Named by its token in the dynamic variables, three deliveries at
+	// once: stored once.
+	ev2 := transcriptionEvent("conv_2", w.clock.Now().Add(time.Minute), map[string]any{"dynamic_variables": map[string]any{"session_token": w.voiceToken(t, id)}})
 	var stored atomic.Int32
 	var wg sync.WaitGroup
 	for range 3 {
@@ -137,6 +136,13 @@ func TestVoiceWebhookTranscriptStoredOnce(t *testing.T) {
 	w.f.db.Read.QueryRow(`SELECT count(*) FROM voice_conversations WHERE conversation_id = 'conv_2' AND session_id = ?`, id).Scan(&n)
 	if n != 1 || stored.Load() != 1 {
 		t.Errorf("conv_2: %d rows, stored %d times", n, stored.Load())
+	}
+	// A bare session id, even for a call during the session, names
+	// nothing: the client chooses it, so another student could file their
+	// call (and its audio) into this session.
+	evBare := transcriptionEvent("conv_bare", w.clock.Now().Add(time.Minute), map[string]any{"dynamic_variables": map[string]any{"session_id": strconv.FormatInt(id, 10)}})
+	if res := w.webhook(evBare, w.signed(evBare)); res.status != 200 || res.json(t)["stored"] != false || strings.Contains(w.conversations(t), "conv_bare") {
+		t.Errorf("a call named only by session id: %d %s", res.status, res.body)
 	}
 	// A bare session id for a call long after the session: not filed.
 	ev3 := transcriptionEvent("conv_3", w.clock.Now().Add(time.Hour), map[string]any{"dynamic_variables": map[string]any{"session_id": id}})
@@ -461,4 +467,34 @@ func FuzzWebhookWalker(f *testing.F) {
 			t.Errorf("%q copied as %q (%v)", doc, out, err)
 		}
 	})
+}
+
+// TestVoiceWebhookRepeatedAudioLeavesNothing: a body that repeats
+// full_audio, under a forged signature, is refused and leaves no file
+// behind — each copy was once a temporary file left until a restart, a
+// way to fill the disk without credentials.
+func TestVoiceWebhookRepeatedAudioLeavesNothing(t *testing.T) {
+	w := newSessionWorld(t, nil, withWebhookSecret)
+	files := func() int {
+		n := 0
+		filepath.WalkDir(w.f.cfg.SessionDir, func(_ string, d os.DirEntry, err error) error {
+			if err == nil && !d.IsDir() {
+				n++
+			}
+			return nil
+		})
+		return n
+	}
+	before := files()
+	one := base64.StdEncoding.EncodeToString(recordings["mp3"])
+	body := []byte(`{"type":"post_call_audio","data":{"agent_id":"agent_1","conversation_id":"conv_x","full_audio":"` + one + `","full_audio":"` + one + `","full_audio":"` + one + `"}}`)
+	forged := "t=" + strconv.FormatInt(w.clock.Now().Unix(), 10) + ",v0=" + strings.Repeat("0", 64)
+	for _, sig := range []string{forged, w.signed(body)} {
+		if res := w.webhook(body, sig); res.status == 200 {
+			t.Errorf("a body with full_audio three times: %d %s", res.status, res.body)
+		}
+	}
+	if after := files(); after != before {
+		t.Errorf("%d files under the session directory after the refusals, %d before", after, before)
+	}
 }
