@@ -177,10 +177,8 @@ func (s *Server) voiceWebhook(ctx context.Context, in *webhookInput) (*webhookOu
 
 // webhookSession is the session a call's transcript belongs to, from what
 // the client sent at the start of the call: the signed session token
-// (custom_llm_extra_body, or a dynamic variable) first, since the client
-// controls the rest; else dynamic_variables.session_id, which the session
-// service accepts only for a call that began during that session. 0:
-// none.
+// (custom_llm_extra_body, or a dynamic variable); nothing else the
+// client sent names a session. 0: none.
 func (s *Server) webhookSession(d webhookData) session.VoiceMatch {
 	if d.Init == nil {
 		return session.VoiceMatch{}
