@@ -92,7 +92,7 @@ func (s *Server) appAsset(ctx context.Context, in *docsAssetInput) (*docsAssetOu
 	case acceptsEncoding(in.AcceptEncoding, "br"):
 		out.ContentEncoding, out.Body = "br", a.Brotli()
 	case acceptsEncoding(in.AcceptEncoding, "gzip"):
-		out.ContentEncoding, out.Body = "gzip", a.Gzip
+		out.ContentEncoding, out.Body = "gzip", a.Gzip()
 	default:
 		out.Body = a.Plain
 	}

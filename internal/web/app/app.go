@@ -27,21 +27,38 @@ import (
 //go:embed static
 var files embed.FS
 
-// Asset is one file of the client.
+// Asset is one file of the client. Its compressed forms are made on first
+// request, not at start: every process that loads this package (serve,
+// but also `user create`, `healthcheck`) would otherwise compress every
+// file, the 630 kB ElevenLabs bundle included, before doing anything.
 type Asset struct {
 	Name        string
 	ContentType string
 	Plain       []byte
-	Gzip        []byte // made once, at start
-	br          *brOnce
+	gz, br      *lazy
 }
 
-// brOnce holds an asset's brotli form, made on first request: brotli at
-// its best setting is slow to write (tens of milliseconds for the larger
-// files), so the server does not pay for it at start.
-type brOnce struct {
+// lazy is a value made once, on first use.
+type lazy struct {
 	once sync.Once
 	b    []byte
+}
+
+func (l *lazy) get(make func() []byte) []byte {
+	l.once.Do(func() { l.b = make() })
+	return l.b
+}
+
+// Gzip returns the file gzip-compressed (best compression), compressing
+// it once per process.
+func (a Asset) Gzip() []byte {
+	return a.gz.get(func() []byte {
+		var buf bytes.Buffer
+		w, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+		w.Write(a.Plain)
+		w.Close()
+		return buf.Bytes()
+	})
 }
 
 // Brotli returns the file brotli-compressed, compressing it once per process.
@@ -50,7 +67,7 @@ type brOnce struct {
 // which the first student to open an ElevenLabs session would wait
 // through; level 6 takes 0.15 s for a file 10% larger.
 func (a Asset) Brotli() []byte {
-	a.br.once.Do(func() {
+	return a.br.get(func() []byte {
 		var buf bytes.Buffer
 		level := brotli.BestCompression
 		if len(a.Plain) > 256<<10 {
@@ -59,9 +76,8 @@ func (a Asset) Brotli() []byte {
 		w := brotli.NewWriterLevel(&buf, level)
 		w.Write(a.Plain)
 		w.Close()
-		a.br.b = buf.Bytes()
+		return buf.Bytes()
 	})
-	return a.br.b
 }
 
 var (
@@ -98,11 +114,7 @@ func init() {
 		name := path.Base(p)
 		fmt.Fprintf(h, "%s\x00%d\x00", name, len(b))
 		h.Write(b)
-		var z bytes.Buffer
-		zw, _ := gzip.NewWriterLevel(&z, gzip.BestCompression)
-		zw.Write(b)
-		zw.Close()
-		assets[name] = Asset{Name: name, ContentType: contentType(name), Plain: b, Gzip: z.Bytes(), br: &brOnce{}}
+		assets[name] = Asset{Name: name, ContentType: contentType(name), Plain: b, gz: &lazy{}, br: &lazy{}}
 	}
 	for _, n := range FirstScreen {
 		if _, ok := assets[n]; !ok {
