@@ -18,9 +18,9 @@ func openLLM(cfg config.Config, log *slog.Logger) (llm.Provider, error) {
 	var err error
 	switch name := cfg.LLMProviderName(); name {
 	case "anthropic":
-		p, err = llm.NewAnthropic(llm.AnthropicOptions{APIKey: cfg.AnthropicAPIKey, BaseURL: cfg.AnthropicBaseURL, Model: cfg.ClaudeModel, FastModel: cfg.ClaudeFastModel, MaxTokens: cfg.LLMMaxTokens})
+		p, err = llm.NewAnthropic(llm.AnthropicOptions{APIKey: cfg.AnthropicAPIKey, BaseURL: cfg.AnthropicBaseURL, Model: cfg.ClaudeModel, FastModel: cfg.ClaudeFastModel, MaxTokens: cfg.LLMMaxTokens, Timeout: cfg.LLMTimeout})
 	case "openai":
-		p, err = llm.NewOpenAI(llm.OpenAIOptions{BaseURL: cfg.OpenAIBaseURL, APIKey: cfg.OpenAIAPIKey, Model: cfg.OpenAIModel, MaxTokens: cfg.LLMMaxTokens})
+		p, err = llm.NewOpenAI(llm.OpenAIOptions{BaseURL: cfg.OpenAIBaseURL, APIKey: cfg.OpenAIAPIKey, Model: cfg.OpenAIModel, MaxTokens: cfg.LLMMaxTokens, Timeout: cfg.LLMTimeout})
 	case "offline":
 		log.Info("the tutor is offline (no language model configured): it asks from templates over the readings")
 		return nil, nil

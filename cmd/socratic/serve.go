@@ -151,7 +151,7 @@ func firstAdminHint(ctx context.Context, d *deps, log *slog.Logger) {
 func listenHTTP(ctx context.Context, cfg config.Config, handler http.Handler, log *slog.Logger) (*http.Server, net.Listener, error) {
 	srv := &http.Server{
 		Handler:           handler,
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
 		// Uploads of readings and recordings need time on slow links; JSON
 		// routes are limited by size long before this.
 		ReadTimeout:    5 * time.Minute,

@@ -40,6 +40,10 @@ type Config struct {
 	Port    int    `env:"PORT" envDefault:"8000"`
 	DataDir string `env:"DATA_DIR" envDefault:"./data"`
 
+	// ReadHeaderTimeout is how long a client may take to send a request's
+	// headers before the connection is closed (slowloris).
+	ReadHeaderTimeout time.Duration `env:"HTTP_READ_HEADER_TIMEOUT" envDefault:"10s"`
+
 	SecretKey            string `env:"SECRET_KEY"`
 	JWTAlgorithm         string `env:"JWT_ALGORITHM" envDefault:"HS256"`
 	JWTExpirationMinutes int    `env:"JWT_EXPIRATION_MINUTES" envDefault:"60"`
@@ -108,6 +112,10 @@ type Config struct {
 	LLMHistoryTokenBudget int `env:"LLM_HISTORY_TOKEN_BUDGET" envDefault:"4000"`
 	LLMMaxTokens          int `env:"LLM_MAX_TOKENS" envDefault:"1024"`
 	LLMMaxConcurrent      int `env:"LLM_MAX_CONCURRENT" envDefault:"64"`
+	// LLMTimeout bounds one model call, retries included: a provider that
+	// accepts the connection and never answers ends the turn with an
+	// error after this long.
+	LLMTimeout time.Duration `env:"LLM_TIMEOUT" envDefault:"60s"`
 
 	EmbeddingsProvider  string `env:"EMBEDDINGS_PROVIDER"`
 	EmbeddingsModel     string `env:"EMBEDDINGS_MODEL" envDefault:"sentence-transformers/all-MiniLM-L6-v2"`
@@ -444,6 +452,12 @@ func (c Config) Validate() error {
 	}
 	if c.LLMMaxConcurrent < 1 || c.LLMMaxConcurrent > 10_000 {
 		add("LLM_MAX_CONCURRENT must be between 1 and 10000, not %d", c.LLMMaxConcurrent)
+	}
+	if c.LLMTimeout < time.Second || c.LLMTimeout > 10*time.Minute {
+		add("LLM_TIMEOUT must be between 1s and 10m, not %s", c.LLMTimeout)
+	}
+	if c.ReadHeaderTimeout < time.Second || c.ReadHeaderTimeout > 5*time.Minute {
+		add("HTTP_READ_HEADER_TIMEOUT must be between 1s and 5m, not %s", c.ReadHeaderTimeout)
 	}
 	if c.Temperature < 0 || c.Temperature > 2 {
 		add("TEMPERATURE must be between 0 and 2")

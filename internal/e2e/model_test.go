@@ -26,7 +26,9 @@ type Model struct {
 	TTFT time.Duration
 	Gap  time.Duration
 
-	hang    atomic.Bool
+	srv     *http.Server
+	hang    atomic.Bool // every request hangs
+	hangT   atomic.Bool // the tutor's requests hang (moderation and themes are answered)
 	release chan struct{}
 	relMu   sync.Mutex
 
@@ -50,9 +52,17 @@ func StartModel(t testing.TB, ttft, gap time.Duration) *Model {
 	}
 	m := &Model{URL: "http://" + ln.Addr().String(), TTFT: ttft, Gap: gap, release: make(chan struct{}), markers: map[string]int{}}
 	srv := &http.Server{Handler: http.HandlerFunc(m.serve), ReadHeaderTimeout: 10 * time.Second}
+	m.srv = srv
 	go srv.Serve(ln)
 	t.Cleanup(func() { m.Release(); srv.Close() })
 	return m
+}
+
+// DropIdle closes the fake's idle keep-alive connections (so the
+// server's HTTP client lets go of the goroutines it keeps for them).
+func (m *Model) DropIdle() {
+	m.srv.SetKeepAlivesEnabled(false)
+	m.srv.SetKeepAlivesEnabled(true)
 }
 
 // Env is the server's settings for this fake.
@@ -73,6 +83,27 @@ func (m *Model) Hang(on bool) {
 		m.relMu.Unlock()
 	}
 	m.hang.Store(on)
+	if !on {
+		m.hangT.Store(false)
+	}
+}
+
+// HangTutor makes only the tutor's requests hang (true): the moderation
+// classifier and the themes are still answered, as when the main model
+// is stuck and the fast one is not. Requests already hanging stay so
+// until Release.
+func (m *Model) HangTutor(on bool) {
+	m.Hang(false)
+	if on {
+		m.relMu.Lock()
+		select {
+		case <-m.release:
+			m.release = make(chan struct{})
+		default:
+		}
+		m.relMu.Unlock()
+	}
+	m.hangT.Store(on)
 }
 
 // Release lets every hanging request go (they end without an answer).
@@ -144,7 +175,9 @@ func (m *Model) serve(w http.ResponseWriter, r *http.Request) {
 	m.mu.Lock()
 	m.requests++
 	m.mu.Unlock()
-	if m.hang.Load() {
+	system, last := string(req.System), string(req.Messages[len(req.Messages)-1].Content)
+	tutor := strings.Contains(system, "Socratic tutor") && !strings.Contains(system, "content filter")
+	if m.hang.Load() || (tutor && m.hangT.Load()) {
 		// Accept, read, never answer.
 		rel := m.releaseCh()
 		m.mu.Lock()
@@ -166,7 +199,6 @@ func (m *Model) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	system, last := string(req.System), string(req.Messages[len(req.Messages)-1].Content)
 	var words []string
 	paced := false
 	switch {
