@@ -166,7 +166,7 @@ func TestFaultSlowloris(t *testing.T) {
 	results := make([]result, conns)
 	var wg sync.WaitGroup
 	var opened atomic.Int64
-	var lastIn atomic.Value // time.Time
+	var lastIn atomic.Value                // time.Time
 	deadline := 2*timeout + 20*time.Second // by then a connection still open has not been closed by the timeout
 	start := time.Now()
 	for i := range conns {
