@@ -58,6 +58,9 @@ func NewDisk(dir string, reserve uint64) *Disk { return &Disk{dir: dir, reserve:
 // trusted for a second; a filesystem that cannot be asked is taken to
 // have room (the writes themselves will say otherwise).
 func (d *Disk) Full() bool {
+	if d == nil {
+		return false
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	now := time.Now()
@@ -76,8 +79,8 @@ func (d *Disk) Full() bool {
 // Saw reports whether err is a full disk's. If it is, the disk counts as
 // full (said in the log if it is news) until the next look finds space.
 func (d *Disk) Saw(err error) bool {
-	if !IsFull(err) {
-		return false
+	if !IsFull(err) || d == nil {
+		return IsFull(err)
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
