@@ -34,6 +34,7 @@ func openDeps(ctx context.Context, cfg config.Config, log *slog.Logger) (*deps, 
 	if err != nil {
 		return nil, err
 	}
+	db.Disk.Logger = log // a full disk is said once, for the operator
 	d := &deps{db: db}
 	generated, err := cfg.EnsureSecretKey()
 	if err != nil {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/lawtutor/socratic/internal/auth"
 	"github.com/lawtutor/socratic/internal/errs"
+	"github.com/lawtutor/socratic/internal/sqlite"
 )
 
 // Errors a professor sees when an upload is refused; nothing is kept.
@@ -24,6 +25,9 @@ var (
 	ErrNotMultipart = errs.New(errs.Unsupported, "send the file as multipart/form-data in a field named \"file\"")
 	ErrNoFile       = errs.InvalidFields(errs.FieldError{Field: "file", Message: "is required: send the PDF in a multipart field named \"file\""})
 	ErrEmptyFile    = errs.New(errs.Unsupported, "the file is empty")
+	// ErrDiskFull: the server's disk is full (or nearly: see
+	// sqlite.DiskReserve); the upload left nothing behind.
+	ErrDiskFull = errs.New(errs.InsufficientStorage, "the server's disk is full, so the file was not stored (nothing of it was kept); ask the server's administrator to free space, then upload it again")
 )
 
 // wrongField refuses a file sent in a field not named "file".
@@ -106,6 +110,9 @@ func receiveReader(part io.Reader, name, tmpDir string, maxSize int64) (received
 	head := &prefix{max: 1024}
 	n, err := io.Copy(io.MultiWriter(f, h, head), io.LimitReader(part, maxSize+1))
 	if err != nil {
+		if sqlite.IsFull(err) {
+			return received{}, fmt.Errorf("upload: %w", err) // the server's disk, not the client's body
+		}
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			return received{}, tooLarge(maxSize)

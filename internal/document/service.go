@@ -77,11 +77,26 @@ func (s *Service) Upload(ctx context.Context, u auth.User, weekID int64, body io
 	if _, err := course.AuthorizeWeek(ctx, s.db.Read, u, weekID, course.Teach); err != nil {
 		return Document{}, false, err
 	}
+	// Refused before a byte is read or written: on a full disk an upload
+	// could only fail half-way, and would take the room turns need.
+	if s.db.Disk.Full() {
+		return Document{}, false, ErrDiskFull
+	}
 	r, err := receive(body, contentType, s.incoming(), s.limits.MaxUploadSize)
 	if err != nil {
-		return Document{}, false, err
+		return Document{}, false, s.diskFull(err)
 	}
-	return s.accept(ctx, u, weekID, r)
+	d, created, err := s.accept(ctx, u, weekID, r)
+	return d, created, s.diskFull(err)
+}
+
+// diskFull is err, or ErrDiskFull when err is a full disk's: the file or
+// its row could not be written, and accept kept neither.
+func (s *Service) diskFull(err error) error {
+	if s.db.Disk.Saw(err) {
+		return ErrDiskFull
+	}
+	return err
 }
 
 // AddFile is Upload for a file on the server's disk (socratic ingest).
@@ -96,9 +111,10 @@ func (s *Service) AddFile(ctx context.Context, u auth.User, weekID int64, path s
 	defer f.Close()
 	r, err := receiveReader(f, filepath.Base(path), s.incoming(), s.limits.MaxUploadSize)
 	if err != nil {
-		return Document{}, false, err
+		return Document{}, false, s.diskFull(err)
 	}
-	return s.accept(ctx, u, weekID, r)
+	d, created, err := s.accept(ctx, u, weekID, r)
+	return d, created, s.diskFull(err)
 }
 
 // incoming is where uploads are written before they are accepted: inside the

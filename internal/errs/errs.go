@@ -21,6 +21,9 @@ const (
 	TooLarge     Code = "too_large"   // a body or file over its limit
 	Unsupported  Code = "unsupported" // content of a kind the server does not take
 	Unavailable  Code = "unavailable"
+	// InsufficientStorage: the server's disk is full, so nothing was
+	// stored; the administrator must free space (507).
+	InsufficientStorage Code = "insufficient_storage"
 	// NotImplemented: a capability this configuration does not offer
 	// (speech on the server in browser voice mode).
 	NotImplemented Code = "not_implemented"

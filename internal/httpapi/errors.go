@@ -62,6 +62,8 @@ func statusOf(c errs.Code) int {
 		return http.StatusServiceUnavailable
 	case errs.NotImplemented:
 		return http.StatusNotImplemented
+	case errs.InsufficientStorage:
+		return http.StatusInsufficientStorage
 	default:
 		return http.StatusInternalServerError
 	}
@@ -77,8 +79,13 @@ func (s *Server) problem(ctx context.Context, err error) error {
 			// The client went away; nobody reads this answer.
 			return huma.NewError(http.StatusServiceUnavailable, "request cancelled")
 		}
-		s.log.ErrorContext(ctx, "internal error", "err", err, "request_id", requestID(ctx))
-		return huma.NewError(http.StatusInternalServerError, "internal error")
+		if s.db != nil && s.db.Disk.Saw(err) {
+			// Said once in the log by Disk; each request is not news.
+			e = errDiskFull
+		} else {
+			s.log.ErrorContext(ctx, "internal error", "err", err, "request_id", requestID(ctx))
+			return huma.NewError(http.StatusInternalServerError, "internal error")
+		}
 	}
 	status := statusOf(e.Code)
 	details := make([]error, 0, len(e.Fields))
@@ -98,6 +105,10 @@ func (s *Server) problem(ctx context.Context, err error) error {
 	}
 	return se
 }
+
+// errDiskFull answers any write that failed on a full disk and has no
+// more particular answer (an upload's and a turn's are their packages').
+var errDiskFull = errs.New(errs.InsufficientStorage, "the server's disk is full, so this change was not saved; ask the server's administrator to free space, then try again")
 
 func retrySeconds(s float64) int {
 	n := int(s)

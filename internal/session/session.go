@@ -143,6 +143,9 @@ var (
 	ErrNoReadings = errs.New(errs.Conflict, "this week has no processed reading yet, so there is nothing to discuss")
 	ErrNoAnswer   = &errs.Error{Code: errs.Unavailable, Message: "the tutor could not answer just now; please send your message again", RetryAfter: 2 * time.Second}
 	ErrNoAudio    = errs.New(errs.NotFound, "this session has no recording")
+	// ErrDiskFull: the server's disk is full (or below sqlite.DiskReserve),
+	// so the message was not stored and the tutor was not asked.
+	ErrDiskFull = &errs.Error{Code: errs.Unavailable, Message: "the server's disk is full, so your message was not saved and the tutor did not answer; your session is as it was. Try again in a minute; if this keeps happening, tell your course's administrator", RetryAfter: time.Minute}
 )
 
 // Options configure a Service. Zero values take the defaults noted.

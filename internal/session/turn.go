@@ -76,6 +76,9 @@ func (s *Service) Begin(ctx context.Context, u auth.User, sessionID int64, text,
 		if p != nil {
 			p.slot.Release()
 		}
+		if s.db.Disk.Saw(err) {
+			return nil, ErrDiskFull // the batch rolled back: nothing of the turn was stored
+		}
 		return nil, err
 	}
 	if timeUp {
@@ -167,6 +170,13 @@ func (s *Service) begin(ctx context.Context, tx *sql.Tx, u auth.User, sessionID 
 		if err := setState(ctx, tx, busy.id, "pending", "unanswered"); err != nil {
 			return nil, false, err
 		}
+	}
+	// A new turn writes twice (the student's words, then the answer): on a
+	// full disk, refuse it before the first, not between the two. Asked
+	// here, after the refusals that write nothing, so an ended session
+	// still says so and a repeated message still gets its stored answer.
+	if s.db.Disk.Full() {
+		return nil, false, ErrDiskFull
 	}
 	// What a new turn may cost: its pace, the student's day, a place
 	// among the model calls at once. A repeated message (above) costs
@@ -355,6 +365,12 @@ func (s *Service) answer(ctx context.Context, p *Pending, onDelta func(string) e
 	if err := s.storeAnswer(context.WithoutCancel(ctx), p, a, verdict, judged, strike, closing, usage, first); err != nil {
 		if errors.Is(err, errTaken) {
 			return Answer{}, ErrEnded
+		}
+		if s.db.Disk.Saw(err) {
+			// The answer's transaction rolled back whole; the deferred
+			// giveUp marks the student's turn unanswered, so a retry
+			// starts clean.
+			return Answer{}, ErrDiskFull
 		}
 		return Answer{}, err
 	}

@@ -33,6 +33,9 @@ type DB struct {
 	// Write; see Batcher.
 	Batch *Batcher
 	Path  string
+	// Disk watches the free space where the database lives: writers that
+	// must not start on a full disk (an upload, a turn) ask it first.
+	Disk *Disk
 }
 
 const busyTimeoutMS = "5000"
@@ -90,7 +93,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	read.SetConnMaxIdleTime(0)
 	read.SetConnMaxLifetime(0)
 
-	db := &DB{Read: read, Write: write, Batch: NewBatcher(write), Path: abs}
+	db := &DB{Read: read, Write: write, Batch: NewBatcher(write), Path: abs, Disk: NewDisk(filepath.Dir(abs), DiskReserve)}
 	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if err := write.PingContext(pingCtx); err != nil {
