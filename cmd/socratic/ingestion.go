@@ -58,6 +58,7 @@ func startIngestion(ctx context.Context, cfg config.Config, d *deps, log *slog.L
 		// waits behind two long documents.
 		Workers:       workers + 1,
 		MemoryLimitMB: 256,
+		IdleTimeout:   cfg.PDFIdleTimeout,
 	})}
 	in.documents = document.NewService(d.db, d.files, in.pdf, document.Limits{
 		MaxUploadSize: cfg.MaxUploadSize, MaxPages: cfg.MaxPDFPages,

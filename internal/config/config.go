@@ -74,6 +74,9 @@ type Config struct {
 	// CacheDir holds what is rebuilt when lost (PDFium's compiled code);
 	// a container image warms it at build time outside the data volume.
 	CacheDir string `env:"CACHE_DIR"`
+	// PDFIdleTimeout: PDFium starts with the first document and stops after
+	// this long with nothing to read, so an idle server holds none of it.
+	PDFIdleTimeout time.Duration `env:"PDF_IDLE_TIMEOUT" envDefault:"1m"`
 
 	// Scheduled backups: BACKUP_DIR turns them on; every BACKUP_INTERVAL
 	// serve writes one there and keeps the newest BACKUP_KEEP.
@@ -401,6 +404,9 @@ func (c Config) Validate() error {
 		if !validDomain(d) {
 			add("ALLOWED_EMAIL_DOMAINS entry %q is not a domain name like ou.edu", d)
 		}
+	}
+	if c.PDFIdleTimeout < time.Second {
+		add("PDF_IDLE_TIMEOUT must be a duration of at least 1s, such as 1m, not %s", c.PDFIdleTimeout)
 	}
 	if c.BackupInterval < time.Second {
 		add("BACKUP_INTERVAL must be a duration of at least 1s, such as 6h or 24h, not %s", c.BackupInterval)

@@ -101,16 +101,26 @@ func (s *Slot) Bind(ctx context.Context) context.Context {
 // none comes, the stream is one Error event wrapping ErrBusy.
 func (l *Limiter) Stream(ctx context.Context, req Request) iter.Seq[Event] {
 	return func(yield func(Event) bool) {
+		m := meterFor(l.p.Name())
 		if s, ok := ctx.Value(slotKey{}).(*Slot); !ok || s.l != l || s.released.Load() {
 			own, err := l.acquire(ctx)
 			if err != nil {
-				yield(Event{Kind: Error, Err: err})
+				ev := Event{Kind: Error, Err: err}
+				m.record(ev)
+				yield(ev)
 				return
 			}
 			defer own.Release()
 		}
 		for ev := range l.p.Stream(ctx, req) {
+			if ev.Kind != Delta {
+				m.record(ev) // the call's end: its usage, or how it failed
+			}
 			if !yield(ev) {
+				if ev.Kind == Delta {
+					// The caller stopped listening mid-answer.
+					m.record(Event{Kind: Error, Err: context.Canceled})
+				}
 				return
 			}
 		}

@@ -1,7 +1,9 @@
 // Package pdftext reads the text of PDFs page by page with PDFium (Chrome's
 // PDF engine) compiled to WebAssembly and run by wazero: pure Go, no cgo, and
 // every document runs inside a sandbox with a memory cap and a deadline, so a
-// hostile file fails its document, never the server.
+// hostile file fails its document, never the server. PDFium runs only while
+// there is work: it starts with the first document and stops after a quiet
+// minute.
 package pdftext
 
 import (
@@ -9,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -87,35 +90,54 @@ type Options struct {
 	// MemoryLimitMB caps each sandbox's memory. PDFium needs 18 MiB to start;
 	// text of a 119-page opinion stays there.
 	MemoryLimitMB int
+	// IdleTimeout is how long PDFium stays up with nothing to read before
+	// it stops and gives its memory back; the next document starts it
+	// again (from CacheDir, a fraction of a second). Zero means
+	// DefaultIdleTimeout; negative keeps it up until Close.
+	IdleTimeout time.Duration
 }
 
-// Extractor reads PDFs. It starts PDFium in the background, so a server is
-// ready at once; the first document waits for it.
+// DefaultIdleTimeout: an idle server holds no PDFium (tens of megabytes of
+// compiled code and sandbox memory) a minute after its last document.
+const DefaultIdleTimeout = time.Minute
+
+// Extractor reads PDFs. PDFium starts when there is work (the first document
+// waits for it) and stops after IdleTimeout with nothing to read.
 type Extractor struct {
-	ready   chan struct{}
-	initErr error
-	pool    pdfium.Pool
-	cache   wazero.CompilationCache
+	o Options
 
-	mu     sync.Mutex
-	closed bool
+	mu       sync.Mutex
+	closed   bool
+	rt       *reader       // nil while stopped
+	starting chan struct{} // non-nil while a start runs; closed when it ends
+	startErr error         // the last start's failure; nil after a success
+	users    int           // callers holding or waiting for a sandbox
+	gen      uint64        // bumped to cancel a pending idle stop
+	starts   int64
+	stops    int64
 }
 
-// New starts PDFium in the background.
+// reader is one running PDFium: its wazero runtime (inside the pool) and
+// its compilation cache.
+type reader struct {
+	pool  pdfium.Pool
+	cache wazero.CompilationCache
+}
+
+func (r *reader) close() error {
+	err := r.pool.Close()
+	if r.cache != nil {
+		err = errors.Join(err, r.cache.Close(context.Background()))
+	}
+	return err
+}
+
+// New makes an Extractor; nothing starts until the first document.
 func New(o Options) *Extractor {
-	e := &Extractor{ready: make(chan struct{})}
-	go func() {
-		pool, cache, err := start(o)
-		e.mu.Lock()
-		defer e.mu.Unlock()
-		e.pool, e.cache, e.initErr = pool, cache, err
-		close(e.ready)
-		if e.closed && err == nil {
-			// Closed while starting: nobody will use it.
-			e.shutdown()
-		}
-	}()
-	return e
+	if o.IdleTimeout == 0 {
+		o.IdleTimeout = DefaultIdleTimeout
+	}
+	return &Extractor{o: o}
 }
 
 func start(o Options) (pdfium.Pool, wazero.CompilationCache, error) {
@@ -161,29 +183,150 @@ func start(o Options) (pdfium.Pool, wazero.CompilationCache, error) {
 	return pool, cache, nil
 }
 
-// Ready reports whether PDFium has started (nil), is starting, or failed.
-func (e *Extractor) Ready() (bool, error) {
-	select {
-	case <-e.ready:
-		return true, e.initErr
-	default:
-		return false, nil
-	}
+// Stats is what the Extractor holds now, for /metrics.
+type Stats struct {
+	Running bool  // PDFium is up (or starting)
+	Busy    int   // callers holding or waiting for a sandbox
+	Starts  int64 // PDFium starts since New
+	Stops   int64 // idle stops since New
 }
 
-// WaitReady waits until PDFium has started (a first start compiles it for a
-// few seconds) or ctx ends. Callers wait here before starting the clock on a
-// file, so a cold start is not held against the file.
-func (e *Extractor) WaitReady(ctx context.Context) error {
-	select {
-	case <-e.ready:
-		if e.initErr != nil {
-			return fmt.Errorf("%w: %v", ErrUnavailable, e.initErr)
-		}
-		return nil
-	case <-ctx.Done():
-		return ErrBusy
+// Stats reports whether PDFium is up and how busy it is.
+func (e *Extractor) Stats() Stats {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return Stats{Running: e.rt != nil || e.starting != nil, Busy: e.users, Starts: e.starts, Stops: e.stops}
+}
+
+// Ready reports whether the reader can take work: true once a start has
+// ended (or while it is stopped: the next document starts it), false while
+// a start runs; the error is the last start's failure.
+func (e *Extractor) Ready() (bool, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.starting != nil {
+		return false, nil
 	}
+	return true, e.startErr
+}
+
+// WaitReady starts PDFium if it is stopped and waits until it is up (a first
+// start compiles it for a few seconds) or ctx ends. Callers wait here before
+// starting the clock on a file, so a cold start is not held against the file.
+func (e *Extractor) WaitReady(ctx context.Context) error {
+	if _, err := e.acquire(ctx); err != nil {
+		return err
+	}
+	e.done()
+	return nil
+}
+
+// acquire counts the caller as a user (no idle stop while it holds one) and
+// returns the running reader, starting it if need be. On success the caller
+// must call done.
+func (e *Extractor) acquire(ctx context.Context) (*reader, error) {
+	e.mu.Lock()
+	if e.closed {
+		e.mu.Unlock()
+		return nil, ErrUnavailable
+	}
+	e.users++
+	e.gen++ // cancels a pending idle stop
+	if e.rt != nil {
+		rt := e.rt
+		e.mu.Unlock()
+		return rt, nil
+	}
+	if e.starting == nil {
+		e.beginStart()
+	}
+	ch := e.starting
+	e.mu.Unlock()
+	select {
+	case <-ch:
+	case <-ctx.Done():
+		e.done()
+		return nil, ErrBusy
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	switch {
+	case e.closed:
+		e.release()
+		return nil, ErrUnavailable
+	case e.rt == nil: // that start failed (no idle stop while we wait)
+		err := e.startErr
+		e.release()
+		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	return e.rt, nil
+}
+
+// beginStart starts PDFium in the background; e.mu is held. The start runs
+// to its end even when every waiter gives up: a compile abandoned half way
+// would be paid again by the next document.
+func (e *Extractor) beginStart() {
+	ch := make(chan struct{})
+	e.starting = ch
+	go func() {
+		pool, cache, err := start(e.o)
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		e.starting = nil
+		defer close(ch)
+		e.startErr = err
+		if err != nil {
+			return
+		}
+		rt := &reader{pool: pool, cache: cache}
+		if e.closed {
+			_ = rt.close() // closed while starting: nobody will use it
+			return
+		}
+		e.rt = rt
+		e.starts++
+		e.armIdle()
+	}()
+}
+
+// done ends a use begun by acquire.
+func (e *Extractor) done() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.release()
+}
+
+// release drops one user and, with none left, arms the idle stop; e.mu is
+// held.
+func (e *Extractor) release() {
+	e.users--
+	e.armIdle()
+}
+
+func (e *Extractor) armIdle() {
+	if e.users > 0 || e.rt == nil || e.closed || e.o.IdleTimeout < 0 {
+		return
+	}
+	e.gen++
+	gen := e.gen
+	time.AfterFunc(e.o.IdleTimeout, func() { e.idleStop(gen) })
+}
+
+// idleStop stops PDFium when nothing used it since the timer was armed.
+func (e *Extractor) idleStop(gen uint64) {
+	e.mu.Lock()
+	if gen != e.gen || e.users > 0 || e.rt == nil || e.closed {
+		e.mu.Unlock()
+		return
+	}
+	rt := e.rt
+	e.rt = nil
+	e.stops++
+	e.mu.Unlock()
+	_ = rt.close()
+	// The sandboxes' memory is garbage now; hand it back to the system at
+	// once rather than over the next minutes.
+	debug.FreeOSMemory()
 }
 
 // Close stops PDFium. It does not wait for a start in progress (a shutdown
@@ -191,34 +334,25 @@ func (e *Extractor) WaitReady(ctx context.Context) error {
 // it made when it finishes.
 func (e *Extractor) Close() error {
 	e.mu.Lock()
-	defer e.mu.Unlock()
 	if e.closed {
+		e.mu.Unlock()
 		return nil
 	}
 	e.closed = true
-	select {
-	case <-e.ready:
-	default:
+	e.gen++
+	rt := e.rt
+	e.rt = nil
+	e.mu.Unlock()
+	if rt == nil {
 		return nil
 	}
-	if e.initErr != nil {
-		return nil
-	}
-	return e.shutdown()
-}
-
-// shutdown closes the pool and the cache; e.mu is held.
-func (e *Extractor) shutdown() error {
-	err := e.pool.Close()
-	if e.cache != nil {
-		err = errors.Join(err, e.cache.Close(context.Background()))
-	}
-	return err
+	return rt.close()
 }
 
 // session is one borrowed sandbox with a watchdog: when ctx ends, the
 // sandbox is killed (its next call fails at once) and thrown away.
 type session struct {
+	e      *Extractor
 	inst   pdfium.Pdfium
 	ctx    context.Context
 	stop   func() bool
@@ -229,36 +363,31 @@ func (e *Extractor) borrow(ctx context.Context) (*session, error) {
 	if ctx.Err() != nil {
 		return nil, ErrBusy // out of time before the file was looked at
 	}
-	select {
-	case <-e.ready:
-	case <-ctx.Done():
-		return nil, ErrBusy
-	}
-	if e.initErr != nil {
-		return nil, fmt.Errorf("%w: %v", ErrUnavailable, e.initErr)
-	}
-	e.mu.Lock()
-	closed := e.closed
-	e.mu.Unlock()
-	if closed {
-		return nil, ErrUnavailable
+	rt, err := e.acquire(ctx)
+	if err != nil {
+		return nil, err
 	}
 	// The pool's own wait ignores ctx cancellation; poll it in short steps.
 	var inst pdfium.Pdfium
 	for {
 		var err error
-		inst, err = e.pool.GetInstance(100 * time.Millisecond)
+		inst, err = rt.pool.GetInstance(100 * time.Millisecond)
 		if err == nil {
 			break
 		}
 		if ctx.Err() != nil {
+			e.done()
 			return nil, ErrBusy
 		}
 		if !strings.Contains(err.Error(), "Timeout waiting for idle object") {
+			e.done()
+			if strings.Contains(err.Error(), "pool is closed") {
+				return nil, ErrUnavailable
+			}
 			return nil, fmt.Errorf("pdf reader: %w", err)
 		}
 	}
-	s := &session{inst: inst, ctx: ctx}
+	s := &session{e: e, inst: inst, ctx: ctx}
 	s.stop = context.AfterFunc(ctx, func() { _ = inst.Kill() })
 	return s, nil
 }
@@ -267,6 +396,7 @@ func (e *Extractor) borrow(ctx context.Context) (*session, error) {
 // failed in a way we do not recognise (it may be in a bad state), is
 // discarded and the pool makes a fresh one.
 func (s *session) release(healthy bool) {
+	defer s.e.done()
 	if !s.stop() {
 		return // the watchdog fired: the sandbox is gone already
 	}

@@ -199,6 +199,8 @@ type Service struct {
 
 	// Turns refused since the process started, for the admin's figures.
 	refusedPace, refusedTurns, refusedBudget atomic.Int64
+	// Answers stored and their verdicts, for /metrics.
+	answers answerCounts
 }
 
 // NewService returns the session service.

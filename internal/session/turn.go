@@ -374,6 +374,7 @@ func (s *Service) answer(ctx context.Context, p *Pending, onDelta func(string) e
 		}
 		return Answer{}, err
 	}
+	s.answers.count(verdict)
 	stored = true
 	a.Remaining = remaining(p.sess, s.o.Now())
 	return a, nil

@@ -3,8 +3,13 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
+	"time"
+
+	"modernc.org/sqlite"
 )
 
 // maxBatch bounds the writes one transaction commits together.
@@ -26,12 +31,51 @@ type Batcher struct {
 	mu      sync.Mutex
 	queue   []*batchJob
 	running bool
+
+	// For /metrics: writes committed or failed, their total wait from Do
+	// to the start of their transaction, and transactions that failed
+	// with SQLITE_BUSY or SQLITE_LOCKED after busy_timeout's retries.
+	writes, waitNanos, busy atomic.Int64
+}
+
+// WriteStats is how long writes waited for the one write connection, since
+// the process started.
+type WriteStats struct {
+	// Batched writes (Batcher.Do) and their summed wait in the queue.
+	BatchWrites int64
+	BatchWait   time.Duration
+	// Other writes' waits for the write connection (database/sql's pool).
+	PoolWaits int64
+	PoolWait  time.Duration
+	// Transactions that failed because the database stayed locked past
+	// busy_timeout (another process writing: a backup, a migration).
+	Busy int64
+}
+
+// WriteStats reports the write connection's waits and busy failures.
+func (db *DB) WriteStats() WriteStats {
+	ps := db.Write.Stats()
+	return WriteStats{
+		BatchWrites: db.Batch.writes.Load(), BatchWait: time.Duration(db.Batch.waitNanos.Load()),
+		PoolWaits: ps.WaitCount, PoolWait: ps.WaitDuration, Busy: db.Batch.busy.Load(),
+	}
+}
+
+// isBusy reports SQLITE_BUSY or SQLITE_LOCKED (in any extended form).
+func isBusy(err error) bool {
+	var se *sqlite.Error
+	if !errors.As(err, &se) {
+		return false
+	}
+	c := se.Code() & 0xff
+	return c == 5 || c == 6
 }
 
 type batchJob struct {
-	ctx  context.Context
-	fn   func(ctx context.Context, tx *sql.Tx) error
-	done chan error
+	queued time.Time
+	ctx    context.Context
+	fn     func(ctx context.Context, tx *sql.Tx) error
+	done   chan error
 }
 
 // NewBatcher batches writes on db (the one write connection).
@@ -49,7 +93,7 @@ func NewBatcher(db *sql.DB) *Batcher { return &Batcher{db: db} }
 // so calling Do again, or using the DB's Write pool, from inside fn would
 // wait for itself forever.
 func (b *Batcher) Do(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
-	j := &batchJob{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	j := &batchJob{queued: time.Now(), ctx: ctx, fn: fn, done: make(chan error, 1)}
 	b.mu.Lock()
 	b.queue = append(b.queue, j)
 	if !b.running {
@@ -90,11 +134,19 @@ func (b *Batcher) commit(batch []*batchJob) {
 		return
 	}
 	fail := func(err error) {
+		if isBusy(err) {
+			b.busy.Add(1)
+		}
 		for _, j := range live {
 			j.done <- err
 		}
 	}
 	tx, err := b.db.BeginTx(context.Background(), nil)
+	began := time.Now()
+	for _, j := range live {
+		b.waitNanos.Add(int64(began.Sub(j.queued)))
+	}
+	b.writes.Add(int64(len(live)))
 	if err != nil {
 		fail(fmt.Errorf("batch: %w", err))
 		return

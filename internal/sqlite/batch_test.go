@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/lawtutor/socratic/internal/sqlite"
 )
@@ -117,3 +118,54 @@ func TestBatchSkipsWritesWhoseCallerLeft(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// TestWriteStatsCountWaitsAndBusy: batched writes count with their wait in
+// the queue, and a write that finds the database locked by another
+// process past busy_timeout counts as busy (and fails, with nothing kept).
+func TestWriteStatsCountWaitsAndBusy(t *testing.T) {
+	db := batchDB(t)
+	before := db.WriteStats()
+	if err := db.Batch.Do(context.Background(), func(ctx context.Context, tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO items (v) VALUES ('one')`)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	st := db.WriteStats()
+	if st.BatchWrites != before.BatchWrites+1 || st.BatchWait <= before.BatchWait || st.Busy != before.Busy {
+		t.Fatalf("after one write: %+v (before %+v)", st, before)
+	}
+	// Another process (a second handle on the file) holds the write lock
+	// for longer than busy_timeout.
+	other, err := sql.Open("sqlite", "file:"+db.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	other.SetMaxOpenConns(1)
+	conn, err := other.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(context.Background(), `BEGIN IMMEDIATE`); err != nil {
+		t.Fatal(err)
+	}
+	err = db.Batch.Do(context.Background(), func(ctx context.Context, tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO items (v) VALUES ('two')`)
+		return err
+	})
+	if _, rerr := conn.ExecContext(context.Background(), `ROLLBACK`); rerr != nil {
+		t.Fatal(rerr)
+	}
+	if err == nil {
+		t.Fatal("a write succeeded while another process held the lock")
+	}
+	after := db.WriteStats()
+	if after.Busy != st.Busy+1 {
+		t.Fatalf("busy failures: %d, want %d (%v)", after.Busy, st.Busy+1, err)
+	}
+	if after.BatchWait-st.BatchWait < 4*time.Second {
+		t.Errorf("the locked write's wait %s is shorter than busy_timeout", after.BatchWait-st.BatchWait)
+	}
+}
