@@ -90,6 +90,56 @@ func keepThemes(ctx context.Context, log *slog.Logger, weekID int64, by string, 
 	return out
 }
 
+// shapedThemes is the themes that pass CheckThemeShape against the week,
+// in order; it logs each it drops and why.
+func shapedThemes(ctx context.Context, log *slog.Logger, weekID int64, by string, themes, week []string) []string {
+	if len(themes) == 0 {
+		return themes
+	}
+	toks := tokenizeThemes(strings.Join(week, "\n\n"))
+	out := make([]string, 0, len(themes))
+	for _, t := range themes {
+		if err := checkShape(t, toks); err != nil {
+			log.WarnContext(ctx, "theme dropped", "week_id", weekID, "by", by, "theme", strconv.QuoteToASCII(truncate(t, 120)), "reason", "the theme "+err.Error())
+			continue
+		}
+		out = append(out, t)
+	}
+	return out
+}
+
+// fillThemes adds to themes, up to ThemeCount, those of more that
+// overlap none already there ("estoppel" and "promissory estoppel" are
+// one theme).
+func fillThemes(themes, more []string) []string {
+	var have [][]string
+	for _, t := range themes {
+		have = append(have, themeWords(t))
+	}
+	for _, t := range more {
+		if len(themes) >= ThemeCount {
+			break
+		}
+		w := themeWords(t)
+		if overlapsAny(w, have) {
+			continue
+		}
+		themes = append(themes, t)
+		have = append(have, w)
+	}
+	return themes
+}
+
+// themeWords are a theme's words for comparing: lower case, without a
+// leading article.
+func themeWords(t string) []string {
+	w := strings.Fields(strings.ToLower(t))
+	if len(w) > 1 && (w[0] == "the" || w[0] == "a" || w[0] == "an") {
+		w = w[1:]
+	}
+	return w
+}
+
 func truncate(s string, n int) string {
 	if r := []rune(s); len(r) > n {
 		return string(r[:n]) + "…"

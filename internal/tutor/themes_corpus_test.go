@@ -1,9 +1,13 @@
 package tutor
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -11,6 +15,7 @@ import (
 	"time"
 
 	"github.com/lawtutor/socratic/internal/document"
+	"github.com/lawtutor/socratic/internal/llm/llmtest"
 	"github.com/lawtutor/socratic/internal/pdftext"
 	"github.com/lawtutor/socratic/internal/testenv"
 )
@@ -130,5 +135,93 @@ func TestOfflineThemesOfAContractsReading(t *testing.T) {
 	}
 	if found < 3 {
 		t.Errorf("%d of the reading's doctrines among its themes %q, want at least 3", found, themes)
+	}
+}
+
+// TestCheckThemeShape: what a theme may not be, with and without the
+// week's text to judge a phrase cut short by.
+func TestCheckThemeShape(t *testing.T) {
+	week := []string{"Procedural due process asks what process is due. The procedural due process cases begin with Goldberg v. Kelly. " +
+		"Substantive due process is another matter; procedural due process governs hearings, and due process of law is old. " +
+		"Due process limits the States."}
+	for _, c := range []struct {
+		theme string
+		ok    bool
+	}{
+		{"mailbox rule", true},
+		{"The mailbox rule", true},
+		{"Goldberg v. Kelly", true},
+		{"procedural due process", true},
+		{"due process", true},
+		{"consideration", true},
+		{"Risk of a lost letter", true},
+		{"procedural due", false},    // cut short: "due" needs "process"
+		{"procedural", false},        // in this week, always "procedural due"
+		{"the rule of", false},       // ends on a function word
+		{"Goldberg v.", false},       // half a case name
+		{"United States", false},     // a bare place name
+		{"the United States", false}, // a bare place name
+		{"Virginia", false},
+		{"State of Texas", false},
+		{"new york", false},
+		{"whether the mirror image rule should survive in an age of printed forms", false}, // a sentence
+		{"", false},
+	} {
+		err := CheckThemeShape(c.theme, week)
+		if (err == nil) != c.ok {
+			t.Errorf("%q: %v, want ok %v", c.theme, err, c.ok)
+		}
+	}
+	if err := CheckThemeShape("procedural", nil); err != nil {
+		t.Errorf("without the week's text a single word is a theme: %v", err)
+	}
+}
+
+// TestThemerChecksAModelsThemesShape: a model's themes that are cut
+// short, a bare place or a sentence are dropped (and logged with the
+// reason), the rest kept in order, and the week's offline themes that
+// overlap none of them fill up to ThemeCount.
+func TestThemerChecksAModelsThemesShape(t *testing.T) {
+	db, weekA, _ := twoWeeks(t)
+	ctx := context.Background()
+	var doc int64
+	if err := db.Read.QueryRow(`SELECT id FROM documents WHERE week_id = ?`, weekA).Scan(&doc); err != nil {
+		t.Fatal(err)
+	}
+	for i, p := range ingestPassages(t, testenv.Path("themes", "contracts-reading.pdf")) {
+		if _, err := db.Write.ExecContext(ctx, `INSERT INTO chunks (document_id, week_id, chunk_index, page, char_start, char_end, content, token_count) VALUES (?, ?, ?, 1, 0, 1, ?, 200)`, doc, weekA, i+1, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	reply := `["procedural due", "United States", "Promissory estoppel", "Whether a court should order a painter to finish her portrait", "Virginia"]`
+	fake := llmtest.NewAnthropic(t, llmtest.Text(reply))
+	var logs bytes.Buffer
+	th := NewThemer(db, claudeFor(t, fake), slog.New(slog.NewJSONHandler(&logs, nil)))
+	if err := th.Generate(ctx, weekA, false); err != nil {
+		t.Fatal(err)
+	}
+	var stored string
+	db.Read.QueryRow(`SELECT themes FROM weeks WHERE id = ?`, weekA).Scan(&stored)
+	var themes []string
+	if err := json.Unmarshal([]byte(stored), &themes); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("themes: %q", themes)
+	if len(themes) != ThemeCount || themes[0] != "Promissory estoppel" {
+		t.Fatalf("themes %q: want the model's one good theme first, then offline ones up to %d", themes, ThemeCount)
+	}
+	offline := OfflineThemes(ingestPassages(t, testenv.Path("themes", "contracts-reading.pdf")), nil)
+	for _, th := range themes[1:] {
+		if strings.EqualFold(th, "promissory estoppel") || !slices.Contains(offline, th) {
+			t.Errorf("filler %q: want an offline theme other than the model's", th)
+		}
+	}
+	if n := strings.Count(logs.String(), `"msg":"theme dropped"`); n != 4 {
+		t.Errorf("%d dropped themes logged, want 4:\n%s", n, logs.String())
+	}
+	for _, why := range []string{"is cut short", "is a place name", "is too long"} {
+		if !strings.Contains(logs.String(), why) {
+			t.Errorf("no drop logged as %q:\n%s", why, logs.String())
+		}
 	}
 }

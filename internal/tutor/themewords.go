@@ -98,7 +98,7 @@ var instrumentHeads = wordSet(`clause clauses amendment act compact code doctrin
 var nounSuffixes = []string{"tion", "sion", "ment", "ance", "ence", "ity", "ism", "ship", "ness", "ure", "ppel", "ches"}
 
 // places are the place names a theme must not be on its own.
-var places = wordSet(strings.ReplaceAll(`alabama alaska arizona arkansas california colorado connecticut delaware florida georgia
+var places = phraseSet(`alabama alaska arizona arkansas california colorado connecticut delaware florida georgia
 	hawaii idaho illinois indiana iowa kansas kentucky louisiana maine maryland massachusetts michigan minnesota
 	mississippi missouri montana nebraska nevada new_hampshire new_jersey new_mexico new_york north_carolina
 	north_dakota ohio oklahoma oregon pennsylvania rhode_island south_carolina south_dakota tennessee texas utah
@@ -106,7 +106,16 @@ var places = wordSet(strings.ReplaceAll(`alabama alaska arizona arkansas califor
 	united_states united_states_of_america america us u.s england britain great_britain united_kingdom ireland
 	scotland wales france germany spain italy canada mexico china japan russia india israel europe
 	new_york_city chicago boston philadelphia los_angeles san_francisco jersey carolina dakota
-	bangor maine new_orleans richmond austin houston dallas atlanta detroit seattle denver miami`, "_", " "))
+	bangor maine new_orleans richmond austin houston dallas atlanta detroit seattle denver miami`)
+
+// phraseSet is wordSet of phrases written with "_" for a space.
+func phraseSet(s string) map[string]bool {
+	m := map[string]bool{}
+	for _, w := range strings.Fields(s) {
+		m[strings.ReplaceAll(w, "_", " ")] = true
+	}
+	return m
+}
 
 // placePrefixes name a place together with what follows ("State of
 // Texas", "Commonwealth of Virginia", "City of Bangor").
