@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -223,5 +224,24 @@ func TestThemerChecksAModelsThemesShape(t *testing.T) {
 		if !strings.Contains(logs.String(), why) {
 			t.Errorf("no drop logged as %q:\n%s", why, logs.String())
 		}
+	}
+}
+
+// TestOfflineThemesLeaveWhatOtherWeeksShare: a doctrine the course's
+// other weeks discuss throughout is less this week's own theme.
+func TestOfflineThemesLeaveWhatOtherWeeksShare(t *testing.T) {
+	week := ingestPassages(t, testenv.Path("themes", "contracts-reading.pdf"))
+	alone := OfflineThemes(week, nil)
+	if !slices.Contains(alone, "mirror image rule") || !slices.Contains(alone, "mailbox rule") {
+		t.Fatalf("alone: %q", alone)
+	}
+	rest := make([]string, 20)
+	for i := range rest {
+		rest[i] = fmt.Sprintf("Week %d again turns on the mirror image rule and the mailbox rule, as the casebook says.", i)
+	}
+	shared := OfflineThemes(week, rest)
+	t.Logf("alone %q, beside the other weeks %q", alone, shared)
+	if len(shared) != ThemeCount || slices.Contains(shared, "mirror image rule") || slices.Contains(shared, "mailbox rule") {
+		t.Errorf("beside weeks that all discuss them, the mirror image and mailbox rules are still themes: %q", shared)
 	}
 }

@@ -388,24 +388,6 @@ func offlineThemes(week, rest []string, n int) []string {
 			longer[sub] = max(longer[sub], c.count)
 		}
 	}
-	var restIDF func(string) float64
-	if len(rest) > 0 {
-		restText := make([]string, len(rest))
-		for i, p := range rest {
-			restText[i] = " " + strings.Join(strings.FieldsFunc(strings.ToLower(p), func(r rune) bool { return !unicode.IsLetter(r) && r != '-' && r != '\'' && r != '’' && r != '.' }), " ") + " "
-		}
-		norm := math.Log(1+float64(len(rest))) + 1
-		restIDF = func(key string) float64 {
-			df := 0
-			for _, p := range restText {
-				if strings.Contains(p, " "+key+" ") {
-					df++
-				}
-			}
-			return (math.Log((1+float64(len(rest)))/(1+float64(df))) + 1) / norm
-		}
-	}
-
 	var all []*themeCand
 	for _, c := range cands {
 		if c.count < 2 || !keepCandidate(c) || (!c.isCase && float64(longer[c.key]) >= 0.7*float64(c.count)) {
@@ -446,15 +428,20 @@ func offlineThemes(week, rest []string, n int) []string {
 			}
 		}
 		c.score = (1 + math.Log(float64(c.count))) * kind * spec
-		if restIDF != nil {
-			key := c.key
-			if c.isCase {
-				key = strings.SplitN(strings.TrimPrefix(c.key, "\x00"), " v. ", 2)[0] + " v."
-			}
-			c.score *= restIDF(key)
-		}
 		c.display = displayForm(c)
 		all = append(all, c)
+	}
+	if len(rest) > 0 {
+		// What the course's other weeks share is less the week's own:
+		// each phrase's inverse document frequency over their passages,
+		// scaled to 1 for a phrase none of them holds.
+		df := restFrequency(rest, all)
+		norm := math.Log(1+float64(len(rest))) + 1
+		for _, c := range all {
+			if !c.isCase {
+				c.score *= (math.Log((1+float64(len(rest)))/(1+float64(df[c.key]))) + 1) / norm
+			}
+		}
 	}
 	sort.Slice(all, func(a, b int) bool {
 		if all[a].score != all[b].score {
@@ -488,6 +475,38 @@ func offlineThemes(week, rest []string, n int) []string {
 		out = append(out, c.display)
 	}
 	return out
+}
+
+// restFrequency counts, for each candidate, the passages of rest that
+// hold it.
+func restFrequency(rest []string, cands []*themeCand) map[string]int {
+	want := map[string]bool{}
+	for _, c := range cands {
+		want[c.key] = true
+	}
+	df := map[string]int{}
+	for _, p := range rest {
+		toks := tokenizeThemes(p)
+		seen := map[string]bool{}
+		for i := range toks {
+			key := ""
+			for n := 1; n <= 6 && i+n <= len(toks); n++ {
+				x := toks[i+n-1]
+				if !x.ok || (n > 1 && x.brk) {
+					break
+				}
+				if n > 1 {
+					key += " "
+				}
+				key += x.lower
+				if want[key] && !seen[key] {
+					seen[key] = true
+					df[key]++
+				}
+			}
+		}
+	}
+	return df
 }
 
 // displayForm is the phrase as the reading writes it mid-sentence most
