@@ -640,5 +640,33 @@ func checkShape(theme string, toks []themeTok) error {
 			}
 		}
 	}
+	// So is one whose last word the text nearly always goes on from with
+	// the same word, even where a line or column break hides it from the
+	// phrase ("writ of habeas" for "habeas corpus").
+	if len(words) > 1 {
+		lastW := strings.Trim(words[len(words)-1], ",.")
+		clear(next)
+		seen = 0
+		for i, x := range toks {
+			if x.lower != lastW {
+				continue
+			}
+			// Counted where a word follows: a page number or a full
+			// stop says nothing either way.
+			if k := i + 1; k < len(toks) && !toks[k].brk && toks[k].ok {
+				seen++
+				if !funcWords[toks[k].lower] {
+					next[toks[k].lower]++
+				}
+			}
+		}
+		if seen >= 3 {
+			for _, k := range next {
+				if float64(k) >= 0.7*float64(seen) {
+					return errors.New("is cut short")
+				}
+			}
+		}
+	}
 	return nil
 }
