@@ -108,16 +108,15 @@ func shapedThemes(ctx context.Context, log *slog.Logger, weekID int64, by string
 	return out
 }
 
-// fillThemes adds to themes, up to ThemeCount, those of more that
-// overlap none already there ("estoppel" and "promissory estoppel" are
-// one theme).
-func fillThemes(themes, more []string) []string {
+// fillThemes adds to themes, up to n, those of more that overlap none
+// already there ("estoppel" and "promissory estoppel" are one theme).
+func fillThemes(themes, more []string, n int) []string {
 	var have [][]string
 	for _, t := range themes {
 		have = append(have, themeWords(t))
 	}
 	for _, t := range more {
-		if len(themes) >= ThemeCount {
+		if len(themes) >= n {
 			break
 		}
 		w := themeWords(t)

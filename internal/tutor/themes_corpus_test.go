@@ -180,8 +180,8 @@ func TestCheckThemeShape(t *testing.T) {
 
 // TestThemerChecksAModelsThemesShape: a model's themes that are cut
 // short, a bare place or a sentence are dropped (and logged with the
-// reason), the rest kept in order, and the week's offline themes that
-// overlap none of them fill up to ThemeCount.
+// reason), the rest kept in order, and each dropped one is replaced by
+// one of the week's offline themes that overlaps none kept.
 func TestThemerChecksAModelsThemesShape(t *testing.T) {
 	db, weekA, _ := twoWeeks(t)
 	ctx := context.Background()

@@ -87,11 +87,12 @@ func (th *Themer) Generate(ctx context.Context, weekID int64, onlyIfEmpty bool) 
 		if err != nil {
 			return fmt.Errorf("week %d: %w", weekID, err)
 		}
-		themes = shapedThemes(ctx, th.log, weekID, th.name(), keepThemes(ctx, th.log, weekID, th.name(), generated), week)
+		kept := keepThemes(ctx, th.log, weekID, th.name(), generated)
+		themes = shapedThemes(ctx, th.log, weekID, th.name(), kept, week)
 		if len(themes) == 0 {
 			th.log.WarnContext(ctx, "no generated theme passed the theme check; using offline themes", "week_id", weekID)
-		} else {
-			themes = fillThemes(themes, keepThemes(ctx, th.log, weekID, "offline", OfflineThemes(week, rest)))
+		} else if len(themes) < len(kept) {
+			themes = fillThemes(themes, keepThemes(ctx, th.log, weekID, "offline", OfflineThemes(week, rest)), len(kept))
 		}
 	}
 	if len(themes) == 0 {
