@@ -6,11 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math"
-	"sort"
+
 	"strconv"
 	"strings"
-	"unicode"
 
 	"github.com/lawtutor/socratic/internal/llm"
 	"github.com/lawtutor/socratic/internal/moderation"
@@ -92,6 +90,55 @@ func keepThemes(ctx context.Context, log *slog.Logger, weekID int64, by string, 
 	return out
 }
 
+// shapedThemes is the themes that pass CheckThemeShape against the week,
+// in order; it logs each it drops and why.
+func shapedThemes(ctx context.Context, log *slog.Logger, weekID int64, by string, themes, week []string) []string {
+	if len(themes) == 0 {
+		return themes
+	}
+	toks := tokenizeThemes(strings.Join(week, "\n\n"))
+	out := make([]string, 0, len(themes))
+	for _, t := range themes {
+		if err := checkShape(t, toks); err != nil {
+			log.WarnContext(ctx, "theme dropped", "week_id", weekID, "by", by, "theme", strconv.QuoteToASCII(truncate(t, 120)), "reason", "the theme "+err.Error())
+			continue
+		}
+		out = append(out, t)
+	}
+	return out
+}
+
+// fillThemes adds to themes, up to n, those of more that overlap none
+// already there ("estoppel" and "promissory estoppel" are one theme).
+func fillThemes(themes, more []string, n int) []string {
+	var have [][]string
+	for _, t := range themes {
+		have = append(have, themeWords(t))
+	}
+	for _, t := range more {
+		if len(themes) >= n {
+			break
+		}
+		w := themeWords(t)
+		if overlapsAny(w, have) {
+			continue
+		}
+		themes = append(themes, t)
+		have = append(have, w)
+	}
+	return themes
+}
+
+// themeWords are a theme's words for comparing: lower case, without a
+// leading article.
+func themeWords(t string) []string {
+	w := strings.Fields(strings.ToLower(t))
+	if len(w) > 1 && (w[0] == "the" || w[0] == "a" || w[0] == "an") {
+		w = w[1:]
+	}
+	return w
+}
+
 func truncate(s string, n int) string {
 	if r := []rune(s); len(r) > n {
 		return string(r[:n]) + "…"
@@ -159,96 +206,3 @@ func groups(passages []string, n int) []string {
 	}
 	return out
 }
-
-// OfflineThemes finds themes without a model: the phrases of two or three
-// words (no stopword at either end) that are most frequent in the week's
-// passages and rarest in the rest of the course's (TF-IDF), one per
-// distinct content word.
-func OfflineThemes(week, rest []string) []string {
-	df := map[string]int{} // course passages holding the phrase
-	for _, p := range append(append([]string{}, week...), rest...) {
-		seen := map[string]bool{}
-		for _, ph := range phrases(p) {
-			if !seen[ph] {
-				seen[ph] = true
-				df[ph]++
-			}
-		}
-	}
-	tf := map[string]int{}
-	for _, p := range week {
-		for _, ph := range phrases(p) {
-			tf[ph]++
-		}
-	}
-	n := float64(len(week) + len(rest))
-	type scored struct {
-		phrase string
-		score  float64
-	}
-	var all []scored
-	for ph, c := range tf {
-		if c < 2 {
-			continue // once is not a theme
-		}
-		all = append(all, scored{ph, float64(c) * math.Log(1+n/float64(df[ph]))})
-	}
-	sort.Slice(all, func(a, b int) bool {
-		if all[a].score != all[b].score {
-			return all[a].score > all[b].score
-		}
-		return all[a].phrase < all[b].phrase
-	})
-	var out []string
-	used := map[string]bool{}
-	for _, s := range all {
-		fresh := false
-		for _, w := range strings.Fields(s.phrase) {
-			if !used[w] {
-				fresh = true
-			}
-		}
-		if !fresh {
-			continue
-		}
-		for _, w := range strings.Fields(s.phrase) {
-			used[w] = true
-		}
-		out = append(out, s.phrase)
-		if len(out) == ThemeCount {
-			break
-		}
-	}
-	return out
-}
-
-// phrases are the lower-cased runs of two and three words in a passage
-// that start and end on a content word and cross no punctuation.
-func phrases(text string) []string {
-	var out []string
-	for _, clause := range strings.FieldsFunc(text, func(r rune) bool { return strings.ContainsRune(".,;:()?!\"“”", r) }) {
-		ws := strings.FieldsFunc(strings.ToLower(clause), func(r rune) bool { return !unicode.IsLetter(r) && r != '\'' && r != '’' && r != '-' })
-		for i := range ws {
-			for n := 2; n <= 3 && i+n <= len(ws); n++ {
-				first, last := ws[i], ws[i+n-1]
-				if themeStop[first] || themeStop[last] || len(first) < 3 || len(last) < 3 {
-					continue
-				}
-				out = append(out, strings.Join(ws[i:i+n], " "))
-			}
-		}
-	}
-	return out
-}
-
-var themeStop = func() map[string]bool {
-	m := map[string]bool{}
-	for _, w := range strings.Fields(`a an the of to in on for and or but nor with by at from as is are was were be been being
-		this that these those it its there their they them he she his her him we our you your i me my not no any all each
-		which who whom whose what when where why how than then also such may shall must can could would should will
-		has have had do does did so if into upon under over about after before between against within without
-		court courts case cases held holds said says see id supra infra page pages one two three first second new`) {
-		m[w] = true
-	}
-	return m
-}()

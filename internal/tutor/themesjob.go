@@ -75,17 +75,24 @@ func (th *Themer) Generate(ctx context.Context, weekID int64, onlyIfEmpty bool) 
 	// Every theme passes moderation's theme check before it is stored:
 	// themes reach the prompt and a student's first question, and a model
 	// reading injected text may name "ignore your instructions" as one.
-	// Whatever passes is kept, even fewer than ThemeCount; when none of
-	// the model's does, the offline themes (checked too) stand in, rather
-	// than asking again a model the same readings misled once.
+	// A model's themes must also have the shape of one (not cut short,
+	// not a bare place name, not a sentence: CheckThemeShape). Whatever
+	// passes is kept, and the offline themes that overlap none of it
+	// fill up to ThemeCount; when none of the model's passes, the
+	// offline themes (checked too) stand in, rather than asking again a
+	// model the same readings misled once.
 	var themes []string
 	if th.model != nil {
 		generated, err := GenerateThemes(ctx, th.model, week)
 		if err != nil {
 			return fmt.Errorf("week %d: %w", weekID, err)
 		}
-		if themes = keepThemes(ctx, th.log, weekID, th.name(), generated); len(themes) == 0 {
+		kept := keepThemes(ctx, th.log, weekID, th.name(), generated)
+		themes = shapedThemes(ctx, th.log, weekID, th.name(), kept, week)
+		if len(themes) == 0 {
 			th.log.WarnContext(ctx, "no generated theme passed the theme check; using offline themes", "week_id", weekID)
+		} else if len(themes) < len(kept) {
+			themes = fillThemes(themes, keepThemes(ctx, th.log, weekID, "offline", OfflineThemes(week, rest)), len(kept))
 		}
 	}
 	if len(themes) == 0 {
