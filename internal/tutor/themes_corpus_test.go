@@ -245,3 +245,13 @@ func TestOfflineThemesLeaveWhatOtherWeeksShare(t *testing.T) {
 		t.Errorf("beside weeks that all discuss them, the mirror image and mailbox rules are still themes: %q", shared)
 	}
 }
+
+// BenchmarkOfflineThemes: the offline themes of the corpus's longest
+// opinion (119 pages), as the themes job makes them.
+func BenchmarkOfflineThemes(b *testing.B) {
+	week := ingestPassages(b, testenv.CorpusPDF("scotus-trump-v-united-states-2024-slip-opinion.pdf"))
+	b.ResetTimer()
+	for b.Loop() {
+		OfflineThemes(week, nil)
+	}
+}
