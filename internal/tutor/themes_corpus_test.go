@@ -144,7 +144,7 @@ func TestOfflineThemesOfAContractsReading(t *testing.T) {
 func TestCheckThemeShape(t *testing.T) {
 	week := []string{"Procedural due process asks what process is due. The procedural due process cases begin with Goldberg v. Kelly. " +
 		"Substantive due process is another matter; procedural due process governs hearings, and due process of law is old. " +
-		"Due process limits the States."}
+		"Due process limits the States. Under the mirror image rule a reply must match; the mirror image rule is strict."}
 	for _, c := range []struct {
 		theme string
 		ok    bool
@@ -156,6 +156,8 @@ func TestCheckThemeShape(t *testing.T) {
 		{"due process", true},
 		{"consideration", true},
 		{"Risk of a lost letter", true},
+		{"mirror image rule", true},
+		{"image rule", false},        // in this week, always "mirror image rule"
 		{"procedural due", false},    // cut short: "due" needs "process"
 		{"procedural", false},        // in this week, always "procedural due"
 		{"the rule of", false},       // ends on a function word
