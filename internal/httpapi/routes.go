@@ -59,7 +59,7 @@ func (s *Server) routes() {
 	route(s, http.MethodPost, "/api/weeks/{week_id}/themes/generate", "generate-themes", signedIn, s.generateThemes, status(202), fails(403, 404, 503))
 
 	// Documents
-	route(s, http.MethodPost, "/api/documents/upload", "upload-document", signedIn, s.uploadDocument, status(202), multipartFile("The reading, a PDF"), alsoOK("The same bytes are already in this week: the existing document"), bodyLimit(-1), fails(403, 404, 413, 415, 503))
+	route(s, http.MethodPost, "/api/documents/upload", "upload-document", signedIn, s.uploadDocument, status(202), multipartFile("The reading, a PDF"), alsoOK("The same bytes are already in this week: the existing document"), bodyLimit(-1), fails(403, 404, 413, 415, 503, 507))
 	route(s, http.MethodGet, "/api/documents", "list-documents", signedIn, s.listDocuments, fails(404))
 	route(s, http.MethodGet, "/api/documents/{document_id}", "get-document", signedIn, s.getDocument, fails(404))
 	route(s, http.MethodGet, "/api/documents/{document_id}/file", "get-document-file", signedIn, s.documentFile, pdfResponse, fails(404))

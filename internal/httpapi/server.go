@@ -107,6 +107,7 @@ func New(d Deps) *Server {
 		s.sessions = session.NewService(d.DB, SessionOptions(d.Config, tutor.New(s.search, nil), d.Logger))
 	}
 	s.metrics.watchSessions(s.sessions)
+	s.metrics.watchOperations(s)
 	if d.Backups != nil {
 		s.metrics.watchBackups(d.Backups)
 	}

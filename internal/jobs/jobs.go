@@ -76,6 +76,7 @@ func New(db *sqlite.DB, o Options) (*Queue, error) {
 		CompletedJobRetentionPeriod: 24 * time.Hour,
 		FetchCooldown:               50 * time.Millisecond,
 		FetchPollInterval:           500 * time.Millisecond,
+		ErrorHandler:                failureCounter{}, // counts for /metrics
 	}
 	if o.Workers != nil {
 		cfg.Workers = o.Workers

@@ -11,7 +11,7 @@ import (
 	"github.com/lawtutor/socratic/internal/testenv"
 )
 
-var updatePDF = flag.Bool("update", false, "rewrite testdata/themes/contracts-reading.pdf from its text")
+var updatePDF = flag.Bool("update-contracts-pdf", false, "rewrite testdata/themes/contracts-reading.pdf from its text")
 
 // textPDF lays plain text out as a letter-size PDF in 10-point Helvetica:
 // paragraphs (separated by blank lines) wrapped at 90 characters, 52
@@ -77,7 +77,7 @@ func textPDF(text string) []byte {
 
 // TestContractsReadingPDFMatchesItsText: the committed contracts reading
 // is the PDF textPDF makes from its committed text (go test
-// ./internal/tutor -run TestContractsReadingPDF -update rewrites it).
+// ./internal/tutor -run TestContractsReadingPDF -update-contracts-pdf rewrites it).
 func TestContractsReadingPDFMatchesItsText(t *testing.T) {
 	src, err := os.ReadFile(testenv.Path("themes", "contracts-reading.txt"))
 	if err != nil {
@@ -95,7 +95,7 @@ func TestContractsReadingPDFMatchesItsText(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(got, want) {
-		t.Errorf("%s is not what its text makes; rerun with -update", path)
+		t.Errorf("%s is not what its text makes; rerun with -update-contracts-pdf", path)
 	}
 	if n := bytes.Count(got, []byte("/Type /Page ")); n != 2 {
 		t.Errorf("the reading has %d pages, want 2", n)

@@ -144,7 +144,7 @@ func TestOfflineThemesOfAContractsReading(t *testing.T) {
 func TestCheckThemeShape(t *testing.T) {
 	week := []string{"Procedural due process asks what process is due. The procedural due process cases begin with Goldberg v. Kelly. " +
 		"Substantive due process is another matter; procedural due process governs hearings, and due process of law is old. " +
-		"Due process limits the States."}
+		"Due process limits the States. Under the mirror image rule a reply must match; the mirror image rule is strict."}
 	for _, c := range []struct {
 		theme string
 		ok    bool
@@ -156,6 +156,8 @@ func TestCheckThemeShape(t *testing.T) {
 		{"due process", true},
 		{"consideration", true},
 		{"Risk of a lost letter", true},
+		{"mirror image rule", true},
+		{"image rule", false},        // in this week, always "mirror image rule"
 		{"procedural due", false},    // cut short: "due" needs "process"
 		{"procedural", false},        // in this week, always "procedural due"
 		{"the rule of", false},       // ends on a function word
@@ -243,5 +245,15 @@ func TestOfflineThemesLeaveWhatOtherWeeksShare(t *testing.T) {
 	t.Logf("alone %q, beside the other weeks %q", alone, shared)
 	if len(shared) != ThemeCount || slices.Contains(shared, "mirror image rule") || slices.Contains(shared, "mailbox rule") {
 		t.Errorf("beside weeks that all discuss them, the mirror image and mailbox rules are still themes: %q", shared)
+	}
+}
+
+// BenchmarkOfflineThemes: the offline themes of the corpus's longest
+// opinion (119 pages), as the themes job makes them.
+func BenchmarkOfflineThemes(b *testing.B) {
+	week := ingestPassages(b, testenv.CorpusPDF("scotus-trump-v-united-states-2024-slip-opinion.pdf"))
+	b.ResetTimer()
+	for b.Loop() {
+		OfflineThemes(week, nil)
 	}
 }

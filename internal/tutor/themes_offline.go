@@ -585,8 +585,8 @@ func singular(w string) string {
 // CheckThemeShape says why a theme is not the shape of one: too long to
 // be a topic, cut short (it ends on a word that needs another — "the
 // procedural due" — or, in the week's own text, it is nearly always
-// followed by the same word), or a bare place name ("United States",
-// "Virginia"). week may be nil; a model's themes are checked against the
+// followed, or preceded, by the same word: "image rule" of "mirror image
+// rule"), or a bare place name ("United States", "Virginia"). week may be nil; a model's themes are checked against the
 // week they are for.
 func CheckThemeShape(theme string, week []string) error {
 	var toks []themeTok
@@ -615,7 +615,7 @@ func checkShape(theme string, toks []themeTok) error {
 		return nil
 	}
 	// In the week's text, what follows the phrase each time it occurs.
-	next := map[string]int{}
+	next, prev := map[string]int{}, map[string]int{}
 	seen := 0
 	for i := 0; i+len(words) <= len(toks); i++ {
 		match := true
@@ -632,11 +632,19 @@ func checkShape(theme string, toks []themeTok) error {
 		if k := i + len(words); k < len(toks) && !toks[k].brk && toks[k].ok && !funcWords[toks[k].lower] {
 			next[toks[k].lower]++
 		}
+		if i > 0 && !toks[i].brk && toks[i-1].ok && !funcWords[toks[i-1].lower] {
+			prev[toks[i-1].lower]++
+		}
 	}
 	if seen >= 2 {
 		for _, k := range next {
 			if float64(k) >= 0.8*float64(seen) {
 				return errors.New("is cut short")
+			}
+		}
+		for _, k := range prev {
+			if float64(k) >= 0.8*float64(seen) {
+				return errors.New("is cut short at its start")
 			}
 		}
 	}
