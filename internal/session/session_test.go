@@ -470,3 +470,22 @@ func TestMessageValidation(t *testing.T) {
 		t.Errorf("exactly %d characters: %v", MaxMessageLen, err)
 	}
 }
+
+// An opening reads as a sentence whatever the theme's kind: a singular
+// doctrine takes "the", a case name, a plural or a mass noun does not.
+func TestThemePhrase(t *testing.T) {
+	for theme, want := range map[string]string{
+		"Due Process Clause":      "the Due Process Clause",
+		"mirror image rule":       "the mirror image rule",
+		"Goldberg v. Kelly":       "Goldberg v. Kelly",
+		"expectation damages":     "expectation damages",
+		"promissory estoppel":     "promissory estoppel",
+		"consideration":           "consideration",
+		"the mailbox rule":        "the mailbox rule",
+		"predominant-factor test": "the predominant-factor test",
+	} {
+		if got := themePhrase(theme); got != want {
+			t.Errorf("themePhrase(%q) = %q, want %q", theme, got, want)
+		}
+	}
+}

@@ -287,5 +287,33 @@ func (s *Service) opening(w course.Week) (theme, text string) {
 		return "", untitledOpenings[s.intn(len(untitledOpenings))]
 	}
 	theme = themes[s.intn(len(themes))]
-	return theme, fmt.Sprintf(themedOpenings[s.intn(len(themedOpenings))], theme)
+	return theme, fmt.Sprintf(themedOpenings[s.intn(len(themedOpenings))], themePhrase(theme))
+}
+
+// countHeads are the head words of a theme that, singular, need "the"
+// in a sentence: "the Due Process Clause", "the mirror image rule". A
+// case name ("Goldberg v. Kelly"), a plural ("expectation damages") or
+// a mass noun ("consideration", "promissory estoppel") reads without it.
+var countHeads = map[string]bool{
+	"rule": true, "doctrine": true, "test": true, "clause": true, "standard": true,
+	"exception": true, "requirement": true, "amendment": true, "act": true,
+	"statute": true, "principle": true, "compact": true, "code": true,
+	"privilege": true, "presumption": true, "defense": true, "defence": true,
+	"immunity": true, "right": true, "power": true, "theory": true, "order": true,
+}
+
+// themePhrase is a theme as it reads inside an opening sentence.
+func themePhrase(theme string) string {
+	words := strings.Fields(theme)
+	if len(words) == 0 || strings.Contains(theme, " v. ") {
+		return theme
+	}
+	first := strings.ToLower(words[0])
+	if first == "the" || first == "a" || first == "an" {
+		return theme
+	}
+	if countHeads[strings.ToLower(strings.Trim(words[len(words)-1], ".,;:"))] {
+		return "the " + theme
+	}
+	return theme
 }
