@@ -3,6 +3,7 @@ package session
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -322,5 +323,50 @@ func TestOfflineTutorAnswersFromTheReading(t *testing.T) {
 	e.db.Read.QueryRow(`SELECT provider FROM turns WHERE role = 'assistant' ORDER BY id DESC LIMIT 1`).Scan(&provider)
 	if provider != "offline" {
 		t.Errorf("provider %q", provider)
+	}
+}
+
+// TestAnswerOnAFullDiskLeavesTheTurnUnanswered: an answer that cannot be
+// stored because the database is full (SQLITE_FULL, here from a page
+// limit) is "try later" (503 with Retry-After), not an internal error;
+// the student's turn is unanswered, no part of the answer is kept, and the
+// same message succeeds once there is room.
+func TestAnswerOnAFullDiskLeavesTheTurnUnanswered(t *testing.T) {
+	long := strings.Repeat("Why should the offeror bear the risk of a lost letter? ", 4000)
+	fake := llmtest.NewAnthropic(t, llmtest.Text(long), llmtest.Text("Who bears the risk?"))
+	e := newEnv(t, claude(t, fake))
+	ctx := context.Background()
+	st := e.start(t, "student")
+	p, err := e.svc.Begin(ctx, e.users["student"], st.Session.ID, "Is it effective on dispatch?", "m-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pages int
+	if err := e.db.Write.QueryRow(`PRAGMA page_count`).Scan(&pages); err != nil {
+		t.Fatal(err)
+	}
+	// The one write connection may grow the file no further.
+	if _, err := e.db.Write.Exec(fmt.Sprintf(`PRAGMA max_page_count = %d`, pages)); err != nil {
+		t.Fatal(err)
+	}
+	_, err = p.Run(ctx, nil)
+	var ee *errs.Error
+	if !errors.As(err, &ee) || ee.Code != errs.Unavailable || ee.RetryAfter <= 0 || !strings.Contains(ee.Message, "disk is full") {
+		t.Fatalf("answer on a full database: %v; want ErrDiskFull", err)
+	}
+	tr := e.turns(t, st.Session.ID)
+	if len(tr) != 2 || tr[1].Role != Student || !tr[1].Unanswered {
+		t.Fatalf("after the refused answer: %+v", tr)
+	}
+	if n := e.count(t, `SELECT count(*) FROM turns WHERE role = 'assistant' AND content LIKE 'Why should%'`); n != 0 {
+		t.Fatal("part of the answer was stored")
+	}
+	if _, err := e.db.Write.Exec(`PRAGMA max_page_count = 1073741823`); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Add(time.Minute)
+	a, err := e.say(ctx, "student", st.Session.ID, "Is it effective on dispatch?", "m-1")
+	if err != nil || a.Text != "Who bears the risk?" {
+		t.Fatalf("the same message once there is room: %q %v", a.Text, err)
 	}
 }

@@ -161,8 +161,12 @@ func (b *Batcher) commit(batch []*batchJob) {
 		results[i] = runJob(j, tx)
 		if results[i] != nil {
 			if _, err := tx.Exec(`ROLLBACK TO batch_write`); err != nil {
+				// Some failures (SQLITE_FULL among them) roll back the
+				// whole transaction, savepoint and all: every write of the
+				// batch is lost, and each is told why, not just that the
+				// savepoint went.
 				tx.Rollback()
-				fail(fmt.Errorf("batch: %w", err))
+				fail(fmt.Errorf("batch: a write failed and took the transaction with it: %w", errors.Join(results[i], err)))
 				return
 			}
 		}

@@ -148,3 +148,38 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// A write that fills the database mid-statement (SQLITE_FULL, here from a
+// page limit) can roll back the batch's whole transaction, savepoint and
+// all; the write is still told it met a full disk, and the connection is
+// clean for the next batch.
+func TestBatchedWriteThatFillsTheDatabase(t *testing.T) {
+	ctx := context.Background()
+	db := open(t, filepath.Join(t.TempDir(), "socratic.db"))
+	if _, err := db.Write.Exec(`CREATE TABLE notes (id INTEGER PRIMARY KEY, body BLOB)`); err != nil {
+		t.Fatal(err)
+	}
+	var pages int
+	if err := db.Write.QueryRow(`PRAGMA page_count`).Scan(&pages); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Write.Exec(fmt.Sprintf(`PRAGMA max_page_count = %d`, pages)); err != nil {
+		t.Fatal(err)
+	}
+	err := db.Batch.Do(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO notes (body) VALUES (?)`, bytes.Repeat([]byte("x"), 1<<20))
+		return err
+	})
+	if !sqlite.IsFull(err) {
+		t.Fatalf("a batched write past the page limit: %v; want an error IsFull recognises", err)
+	}
+	if _, err := db.Write.Exec(`PRAGMA max_page_count = 1073741823`); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Batch.Do(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO notes (body) VALUES ('fits')`)
+		return err
+	}); err != nil {
+		t.Fatalf("the next batch: %v", err)
+	}
+}
