@@ -110,13 +110,10 @@ func (t *Tutor) Turn(ctx context.Context, ex sqlite.Execer, in TurnInput) (Reply
 		return Reply{}, err
 	}
 	if t.model == nil {
-		turns := 0
-		for _, m := range in.History {
-			if m.Role == llm.Assistant {
-				turns++
-			}
+		if sources, err = t.withNamedCase(ctx, ex, in, sources); err != nil {
+			return Reply{}, err
 		}
-		r := Offline(in.Student, sources, turns)
+		r := Offline(OfflineInput{Student: in.Student, Passages: sources, History: in.History, Clock: in.Clock})
 		return Reply{Events: gate(ctx, once(r.Text), func() {}, verdicts, verdict, t.verdictFailed), Sources: sources, Verdict: verdict, Classified: verdicts != nil}, nil
 	}
 	// Oldest exchanges go first when the session outgrows its budget:
@@ -125,6 +122,33 @@ func (t *Tutor) Turn(ctx context.Context, ex sqlite.Execer, in TurnInput) (Reply
 	req := Prompt(in.Week, sources, in.Clock, history, in.Student, in.UserID)
 	mctx, cancel := context.WithCancel(ctx)
 	return Reply{Events: gate(ctx, t.model.Stream(mctx, req), cancel, verdicts, verdict, t.verdictFailed), Sources: sources, Verdict: verdict, Classified: verdicts != nil}, nil
+}
+
+// withNamedCase: when the student names a case by its parties ("mathews
+// v eldridge") that none of the turn's passages names, the week is
+// searched for it, and the passages that name it go first, so that the
+// offline tutor's turn is about the case the student raised.
+func (t *Tutor) withNamedCase(ctx context.Context, ex sqlite.Execer, in TurnInput, sources []retrieval.Source) ([]retrieval.Source, error) {
+	name := StudentCase(in.Student)
+	if name == "" {
+		return sources, nil
+	}
+	for _, s := range sources {
+		if NamesCase(name, caseIn(s.Content, name)) {
+			return sources, nil
+		}
+	}
+	found, err := t.search.SearchTurn(ctx, ex, in.WeekID, retrieval.Turn{Student: name}, passagesPerTurn)
+	if err != nil {
+		return nil, err
+	}
+	var naming []retrieval.Source
+	for _, s := range found {
+		if NamesCase(name, caseIn(s.Content, name)) {
+			naming = append(naming, s)
+		}
+	}
+	return append(naming, sources...), nil
 }
 
 // Reserve takes a place among the model calls allowed at once for one
