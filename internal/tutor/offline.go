@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -701,7 +702,25 @@ func pickQuote(passages []retrieval.Source, student, about string, mem memory, b
 	var best retrieval.Source
 	bestQuote, bestScore := "", -1e9
 	for rank, p := range passages {
-		for _, s := range sentences(CleanText(p.Content)) {
+		clean := CleanText(p.Content)
+		// Where the passage names the case: a passage may carry a little
+		// of its neighbours' text, so the sentences near the name are the
+		// ones that are surely of the passage naming it.
+		var mentions []int
+		if about != "" {
+			lower := strings.ToLower(clean)
+			for _, w := range partyWords(about) {
+				for i := 0; ; {
+					j := strings.Index(lower[i:], w)
+					if j < 0 {
+						break
+					}
+					mentions = append(mentions, i+j)
+					i += j + len(w)
+				}
+			}
+		}
+		for _, s := range sentences(clean) {
 			n := len(strings.Fields(s))
 			if n < minQuoteWords || n > budget-len(strings.Fields(ReadingTitle(p.Filename))) || !wholeSentence(s) || mem.quotes[quoteKey(s)] {
 				continue
@@ -716,6 +735,9 @@ func pickQuote(passages []retrieval.Source, student, about string, mem memory, b
 			}
 			if about != "" && passageNames(s, about) {
 				score += 20
+			}
+			if at := strings.Index(clean, s); at >= 0 && slices.ContainsFunc(mentions, func(m int) bool { return m >= at-300 && m <= at+len(s)+300 }) {
+				score += 8
 			}
 			score -= digitShare(s) * 6
 			if strings.Contains(s, "- ") {

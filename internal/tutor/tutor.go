@@ -109,10 +109,10 @@ func (t *Tutor) Turn(ctx context.Context, ex sqlite.Execer, in TurnInput) (Reply
 	if err != nil {
 		return Reply{}, err
 	}
+	if sources, err = t.withNamedCase(ctx, ex, in, sources); err != nil {
+		return Reply{}, err
+	}
 	if t.model == nil {
-		if sources, err = t.withNamedCase(ctx, ex, in, sources); err != nil {
-			return Reply{}, err
-		}
 		r := Offline(OfflineInput{Student: in.Student, Passages: sources, History: in.History, Clock: in.Clock})
 		return Reply{Events: gate(ctx, once(r.Text), func() {}, verdicts, verdict, t.verdictFailed), Sources: sources, Verdict: verdict, Classified: verdicts != nil}, nil
 	}
