@@ -12,14 +12,12 @@ import (
 
 // TestEvalTutor runs the scripted dialogues through the real tutor over
 // the corpus PDFs, offline and with the fake model, and holds the issue's
-// thresholds: every reply ends on one question and is under 60 words, 95%
-// quote a whole sentence of the reading with title and page, no opener or
-// quote repeats in a session. Case-naming turns are held at 0.70, not the
-// issue's 0.80: the dev split measures 0.714 (two of seven misses: a case
-// named without its "v." party, and one whose name sits in a neighbour's
-// text), so 0.80 is not met there yet. -short runs the test split offline.
+// thresholds (the command's own): every reply ends on one question and is
+// under 60 words, 95% quote a whole sentence of the reading with title and
+// page, no opener or quote repeats in a session, 80% of the turns naming
+// a case quote a passage naming it. -short runs the test split offline.
 func TestEvalTutor(t *testing.T) {
-	args := []string{"eval", "tutor", "--dialogues", testenv.Path("eval", "tutor-dialogues.jsonl"), "--pdfs", testenv.Corpus(), "--min-case", "0.70"}
+	args := []string{"eval", "tutor", "--dialogues", testenv.Path("eval", "tutor-dialogues.jsonl"), "--pdfs", testenv.Corpus()}
 	if testing.Short() {
 		args = append(args, "--split", "test", "--model", "offline")
 	}

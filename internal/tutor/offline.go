@@ -773,6 +773,10 @@ func wholeSentence(s string) bool {
 	if strings.ToUpper(s) == s || strings.Contains(s, "___") || joined(s) {
 		return false
 	}
+	// Nor does it open on a citation's abbreviation ("Id. We concluded").
+	if first := strings.ToLower(strings.TrimRight(firstWord(s), ".,")); abbreviations[first] {
+		return false
+	}
 	// The last word is a word, not an abbreviation or a cut citation
 	// ("559 U.", "Id.").
 	if last := words(lastWord(end)); len(last) == 0 || utf8.RuneCountInString(last[len(last)-1]) <= 2 || abbreviations[last[len(last)-1]] {
@@ -877,4 +881,24 @@ func caseIn(content, student string) string {
 		}
 	}
 	return ""
+}
+
+// properNames are the capitalised words of the student's that do not
+// start a sentence ("What did East River say" → "East River"), joined, or
+// "": a name a case may go by.
+func properNames(student string) string {
+	var out []string
+	fs := strings.Fields(student)
+	for i, f := range fs {
+		w := strings.Trim(f, ".,;:?!\"'“”‘’()")
+		r, _ := utf8.DecodeRuneInString(w)
+		if i == 0 || !unicode.IsUpper(r) || w == "I" || utf8.RuneCountInString(w) < 3 || genericParty[strings.ToLower(w)] {
+			continue
+		}
+		if prev := fs[i-1]; strings.HasSuffix(prev, ".") || strings.HasSuffix(prev, "?") || strings.HasSuffix(prev, "!") {
+			continue
+		}
+		out = append(out, w)
+	}
+	return strings.Join(out, " ")
 }

@@ -270,6 +270,19 @@ func TestOfflineStuckAndAsked(t *testing.T) {
 	}
 }
 
+func TestProperNames(t *testing.T) {
+	for in, want := range map[string]string{
+		"What did East River say about products?":   "East River",
+		"I think the Court cared. Fairness matters": "",
+		"i have no idea":                      "",
+		"Is Goldberg different from Mathews?": "Goldberg Mathews",
+	} {
+		if got := properNames(in); got != want {
+			t.Errorf("properNames(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
 func TestOfflineWithoutPassagesStillAsks(t *testing.T) {
 	var history []llm.Message
 	seen := map[string]bool{}

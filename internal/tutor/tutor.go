@@ -124,31 +124,40 @@ func (t *Tutor) Turn(ctx context.Context, ex sqlite.Execer, in TurnInput) (Reply
 	return Reply{Events: gate(ctx, t.model.Stream(mctx, req), cancel, verdicts, verdict, t.verdictFailed), Sources: sources, Verdict: verdict, Classified: verdicts != nil}, nil
 }
 
-// withNamedCase: when the student names a case by its parties ("mathews
-// v eldridge") that none of the turn's passages names, the week is
-// searched for it, and the passages that name it go first, so that the
-// offline tutor's turn is about the case the student raised.
+// withNamedCase: when the student names a case ("mathews v eldridge", or
+// a proper name such as "East River"), the week is searched for the name
+// alone, and the passages found that name a case the student named go
+// first: the turn is about the case the student raised, not about
+// whatever else shares their words. One more search, on such turns only.
 func (t *Tutor) withNamedCase(ctx context.Context, ex sqlite.Execer, in TurnInput, sources []retrieval.Source) ([]retrieval.Source, error) {
 	name := StudentCase(in.Student)
 	if name == "" {
-		return sources, nil
+		name = properNames(in.Student)
 	}
-	for _, s := range sources {
-		if NamesCase(name, caseIn(s.Content, name)) {
-			return sources, nil
-		}
+	if name == "" {
+		return sources, nil
 	}
 	found, err := t.search.SearchTurn(ctx, ex, in.WeekID, retrieval.Turn{Student: name}, passagesPerTurn)
 	if err != nil {
 		return nil, err
 	}
-	var naming []retrieval.Source
+	var out []retrieval.Source
+	seen := map[int64]bool{}
 	for _, s := range found {
-		if NamesCase(name, caseIn(s.Content, name)) {
-			naming = append(naming, s)
+		if caseIn(s.Content, in.Student) != "" {
+			out = append(out, s)
+			seen[s.ChunkID] = true
 		}
 	}
-	return append(naming, sources...), nil
+	if len(out) == 0 {
+		return sources, nil
+	}
+	for _, s := range sources {
+		if !seen[s.ChunkID] {
+			out = append(out, s)
+		}
+	}
+	return out, nil
 }
 
 // Reserve takes a place among the model calls allowed at once for one
