@@ -358,29 +358,44 @@ func (m memory) nextMove(c Clock) Move {
 // moveOf recognises the move of one of our own questions ("" if none).
 func moveOf(q string) Move {
 	q = squash(q)
+	if mv, ok := questionMoves[q]; ok {
+		return mv
+	}
+	for _, f := range aboutForms {
+		if strings.HasPrefix(q, f.pre) && strings.HasSuffix(q, f.post) {
+			return f.move
+		}
+	}
+	return ""
+}
+
+// questionMoves and aboutForms index the questions by their move, made
+// once: moveOf runs over every earlier reply of a session, every turn.
+var questionMoves, aboutForms = func() (map[string]Move, []aboutForm) {
+	m := map[string]Move{}
 	for mv, qs := range map[Move][]string{"clarification": optionQuestions, "evidence": narrowQuestions, "wrap": wrapQuestions} {
 		for _, s := range qs {
-			if squash(s) == q {
-				return mv
-			}
+			m[squash(s)] = mv
 		}
 	}
 	for mv, qs := range questions {
 		for _, s := range qs {
-			if squash(s) == q {
-				return mv
-			}
+			m[squash(s)] = mv
 		}
 	}
+	var forms []aboutForm
 	for mv, qs := range mergeForms(aboutQuestions, termQuestions) {
 		for _, s := range qs {
 			pre, post, _ := strings.Cut(s, "%s")
-			if strings.HasPrefix(q, squash(pre)) && strings.HasSuffix(q, squash(post)) {
-				return mv
-			}
+			forms = append(forms, aboutForm{squash(pre), squash(post), mv})
 		}
 	}
-	return ""
+	return m, forms
+}()
+
+type aboutForm struct {
+	pre, post string
+	move      Move
 }
 
 // opener is a reply's first sentence, normalised: what a listener hears
@@ -403,9 +418,9 @@ func QuoteOf(text string) string {
 	return text[i+len("“") : j]
 }
 
-func quoteKey(q string) string {
-	return squash(strings.ToLower(strings.NewReplacer("“", "'", "”", "'", "‘", "'", "’", "'", "\"", "'").Replace(q)))
-}
+func quoteKey(q string) string { return squash(strings.ToLower(quoteMarks.Replace(q))) }
+
+var quoteMarks = strings.NewReplacer("“", "'", "”", "'", "‘", "'", "’", "'", "\"", "'")
 
 func squash(s string) string { return strings.Join(strings.Fields(s), " ") }
 
@@ -468,6 +483,9 @@ var genericParty = map[string]bool{"united": true, "states": true, "state": true
 
 // CaseNames are the case names a text holds, as written there.
 func CaseNames(text string) []string {
+	if !strings.Contains(text, " v") {
+		return nil // no "v." at all: skip the pattern's cost
+	}
 	var out []string
 	for _, m := range caseRe.FindAllStringSubmatch(strings.Join(strings.Fields(text), " "), -1) {
 		first := trimParty(m[1], true)
@@ -605,6 +623,12 @@ func namedWords(student, name string) int {
 // passageNames: the passage holds the case's name (its identifying party
 // words beside a "v.").
 func passageNames(content, name string) bool {
+	lower := strings.ToLower(content)
+	for _, w := range partyWords(name) {
+		if !strings.Contains(lower, w) {
+			return false
+		}
+	}
 	for _, n := range CaseNames(content) {
 		if n == name {
 			return true
@@ -685,7 +709,24 @@ var footnoteRe = regexp.MustCompile(`([A-Za-z][.,;:!?”"’)\]])\d{1,3}(\s|$)`)
 // whitespace collapsed.
 func CleanText(s string) string {
 	s = strings.Join(strings.Fields(s), " ")
+	if !footnoteCandidate(s) {
+		return s
+	}
 	return footnoteRe.ReplaceAllString(s, "$1$2")
+}
+
+// footnoteCandidate: s has a digit right after punctuation, which the
+// footnote pattern needs (most passages do not: the pattern is skipped).
+func footnoteCandidate(s string) bool {
+	for i := 1; i < len(s); i++ {
+		if c := s[i]; c >= '0' && c <= '9' {
+			switch s[i-1] {
+			case '.', ',', ';', ':', '!', '?', '"', ')', ']', 0x9d, 0x99: // 0x9d, 0x99: the last bytes of ” and ’
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // pickQuote is the best whole sentence to quote, of at most budget words,
@@ -703,6 +744,8 @@ func pickQuote(passages []retrieval.Source, student, about string, mem memory, b
 	bestQuote, bestScore := "", -1e9
 	for rank, p := range passages {
 		clean := CleanText(p.Content)
+		title := ReadingTitle(p.Filename)
+		titleWords := len(strings.Fields(title))
 		// Where the passage names the case: a passage may carry a little
 		// of its neighbours' text, so the sentences near the name are the
 		// ones that are surely of the passage naming it.
@@ -722,7 +765,7 @@ func pickQuote(passages []retrieval.Source, student, about string, mem memory, b
 		}
 		for _, s := range sentences(clean) {
 			n := len(strings.Fields(s))
-			if n < minQuoteWords || n > budget-len(strings.Fields(ReadingTitle(p.Filename))) || !wholeSentence(s) || mem.quotes[quoteKey(s)] {
+			if n < minQuoteWords || n > budget-titleWords || !wholeSentence(s) || (len(mem.quotes) > 0 && mem.quotes[quoteKey(s)]) {
 				continue
 			}
 			score := -0.4 * float64(rank)
@@ -746,7 +789,7 @@ func pickQuote(passages []retrieval.Source, student, about string, mem memory, b
 			if n >= 10 && n <= 30 {
 				score++
 			}
-			if len(mem.pages) > 0 && mem.pages[len(mem.pages)-1] == pageKey(ReadingTitle(p.Filename), p.Page) {
+			if len(mem.pages) > 0 && mem.pages[len(mem.pages)-1] == pageKey(title, p.Page) {
 				score--
 			}
 			if score > bestScore {

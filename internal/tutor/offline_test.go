@@ -297,3 +297,23 @@ func TestOfflineWithoutPassagesStillAsks(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// BenchmarkOffline is the offline tutor's own cost for one turn: five
+// passages, a session of eight exchanges behind it, a case named.
+func BenchmarkOffline(b *testing.B) {
+	f, err := os.Open(testenv.QA())
+	if err != nil {
+		b.Fatal(err)
+	}
+	f.Close()
+	var t testing.T
+	passages, _ := corpusPassages(&t)
+	in := OfflineInput{Student: "What about Mathews v. Eldridge? I think the hearing has to come first.", Passages: append([]retrieval.Source{mathews}, passages[:4]...),
+		Clock: Clock{Elapsed: 2 * time.Minute, Limit: 5 * time.Minute}}
+	for _, r := range session(in.Passages, []string{"It's about hearings.", "I don't know.", "Just tell me.", "Because benefits matter.", "I have none.", "The state pays.", "Maybe.", "Fairness."}, noClock) {
+		in.History = append(in.History, llm.Message{Role: llm.User, Text: "a turn"}, llm.Message{Role: llm.Assistant, Text: r.Text})
+	}
+	for b.Loop() {
+		Offline(in)
+	}
+}
