@@ -272,7 +272,7 @@ const (
 )
 
 var (
-	stuckRe = regexp.MustCompile(`(?i)\b(i\s+(do\s*n[o']?t|dont|really\s+don'?t)\s+know|not\s+sure|no\s+idea|i'?m\s+(lost|stuck|confused)|i\s+have\s+(none|nothing)|i\s+(can'?t|cannot)\s+(think|say|remember)|nothing\s+(else|comes)|no\s+clue|none\b|pass\b)`)
+	stuckRe = regexp.MustCompile(`(?i)\b(i\s+(do\s*n[o']?t|dont|really\s+don'?t)\s+(really\s+)?know|not\s+sure|no\s+idea|i'?m\s+(lost|stuck|confused)|i\s+have\s+(none|nothing)|i\s+(can'?t|cannot)\s+(think|say|remember)|nothing\s+(else|comes)|no\s+clue|none\b|pass\b)`)
 	askedRe = regexp.MustCompile(`(?i)\b(tell\s+me|just\s+(give|say)|what'?s\s+the\s+answer|what\s+is\s+the\s+answer|give\s+me\s+the\s+answer|can\s+you\s+explain|explain\s+(it|this)|what\s+did\s+the\s+court\s+(hold|decide|say)|what\s+was\s+the\s+holding|what'?s\s+the\s+holding)\b`)
 )
 
@@ -763,12 +763,15 @@ func pickQuote(passages []retrieval.Source, student, about string, mem memory, b
 				}
 			}
 		}
-		for _, s := range sentences(clean) {
+		for k, s := range sentences(clean) {
 			n := len(strings.Fields(s))
 			if n < minQuoteWords || n > budget-titleWords || !wholeSentence(s) || (len(mem.quotes) > 0 && mem.quotes[quoteKey(s)]) {
 				continue
 			}
 			score := -0.4 * float64(rank)
+			if k == 0 {
+				score -= 2 // a passage may begin mid-sentence (after a "v. ")
+			}
 			seen := map[string]bool{}
 			for _, w := range words(s) {
 				if want[w] > 0 && !seen[w] {
@@ -816,8 +819,14 @@ func wholeSentence(s string) bool {
 	if strings.ToUpper(s) == s || strings.Contains(s, "___") || joined(s) {
 		return false
 	}
+	// Nor does it run over a page's running head ("2 TRUMP v. UNITED
+	// STATES Syllabus").
+	if runningHead(s) {
+		return false
+	}
 	// Nor does it open on a citation's abbreviation ("Id. We concluded").
-	if first := strings.ToLower(strings.TrimRight(firstWord(s), ".,")); abbreviations[first] {
+	switch strings.ToLower(strings.TrimRight(firstWord(s), ".,")) {
+	case "id", "cf", "ibid", "supra", "infra", "app", "e.g", "i.e":
 		return false
 	}
 	// The last word is a word, not an abbreviation or a cut citation
@@ -835,6 +844,33 @@ var joinedRe = regexp.MustCompile(`[a-z]{2}[.!?]['’”"]? [a-z]+`)
 func joined(s string) bool {
 	for _, m := range joinedRe.FindAllString(s, -1) {
 		if w := m[strings.LastIndexByte(m, ' ')+1:]; w != "v" && w != "vs" && w != "see" && w != "cf" && w != "at" && w != "id" {
+			return true
+		}
+	}
+	return false
+}
+
+// runningHead: two words in capitals in a row, as a page's running head
+// has them ("TRUMP v. UNITED STATES"); a justice's name alone is fine.
+func runningHead(s string) bool {
+	caps := 0
+	for _, f := range strings.Fields(s) {
+		w := strings.Trim(f, ".,;:’'”“()")
+		if w == "v" {
+			continue
+		}
+		upper := utf8.RuneCountInString(w) >= 2
+		for _, r := range w {
+			if !unicode.IsUpper(r) {
+				upper = false
+				break
+			}
+		}
+		if !upper {
+			caps = 0
+			continue
+		}
+		if caps++; caps >= 2 {
 			return true
 		}
 	}

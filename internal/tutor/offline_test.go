@@ -270,6 +270,26 @@ func TestOfflineStuckAndAsked(t *testing.T) {
 	}
 }
 
+func TestWholeSentenceRefusesFragments(t *testing.T) {
+	for _, s := range []string{
+		"At least with respect to the 2 TRUMP v. UNITED STATES Syllabus President’s exercise of his core powers, this immunity must be absolute.",
+		"Id. We concluded that New Jersey would restrict recovery to that available in contract.",
+		"But relying on the maxim that a void judgment is a nullity, United Student Aid Funds, Inc. v. Espinosa, 559 U.",
+		"The Court rejected the bitter with the sweet defense. people’s liberty to a large degree before a hearing.",
+		"must be given an evidentiary hearing before termination.",
+		"Is a hearing required before termination?",
+	} {
+		if wholeSentence(s) {
+			t.Errorf("quotable: %q", s)
+		}
+	}
+	for _, s := range []string{"Mr. Justice POWELL delivered the opinion of the Court.", "In Mathews v. Eldridge, the Court weighed three factors."} {
+		if !wholeSentence(s) {
+			t.Errorf("not quotable: %q", s)
+		}
+	}
+}
+
 func TestProperNames(t *testing.T) {
 	for in, want := range map[string]string{
 		"What did East River say about products?":   "East River",
