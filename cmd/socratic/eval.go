@@ -75,6 +75,9 @@ func evalCmd(ctx context.Context, args, environ []string, stdout, stderr io.Writ
 	if len(args) > 0 && args[0] == "moderation" { // eval_moderation.go
 		return evalModerationCmd(args[1:], stdout, stderr)
 	}
+	if len(args) > 0 && args[0] == "tutor" { // eval_tutor.go
+		return evalTutorCmd(ctx, args[1:], environ, stdout, stderr)
+	}
 	if len(args) == 0 || args[0] != "retrieval" {
 		return errors.New(evalUsage)
 	}

@@ -109,6 +109,30 @@ holds the whole answer quote) and the lenient one (70% of its words).
                    synonyms, neighbours, chat, case, listing
   --misses         list the questions with no lenient hit in the top 5
                    (study dev with it, not test)`},
+	{"eval tutor", `usage: socratic eval tutor [--dialogues FILE.jsonl] [--pdfs DIR] [--split dev|test|both] [--model offline|fake|both] [--min-question F] [--min-short F] [--min-quote F] [--min-case F] [--max-repeats N] [--show]
+
+Run scripted student turns through the real tutor (retrieval from a scratch
+week of the split's PDFs, the tutor's turn, the moderation gate), offline and
+with a local fake of the Anthropic API, and score every reply: ends on exactly
+one question; under 60 words; quotes a whole sentence of the reading with its
+title and page; no opener or quote repeated within a session; a turn naming a
+case in the reading gets a reply quoting a passage that names it. Exits
+non-zero below the thresholds.
+
+  --dialogues FILE one {"id", "split", "file", "turns": [{"student", "case"}]}
+                   per line (default: testdata/eval/tutor-dialogues.jsonl)
+  --pdfs DIR       folder of the PDFs the dialogues name (default:
+                   testdata/corpus/pdfs)
+  --split NAME     dev, test or both (default both); each split's PDFs are
+                   the readings of one week
+  --model NAME     offline, fake or both (default both)
+  --min-question F least share ending on one question (default 1.0)
+  --min-short F    least share under 60 words (default 1.0)
+  --min-quote F    least share quoting a whole sentence with title and page
+                   (default 0.95)
+  --min-case F     least share of case-naming turns quoting it (default 0.80)
+  --max-repeats N  most repeated openers or quotes (default 0)
+  --show           print every dialogue and each failed check`},
 	{"eval moderation", `usage: socratic eval moderation [--dev FILE.jsonl] [--test FILE.jsonl] [--misses]
 
 Report the local moderation layers (rules, trained model, combined) on the
@@ -152,7 +176,7 @@ var groups = map[string]string{
 	"migrate": "apply, roll back one, or list database migrations",
 	"user":    "manage accounts",
 	"bench":   "measure ingestion, search and sessions",
-	"eval":    "evaluate retrieval and moderation quality",
+	"eval":    "evaluate retrieval, moderation and tutor quality",
 	"models":  "fetch the local embedding model",
 	"voice":   "set up the ElevenLabs voice agent",
 }

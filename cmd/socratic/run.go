@@ -37,6 +37,9 @@ commands:
   eval retrieval --qa FILE.jsonl [--pdfs DIR]
                             ingest a QA file's PDFs into a scratch week and report
                             recall@1, recall@5 and MRR of BM25 and hybrid search
+  eval tutor [--split dev|test|both] [--model offline|fake|both]
+                            run scripted student turns through the tutor and
+                            score each reply against the teaching rules
   models download [--no-runtime]
                             fetch all-MiniLM-L6-v2 (ONNX) and ONNX Runtime into
                             DATA_DIR/models, each checked against a pinned sha256

@@ -345,14 +345,6 @@ func keepCandidate(c *themeCand) bool {
 	return common < content
 }
 
-func lastWord(s string) string {
-	f := strings.Fields(s)
-	if len(f) == 0 {
-		return ""
-	}
-	return f[len(f)-1]
-}
-
 func hasNounSuffix(w string) bool {
 	for _, s := range nounSuffixes {
 		if strings.HasSuffix(w, s) && len(w) > len(s)+2 {

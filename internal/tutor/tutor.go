@@ -109,14 +109,11 @@ func (t *Tutor) Turn(ctx context.Context, ex sqlite.Execer, in TurnInput) (Reply
 	if err != nil {
 		return Reply{}, err
 	}
+	if sources, err = t.withNamedCase(ctx, ex, in, sources); err != nil {
+		return Reply{}, err
+	}
 	if t.model == nil {
-		turns := 0
-		for _, m := range in.History {
-			if m.Role == llm.Assistant {
-				turns++
-			}
-		}
-		r := Offline(in.Student, sources, turns)
+		r := Offline(OfflineInput{Student: in.Student, Passages: sources, History: in.History, Clock: in.Clock})
 		return Reply{Events: gate(ctx, once(r.Text), func() {}, verdicts, verdict, t.verdictFailed), Sources: sources, Verdict: verdict, Classified: verdicts != nil}, nil
 	}
 	// Oldest exchanges go first when the session outgrows its budget:
@@ -125,6 +122,42 @@ func (t *Tutor) Turn(ctx context.Context, ex sqlite.Execer, in TurnInput) (Reply
 	req := Prompt(in.Week, sources, in.Clock, history, in.Student, in.UserID)
 	mctx, cancel := context.WithCancel(ctx)
 	return Reply{Events: gate(ctx, t.model.Stream(mctx, req), cancel, verdicts, verdict, t.verdictFailed), Sources: sources, Verdict: verdict, Classified: verdicts != nil}, nil
+}
+
+// withNamedCase: when the student names a case ("mathews v eldridge", or
+// a proper name such as "East River"), the week is searched for the name
+// alone, and the passages found that name a case the student named go
+// first: the turn is about the case the student raised, not about
+// whatever else shares their words. One more search, on such turns only.
+func (t *Tutor) withNamedCase(ctx context.Context, ex sqlite.Execer, in TurnInput, sources []retrieval.Source) ([]retrieval.Source, error) {
+	name := StudentCase(in.Student)
+	if name == "" {
+		name = properNames(in.Student)
+	}
+	if name == "" {
+		return sources, nil
+	}
+	found, err := t.search.SearchTurn(ctx, ex, in.WeekID, retrieval.Turn{Student: name}, passagesPerTurn)
+	if err != nil {
+		return nil, err
+	}
+	var out []retrieval.Source
+	seen := map[int64]bool{}
+	for _, s := range found {
+		if caseIn(s.Content, in.Student) != "" {
+			out = append(out, s)
+			seen[s.ChunkID] = true
+		}
+	}
+	if len(out) == 0 {
+		return sources, nil
+	}
+	for _, s := range sources {
+		if !seen[s.ChunkID] {
+			out = append(out, s)
+		}
+	}
+	return out, nil
 }
 
 // Reserve takes a place among the model calls allowed at once for one

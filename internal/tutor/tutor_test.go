@@ -105,7 +105,7 @@ func TestOfflineTurnQuotesTheWeek(t *testing.T) {
 		t.Fatal(err)
 	}
 	text, _, err := drain(reply)
-	if err != nil || !strings.HasSuffix(text, "?") || !strings.Contains(text, "Page 4") || strings.Contains(text, "WEEKA") {
+	if err != nil || !strings.HasSuffix(text, "?") || !strings.Contains(text, "In Adams, page 4: “WEEKB") || strings.Contains(text, "WEEKA") {
 		t.Errorf("offline reply %q, %v", text, err)
 	}
 }
