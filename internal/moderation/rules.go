@@ -414,6 +414,19 @@ var localRules = concat(
 		`fantasy (?:lineup|league)|champions league|wimbledon|the olympics|messi|ronaldo|lebron|(?:chiefs|eagles|warriors|packers|cowboys|patriots|giants|jets|bears|bulls|knicks|heat) (?:game|defense|offense|looked|won|lost|last night|on sunday|this season)`,
 		`(?:what'?s|what is) your favou?rite (?:color|colour|food|song|movie|band|animal|sport|team)|how'?s your (?:day|weekend|week)|do you have (?:any )?hobbies|what do you do for fun`,
 	),
+	// More plain words of despair, threats and propositions.
+	rules(SelfHarm,
+		`no reason (?:for me )?to (?:be alive|keep living|stay alive|exist)|(?:wrote|writing|write|left|leaving) (?:a |my )?(?:goodbye|suicide|farewell) (?:letter|note|message)s?|i (?:`+gap+`){0,2}bought (?:a |some )?rope|(?:don'?t|do not) deserve (?:to live|to be alive|food|to eat|to exist)|(?:how many|how much) (?:`+gap+`){0,2}(?:is too many|is too much) to survive`,
+	),
+	rulesUnless(Harassment, legalContext,
+		`(?:are|is) (?:all )?(?:freaks|animals|subhuman|disgusting|vermin|parasites)|idiot (?:bot|ai|tutor)|(?:stupid|dumb|useless) (?:bot|ai|tutor|machine)|nobody likes you`,
+	),
+	rulesUnless(Violence, reportedSpeech,
+		`(?:knock|knocking) (?:`+gap+`){0,2}(?:out cold|out for good|unconscious)|untraceable (?:weapon|gun|firearm)|(?:i could|i'?m gonna|i'?m going to|i will|i'?ll) (?:`+gap+`){0,1}(?:strangle|bash|smoke|cap|pop) (?:`+gap+`){0,2}(?:him|her|them|my|his|that)`,
+	),
+	rules(Sexual,
+		`(?:you'?re|youre|ur|you are) (?:really |so |probably |a )?(?:good|great) (?:in bed|kisser)|(?:are you|r u) a good kisser|what (?:we'?d|we would|you'?d|you would) do in the bedroom|too big down there`,
+	),
 )
 
 func concat(rs ...[]rule) []rule {
