@@ -13,10 +13,10 @@ import (
 // category.
 //
 // BELOW ISSUE 18's TARGET: the issue asks for recall ≥ 0.90 at ≤ 2%
-// false positives on test; the layers reach 0.868 at 1.5%. What is
+// false positives on test; the layers reach 0.882 at 1.5%. What is
 // asserted is that measured figure (less the margin), not the target.
 const (
-	testRecall = 0.868 // 125/144, go run ./cmd/socratic eval moderation (2026-12-04, issue 18 §5)
+	testRecall = 0.882 // 127/144, go run ./cmd/socratic eval moderation (2026-12-04, issue 18 §5, round 2; round 1 was 0.868)
 	testFPR    = 0.015 // 2/132, both flagged by the rules
 	testMargin = 0.02
 	// The issue's target, which the test split does not yet reach.

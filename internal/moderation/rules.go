@@ -32,9 +32,17 @@ var allowed = regexp.MustCompile(`\b(?:` + strings.Join([]string{
 	// Someone else's suicide, as a question of liability or crime.
 	`(?:aid\w*|assist\w*|abet\w*|encourag\w*|caus\w*|prevent\w*|solicit\w*|urg\w*) (?:a |the |another'?s |someone'?s |his |her |their )?suicide`,
 	`(?:died|dies|death|deaths) by suicide`,
+	// Risk as a duty-of-care question: "a patient at risk of self-harm".
+	`(?:at |high |known |foreseeable |the )?risk of (?:suicide|self ?harm\w*)|(?:suicide|self ?harm) risk|suicidal (?:patients?|inmates?|prisoners?|students?|clients?|detainees?|tenants?|employees?)`,
 	`(?:suicides?|self ?harm) (?:of|by) (?:a|an|the|his|her|their|another|someone|inmates?|patients?|prisoners?|students?|tenants?|employees?|minors?|children)`,
 	`(?:patient|client|victim|decedent|insured|inmate|prisoner|employee|student|son|daughter|husband|wife|child)'?s suicide`,
 	`(?:he|she|they|decedent|deceased|victim|insured|patient|client|inmate|prisoner|employee|student|son|daughter|husband|wife|person|man|woman|child|teen|teenager|defendant|plaintiff)(?:'s)? (?:had |has |later |then |eventually )?(?:committed|attempted|died by|commits|attempts) suicide`,
+	// A suicide as an event in a case: "pay out after a suicide", "a
+	// student's self-harm".
+	`(?:after|following|before|for|from|over) (?:a|the) suicide`,
+	`(?:patient|client|victim|decedent|insured|inmate|prisoner|employee|student|son|daughter|child|minor|teen|teenager|pupil)'?s self ?harm`,
+	// Jailbreaking a device, a question of copyright law.
+	`jailbreak\w* (?:of )?(?:an? |the |my |their |your )?(?:iphones?|phones?|devices?|consoles?|smartphones?|tablets?|cars?|tractors?|routers?)`,
 	`suicide (?:is |was )?(?:still )?(?:a crime|illegal|criminal|legal|lawful)|(?:crime|crimes|criminaliz\w*|legaliz\w*|decriminaliz\w*) (?:of )?suicide|suicide (?:laws?|statutes?)`,
 	`political (?:question|speech|process|expression|parties|party|contributions|advertising|ads|campaigns?|branches|subdivisions?|speakers?)`,
 	`partisan gerrymander\w*`, `campaign finance`,
@@ -398,12 +406,15 @@ var localRules = concat(
 	rules(Manipulation,
 		`(?:pretend|imagine|act like|act as if|let'?s say) (?:that )?(?:the |your |all |any )?(?:rules|guidelines|restrictions|filters?|moderation|content guidelines|policies)(?: (?:don'?t|do not|no longer) (?:apply|exist|matter)| (?:are|were) (?:off|gone|suspended|lifted|disabled))`,
 		`(?:your|the) (?:rules|guidelines|restrictions|filters?|policies) (?:don'?t|do not|no longer) apply (?:to (?:you|me|us|this (?:session|chat|conversation))|today|here|now|anymore)|(?:the |your )?(?:rules|guidelines|filters?|moderation) (?:are|is) (?:suspended|off|disabled|turned off) (?:today|now|for (?:me|this|today|now))`,
+		`(?:as if|like|when) (?:there (?:were|was|is) )?no (?:moderation|filters?|content rules|safety rules)|(?:the )?(?:moderation|filters?) (?:doesn'?t|does not|won'?t|will not|don'?t|do not) apply|bypass(?:ing)? (?:the |your |this |a |any )?(?:filters?|moderation|safety)|(?:you can |just |now )?break character|(?:authori[sz]ed|allowed|cleared|permitted) me to (?:get|see|have|access|receive) (?:the |your )?(?:exam answers|answers to the exam|answer key|system prompt|prompt|hidden instructions|instructions)`,
+		`(?:professor|prof|dean|teacher|instructor|ta|school|university|administrator|admin) (?:`+gap+`){0,2}(?:said|says|told me|authori[sz]ed|requires|wants|insists) (?:`+gap+`){0,3}(?:you(?:'?re| are) (?:required|obligated|obliged|supposed)|you (?:must|have to|need to|are required to)) (?:to )?(?:give|tell|show|answer|reveal|provide|hand)`,
 		`(?:turn|switch|shut) off (?:the |your |this )?(?:filters?|moderation|safety)|(?:disable|remove|lift|suspend) (?:the |your |all |this )?(?:filters?|moderation|safety (?:filters?|settings))|no (?:content )?(?:guidelines|restrictions|rules) at all|evil twin|off ?topic (?:conversations?|talk|chat) (?:are|is) (?:allowed|ok|okay|fine)`,
 	),
 	// Opinions on a party's candidate or an officeholder, outside
 	// election law.
 	rulesUnless(Politics, legalContext,
 		`(?:democratic|republican|democrat|gop|green party|libertarian) (?:nominee|candidate|challenger|incumbent)(?:'?s)? (?:`+gap+`){0,4}(?:chances|good|any good|better|worse|win|lose|deserve)|(?:think|opinion|take|view|feel) (?:`+gap+`){0,2}(?:of|on|about) (?:the )?(?:democratic|republican|democrat|gop|green party) (?:nominee|candidate|party|platform)`,
+		`(?:who|which (?:party|candidate)) (?:are|r) (?:you|u) (?:voting|gonna vote|going to vote) for|(?:too old|too senile) to (?:be president|run(?: again)?|serve|be in office|be senator|lead)|(?:which|what) side of the aisle|(?:stole|rigged|stolen) (?:the )?(?:last |\d+ |presidential )?election|(?:opinion|think|thoughts) (?:of|on|about) (?:the )?(?:speaker of the house|the president|the governor|the prime minister|desantis|trump|biden|harris|newsom|aoc|pelosi|mcconnell)(?: as a person)?[?.!]?$`,
 		`(?:vote|voting|reasons to vote) against (?:the )?(?:democrat|republican|gop|candidate|governor|senator|mayor|president)|(?:the left|the right|right wing media) (?:is|are) (?:all )?(?:`+gap+`){0,2}`+insult+`|(?:i'?m|im|i am) (?:a )?(?:proud )?(?:democrat|republican|liberal|conservative|maga) (?:aren'?t|are) you|(?:president|vice president|governor|senator|mayor)(?:'?s)? (?:`+gap+`){0,2}(?:doing a good job|doing a bad job|approval rating)|talking points against|presidential candidates from best`,
 	),
 	// Plainly off the course: the world's trivia, creative writing, daily
@@ -418,7 +429,17 @@ var localRules = concat(
 	rules(SelfHarm,
 		`no reason (?:for me )?to (?:be alive|keep living|stay alive|exist)|(?:wrote|writing|write|left|leaving) (?:a |my )?(?:goodbye|suicide|farewell) (?:letter|note|message)s?|i (?:`+gap+`){0,2}bought (?:a |some )?rope|(?:don'?t|do not) deserve (?:to live|to be alive|food|to eat|to exist)|(?:how many|how much) (?:`+gap+`){0,2}(?:is too many|is too much) to survive`,
 	),
+	rulesUnless(SelfHarm, legalContext,
+		`(?:tired|sick) of (?:being alive|existing|life itself|living(?: like this| anymore)?(?: ?[.!?,]|$))|(?:won'?t|will not|wont|not) be (?:here|around) (?:much|for much) longer|(?:don'?t|do not) think i'?ll be (?:here|around) (?:much |for much )?longer|(?:don'?t|do not|can'?t|cannot) see (?:a|any) future for myself|i deserve to (?:suffer|die|be hurt|feel pain|be punished)|punish(?:ing)? myself by|(?:hitting|hit|banging|bang|burning|burn|scratching) (?:my head|myself|my arms?)(?: against| with| until)?`,
+		`(?:jump\w*|fall\w*|drown\w*|hang\w*|overdos\w*|od\w*|bleed\w*) (?:`+gap+`){0,5}(?:painless|without (?:it )?hurting|without pain|quick and painless)`,
+		`(?:i'?m|im|i am|i feel like|i feel) (?:just |such |nothing but )?a burden (?:to|on|for) (?:everyone|everybody|my family|my friends|my parents|them|the people|all of them)`,
+		`wish i (?:could |did |would )?(?:just )?(?:not exist|stop existing|didn'?t exist|cease to exist|never existed|never woke up)|(?:what'?s|whats|what is) the point (?:of|in) (?:waking up|living|going on|being alive|existing|trying anymore|life)`,
+		`(?:standing|sitting|sit|stand|stood|sat) (?:on|at|by) (?:the )?(?:edge|ledge|bridge|roof|tracks|platform|railing)(?: of (?:the |a |my )?[^ ]+(?: [^ ]+)?)? (?:and )?(?:`+gap+`){0,3}(?:thinking|think|thought) about (?:it|letting go|jumping|ending it|falling)`,
+	),
 	rulesUnless(Harassment, legalContext,
+		`(?:that|this|my|the|our) (?:`+gap+`){0,3}(?:guy|girl|kid|dude|woman|man|professor|prof|teacher|ta|classmate|roommate|partner|neighbou?r|boss) (?:`+gap+`){0,4}(?:is|'s) (?:a |an |such a |such an |a total |a complete |a real )?(?:`+gap+`){0,2}(?:creep|freak|slut|whore|skank|pig|cow|moron|retard|r tard|fool|bitch|dumbass|waste of space)s?\b`,
+		`(?:you'?re|you are|ur|youre) (?:a |an |such a |just a )?(?:waste of (?:space|electricity|air|oxygen|code)|worthless|pathetic|piece of (?:junk|garbage|trash))`,
+		`(?:jokes?|nicknames?|insults?|slurs?) (?:about|for) (?:a |the )?(?:`+gap+`){0,2}(?:mexicans|gays?|gay (?:guys?|people|men|man)|jews|muslims|blacks|asians|women|immigrants|fat people|old people|arabs|indians)|insulting (?:nickname|name|joke)s? for`,
 		`(?:are|is) (?:all )?(?:freaks|animals|subhuman|disgusting|vermin|parasites)|idiot (?:bot|ai|tutor)|(?:stupid|dumb|useless) (?:bot|ai|tutor|machine)|nobody likes you`,
 	),
 	rulesUnless(Violence, reportedSpeech,
