@@ -406,9 +406,15 @@ var localRules = concat(
 	rules(Manipulation,
 		`(?:pretend|imagine|act like|act as if|let'?s say) (?:that )?(?:the |your |all |any )?(?:rules|guidelines|restrictions|filters?|moderation|content guidelines|policies)(?: (?:don'?t|do not|no longer) (?:apply|exist|matter)| (?:are|were) (?:off|gone|suspended|lifted|disabled))`,
 		`(?:your|the) (?:rules|guidelines|restrictions|filters?|policies) (?:don'?t|do not|no longer) apply (?:to (?:you|me|us|this (?:session|chat|conversation))|today|here|now|anymore)|(?:the |your )?(?:rules|guidelines|filters?|moderation) (?:are|is) (?:suspended|off|disabled|turned off) (?:today|now|for (?:me|this|today|now))`,
-		`(?:as if|like|when) (?:there (?:were|was|is) )?no (?:moderation|filters?|content rules|safety rules)|(?:the )?(?:moderation|filters?) (?:doesn'?t|does not|won'?t|will not|don'?t|do not) apply|bypass(?:ing)? (?:the |your |this |a |any )?(?:filters?|moderation|safety)|(?:you can |just |now )?break character|(?:authori[sz]ed|allowed|cleared|permitted) me to (?:get|see|have|access|receive) (?:the |your )?(?:exam answers|answers to the exam|answer key|system prompt|prompt|hidden instructions|instructions)`,
-		`(?:professor|prof|dean|teacher|instructor|ta|school|university|administrator|admin) (?:`+gap+`){0,2}(?:said|says|told me|authori[sz]ed|requires|wants|insists) (?:`+gap+`){0,3}(?:you(?:'?re| are) (?:required|obligated|obliged|supposed)|you (?:must|have to|need to|are required to)) (?:to )?(?:give|tell|show|answer|reveal|provide|hand)`,
 		`(?:turn|switch|shut) off (?:the |your |this )?(?:filters?|moderation|safety)|(?:disable|remove|lift|suspend) (?:the |your |all |this )?(?:filters?|moderation|safety (?:filters?|settings))|no (?:content )?(?:guidelines|restrictions|rules) at all|evil twin|off ?topic (?:conversations?|talk|chat) (?:are|is) (?:allowed|ok|okay|fine)`,
+	),
+	// Moderation waved away, or a claimed authority's order to hand over
+	// answers, outside legal discussion (a worker who bypasses a safety
+	// switch, an actor who refuses to break character).
+	rulesUnless(Manipulation, legalContext,
+		`(?:as if|like|when) (?:there (?:were|was|is) )?no (?:moderation|filters?|content rules|safety rules)|(?:the |your )?(?:moderation|content filters?|filters?) (?:doesn'?t|does not|won'?t|will not|don'?t|do not) apply (?:to (?:you|me|us|this (?:chat|session|conversation))|here|anymore|today|now)|bypass(?:ing)? (?:the |your |this |any )?(?:content )?(?:filters?|moderation|safety (?:filters?|settings|mode|guidelines|rules))\b`,
+		`(?:you can |you may |now |just |please )break character|break character (?:now|already|for (?:me|a (?:second|moment|minute)))|(?:authori[sz]ed|allowed|cleared|permitted) me to (?:get|see|have|access|receive) (?:the |your )?(?:exam answers|answers to the exam|answer key|system prompt|prompt|hidden instructions|instructions)`,
+		`(?:professor|prof|dean|teacher|instructor|ta|school|university|administrator|admin) (?:`+gap+`){0,2}(?:said|says|told me|authori[sz]ed|requires|wants|insists) (?:`+gap+`){0,3}(?:you(?:'?re| are) (?:required|obligated|obliged|supposed)|you (?:must|have to|need to|are required to)) (?:to )?(?:(?:give|tell|show|reveal|hand|provide)(?: me| us)? (?:the |all the |every |your )?(?:full |complete |whole |exam |final |correct |real )?(?:answers?|answer key|solutions?|essay|system prompt|instructions|prompt)|write (?:the |my |this )?(?:whole |entire )?(?:essay|paper|brief|memo|answers?))`,
 	),
 	// Opinions on a party's candidate or an officeholder, outside
 	// election law.
