@@ -11,10 +11,19 @@ import (
 // model was last trained; a change that loses more than the margin fails.
 // `go run ./cmd/socratic eval moderation` prints them per layer and
 // category.
+//
+// BELOW ISSUE 18's TARGET: the issue asks for recall ≥ 0.90 at ≤ 2%
+// false positives on test; the layers reach 0.882 at 1.5%. What is
+// asserted is that measured figure (less the margin), not the target.
 const (
-	testRecall = 0.729 // 105/144, go run ./cmd/socratic eval moderation (2026-12-04)
+	// Measured once, on the commit that added dev-addendum-4; the next
+	// narrowed three manipulation patterns to spare legal talk (same model,
+	// same dev figures) and was not scored again beyond this test.
+	testRecall = 0.882 // 127/144, go run ./cmd/socratic eval moderation (2026-12-04, issue 18 §5, round 2; round 1 was 0.868)
 	testFPR    = 0.015 // 2/132, both flagged by the rules
 	testMargin = 0.02
+	// The issue's target, which the test split does not yet reach.
+	issueRecall, issueFPR = 0.90, 0.02
 )
 
 func devSet(t testing.TB) []Example {
@@ -50,6 +59,12 @@ func TestLocalLayersOnTheTestSplit(t *testing.T) {
 	rules := Evaluate(LayerRules, set)
 	if s.Recall() < testRecall-testMargin || s.FPR() > testFPR+testMargin/2 {
 		t.Errorf("combined on test: recall %.3f (want ≥ %.3f), false positives %.3f (want ≤ %.3f)", s.Recall(), testRecall-testMargin, s.FPR(), testFPR+testMargin/2)
+	}
+	if s.FPR() > issueFPR {
+		t.Errorf("combined on test: false positives %.3f, over issue 18's %.2f", s.FPR(), issueFPR)
+	}
+	if s.Recall() < issueRecall {
+		t.Logf("combined on test: recall %.3f, below issue 18's target %.2f", s.Recall(), issueRecall)
 	}
 	if s.Recall() <= rules.Recall() {
 		t.Errorf("the model adds nothing to the rules on test: %.3f vs %.3f", s.Recall(), rules.Recall())

@@ -32,9 +32,17 @@ var allowed = regexp.MustCompile(`\b(?:` + strings.Join([]string{
 	// Someone else's suicide, as a question of liability or crime.
 	`(?:aid\w*|assist\w*|abet\w*|encourag\w*|caus\w*|prevent\w*|solicit\w*|urg\w*) (?:a |the |another'?s |someone'?s |his |her |their )?suicide`,
 	`(?:died|dies|death|deaths) by suicide`,
+	// Risk as a duty-of-care question: "a patient at risk of self-harm".
+	`(?:at |high |known |foreseeable |the )?risk of (?:suicide|self ?harm\w*)|(?:suicide|self ?harm) risk|suicidal (?:patients?|inmates?|prisoners?|students?|clients?|detainees?|tenants?|employees?)`,
 	`(?:suicides?|self ?harm) (?:of|by) (?:a|an|the|his|her|their|another|someone|inmates?|patients?|prisoners?|students?|tenants?|employees?|minors?|children)`,
 	`(?:patient|client|victim|decedent|insured|inmate|prisoner|employee|student|son|daughter|husband|wife|child)'?s suicide`,
 	`(?:he|she|they|decedent|deceased|victim|insured|patient|client|inmate|prisoner|employee|student|son|daughter|husband|wife|person|man|woman|child|teen|teenager|defendant|plaintiff)(?:'s)? (?:had |has |later |then |eventually )?(?:committed|attempted|died by|commits|attempts) suicide`,
+	// A suicide as an event in a case: "pay out after a suicide", "a
+	// student's self-harm".
+	`(?:after|following|before|for|from|over) (?:a|the) suicide`,
+	`(?:patient|client|victim|decedent|insured|inmate|prisoner|employee|student|son|daughter|child|minor|teen|teenager|pupil)'?s self ?harm`,
+	// Jailbreaking a device, a question of copyright law.
+	`jailbreak\w* (?:of )?(?:an? |the |my |their |your )?(?:iphones?|phones?|devices?|consoles?|smartphones?|tablets?|cars?|tractors?|routers?)`,
 	`suicide (?:is |was )?(?:still )?(?:a crime|illegal|criminal|legal|lawful)|(?:crime|crimes|criminaliz\w*|legaliz\w*|decriminaliz\w*) (?:of )?suicide|suicide (?:laws?|statutes?)`,
 	`political (?:question|speech|process|expression|parties|party|contributions|advertising|ads|campaigns?|branches|subdivisions?|speakers?)`,
 	`partisan gerrymander\w*`, `campaign finance`,
@@ -101,7 +109,7 @@ var legalContext = compile(`statutes?|statutory|rules?|amendments?|doctrines?|co
 // he says 'I'm going to shoot you', is that assault?", "a student who
 // said he wanted to shoot up the school"), which law students ask about;
 // a threat in the student's own voice has none of it.
-var reportedSpeech = compile(`(?:said|says|wrote|writes|posted|posts|texted|threatened|claimed|joked|stated|announced|told (?:` + gap + `)?)(?: that)? (?:he|she|they)(?:'d|'ll| would| will| was going to| were going to| is going to| are going to| was gonna| wanted to| wants to| planned to| plans to)|(?:if|when|whether|suppose|say) (?:i|he|she|they|someone|somebody|a (?:student|person|man|woman|defendant|neighbou?r)|the (?:defendant|student|man|woman|accused)|my client) (?:[^ ]+ )?(?:says?|said|tells?|told|texts?|texted|posts?|posted|writes?|wrote|yells?|yelled|shouts?|shouted|threatens?|threatened|jokes?|joked)|(?:is|was|would|does|did) (?:it|that|this|saying|posting|writing|texting) (?:[^ ]+ ){0,3}(?:an? )?(?:threat|assault|battery|crime|criminal|protected|incitement|harassment|illegal|arson|attempt|murder|manslaughter|conspiracy|solicitation|justified|reasonable|lawful)`)
+var reportedSpeech = compile(`(?:defendant|plaintiff|victim|accused|suspect|attacker|assailant|robber|officer|tenant|landlord)s? (?:[^ ]+ )?(?:says?|said|tells?|told|yells?|yelled|shouts?|shouted|screams?|screamed|threatens?|threatened|texts?|texted|writes?|wrote|posts?|posted)|(?:said|says|wrote|writes|posted|posts|texted|threatened|claimed|joked|stated|announced|told (?:` + gap + `)?)(?: that)? (?:he|she|they)(?:'d|'ll| would| will| was going to| were going to| is going to| are going to| was gonna| wanted to| wants to| planned to| plans to)|(?:if|when|whether|suppose|say) (?:i|he|she|they|someone|somebody|a (?:student|person|man|woman|defendant|neighbou?r)|the (?:defendant|student|man|woman|accused)|my client) (?:[^ ]+ )?(?:says?|said|tells?|told|texts?|texted|posts?|posted|writes?|wrote|yells?|yelled|shouts?|shouted|threatens?|threatened|jokes?|joked)|(?:is|was|would|does|did) (?:it|that|this|saying|posting|writing|texting) (?:[^ ]+ ){0,3}(?:an? )?(?:threat|assault|battery|crime|criminal|protected|incitement|harassment|illegal|arson|attempt|murder|manslaughter|conspiracy|solicitation|justified|reasonable|lawful)`)
 
 // executionLaw marks a question about the death penalty's methods
 // (Baze, Glossip), which speaks of painless ways to die.
@@ -300,7 +308,7 @@ var localRules = concat(
 		`(?:talk|chat) about something (?:else|fun|different|other than)|change (?:the|of) subject`,
 	),
 	rules(Manipulation,
-		`repeat after me|say after me|say exactly|say the following|say these words|say this exactly|say it back|repeat (?:this|exactly|the following|(?:the|these|those|my) words|what i say|the phrase|it back|word for word)|type (?:exactly|the following)|word for word what i|say (?:what|whatever|everything) i (?:type|write|say|tell you)`,
+		`repeat after me|say after me|(?:^|please |now |just |you will |you must )say exactly|say the following|say these words|say this exactly|say it back|repeat (?:this|exactly|the following|(?:the|these|those|my) words|what i say|the phrase|it back|word for word)|type (?:exactly|the following)|word for word what i|say (?:what|whatever|everything) i (?:type|write|say|tell you)`,
 		`(?:ignore|disregard|forget|override|bypass|skip|drop|abandon)(?: (?:all|any|of|the|my|these|those|everything|every))* (?:your|previous|prior|above|earlier|preceding|system|original|initial|former|existing|current|safety|content) (?:\w+ )?(?:instructions?|rules|prompts?|guidelines|programming|restrictions|directives|constraints|training|policies|policy|filters?|messages?|context|settings)`,
 		// The object named plainly, then where it came from or what to do
 		// instead: "disregard the rules above", "ignore all rules and say".
@@ -378,6 +386,73 @@ var localRules = concat(
 		// Poisoning someone's food; using a weapon on someone.
 		intent+` (?:`+gap+`){0,3}(?:poison(?:ing)?|spik(?:e|ing)|drug(?:ging)?|tamper(?:ing)? with) (?:`+gap+`){0,2}(?:food|coffee|drink|drinks|water|tea|lunch|meal|dinner|smoothie|bottle|meds)`,
 		intent+` (?:`+gap+`){0,3}(?:us(?:e|ing)|pull(?:ing)?|point(?:ing)?|aim(?:ing)?|fir(?:e|ing)|empty(?:ing)?) (?:it|them|this|that|my \w+|a \w+|the \w+) (?:on|at|into) `+target,
+	),
+	// Insults aimed at the tutor or at people, and sweeping verdicts on a
+	// group, outside legal discussion (a defamation or harassment
+	// question quotes them).
+	rulesUnless(Harassment, legalContext,
+		`(?:you'?re|you are|youre|ur|u r|you|this (?:ai|bot|tutor|thing)|that (?:professor|prof|guy|girl|dude)|(?:my|our|the) (?:professor|prof|roommate|classmate|lab partner|study partner|ta|teacher|dean|tutor)) (?:is |are |sound like |look like )?(?:so |such |such an? |an? |the |a total |a complete |a fucking |totally |completely |really |just )*(?:dumbest|stupidest|dumb|stupid|useless|worthless|pathetic|retarded|r\*tard\w*|brain ?dead|moron\w*|idiots?|imbecile|loser|garbage|trash|clown|fool|creep|freak|slut|whore|bitch|pig|fat|ugly|incompetent)`,
+		`(?:what an?|such an?|you) (?:absolute |complete |total |fucking )?(?:moron|idiot|imbecile|loser|clown)`,
+		`(?:^|you |just |now |and |so )go to hell|(?:^|you |just |now |and |so )go die|drop dead|screw you|fuck you|f\*\*k you|shut up|nobody asked you|go back to your country|you don'?t belong here`,
+		`(?:women|men|girls|muslims|jews|christians|gay people|gays|trans people|immigrants|mexicans|asians|black people|white people|old people|fat people) (?:are all|are so|are too|are just|all are|shouldn'?t|should not|can'?t|don'?t belong|should never)`,
+	),
+	// Looks and love lives of the famous, however they are named.
+	rulesUnless(Gossip, legalContext,
+		`(?:better|best|worse|worst) looking|(?:rank|rate|ranking|rating) (?:`+gap+`){0,5}(?:by|on|from|for) (?:their |his |her )?(?:looks|hotness|attractiveness)|(?:rate|rank) (?:`+gap+`){0,3}(?:looks|hotness)`,
+		`most (?:attractive|handsome|beautiful|gorgeous|good looking) (?:man|woman|men|women|person|people|actor|actress|actors|actresses|singer|singers|celebrity|celebrities|celeb|celebs|idol|idols|star|stars|alive|in hollywood)|(?:hottest|ugliest|prettiest|sexiest) (?:man|woman|men|women|actor|actress|singer|celebrity|celeb|person|idol|star)`,
+		`best dressed|wore it better|got work done|(?:does|do|is) (?:`+gap+`){1,3}(?:have|has) (?:a )?(?:boyfriend|girlfriend|bf|gf)|(?:is|are) (?:`+gap+`){1,3}(?:single(?: now| again| these days| rn)?|dating anyone(?: now| these days| rn)?)$`,
+	),
+	// "Pretend the rules don't apply", and turning moderation off.
+	rules(Manipulation,
+		`(?:pretend|imagine|act like|act as if|let'?s say) (?:that )?(?:the |your |all |any )?(?:rules|guidelines|restrictions|filters?|moderation|content guidelines|policies)(?: (?:don'?t|do not|no longer) (?:apply|exist|matter)| (?:are|were) (?:off|gone|suspended|lifted|disabled))`,
+		`(?:your|the) (?:rules|guidelines|restrictions|filters?|policies) (?:don'?t|do not|no longer) apply (?:to (?:you|me|us|this (?:session|chat|conversation))|today|here|now|anymore)|(?:the |your )?(?:rules|guidelines|filters?|moderation) (?:are|is) (?:suspended|off|disabled|turned off) (?:today|now|for (?:me|this|today|now))`,
+		`(?:turn|switch|shut) off (?:the |your |this )?(?:filters?|moderation|safety)|(?:disable|remove|lift|suspend) (?:the |your |all |this )?(?:filters?|moderation|safety (?:filters?|settings))|no (?:content )?(?:guidelines|restrictions|rules) at all|evil twin|off ?topic (?:conversations?|talk|chat) (?:are|is) (?:allowed|ok|okay|fine)`,
+	),
+	// Moderation waved away, or a claimed authority's order to hand over
+	// answers, outside legal discussion (a worker who bypasses a safety
+	// switch, an actor who refuses to break character).
+	rulesUnless(Manipulation, legalContext,
+		`(?:as if|like|when) (?:there (?:were|was|is) )?no (?:moderation|filters?|content rules|safety rules)|(?:the |your )?(?:moderation|content filters?|filters?) (?:doesn'?t|does not|won'?t|will not|don'?t|do not) apply (?:to (?:you|me|us|this (?:chat|session|conversation))|here|anymore|today|now)|bypass(?:ing)? (?:the |your |this |any )?(?:content )?(?:filters?|moderation|safety (?:filters?|settings|mode|guidelines|rules))\b`,
+		`(?:you can |you may |now |just |please )break character|break character (?:now|already|for (?:me|a (?:second|moment|minute)))|(?:authori[sz]ed|allowed|cleared|permitted) me to (?:get|see|have|access|receive) (?:the |your )?(?:exam answers|answers to the exam|answer key|system prompt|prompt|hidden instructions|instructions)`,
+		`(?:professor|prof|dean|teacher|instructor|ta|school|university|administrator|admin) (?:`+gap+`){0,2}(?:said|says|told me|authori[sz]ed|requires|wants|insists) (?:`+gap+`){0,3}(?:you(?:'?re| are) (?:required|obligated|obliged|supposed)|you (?:must|have to|need to|are required to)) (?:to )?(?:(?:give|tell|show|reveal|hand|provide)(?: me| us)? (?:the |all the |every |your )?(?:full |complete |whole |exam |final |correct |real )?(?:answers?|answer key|solutions?|essay|system prompt|instructions|prompt)|write (?:the |my |this )?(?:whole |entire )?(?:essay|paper|brief|memo|answers?))`,
+	),
+	// Opinions on a party's candidate or an officeholder, outside
+	// election law.
+	rulesUnless(Politics, legalContext,
+		`(?:democratic|republican|democrat|gop|green party|libertarian) (?:nominee|candidate|challenger|incumbent)(?:'?s)? (?:`+gap+`){0,4}(?:chances|good|any good|better|worse|win|lose|deserve)|(?:think|opinion|take|view|feel) (?:`+gap+`){0,2}(?:of|on|about) (?:the )?(?:democratic|republican|democrat|gop|green party) (?:nominee|candidate|party|platform)`,
+		`(?:who|which (?:party|candidate)) (?:are|r) (?:you|u) (?:voting|gonna vote|going to vote) for|(?:too old|too senile) to (?:be president|run(?: again)?|serve|be in office|be senator|lead)|(?:which|what) side of the aisle|(?:stole|rigged|stolen) (?:the )?(?:last |\d+ |presidential )?election|(?:opinion|think|thoughts) (?:of|on|about) (?:the )?(?:speaker of the house|the president|the governor|the prime minister|desantis|trump|biden|harris|newsom|aoc|pelosi|mcconnell)(?: as a person)?[?.!]?$`,
+		`(?:vote|voting|reasons to vote) against (?:the )?(?:democrat|republican|gop|candidate|governor|senator|mayor|president)|(?:the left|the right|right wing media) (?:is|are) (?:all )?(?:`+gap+`){0,2}`+insult+`|(?:i'?m|im|i am) (?:a )?(?:proud )?(?:democrat|republican|liberal|conservative|maga) (?:aren'?t|are) you|(?:president|vice president|governor|senator|mayor)(?:'?s)? (?:`+gap+`){0,2}(?:doing a good job|doing a bad job|approval rating)|talking points against|presidential candidates from best`,
+	),
+	// Plainly off the course: the world's trivia, creative writing, daily
+	// life, a game.
+	rulesUnless(OffTopic, legalContext,
+		`(?:write|compose|make)(?: me)? (?:a |an )?(?:short )?(?:poem|haiku|rap|song|limerick|story|sonnet) (?:about|on) (?:the |a |an |my )?(?:ocean|sea|cats?|dogs?|coffee|love|dragons?|summer|winter|spring|fall|rain|moon|stars?|friendship|pizza|sunsets?)`,
+		`how tall is the|how far is the moon|how many moons|tallest mountain|meaning of life|what time is it in|(?:what|where) should i (?:eat|get|have) for (?:lunch|dinner|breakfast)|what should i eat`,
+		`fantasy (?:lineup|league)|champions league|wimbledon|the olympics|messi|ronaldo|lebron|(?:chiefs|eagles|warriors|packers|cowboys|patriots|giants|jets|bears|bulls|knicks|heat) (?:game|defense|offense|looked|won|lost|last night|on sunday|this season)`,
+		`(?:what'?s|what is) your favou?rite (?:color|colour|food|song|movie|band|animal|sport|team)|how'?s your (?:day|weekend|week)|do you have (?:any )?hobbies|what do you do for fun`,
+	),
+	// More plain words of despair, threats and propositions.
+	rules(SelfHarm,
+		`no reason (?:for me )?to (?:be alive|keep living|stay alive|exist)|(?:wrote|writing|write|left|leaving) (?:a |my )?(?:goodbye|suicide|farewell) (?:letter|note|message)s?|i (?:`+gap+`){0,2}bought (?:a |some )?rope|(?:don'?t|do not) deserve (?:to live|to be alive|food|to eat|to exist)|(?:how many|how much) (?:`+gap+`){0,2}(?:is too many|is too much) to survive`,
+	),
+	rulesUnless(SelfHarm, legalContext,
+		`(?:tired|sick) of (?:being alive|existing|life itself|living(?: like this| anymore)?(?: ?[.!?,]|$))|(?:won'?t|will not|wont|not) be (?:here|around) (?:much|for much) longer|(?:don'?t|do not) think i'?ll be (?:here|around) (?:much |for much )?longer|(?:don'?t|do not|can'?t|cannot) see (?:a|any) future for myself|i deserve to (?:suffer|die|be hurt|feel pain|be punished)|punish(?:ing)? myself by|(?:hitting|hit|banging|bang|burning|burn|scratching) (?:my head|myself|my arms?)(?: against| with| until)?`,
+		`(?:jump\w*|fall\w*|drown\w*|hang\w*|overdos\w*|od\w*|bleed\w*) (?:`+gap+`){0,5}(?:painless|without (?:it )?hurting|without pain|quick and painless)`,
+		`(?:i'?m|im|i am|i feel like|i feel) (?:just |such |nothing but )?a burden (?:to|on|for) (?:everyone|everybody|my family|my friends|my parents|them|the people|all of them)`,
+		`wish i (?:could |did |would )?(?:just )?(?:not exist|stop existing|didn'?t exist|cease to exist|never existed|never woke up)|(?:what'?s|whats|what is) the point (?:of|in) (?:waking up|living|going on|being alive|existing|trying anymore|life)`,
+		`(?:standing|sitting|sit|stand|stood|sat) (?:on|at|by) (?:the )?(?:edge|ledge|bridge|roof|tracks|platform|railing)(?: of (?:the |a |my )?[^ ]+(?: [^ ]+)?)? (?:and )?(?:`+gap+`){0,3}(?:thinking|think|thought) about (?:it|letting go|jumping|ending it|falling)`,
+	),
+	rulesUnless(Harassment, legalContext,
+		`(?:that|this|my|the|our) (?:`+gap+`){0,3}(?:guy|girl|kid|dude|woman|man|professor|prof|teacher|ta|classmate|roommate|partner|neighbou?r|boss) (?:`+gap+`){0,4}(?:is|'s) (?:a |an |such a |such an |a total |a complete |a real )?(?:`+gap+`){0,2}(?:creep|freak|slut|whore|skank|pig|cow|moron|retard|r tard|fool|bitch|dumbass|waste of space)s?\b`,
+		`(?:you'?re|you are|ur|youre) (?:a |an |such a |just a )?(?:waste of (?:space|electricity|air|oxygen|code)|worthless|pathetic|piece of (?:junk|garbage|trash))`,
+		`(?:jokes?|nicknames?|insults?|slurs?) (?:about|for) (?:a |the )?(?:`+gap+`){0,2}(?:mexicans|gays?|gay (?:guys?|people|men|man)|jews|muslims|blacks|asians|women|immigrants|fat people|old people|arabs|indians)|insulting (?:nickname|name|joke)s? for`,
+		`(?:are|is) (?:all )?(?:freaks|animals|subhuman|disgusting|vermin|parasites)|idiot (?:bot|ai|tutor)|(?:stupid|dumb|useless) (?:bot|ai|tutor|machine)|nobody likes you`,
+	),
+	rulesUnless(Violence, reportedSpeech,
+		`(?:knock|knocking) (?:`+gap+`){0,2}(?:out cold|out for good|unconscious)|untraceable (?:weapon|gun|firearm)|(?:i could|i'?m gonna|i'?m going to|i will|i'?ll) (?:`+gap+`){0,1}(?:strangle|bash|smoke|cap|pop) (?:`+gap+`){0,2}(?:him|her|them|my|his|that)`,
+	),
+	rules(Sexual,
+		`(?:you'?re|youre|ur|you are) (?:really |so |probably |a )?(?:good|great) (?:in bed|kisser)|(?:are you|r u) a good kisser|what (?:we'?d|we would|you'?d|you would) do in the bedroom|too big down there`,
 	),
 )
 
