@@ -3,6 +3,7 @@ package pdftext
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -118,5 +119,49 @@ func TestClosedReaderRefuses(t *testing.T) {
 	}
 	if st := e.Stats(); st.Running || st.Starts != 0 {
 		t.Fatalf("a closed reader started PDFium: %+v", st)
+	}
+}
+
+// TestReaderAcrossIdleStops: callers arriving while PDFium stops and
+// starts again (a very short idle period) all get their answer.
+func TestReaderAcrossIdleStops(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join(testenv.Corpus(), "*.pdf"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no corpus PDFs: %v", err)
+	}
+	data, err := os.ReadFile(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := New(Options{CacheDir: testenv.WazeroCache(), Workers: 2, IdleTimeout: 5 * time.Millisecond})
+	defer e.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	want, err := e.PageCount(ctx, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitStats(t, e, "first idle stop", func(s Stats) bool { return !s.Running })
+	errs := make(chan error, 24)
+	for g := range 4 {
+		go func() {
+			for i := range 6 {
+				time.Sleep(time.Duration((g*7+i*3)%12) * time.Millisecond)
+				n, err := e.PageCount(ctx, data)
+				if err == nil && n != want {
+					err = fmt.Errorf("%d pages, want %d", n, want)
+				}
+				errs <- err
+			}
+		}()
+	}
+	for range 24 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	st := waitStats(t, e, "final idle stop", func(s Stats) bool { return !s.Running })
+	if st.Starts < 2 || st.Stops != st.Starts || st.Busy != 0 {
+		t.Fatalf("after calls across idle stops: %+v (want several starts, each stopped)", st)
 	}
 }
