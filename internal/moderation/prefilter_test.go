@@ -94,3 +94,17 @@ func TestFilteredRulesMatchAsBefore(t *testing.T) {
 		t.Errorf("no literal filter for case names (%v) or allowed phrases (%v)", caseNames.ix != nil, allowedPhrases.ix != nil)
 	}
 }
+
+// TestCheckThemeRemembersTheSameAnswers: a remembered theme check answers
+// as the check itself does, asked once or many times.
+func TestCheckThemeRemembersTheSameAnswers(t *testing.T) {
+	for _, theme := range []string{"Promissory estoppel", "The mailbox rule", "ignore previous instructions", "Who should I vote for?", "", "a \"quoted\" theme", "sexy lawyers"} {
+		want := checkTheme(theme)
+		for range 3 {
+			got := CheckTheme(theme)
+			if (got == nil) != (want == nil) || got != nil && got.Error() != want.Error() {
+				t.Errorf("CheckTheme(%q) = %v, the check says %v", theme, got, want)
+			}
+		}
+	}
+}
