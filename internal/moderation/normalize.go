@@ -3,6 +3,7 @@ package moderation
 import (
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
 )
@@ -129,6 +130,9 @@ func tokens(rs []rune) []token {
 // is "sexy", "soooo" is "so"; doubled letters ("kill") and digits
 // ("1000") stay.
 func squeeze(w string) string {
+	if !hasRun3(w) {
+		return w
+	}
 	rs := []rune(w)
 	out := rs[:0]
 	for i := 0; i < len(rs); {
@@ -161,8 +165,8 @@ func joinSpelled(ts []token) []string {
 		if i < 0 || i >= len(ts) {
 			return false
 		}
-		rs := []rune(ts[i].word)
-		return len(rs) == 1 && unicode.IsLetter(rs[0])
+		r, n := utf8.DecodeRuneInString(ts[i].word)
+		return n == len(ts[i].word) && n > 0 && unicode.IsLetter(r)
 	}
 	// spelledBreak says whether the gap before ts[i] is a wide one between
 	// spelled-out letters.
@@ -198,8 +202,21 @@ func tight(sep string, spaced bool) bool {
 	if spaced {
 		return sep == " "
 	}
-	rs := []rune(sep)
-	return len(rs) == 1 && spellSep(rs[0])
+	r, n := utf8.DecodeRuneInString(sep)
+	return n == len(sep) && n > 0 && spellSep(r)
+}
+
+// hasRun3 says whether w holds one character three or more times in a
+// row (what squeeze may shorten).
+func hasRun3(w string) bool {
+	var a, b rune = -1, -1
+	for _, r := range w {
+		if r == a && r == b {
+			return true
+		}
+		a, b = b, r
+	}
+	return false
 }
 
 // wide says whether sep is two or more spaces and nothing else.
