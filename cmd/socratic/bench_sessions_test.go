@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -35,5 +36,8 @@ func TestBenchSessionsEndToEnd(t *testing.T) {
 		if !strings.Contains(report, want) {
 			t.Errorf("the report does not say %q", want)
 		}
+	}
+	if !regexp.MustCompile(`server CPU per turn [0-9]+\.[0-9]{2} ms \([0-9]+\.[0-9] s over 6 answered turns`).MatchString(report) {
+		t.Errorf("the report does not give the server's CPU per turn")
 	}
 }

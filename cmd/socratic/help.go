@@ -74,7 +74,9 @@ Measure search latency (BM25, vectors, fusion) in weeks of 500, 5,000 and
 
 Run the server binary against a fake model at a realistic speed: N students
 at once each start a session, stream turns and end with a recording. Reports
-latency, peak RSS, lost turns and busy errors.
+latency, server CPU per turn (the run's server CPU time over its answered
+turns, session starts and ends included), peak RSS, lost turns and busy
+errors.
 
   --students N     students running a session at once (200)
   --turns N        streamed turns per session (8)
