@@ -31,6 +31,17 @@ var confusables = map[rune]rune{
 // between two ("k!ll", not "kill!").
 var leet = map[rune]rune{'0': 'o', '1': 'i', '3': 'e', '4': 'a', '5': 's', '7': 't', '8': 'b', '@': 'a', '$': 's', '!': 'i', '|': 'l'}
 
+// leetASCII is leet as a table (its keys are all ASCII).
+var leetASCII = func() (t [utf8.RuneSelf]rune) {
+	for k, v := range leet {
+		if k >= utf8.RuneSelf {
+			panic("moderation: a leet key outside ASCII")
+		}
+		t[k] = v
+	}
+	return t
+}()
+
 // invisible are characters that render as nothing and split words.
 func invisible(r rune) bool {
 	switch r {
@@ -59,6 +70,13 @@ func Normalize(text string) string {
 	text = norm.NFKD.String(text)
 	rs := make([]rune, 0, len(text))
 	for _, r := range text {
+		if r < utf8.RuneSelf { // ASCII: no invisible, mark or look-alike
+			if 'A' <= r && r <= 'Z' {
+				r += 'a' - 'A'
+			}
+			rs = append(rs, r)
+			continue
+		}
 		if invisible(r) || unicode.Is(unicode.Mn, r) {
 			continue
 		}
@@ -75,10 +93,10 @@ func Normalize(text string) string {
 	out := make([]rune, len(rs))
 	for i, r := range rs {
 		out[i] = r
-		c, ok := leet[r]
-		if !ok {
-			continue
+		if r >= utf8.RuneSelf || leetASCII[r] == 0 {
+			continue // not in leet
 		}
+		c := leetASCII[r]
 		before, after := isLetter(i-1), isLetter(i+1)
 		// A digit spelled out among single letters: "k 1 l l", "k.1.l.l".
 		spelled := i > 0 && i+1 < len(rs) && rs[i-1] == rs[i+1] && (rs[i-1] == ' ' || spellSep(rs[i-1])) && lone(i-2) && lone(i+2)

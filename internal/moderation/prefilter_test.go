@@ -108,3 +108,20 @@ func TestCheckThemeRemembersTheSameAnswers(t *testing.T) {
 		}
 	}
 }
+
+// TestNormalizeASCIIFastPath: the ASCII shortcut reads as the general
+// path does: upper-case letters fold, every other ASCII character is kept
+// for the steps after, and leetspeak still reads as letters.
+func TestNormalizeASCIIFastPath(t *testing.T) {
+	for in, want := range map[string]string{
+		"Meritor Savings Bank V. Vinson": "meritor savings bank v vinson",
+		"S3X and k1ll, SECTION 1983":     "sex and kill section 1983",
+		"K 1 L L him":                    "kill him",
+		"İstanbul ＡＢＣ café":              "istanbul abc cafe",
+		"s.e.x-y TALK":                   "sexy talk",
+	} {
+		if got := Normalize(in); got != want {
+			t.Errorf("Normalize(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
