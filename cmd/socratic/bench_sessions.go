@@ -21,6 +21,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -40,6 +41,7 @@ func benchSessions(ctx context.Context, args, environ []string, stdout, stderr i
 	fs.StringVar(&o.bin, "bin", "", "the socratic binary to run as the server (default: this program)")
 	fs.IntVar(&o.setupConcurrency, "setup-concurrency", 4, "parallel requests while creating and signing in accounts (argon2id is slow)")
 	fs.DurationVar(&o.backupEvery, "backup-every", 0, "have the server make a scheduled backup this often during the run (BACKUP_INTERVAL), to measure what backups cost turns; 0: none")
+	fs.StringVar(&o.cpuProfile, "cpu-profile", "", "write the server's CPU profile over the measured run to this file (go tool pprof)")
 	fs.BoolVar(&o.keep, "keep", false, "keep the data directory and server log (they are kept anyway when the run fails)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -79,7 +81,7 @@ func benchSessions(ctx context.Context, args, environ []string, stdout, stderr i
 type sessionsBenchOptions struct {
 	students, turns, setupConcurrency int
 	audioMB                           float64
-	dir, bin, path                    string
+	dir, bin, path, cpuProfile        string
 	keep                              bool
 	backupEvery                       time.Duration
 }
@@ -157,7 +159,13 @@ func (b *sessionsBench) run(ctx context.Context) error {
 	// Peak RSS during the run alone: clear_refs "5" resets VmHWM (Linux).
 	hwmReset := os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", b.srv.pid()), []byte("5"), 0) == nil
 	b.model.startRun()
+	if b.o.cpuProfile != "" {
+		syscall.Kill(b.srv.pid(), syscall.SIGUSR1)
+	}
 	results, wall := b.measure(ctx)
+	if b.o.cpuProfile != "" {
+		syscall.Kill(b.srv.pid(), syscall.SIGUSR2)
+	}
 	after := b.srv.sample()
 	selfAfter := selfCPU()
 
@@ -181,6 +189,10 @@ func (b *sessionsBench) run(ctx context.Context) error {
 
 func (b *sessionsBench) serverEnv() []string {
 	env := b.baseServerEnv()
+	if b.o.cpuProfile != "" {
+		abs, _ := filepath.Abs(b.o.cpuProfile)
+		env = append(env, "SOCRATIC_CPU_PROFILE="+abs)
+	}
 	if b.o.backupEvery > 0 {
 		env = append(env, "BACKUP_DIR="+filepath.Join(b.scratch, "backups"), "BACKUP_INTERVAL="+b.o.backupEvery.String())
 	}

@@ -349,6 +349,12 @@ func (r *sessionsReport) print(w io.Writer) error {
 		fmt.Fprint(w, " over its whole life, setup included")
 	}
 	fmt.Fprintf(w, "; CPU during the run %.1f s = %.2f cores on average\n", cpu.Seconds(), cpu.Seconds()/r.wall.Seconds())
+	if ok > 0 {
+		// The run's starts and ends (with their recordings) are in it too:
+		// what a turn costs the server, the session around it included.
+		fmt.Fprintf(w, "server CPU per turn %.2f ms (%.1f s over %d answered turns, session starts and ends included)\n",
+			ms(cpu)/float64(ok), cpu.Seconds(), ok)
+	}
 	fmt.Fprintf(w, "bench process (clients and fake model, same machine): CPU during the run %.1f s = %.2f cores\n",
 		r.selfCPU.Seconds(), r.selfCPU.Seconds()/r.wall.Seconds())
 	fmt.Fprintf(w, "server log: %d lines, %d errors, %d warnings; SQLite busy errors: %d\n", r.logs.lines, r.logs.errors, r.logs.warnings, r.logs.busy)

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -16,7 +18,7 @@ func TestBenchSessionsEndToEnd(t *testing.T) {
 	bin := buildBinary(t)
 	var out, errOut syncBuffer
 	args := []string{"bench", "sessions", "--students", "3", "--turns", "2", "--audio-mb", "0.0625",
-		"--bin", bin, "--dir", testenv.Corpus()}
+		"--bin", bin, "--dir", testenv.Corpus(), "--cpu-profile", filepath.Join(t.TempDir(), "server.prof")}
 	err := run(context.Background(), args, []string{"PATH=" + os.Getenv("PATH")}, nil, &out, &errOut)
 	report := out.String()
 	t.Log("\n" + report)
@@ -35,5 +37,11 @@ func TestBenchSessionsEndToEnd(t *testing.T) {
 		if !strings.Contains(report, want) {
 			t.Errorf("the report does not say %q", want)
 		}
+	}
+	if st, err := os.Stat(args[len(args)-1]); err != nil || st.Size() == 0 {
+		t.Errorf("no CPU profile of the server written: %v", err)
+	}
+	if !regexp.MustCompile(`server CPU per turn [0-9]+\.[0-9]{2} ms \([0-9]+\.[0-9] s over 6 answered turns`).MatchString(report) {
+		t.Errorf("the report does not give the server's CPU per turn")
 	}
 }

@@ -70,11 +70,13 @@ Measure search latency (BM25, vectors, fusion) in weeks of 500, 5,000 and
   --queries N      searches per measurement (300)
   --tuning SPEC    search parameters, as for eval retrieval (baseline, or
                    name=value,…)`},
-	{"bench sessions", `usage: socratic bench sessions [--students N] [--turns N] [--audio-mb MB] [--dir DIR] [--bin FILE] [--setup-concurrency N] [--backup-every D] [--keep]
+	{"bench sessions", `usage: socratic bench sessions [--students N] [--turns N] [--audio-mb MB] [--dir DIR] [--bin FILE] [--setup-concurrency N] [--backup-every D] [--cpu-profile FILE] [--keep]
 
 Run the server binary against a fake model at a realistic speed: N students
 at once each start a session, stream turns and end with a recording. Reports
-latency, peak RSS, lost turns and busy errors.
+latency, server CPU per turn (the run's server CPU time over its answered
+turns, session starts and ends included), peak RSS, lost turns and busy
+errors.
 
   --students N     students running a session at once (200)
   --turns N        streamed turns per session (8)
@@ -89,6 +91,10 @@ latency, peak RSS, lost turns and busy errors.
   --backup-every D have the server make a scheduled backup this often
                    during the run (BACKUP_INTERVAL), to measure what
                    backups cost turns (default 0: none)
+  --cpu-profile FILE
+                   write the server's CPU profile over the measured run to
+                   FILE (go tool pprof); the server is told by
+                   SOCRATIC_CPU_PROFILE=FILE and SIGUSR1/SIGUSR2
   --keep           keep the data directory and server log (kept anyway when
                    the run fails)`},
 	{"eval retrieval", `usage: socratic eval retrieval (--qa FILE.jsonl | --split dev|test|both) [--sets DIR] [--pdfs DIR] [--tuning SPEC] [--misses]

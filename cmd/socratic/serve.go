@@ -48,6 +48,7 @@ func serve(ctx context.Context, args, environ []string, logOut io.Writer) error 
 		return err
 	}
 	log := newLogger(cfg, logOut)
+	defer cpuProfileOnSignal(getenv(environ, "SOCRATIC_CPU_PROFILE"), log)()
 	unlock, err := datadir.Lock(cfg.DataDir)
 	if err != nil {
 		return err

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -32,9 +33,14 @@ import (
 // server's share. The answer is 40 tokens at 40 tokens/s after the first.
 // Three loads: one student; fifty students whose turns overlap, started
 // 26 ms apart (a 1.3 s answer each, so about fifty are in flight, as in
-// class); and fifty turns sent in the same instant (the worst case). Run:
+// class); and fifty turns sent in the same instant (the worst case).
+// cpu-ms/turn is the test process's CPU time (server, client and fake
+// together: an upper bound on the server's) per turn while the timer ran.
+// Any number of iterations is honest: the fixture's clock moves a turn
+// interval between iterations and students start new sessions before
+// they reach the session's limits. Run:
 //
-//	go test ./internal/httpapi -run '^$' -bench StreamTurnOverhead -benchtime 5x
+//	go test ./internal/httpapi -run '^$' -bench StreamTurnOverhead -benchtime 5x -count 6
 func BenchmarkStreamTurnOverhead(b *testing.B) {
 	b.Run("concurrent=1", func(b *testing.B) { benchTurns(b, 1, 0) })
 	b.Run("in-flight=50", func(b *testing.B) { benchTurns(b, 50, 1300*time.Millisecond) })
@@ -58,17 +64,46 @@ func benchTurns(b *testing.B, students int, spread time.Duration) {
 			b.Fatal(err)
 		}
 		tokens[i] = w.f.tokenOf[name]
-		res := w.f.do(request{method: "POST", path: "/api/sessions/start", token: tokens[i], body: `{"week_id":` + itoa(w.week.ID) + `}`})
-		if res.status != 201 {
-			b.Fatalf("start: %d %s", res.status, res.body)
-		}
-		ids[i] = int64(res.json(b)["session_id"].(float64))
 	}
+	// The server's limits stay as they are: the fixture's clock moves one
+	// turn interval before each turn, so no message comes too soon, and
+	// each student starts a new session (which ends the last) before
+	// its session reaches its number of messages or its length. Both are
+	// done with the timer stopped.
+	interval := time.Duration(w.f.cfg.SessionMinTurnIntervalSeconds) * time.Second
+	perSession := min(w.f.cfg.SessionMaxTurns, w.f.cfg.SessionMaxDurationSeconds/max(1, w.f.cfg.SessionMinTurnIntervalSeconds)-1)
+	if perSession < 1 {
+		b.Fatalf("the fixture's limits leave no room for a turn: %d turns, %d s, one every %d s", w.f.cfg.SessionMaxTurns, w.f.cfg.SessionMaxDurationSeconds, w.f.cfg.SessionMinTurnIntervalSeconds)
+	}
+	startSessions := func() {
+		for i := range students {
+			res := w.f.do(request{method: "POST", path: "/api/sessions/start", token: tokens[i], body: `{"week_id":` + itoa(w.week.ID) + `}`})
+			if res.status != 201 {
+				b.Fatalf("start: %d %s", res.status, res.body)
+			}
+			ids[i] = int64(res.json(b)["session_id"].(float64))
+		}
+	}
+	startSessions()
 	var mu sync.Mutex
 	var toUpstream, perDelta, added []time.Duration
 	sent := map[string]time.Time{}
+	turns := 0
 	b.ResetTimer()
+	var cpu time.Duration // while the timer runs
+	mark := processCPU()
 	for n := 0; b.Loop(); n++ {
+		if n > 0 {
+			b.StopTimer()
+			cpu += processCPU() - mark
+			if n%perSession == 0 {
+				startSessions()
+			}
+			w.clock.Add(interval)
+			mark = processCPU()
+			b.StartTimer()
+		}
+		turns += students
 		words := []string{"{now}"}
 		for range 39 {
 			words = append(words, " word")
@@ -117,7 +152,11 @@ func benchTurns(b *testing.B, students int, spread time.Duration) {
 					got := time.Now()
 					var d struct{ Text string }
 					json.Unmarshal([]byte(strings.TrimPrefix(line, "data: ")), &d)
-					ns, err := strconv.ParseInt(d.Text, 10, 64)
+					// The first delta's text is the fake's clock when it
+					// wrote it; a server behind may have merged the next
+					// deltas into the same event.
+					stamp, _, _ := strings.Cut(d.Text, " ")
+					ns, err := strconv.ParseInt(stamp, 10, 64)
 					if err != nil {
 						b.Errorf("first event %q", line)
 						return
@@ -136,6 +175,11 @@ func benchTurns(b *testing.B, students int, spread time.Duration) {
 		wg.Wait()
 	}
 	b.StopTimer()
+	cpu += processCPU() - mark
+	// The whole test process's CPU while the turns ran: the server's, the
+	// client's and the fake model's, so an upper bound on the server's
+	// share of a turn.
+	b.ReportMetric(float64(cpu.Microseconds())/1000/float64(turns), "cpu-ms/turn")
 	for _, r := range fake.Requests() {
 		msgs := r.Body["messages"].([]any)
 		last := msgs[len(msgs)-1].(map[string]any)["content"].([]any)
@@ -152,6 +196,15 @@ func benchTurns(b *testing.B, students int, spread time.Duration) {
 	report(b, "to-upstream", toUpstream)
 	report(b, "per-delta", perDelta)
 	report(b, "added", added)
+}
+
+// processCPU is the CPU time this process has used, user and system.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // report adds p50 and p99 of ds, in ms, to the benchmark's output.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/anthropics/anthropic-sdk-go"
 	"github.com/anthropics/anthropic-sdk-go/option"
+	"github.com/anthropics/anthropic-sdk-go/packages/ssestream"
 )
 
 // AnthropicOptions configure the Claude provider.
@@ -72,7 +73,13 @@ func (a *Anthropic) Stream(ctx context.Context, req Request) iter.Seq[Event] {
 
 // once makes one attempt, passing text on as it comes.
 func (a *Anthropic) once(ctx context.Context, params anthropic.MessageNewParams, yield func(Event) bool) (progress, Usage, string, error) {
-	stream := a.client.Messages.NewStreaming(ctx, params)
+	// The SDK's own request (its headers, retries off, errors as
+	// *anthropic.Error), read as the SDK reads it, but each event decoded
+	// into streamEvent: the SDK's union of every event type costs several
+	// times more per event, and a turn has one per word.
+	var raw *http.Response
+	err := a.client.Post(ctx, "v1/messages", params, &raw, option.WithJSONSet("stream", true))
+	stream := ssestream.NewStream[streamEvent](ssestream.NewDecoder(raw), err)
 	defer stream.Close()
 	var usage Usage
 	var stop string
@@ -103,7 +110,7 @@ func (a *Anthropic) once(ctx context.Context, params anthropic.MessageNewParams,
 			if ev.Usage.CacheCreationInputTokens > 0 {
 				usage.CacheWrite = ev.Usage.CacheCreationInputTokens
 			}
-			stop = string(ev.Delta.StopReason)
+			stop = ev.Delta.StopReason
 		case "message_stop":
 			ended = true
 		}
@@ -115,6 +122,27 @@ func (a *Anthropic) once(ctx context.Context, params anthropic.MessageNewParams,
 		return got, usage, "", errors.New("the answer broke off before its end")
 	}
 	return got, usage, stop, nil
+}
+
+// streamEvent is what once reads of a Messages stream event.
+type streamEvent struct {
+	Type    string `json:"type"`
+	Message struct {
+		Usage streamUsage `json:"usage"`
+	} `json:"message"`
+	Delta struct {
+		Type       string `json:"type"`
+		Text       string `json:"text"`
+		StopReason string `json:"stop_reason"`
+	} `json:"delta"`
+	Usage streamUsage `json:"usage"`
+}
+
+type streamUsage struct {
+	InputTokens              int64 `json:"input_tokens"`
+	OutputTokens             int64 `json:"output_tokens"`
+	CacheReadInputTokens     int64 `json:"cache_read_input_tokens"`
+	CacheCreationInputTokens int64 `json:"cache_creation_input_tokens"`
 }
 
 // retryable says whether an attempt's failure may be retried, and how long

@@ -76,7 +76,7 @@ const (
 // what they let through the trained model (learned.go). Microseconds, no
 // network.
 func Check(text string) Verdict {
-	b := learnedInput(caseName.ReplaceAllString(Normalize(text), " case "))
+	b := learnedInput(caseNames.ReplaceAllString(Normalize(text), " case "))
 	if v := checkBlanked(strings.TrimSpace(blankAllowed(b)), true); v.Flagged {
 		return v
 	}
@@ -99,13 +99,13 @@ func CheckOutput(text string) Verdict { return check(text, false) }
 var caseName = regexp.MustCompile(`\b[a-z']+ (?:v|vs) [a-z']+\b`)
 
 func check(text string, student bool) Verdict {
-	return checkNormalized(caseName.ReplaceAllString(Normalize(text), " case "), student)
+	return checkNormalized(caseNames.ReplaceAllString(Normalize(text), " case "), student)
 }
 
 // checkNormalized runs the rules over normalised text whose case names
 // already read "case".
 func checkNormalized(n string, student bool) Verdict {
-	return checkBlanked(strings.TrimSpace(allowed.ReplaceAllString(n, " ")), student)
+	return checkBlanked(strings.TrimSpace(allowedPhrases.ReplaceAllString(n, " ")), student)
 }
 
 // checkBlanked runs the rules over normalised text with case names read
@@ -117,11 +117,12 @@ func checkBlanked(n string, student bool) Verdict {
 			cats = append(cats, c)
 		}
 	}
+	hits := scanLiterals(n) // which rules' literals n holds, in one pass
 	for _, r := range localRules {
 		if !student && (r.cat == OffTopic || r.cat == Manipulation) {
 			continue
 		}
-		if !slices.Contains(cats, r.cat) && r.re.MatchString(n) {
+		if !slices.Contains(cats, r.cat) && matchRule(r.re, n, hits) {
 			add(r.cat)
 		}
 	}

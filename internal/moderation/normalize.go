@@ -3,6 +3,7 @@ package moderation
 import (
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
 )
@@ -29,6 +30,17 @@ var confusables = map[rune]rune{
 // ("k 1 l l"), so numbers ("section 1983") stay numbers; '!' and '|' only
 // between two ("k!ll", not "kill!").
 var leet = map[rune]rune{'0': 'o', '1': 'i', '3': 'e', '4': 'a', '5': 's', '7': 't', '8': 'b', '@': 'a', '$': 's', '!': 'i', '|': 'l'}
+
+// leetASCII is leet as a table (its keys are all ASCII).
+var leetASCII = func() (t [utf8.RuneSelf]rune) {
+	for k, v := range leet {
+		if k >= utf8.RuneSelf {
+			panic("moderation: a leet key outside ASCII")
+		}
+		t[k] = v
+	}
+	return t
+}()
 
 // invisible are characters that render as nothing and split words.
 func invisible(r rune) bool {
@@ -58,6 +70,13 @@ func Normalize(text string) string {
 	text = norm.NFKD.String(text)
 	rs := make([]rune, 0, len(text))
 	for _, r := range text {
+		if r < utf8.RuneSelf { // ASCII: no invisible, mark or look-alike
+			if 'A' <= r && r <= 'Z' {
+				r += 'a' - 'A'
+			}
+			rs = append(rs, r)
+			continue
+		}
 		if invisible(r) || unicode.Is(unicode.Mn, r) {
 			continue
 		}
@@ -74,10 +93,10 @@ func Normalize(text string) string {
 	out := make([]rune, len(rs))
 	for i, r := range rs {
 		out[i] = r
-		c, ok := leet[r]
-		if !ok {
-			continue
+		if r >= utf8.RuneSelf || leetASCII[r] == 0 {
+			continue // not in leet
 		}
+		c := leetASCII[r]
 		before, after := isLetter(i-1), isLetter(i+1)
 		// A digit spelled out among single letters: "k 1 l l", "k.1.l.l".
 		spelled := i > 0 && i+1 < len(rs) && rs[i-1] == rs[i+1] && (rs[i-1] == ' ' || spellSep(rs[i-1])) && lone(i-2) && lone(i+2)
@@ -129,6 +148,9 @@ func tokens(rs []rune) []token {
 // is "sexy", "soooo" is "so"; doubled letters ("kill") and digits
 // ("1000") stay.
 func squeeze(w string) string {
+	if !hasRun3(w) {
+		return w
+	}
 	rs := []rune(w)
 	out := rs[:0]
 	for i := 0; i < len(rs); {
@@ -161,8 +183,8 @@ func joinSpelled(ts []token) []string {
 		if i < 0 || i >= len(ts) {
 			return false
 		}
-		rs := []rune(ts[i].word)
-		return len(rs) == 1 && unicode.IsLetter(rs[0])
+		r, n := utf8.DecodeRuneInString(ts[i].word)
+		return n == len(ts[i].word) && n > 0 && unicode.IsLetter(r)
 	}
 	// spelledBreak says whether the gap before ts[i] is a wide one between
 	// spelled-out letters.
@@ -198,8 +220,21 @@ func tight(sep string, spaced bool) bool {
 	if spaced {
 		return sep == " "
 	}
-	rs := []rune(sep)
-	return len(rs) == 1 && spellSep(rs[0])
+	r, n := utf8.DecodeRuneInString(sep)
+	return n == len(sep) && n > 0 && spellSep(r)
+}
+
+// hasRun3 says whether w holds one character three or more times in a
+// row (what squeeze may shorten).
+func hasRun3(w string) bool {
+	var a, b rune = -1, -1
+	for _, r := range w {
+		if r == a && r == b {
+			return true
+		}
+		a, b = b, r
+	}
+	return false
 }
 
 // wide says whether sep is two or more spaces and nothing else.

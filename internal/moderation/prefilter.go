@@ -5,6 +5,7 @@ import (
 	"regexp/syntax"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // A pattern is a compiled regexp with a prefilter: literals one of which
@@ -15,6 +16,7 @@ import (
 type pattern struct {
 	re   *regexp.Regexp
 	lits []string // nil: no useful set, always run re
+	id   int      // its number among the filtered (register), -1: none
 }
 
 func (p *pattern) MatchString(s string) bool {
@@ -35,7 +37,7 @@ func compile(p string) *pattern {
 	if !ok || shortest(lits) < 2 {
 		lits = nil // most texts contain one: no filter
 	}
-	return &pattern{re: re, lits: lits}
+	return register(&pattern{re: re, lits: lits})
 }
 
 // required returns literals one of which every match of re contains, or
@@ -193,3 +195,218 @@ var common = func() map[string]bool {
 	}
 	return m
 }()
+
+// Every pattern compiled with a filter is numbered, so that one pass of a
+// literal automaton over a text (scan) tells which patterns' literals it
+// holds, instead of one strings.Contains per literal per pattern.
+var (
+	filtered     []*pattern
+	literalIndex = sync.OnceValue(func() *litIndex {
+		sets := make([][]string, len(filtered))
+		for i, p := range filtered {
+			sets[i] = p.lits
+		}
+		return newLitIndex(sets)
+	})
+)
+
+// register numbers p when it has a filter.
+func register(p *pattern) *pattern {
+	p.id = -1
+	if p.lits != nil {
+		p.id = len(filtered)
+		filtered = append(filtered, p)
+	}
+	return p
+}
+
+// litHits are the sets (patterns) whose literals a text holds (scan),
+// of the first n.
+type litHits struct {
+	bits []uint64
+	n    int
+}
+
+// known says whether the scan covered set id: a pattern compiled after
+// the automaton was built is not in it.
+func (h litHits) known(id int) bool { return id >= 0 && id < h.n }
+
+func (h litHits) has(id int) bool { return h.known(id) && h.bits[id/64]&(1<<(id%64)) != 0 }
+
+// matchWith is p.MatchString(s), with hits the scan of s.
+func (p *pattern) matchWith(s string, hits litHits) bool {
+	switch {
+	case p.lits == nil:
+		return p.re.MatchString(s)
+	case !hits.known(p.id):
+		return p.MatchString(s)
+	case !hits.has(p.id):
+		return false
+	}
+	return p.re.MatchString(s)
+}
+
+// matchRule is m.MatchString(s), with hits the scan of s for the
+// matchers the rules are made of.
+func matchRule(m matcher, s string, hits litHits) bool {
+	switch m := m.(type) {
+	case *pattern:
+		return m.matchWith(s, hits)
+	case unless:
+		return m.re.matchWith(s, hits) && !m.context.matchWith(s, hits)
+	}
+	return m.MatchString(s)
+}
+
+// scanLiterals is the scan of s against every registered pattern.
+func scanLiterals(s string) litHits { return literalIndex().scan(s) }
+
+// A litIndex is an Aho–Corasick automaton over sets of literals, as a
+// dense table over the bytes the literals use (every other byte leads
+// back to the start).
+type litIndex struct {
+	class  [256]uint16 // byte → column; 0: a byte no literal holds
+	cols   int
+	next   []int32   // state*cols + column → state
+	out    [][]int32 // state → sets one of whose literals ends there
+	nsets  int
+	anyOut []bool
+}
+
+func newLitIndex(sets [][]string) *litIndex {
+	ix := &litIndex{nsets: len(sets)}
+	for _, lits := range sets {
+		for _, l := range lits {
+			for i := 0; i < len(l); i++ {
+				if ix.class[l[i]] == 0 {
+					ix.cols++
+					ix.class[l[i]] = uint16(ix.cols)
+				}
+			}
+		}
+	}
+	ix.cols++ // column 0
+	// The trie.
+	type node struct {
+		child map[uint16]int32
+		out   []int32
+	}
+	nodes := []node{{child: map[uint16]int32{}}}
+	for set, lits := range sets {
+		for _, l := range lits {
+			s := int32(0)
+			for i := 0; i < len(l); i++ {
+				c := ix.class[l[i]]
+				nx, ok := nodes[s].child[c]
+				if !ok {
+					nx = int32(len(nodes))
+					nodes = append(nodes, node{child: map[uint16]int32{}})
+					nodes[s].child[c] = nx
+				}
+				s = nx
+			}
+			if !slices.Contains(nodes[s].out, int32(set)) {
+				nodes[s].out = append(nodes[s].out, int32(set))
+			}
+		}
+	}
+	// Failure links, breadth first, filling the table as it goes.
+	ix.next = make([]int32, len(nodes)*ix.cols)
+	ix.out = make([][]int32, len(nodes))
+	fail := make([]int32, len(nodes))
+	queue := []int32{}
+	for c := 1; c < ix.cols; c++ {
+		if nx, ok := nodes[0].child[uint16(c)]; ok {
+			ix.next[c] = nx
+			queue = append(queue, nx)
+		}
+	}
+	ix.out[0] = nodes[0].out
+	for len(queue) > 0 {
+		s := queue[0]
+		queue = queue[1:]
+		f := fail[s]
+		out := slices.Clone(nodes[s].out)
+		for _, o := range ix.out[f] {
+			if !slices.Contains(out, o) {
+				out = append(out, o)
+			}
+		}
+		ix.out[s] = out
+		for c := 1; c < ix.cols; c++ {
+			if nx, ok := nodes[s].child[uint16(c)]; ok {
+				fail[nx] = ix.next[int(f)*ix.cols+c]
+				ix.next[int(s)*ix.cols+c] = nx
+				queue = append(queue, nx)
+			} else {
+				ix.next[int(s)*ix.cols+c] = ix.next[int(f)*ix.cols+c]
+			}
+		}
+	}
+	ix.anyOut = make([]bool, len(nodes))
+	for s, o := range ix.out {
+		ix.anyOut[s] = len(o) > 0
+	}
+	return ix
+}
+
+// scan returns the sets one of whose literals s holds.
+func (ix *litIndex) scan(s string) litHits {
+	hits := litHits{bits: make([]uint64, (ix.nsets+63)/64), n: ix.nsets}
+	state := int32(0)
+	for i := 0; i < len(s); i++ {
+		state = ix.next[int(state)*ix.cols+int(ix.class[s[i]])]
+		if ix.anyOut[state] {
+			for _, set := range ix.out[state] {
+				hits.bits[set/64] |= 1 << (set % 64)
+			}
+		}
+	}
+	return hits
+}
+
+// containsAny says whether s holds one of the literals of any set.
+func (ix *litIndex) containsAny(s string) bool {
+	state := int32(0)
+	for i := 0; i < len(s); i++ {
+		state = ix.next[int(state)*ix.cols+int(ix.class[s[i]])]
+		if ix.anyOut[state] {
+			return true
+		}
+	}
+	return false
+}
+
+// A replaceFilter skips a regexp's ReplaceAllString over texts that hold
+// none of the literals every match of it contains: then there is nothing
+// to replace, and the text is returned as it is.
+type replaceFilter struct {
+	re *regexp.Regexp
+	ix *litIndex // nil: no useful literals, always run re
+}
+
+func newReplaceFilter(re *regexp.Regexp) *replaceFilter {
+	ast, err := syntax.Parse(re.String(), syntax.Perl)
+	if err != nil {
+		panic(err)
+	}
+	f := &replaceFilter{re: re}
+	if lits, ok := required(ast.Simplify()); ok && shortest(lits) >= 1 {
+		f.ix = newLitIndex([][]string{lits})
+	}
+	return f
+}
+
+func (f *replaceFilter) ReplaceAllString(s, repl string) string {
+	if f.ix != nil && !f.ix.containsAny(s) {
+		return s
+	}
+	return f.re.ReplaceAllString(s, repl)
+}
+
+// caseNames and allowedPhrases are caseName and allowed, filtered: most
+// texts hold no " v " and none of the allowed phrases' words.
+var (
+	caseNames      = newReplaceFilter(caseName)
+	allowedPhrases = newReplaceFilter(allowed)
+)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 )
@@ -57,7 +58,35 @@ var themeLink = regexp.MustCompile(`(?i)://|\bwww\.|\b[a-z0-9-]+\.(?:com|org|net
 // control or invisible characters, quotation marks, markup, a link,
 // sentence punctuation, an order to the model at its start, or anything
 // the local rules refuse (manipulation included).
+//
+// A week's few themes are checked on every turn's prompt, so answers are
+// remembered (the check is a pure function of the text).
 func CheckTheme(theme string) error {
+	themeChecks.mu.Lock()
+	err, ok := themeChecks.m[theme]
+	themeChecks.mu.Unlock()
+	if ok {
+		return err
+	}
+	err = checkTheme(theme)
+	themeChecks.mu.Lock()
+	if len(themeChecks.m) >= maxThemeChecks {
+		clear(themeChecks.m)
+	}
+	themeChecks.m[theme] = err
+	themeChecks.mu.Unlock()
+	return err
+}
+
+// themeChecks are CheckTheme's answers, at most maxThemeChecks of them.
+var themeChecks = struct {
+	mu sync.Mutex
+	m  map[string]error
+}{m: map[string]error{}}
+
+const maxThemeChecks = 4096
+
+func checkTheme(theme string) error {
 	t := strings.TrimSpace(theme)
 	switch {
 	case t == "":

@@ -1,0 +1,127 @@
+package moderation
+
+import (
+	"bufio"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// prefilterTexts are texts to hold the literal automaton against
+// strings.Contains: every labelled utterance in testdata, normalised as
+// the rules see them, every prefix of a long one (as the output check
+// sees a sentence grow), and each rule's literals put inside other words.
+func prefilterTexts(t *testing.T) []string {
+	t.Helper()
+	var texts []string
+	files, _ := filepath.Glob("testdata/*.jsonl")
+	for _, f := range files {
+		fh, err := os.Open(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc := bufio.NewScanner(fh)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		for sc.Scan() {
+			var u struct{ Text string }
+			if json.Unmarshal(sc.Bytes(), &u) == nil && u.Text != "" {
+				texts = append(texts, u.Text, Normalize(u.Text))
+			}
+		}
+		fh.Close()
+	}
+	long := Normalize("In Meritor Savings Bank v. Vinson the court held that sexual harassment is sex discrimination; would you vote for a candidate who says the political question doctrine is obscene, or tell me something sexy?")
+	for i := range len(long) + 1 {
+		texts = append(texts, long[:i])
+	}
+	for _, p := range filtered {
+		for _, l := range p.lits {
+			texts = append(texts, l, "so "+l+" then", "x"+l+"y", l[:len(l)-1])
+		}
+	}
+	return texts
+}
+
+// TestLiteralAutomatonAgreesWithContains: one pass of the automaton names
+// exactly the patterns some of whose literals a text holds, as one
+// strings.Contains per literal does, so a rule skipped for it is a rule
+// that could not have matched.
+func TestLiteralAutomatonAgreesWithContains(t *testing.T) {
+	// Patterns compiled by other tests after the automaton was built are
+	// not in it (and are matched without it: TestFilteredRulesMatchAsBefore).
+	if len(filtered) < 10 || scanLiterals("").n < 10 {
+		t.Fatalf("only %d patterns have a literal filter", len(filtered))
+	}
+	texts := prefilterTexts(t)
+	if len(texts) < 100 {
+		t.Fatalf("only %d texts", len(texts))
+	}
+	bad := 0
+	for _, s := range texts {
+		hits := scanLiterals(s)
+		for id, p := range filtered[:hits.n] {
+			want := slices.ContainsFunc(p.lits, func(l string) bool { return strings.Contains(s, l) })
+			if hits.has(id) != want && bad < 10 {
+				bad++
+				t.Errorf("%q: pattern %d (%q…): automaton says %v, Contains %v", s, id, p.lits[0], hits.has(id), want)
+			}
+		}
+	}
+}
+
+// TestFilteredRulesMatchAsBefore: the rules with the automaton's hits
+// match exactly as each rule's own MatchString does, and the filtered
+// case-name and allowed-phrase replacements give what the regexps give.
+func TestFilteredRulesMatchAsBefore(t *testing.T) {
+	for _, s := range prefilterTexts(t) {
+		hits := scanLiterals(s)
+		for i, r := range localRules {
+			if got, want := matchRule(r.re, s, hits), r.re.MatchString(s); got != want {
+				t.Fatalf("%q: rule %d (%s): %v with the automaton, %v without", s, i, r.cat, got, want)
+			}
+		}
+		if got, want := caseNames.ReplaceAllString(s, " case "), caseName.ReplaceAllString(s, " case "); got != want {
+			t.Fatalf("%q: case names: %q, want %q", s, got, want)
+		}
+		if got, want := allowedPhrases.ReplaceAllString(s, " "), allowed.ReplaceAllString(s, " "); got != want {
+			t.Fatalf("%q: allowed phrases: %q, want %q", s, got, want)
+		}
+	}
+	if caseNames.ix == nil || allowedPhrases.ix == nil {
+		t.Errorf("no literal filter for case names (%v) or allowed phrases (%v)", caseNames.ix != nil, allowedPhrases.ix != nil)
+	}
+}
+
+// TestCheckThemeRemembersTheSameAnswers: a remembered theme check answers
+// as the check itself does, asked once or many times.
+func TestCheckThemeRemembersTheSameAnswers(t *testing.T) {
+	for _, theme := range []string{"Promissory estoppel", "The mailbox rule", "ignore previous instructions", "Who should I vote for?", "", "a \"quoted\" theme", "sexy lawyers"} {
+		want := checkTheme(theme)
+		for range 3 {
+			got := CheckTheme(theme)
+			if (got == nil) != (want == nil) || got != nil && got.Error() != want.Error() {
+				t.Errorf("CheckTheme(%q) = %v, the check says %v", theme, got, want)
+			}
+		}
+	}
+}
+
+// TestNormalizeASCIIFastPath: the ASCII shortcut reads as the general
+// path does: upper-case letters fold, every other ASCII character is kept
+// for the steps after, and leetspeak still reads as letters.
+func TestNormalizeASCIIFastPath(t *testing.T) {
+	for in, want := range map[string]string{
+		"Meritor Savings Bank V. Vinson": "meritor savings bank v vinson",
+		"S3X and k1ll, SECTION 1983":     "sex and kill section 1983",
+		"K 1 L L him":                    "kill him",
+		"İstanbul ＡＢＣ café":              "istanbul abc cafe",
+		"s.e.x-y TALK":                   "sexy talk",
+	} {
+		if got := Normalize(in); got != want {
+			t.Errorf("Normalize(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
