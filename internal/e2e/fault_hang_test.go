@@ -31,13 +31,13 @@ import (
 // acknowledged, and no goroutine is left behind (go_goroutines from
 // /metrics, before and after).
 //
-// Short: 6 students, LLM_TIMEOUT=2s. Long (SOCRATIC_FAULT_LONG=1): 50
+// Short: 8 students, LLM_TIMEOUT=2s. Long (SOCRATIC_FAULT_LONG=1): 50
 // students and the default 60s; knobs SOCRATIC_FAULT_HANG_STUDENTS and
 // SOCRATIC_FAULT_LLM_TIMEOUT.
 func TestFaultModelHangs(t *testing.T) {
-	students := Knob(t, "SOCRATIC_FAULT_HANG_STUDENTS", 6, 50)
-	if students < 3 {
-		t.Fatal("SOCRATIC_FAULT_HANG_STUDENTS must be at least 3: fewer hung turns cannot tell a leak from background goroutines")
+	students := Knob(t, "SOCRATIC_FAULT_HANG_STUDENTS", 8, 50)
+	if students < 8 {
+		t.Fatal("SOCRATIC_FAULT_HANG_STUDENTS must be at least 8: fewer hung turns cannot tell a leak from background goroutines")
 	}
 	timeout := DurationKnob(t, "SOCRATIC_FAULT_LLM_TIMEOUT", 2*time.Second, 60*time.Second)
 	m := StartModel(t, 0, 0)
@@ -175,14 +175,14 @@ func TestFaultModelHangs(t *testing.T) {
 	}
 	// Idle keep-alive connections (the test's to the server, the server's
 	// to the model) hold goroutines that are no leak: close them, as
-	// before the baseline. Background work (jobs, sweeps) moves the count
-	// by a few; a leak of one goroutine per hung turn is 2 × students ≥ 6
-	// more.
+	// before the baseline. Background work (job pollers, sweeps, PDFium's
+	// pool) moves the count by up to about six on a loaded machine; a leak
+	// of even one goroutine per hung turn is 2 × students more.
 	c.HC.CloseIdleConnections()
 	m.DropIdle()
 	after := settledGoroutines(t, c, before)
 	t.Logf("server goroutines after: %.0f (before %.0f)", after, before)
-	if after > before+4 {
+	if after > before+float64(students) {
 		t.Errorf("goroutines: %.0f before the hang, %.0f after: a leak", before, after)
 	}
 	for i := range ss {
