@@ -16,10 +16,10 @@ import (
 // false positives on test; the layers reach 0.882 at 1.5%. What is
 // asserted is that measured figure (less the margin), not the target.
 const (
-	// Measured once, on the commit that added dev-addendum-4; the next
-	// narrowed three manipulation patterns to spare legal talk (same model,
-	// same dev figures) and was not scored again beyond this test.
-	testRecall = 0.882 // 127/144, go run ./cmd/socratic eval moderation (2026-12-04, issue 18 §5, round 2; round 1 was 0.868)
+	// Measured on the commit that added dev-addendum-4 (round 2), and
+	// again, unchanged, on round 3's model (dev-addendum-5: ordinary
+	// conversational replies, civics hard negatives, short violations).
+	testRecall = 0.882 // 127/144, go run ./cmd/socratic eval moderation (2026-12-04, issue 18 §5, rounds 2 and 3; round 1 was 0.868)
 	testFPR    = 0.015 // 2/132, both flagged by the rules
 	testMargin = 0.02
 	// The issue's target, which the test split does not yet reach.
