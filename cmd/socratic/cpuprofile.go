@@ -19,7 +19,7 @@ func cpuProfileOnSignal(path string, log *slog.Logger) func() {
 	}
 	sig := make(chan os.Signal, 2)
 	signal.Notify(sig, syscall.SIGUSR1, syscall.SIGUSR2)
-	done := make(chan struct{})
+	done, finished := make(chan struct{}), make(chan struct{})
 	var f *os.File
 	stopProfile := func() {
 		if f != nil {
@@ -30,6 +30,7 @@ func cpuProfileOnSignal(path string, log *slog.Logger) func() {
 		}
 	}
 	go func() {
+		defer close(finished)
 		for {
 			select {
 			case s := <-sig:
@@ -55,5 +56,7 @@ func cpuProfileOnSignal(path string, log *slog.Logger) func() {
 			}
 		}
 	}()
-	return func() { signal.Stop(sig); close(done) }
+	// Stopping waits for the profile to be written: the process exits
+	// right after, and a half-written profile is worse than none.
+	return func() { signal.Stop(sig); close(done); <-finished }
 }

@@ -123,7 +123,10 @@ with a local fake of the Anthropic API, and score every reply: ends on exactly
 one question; under 60 words; quotes a whole sentence of the reading with its
 title and page; no opener or quote repeated within a session; a turn naming a
 case in the reading gets a reply quoting a passage that names it. Exits
-non-zero below the thresholds.
+non-zero below the thresholds. The fake model answers with the offline
+tutor's words over what it reads in the prompt: its scores check that the
+model path carries the readings, the clock and the reply intact, and say
+nothing of how a real model teaches.
 
   --dialogues FILE one {"id", "split", "file", "turns": [{"student", "case"}]}
                    per line (default: testdata/eval/tutor-dialogues.jsonl)

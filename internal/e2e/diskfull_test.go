@@ -87,6 +87,25 @@ func TestFaultDiskFull(t *testing.T) {
 		t.Error("the model was asked for a turn that could not be stored")
 	}
 
+	// A start: 503 with Retry-After, no session opened, the week's count
+	// untouched and the open session still open (a session that could
+	// not store a turn would spend a start for nothing).
+	sessionsBefore := Count(t, db, `SELECT count(*) FROM sessions`)
+	r, err = c.API(ctx, "POST", "/api/sessions/start", tok, map[string]any{"week_id": w.WeekID, "mode": "text"})
+	if err != nil {
+		t.Fatalf("start on a full disk: %v", err)
+	}
+	MustProblem(t, "start on a full disk", r, 503, "disk is full", "no session was started")
+	if ra := r.Header.Get("Retry-After"); ra == "" {
+		t.Error("start on a full disk: 503 without Retry-After")
+	}
+	if n := Count(t, db, `SELECT count(*) FROM sessions`); n != sessionsBefore {
+		t.Errorf("sessions: %d after a refused start, %d before", n, sessionsBefore)
+	}
+	if n := Count(t, db, `SELECT count(*) FROM sessions WHERE id = ? AND ended_at IS NULL`, st.SessionID); n != 1 {
+		t.Error("a refused start ended the student's open session")
+	}
+
 	// Reads keep working.
 	for _, get := range []struct{ path, token string }{
 		{fmt.Sprintf("/api/courses/%d", w.CourseID), w.ProfToken},

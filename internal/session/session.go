@@ -146,6 +146,10 @@ var (
 	// ErrDiskFull: the server's disk is full (or below sqlite.DiskReserve),
 	// so the message was not stored and the tutor was not asked.
 	ErrDiskFull = &errs.Error{Code: errs.Unavailable, Message: "the server's disk is full, so your message was not saved and the tutor did not answer; your session is as it was. Try again in a minute; if this keeps happening, tell your course's administrator", RetryAfter: time.Minute}
+	// ErrDiskFullStart: the same, for a start: no session was opened, the
+	// week's count is untouched and the student's open session, if any,
+	// was not ended.
+	ErrDiskFullStart = &errs.Error{Code: errs.Unavailable, Message: "the server's disk is full, so no session was started (this week's count is unchanged, and a session you have open is still open); try again in a minute, and if this keeps happening, tell your course's administrator", RetryAfter: time.Minute}
 )
 
 // Options configure a Service. Zero values take the defaults noted.

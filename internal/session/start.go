@@ -81,6 +81,11 @@ func (s *Service) Start(ctx context.Context, u auth.User, weekID int64, voiceID 
 	if err != nil {
 		return Started{}, err
 	}
+	// A session that could not store a turn would spend one of the week's
+	// starts (and end the open one) for nothing.
+	if s.db.Disk.Full() {
+		return Started{}, ErrDiskFullStart
+	}
 	var out Started
 	err = s.db.Batch.Do(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var err error
@@ -104,6 +109,9 @@ func (s *Service) StartWith(ctx context.Context, u auth.User, weekID int64, voic
 	if before != nil {
 		if err := s.checkStart(ctx, u, weekID, voiceID); err != nil {
 			return Started{}, err
+		}
+		if s.db.Disk.Full() { // before minting voice credentials for nothing
+			return Started{}, ErrDiskFullStart
 		}
 		if err := before(ctx); err != nil {
 			return Started{}, err

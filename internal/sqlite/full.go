@@ -76,7 +76,8 @@ func (d *Disk) Full() bool {
 	return d.full
 }
 
-// Saw reports whether err is a full disk's. If it is, the disk counts as
+// Saw reports whether err is a full disk's. If it is and the database's
+// own disk is below the reserve (or cannot be asked), the disk counts as
 // full (said in the log if it is news) until the next look finds space.
 func (d *Disk) Saw(err error) bool {
 	if !IsFull(err) || d == nil {
@@ -84,7 +85,13 @@ func (d *Disk) Saw(err error) bool {
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	free, _ := freeBytes(d.dir)
+	// The error may come from another disk (a SESSION_DIR elsewhere,
+	// SQLite's temporary files): the database's disk counts as full only
+	// when it is low too, so the log does not blame it for another's.
+	free, ok := freeBytes(d.dir)
+	if ok && free >= d.reserve {
+		return true
+	}
 	d.set(true, free)
 	d.looked = time.Time{} // look again at the next question
 	return true

@@ -183,3 +183,24 @@ func TestBatchedWriteThatFillsTheDatabase(t *testing.T) {
 		t.Fatalf("the next batch: %v", err)
 	}
 }
+
+// A full-disk error from another disk (a recordings folder elsewhere,
+// SQLite's temporary files) is still answered as a full disk, but does not
+// mark the database's disk full nor tell the operator it is.
+func TestSawAnotherDisksFullError(t *testing.T) {
+	var logged bytes.Buffer
+	d := sqlite.NewDisk(t.TempDir(), 1) // a temporary directory has more than a byte free
+	d.Logger = slog.New(slog.NewTextHandler(&logged, nil))
+	if !d.Saw(fmt.Errorf("write recording: %w", syscall.ENOSPC)) {
+		t.Fatal("Saw: ENOSPC not taken for a full disk")
+	}
+	if d.Full() {
+		t.Error("the database's disk counts as full after another disk's ENOSPC")
+	}
+	if logged.Len() != 0 {
+		t.Errorf("logged for another disk's error: %s", logged.String())
+	}
+	if d.Saw(errors.New("some other failure")) {
+		t.Error("Saw: a plain error taken for a full disk")
+	}
+}
