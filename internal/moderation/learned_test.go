@@ -13,13 +13,16 @@ import (
 // category.
 //
 // BELOW ISSUE 18's TARGET: the issue asks for recall ≥ 0.90 at ≤ 2%
-// false positives on test; the layers reach 0.882 at 1.5%. What is
+// false positives on test; the layers reach 0.861 at 1.5%. What is
 // asserted is that measured figure (less the margin), not the target.
 const (
 	// Measured on the commit that added dev-addendum-4 (round 2), and
 	// again, unchanged, on round 3's model (dev-addendum-5: ordinary
 	// conversational replies, civics hard negatives, short violations).
-	testRecall = 0.882 // 127/144, go run ./cmd/socratic eval moderation (2026-12-04, issue 18 §5, rounds 2 and 3; round 1 was 0.868)
+	// Then measured once more after the review's fixes (round 3 rules
+	// narrowed so that they no longer hide a student's self-harm or read
+	// idioms as threats): 3 fewer caught on test, below the issue's 0.90.
+	testRecall = 0.861 // 124/144, go run ./cmd/socratic eval moderation (2026-12-04, after the review's fixes; rounds 2 and 3 were 0.882, round 1 0.868)
 	testFPR    = 0.015 // 2/132, both flagged by the rules
 	testMargin = 0.02
 	// The issue's target, which the test split does not yet reach.
