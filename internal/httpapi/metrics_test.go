@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/lawtutor/socratic/internal/llm"
 	"github.com/lawtutor/socratic/internal/llm/llmtest"
@@ -97,6 +98,18 @@ func TestMetricsAfterTraffic(t *testing.T) {
 	fake.Push(llmtest.Reply{Status: 401, ErrorType: "authentication_error"})
 	if res := say("What did the court hold about consent?"); res.status < 500 {
 		t.Fatalf("a turn the model failed: %d %s", res.status, res.body)
+	}
+	// The week's background jobs (its reading's) finish on their own
+	// time: wait for one to be completed before reading the job gauges,
+	// or a loaded machine scrapes before River has marked it.
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(50 * time.Millisecond) {
+		var n int
+		if err := w.f.db.Read.QueryRow(`SELECT count(*) FROM river_job WHERE state = 'completed'`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n > 0 || time.Now().After(deadline) {
+			break
+		}
 	}
 	after := scrape(t, w.f)
 
