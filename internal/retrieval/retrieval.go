@@ -112,7 +112,34 @@ func eachWordPrefix(s string, fn func(p []byte)) {
 	var buf [5 * utf8.UTFMax]byte
 	b := buf[:0]
 	runes, in := 0, false
-	for _, r := range s {
+	for i := 0; i < len(s); {
+		// ASCII, most of every passage, without unicode's tables: these
+		// are exactly its letters and digits, and ToLower's answer.
+		var r rune
+		if c := s[i]; c < utf8.RuneSelf {
+			i++
+			switch {
+			case 'a' <= c && c <= 'z' || '0' <= c && c <= '9':
+			case 'A' <= c && c <= 'Z':
+				c += 'a' - 'A'
+			default:
+				if in {
+					fn(b)
+					b, runes, in = buf[:0], 0, false
+				}
+				continue
+			}
+			if runes < 5 {
+				b = append(b, c)
+				runes++
+			}
+			in = true
+			continue
+		} else {
+			var n int
+			r, n = utf8.DecodeRuneInString(s[i:])
+			i += n
+		}
 		if unicode.IsLetter(r) || unicode.IsDigit(r) {
 			if runes < 5 {
 				b = utf8.AppendRune(b, unicode.ToLower(r))
