@@ -77,10 +77,20 @@ func coverage(text string, want map[string]int, weights []float64) (anywhere, ne
 	inWindow := make([]int, len(want)) // occurrences in the window
 	var ring [nearWindow]int           // the wanted word each of the last words is, or -1
 	distinct, pos := 0.0, 0
+	// The wanted prefixes' first bytes: most of a text's words start with
+	// none of them and need no map lookup.
+	var first [256]bool
+	for w := range want {
+		if w != "" { // "" (a word of no letters) matches no word
+			first[w[0]] = true
+		}
+	}
 	eachWordPrefix(text, func(p []byte) {
-		t, ok := want[string(p)]
-		if !ok {
-			t = -1
+		t := -1
+		if first[p[0]] {
+			if i, ok := want[string(p)]; ok {
+				t = i
+			}
 		}
 		if t >= 0 {
 			if !seen[t] {
