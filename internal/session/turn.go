@@ -278,7 +278,7 @@ func (s *Service) answer(ctx context.Context, p *Pending, onDelta func(string) e
 	if err != nil {
 		return Answer{}, err
 	}
-	reply, err := s.tutor.Turn(p.slot.Bind(ctx), s.db.Read, in)
+	reply, err := s.tutor.Turn(p.slot.Bind(ctx), s.db.ReadStmts, in)
 	if err != nil {
 		return Answer{}, err
 	}
@@ -386,14 +386,14 @@ func (s *Service) answer(ctx context.Context, p *Pending, onDelta func(string) e
 // turnInput is what the tutor needs: the week, and the transcript before
 // this turn as stored (never from process memory).
 func (s *Service) turnInput(ctx context.Context, p *Pending) (tutor.TurnInput, error) {
-	history, err := conversation(ctx, s.db.Read, p.sess.ID, p.turnID)
+	history, err := conversation(ctx, s.db.ReadStmts, p.sess.ID, p.turnID)
 	if err != nil {
 		return tutor.TurnInput{}, err
 	}
 	week := tutor.Week{Course: p.sess.CourseName, Number: p.sess.WeekNumber, Title: p.sess.WeekTitle}
 	var themes string
 	weekID := p.sess.WeekID
-	err = s.db.Read.QueryRowContext(ctx, `SELECT themes FROM weeks WHERE id = ? AND created_at = ?`, p.sess.WeekID, p.sess.WeekCreatedAt).Scan(&themes)
+	err = s.db.ReadStmts.QueryRowContext(ctx, `SELECT themes FROM weeks WHERE id = ? AND created_at = ?`, p.sess.WeekID, p.sess.WeekCreatedAt).Scan(&themes)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		// The week is gone (its id may even be another week's now); its

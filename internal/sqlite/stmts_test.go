@@ -59,21 +59,19 @@ func TestStmtsPrepareOnceAndAnswerAsThePool(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	reads := NewStmts(db.Read)
-	defer reads.Close()
-	st := reads.Prepared(ctx, count)
-	if st == nil || reads.Prepared(ctx, count) != st {
+	st := db.ReadStmts.Prepared(ctx, count)
+	if st == nil || db.ReadStmts.Prepared(ctx, count) != st {
 		t.Fatal("the same query was not answered with the same statement")
 	}
 	for range 3 {
 		var n int
-		if err := reads.QueryRowContext(ctx, count, "a%").Scan(&n); err != nil || n != 4 {
+		if err := db.ReadStmts.QueryRowContext(ctx, count, "a%").Scan(&n); err != nil || n != 4 {
 			t.Fatalf("count through the cache = %d, %v; want 4 (a1 a2 a3 a4)", n, err)
 		}
 	}
 	bad := `SELECT nope FROM items`
 	_, want := db.Read.QueryContext(ctx, bad)
-	_, got := reads.QueryContext(ctx, bad)
+	_, got := db.ReadStmts.QueryContext(ctx, bad)
 	if want == nil || got == nil || got.Error() != want.Error() {
 		t.Fatalf("a query that cannot be prepared: error %v, want the pool's %v", got, want)
 	}
