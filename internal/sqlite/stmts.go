@@ -36,7 +36,7 @@ func NewStmts(db *sql.DB) *Stmts { return &Stmts{db: db, m: map[string]*sql.Stmt
 // Prepared returns query's statement, preparing it on first use; nil if
 // it could not be prepared (the caller runs the query unprepared, which
 // reports the error). Preparing takes one of the pool's connections, so
-// on the write pool call it outside a write transaction (see Tx).
+// on the write pool call it outside a write transaction (see In).
 func (s *Stmts) Prepared(ctx context.Context, query string) *sql.Stmt {
 	s.mu.Lock()
 	st, ok := s.m[query]
