@@ -77,10 +77,20 @@ func coverage(text string, want map[string]int, weights []float64) (anywhere, ne
 	inWindow := make([]int, len(want)) // occurrences in the window
 	var ring [nearWindow]int           // the wanted word each of the last words is, or -1
 	distinct, pos := 0.0, 0
+	// The wanted prefixes' first bytes: most of a text's words start with
+	// none of them and need no map lookup.
+	var first [256]bool
+	for w := range want {
+		if w != "" { // "" (a word of no letters) matches no word
+			first[w[0]] = true
+		}
+	}
 	eachWordPrefix(text, func(p []byte) {
-		t, ok := want[string(p)]
-		if !ok {
-			t = -1
+		t := -1
+		if first[p[0]] {
+			if i, ok := want[string(p)]; ok {
+				t = i
+			}
 		}
 		if t >= 0 {
 			if !seen[t] {
@@ -112,7 +122,34 @@ func eachWordPrefix(s string, fn func(p []byte)) {
 	var buf [5 * utf8.UTFMax]byte
 	b := buf[:0]
 	runes, in := 0, false
-	for _, r := range s {
+	for i := 0; i < len(s); {
+		// ASCII, most of every passage, without unicode's tables: these
+		// are exactly its letters and digits, and ToLower's answer.
+		var r rune
+		if c := s[i]; c < utf8.RuneSelf {
+			i++
+			switch {
+			case 'a' <= c && c <= 'z' || '0' <= c && c <= '9':
+			case 'A' <= c && c <= 'Z':
+				c += 'a' - 'A'
+			default:
+				if in {
+					fn(b)
+					b, runes, in = buf[:0], 0, false
+				}
+				continue
+			}
+			if runes < 5 {
+				b = append(b, c)
+				runes++
+			}
+			in = true
+			continue
+		} else {
+			var n int
+			r, n = utf8.DecodeRuneInString(s[i:])
+			i += n
+		}
 		if unicode.IsLetter(r) || unicode.IsDigit(r) {
 			if runes < 5 {
 				b = utf8.AppendRune(b, unicode.ToLower(r))

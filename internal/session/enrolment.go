@@ -2,13 +2,13 @@ package session
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 
 	"github.com/lawtutor/socratic/internal/auth"
 	"github.com/lawtutor/socratic/internal/course"
 	"github.com/lawtutor/socratic/internal/errs"
+	"github.com/lawtutor/socratic/internal/sqlite"
 )
 
 // ErrNoLongerEnrolled refuses a message in a session whose student has
@@ -22,7 +22,7 @@ var ErrNoLongerEnrolled = errs.New(errs.Forbidden, "you are no longer enrolled i
 // another matter: its sessions outlive it and talk on until their clock
 // runs out (API.md), so only a course that still exists, the same one
 // (SQLite may have given its id to another), is asked about.
-func mayStillStudy(ctx context.Context, tx *sql.Tx, u auth.User, sess Session) error {
+func mayStillStudy(ctx context.Context, tx sqlite.Execer, u auth.User, sess Session) error {
 	var exists bool
 	if err := tx.QueryRowContext(ctx, `SELECT count(*) > 0 FROM courses WHERE id = ? AND created_at = ?`, sess.CourseID, sess.CourseCreatedAt).Scan(&exists); err != nil {
 		return fmt.Errorf("check enrolment: %w", err)

@@ -2,7 +2,6 @@ package session
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"time"
 
@@ -47,7 +46,7 @@ func (s *Service) checkPace(sess Session, now time.Time) error {
 }
 
 // recordPace counts a new student turn on its session.
-func recordPace(ctx context.Context, tx *sql.Tx, sessionID int64, now time.Time) error {
+func recordPace(ctx context.Context, tx sqlite.Execer, sessionID int64, now time.Time) error {
 	if _, err := tx.ExecContext(ctx, `UPDATE sessions SET student_turns = student_turns + 1, last_turn_at = ? WHERE id = ?`, sqlite.FormatTime(now), sessionID); err != nil {
 		return fmt.Errorf("record pace: %w", err)
 	}
@@ -75,7 +74,7 @@ func tokensToday(ctx context.Context, ex sqlite.Execer, userID int64, dayStart t
 
 // chargeTokens adds n tokens (less, when n is negative: an estimate
 // reconciled to what the model reported) to a session's total.
-func chargeTokens(ctx context.Context, tx *sql.Tx, sessionID, n int64) error {
+func chargeTokens(ctx context.Context, tx sqlite.Execer, sessionID, n int64) error {
 	if n == 0 {
 		return nil
 	}

@@ -192,7 +192,7 @@ func transcript(ctx context.Context, ex sqlite.Execer, sessionID int64) ([]Turn,
 }
 
 // insertTurn appends a turn and returns its id.
-func insertTurn(ctx context.Context, tx *sql.Tx, sessionID int64, role Role, content string, at time.Time, state string, clientMsgID string, replyTo int64) (int64, error) {
+func insertTurn(ctx context.Context, tx sqlite.Execer, sessionID int64, role Role, content string, at time.Time, state string, clientMsgID string, replyTo int64) (int64, error) {
 	var cid, reply any
 	if clientMsgID != "" {
 		cid = clientMsgID

@@ -91,7 +91,10 @@ func (s *Service) Begin(ctx context.Context, u auth.User, sessionID int64, text,
 // a turn in flight, and the new pending turn. timeUp reports a session
 // that it ended (a change to commit, and an error for the caller).
 func (s *Service) begin(ctx context.Context, tx *sql.Tx, u auth.User, sessionID int64, text, clientMsgID string) (p *Pending, timeUp bool, err error) {
-	sess, err := owned(ctx, tx, u, sessionID)
+	// tx's queries as prepared statements (a turn runs these every time);
+	// s.end keeps tx itself.
+	ex := s.db.WriteStmts.In(tx)
+	sess, err := owned(ctx, ex, u, sessionID)
 	if err != nil {
 		return nil, false, err
 	}
@@ -102,7 +105,7 @@ func (s *Service) begin(ctx context.Context, tx *sql.Tx, u auth.User, sessionID 
 		id        int64
 		state, at string
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT id, state, at, coalesce(client_msg_id = ?, 0) FROM turns WHERE session_id = ? AND (client_msg_id = ? OR state = 'pending')`,
+	rows, err := ex.QueryContext(ctx, `SELECT id, state, at, coalesce(client_msg_id = ?, 0) FROM turns WHERE session_id = ? AND (client_msg_id = ? OR state = 'pending')`,
 		clientMsgID, sess.ID, clientMsgID)
 	if err != nil {
 		return nil, false, fmt.Errorf("send message: %w", err)
@@ -130,7 +133,7 @@ func (s *Service) begin(ctx context.Context, tx *sql.Tx, u auth.User, sessionID 
 		id, state := idTurn.id, idTurn.state
 		switch {
 		case state == "answered":
-			a, err := storedAnswer(ctx, tx, id)
+			a, err := storedAnswer(ctx, ex, id)
 			if err != nil {
 				return nil, false, err
 			}
@@ -141,7 +144,7 @@ func (s *Service) begin(ctx context.Context, tx *sql.Tx, u auth.User, sessionID 
 			p.turnID, p.wait = id, true
 			return p, false, nil
 		default: // unanswered: this is its retry, a new turn that takes over the id
-			if _, err := tx.ExecContext(ctx, `UPDATE turns SET client_msg_id = NULL WHERE id = ?`, id); err != nil {
+			if _, err := ex.ExecContext(ctx, `UPDATE turns SET client_msg_id = NULL WHERE id = ?`, id); err != nil {
 				return nil, false, fmt.Errorf("send message: %w", err)
 			}
 		}
@@ -149,7 +152,7 @@ func (s *Service) begin(ctx context.Context, tx *sql.Tx, u auth.User, sessionID 
 	if sess.Status == Ended {
 		return nil, false, ErrEnded
 	}
-	if err := mayStillStudy(ctx, tx, u, sess); err != nil {
+	if err := mayStillStudy(ctx, ex, u, sess); err != nil {
 		return nil, false, err
 	}
 	if !now.Before(sess.ExpiresAt) {
@@ -167,7 +170,7 @@ func (s *Service) begin(ctx context.Context, tx *sql.Tx, u auth.User, sessionID 
 			return nil, false, ErrBusy
 		}
 		// Its answering process is gone (or hung past every timeout).
-		if err := setState(ctx, tx, busy.id, "pending", "unanswered"); err != nil {
+		if err := setState(ctx, ex, busy.id, "pending", "unanswered"); err != nil {
 			return nil, false, err
 		}
 	}
@@ -184,24 +187,24 @@ func (s *Service) begin(ctx context.Context, tx *sql.Tx, u auth.User, sessionID 
 	if err := s.checkPace(sess, now); err != nil {
 		return nil, false, err
 	}
-	if err := s.checkBudget(ctx, tx, u, now); err != nil {
+	if err := s.checkBudget(ctx, ex, u, now); err != nil {
 		return nil, false, err
 	}
 	if p.slot, err = s.reserve(); err != nil {
 		return nil, false, err
 	}
-	if p.turnID, err = insertTurn(ctx, tx, sess.ID, Student, text, now, "pending", clientMsgID, 0); err != nil {
+	if p.turnID, err = insertTurn(ctx, ex, sess.ID, Student, text, now, "pending", clientMsgID, 0); err != nil {
 		p.slot.Release()
 		return nil, false, err
 	}
-	if err := recordPace(ctx, tx, sess.ID, now); err != nil {
+	if err := recordPace(ctx, ex, sess.ID, now); err != nil {
 		p.slot.Release()
 		return nil, false, err
 	}
 	// Charged now, in the same write as the pace, so a turn whose client
 	// hangs up (or whose answer fails) still counts against the day.
 	p.cost = s.turnCost(text)
-	if err := chargeTokens(ctx, tx, sess.ID, int64(p.cost.Total())); err != nil {
+	if err := chargeTokens(ctx, ex, sess.ID, int64(p.cost.Total())); err != nil {
 		p.slot.Release()
 		return nil, false, err
 	}
@@ -275,7 +278,7 @@ func (s *Service) answer(ctx context.Context, p *Pending, onDelta func(string) e
 	if err != nil {
 		return Answer{}, err
 	}
-	reply, err := s.tutor.Turn(p.slot.Bind(ctx), s.db.Read, in)
+	reply, err := s.tutor.Turn(p.slot.Bind(ctx), s.db.ReadStmts, in)
 	if err != nil {
 		return Answer{}, err
 	}
@@ -383,14 +386,14 @@ func (s *Service) answer(ctx context.Context, p *Pending, onDelta func(string) e
 // turnInput is what the tutor needs: the week, and the transcript before
 // this turn as stored (never from process memory).
 func (s *Service) turnInput(ctx context.Context, p *Pending) (tutor.TurnInput, error) {
-	history, err := conversation(ctx, s.db.Read, p.sess.ID, p.turnID)
+	history, err := conversation(ctx, s.db.ReadStmts, p.sess.ID, p.turnID)
 	if err != nil {
 		return tutor.TurnInput{}, err
 	}
 	week := tutor.Week{Course: p.sess.CourseName, Number: p.sess.WeekNumber, Title: p.sess.WeekTitle}
 	var themes string
 	weekID := p.sess.WeekID
-	err = s.db.Read.QueryRowContext(ctx, `SELECT themes FROM weeks WHERE id = ? AND created_at = ?`, p.sess.WeekID, p.sess.WeekCreatedAt).Scan(&themes)
+	err = s.db.ReadStmts.QueryRowContext(ctx, `SELECT themes FROM weeks WHERE id = ? AND created_at = ?`, p.sess.WeekID, p.sess.WeekCreatedAt).Scan(&themes)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		// The week is gone (its id may even be another week's now); its
@@ -451,18 +454,19 @@ func (s *Service) storeAnswer(ctx context.Context, p *Pending, a Answer, v moder
 		return fmt.Errorf("store answer: %w", err)
 	}
 	return s.db.Batch.Do(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		if err := setState(ctx, tx, p.turnID, "pending", "answered"); err != nil {
+		ex := s.db.WriteStmts.In(tx)
+		if err := setState(ctx, ex, p.turnID, "pending", "answered"); err != nil {
 			return err
 		}
 		now := s.o.Now()
-		res, err := tx.ExecContext(ctx, `INSERT INTO turns (session_id, role, content, at, state, reply_to, sources, moderated, moderation, provider,
+		res, err := ex.ExecContext(ctx, `INSERT INTO turns (session_id, role, content, at, state, reply_to, sources, moderated, moderation, provider,
 			input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, latency_ms) VALUES (?, 'assistant', ?, ?, 'done', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			p.sess.ID, a.Text, sqlite.FormatTime(now), p.turnID, string(src), boolInt(a.Moderated), string(cats), s.tutor.Provider(),
 			u.Input, u.Output, u.CacheRead, u.CacheWrite, first.Milliseconds())
 		if err != nil {
 			return fmt.Errorf("store answer: %w", err)
 		}
-		if err := chargeTokens(ctx, tx, p.sess.ID, p.reconcile(u)); err != nil {
+		if err := chargeTokens(ctx, ex, p.sess.ID, p.reconcile(u)); err != nil {
 			return err
 		}
 		if !v.Flagged {
@@ -482,16 +486,16 @@ func (s *Service) storeAnswer(ctx context.Context, p *Pending, a Answer, v moder
 			count = 1
 		}
 		if judged {
-			if _, err := tx.ExecContext(ctx, `UPDATE turns SET moderated = 1, moderation = ? WHERE id = ?`, string(cats), p.turnID); err != nil {
+			if _, err := ex.ExecContext(ctx, `UPDATE turns SET moderated = 1, moderation = ? WHERE id = ?`, string(cats), p.turnID); err != nil {
 				return fmt.Errorf("store moderation: %w", err)
 			}
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE sessions SET moderated_count = moderated_count + ?, moderation_flags = json_insert(moderation_flags, '$[#]', json(?)) WHERE id = ?`,
+		if _, err := ex.ExecContext(ctx, `UPDATE sessions SET moderated_count = moderated_count + ?, moderation_flags = json_insert(moderation_flags, '$[#]', json(?)) WHERE id = ?`,
 			count, string(flag), p.sess.ID); err != nil {
 			return fmt.Errorf("store moderation: %w", err)
 		}
 		if closing {
-			sess, err := findSession(ctx, tx, p.sess.ID)
+			sess, err := findSession(ctx, ex, p.sess.ID)
 			if err != nil {
 				return err
 			}
@@ -517,7 +521,7 @@ var errTaken = errors.New("the turn was taken over")
 // setState moves a student's turn from one state to another; a turn no
 // longer in from (taken over as stale) is an error, so its late answer is
 // not stored.
-func setState(ctx context.Context, tx *sql.Tx, turnID int64, from, to string) error {
+func setState(ctx context.Context, tx sqlite.Execer, turnID int64, from, to string) error {
 	res, err := tx.ExecContext(ctx, `UPDATE turns SET state = ? WHERE id = ? AND state = ?`, to, turnID, from)
 	if err != nil {
 		return fmt.Errorf("turn state: %w", err)

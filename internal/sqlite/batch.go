@@ -27,6 +27,10 @@ const maxBatch = 64
 // if the commit fails, every write of the batch fails with it.
 type Batcher struct {
 	db *sql.DB
+	// stmts, if set, is db's statement cache: the savepoints run through
+	// it, and it prepares the queries its In ran as text between
+	// transactions.
+	stmts *Stmts
 
 	mu      sync.Mutex
 	queue   []*batchJob
@@ -141,7 +145,17 @@ func (b *Batcher) commit(batch []*batchJob) {
 			j.done <- err
 		}
 	}
+	var ex Execer
+	if b.stmts != nil {
+		b.stmts.PrepareWanted(context.Background())
+	}
 	tx, err := b.db.BeginTx(context.Background(), nil)
+	if err == nil {
+		ex = tx
+		if b.stmts != nil {
+			ex = b.stmts.In(tx)
+		}
+	}
 	began := time.Now()
 	for _, j := range live {
 		b.waitNanos.Add(int64(began.Sub(j.queued)))
@@ -153,14 +167,14 @@ func (b *Batcher) commit(batch []*batchJob) {
 	}
 	results := make([]error, len(live))
 	for i, j := range live {
-		if _, err := tx.Exec(`SAVEPOINT batch_write`); err != nil {
+		if _, err := ex.ExecContext(context.Background(), `SAVEPOINT batch_write`); err != nil {
 			tx.Rollback()
 			fail(fmt.Errorf("batch: %w", err))
 			return
 		}
 		results[i] = runJob(j, tx)
 		if results[i] != nil {
-			if _, err := tx.Exec(`ROLLBACK TO batch_write`); err != nil {
+			if _, err := ex.ExecContext(context.Background(), `ROLLBACK TO batch_write`); err != nil {
 				// Some failures (SQLITE_FULL among them) roll back the
 				// whole transaction, savepoint and all: every write of the
 				// batch is lost, and each is told why, not just that the
@@ -170,7 +184,7 @@ func (b *Batcher) commit(batch []*batchJob) {
 				return
 			}
 		}
-		if _, err := tx.Exec(`RELEASE batch_write`); err != nil {
+		if _, err := ex.ExecContext(context.Background(), `RELEASE batch_write`); err != nil {
 			tx.Rollback()
 			fail(fmt.Errorf("batch: %w", err))
 			return

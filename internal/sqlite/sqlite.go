@@ -32,7 +32,10 @@ type DB struct {
 	// Batch commits small, frequent writes (a tutoring turn) together on
 	// Write; see Batcher.
 	Batch *Batcher
-	Path  string
+	// ReadStmts and WriteStmts run the frequent queries (a turn's) as
+	// prepared statements on Read and Write; see Stmts.
+	ReadStmts, WriteStmts *Stmts
+	Path                  string
 	// Disk watches the free space where the database lives: writers that
 	// must not start on a full disk (an upload, a turn) ask it first.
 	Disk *Disk
@@ -93,7 +96,8 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	read.SetConnMaxIdleTime(0)
 	read.SetConnMaxLifetime(0)
 
-	db := &DB{Read: read, Write: write, Batch: NewBatcher(write), Path: abs, Disk: NewDisk(filepath.Dir(abs), DiskReserve)}
+	db := &DB{Read: read, Write: write, Batch: NewBatcher(write), ReadStmts: NewStmts(read), WriteStmts: NewStmts(write), Path: abs, Disk: NewDisk(filepath.Dir(abs), DiskReserve)}
+	db.Batch.stmts = db.WriteStmts
 	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if err := write.PingContext(pingCtx); err != nil {
@@ -110,6 +114,8 @@ func Open(ctx context.Context, path string) (*DB, error) {
 // Close closes both pools; the write pool last so the WAL is checkpointed by
 // the final connection.
 func (db *DB) Close() error {
+	db.ReadStmts.Close()
+	db.WriteStmts.Close()
 	return errors.Join(db.Read.Close(), db.Write.Close())
 }
 
