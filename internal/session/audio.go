@@ -171,13 +171,16 @@ func saveAudio(r io.Reader, dir string, maxSize int64) (*receivedAudio, error) {
 		return nil, fmt.Errorf("store recording: %w", err)
 	}
 	// A multipart part reads a few KB at a time; written as it came that
-	// was a write call per 4 KB. Buffered, a megabyte is a few writes. (The
-	// struct hides bufio's ReadFrom, which would hand the copy straight to
-	// the file's.) Errors are the copy's as before, the last write's too.
-	w := bufio.NewWriterSize(f, 256<<10)
-	n, err := io.Copy(struct{ io.Writer }{w}, io.LimitReader(r, maxSize-int64(hn)+1))
-	if err == nil {
-		err = w.Flush()
+	// was a write call per 4 KB. Buffered, a megabyte is a few writes.
+	// A failed write is the server's disk, not the client's body: it is
+	// told apart from a read error (the upload cut short).
+	w := &writeErr{w: bufio.NewWriterSize(f, 256<<10)}
+	n, err := io.Copy(w, io.LimitReader(r, maxSize-int64(hn)+1))
+	if err == nil && w.err == nil {
+		w.err = w.w.Flush()
+	}
+	if w.err != nil {
+		return nil, fmt.Errorf("store recording: %w", w.err)
 	}
 	if err != nil {
 		return nil, badBody(err)
@@ -209,4 +212,20 @@ func audioName(sessionID int64, f AudioFormat) string {
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	return fmt.Sprintf("session-%d-%s.%s", sessionID, hex.EncodeToString(b[:]), f.Ext)
+}
+
+// writeErr remembers its writer's error, so a copy's failure can be told
+// apart as the reader's or the writer's. (Being its own type, it also hides
+// bufio's ReadFrom, which would hand the copy straight to the file's.)
+type writeErr struct {
+	w   *bufio.Writer
+	err error
+}
+
+func (e *writeErr) Write(p []byte) (int, error) {
+	n, err := e.w.Write(p)
+	if err != nil && e.err == nil {
+		e.err = err
+	}
+	return n, err
 }

@@ -33,7 +33,9 @@ type DB struct {
 	// Write; see Batcher.
 	Batch *Batcher
 	// ReadStmts and WriteStmts run the frequent queries (a turn's) as
-	// prepared statements on Read and Write; see Stmts.
+	// prepared statements on Read and Write; see Stmts. On the write side
+	// use only WriteStmts.In(tx) inside a Batcher's function: WriteStmts'
+	// own methods would wait for the one connection that tx holds.
 	ReadStmts, WriteStmts *Stmts
 	Path                  string
 	// Disk watches the free space where the database lives: writers that

@@ -102,7 +102,9 @@ func (s *Stmts) Close() error {
 // holds). Results and errors are those of tx itself.
 //
 // A statement is one per connection: do not run a query again inside tx
-// while rows of the same query are still open.
+// while rows of the same query are still open. The mistake shows only from
+// a query's second batch on (the first runs as text), as "bad parameter or
+// other API misuse": a test must run such a path twice to see it.
 func (s *Stmts) In(tx *sql.Tx) Execer { return txStmts{tx: tx, s: s} }
 
 // PrepareWanted prepares the queries In ran as text. The Batcher calls it
