@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/lawtutor/socratic/internal/moderation"
 )
 
 // TestFaultModelHangs is scenario 5 for the language model: the provider
@@ -23,8 +25,8 @@ import (
 // go of its request to the provider.
 //
 // Then every request hangs, the classifier's too: the turn must end
-// within the classifier's wait (1.5 s) with the fail-closed redirect
-// (README, Moderation: a late verdict gets the redirect) — never text
+// within the classifier's wait (1.5 s) with the fail-closed reply asking to say it again
+// (README, Moderation: a late verdict shows nothing of the answer) — never text
 // the classifier did not clear — and again let go of its requests.
 //
 // Once the model answers again, the next turn of each same session is
@@ -150,6 +152,8 @@ func TestFaultModelHangs(t *testing.T) {
 			t.Errorf("all hang: student %d: want the redirect acknowledged, got %+v", i, tr)
 		case strings.Contains(tr.Deltas, ModelReply[:20]):
 			t.Errorf("all hang: student %d: uncleared model text reached the student: %q", i, tr.Deltas)
+		case tr.Deltas != moderation.UnverifiedReply:
+			t.Errorf("all hang: student %d: got %q, want the reply asking to say it again (not the off-course redirect)", i, tr.Deltas)
 		case tr.Took > 1500*time.Millisecond+10*time.Second:
 			t.Errorf("all hang: student %d: the redirect came after %s", i, tr.Took)
 		}
@@ -160,7 +164,7 @@ func TestFaultModelHangs(t *testing.T) {
 			t.Errorf("all hang: student %d: the turn is %q, its answer moderated %v %q; want the redirect stored as a moderated answer", i, state, moderated, reply)
 		}
 	}
-	t.Logf("whole provider hanging: %d turns ended after at most %s with the fail-closed redirect %q", students, slowest.Round(time.Millisecond), turns[0].Deltas)
+	t.Logf("whole provider hanging: %d turns ended after at most %s with the fail-closed reply %q", students, slowest.Round(time.Millisecond), turns[0].Deltas)
 	released("all hang")
 
 	// 3. The model answers again: the same sessions carry on.

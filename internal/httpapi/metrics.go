@@ -40,7 +40,7 @@ func newMetrics() *metrics {
 	}
 	classifierFailures := prometheus.NewCounterFunc(prometheus.CounterOpts{
 		Name: "socratic_moderation_classifier_failures_total",
-		Help: "Tutor turns the moderation classifier could not clear (failed, late or unreadable verdicts); each got the redirect.",
+		Help: "Tutor turns the moderation classifier could not clear (failed, late or unreadable verdicts); each got the fixed reply asking the student to say it again.",
 	}, func() float64 { return float64(tutor.ModerationFailures()) })
 	reg.MustRegister(m.requests, m.duration, classifierFailures,
 		collectors.NewGoCollector(),

@@ -143,6 +143,12 @@ func (v Verdict) Has(c Category) bool { return slices.Contains(v.Categories, c) 
 // question.
 const Redirect = "I apologize, but I need to keep our discussion focused on the course materials. Let's return to the legal concepts from this week's readings: which idea from them would you like to work through?"
 
+// UnverifiedReply answers a turn the classifier could not clear (it
+// failed, was late or unreadable: a provider outage, say). Nothing of the
+// model's answer is shown (moderation fails closed), and the student is
+// not told they strayed: they are asked to say it again.
+const UnverifiedReply = "I couldn't check your last message just now, so I'll hold my answer for a moment. Could you say it again?"
+
 // SelfHarmReply is the fixed, caring answer to a student who speaks of
 // hurting themselves: no redirect, no lesson, a way to help.
 const SelfHarmReply = "I'm really sorry you're feeling this way, and I'm glad you said it. You don't have to carry this alone: in the United States you can call or text 988, the Suicide and Crisis Lifeline, at any hour, or reach your school's counseling service, and if you are in immediate danger please call 911. Would you like to stop our session here so you can reach out to someone?"
@@ -153,6 +159,10 @@ const ViolenceReply = "I can't continue with anything about hurting someone. If 
 // Reply is the fixed answer to a moderated turn.
 func Reply(v Verdict) string {
 	switch {
+	case v.Has(Unverified):
+		// The classifier failed, not the student: say so, instead of a
+		// redirect that would tell them they had strayed off the course.
+		return UnverifiedReply
 	case v.Has(SelfHarm):
 		return SelfHarmReply
 	case v.Has(Violence):

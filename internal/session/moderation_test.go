@@ -32,7 +32,7 @@ func withClassifier(e *env, c tutor.Classifier, wait time.Duration) {
 }
 
 // TestUnverifiedTurnsAreNotStrikes: when the classifier cannot clear a
-// turn, the student gets the redirect and professors see a flag, but the
+// turn, the student is asked to say it again and professors see a flag, but the
 // student is not counted against and the session goes on.
 func TestUnverifiedTurnsAreNotStrikes(t *testing.T) {
 	e := newEnv(t, nil)
@@ -40,7 +40,7 @@ func TestUnverifiedTurnsAreNotStrikes(t *testing.T) {
 	st := e.start(t, "student")
 	for range MaxModerated + 1 {
 		a, err := e.say(context.Background(), "student", st.Session.ID, "Is an acceptance by mail effective on dispatch?", "")
-		if err != nil || !a.Moderated || a.Text != moderation.Redirect {
+		if err != nil || !a.Moderated || a.Text != moderation.UnverifiedReply {
 			t.Fatalf("turn: %+v %v", a, err)
 		}
 	}

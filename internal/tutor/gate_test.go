@@ -62,8 +62,9 @@ func run(t *testing.T, tu *Tutor, student string) ([]string, Reply) {
 
 // TestClassifierFailsClosed: an unreadable verdict, a classifier that
 // times out, one that is overloaded (529), and a verdict that comes after
-// the answer is complete each give the redirect, and not one word of the
-// model's answer reaches the student.
+// the answer is complete each give the fixed "say it again" reply (not the
+// off-course redirect: the student did nothing wrong), and not one word of
+// the model's answer reaches the student.
 func TestClassifierFailsClosed(t *testing.T) {
 	answer := []string{"The court held that the acceptance was effective on dispatch. ", "Why put the risk on the offeror?"}
 	for name, verdict := range map[string]llmtest.Reply{
@@ -82,8 +83,12 @@ func TestClassifierFailsClosed(t *testing.T) {
 			tu := moderatedTutor(t, model, judge, 300*time.Millisecond)
 			deltas, reply := run(t, tu, "When is an acceptance by mail effective?")
 			got := strings.Join(deltas, "")
-			if got != moderation.Redirect || strings.Contains(got, "dispatch") {
-				t.Errorf("the student received %q", got)
+			wantText := moderation.UnverifiedReply // the classifier failed, not the student
+			if name == "unsafe" {
+				wantText = moderation.Redirect
+			}
+			if got != wantText || strings.Contains(got, "dispatch") {
+				t.Errorf("the student received %q, want %q", got, wantText)
 			}
 			if !reply.Verdict.Flagged || len(reply.Verdict.Categories) != 1 {
 				t.Errorf("verdict %+v", reply.Verdict)

@@ -175,10 +175,10 @@ func (t *Tutor) Load() llm.Load {
 }
 
 // verdictFailed logs a classifier that could not clear a turn (the turn
-// gets the redirect: moderation fails closed).
+// gets a fixed reply asking to say it again: moderation fails closed).
 func (t *Tutor) verdictFailed(err error) {
 	moderationFailures.Add(1)
-	t.log.Warn("moderation classifier failed; the turn gets the redirect", "err", err)
+	t.log.Warn("moderation classifier failed; the turn gets the fixed say-it-again reply", "err", err)
 }
 
 // moderationFailures counts classifier failures since the process started.
