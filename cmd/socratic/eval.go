@@ -173,25 +173,34 @@ func orDash(s string) string {
 }
 
 func readQA(path string) ([]qaItem, error) {
+	return readJSONL(path, `{"file", "question", "answer_quote"}`, func(it qaItem) bool {
+		return it.File != "" && it.Question != "" && it.AnswerQuote != "" && !strings.ContainsAny(it.File, `/\`)
+	})
+}
+
+// readJSONL reads one T per non-blank line of path; a line that does not
+// decode, or that valid refuses, is an error naming the line and the
+// shape wanted.
+func readJSONL[T any](path, want string, valid func(T) bool) ([]T, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	var items []qaItem
+	var out []T
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	for line := 1; sc.Scan(); line++ {
 		if strings.TrimSpace(sc.Text()) == "" {
 			continue
 		}
-		var it qaItem
-		if err := json.Unmarshal(sc.Bytes(), &it); err != nil || it.File == "" || it.Question == "" || it.AnswerQuote == "" || strings.ContainsAny(it.File, `/\`) {
-			return nil, fmt.Errorf("%s:%d: want {\"file\", \"question\", \"answer_quote\"}", path, line)
+		var it T
+		if err := json.Unmarshal(sc.Bytes(), &it); err != nil || !valid(it) {
+			return nil, fmt.Errorf("%s:%d: want %s", path, line, want)
 		}
-		items = append(items, it)
+		out = append(out, it)
 	}
-	return items, sc.Err()
+	return out, sc.Err()
 }
 
 // evalRetrieval ingests the QA file's PDFs into a scratch week and asks

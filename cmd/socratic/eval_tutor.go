@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -173,25 +172,9 @@ func evalTutorCmd(ctx context.Context, args, environ []string, stdout, stderr io
 }
 
 func readDialogues(path string) ([]tutorDialogue, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	var out []tutorDialogue
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for line := 1; sc.Scan(); line++ {
-		if strings.TrimSpace(sc.Text()) == "" {
-			continue
-		}
-		var d tutorDialogue
-		if err := json.Unmarshal(sc.Bytes(), &d); err != nil || d.ID == "" || d.File == "" || len(d.Turns) == 0 || (d.Split != "dev" && d.Split != "test") || strings.ContainsAny(d.File, `/\`) {
-			return nil, fmt.Errorf("%s:%d: want {\"id\", \"split\": \"dev\"|\"test\", \"file\", \"turns\": [{\"student\"}]}", path, line)
-		}
-		out = append(out, d)
-	}
-	return out, sc.Err()
+	return readJSONL(path, `{"id", "split": "dev"|"test", "file", "turns": [{"student"}]}`, func(d tutorDialogue) bool {
+		return d.ID != "" && d.File != "" && len(d.Turns) > 0 && (d.Split == "dev" || d.Split == "test") && !strings.ContainsAny(d.File, `/\`)
+	})
 }
 
 // readingChunk is a stored passage, normalised for matching quotes.
