@@ -2,12 +2,14 @@ package e2e
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"net"
 	"net/http"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -43,8 +45,10 @@ func TestFaultModelHangs(t *testing.T) {
 	}
 	timeout := DurationKnob(t, "SOCRATIC_FAULT_LLM_TIMEOUT", 2*time.Second, 60*time.Second)
 	m := StartModel(t, 0, 0)
+	// GOTRACEBACK=all: a leak found below ends the server with SIGQUIT
+	// and shows its goroutines.
 	s := StartServer(t, append(m.Env(), "LLM_TIMEOUT="+timeout.String(), "LLM_MAX_CONCURRENT=1000",
-		"RATE_LIMIT_CONVERSATIONS_PER_WEEK=10")...)
+		"RATE_LIMIT_CONVERSATIONS_PER_WEEK=10", "GOTRACEBACK=all")...)
 	c := s.Client()
 	w := SetupCourse(t, s, c, SmallPDF)
 	// The week's themes are asked of the model once the reading is in:
@@ -65,9 +69,17 @@ func TestFaultModelHangs(t *testing.T) {
 			t.Fatalf("warm-up turn %d: %v %+v", i, err, tr)
 		}
 	}
-	c.HC.CloseIdleConnections()
-	m.DropIdle()
-	before := settledGoroutines(t, c, -1)
+	dropIdle := func() {
+		c.HC.CloseIdleConnections()
+		m.DropIdle()
+	}
+	// The job queue's maintenance (a score of goroutines: rescuer,
+	// cleaners, scheduler…) starts only once this instance is elected
+	// its leader, some seconds after start: a baseline taken before
+	// that counts them as a leak afterwards.
+	db := OpenDB(t, s.DBPath())
+	waitJobLeader(t, db)
+	before := settledGoroutines(t, c, -1, dropIdle)
 	t.Logf("server goroutines before: %.0f", before)
 
 	// All students send a turn at once; returns what each saw.
@@ -99,7 +111,6 @@ func TestFaultModelHangs(t *testing.T) {
 			t.Errorf("%s: %d requests to the model still open after their turns ended", tag, n)
 		}
 	}
-	db := OpenDB(t, s.DBPath())
 	stored := func(tag string, i int) (state string, answers int) {
 		if err := db.QueryRow(`SELECT state FROM turns WHERE session_id = ? AND client_msg_id = ?`, ss[i].sess, fmt.Sprintf("%s-%d", tag, i)).Scan(&state); err != nil {
 			t.Errorf("%s: student %d: the turn is not stored: %v", tag, i, err)
@@ -178,16 +189,17 @@ func TestFaultModelHangs(t *testing.T) {
 		}
 	}
 	// Idle keep-alive connections (the test's to the server, the server's
-	// to the model) hold goroutines that are no leak: close them, as
-	// before the baseline. Background work (job pollers, sweeps, PDFium's
-	// pool) moves the count by up to about six on a loaded machine; a leak
-	// of even one goroutine per hung turn is 2 × students more.
-	c.HC.CloseIdleConnections()
-	m.DropIdle()
-	after := settledGoroutines(t, c, before)
+	// to the model) hold goroutines that are no leak: they are closed on
+	// every reading, as before the baseline — once is not enough, as a
+	// connection still finishing its last response when asked is not idle
+	// yet and stays open (two goroutines each in the server). Background
+	// work (job pollers, sweeps, PDFium's pool) moves the count by up to
+	// about six on a loaded machine; a leak of even one goroutine per hung
+	// turn is 2 × students more.
+	after := settledGoroutines(t, c, before, dropIdle)
 	t.Logf("server goroutines after: %.0f (before %.0f)", after, before)
 	if after > before+float64(students) {
-		t.Errorf("goroutines: %.0f before the hang, %.0f after: a leak", before, after)
+		t.Errorf("goroutines: %.0f before the hang, %.0f after: a leak; the server's goroutines:\n%s", before, after, goroutineDump(t, s))
 	}
 	for i := range ss {
 		// Opening, then warm-up, tutor-hang, all-hang and again questions,
@@ -218,24 +230,79 @@ func waitThemes(t testing.TB, c *Client, w Course) {
 	}
 }
 
-// settledGoroutines reads go_goroutines until it stops falling (or, with
-// target ≥ 0, reaches target) for up to 15 s, and returns the last value.
-func settledGoroutines(t testing.TB, c *Client, target float64) float64 {
+// waitJobLeader waits (up to 30 s) until the server has been elected the
+// job queue's leader, then 2 s more for its maintenance services to start.
+func waitJobLeader(t testing.TB, db *sql.DB) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var n int
+		if err := db.QueryRow(`SELECT count(*) FROM river_leader`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n > 0 {
+			time.Sleep(2 * time.Second)
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no job queue leader elected within 30 s")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// settledGoroutines reads go_goroutines until it holds still for three
+// readings in a row (or, with target ≥ 0, reaches target) for up to 15 s,
+// and returns the last value; drop (closing idle connections) runs before
+// every reading.
+func settledGoroutines(t testing.TB, c *Client, target float64, drop func()) float64 {
 	t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
+	drop()
 	last := c.Metric(t, "go_goroutines")
 	if last < 0 {
 		t.Fatal("/metrics has no go_goroutines")
 	}
+	still := 0
 	for time.Now().Before(deadline) {
 		time.Sleep(300 * time.Millisecond)
+		drop()
 		n := c.Metric(t, "go_goroutines")
-		if (target >= 0 && n <= target) || (target < 0 && n == last) {
+		if target >= 0 && n <= target {
+			return n
+		}
+		if n == last {
+			still++
+		} else {
+			still = 0
+		}
+		if target < 0 && still >= 2 {
 			return n
 		}
 		last = n
 	}
 	return last
+}
+
+// goroutineDump ends the server with SIGQUIT (started with GOTRACEBACK=all)
+// and returns the goroutines it printed, grouped by where they wait.
+func goroutineDump(t testing.TB, s *Server) string {
+	t.Helper()
+	s.mu.Lock()
+	cmd, done := s.cmd, s.done
+	s.mu.Unlock()
+	cmd.Process.Signal(syscall.SIGQUIT)
+	select {
+	case err := <-done:
+		done <- err
+	case <-time.After(10 * time.Second):
+		cmd.Process.Kill()
+	}
+	out := s.Logs.String()
+	if i := strings.Index(out, "SIGQUIT"); i >= 0 {
+		out = out[i:]
+	}
+	return out
 }
 
 // hangingServer accepts connections, reads whatever comes, and never
