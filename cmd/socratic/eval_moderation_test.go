@@ -12,14 +12,14 @@ import (
 // TestEvalModeration: the command reports every layer on both splits and
 // every category, from the committed sets, with figures that add up.
 func TestEvalModeration(t *testing.T) {
-	dev, test := testenv.Path("eval", "moderation-dev.jsonl"), testenv.Path("eval", "moderation-test.jsonl")
+	dev, test, test2 := testenv.Path("eval", "moderation-dev.jsonl"), testenv.Path("eval", "moderation-test.jsonl"), testenv.Path("eval", "moderation-test-2.jsonl")
 	out := &syncBuffer{}
-	if err := run(context.Background(), []string{"eval", "moderation", "--dev", dev, "--test", test, "--misses"}, nil, nil, out, &syncBuffer{}); err != nil {
+	if err := run(context.Background(), []string{"eval", "moderation", "--dev", dev, "--test", test, "--test2", test2, "--misses"}, nil, nil, out, &syncBuffer{}); err != nil {
 		t.Fatal(err)
 	}
 	s := out.String()
 	t.Log(s)
-	for _, split := range []string{"dev", "test"} {
+	for _, split := range []string{"dev", "test", "test2"} {
 		for _, layer := range []string{"rules", "model", "combined"} {
 			if !regexp.MustCompile(`(?m)^` + split + ` +` + layer + ` +[01]\.\d{3} \( *\d+/ *\d+\) +[01]\.\d{3} \( *\d+/ *\d+\)`).MatchString(s) {
 				t.Errorf("no %s %s line", split, layer)
@@ -28,6 +28,12 @@ func TestEvalModeration(t *testing.T) {
 	}
 	if !regexp.MustCompile(`(?m)^test +combined +0\.\d{3} \(\d+/144\) +0\.\d{3} \( *\d+/132\)`).MatchString(s) {
 		t.Errorf("the test split's sizes changed")
+	}
+	if !regexp.MustCompile(`(?m)^test2 +combined +0\.\d{3} \(\d+/156\) +0\.\d{3} \( *\d+/145\)`).MatchString(s) {
+		t.Errorf("the second held-out batch's sizes changed, or it was not scored")
+	}
+	if !strings.Contains(s, "test2's misses are not listed") || strings.Contains(s, "test2, combined: missed") {
+		t.Errorf("test2's misses must not be listed:\n%s", s)
 	}
 	for _, c := range []string{"sexual", "partisan_politics", "celebrity_gossip", "off_topic", "manipulation", "self_harm", "violence", "harassment"} {
 		if !regexp.MustCompile(`(?m)^` + c + ` +\d+/\d+ \[\d+\]`).MatchString(s) {

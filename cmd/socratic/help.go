@@ -142,14 +142,17 @@ nothing of how a real model teaches.
   --min-case F     least share of case-naming turns quoting it (default 0.80)
   --max-repeats N  most repeated openers or quotes (default 0)
   --show           print every dialogue and each failed check`},
-	{"eval moderation", `usage: socratic eval moderation [--dev FILE.jsonl] [--test FILE.jsonl] [--misses]
+	{"eval moderation", `usage: socratic eval moderation [--dev FILE.jsonl] [--test FILE.jsonl] [--test2 FILE.jsonl] [--misses]
 
 Report the local moderation layers (rules, trained model, combined) on the
 labelled dev and test sets: recall, false positives, per category.
 
   --dev FILE       dev set (default: testdata/eval/moderation-dev.jsonl)
   --test FILE      test set (default: testdata/eval/moderation-test.jsonl)
-  --misses         list missed violations and flagged clean utterances`},
+  --test2 FILE     a second held-out set, written later and independently
+                   (default: testdata/eval/moderation-test-2.jsonl; "" for none)
+  --misses         list missed violations and flagged clean utterances
+                   (dev and test; never test2's, which nothing is tuned on)`},
 	{"models download", `usage: socratic models download [--no-runtime] [--hub URL] [--releases URL]
 
 Fetch all-MiniLM-L6-v2 (ONNX) and ONNX Runtime into DATA_DIR/models, each

@@ -1,0 +1,35 @@
+package moderation
+
+import "testing"
+
+// The local layers on the second held-out batch (testdata/eval/
+// moderation-test-2.jsonl): written on 2026-12-05 by someone who had not
+// read the rules, the model or the other sets (README-moderation.md, "Batch
+// 2"), after the first test split had been scored too often to be an
+// honest judge. Nothing is tuned on it and its misses are never listed; a
+// change that loses more than the margin on it fails.
+const (
+	test2Recall = 0.878 // 137/156, go run ./cmd/socratic eval moderation (2026-12-05, first scoring, the model of 2026-12-04)
+	test2FPR    = 0.014 // 2/145
+)
+
+func TestLocalLayersOnTheSecondHeldOutBatch(t *testing.T) {
+	set, err := ReadExamplesFile("../../testdata/eval/moderation-test-2.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(set) < 300 {
+		t.Fatalf("the second held-out batch has %d utterances", len(set))
+	}
+	s := Evaluate(LayerCombined, set)
+	t.Logf("test2, combined: recall %.3f (%d/%d), false positives %.3f (%d/%d)", s.Recall(), s.Caught, s.Violations, s.FPR(), s.FalsePositives, s.Clean)
+	if s.Recall() < test2Recall-testMargin || s.FPR() > test2FPR+testMargin/2 {
+		t.Errorf("combined on test2: recall %.3f (want ≥ %.3f), false positives %.3f (want ≤ %.3f)", s.Recall(), test2Recall-testMargin, s.FPR(), test2FPR+testMargin/2)
+	}
+	if s.FPR() > issueFPR {
+		t.Errorf("combined on test2: false positives %.3f, over issue 18's %.2f", s.FPR(), issueFPR)
+	}
+	if s.Recall() < issueRecall {
+		t.Logf("combined on test2: recall %.3f, below issue 18's target %.2f", s.Recall(), issueRecall)
+	}
+}
