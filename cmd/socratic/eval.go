@@ -10,11 +10,14 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/lawtutor/socratic/internal/pdftext"
 	"github.com/lawtutor/socratic/internal/retrieval"
+	"github.com/lawtutor/socratic/internal/tutor"
 )
 
 // qaItem is one line of a QA file.
@@ -87,8 +90,9 @@ func evalCmd(ctx context.Context, args, environ []string, stdout, stderr io.Writ
 	split := fs.String("split", "", "dev, test or both: the labelled split(s) in --sets")
 	sets := fs.String("sets", filepath.Join("testdata", "eval"), "folder of retrieval-dev.jsonl and retrieval-test.jsonl")
 	pdfs := fs.String("pdfs", "", "folder of the PDFs the QA file names (default: pdfs/ beside --qa; testdata/corpus/pdfs for --split)")
-	tuningSpec := fs.String("tuning", "", "change search parameters for an experiment: baseline, or name=value,… (k1, b, tutor, theme, rerank, synonyms, neighbours, chat, case, listing)")
+	tuningSpec := fs.String("tuning", "", "change search parameters for an experiment: baseline, or name=value,… (k1, b, tutor, theme, rerank, synonyms, neighbours, chat, case, listing, rewrite)")
 	misses := fs.Bool("misses", false, "list the questions with no lenient hit in the top 5 (to study dev; do not tune on test)")
+	rewrite := fs.Bool("rewrite", false, "also measure QUERY_REWRITE: each question rewritten into a search query by the configured model's fast variant (calls the model once per question)")
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
 	}
@@ -123,7 +127,7 @@ func evalCmd(ctx context.Context, args, environ []string, stdout, stderr io.Writ
 		if err != nil {
 			return err
 		}
-		res, err := evalRetrieval(ctx, environ, items, r.pdfs, tuning)
+		res, err := evalRetrieval(ctx, environ, items, r.pdfs, tuning, *rewrite)
 		if err != nil {
 			return err
 		}
@@ -159,6 +163,21 @@ func printEval(w io.Writer, split, qa string, res evalResult) {
 	line("lenient BM25", res.BM25Lenient)
 	if res.HybridLenient != nil {
 		line("lenient hybrid", *res.HybridLenient)
+	}
+	if r := res.Rewrite; r != nil {
+		lat := slices.Clone(r.Latency)
+		slices.Sort(lat)
+		pct := func(p float64) time.Duration {
+			if len(lat) == 0 {
+				return 0
+			}
+			return lat[min(len(lat)-1, int(p*float64(len(lat))))]
+		}
+		fmt.Fprintf(w, "with QUERY_REWRITE (each question rewritten by the model's fast variant; %d of %d rewrites failed and searched without):\n", r.Failed, len(r.Latency))
+		line("rewrite BM25", r.BM25)
+		line("lenient rewrite BM25", r.BM25Lenient)
+		fmt.Fprintf(w, "rewrite latency p50 %s  p95 %s  max %s (what a turn waits for it, at most QUERY_REWRITE_WAIT)\n",
+			pct(0.5).Round(time.Millisecond), pct(0.95).Round(time.Millisecond), pct(1).Round(time.Millisecond))
 	}
 	if res.QuoteNotInText > 0 {
 		fmt.Fprintf(w, "%d quotes are in no passage of their document (text differs from pdftotext's)\n", res.QuoteNotInText)
@@ -205,7 +224,7 @@ func readJSONL[T any](path, want string, valid func(T) bool) ([]T, error) {
 
 // evalRetrieval ingests the QA file's PDFs into a scratch week and asks
 // every question.
-func evalRetrieval(ctx context.Context, environ []string, items []qaItem, pdfDir string, tuning retrieval.Tuning) (evalResult, error) {
+func evalRetrieval(ctx context.Context, environ []string, items []qaItem, pdfDir string, tuning retrieval.Tuning, rewrite bool) (evalResult, error) {
 	scratch, err := os.MkdirTemp("", "socratic-eval-")
 	if err != nil {
 		return evalResult{}, err
@@ -233,10 +252,36 @@ func evalRetrieval(ctx context.Context, environ []string, items []qaItem, pdfDir
 	}
 	lexical := retrieval.NewSearcher(nil, 0, nil)
 	lexical.SetTuning(tuning)
-	if res.BM25, res.BM25Lenient, err = scoreRetrieval(ctx, sw, items, docOf, lexical); err != nil {
+	turns := make([]retrieval.Turn, len(items))
+	for i, it := range items {
+		turns[i] = it.turn()
+	}
+	if res.BM25, res.BM25Lenient, err = scoreRetrieval(ctx, sw, items, turns, docOf, lexical); err != nil {
 		return res, err
 	}
 	res.Misses = append(res.Misses, res.BM25Lenient.misses...)
+	if rewrite {
+		if sw.in.llm == nil {
+			return res, errors.New("eval retrieval --rewrite needs a language model: set LLM_PROVIDER and its key (ANTHROPIC_API_KEY, or OPENAI_BASE_URL and OPENAI_MODEL)")
+		}
+		rw := tutor.NewRewriter(sw.in.llm)
+		rt := make([]retrieval.Turn, len(turns))
+		r := &rewriteResult{}
+		for i, t := range turns {
+			began := time.Now()
+			q, err := rw.Rewrite(ctx, t.Student, t.Tutor, "eval")
+			r.Latency = append(r.Latency, time.Since(began))
+			if err != nil {
+				r.Failed++
+			}
+			rt[i] = t
+			rt[i].Rewrite = q
+		}
+		if r.BM25, r.BM25Lenient, err = scoreRetrieval(ctx, sw, items, rt, docOf, lexical); err != nil {
+			return res, err
+		}
+		res.Rewrite = r
+	}
 	if sw.in.indexer == nil {
 		return res, nil
 	}
@@ -244,7 +289,7 @@ func evalRetrieval(ctx context.Context, environ []string, items []qaItem, pdfDir
 		return res, err
 	}
 	sw.in.search.SetTuning(tuning)
-	h, hl, err := scoreRetrieval(ctx, sw, items, docOf, sw.in.search)
+	h, hl, err := scoreRetrieval(ctx, sw, items, turns, docOf, sw.in.search)
 	res.Hybrid, res.HybridLenient = &h, &hl
 	res.Model, res.Backend = sw.in.emb.emb.Model(), sw.in.emb.status.Backend
 	return res, err
@@ -270,16 +315,25 @@ type evalResult struct {
 	Model, Backend        string
 	QuoteNotInText        int      // quotes found in no passage of their document at all
 	Misses                []string // BM25 questions with no lenient hit in its top 5
+	Rewrite               *rewriteResult
+}
+
+// rewriteResult: BM25 with each question rewritten by the model (--rewrite),
+// and what the rewrites took.
+type rewriteResult struct {
+	BM25, BM25Lenient RetrievalScores
+	Latency           []time.Duration
+	Failed            int
 }
 
 // scoreRetrieval asks every question of the scratch week (a follow-up
 // with its conversation), and scores the answers by both hit rules.
-func scoreRetrieval(ctx context.Context, sw *scratchWeek, items []qaItem, docOf map[string]int64, searcher *retrieval.Searcher) (strict, lenient RetrievalScores, err error) {
+func scoreRetrieval(ctx context.Context, sw *scratchWeek, items []qaItem, turns []retrieval.Turn, docOf map[string]int64, searcher *retrieval.Searcher) (strict, lenient RetrievalScores, err error) {
 	strict.Rule, lenient.Rule = "strict", "lenient"
-	for _, it := range items {
+	for i, it := range items {
 		quote := evalNorm(it.AnswerQuote)
 		words := wordSet(quote)
-		hits, err := searcher.SearchTurn(ctx, sw.d.db.Read, sw.week.ID, it.turn(), evalDepth)
+		hits, err := searcher.SearchTurn(ctx, sw.d.db.Read, sw.week.ID, turns[i], evalDepth)
 		if err != nil {
 			return strict, lenient, err
 		}
@@ -294,7 +348,7 @@ func scoreRetrieval(ctx context.Context, sw *scratchWeek, items []qaItem, docOf 
 				top = hits[0].Filename + ": " + strings.Join(strings.Fields(hits[0].Content), " ")
 				top = top[:min(len(top), 160)]
 			}
-			lenient.misses = append(lenient.misses, fmt.Sprintf("rank %d: %q | %s\n      top: %s", rank+1, it.turn().Text(), it.AnswerQuote, top))
+			lenient.misses = append(lenient.misses, fmt.Sprintf("rank %d: %q | %s\n      top: %s", rank+1, turns[i].Text(), it.AnswerQuote, top))
 		}
 	}
 	strict.finish()

@@ -97,7 +97,7 @@ errors.
                    SOCRATIC_CPU_PROFILE=FILE and SIGUSR1/SIGUSR2
   --keep           keep the data directory and server log (kept anyway when
                    the run fails)`},
-	{"eval retrieval", `usage: socratic eval retrieval (--qa FILE.jsonl | --split dev|test|both) [--sets DIR] [--pdfs DIR] [--tuning SPEC] [--misses]
+	{"eval retrieval", `usage: socratic eval retrieval (--qa FILE.jsonl | --split dev|test|both) [--sets DIR] [--pdfs DIR] [--tuning SPEC] [--misses] [--rewrite]
 
 Ingest a QA file's PDFs into a scratch week and report recall@1, recall@5
 and MRR of BM25 and hybrid search, under the strict hit rule (a passage
@@ -112,9 +112,13 @@ holds the whole answer quote) and the lenient one (70% of its words).
                    beside --qa; testdata/corpus/pdfs for --split)
   --tuning SPEC    measure other search parameters: baseline (before issue
                    18), or name=value,… of k1, b, tutor, theme, rerank,
-                   synonyms, neighbours, chat, case, listing
+                   synonyms, neighbours, chat, case, listing, rewrite
   --misses         list the questions with no lenient hit in the top 5
-                   (study dev with it, not test)`},
+                   (study dev with it, not test)
+  --rewrite        also measure QUERY_REWRITE: each question rewritten into
+                   a search query by the configured model's fast variant
+                   (one call per question; needs LLM_PROVIDER and its key),
+                   with the rewrites' latency`},
 	{"eval tutor", `usage: socratic eval tutor [--dialogues FILE.jsonl] [--pdfs DIR] [--split dev|test|both] [--model offline|fake|both] [--min-question F] [--min-short F] [--min-quote F] [--min-case F] [--max-repeats N] [--show]
 
 Run scripted student turns through the real tutor (retrieval from a scratch

@@ -184,7 +184,11 @@ const sweepEvery = 30 * time.Second
 // server left pending and starts the sweeper, which runs until the
 // returned stop is called (after HTTP has drained).
 func startSessions(ctx context.Context, cfg config.Config, d *deps, in *ingestion, log *slog.Logger) (*session.Service, func(), error) {
-	svc := session.NewService(d.db, httpapi.SessionOptions(cfg, tutor.New(in.search, in.llm).WithLogger(log), log))
+	tu := tutor.New(in.search, in.llm).WithLogger(log)
+	if cfg.QueryRewrite && in.llm != nil {
+		tu = tu.WithRewriter(tutor.NewRewriter(in.llm), cfg.QueryRewriteWait)
+	}
+	svc := session.NewService(d.db, httpapi.SessionOptions(cfg, tu, log))
 	n, err := svc.Recover(ctx)
 	if err != nil {
 		return nil, nil, err

@@ -119,6 +119,11 @@ type Config struct {
 	// accepts the connection and never answers ends the turn with an
 	// error after this long.
 	LLMTimeout time.Duration `env:"LLM_TIMEOUT" envDefault:"60s"`
+	// QueryRewrite asks the fast model, beside the moderation classifier,
+	// for each turn's search query; a turn waits at most QueryRewriteWait
+	// for it, then searches with the student's words alone.
+	QueryRewrite     bool          `env:"QUERY_REWRITE" envDefault:"false"`
+	QueryRewriteWait time.Duration `env:"QUERY_REWRITE_WAIT" envDefault:"800ms"`
 
 	EmbeddingsProvider  string `env:"EMBEDDINGS_PROVIDER"`
 	EmbeddingsModel     string `env:"EMBEDDINGS_MODEL" envDefault:"sentence-transformers/all-MiniLM-L6-v2"`
@@ -461,6 +466,12 @@ func (c Config) Validate() error {
 	}
 	if c.LLMTimeout < time.Second || c.LLMTimeout > 10*time.Minute {
 		add("LLM_TIMEOUT must be between 1s and 10m, not %s", c.LLMTimeout)
+	}
+	if c.QueryRewriteWait < 50*time.Millisecond || c.QueryRewriteWait > 10*time.Second {
+		add("QUERY_REWRITE_WAIT must be between 50ms and 10s (every turn may wait this long for its search query), not %s", c.QueryRewriteWait)
+	}
+	if c.QueryRewrite && c.LLMProviderName() == "offline" {
+		add("QUERY_REWRITE needs a language model: set LLM_PROVIDER and its key, or unset QUERY_REWRITE")
 	}
 	if c.ReadHeaderTimeout < time.Second || c.ReadHeaderTimeout > 5*time.Minute {
 		add("HTTP_READ_HEADER_TIMEOUT must be between 1s and 5m, not %s", c.ReadHeaderTimeout)

@@ -38,6 +38,7 @@ type Model struct {
 	hanging  int            // requests held without an answer right now
 	hung     int            // requests ever held
 	markers  map[string]int // tutor requests per marker found in the last user message
+	rewrites map[string]int // search query rewrites (QUERY_REWRITE) per marker
 }
 
 // ModelReply is what the fake tutor says.
@@ -50,7 +51,7 @@ func StartModel(t testing.TB, ttft, gap time.Duration) *Model {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := &Model{URL: "http://" + ln.Addr().String(), TTFT: ttft, Gap: gap, release: make(chan struct{}), markers: map[string]int{}}
+	m := &Model{URL: "http://" + ln.Addr().String(), TTFT: ttft, Gap: gap, release: make(chan struct{}), markers: map[string]int{}, rewrites: map[string]int{}}
 	srv := &http.Server{Handler: http.HandlerFunc(m.serve), ReadHeaderTimeout: 10 * time.Second}
 	m.srv = srv
 	go srv.Serve(ln)
@@ -140,6 +141,13 @@ func (m *Model) Calls(marker string) int {
 	return m.markers[marker]
 }
 
+// Rewrites is how many search query rewrites carried marker.
+func (m *Model) Rewrites(marker string) int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.rewrites[marker]
+}
+
 // markerOf finds "[m:...]" in a message.
 func markerOf(s string) string {
 	i := strings.Index(s, "[m:")
@@ -204,6 +212,11 @@ func (m *Model) serve(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case strings.Contains(system, "content filter"):
 		words = []string{`{"safe": true, "categories": [], "explanation": "a question about the reading"}`}
+	case strings.Contains(system, "search query"):
+		m.mu.Lock()
+		m.rewrites[markerOf(last)]++
+		m.mu.Unlock()
+		words = []string{"notice hearing due process"}
 	case strings.Contains(system, "Socratic tutor"):
 		words = strings.SplitAfter(ModelReply, " ")
 		paced = true

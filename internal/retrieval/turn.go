@@ -17,13 +17,16 @@ type Turn struct {
 	Student string
 	Tutor   string
 	Theme   string
+	// Rewrite is a search query a language model made of the student's
+	// words and the tutor's question (QUERY_REWRITE), or "".
+	Rewrite string
 }
 
 // Text is the turn as one query text (for an embedder): the student's
 // words first.
 func (t Turn) Text() string {
 	s := t.Student
-	for _, more := range []string{t.Tutor, t.Theme} {
+	for _, more := range []string{t.Rewrite, t.Tutor, t.Theme} {
 		if strings.TrimSpace(more) != "" {
 			s += "\n" + more
 		}
@@ -46,6 +49,9 @@ type Tuning struct {
 	// message and of the theme against the student's (1). Words the
 	// student also used keep the student's weight.
 	TutorWeight, ThemeWeight float64
+	// RewriteWeight weighs the words of a model's rewritten query
+	// (Turn.Rewrite) against the student's.
+	RewriteWeight float64
 	// Rerank: reorder BM25's candidates by coverage and proximity of the
 	// query's words (coverageWeight, proximityWeight).
 	Rerank bool
@@ -69,7 +75,7 @@ type Tuning struct {
 // baselineTuning is the search before issue 18: BM25 (k1 1.2, b 0.3) with
 // the rerank, the tutor's message counted like the student's words, no
 // theme.
-var baselineTuning = Tuning{K1: bm25K1, B: bm25B, TutorWeight: 1, ThemeWeight: 0, Rerank: true, Listing: 1}
+var baselineTuning = Tuning{K1: bm25K1, B: bm25B, TutorWeight: 1, ThemeWeight: 0, RewriteWeight: 1, Rerank: true, Listing: 1}
 
 // DefaultTuning is what a new Searcher uses: the baseline with the
 // features that gained on the dev split and did not lose on test
@@ -118,6 +124,8 @@ func ParseTuning(base Tuning, spec string) (Tuning, error) {
 			f(&t.TutorWeight)
 		case "theme":
 			f(&t.ThemeWeight)
+		case "rewrite":
+			f(&t.RewriteWeight)
 		case "rerank":
 			bl(&t.Rerank)
 		case "case":
@@ -167,6 +175,7 @@ func (t Tuning) turnWords(turn Turn) []weighted {
 		}
 	}
 	add(turn.Student, 1)
+	add(turn.Rewrite, t.RewriteWeight)
 	add(turn.Tutor, t.TutorWeight)
 	add(turn.Theme, t.ThemeWeight)
 	if t.Synonyms > 0 {

@@ -90,8 +90,8 @@ func usageTokens(u llm.Usage) int64 {
 }
 
 // turnCost is what a new turn on text is charged when it begins: the
-// tutor's high estimate of its prompt, its max_tokens and its moderation
-// check. A turn whose client goes away, or whose answer fails, has cost
+// tutor's high estimate of its prompt, its max_tokens, its moderation
+// check and its search query's rewrite (QUERY_REWRITE). A turn whose client goes away, or whose answer fails, has cost
 // the provider the prompt all the same; an answered one is reconciled to
 // the model's own count.
 func (s *Service) turnCost(text string) tutor.Cost {

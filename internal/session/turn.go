@@ -52,6 +52,9 @@ type Pending struct {
 	// the moderation classifier was asked about it.
 	cost       tutor.Cost
 	classified bool
+	// rewrote: the tutor asked the model for the turn's search query
+	// (QUERY_REWRITE), whose estimate the turn keeps like the classifier's.
+	rewrote bool
 }
 
 // Begin checks that u may send text to the session now and stores it as a
@@ -282,7 +285,7 @@ func (s *Service) answer(ctx context.Context, p *Pending, onDelta func(string) e
 	if err != nil {
 		return Answer{}, err
 	}
-	refund, p.classified = 0, reply.Classified
+	refund, p.classified, p.rewrote = 0, reply.Classified, reply.Rewrote
 	var (
 		text     strings.Builder
 		first    time.Duration
@@ -533,12 +536,15 @@ func setState(ctx context.Context, tx sqlite.Execer, turnID int64, from, to stri
 }
 
 // reconcile is what an answered turn adds to its charge: the model's count
-// of the answer, and the classifier's estimate if it was asked, less what
-// the turn was charged when it began.
+// of the answer, and the classifier's and the query rewrite's estimates if
+// they were asked, less what the turn was charged when it began.
 func (p *Pending) reconcile(u llm.Usage) int64 {
 	n := usageTokens(u) - int64(p.cost.Total())
 	if p.classified {
 		n += int64(p.cost.Classifier)
+	}
+	if p.rewrote {
+		n += int64(p.cost.Rewrite)
 	}
 	return n
 }

@@ -16,14 +16,15 @@ const (
 )
 
 // Cost is what a turn may cost before it is answered, in estimated
-// tokens: the answer's request (prompt and max_tokens) and the moderation
-// classifier's beside it.
+// tokens: the answer's request (prompt and max_tokens), the moderation
+// classifier's beside it, and the search query's rewrite if the tutor
+// asks for one.
 type Cost struct {
-	Answer, Classifier int
+	Answer, Classifier, Rewrite int
 }
 
 // Total is the whole estimate.
-func (c Cost) Total() int { return c.Answer + c.Classifier }
+func (c Cost) Total() int { return c.Answer + c.Classifier + c.Rewrite }
 
 // Estimate is a high estimate of what a turn on student's words costs the
 // provider: the rules, the week and the readings, a full history budget
@@ -46,6 +47,10 @@ func (t *Tutor) Estimate(student string, historyBudget int) Cost {
 		Request(text, userID string) llm.Request
 	}); ok {
 		c.Classifier = RequestTokens(r.Request(student, ""))
+	}
+	if t.rewrite != nil {
+		// The tutor's question is not known here: a long one is allowed.
+		c.Rewrite = RequestTokens(t.rewrite.Request(student, "", "")) + passageAllowance
 	}
 	return c
 }

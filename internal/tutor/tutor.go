@@ -25,7 +25,11 @@ type Tutor struct {
 	model    llm.Provider // nil: the offline tutor
 	classify Classifier   // nil: the local rules alone
 	wait     time.Duration
-	log      *slog.Logger
+	// rewrite asks the fast model for the turn's search query (nil: the
+	// student's words and the tutor's question alone); see WithRewriter.
+	rewrite     Rewriter
+	rewriteWait time.Duration
+	log         *slog.Logger
 }
 
 // New returns a tutor; model may be nil. With a model, the student's words
@@ -85,6 +89,9 @@ type Reply struct {
 	// Classified is a turn the moderation classifier was asked about (at
 	// the cost Estimate counted for it).
 	Classified bool
+	// Rewrote is a turn whose search query the model was asked for (at
+	// the cost Estimate counted for it).
+	Rewrote bool
 }
 
 // Turn retrieves what the student's words (with the tutor's last question,
@@ -105,6 +112,12 @@ func (t *Tutor) Turn(ctx context.Context, ex sqlite.Execer, in TurnInput) (Reply
 	// The student's words weigh most; the tutor's last question says what
 	// a reply like "the second one" is about.
 	query := retrieval.Turn{Student: in.Student, Tutor: lastTutorLine(in.History)}
+	rewrote := t.rewrite != nil && t.model != nil
+	if rewrote {
+		// Beside the classifier: the fast model's query, if it comes in
+		// time, adds its words to the search.
+		query.Rewrite = <-t.rewriteAsync(ctx, in.Student, query.Tutor, in.UserID)
+	}
 	sources, err := t.search.SearchTurn(ctx, ex, in.WeekID, query, passagesPerTurn)
 	if err != nil {
 		return Reply{}, err
@@ -114,14 +127,14 @@ func (t *Tutor) Turn(ctx context.Context, ex sqlite.Execer, in TurnInput) (Reply
 	}
 	if t.model == nil {
 		r := Offline(OfflineInput{Student: in.Student, Passages: sources, History: in.History, Clock: in.Clock})
-		return Reply{Events: gate(ctx, once(r.Text), func() {}, verdicts, verdict, t.verdictFailed), Sources: sources, Verdict: verdict, Classified: verdicts != nil}, nil
+		return Reply{Events: gate(ctx, once(r.Text), func() {}, verdicts, verdict, t.verdictFailed), Sources: sources, Verdict: verdict, Classified: verdicts != nil, Rewrote: rewrote}, nil
 	}
 	// Oldest exchanges go first when the session outgrows its budget:
 	// without it, every turn resent the whole transcript.
 	history := fitHistory(conversation(in.History), in.HistoryBudget)
 	req := Prompt(in.Week, sources, in.Clock, history, in.Student, in.UserID)
 	mctx, cancel := context.WithCancel(ctx)
-	return Reply{Events: gate(ctx, t.model.Stream(mctx, req), cancel, verdicts, verdict, t.verdictFailed), Sources: sources, Verdict: verdict, Classified: verdicts != nil}, nil
+	return Reply{Events: gate(ctx, t.model.Stream(mctx, req), cancel, verdicts, verdict, t.verdictFailed), Sources: sources, Verdict: verdict, Classified: verdicts != nil, Rewrote: rewrote}, nil
 }
 
 // withNamedCase: when the student names a case ("mathews v eldridge", or
