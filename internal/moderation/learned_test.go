@@ -2,6 +2,7 @@ package moderation
 
 import (
 	"bytes"
+	"math"
 	"slices"
 	"testing"
 )
@@ -13,17 +14,17 @@ import (
 // category.
 //
 // BELOW ISSUE 18's TARGET: the issue asks for recall ≥ 0.90 at ≤ 2%
-// false positives on test; the layers reach 0.861 at 1.5%. What is
+// false positives on test; the layers reach 0.889 at 1.5%. What is
 // asserted is that measured figure (less the margin), not the target.
 const (
-	// Measured on the commit that added dev-addendum-4 (round 2), and
-	// again, unchanged, on round 3's model (dev-addendum-5: ordinary
-	// conversational replies, civics hard negatives, short violations).
-	// Then measured once more after the review's fixes (round 3 rules
-	// narrowed so that they no longer hide a student's self-harm or read
-	// idioms as threats): 3 fewer caught on test, below the issue's 0.90.
-	testRecall = 0.861 // 124/144, go run ./cmd/socratic eval moderation (2026-12-04, after the review's fixes; rounds 2 and 3 were 0.882, round 1 0.868)
-	testFPR    = 0.015 // 2/132, both flagged by the rules
+	// Measured on round 4's model (dev-addendum-6: new forms of every
+	// category, hard negatives, conversational replies; the lexicon
+	// features and the short-utterance scaling in learned.go), the second
+	// of round 4's two runs (the first, a candidate without the scaling,
+	// was 0.840). Before: 0.861 after round 3's review fixes, 0.882 in
+	// rounds 2 and 3, 0.868 in round 1, 0.729 before.
+	testRecall = 0.889 // 128/144, go run ./cmd/socratic eval moderation (2026-12-05, round 4)
+	testFPR    = 0.015 // 2/132, both flagged by the rules (the model flags none)
 	testMargin = 0.02
 	// The issue's target, which the test split does not yet reach.
 	issueRecall, issueFPR = 0.90, 0.02
@@ -166,5 +167,67 @@ func TestStrikes(t *testing.T) {
 		if got := (Verdict{Flagged: true, Categories: c.cats}).Strike(); got != c.want {
 			t.Errorf("%v: strike %v", c.cats, got)
 		}
+	}
+}
+
+// TestShortUtterancesScoreInProportion: under shortWords words, the score
+// is 1 - P(clean) times words/shortWords; from shortWords on, it is
+// 1 - P(clean).
+func TestShortUtterancesScoreInProportion(t *testing.T) {
+	m := &model{}
+	p := []float64{0.2, 0.8}
+	for n, want := range map[string]float64{
+		"":                                      0,
+		"who won":                               0.8 * 2 / shortWords,
+		" which  paragraph are you looking at ": 0.8 * 6 / shortWords,
+		"a b c d e f g h i":                     0.8,
+		"a b c d e f g h i j k l m n o p":       0.8,
+	} {
+		if got := m.score(n, p); math.Abs(got-want) > 1e-12 {
+			t.Errorf("score(%q) = %v, want %v", n, got, want)
+		}
+	}
+}
+
+// TestLexiconLeavesEachCleanTurnOut: fitting, a word only one clean turn
+// uses is unknown to that turn (as a new turn's would be at runtime) but
+// known to the others; turns that speak of law and violations add no
+// words; the lexicon returned has every word of the non-legal clean turns.
+func TestLexiconLeavesEachCleanTurnOut(t *testing.T) {
+	data := []trainItem{
+		{n: "which paragraph are you looking at", y: 0},
+		{n: "which page are you looking at", y: 0},
+		{n: "the court held the contract void", y: 0},
+		{n: "how do bees make honey", y: 4},
+	}
+	lex := setFeatures(data, []int{0, 1, 2, 3})
+	has := func(w string) bool { _, ok := slices.BinarySearch(lex, wordHash(w)); return ok }
+	for _, w := range []string{"which", "paragraph", "page", "you", "looking"} {
+		if !has(w) {
+			t.Errorf("lexicon lacks %q", w)
+		}
+	}
+	for _, w := range []string{"court", "contract", "bees", "honey"} {
+		if has(w) {
+			t.Errorf("lexicon has %q", w)
+		}
+	}
+	// Each item's features are what features() gives with the known-word
+	// test the fit used for it.
+	want := func(n string, known func(string) bool) []uint32 {
+		var out []uint32
+		features(n, known, func(h uint32) { out = append(out, h) })
+		return out
+	}
+	unknownOnly := map[string]bool{"paragraph": true}
+	got0 := want(data[0].n, func(w string) bool { return has(w) && !unknownOnly[w] })
+	if !slices.Equal(data[0].feats, got0) {
+		t.Errorf("the first turn's own word 'paragraph' should read as unknown to it")
+	}
+	if slices.Equal(data[0].feats, want(data[0].n, has)) {
+		t.Errorf("the first turn was featured with itself in the lexicon")
+	}
+	if !slices.Equal(data[3].feats, want(data[3].n, has)) {
+		t.Errorf("a violation is featured with the whole lexicon")
 	}
 }

@@ -51,6 +51,10 @@ var allowed = regexp.MustCompile(`\b(?:` + strings.Join([]string{
 	`partisan gerrymander\w*`, `campaign finance`,
 	`true threats?`, `felony murder`, `attempted murder`, `intent to kill`, `kill(?:ed|ing)? (?:the|a|his|her|their) (?:victim|deceased|decedent)`,
 	`self defen[cs]e`,
+	// Bodies of rules, and the instructions a judge gives a jury, are not
+	// the tutor's: "give me the rules of evidence for hearsay again".
+	`(?:federal )?rules? of (?:evidence|civil procedure|criminal procedure|appellate procedure|professional conduct|decision|construction|court|law|the road)`,
+	`(?:jury|judge'?s|court'?s|limiting|curative|pattern) instructions?`, `instructions? (?:that )?the (?:trial )?(?:judge|court) gave`,
 	// Idioms: "shoot the professor an email", "shooting myself in the
 	// foot", a "position on" a question.
 	`shoot(?:ing)? (?:[^ ]+ ){0,2}an? (?:quick )?(?:e ?mail|text|message|note|dm|question|line)`,
@@ -120,6 +124,9 @@ var offTopicContext = compile(legalContextWords + `|trademark\w*|copyright\w*|as
 // said he wanted to shoot up the school"), which law students ask about;
 // a threat in the student's own voice has none of it.
 var reportedSpeech = compile(`(?:defendant|plaintiff|victim|accused|suspect|attacker|assailant|robber|officer|tenant|landlord)s? (?:[^ ]+ )?(?:says?|said|tells?|told|yells?|yelled|shouts?|shouted|screams?|screamed|threatens?|threatened|texts?|texted|writes?|wrote|posts?|posted)|(?:said|says|wrote|writes|posted|posts|texted|threatened|claimed|joked|stated|announced|told (?:` + gap + `)?)(?: that)? (?:he|she|they)(?:'d|'ll| would| will| was going to| were going to| is going to| are going to| was gonna| wanted to| wants to| planned to| plans to)|(?:if|when|whether|suppose|say) (?:i|he|she|they|someone|somebody|a (?:student|person|man|woman|defendant|neighbou?r)|the (?:defendant|student|man|woman|accused)|my client) (?:[^ ]+ )?(?:says?|said|tells?|told|texts?|texted|posts?|posted|writes?|wrote|yells?|yelled|shouts?|shouted|threatens?|threatened|jokes?|joked)|(?:is|was|would|does|did) (?:it|that|this|saying|posting|writing|texting) (?:[^ ]+ ){0,3}(?:an? )?(?:threat|assault|battery|crime|criminal|protected|incitement|harassment|illegal|arson|attempt|murder|manslaughter|conspiracy|solicitation|justified|reasonable|lawful)`)
+
+// promptLaw marks a system prompt as the subject of a legal question.
+var promptLaw = compile(legalContextWords + `|trade secrets?|litigation|discover(?:y|able)|subpoena\w*|copyright\w*|patent\w*|terms of service|injunctions?`)
 
 // executionLaw marks a question about the death penalty's methods
 // (Baze, Glossip), which speaks of painless ways to die.
@@ -331,7 +338,6 @@ var localRules = concat(
 		`(?:told|instructed|given|programmed) (?:`+gap+`){0,2}before (?:i|we|this|our|the conversation|you)`,
 		`(?:drop|stop|quit|break) (?:the |your |this )?(?:tutor|teacher|professor) (?:act|persona|role|character|mode)|obey me|you must obey|(?:you(?:'?re| are)|i(?:'?m| am)) (?:not |no longer )?bound by (?:no|any) (?:rules|guidelines|restrictions)|(?:say|type|write|reply|respond|answer) (?:`+gap+`){1,12}and nothing else`,
 		`(?:reveal|show|print|display|output|leak|dump|share|tell me|give me|what (?:is|are|was|were)|repeat|recite|list)(?: me)? (?:\w+ )?(?:your|the) (?:system |initial |original |hidden |secret |internal |first |full )?(?:prompt|instructions|rules|guidelines|programming|configuration|directives)`,
-		`system prompt|system message|developer message|hidden prompt|prompt injection`,
 		`(?:text|words|message|messages|instructions) (?:that )?(?:came|come|was|were|is|are) (?:written )?before (?:my|this|our|the) (?:first|initial) (?:message|question|prompt)`,
 		`jailbreak\w*|developer mode|dev mode|god mode|do anything now|dan mode|you are dan|as dan|no restrictions|without restrictions|without any restrictions|unfiltered|uncensored|no filters?|no rules|no limits|no guidelines|unrestricted`,
 		`you are now (?:a |an |my )?\w+|from now on,? you (?:will|are|must|shall|answer|respond)|from now on,? (?:just |only )?(?:answer|respond|reply) (?:everything|anything|all|without|with no)|pretend (?:you are|you'?re|to be|that you are|you have)|act as (?:my|an? (?:unfiltered|uncensored|evil|different|new|ai|chatbot|assistant|girlfriend|boyfriend|human))|role ?play as|play the role of (?:my|an? (?:girlfriend|boyfriend|evil|unfiltered))|stop being (?:a )?tutor|you'?re not a tutor|forget (?:that )?you(?:'?re| are) a tutor`,
@@ -426,6 +432,11 @@ var localRules = concat(
 	// Moderation waved away, or a claimed authority's order to hand over
 	// answers, outside legal discussion (a worker who bypasses a safety
 	// switch, an actor who refuses to break character).
+	// Naming the prompt, unless as a question of law: "is a system
+	// prompt a trade secret", "discoverable in litigation".
+	rulesUnless(Manipulation, promptLaw,
+		`system prompt|system message|developer message|hidden prompt|prompt injection`,
+	),
 	rulesUnless(Manipulation, legalContext,
 		`(?:as if|like|when) (?:there (?:were|was|is) )?no (?:moderation|filters?|content rules|safety rules)|(?:the |your )?(?:moderation|content filters?|filters?) (?:doesn'?t|does not|won'?t|will not|don'?t|do not) apply (?:to (?:you|me|us|this (?:chat|session|conversation))|here|anymore|today|now)|bypass(?:ing)? (?:the |your |this |any )?(?:content )?(?:filters?|moderation|safety (?:filters?|settings|mode|guidelines|rules))\b`,
 		`(?:you can |you may |now |just |please )break character|break character (?:now|already|for (?:me|a (?:second|moment|minute)))|(?:authori[sz]ed|allowed|cleared|permitted) me to (?:get|see|have|access|receive) (?:the |your )?(?:exam answers|answers to the exam|answer key|system prompt|prompt|hidden instructions|instructions)`,

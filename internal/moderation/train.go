@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 )
 
 // Example is one labelled utterance: Label is "clean" or a category.
@@ -54,10 +55,7 @@ func Train(dev []Example) ([]byte, TrainReport, error) {
 			return nil, rep, fmt.Errorf("dev utterance %d: unknown label %q", i+1, ex.Label)
 		}
 		n := learnedInput(caseName.ReplaceAllString(Normalize(ex.Text), " case "))
-		it := trainItem{n: n, y: y, rules: Rules(ex.Text).Flagged}
-		features(n, func(h uint32) { it.feats = append(it.feats, h) })
-		it.val = featureValue(len(it.feats))
-		data[i] = it
+		data[i] = trainItem{n: n, y: y, rules: Rules(ex.Text).Flagged}
 	}
 	order := permutation(len(data), trainSeed)
 
@@ -72,13 +70,16 @@ func Train(dev []Example) ([]byte, TrainReport, error) {
 				train = append(train, i)
 			}
 		}
-		// Scored as the runtime will score: by the quantized model.
-		m, err := decodeModel(quantize(fit(data, train)))
+		// Scored as the runtime will score: by the quantized model, whose
+		// lexicon is the training folds' clean words.
+		lex := setFeatures(data, train)
+		w, b := fit(data, train)
+		m, err := decodeModel(quantize(w, b, lex))
 		if err != nil {
 			return nil, rep, err
 		}
 		for _, i := range held {
-			scores[i] = 1 - m.probs(data[i].n)[0]
+			scores[i] = m.score(data[i].n, m.probs(data[i].n))
 		}
 	}
 	rep.Threshold = chooseThreshold(data, scores)
@@ -109,8 +110,9 @@ func Train(dev []Example) ([]byte, TrainReport, error) {
 	rep.ModelFPR = float64(rep.ModelFlagged) / float64(max(rep.Clean, 1))
 
 	// The model itself: every dev utterance.
+	lex := setFeatures(data, order)
 	w, b := fit(data, order)
-	file := quantize(w, b)
+	file := quantize(w, b, lex)
 	binary.LittleEndian.PutUint64(file[len(learnedMagic)+8:], math.Float64bits(rep.Threshold))
 	rep.Bytes = len(file)
 	m, err := decodeModel(file)
@@ -119,6 +121,55 @@ func Train(dev []Example) ([]byte, TrainReport, error) {
 	}
 	rep.Rows = len(m.weights) / len(learnedClasses)
 	return file, rep, nil
+}
+
+// setFeatures gives each item its features for a fit on the items at idx,
+// and returns that fit's lexicon: the words of its clean utterances that
+// do not speak of law. Such an utterance being fitted is featured as if
+// it were not in the lexicon's count (a word only it uses is unknown), as
+// a new utterance will be at runtime; otherwise every one would know all
+// its words, and the model would learn that one unknown word means a
+// violation.
+func setFeatures(data []trainItem, idx []int) []uint32 {
+	counts := map[uint32]int{}
+	inFit := make([]bool, len(data))
+	inLexicon := func(it *trainItem) bool { return it.y == 0 && !speaksOfLaw(it.n) }
+	for _, i := range idx {
+		inFit[i] = true
+		if inLexicon(&data[i]) {
+			lexiconWords(data[i].n, func(h uint32) { counts[h]++ })
+		}
+	}
+	for i := range data {
+		it := &data[i]
+		own := map[uint32]int{}
+		if inFit[i] && inLexicon(it) {
+			lexiconWords(it.n, func(h uint32) { own[h]++ })
+		}
+		known := func(w string) bool {
+			h := wordHash(w)
+			return counts[h]-own[h] > 0
+		}
+		it.feats = it.feats[:0]
+		features(it.n, known, func(h uint32) { it.feats = append(it.feats, h) })
+		it.val = featureValue(len(it.feats))
+	}
+	lex := make([]uint32, 0, len(counts))
+	for h := range counts {
+		lex = append(lex, h)
+	}
+	slices.Sort(lex)
+	return lex
+}
+
+// lexiconWords calls emit with the wordHash of each word of normalised
+// text the lexicon counts.
+func lexiconWords(n string, emit func(uint32)) {
+	for w := range strings.SplitSeq(n, " ") {
+		if len(w) >= lexiconMinLen {
+			emit(wordHash(w))
+		}
+	}
 }
 
 type trainItem struct {
@@ -204,13 +255,13 @@ func chooseThreshold(data []trainItem, scores []float64) float64 {
 // quantize keeps each weight as an int8 step of one scale (the largest
 // weight is ±127), and the rows of buckets with any weight left.
 // The threshold is left 0, for Train to set.
-func quantize(w, b []float64) []byte {
+func quantize(w, b []float64, lexicon []uint32) []byte {
 	k := len(learnedClasses)
 	top := 0.0
 	for _, x := range w {
 		top = max(top, math.Abs(x))
 	}
-	m := &model{scale: top / 127, bias: b}
+	m := &model{scale: top / 127, bias: b, lexicon: lexicon}
 	var buckets []uint32
 	for h := range hashSize {
 		row := make([]int8, k)
