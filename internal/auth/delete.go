@@ -35,7 +35,7 @@ func Erase(ctx context.Context, tx *sql.Tx, actor *User, id int64, at time.Time,
 	}
 	if u.Role == RoleAdmin {
 		var others int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE role = 'admin' AND is_active = 1 AND id <> ?`, id).Scan(&others); err != nil {
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE role = 'admin' AND is_active = TRUE AND id <> ?`, id).Scan(&others); err != nil {
 			return User{}, fmt.Errorf("erase user: %w", err)
 		}
 		if others == 0 {

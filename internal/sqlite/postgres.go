@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
+	sqlitedriver "modernc.org/sqlite"
 )
 
 // Engine names the database engine a DB runs on.
@@ -76,6 +77,21 @@ func OpenPostgres(ctx context.Context, url string) (*DB, error) {
 func isUndefinedTable(err error) bool {
 	var pe *pgconn.PgError
 	return errors.As(err, &pe) && pe.Code == "42P01"
+}
+
+// IsUniqueViolation reports a UNIQUE or PRIMARY KEY constraint's refusal,
+// on either engine (SQLite's SQLITE_CONSTRAINT_UNIQUE or _PRIMARYKEY,
+// PostgreSQL's unique_violation, 23505).
+func IsUniqueViolation(err error) bool {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Code == "23505"
+	}
+	var se *sqlitedriver.Error
+	if errors.As(err, &se) {
+		return se.Code() == 2067 || se.Code() == 1555
+	}
+	return false
 }
 
 // redactedTarget names a server and database without the password.
