@@ -325,8 +325,13 @@ func TestBatcherOnBothEngines(t *testing.T) {
 			err := db.Batch.Do(ctx, func(ctx context.Context, tx *sql.Tx) error {
 				return insertUserTx(ctx, tx, "other@example.edu", "U0")
 			})
-			if err == nil || !strings.Contains(strings.ToLower(err.Error()), "unique") {
+			if err == nil || !strings.Contains(strings.ToLower(err.Error()), "unique") || !sqlite.IsUniqueViolation(err) {
 				t.Fatalf("a second U0 (u0 exists): %v, want a unique-constraint failure", err)
+			}
+			// Another constraint's failure is not a unique violation.
+			_, err = db.Write.Exec(`INSERT INTO users (email, username, password_hash, role, created_at, updated_at) VALUES ('x@example.edu', 'x', 'x', 'king', '', '')`)
+			if err == nil || sqlite.IsUniqueViolation(err) {
+				t.Fatalf("a role outside the CHECK: %v, want a failure that is not a unique violation", err)
 			}
 		})
 	}

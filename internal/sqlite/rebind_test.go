@@ -1,10 +1,14 @@
 package sqlite
 
 import (
+	"context"
+	"database/sql"
 	"io/fs"
 	"path/filepath"
 	"slices"
 	"testing"
+
+	"github.com/lawtutor/socratic/internal/testenv"
 )
 
 // TestMigrationFilesAreTwins: every SQLite migration has its PostgreSQL
@@ -74,4 +78,70 @@ func BenchmarkRebind(b *testing.B) {
 			rebindScan(q)
 		}
 	})
+}
+
+// TestStmtsOnPostgres: on PostgreSQL, as TestStmtsPrepareOnceAndAnswerAsThePool
+// shows on SQLite, the statement cache prepares a query run inside Batcher
+// transactions between them, runs it through the cached statement on the
+// transaction's connection (the placeholders rewritten once), rolls a
+// failing write back to its savepoint alone, and answers reads as the pool.
+func TestStmtsOnPostgres(t *testing.T) {
+	ctx := context.Background()
+	db, err := OpenPostgres(ctx, testenv.Postgres(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if db.Read != db.Write || db.ReadStmts != db.WriteStmts {
+		t.Fatal("PostgreSQL's Read and Write should be one pool with one statement cache")
+	}
+	if _, err := db.Write.Exec(`CREATE TABLE items (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, v text NOT NULL UNIQUE)`); err != nil {
+		t.Fatal(err)
+	}
+	const ins = `INSERT INTO items (v) VALUES (?)`
+	const count = `SELECT count(*) FROM items WHERE v LIKE ?`
+	write := func(v string) error {
+		return db.Batch.Do(ctx, func(ctx context.Context, tx *sql.Tx) error {
+			_, err := db.WriteStmts.In(tx).ExecContext(ctx, ins, v)
+			return err
+		})
+	}
+	prepared := func() bool {
+		db.WriteStmts.mu.Lock()
+		defer db.WriteStmts.mu.Unlock()
+		_, ok := db.WriteStmts.m[ins]
+		return ok
+	}
+	if err := write("a1"); err != nil {
+		t.Fatal(err)
+	}
+	if prepared() {
+		t.Fatal("a query first run inside a transaction was prepared inside it")
+	}
+	for _, v := range []string{"a2", "a3"} {
+		if err := write(v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !prepared() {
+		t.Fatal("a query run inside transactions was never prepared between them")
+	}
+	if err := write("a2"); err == nil || !IsUniqueViolation(err) {
+		t.Fatalf("a duplicate insert through the cached statement: %v, want a unique violation", err)
+	}
+	if err := write("a4"); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		var n int
+		if err := db.ReadStmts.QueryRowContext(ctx, count, "a%").Scan(&n); err != nil || n != 4 {
+			t.Fatalf("count through the cache = %d, %v; want 4 (a1 a2 a3 a4)", n, err)
+		}
+	}
+	bad := `SELECT nope FROM items WHERE v = ?`
+	_, want := db.Read.QueryContext(ctx, bad, "x")
+	_, got := db.ReadStmts.QueryContext(ctx, bad, "x")
+	if want == nil || got == nil || got.Error() != want.Error() {
+		t.Fatalf("a query that cannot be prepared: error %v, want the pool's %v", got, want)
+	}
 }
