@@ -151,7 +151,7 @@ func TestAccountsOnBothEngines(t *testing.T) {
 				return err
 			}
 			defer tx.Rollback()
-			if _, err := Erase(ctx, tx, nil, id, s.now(), nil); err != nil {
+			if _, err := Erase(ctx, tx, s.db.Engine, nil, id, s.now(), nil); err != nil {
 				return err
 			}
 			return tx.Commit()
@@ -241,6 +241,71 @@ func TestRacingRegistrationsMakeOneAccount(t *testing.T) {
 		var rows int
 		if err := s.db.Read.QueryRow(`SELECT count(*) FROM users`).Scan(&rows); err != nil || made != 1 || rows != 1 {
 			t.Fatalf("%d registrations succeeded, %d accounts stored (%v); want 1 and 1", made, rows, err)
+		}
+	})
+}
+
+// TestRacingErasuresKeepAnAdmin: the last two admins erased at once (from
+// two instances, say): one erasure goes through, the other is refused as
+// the last admin's, and one admin is left.
+func TestRacingErasuresKeepAnAdmin(t *testing.T) {
+	eachEngine(t, func(t *testing.T, s *Service) {
+		ctx := context.Background()
+		var ids []int64
+		for _, name := range []string{"ann", "bob"} {
+			u, err := s.CreateUser(ctx, nil, NewUser{Email: name + "@law.example.edu", Username: name, Password: "a fine passphrase", Role: RoleAdmin})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, u.ID)
+		}
+		// Each erasure, past its check, waits (briefly) for the other to
+		// be past its own: without a lock both would be, and both would
+		// delete.
+		var past sync.WaitGroup
+		past.Add(len(ids))
+		errc := make(chan error, len(ids))
+		var wg sync.WaitGroup
+		for _, id := range ids {
+			wg.Go(func() {
+				tx, err := s.db.Write.BeginTx(ctx, nil)
+				if err != nil {
+					errc <- err
+					return
+				}
+				defer tx.Rollback()
+				_, err = Erase(ctx, tx, s.db.Engine, nil, id, s.now(), func(User) error {
+					past.Done()
+					waited := make(chan struct{})
+					go func() { past.Wait(); close(waited) }()
+					select {
+					case <-waited:
+					case <-time.After(300 * time.Millisecond):
+					}
+					return nil
+				})
+				if err == nil {
+					err = tx.Commit()
+				}
+				errc <- err
+			})
+		}
+		wg.Wait()
+		close(errc)
+		var erased, refused int
+		for err := range errc {
+			switch {
+			case err == nil:
+				erased++
+			case errors.Is(err, ErrLastAdmin):
+				refused++
+			default:
+				t.Errorf("an erasure: %v, want success or the last admin's refusal", err)
+			}
+		}
+		counts, err := s.CountByRole(ctx)
+		if err != nil || erased != 1 || refused != 1 || counts[RoleAdmin] != 1 {
+			t.Fatalf("%d erased, %d refused, %d admins left (%v); want 1, 1, 1", erased, refused, counts[RoleAdmin], err)
 		}
 	})
 }
