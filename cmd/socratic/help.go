@@ -30,8 +30,7 @@ server at start with what to set.`},
 
 Apply every pending database migration. With DATABASE_URL=postgres://…
 the PostgreSQL migrations are applied (PostgreSQL support is in progress:
-migrate is the only command that runs on it so far, and the job queue's
-tables are not made there yet).`},
+migrate is the only command that runs on it so far).`},
 	{"migrate down", `usage: socratic migrate down
 
 Roll back the most recent database migration.`},

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"github.com/lawtutor/socratic/internal/jobs"
-	"github.com/lawtutor/socratic/internal/sqlite"
 	"io"
 	"text/tabwriter"
 	"time"
@@ -38,12 +37,6 @@ func migrate(ctx context.Context, args, environ []string, stdout, stderr io.Writ
 		}
 		if len(res) == 0 {
 			fmt.Fprintln(stdout, "no pending migrations")
-		}
-		if db.Engine == sqlite.Postgres {
-			// River's PostgreSQL driver (riverpgxv5) works on a pgx pool,
-			// not database/sql: its tables come with the job queue's port.
-			fmt.Fprintln(stdout, "the job queue's tables are not made on PostgreSQL yet (PostgreSQL support is in progress)")
-			break
 		}
 		if err := jobs.Migrate(ctx, db, nil); err != nil {
 			return err

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"strings"
 	"testing"
 
@@ -21,6 +22,16 @@ func TestMigrateOnPostgres(t *testing.T) {
 	}
 	if n := strings.Count(up.String(), "applied "); n != 11 || !strings.Contains(up.String(), "applied 00001_users.sql") || !strings.Contains(up.String(), "applied 00011_voice_conversations.sql") {
 		t.Fatalf("up applied %d migrations, want 00001 to 00011:\n%s", n, up.String())
+	}
+	// River's tables too, by its PostgreSQL driver.
+	db, err := sql.Open("pgx", getenv(env, "DATABASE_URL"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var riverTables int
+	if err := db.QueryRow(`SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name IN ('river_job', 'river_leader', 'river_migration', 'river_queue')`).Scan(&riverTables); err != nil || riverTables != 4 {
+		t.Fatalf("River's tables after migrate up: %d of 4, %v", riverTables, err)
 	}
 	status := &syncBuffer{}
 	if err := run(ctx, []string{"migrate", "status"}, env, nil, status, &syncBuffer{}); err != nil {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	sqlitedriver "modernc.org/sqlite"
 )
@@ -61,7 +62,7 @@ func OpenPostgres(ctx context.Context, url string) (*DB, error) {
 	pool.SetMaxOpenConns(n)
 	pool.SetMaxIdleConns(n)
 	pool.SetConnMaxIdleTime(5 * time.Minute)
-	db := &DB{Engine: Postgres, Read: pool, Write: pool, Batch: NewBatcher(pool), ReadStmts: NewStmts(pool)}
+	db := &DB{Engine: Postgres, Read: pool, Write: pool, Batch: NewBatcher(pool), ReadStmts: NewStmts(pool), pgConfig: cfg}
 	db.WriteStmts = db.ReadStmts
 	db.Batch.stmts = db.WriteStmts
 	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
@@ -71,6 +72,22 @@ func OpenPostgres(ctx context.Context, url string) (*DB, error) {
 		return nil, fmt.Errorf("open database %s: %w", redactedTarget(cfg), err)
 	}
 	return db, nil
+}
+
+// PgxPool opens a pgx pool on the PostgreSQL database the DB is on, for
+// what speaks pgx rather than database/sql (River's riverpgxv5 driver);
+// the caller closes it. Its connections do not rewrite placeholders:
+// River's queries are PostgreSQL's own (and use jsonb's ? operator).
+func (db *DB) PgxPool(ctx context.Context) (*pgxpool.Pool, error) {
+	if db.pgConfig == nil {
+		return nil, errors.New("PgxPool: the database is not PostgreSQL")
+	}
+	pc, err := pgxpool.ParseConfig("")
+	if err != nil {
+		return nil, err
+	}
+	pc.ConnConfig = db.pgConfig.Copy()
+	return pgxpool.NewWithConfig(ctx, pc)
 }
 
 // isUndefinedTable reports PostgreSQL's undefined_table (42P01).
@@ -145,9 +162,10 @@ var rebound struct {
 // rebind rewrites SQLite's placeholders to PostgreSQL's: ?NNN becomes $NNN
 // and a bare ? the next number after the largest so far ($1, $2, … — as
 // SQLite numbers them). Placeholders inside string literals, quoted
-// identifiers, comments and dollar-quoted bodies are left alone. PostgreSQL's
-// jsonb operators ?, ?| and ?& therefore cannot be written in a query (use
-// jsonb_exists and its kin).
+// identifiers, comments and dollar-quoted bodies are left alone, and so is
+// a query that has a $1-style placeholder: it is PostgreSQL's own. In a
+// query written with ?, PostgreSQL's jsonb operators ?, ?| and ?& cannot
+// be used (jsonb_exists and its kin can).
 func rebind(query string) string {
 	if strings.IndexByte(query, '?') < 0 {
 		return query
@@ -207,9 +225,14 @@ func rebindScan(q string) string {
 			}
 			b.WriteString(q[i:end])
 			i = end
+		case c == '$' && i+1 < len(q) && isDigit(q[i+1]):
+			// $1: a query written in PostgreSQL's own words (River's,
+			// whose ? is jsonb's operator). Mixing the two styles is
+			// never valid, so it is left exactly as it is.
+			return q
 		case c == '$':
 			// A dollar quote: $$ or $tag$ (a tag cannot start with a digit,
-			// which tells it from a $1 placeholder written as such).
+			// which tells it from a $1 placeholder).
 			j := i + 1
 			for j < len(q) && (q[j] == '_' || isLetter(q[j]) || (j > i+1 && isDigit(q[j]))) {
 				j++

@@ -48,8 +48,9 @@ func TestRebind(t *testing.T) {
 		{`SELECT /* why? */ ?`, `SELECT /* why? */ $1`},
 		{`DO $$ BEGIN PERFORM '?'; END $$; SELECT ?`, `DO $$ BEGIN PERFORM '?'; END $$; SELECT $1`},
 		{`SELECT $tag$ ? $tag$, ?`, `SELECT $tag$ ? $tag$, $1`},
-		// Already PostgreSQL's: left as it is.
+		// Already PostgreSQL's: left as it is, jsonb's ? operator included.
 		{`SELECT $1, $2`, `SELECT $1, $2`},
+		{`UPDATE river_job SET state = $1 WHERE metadata ? 'cancel_attempted_at' AND id = $2`, `UPDATE river_job SET state = $1 WHERE metadata ? 'cancel_attempted_at' AND id = $2`},
 		{`lower(email) LIKE ? ESCAPE '\'`, `lower(email) LIKE $1 ESCAPE '\'`},
 		// Unterminated: copied, not lost.
 		{`SELECT 'abc`, `SELECT 'abc`},

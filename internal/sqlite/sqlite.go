@@ -16,6 +16,7 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/pressly/goose/v3"
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver (pure Go, FTS5 built in)
 )
@@ -50,6 +51,8 @@ type DB struct {
 	// Disk watches the free space where the database lives: writers that
 	// must not start on a full disk (an upload, a turn) ask it first.
 	Disk *Disk
+
+	pgConfig *pgx.ConnConfig // PostgreSQL's connection settings (see PgxPool)
 }
 
 const busyTimeoutMS = "5000"
