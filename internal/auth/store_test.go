@@ -309,3 +309,55 @@ func TestRacingErasuresKeepAnAdmin(t *testing.T) {
 		}
 	})
 }
+
+// BenchmarkAuthenticate: a signed-in request's account lookup (a verified
+// token's user read by id, through the prepared statement) on each engine,
+// one at a time and from parallel callers.
+func BenchmarkAuthenticate(b *testing.B) {
+	for _, e := range engines {
+		b.Run(e.name, func(b *testing.B) {
+			ctx := context.Background()
+			db, err := e.open(b)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer db.Close()
+			if err := db.Migrate(ctx); err != nil {
+				b.Fatal(err)
+			}
+			h, err := NewHasher(cheap, 4, time.Second)
+			if err != nil {
+				b.Fatal(err)
+			}
+			s, err := NewService(ctx, db, Options{Hasher: h, Tokens: NewTokens(tokenKey, tokenIss, tokenAud, tokenTTL, time.Now), LoginMaxFailures: 100})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.Close()
+			if _, err := s.CreateUser(ctx, nil, NewUser{Email: "ann@law.example.edu", Username: "ann", Password: "a fine passphrase", Role: RoleStudent}); err != nil {
+				b.Fatal(err)
+			}
+			res, err := s.Login(ctx, "ann", "a fine passphrase", "192.0.2.1")
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Run("serial", func(b *testing.B) {
+				for b.Loop() {
+					if _, err := s.Authenticate(ctx, res.Token); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+			b.Run("parallel", func(b *testing.B) {
+				b.RunParallel(func(pb *testing.PB) {
+					for pb.Next() {
+						if _, err := s.Authenticate(ctx, res.Token); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				})
+			})
+		})
+	}
+}
