@@ -4,57 +4,30 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/lawtutor/socratic/internal/errs"
 	"github.com/lawtutor/socratic/internal/sqlite"
-	"github.com/lawtutor/socratic/internal/testenv"
+	"github.com/lawtutor/socratic/internal/sqlite/sqlitetest"
 )
-
-// engines are the databases the store's tests run on: SQLite always,
-// PostgreSQL when SOCRATIC_TEST_POSTGRES names a server (else that half
-// skips, or fails under SOCRATIC_REQUIRE_TOOLS=1).
-var engines = []struct {
-	name string
-	open func(t testing.TB) (*sqlite.DB, error)
-}{
-	{"sqlite", func(t testing.TB) (*sqlite.DB, error) {
-		return sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "socratic.db"))
-	}},
-	{"postgres", func(t testing.TB) (*sqlite.DB, error) {
-		return sqlite.OpenPostgres(context.Background(), testenv.Postgres(t))
-	}},
-}
 
 // eachEngine runs fn on a migrated database of every engine, with a
 // Service on it (cheap hashes, real tokens, registration open).
 func eachEngine(t *testing.T, fn func(t *testing.T, s *Service)) {
-	for _, e := range engines {
-		t.Run(e.name, func(t *testing.T) {
-			ctx := context.Background()
-			db, err := e.open(t)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { db.Close() })
-			if err := db.Migrate(ctx); err != nil {
-				t.Fatal(err)
-			}
-			c := &clock{now: time.Now().UTC().Truncate(time.Microsecond)}
-			s, err := NewService(ctx, db, Options{
-				Hasher: newHasher(t, cheap, 4, time.Second), Tokens: newTokens(c),
-				LoginMaxFailures: 100, AllowRegistration: true, Now: c.Now,
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { s.Close() })
-			fn(t, s)
+	sqlitetest.Each(t, func(t *testing.T, db *sqlite.DB) {
+		c := &clock{now: time.Now().UTC().Truncate(time.Microsecond)}
+		s, err := NewService(context.Background(), db, Options{
+			Hasher: newHasher(t, cheap, 4, time.Second), Tokens: newTokens(c),
+			LoginMaxFailures: 100, AllowRegistration: true, Now: c.Now,
 		})
-	}
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		fn(t, s)
+	})
 }
 
 func isCode(err error, code errs.Code) bool {
@@ -314,14 +287,10 @@ func TestRacingErasuresKeepAnAdmin(t *testing.T) {
 // token's user read by id, through the prepared statement) on each engine,
 // one at a time and from parallel callers.
 func BenchmarkAuthenticate(b *testing.B) {
-	for _, e := range engines {
-		b.Run(e.name, func(b *testing.B) {
+	for _, e := range sqlitetest.Engines {
+		b.Run(e.Name, func(b *testing.B) {
 			ctx := context.Background()
-			db, err := e.open(b)
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer db.Close()
+			db := e.Open(b)
 			if err := db.Migrate(ctx); err != nil {
 				b.Fatal(err)
 			}

@@ -95,7 +95,7 @@ func TestUsersRebuildKeepsRowsAndReferences(t *testing.T) {
 // The audit log accepts exactly one kind of change: blanking personal data.
 func TestAuditLogAllowsOnlyErasure(t *testing.T) {
 	for _, e := range engines {
-		t.Run(e.name, func(t *testing.T) { auditLogAllowsOnlyErasure(t, migratedOn(t, e.open)) })
+		t.Run(e.Name, func(t *testing.T) { auditLogAllowsOnlyErasure(t, migratedOn(t, e.Open)) })
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/lawtutor/socratic/internal/sqlite"
+	"github.com/lawtutor/socratic/internal/sqlite/sqlitetest"
 	"github.com/lawtutor/socratic/internal/testenv"
 )
 
@@ -25,16 +26,8 @@ func openPostgres(t testing.TB) *sqlite.DB {
 	return db
 }
 
-// engines are the databases a test runs on: SQLite always, PostgreSQL
-// when SOCRATIC_TEST_POSTGRES names a server (skipped, or failed under
-// SOCRATIC_REQUIRE_TOOLS=1, otherwise).
-var engines = []struct {
-	name string
-	open func(t testing.TB) *sqlite.DB
-}{
-	{"sqlite", func(t testing.TB) *sqlite.DB { return open(t, filepath.Join(t.TempDir(), "socratic.db")) }},
-	{"postgres", openPostgres},
-}
+// engines are the databases a test runs on (see sqlitetest).
+var engines = sqlitetest.Engines
 
 // TestSchemasAgree runs every migration up, one at a time, then every one
 // down, on SQLite and PostgreSQL side by side, and compares the two
@@ -284,9 +277,9 @@ func strs(t *testing.T, db *sql.DB, q string, args ...any) []string {
 // others of its transaction are committed, and a later write sees them.
 func TestBatcherOnBothEngines(t *testing.T) {
 	for _, e := range engines {
-		t.Run(e.name, func(t *testing.T) {
+		t.Run(e.Name, func(t *testing.T) {
 			ctx := context.Background()
-			db := e.open(t)
+			db := e.Open(t)
 			if err := db.Migrate(ctx); err != nil {
 				t.Fatal(err)
 			}
@@ -349,8 +342,8 @@ func insertUserTx(ctx context.Context, tx *sql.Tx, email, username string) error
 // goes up — on PostgreSQL (plpgsql) as on SQLite.
 func TestWeekVersionsOnBothEngines(t *testing.T) {
 	for _, e := range engines {
-		t.Run(e.name, func(t *testing.T) {
-			db := migratedOn(t, e.open)
+		t.Run(e.Name, func(t *testing.T) {
+			db := migratedOn(t, e.Open)
 			now := "2026-01-01T00:00:00.000000Z"
 			exec := func(q string, args ...any) {
 				t.Helper()

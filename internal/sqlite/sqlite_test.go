@@ -257,8 +257,8 @@ func TestMigrationsApplyOnceAndTrackReadiness(t *testing.T) {
 
 func TestAuditLogIsAppendOnly(t *testing.T) {
 	for _, e := range engines {
-		t.Run(e.name, func(t *testing.T) {
-			db := migratedOn(t, e.open)
+		t.Run(e.Name, func(t *testing.T) {
+			db := migratedOn(t, e.Open)
 			if _, err := db.Write.Exec(`INSERT INTO audit_log (at, action) VALUES (?, 'login_success')`, sqlite.FormatTime(time.Now())); err != nil {
 				t.Fatal(err)
 			}
@@ -281,8 +281,8 @@ func TestAuditLogIsAppendOnly(t *testing.T) {
 
 func TestUsersTableConstraints(t *testing.T) {
 	for _, e := range engines {
-		t.Run(e.name, func(t *testing.T) {
-			db := migratedOn(t, e.open)
+		t.Run(e.Name, func(t *testing.T) {
+			db := migratedOn(t, e.Open)
 			if err := insertUser(db, "ann@law.edu", "ann", "student"); err != nil {
 				t.Fatalf("a valid user was refused: %v", err)
 			}
