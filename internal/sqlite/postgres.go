@@ -49,9 +49,10 @@ const (
 //     them to $n as each is prepared or run (see rebind). Path is empty
 //     and Disk is nil (the server's disk is not this process's to watch).
 //
-// What runs on PostgreSQL today: the migrations (Migrator, Migrate) and
-// the stores whose tests run on both engines (internal/auth's). The server
-// itself (serve, River's jobs) still needs SQLite.
+// What runs on PostgreSQL today: the migrations (Migrator, Migrate; River's
+// tables through jobs.Migrate) and the stores whose tests run on both
+// engines through sqlitetest (internal/auth's, internal/course's). The
+// server itself (serve, River's jobs, the other stores) still needs SQLite.
 func OpenPostgres(ctx context.Context, url string) (*DB, error) {
 	cfg, err := pgx.ParseConfig(url)
 	if err != nil {
