@@ -28,7 +28,9 @@ configured (LLM_PROVIDER, EMBEDDINGS_PROVIDER, VOICE_PROVIDER) stops the
 server at start with what to set.`},
 	{"migrate up", `usage: socratic migrate up
 
-Apply every pending database migration.`},
+Apply every pending database migration. With DATABASE_URL=postgres://…
+the PostgreSQL migrations are applied (PostgreSQL support is in progress:
+migrate is the only command that runs on it so far).`},
 	{"migrate down", `usage: socratic migrate down
 
 Roll back the most recent database migration.`},

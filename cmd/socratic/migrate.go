@@ -13,7 +13,7 @@ func migrate(ctx context.Context, args, environ []string, stdout, stderr io.Writ
 	if len(args) != 1 || (args[0] != "up" && args[0] != "down" && args[0] != "status") {
 		return fmt.Errorf("usage: socratic migrate up|down|status")
 	}
-	cfg, err := loadConfig(environ)
+	cfg, err := loadConfigAnyEngine(environ)
 	if err != nil {
 		return err
 	}

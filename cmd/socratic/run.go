@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -132,7 +133,21 @@ func versionString() string {
 // defaultVersion matches APP_VERSION's default.
 const defaultVersion = "0.1.0"
 
+// errPostgresInProgress refuses DATABASE_URL=postgres://… to every command
+// but migrate: the rest of the server is not ported yet (issue 20).
+var errPostgresInProgress = errors.New("DATABASE_URL names a PostgreSQL server: PostgreSQL support is in progress, and only `socratic migrate up|down|status` runs on it so far; serve and the other commands need SQLite (DATABASE_URL=sqlite:///… or unset)")
+
 func loadConfig(environ []string) (config.Config, error) {
+	cfg, err := loadConfigAnyEngine(environ)
+	if err == nil && cfg.DatabaseEngine == "postgres" {
+		return config.Config{}, errPostgresInProgress
+	}
+	return cfg, err
+}
+
+// loadConfigAnyEngine is loadConfig for the commands that run on
+// PostgreSQL too (migrate).
+func loadConfigAnyEngine(environ []string) (config.Config, error) {
 	return config.Load(environ, ".env")
 }
 
@@ -160,6 +175,12 @@ func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
 func openDB(ctx context.Context, cfg config.Config, migrateUp bool) (*sqlite.DB, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return nil, fmt.Errorf("create DATA_DIR: %w", err)
+	}
+	if cfg.DatabaseEngine == "postgres" {
+		if migrateUp {
+			return nil, errPostgresInProgress
+		}
+		return sqlite.OpenPostgres(ctx, cfg.DatabaseURL)
 	}
 	db, err := sqlite.Open(ctx, cfg.DatabasePath)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/lawtutor/socratic/internal/audit"
 	"github.com/lawtutor/socratic/internal/errs"
+	"github.com/lawtutor/socratic/internal/sqlite"
 )
 
 var (
@@ -28,14 +29,17 @@ var (
 // records the erasure under the old id alone. Ids are never reused (see
 // migration 00009), so that id names no one from now on. Only Erase may
 // blank audit entries (migration 00010 gates the trigger on its marker row).
-func Erase(ctx context.Context, tx *sql.Tx, actor *User, id int64, at time.Time, dependents func(User) error) (User, error) {
+//
+// engine is the database's (tx's): on PostgreSQL the active admins' rows
+// are locked before they are counted (see activeAdmins).
+func Erase(ctx context.Context, tx *sql.Tx, engine sqlite.Engine, actor *User, id int64, at time.Time, dependents func(User) error) (User, error) {
 	u, err := findUserByID(ctx, tx, id)
 	if err != nil {
 		return User{}, err
 	}
 	if u.Role == RoleAdmin {
-		var others int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE role = 'admin' AND is_active = 1 AND id <> ?`, id).Scan(&others); err != nil {
+		others, err := otherActiveAdmins(ctx, tx, engine, id)
+		if err != nil {
 			return User{}, fmt.Errorf("erase user: %w", err)
 		}
 		if others == 0 {
@@ -77,4 +81,34 @@ func Erase(ctx context.Context, tx *sql.Tx, actor *User, id int64, at time.Time,
 		return User{}, err
 	}
 	return u, nil
+}
+
+// activeAdmins lists the active admins, per engine. On PostgreSQL it locks
+// their rows, in id order: two erasures of the last two admins (from two
+// instances) would otherwise each count the other and both go on, leaving
+// none; locked, the second waits for the first, then counts again and is
+// refused. SQLite's write transaction already holds the one write lock.
+var activeAdmins = map[sqlite.Engine]string{
+	sqlite.SQLite:   `SELECT id FROM users WHERE role = 'admin' AND is_active = TRUE ORDER BY id`,
+	sqlite.Postgres: `SELECT id FROM users WHERE role = 'admin' AND is_active = TRUE ORDER BY id FOR UPDATE`,
+}
+
+// otherActiveAdmins counts the active admins other than id.
+func otherActiveAdmins(ctx context.Context, tx *sql.Tx, engine sqlite.Engine, id int64) (int, error) {
+	rows, err := tx.QueryContext(ctx, activeAdmins[engine])
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		var a int64
+		if err := rows.Scan(&a); err != nil {
+			return 0, err
+		}
+		if a != id {
+			n++
+		}
+	}
+	return n, rows.Err()
 }

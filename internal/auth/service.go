@@ -228,6 +228,16 @@ func (s *Service) create(ctx context.Context, actorID *int64, n NewUser, action 
 		return User{}, err
 	}
 	if err := insertUser(ctx, tx, &u); err != nil {
+		if sqlite.IsUniqueViolation(err) {
+			// Another registration took the name between the check and
+			// the insert (on PostgreSQL, where writers do not queue):
+			// say which, as the check would have.
+			tx.Rollback()
+			if err := checkTaken(ctx, s.db.Read, u.Email, u.Username); err != nil {
+				return User{}, err
+			}
+			return User{}, errs.New(errs.Conflict, "that email or username is already registered")
+		}
 		return User{}, err
 	}
 	if actorID == nil && action == audit.Register {
@@ -452,7 +462,7 @@ func (s *Service) modify(ctx context.Context, id int64, fn func(tx *sql.Tx, u *U
 		return fmt.Errorf("modify user: %w", err)
 	}
 	defer tx.Rollback()
-	u, err := findUserByID(ctx, tx, id)
+	u, err := findUser(ctx, tx, userForUpdate[s.db.Engine], id)
 	if err != nil {
 		return err
 	}

@@ -58,8 +58,29 @@ func scanUser(s scanner) (User, error) {
 	return u, nil
 }
 
+// The store's SQL is written once for both engines (SQLite's placeholders,
+// which the PostgreSQL driver rewrites; TRUE and FALSE for booleans, which
+// SQLite reads as 1 and 0; RETURNING), except for these per-engine
+// statements.
+var (
+	// userForUpdate reads a user that the transaction is about to change.
+	// PostgreSQL locks the row, so two instances changing one account
+	// (two logouts, a logout and a role change) take turns instead of one
+	// overwriting the other's token_version. SQLite has no FOR UPDATE and
+	// needs none: the write transaction (BEGIN IMMEDIATE) already holds
+	// the one write lock.
+	userForUpdate = map[sqlite.Engine]string{
+		sqlite.SQLite:   `SELECT ` + userColumns + ` FROM users WHERE id = ?`,
+		sqlite.Postgres: `SELECT ` + userColumns + ` FROM users WHERE id = ? FOR UPDATE`,
+	}
+)
+
 func findUserByID(ctx context.Context, ex sqlite.Execer, id int64) (User, error) {
-	u, err := scanUser(ex.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, id))
+	return findUser(ctx, ex, `SELECT `+userColumns+` FROM users WHERE id = ?`, id)
+}
+
+func findUser(ctx context.Context, ex sqlite.Execer, q string, id int64) (User, error) {
+	u, err := scanUser(ex.QueryRowContext(ctx, q, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return User{}, ErrUserNotFound
 	}
@@ -102,12 +123,8 @@ func checkTaken(ctx context.Context, ex sqlite.Execer, email, username string) e
 func insertUser(ctx context.Context, ex sqlite.Execer, u *User) error {
 	now := sqlite.FormatTime(u.CreatedAt)
 	const q = `INSERT INTO users (email, username, full_name, password_hash, role, is_active, token_version, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, 1, 0, ?, ?)`
-	res, err := ex.ExecContext(ctx, q, u.Email, u.Username, u.FullName, u.PasswordHash, string(u.Role), now, now)
-	if err != nil {
-		return fmt.Errorf("insert user: %w", err)
-	}
-	if u.ID, err = res.LastInsertId(); err != nil {
+		VALUES (?, ?, ?, ?, ?, TRUE, 0, ?, ?) RETURNING id`
+	if err := ex.QueryRowContext(ctx, q, u.Email, u.Username, u.FullName, u.PasswordHash, string(u.Role), now, now).Scan(&u.ID); err != nil {
 		return fmt.Errorf("insert user: %w", err)
 	}
 	u.IsActive = true

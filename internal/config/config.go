@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/caarlos0/env/v11"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/joho/godotenv"
 )
 
@@ -153,10 +154,14 @@ type Config struct {
 	PublicURL string `env:"PUBLIC_URL"`
 
 	// Derived by Load; not read from the environment.
-	DatabasePath string         `env:"-"`
-	Origins      []string       `env:"-"`
-	Proxies      []netip.Prefix `env:"-"`
-	EmailDomains []string       `env:"-"` // ALLOWED_EMAIL_DOMAINS, lower-case
+	// DatabaseEngine is "sqlite" (DatabasePath is the file) or "postgres"
+	// (DATABASE_URL=postgres://… or postgresql://…, read by pgx;
+	// DatabasePath is empty).
+	DatabaseEngine string         `env:"-"`
+	DatabasePath   string         `env:"-"`
+	Origins        []string       `env:"-"`
+	Proxies        []netip.Prefix `env:"-"`
+	EmailDomains   []string       `env:"-"` // ALLOWED_EMAIL_DOMAINS, lower-case
 }
 
 // MinSecretKeyLength is the shortest SECRET_KEY accepted, in development as
@@ -273,15 +278,40 @@ func envKey(field string) string {
 	return field
 }
 
+// IsPostgresURL reports whether DATABASE_URL names a PostgreSQL server.
+func IsPostgresURL(u string) bool {
+	return strings.HasPrefix(u, "postgres://") || strings.HasPrefix(u, "postgresql://")
+}
+
+// databaseForLog names the database without a password: SQLite's file, or
+// PostgreSQL's user, host, port and database.
+func (c *Config) databaseForLog() string {
+	if c.DatabaseEngine != "postgres" {
+		return c.DatabasePath
+	}
+	pc, err := pgconn.ParseConfig(c.DatabaseURL)
+	if err != nil {
+		return "postgres (unreadable URL)"
+	}
+	return fmt.Sprintf("postgres://%s@%s:%d/%s", pc.User, pc.Host, pc.Port, pc.Database)
+}
+
 func (c *Config) derive() error {
 	c.Env = strings.ToLower(strings.TrimSpace(c.Env))
+	c.DatabaseEngine = "sqlite"
 	if c.DatabaseURL == "" {
 		c.DatabasePath = filepath.Join(c.DataDir, "socratic.db")
+	} else if IsPostgresURL(c.DatabaseURL) {
+		// pgconn's errors name the URL with its password masked.
+		if _, err := pgconn.ParseConfig(c.DatabaseURL); err != nil {
+			return fmt.Errorf("configuration: DATABASE_URL must look like postgres://user:password@host:5432/database?sslmode=require for PostgreSQL: %w", err)
+		}
+		c.DatabaseEngine = "postgres"
 	} else {
 		// SQLAlchemy's form: sqlite:///relative.db, sqlite:////absolute.db.
 		p, ok := strings.CutPrefix(c.DatabaseURL, "sqlite:///")
 		if !ok || p == "" || strings.ContainsAny(p, "?#") {
-			return errors.New("configuration: DATABASE_URL must look like sqlite:///relative/file.db or sqlite:////absolute/file.db, without query parameters")
+			return errors.New("configuration: DATABASE_URL must look like sqlite:///relative/file.db or sqlite:////absolute/file.db, without query parameters (or postgres://… for PostgreSQL)")
 		}
 		c.DatabasePath = p
 	}
@@ -660,7 +690,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("host", c.Host),
 		slog.Int("port", c.Port),
 		slog.String("data_dir", c.DataDir),
-		slog.String("database", c.DatabasePath),
+		slog.String("database", c.databaseForLog()),
 		slog.String("backup_dir", c.BackupDir),
 		slog.String("secret_key", mask(c.SecretKey)),
 		slog.Int("jwt_expiration_minutes", c.JWTExpirationMinutes),

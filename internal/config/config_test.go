@@ -88,9 +88,48 @@ func TestDatabaseURL(t *testing.T) {
 			t.Errorf("%s -> %q, want %q", tc.url, got, tc.want)
 		}
 	}
-	for _, bad := range []string{"postgres://u:p@db/socratic", "sqlite:///", "sqlite://x.db", "/abs/path.db", "sqlite:///x.db?mode=ro"} {
+	for _, bad := range []string{"sqlite:///", "sqlite://x.db", "/abs/path.db", "sqlite:///x.db?mode=ro", "mysql://u:p@db/socratic"} {
 		if msg := refused(t, "DATABASE_URL="+bad); !strings.Contains(msg, "DATABASE_URL") {
 			t.Errorf("%s: error does not name DATABASE_URL: %s", bad, msg)
+		}
+	}
+	if c := load(t, "DATABASE_URL=sqlite:///x.db"); c.DatabaseEngine != "sqlite" {
+		t.Errorf("sqlite:///x.db: engine %q, want sqlite", c.DatabaseEngine)
+	}
+	if c := load(t); c.DatabaseEngine != "sqlite" {
+		t.Errorf("no DATABASE_URL: engine %q, want sqlite", c.DatabaseEngine)
+	}
+}
+
+// DATABASE_URL=postgres://… (or postgresql://) chooses PostgreSQL; a URL
+// pgx cannot read is refused naming the variable, and the password shows
+// neither in the error nor in the settings' log line.
+func TestDatabaseURLPostgres(t *testing.T) {
+	for _, u := range []string{
+		"postgres://socratic:hunter2secret@db.example.edu:5432/socratic?sslmode=require",
+		"postgresql://socratic:hunter2secret@db.example.edu/socratic",
+		"postgres://socratic:hunter2secret@/socratic?host=/run/postgresql",
+	} {
+		c := load(t, "DATABASE_URL="+u)
+		if c.DatabaseEngine != "postgres" || c.DatabasePath != "" || c.DatabaseURL != u {
+			t.Errorf("%s: engine %q path %q url %q, want postgres, no path, the URL", u, c.DatabaseEngine, c.DatabasePath, c.DatabaseURL)
+		}
+		var buf bytes.Buffer
+		slog.New(slog.NewTextHandler(&buf, nil)).Info("settings", "config", c)
+		if strings.Contains(buf.String(), "hunter2secret") {
+			t.Errorf("the settings' log line shows the password: %s", buf.String())
+		}
+		if !strings.Contains(buf.String(), "database=postgres://socratic@") || !strings.Contains(buf.String(), "/socratic") {
+			t.Errorf("the settings' log line does not name the database: %s", buf.String())
+		}
+	}
+	for _, bad := range []string{"postgres://socratic:hunter2secret@db:notaport/socratic", "postgres://socratic:hunter2secret@db/socratic?sslmode=sometimes"} {
+		msg := refused(t, "DATABASE_URL="+bad)
+		if !strings.Contains(msg, "DATABASE_URL") || !strings.Contains(msg, "postgres://") {
+			t.Errorf("%s: error does not name DATABASE_URL and its form: %s", bad, msg)
+		}
+		if strings.Contains(msg, "hunter2secret") {
+			t.Errorf("%s: the error shows the password: %s", bad, msg)
 		}
 	}
 }

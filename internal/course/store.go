@@ -19,9 +19,11 @@ type courseRow struct {
 }
 
 // courseSelect reads a course, its instructors, and the viewer's membership;
-// ?1 is the viewer's user id.
+// ?1 is the viewer's user id. The instructors' ids come as a JSON array
+// built with string_agg, which SQLite (3.44 and later) and PostgreSQL both
+// have, so the query is the same on both engines.
 const courseSelect = `SELECT c.id, c.code, c.name, c.description, c.professor_name, c.join_code, c.created_at, c.updated_at,
-	(SELECT json_group_array(user_id) FROM (SELECT user_id FROM course_instructors WHERE course_id = c.id ORDER BY user_id)),
+	'[' || coalesce((SELECT string_agg(CAST(user_id AS TEXT), ',' ORDER BY user_id) FROM course_instructors WHERE course_id = c.id), '') || ']',
 	EXISTS(SELECT 1 FROM course_instructors WHERE course_id = c.id AND user_id = ?1),
 	EXISTS(SELECT 1 FROM enrollments WHERE course_id = c.id AND user_id = ?1)
 	FROM courses c`
@@ -76,7 +78,9 @@ func listCourses(ctx context.Context, db *sql.DB, viewerID int64, role auth.Role
 	var cond string
 	switch role {
 	case auth.RoleAdmin:
-		cond = ` WHERE ?1 IS NOT NULL` // every course; ?1 bound like the others
+		// Every course; ?1 bound like the others (its type given, since
+		// PostgreSQL cannot guess one from IS NOT NULL alone).
+		cond = ` WHERE CAST(?1 AS bigint) IS NOT NULL`
 	case auth.RoleProfessor:
 		cond = ` WHERE EXISTS(SELECT 1 FROM course_instructors i WHERE i.course_id = c.id AND i.user_id = ?1)`
 	case auth.RoleStudent:
@@ -134,17 +138,18 @@ func freshJoinCode(ctx context.Context, ex sqlite.Execer) (string, error) {
 
 func insertCourse(ctx context.Context, ex sqlite.Execer, c *Course, createdBy int64) error {
 	const q = `INSERT INTO courses (code, name, description, professor_name, join_code, created_by, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`
 	now := sqlite.FormatTime(c.CreatedAt)
 	var by *int64
 	if createdBy > 0 { // 0: the command line, acting for no account
 		by = &createdBy
 	}
-	res, err := ex.ExecContext(ctx, q, c.Code, c.Name, c.Description, c.ProfessorName, c.JoinCode, by, now, now)
-	if err != nil {
-		return fmt.Errorf("insert course: %w", err)
-	}
-	if c.ID, err = res.LastInsertId(); err != nil {
+	if err := ex.QueryRowContext(ctx, q, c.Code, c.Name, c.Description, c.ProfessorName, c.JoinCode, by, now, now).Scan(&c.ID); err != nil {
+		if sqlite.IsUniqueViolation(err) {
+			// Another course took the code between the check and the
+			// insert (on PostgreSQL, where writers do not queue).
+			return ErrDuplicateCode
+		}
 		return fmt.Errorf("insert course: %w", err)
 	}
 	return nil

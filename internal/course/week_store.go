@@ -92,12 +92,13 @@ func insertWeek(ctx context.Context, ex sqlite.Execer, w *Week) error {
 		return fmt.Errorf("insert week: %w", err)
 	}
 	now := sqlite.FormatTime(w.CreatedAt)
-	res, err := ex.ExecContext(ctx, `INSERT INTO weeks (course_id, week_number, title, themes, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)`,
-		w.CourseID, w.Number, w.Title, string(themes), now, now)
-	if err != nil {
-		return fmt.Errorf("insert week: %w", err)
+	err = ex.QueryRowContext(ctx, `INSERT INTO weeks (course_id, week_number, title, themes, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
+		w.CourseID, w.Number, w.Title, string(themes), now, now).Scan(&w.ID)
+	if sqlite.IsUniqueViolation(err) {
+		// Another week took the number between the check and the insert.
+		return ErrDuplicateWeek
 	}
-	if w.ID, err = res.LastInsertId(); err != nil {
+	if err != nil {
 		return fmt.Errorf("insert week: %w", err)
 	}
 	return nil

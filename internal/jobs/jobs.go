@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivermigrate"
 
@@ -43,7 +44,26 @@ type Queue struct {
 
 // Migrate creates or updates River's own tables (river_job and friends)
 // beside ours; goose and River keep separate version tables.
+//
+// On PostgreSQL the tables are made with River's riverpgxv5 driver, on a
+// pgx pool of its own for the time the migration takes (the job queue
+// itself does not run on PostgreSQL yet).
 func Migrate(ctx context.Context, db *sqlite.DB, log *slog.Logger) error {
+	if db.Engine == sqlite.Postgres {
+		pool, err := db.PgxPool(ctx)
+		if err != nil {
+			return fmt.Errorf("job queue migrations: %w", err)
+		}
+		defer pool.Close()
+		m, err := rivermigrate.New(riverpgxv5.New(pool), &rivermigrate.Config{Logger: quiet(log)})
+		if err != nil {
+			return fmt.Errorf("job queue migrations: %w", err)
+		}
+		if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+			return fmt.Errorf("job queue migrations: %w", err)
+		}
+		return nil
+	}
 	m, err := rivermigrate.New(riversqlite.New(db.Write), &rivermigrate.Config{Logger: quiet(log)})
 	if err != nil {
 		return fmt.Errorf("job queue migrations: %w", err)

@@ -26,7 +26,7 @@ func (s *Service) EraseUser(ctx context.Context, actor auth.User, id int64) erro
 	}
 	defer tx.Rollback()
 	var files []string
-	_, err = auth.Erase(ctx, tx, &actor, id, s.o.Now(), func(u auth.User) error {
+	_, err = auth.Erase(ctx, tx, s.db.Engine, &actor, id, s.o.Now(), func(u auth.User) error {
 		var err error
 		if files, err = recordingsOf(ctx, tx, u.ID); err != nil {
 			return err

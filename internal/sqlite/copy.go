@@ -121,7 +121,7 @@ func SchemaVersion(ctx context.Context, db *sql.DB) (int64, error) {
 	var v sql.NullInt64
 	err := db.QueryRowContext(ctx, `SELECT max(version_id) FROM goose_db_version WHERE is_applied`).Scan(&v)
 	if err != nil {
-		if strings.Contains(err.Error(), "no such table") {
+		if strings.Contains(err.Error(), "no such table") || isUndefinedTable(err) {
 			return 0, nil
 		}
 		return 0, fmt.Errorf("schema version: %w", err)

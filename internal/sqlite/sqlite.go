@@ -16,6 +16,7 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/pressly/goose/v3"
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver (pure Go, FTS5 built in)
 )
@@ -23,12 +24,21 @@ import (
 //go:embed migrations/*.sql
 var migrations embed.FS
 
+// pgMigrations are migrations' PostgreSQL twins: the same numbers, the same
+// tables, columns and indexes (TestSchemasAgree compares them), in
+// PostgreSQL's words.
+//
+//go:embed postgres/*.sql
+var pgMigrations embed.FS
+
 // DB is the database: Read is a pool for queries, Write is one connection that
 // serialises every write (SQLite allows one writer; queueing in Go is cheaper
 // and fairer than SQLITE_BUSY retries).
 type DB struct {
-	Read  *sql.DB
-	Write *sql.DB
+	// Engine is SQLite (Open) or Postgres (OpenPostgres).
+	Engine Engine
+	Read   *sql.DB
+	Write  *sql.DB
 	// Batch commits small, frequent writes (a tutoring turn) together on
 	// Write; see Batcher.
 	Batch *Batcher
@@ -41,6 +51,8 @@ type DB struct {
 	// Disk watches the free space where the database lives: writers that
 	// must not start on a full disk (an upload, a turn) ask it first.
 	Disk *Disk
+
+	pgConfig *pgx.ConnConfig // PostgreSQL's connection settings (see PgxPool)
 }
 
 const busyTimeoutMS = "5000"
@@ -98,7 +110,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	read.SetConnMaxIdleTime(0)
 	read.SetConnMaxLifetime(0)
 
-	db := &DB{Read: read, Write: write, Batch: NewBatcher(write), ReadStmts: NewStmts(read), WriteStmts: NewStmts(write), Path: abs, Disk: NewDisk(filepath.Dir(abs), DiskReserve)}
+	db := &DB{Engine: SQLite, Read: read, Write: write, Batch: NewBatcher(write), ReadStmts: NewStmts(read), WriteStmts: NewStmts(write), Path: abs, Disk: NewDisk(filepath.Dir(abs), DiskReserve)}
 	db.Batch.stmts = db.WriteStmts
 	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
@@ -118,6 +130,9 @@ func Open(ctx context.Context, path string) (*DB, error) {
 func (db *DB) Close() error {
 	db.ReadStmts.Close()
 	db.WriteStmts.Close()
+	if db.Write == db.Read { // PostgreSQL's one pool
+		return db.Read.Close()
+	}
 	return errors.Join(db.Read.Close(), db.Write.Close())
 }
 
@@ -128,6 +143,9 @@ func (db *DB) Close() error {
 // retried briefly with a short busy timeout (the write connection waits
 // meanwhile), and the result says whether the log was truncated.
 func (db *DB) TruncateWAL(ctx context.Context) (bool, error) {
+	if db.Engine == Postgres {
+		return false, errors.New("checkpoint: PostgreSQL has no SQLite write-ahead log to truncate")
+	}
 	conn, err := db.Write.Conn(ctx)
 	if err != nil {
 		return false, fmt.Errorf("checkpoint: %w", err)
@@ -157,17 +175,28 @@ func (db *DB) TruncateWAL(ctx context.Context) (bool, error) {
 	return false, nil
 }
 
-// Migrator returns the goose provider for the embedded migrations.
+// Migrator returns the goose provider for the embedded migrations of the
+// DB's engine.
 func (db *DB) Migrator() (*goose.Provider, error) {
-	fsys, err := fs.Sub(migrations, "migrations")
+	dialect, fsys, err := db.migrationFiles()
 	if err != nil {
 		return nil, err
 	}
-	p, err := goose.NewProvider(goose.DialectSQLite3, db.Write, fsys)
+	p, err := goose.NewProvider(dialect, db.Write, fsys)
 	if err != nil {
 		return nil, fmt.Errorf("migrations: %w", err)
 	}
 	return p, nil
+}
+
+// migrationFiles are the engine's goose dialect and migration files.
+func (db *DB) migrationFiles() (goose.Dialect, fs.FS, error) {
+	if db.Engine == Postgres {
+		fsys, err := fs.Sub(pgMigrations, "postgres")
+		return goose.DialectPostgres, fsys, err
+	}
+	fsys, err := fs.Sub(migrations, "migrations")
+	return goose.DialectSQLite3, fsys, err
 }
 
 // Migrate applies every pending migration. A database migrated by a newer

@@ -37,6 +37,16 @@ func migratedAt(t *testing.T, path string) *sqlite.DB {
 	return db
 }
 
+// migratedOn opens a database with open (an engine's) and migrates it.
+func migratedOn(t *testing.T, open func(testing.TB) *sqlite.DB) *sqlite.DB {
+	t.Helper()
+	db := open(t)
+	if err := db.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
 func insertUser(db *sqlite.DB, email, username, role string) error {
 	now := sqlite.FormatTime(time.Now())
 	_, err := db.Write.Exec(`INSERT INTO users (email, username, password_hash, role, created_at, updated_at)
@@ -246,41 +256,53 @@ func TestMigrationsApplyOnceAndTrackReadiness(t *testing.T) {
 }
 
 func TestAuditLogIsAppendOnly(t *testing.T) {
-	db := migrated(t)
-	if _, err := db.Write.Exec(`INSERT INTO audit_log (at, action) VALUES (?, 'login_success')`, sqlite.FormatTime(time.Now())); err != nil {
-		t.Fatal(err)
-	}
-	for _, stmt := range []string{
-		"UPDATE audit_log SET action = 'nothing_happened'",
-		"DELETE FROM audit_log",
-	} {
-		_, err := db.Write.Exec(stmt)
-		if err == nil || !strings.Contains(err.Error(), "append-only") {
-			t.Errorf("%s: %v, want the append-only trigger", stmt, err)
-		}
-	}
-	var action string
-	if err := db.Read.QueryRow("SELECT action FROM audit_log").Scan(&action); err != nil || action != "login_success" {
-		t.Fatalf("row now %q, %v", action, err)
+	for _, e := range engines {
+		t.Run(e.Name, func(t *testing.T) {
+			db := migratedOn(t, e.Open)
+			if _, err := db.Write.Exec(`INSERT INTO audit_log (at, action) VALUES (?, 'login_success')`, sqlite.FormatTime(time.Now())); err != nil {
+				t.Fatal(err)
+			}
+			for _, stmt := range []string{
+				"UPDATE audit_log SET action = 'nothing_happened'",
+				"DELETE FROM audit_log",
+			} {
+				_, err := db.Write.Exec(stmt)
+				if err == nil || !strings.Contains(err.Error(), "append-only") {
+					t.Errorf("%s: %v, want the append-only trigger", stmt, err)
+				}
+			}
+			var action string
+			if err := db.Read.QueryRow("SELECT action FROM audit_log").Scan(&action); err != nil || action != "login_success" {
+				t.Fatalf("row now %q, %v", action, err)
+			}
+		})
 	}
 }
 
 func TestUsersTableConstraints(t *testing.T) {
-	db := migrated(t)
-	if err := insertUser(db, "ann@law.edu", "ann", "student"); err != nil {
-		t.Fatalf("a valid user was refused: %v", err)
-	}
-	for _, tc := range []struct{ name, email, username, role, want string }{
-		{"unknown role refused", "bob@law.edu", "bob", "superuser", "CHECK"},
-		{"empty role refused", "bob@law.edu", "bob", "", "CHECK"},
-		{"role in capitals refused", "bob@law.edu", "bob", "Admin", "CHECK"},
-		{"same email in other case refused", "ANN@Law.EDU", "ann2", "student", "UNIQUE"},
-		{"same username in other case refused", "ann2@law.edu", "ANN", "student", "UNIQUE"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			err := insertUser(db, tc.email, tc.username, tc.role)
-			if err == nil || !strings.Contains(err.Error(), tc.want) {
-				t.Fatalf("insert: %v, want a %s constraint error", err, tc.want)
+	for _, e := range engines {
+		t.Run(e.Name, func(t *testing.T) {
+			db := migratedOn(t, e.Open)
+			if err := insertUser(db, "ann@law.edu", "ann", "student"); err != nil {
+				t.Fatalf("a valid user was refused: %v", err)
+			}
+			for _, tc := range []struct{ name, email, username, role, want string }{
+				{"unknown role refused", "bob@law.edu", "bob", "superuser", "CHECK"},
+				{"empty role refused", "bob@law.edu", "bob", "", "CHECK"},
+				{"role in capitals refused", "bob@law.edu", "bob", "Admin", "CHECK"},
+				{"same email in other case refused", "ANN@Law.EDU", "ann2", "student", "UNIQUE"},
+				{"same username in other case refused", "ann2@law.edu", "ANN", "student", "UNIQUE"},
+			} {
+				t.Run(tc.name, func(t *testing.T) {
+					want := tc.want
+					if db.Engine == sqlite.Postgres { // PostgreSQL's words for the same refusals
+						want = map[string]string{"CHECK": "violates check constraint", "UNIQUE": "violates unique constraint"}[tc.want]
+					}
+					err := insertUser(db, tc.email, tc.username, tc.role)
+					if err == nil || !strings.Contains(err.Error(), want) {
+						t.Fatalf("insert: %v, want a %s constraint error", err, tc.want)
+					}
+				})
 			}
 		})
 	}

@@ -2,6 +2,7 @@ package testenv
 
 import (
 	"crypto/sha256"
+	"database/sql"
 	"fmt"
 	"io"
 	"os"
@@ -133,4 +134,49 @@ func sum(t *testing.T, path string) [32]byte {
 		t.Fatal(err)
 	}
 	return [32]byte(h.Sum(nil))
+}
+
+// TestPostgres: each call gives a database of its own, empty and writable,
+// and it is gone once its test ends.
+func TestPostgres(t *testing.T) {
+	server := PostgresServer(t)
+	var names []string
+	for i := range 2 {
+		t.Run(fmt.Sprint(i), func(t *testing.T) {
+			db, err := sql.Open("pgx", Postgres(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			var name string
+			var tables int
+			if err := db.QueryRow(`SELECT current_database(), (SELECT count(*) FROM pg_tables WHERE schemaname = 'public')`).Scan(&name, &tables); err != nil {
+				t.Fatal(err)
+			}
+			if tables != 0 {
+				t.Fatalf("database %s has %d tables, want a new empty one", name, tables)
+			}
+			if _, err := db.Exec(`CREATE TABLE t (x int)`); err != nil {
+				t.Fatal(err)
+			}
+			names = append(names, name)
+		})
+	}
+	if len(names) != 2 || names[0] == names[1] {
+		t.Fatalf("databases %q: want two different ones", names)
+	}
+	admin, err := sql.Open("pgx", server)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	for _, n := range names {
+		var left bool
+		if err := admin.QueryRow(`SELECT EXISTS(SELECT 1 FROM pg_database WHERE datname = $1)`, n).Scan(&left); err != nil {
+			t.Fatal(err)
+		}
+		if left {
+			t.Errorf("database %s is still there after its test ended", n)
+		}
+	}
 }

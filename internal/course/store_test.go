@@ -1,0 +1,186 @@
+package course
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/lawtutor/socratic/internal/auth"
+	"github.com/lawtutor/socratic/internal/sqlite"
+	"github.com/lawtutor/socratic/internal/sqlite/sqlitetest"
+)
+
+// addUser stores an account directly (the auth package's own tests cover
+// how accounts are made) and returns it as auth would.
+func addUser(t *testing.T, db *sqlite.DB, username string, role auth.Role) auth.User {
+	t.Helper()
+	now := sqlite.FormatTime(time.Now())
+	u := auth.User{Email: username + "@law.example.edu", Username: username, FullName: "Prof " + username, Role: role, IsActive: true}
+	if err := db.Write.QueryRow(`INSERT INTO users (email, username, full_name, password_hash, role, created_at, updated_at) VALUES (?, ?, ?, 'x', ?, ?5, ?5) RETURNING id`,
+		u.Email, u.Username, u.FullName, string(role), now).Scan(&u.ID); err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+func ids(cs []Course) []int64 {
+	var out []int64
+	for _, c := range cs {
+		out = append(out, c.ID)
+	}
+	return out
+}
+
+// TestCoursesOnBothEngines: courses, instructors, enrolments and weeks
+// read and write the same on SQLite and PostgreSQL: codes unique without
+// case, who sees which course, joining by code, enrolling by address,
+// weeks and their themes, and a course's deletion taking its weeks.
+func TestCoursesOnBothEngines(t *testing.T) {
+	sqlitetest.Each(t, func(t *testing.T, db *sqlite.DB) {
+		ctx := context.Background()
+		s := NewService(db, Options{})
+		admin := addUser(t, db, "root", auth.RoleAdmin)
+		prof := addUser(t, db, "prof", auth.RoleProfessor)
+		prof2 := addUser(t, db, "prof2", auth.RoleProfessor)
+		ann := addUser(t, db, "ann", auth.RoleStudent)
+		bob := addUser(t, db, "bob", auth.RoleStudent)
+
+		torts, err := s.Create(ctx, admin, NewCourse{Code: "LAW 101", Name: "Torts"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(torts.InstructorIDs) != 0 || torts.JoinCode == "" {
+			t.Fatalf("an admin's course: %+v, want no instructors and a join code", torts)
+		}
+		contracts, err := s.Create(ctx, prof, NewCourse{Code: "LAW 202", Name: "Contracts"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(contracts.InstructorIDs, []int64{prof.ID}) || contracts.ProfessorName != prof.FullName {
+			t.Fatalf("a professor's course: %+v, want them as its instructor and professor", contracts)
+		}
+		if _, err := s.Create(ctx, admin, NewCourse{Code: "law 101", Name: "Again"}); !errors.Is(err, ErrDuplicateCode) {
+			t.Fatalf("law 101 beside LAW 101: %v, want %v", err, ErrDuplicateCode)
+		}
+		c, err := s.AddInstructor(ctx, admin, contracts.ID, prof2.ID)
+		if err != nil || !slices.Equal(c.InstructorIDs, []int64{prof.ID, prof2.ID}) {
+			t.Fatalf("second instructor: %+v, %v", c.InstructorIDs, err)
+		}
+
+		// Joining by code (any case, with dashes) enrols a student once.
+		for range 2 {
+			c, err := s.Join(ctx, ann, torts.JoinCode[:4]+"-"+torts.JoinCode[4:])
+			if err != nil || c.ID != torts.ID || c.JoinCode != "" {
+				t.Fatalf("join: %+v, %v (a student never sees the code)", c, err)
+			}
+		}
+		if _, err := s.Join(ctx, ann, "ZZZZ-ZZZZ-ZZZZ"); !errors.Is(err, ErrUnknownJoinCode) {
+			t.Fatalf("unknown code: %v", err)
+		}
+		res, err := s.EnrollByEmail(ctx, prof, contracts.ID, []string{"BOB@law.example.edu", "nobody@law.example.edu", "prof2@law.example.edu", "ann@law.example.edu"})
+		if err != nil || !slices.Equal(res.Enrolled, []string{"bob@law.example.edu", "ann@law.example.edu"}) ||
+			!slices.Equal(res.NotFound, []string{"nobody@law.example.edu"}) || !slices.Equal(res.NotStudents, []string{"prof2@law.example.edu"}) {
+			t.Fatalf("enrol by email: %+v, %v", res, err)
+		}
+		students, total, err := s.ListStudents(ctx, prof, contracts.ID, 10, 0)
+		if err != nil || total != 2 || len(students) != 2 || students[0].ID != ann.ID || students[1].ID != bob.ID {
+			t.Fatalf("students: %d %+v, %v", total, students, err)
+		}
+		if err := s.RemoveStudent(ctx, prof, contracts.ID, bob.ID); err != nil {
+			t.Fatal(err)
+		}
+
+		// Who sees what.
+		for _, tc := range []struct {
+			who  auth.User
+			want []int64
+		}{
+			{admin, []int64{torts.ID, contracts.ID}},
+			{prof, []int64{contracts.ID}},
+			{ann, []int64{torts.ID, contracts.ID}},
+			{bob, nil},
+		} {
+			list, total, err := s.List(ctx, tc.who, 10, 0)
+			if err != nil || total != len(tc.want) || !slices.Equal(ids(list), tc.want) {
+				t.Errorf("%s sees %v (total %d), %v; want %v", tc.who.Username, ids(list), total, err, tc.want)
+			}
+		}
+		page, total, err := s.List(ctx, admin, 1, 1)
+		if err != nil || total != 2 || !slices.Equal(ids(page), []int64{contracts.ID}) {
+			t.Fatalf("second page of one: %v (total %d), %v", ids(page), total, err)
+		}
+		if _, err := s.Get(ctx, bob, contracts.ID); !errors.Is(err, ErrCourseNotFound) {
+			t.Fatalf("a student outside the course: %v, want not found", err)
+		}
+
+		// Weeks.
+		w, err := s.CreateWeek(ctx, prof, contracts.ID, NewWeek{Number: 1, Title: "Offer"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.CreateWeek(ctx, prof, contracts.ID, NewWeek{Number: 1, Title: "Again"}); !errors.Is(err, ErrDuplicateWeek) {
+			t.Fatalf("week 1 twice: %v", err)
+		}
+		themes := []string{"offer and acceptance", "consideration"}
+		if _, err := s.UpdateWeek(ctx, prof, w.ID, WeekPatch{Themes: &themes}); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.GetWeek(ctx, ann, w.ID)
+		if err != nil || got.Title != "Offer" || !slices.Equal(got.Themes, themes) {
+			t.Fatalf("week as stored: %+v, %v", got, err)
+		}
+		c, err = s.Get(ctx, ann, contracts.ID)
+		if err != nil || len(c.Weeks) != 1 || c.Weeks[0].ID != w.ID {
+			t.Fatalf("course with its weeks: %+v, %v", c, err)
+		}
+
+		if err := s.Delete(ctx, admin, contracts.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.GetWeek(ctx, admin, w.ID); !errors.Is(err, ErrWeekNotFound) {
+			t.Fatalf("a deleted course's week: %v", err)
+		}
+		if n, err := Count(ctx, db.Read); err != nil || n != 1 {
+			t.Fatalf("courses left: %d, %v", n, err)
+		}
+	})
+}
+
+// TestRacingCoursesWithOneCode: courses created at once with one code make
+// one course; every other creator is told the code exists (a conflict, not
+// an internal error).
+func TestRacingCoursesWithOneCode(t *testing.T) {
+	sqlitetest.Each(t, func(t *testing.T, db *sqlite.DB) {
+		ctx := context.Background()
+		s := NewService(db, Options{})
+		admin := addUser(t, db, "root", auth.RoleAdmin)
+		const n = 8
+		var wg sync.WaitGroup
+		errc := make(chan error, n)
+		for i := range n {
+			wg.Go(func() {
+				_, err := s.Create(ctx, admin, NewCourse{Code: "LAW 101", Name: fmt.Sprint("Torts ", i)})
+				errc <- err
+			})
+		}
+		wg.Wait()
+		close(errc)
+		made := 0
+		for err := range errc {
+			switch {
+			case err == nil:
+				made++
+			case errors.Is(err, ErrDuplicateCode):
+			default:
+				t.Errorf("a racing create: %v, want success or %v", err, ErrDuplicateCode)
+			}
+		}
+		if n, err := Count(ctx, db.Read); err != nil || made != 1 || n != 1 {
+			t.Fatalf("%d creates succeeded, %d courses stored (%v); want 1 and 1", made, n, err)
+		}
+	})
+}

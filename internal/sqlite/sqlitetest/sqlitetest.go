@@ -1,0 +1,61 @@
+// Package sqlitetest runs a store's tests on every database engine: SQLite
+// always, PostgreSQL when SOCRATIC_TEST_POSTGRES names a server (that half
+// skips without one, and fails under SOCRATIC_REQUIRE_TOOLS=1, as .ci/run
+// sets). Only tests import it.
+package sqlitetest
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/lawtutor/socratic/internal/sqlite"
+	"github.com/lawtutor/socratic/internal/testenv"
+)
+
+// Engine opens a new, empty database of one engine for a test; it is
+// closed (and on PostgreSQL dropped) when the test ends.
+type Engine struct {
+	Name string
+	Open func(t testing.TB) *sqlite.DB
+}
+
+// Engines are SQLite, then PostgreSQL.
+var Engines = []Engine{
+	{"sqlite", func(t testing.TB) *sqlite.DB {
+		t.Helper()
+		return opened(t, func() (*sqlite.DB, error) {
+			return sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "socratic.db"))
+		})
+	}},
+	{"postgres", func(t testing.TB) *sqlite.DB {
+		t.Helper()
+		url := testenv.Postgres(t)
+		return opened(t, func() (*sqlite.DB, error) { return sqlite.OpenPostgres(context.Background(), url) })
+	}},
+}
+
+func opened(t testing.TB, open func() (*sqlite.DB, error)) *sqlite.DB {
+	t.Helper()
+	db, err := open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// Each runs fn once per engine, as a subtest named after it, on a database
+// with every migration applied.
+func Each(t *testing.T, fn func(t *testing.T, db *sqlite.DB)) {
+	t.Helper()
+	for _, e := range Engines {
+		t.Run(e.Name, func(t *testing.T) {
+			db := e.Open(t)
+			if err := db.Migrate(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			fn(t, db)
+		})
+	}
+}
