@@ -173,10 +173,17 @@ func printEval(w io.Writer, split, qa string, res evalResult) {
 			}
 			return lat[min(len(lat)-1, int(p*float64(len(lat))))]
 		}
-		fmt.Fprintf(w, "with QUERY_REWRITE (each question rewritten by the model's fast variant; %d of %d rewrites failed and searched without):\n", r.Failed, len(r.Latency))
+		fmt.Fprintf(w, "with QUERY_REWRITE (each question rewritten by the model's fast variant, waited for %s as a turn does; of %d rewrites %d came late, %d failed and %d were empty, each searched without):\n",
+			r.Wait, len(r.Latency), r.Late, r.Failed, r.Empty)
 		line("rewrite BM25", r.BM25)
+		if r.Hybrid != nil {
+			line("rewrite hybrid", *r.Hybrid)
+		}
 		line("lenient rewrite BM25", r.BM25Lenient)
-		fmt.Fprintf(w, "rewrite latency p50 %s  p95 %s  max %s (what a turn waits for it, at most QUERY_REWRITE_WAIT)\n",
+		if r.HybridLenient != nil {
+			line("lenient rewrite hybrid", *r.HybridLenient)
+		}
+		fmt.Fprintf(w, "rewrite latency p50 %s  p95 %s  max %s (added before the tutor's first word, at most QUERY_REWRITE_WAIT)\n",
 			pct(0.5).Round(time.Millisecond), pct(0.95).Round(time.Millisecond), pct(1).Round(time.Millisecond))
 	}
 	if res.QuoteNotInText > 0 {
@@ -266,13 +273,25 @@ func evalRetrieval(ctx context.Context, environ []string, items []qaItem, pdfDir
 		}
 		rw := tutor.NewRewriter(sw.in.llm)
 		rt := make([]retrieval.Turn, len(turns))
-		r := &rewriteResult{}
+		r := &rewriteResult{Wait: sw.cfg.QueryRewriteWait}
 		for i, t := range turns {
+			// As a turn does: what has not come within QUERY_REWRITE_WAIT
+			// is searched without.
+			rctx, cancel := context.WithTimeout(ctx, r.Wait)
 			began := time.Now()
-			q, err := rw.Rewrite(ctx, t.Student, t.Tutor, "eval")
-			r.Latency = append(r.Latency, time.Since(began))
-			if err != nil {
+			q, err := rw.Rewrite(rctx, t.Student, t.Tutor, "eval")
+			took := time.Since(began)
+			cancel()
+			r.Latency = append(r.Latency, took)
+			switch {
+			case err != nil && (took >= r.Wait || errors.Is(err, context.DeadlineExceeded)):
+				r.Late++
+				q = ""
+			case err != nil:
 				r.Failed++
+				q = ""
+			case q == "":
+				r.Empty++
 			}
 			rt[i] = t
 			rt[i].Rewrite = q
@@ -280,6 +299,7 @@ func evalRetrieval(ctx context.Context, environ []string, items []qaItem, pdfDir
 		if r.BM25, r.BM25Lenient, err = scoreRetrieval(ctx, sw, items, rt, docOf, lexical); err != nil {
 			return res, err
 		}
+		r.turns = rt
 		res.Rewrite = r
 	}
 	if sw.in.indexer == nil {
@@ -290,7 +310,18 @@ func evalRetrieval(ctx context.Context, environ []string, items []qaItem, pdfDir
 	}
 	sw.in.search.SetTuning(tuning)
 	h, hl, err := scoreRetrieval(ctx, sw, items, turns, docOf, sw.in.search)
+	if err != nil {
+		return res, err
+	}
 	res.Hybrid, res.HybridLenient = &h, &hl
+	if r := res.Rewrite; r != nil {
+		// The rewritten query is embedded too (Turn.Text).
+		rh, rhl, err := scoreRetrieval(ctx, sw, items, r.turns, docOf, sw.in.search)
+		if err != nil {
+			return res, err
+		}
+		r.Hybrid, r.HybridLenient = &rh, &rhl
+	}
 	res.Model, res.Backend = sw.in.emb.emb.Model(), sw.in.emb.status.Backend
 	return res, err
 }
@@ -321,9 +352,12 @@ type evalResult struct {
 // rewriteResult: BM25 with each question rewritten by the model (--rewrite),
 // and what the rewrites took.
 type rewriteResult struct {
-	BM25, BM25Lenient RetrievalScores
-	Latency           []time.Duration
-	Failed            int
+	BM25, BM25Lenient     RetrievalScores
+	Hybrid, HybridLenient *RetrievalScores
+	Wait                  time.Duration // QUERY_REWRITE_WAIT
+	Latency               []time.Duration
+	Late, Failed, Empty   int
+	turns                 []retrieval.Turn
 }
 
 // scoreRetrieval asks every question of the scratch week (a follow-up

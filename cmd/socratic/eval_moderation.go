@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"time"
 
 	"github.com/lawtutor/socratic/internal/moderation"
@@ -35,9 +36,15 @@ func evalModerationCmd(args []string, stdout, stderr io.Writer) error {
 		set  []moderation.Example
 	}
 	var splits []split
+	test2Set := false
+	fs.Visit(func(f *flag.Flag) { test2Set = test2Set || f.Name == "test2" })
 	for _, s := range []struct{ name, path string }{{"dev", *dev}, {"test", *test}, {"test2", *test2}} {
-		if s.path == "" && s.name == "test2" {
-			continue
+		if s.name == "test2" {
+			// The default second batch is scored where it is (a
+			// checkout's root); elsewhere it is left out unless named.
+			if _, err := os.Stat(s.path); s.path == "" || (!test2Set && os.IsNotExist(err)) {
+				continue
+			}
 		}
 		set, err := moderation.ReadExamplesFile(s.path)
 		if err != nil {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/lawtutor/socratic/internal/config"
 	"github.com/lawtutor/socratic/internal/course"
 )
 
@@ -15,6 +16,7 @@ type scratchWeek struct {
 	d    *deps
 	in   *ingestion
 	week course.Week
+	cfg  config.Config
 }
 
 func openScratchWeek(ctx context.Context, dir string, environ []string) (*scratchWeek, error) {
@@ -35,7 +37,7 @@ func openScratchWeek(ctx context.Context, dir string, environ []string) (*scratc
 		d.close()
 		return nil, err
 	}
-	sw := &scratchWeek{d: d, in: in}
+	sw := &scratchWeek{d: d, in: in, cfg: cfg}
 	c, err := d.courses.Create(ctx, cliAdmin, course.NewCourse{Code: "SCRATCH", Name: "Scratch"})
 	if err == nil {
 		sw.week, err = d.courses.CreateWeek(ctx, cliAdmin, c.ID, course.NewWeek{Number: 1})

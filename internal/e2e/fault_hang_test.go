@@ -199,7 +199,8 @@ func TestFaultModelHangs(t *testing.T) {
 	after := settledGoroutines(t, c, before, dropIdle)
 	t.Logf("server goroutines after: %.0f (before %.0f)", after, before)
 	if after > before+float64(students) {
-		t.Errorf("goroutines: %.0f before the hang, %.0f after: a leak; the server's goroutines:\n%s", before, after, goroutineDump(t, s))
+		// Fatal: the dump ends the server, so nothing after can run.
+		t.Fatalf("goroutines: %.0f before the hang, %.0f after: a leak; the server's goroutines:\n%s", before, after, goroutineDump(t, s))
 	}
 	for i := range ss {
 		// Opening, then warm-up, tutor-hang, all-hang and again questions,
@@ -285,7 +286,7 @@ func settledGoroutines(t testing.TB, c *Client, target float64, drop func()) flo
 }
 
 // goroutineDump ends the server with SIGQUIT (started with GOTRACEBACK=all)
-// and returns the goroutines it printed, grouped by where they wait.
+// and returns the goroutines it printed.
 func goroutineDump(t testing.TB, s *Server) string {
 	t.Helper()
 	s.mu.Lock()

@@ -160,12 +160,14 @@ type weighted struct {
 func (t Tuning) turnWords(turn Turn) []weighted {
 	var out []weighted
 	seen := map[string]bool{}
-	add := func(text string, w float64) {
+	// chat: Chat drops conversational filler from this text (words at the
+	// student's weight, as measured; never a model's rewritten query).
+	add := func(text string, w float64, chat bool) {
 		if w <= 0 {
 			return
 		}
 		for _, word := range queryTerms(text) {
-			if t.Chat && w == 1 && chatWords[word] {
+			if t.Chat && chat && w == 1 && chatWords[word] {
 				continue
 			}
 			if !seen[word] && len(out) < 64 {
@@ -174,13 +176,13 @@ func (t Tuning) turnWords(turn Turn) []weighted {
 			}
 		}
 	}
-	add(turn.Student, 1)
-	add(turn.Rewrite, t.RewriteWeight)
-	add(turn.Tutor, t.TutorWeight)
-	add(turn.Theme, t.ThemeWeight)
+	add(turn.Student, 1, true)
+	add(turn.Rewrite, t.RewriteWeight, false)
+	add(turn.Tutor, t.TutorWeight, true)
+	add(turn.Theme, t.ThemeWeight, true)
 	if t.Synonyms > 0 {
 		for _, word := range queryTerms(turn.Student) {
-			add(strings.Join(expansions[word], " "), t.Synonyms)
+			add(strings.Join(expansions[word], " "), t.Synonyms, true)
 		}
 	}
 	return out
@@ -188,7 +190,7 @@ func (t Tuning) turnWords(turn Turn) []weighted {
 
 // chatWords are a student's conversational words: in "I'd guess it's
 // limited to firing them — is that right?" only "limited" and "firing"
-// say what the reply is about. Dropped from the student's words only.
+// say what the reply is about. Dropped from words at the student's weight (with the default tuning, the tutor's too), never from a model's rewritten query.
 var chatWords = func() map[string]bool {
 	m := map[string]bool{}
 	for _, w := range strings.Fields(`think guess maybe perhaps right so just really actually mean means

@@ -283,6 +283,10 @@ func (s *Service) answer(ctx context.Context, p *Pending, onDelta func(string) e
 	}
 	reply, err := s.tutor.Turn(p.slot.Bind(ctx), s.db.ReadStmts, in)
 	if err != nil {
+		// The side requests sent before the failure (the classifier's,
+		// the query rewrite's) were read by the provider: they stay
+		// charged, so a student who hangs up early does not get them free.
+		refund = int64(p.cost.Total()) - p.sideCharge(reply.Classified, reply.Rewrote)
 		return Answer{}, err
 	}
 	refund, p.classified, p.rewrote = 0, reply.Classified, reply.Rewrote
@@ -539,11 +543,16 @@ func setState(ctx context.Context, tx sqlite.Execer, turnID int64, from, to stri
 // of the answer, and the classifier's and the query rewrite's estimates if
 // they were asked, less what the turn was charged when it began.
 func (p *Pending) reconcile(u llm.Usage) int64 {
-	n := usageTokens(u) - int64(p.cost.Total())
-	if p.classified {
+	return usageTokens(u) - int64(p.cost.Total()) + p.sideCharge(p.classified, p.rewrote)
+}
+
+// sideCharge is the estimate of the side requests a turn sent.
+func (p *Pending) sideCharge(classified, rewrote bool) int64 {
+	var n int64
+	if classified {
 		n += int64(p.cost.Classifier)
 	}
-	if p.rewrote {
+	if rewrote {
 		n += int64(p.cost.Rewrite)
 	}
 	return n

@@ -2,6 +2,7 @@ package tutor
 
 import (
 	"context"
+	"regexp"
 	"strings"
 	"time"
 	"unicode"
@@ -62,14 +63,16 @@ const (
 	maxQueryBytes = 240
 )
 
-// SearchQuery is a model's reply made safe to search with: its first
-// non-empty line, letters, digits and a few marks of citations (. § - ')
-// kept, everything else a space, at most 20 words and 240 bytes. The
-// query is never shown to anyone; it only chooses passages.
+// SearchQuery is a model's reply made safe to search with: its first line
+// with words in it (a leading label such as "Keywords:" dropped, and a
+// line that is only a label skipped), letters, digits and a few marks of
+// citations (. § - ') kept, everything else a space, at most 20 words and
+// 240 bytes. The query is never shown to anyone; it only chooses passages.
 func SearchQuery(reply string) string {
 	line := ""
 	for l := range strings.SplitSeq(reply, "\n") {
-		if strings.TrimSpace(l) != "" {
+		l = labelRe.ReplaceAllString(l, "")
+		if strings.IndexFunc(l, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }) >= 0 {
 			line = l
 			break
 		}
@@ -96,6 +99,10 @@ func SearchQuery(reply string) string {
 	return out
 }
 
+// labelRe is a leading label a model may put before its query
+// ("Keywords:", "Search query:"); "Due process: notice" keeps its words.
+var labelRe = regexp.MustCompile(`(?i)^\s*(?:the\s+)?(?:search\s+)?(?:query|keywords|key\s+words|terms|search)\s*:`)
+
 // WithRewriter returns the tutor asking r for each turn's search query
 // beside the moderation classifier, waiting at most wait for it before
 // searching with the student's words alone (nil: no rewriting).
@@ -105,21 +112,37 @@ func (t *Tutor) WithRewriter(r Rewriter, wait time.Duration) *Tutor {
 	return &u
 }
 
-// rewriteAsync starts the rewrite; the channel yields its query, or "" on
-// a failure or once wait has passed (the request is then abandoned). A
-// turn is never held longer than wait, nor failed, for its query.
-func (t *Tutor) rewriteAsync(ctx context.Context, student, tutor, userID string) <-chan string {
-	out := make(chan string, 1)
+// rewriteQuery asks for the turn's search query and waits at most the
+// tutor's rewriteWait for it: "" on a failure, or once the wait has passed
+// (the request is then cancelled, and counted as the caller's going away,
+// not as the provider's timeout). A turn is never held longer than the
+// wait, nor failed, for its query.
+func (t *Tutor) rewriteQuery(ctx context.Context, student, tutor, userID string) string {
+	rctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type result struct {
+		q   string
+		err error
+	}
+	out := make(chan result, 1)
 	go func() {
-		rctx, cancel := context.WithTimeout(ctx, t.rewriteWait)
-		defer cancel()
 		q, err := t.rewrite.Rewrite(rctx, student, tutor, userID)
-		if err != nil {
-			// The error names the provider's failure, never the words.
-			t.log.Warn("the search query rewrite failed; searching with the student's words", "err", err)
-			q = ""
-		}
-		out <- q
+		out <- result{q, err}
 	}()
-	return out
+	timer := time.NewTimer(t.rewriteWait)
+	defer timer.Stop()
+	select {
+	case r := <-out:
+		if r.err != nil {
+			// The error names the provider's failure, never the words.
+			t.log.Warn("the search query rewrite failed; searching with the student's words", "err", r.err)
+			return ""
+		}
+		return r.q
+	case <-timer.C:
+		t.log.Debug("the search query rewrite was late; searching with the student's words", "wait", t.rewriteWait)
+		return ""
+	case <-ctx.Done():
+		return ""
+	}
 }

@@ -95,8 +95,10 @@ type Reply struct {
 }
 
 // Turn retrieves what the student's words (with the tutor's last question,
-// for context, and no extra model call) point to in the week's readings,
-// and starts the reply.
+// for context, and the model's rewritten query with QUERY_REWRITE) point to
+// in the week's readings, and starts the reply. On an error, the Reply
+// still says which side requests (classifier, rewrite) were sent: they
+// are spent.
 func (t *Tutor) Turn(ctx context.Context, ex sqlite.Execer, in TurnInput) (Reply, error) {
 	verdict := &moderation.Verdict{}
 	// The local rules first: a student's words they refuse never reach
@@ -114,16 +116,19 @@ func (t *Tutor) Turn(ctx context.Context, ex sqlite.Execer, in TurnInput) (Reply
 	query := retrieval.Turn{Student: in.Student, Tutor: lastTutorLine(in.History)}
 	rewrote := t.rewrite != nil && t.model != nil
 	if rewrote {
-		// Beside the classifier: the fast model's query, if it comes in
-		// time, adds its words to the search.
-		query.Rewrite = <-t.rewriteAsync(ctx, in.Student, query.Tutor, in.UserID)
+		// Beside the classifier, but before the search and so before the
+		// answer is asked for: the fast model's query, if it comes within
+		// the wait, adds its words to the search. The tutor's first word
+		// comes up to QUERY_REWRITE_WAIT later.
+		query.Rewrite = t.rewriteQuery(ctx, in.Student, query.Tutor, in.UserID)
 	}
+	sent := Reply{Classified: verdicts != nil, Rewrote: rewrote}
 	sources, err := t.search.SearchTurn(ctx, ex, in.WeekID, query, passagesPerTurn)
 	if err != nil {
-		return Reply{}, err
+		return sent, err
 	}
 	if sources, err = t.withNamedCase(ctx, ex, in, sources); err != nil {
-		return Reply{}, err
+		return sent, err
 	}
 	if t.model == nil {
 		r := Offline(OfflineInput{Student: in.Student, Passages: sources, History: in.History, Clock: in.Clock})
