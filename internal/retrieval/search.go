@@ -151,7 +151,7 @@ func (s *Searcher) bm25(ctx context.Context, ex sqlite.Execer, w *weekData, week
 		}
 	}
 	if tn.Rerank {
-		rerank(out, words)
+		rerankIn(out, words, w.lex.words)
 	}
 	if tn.Listing != 1 {
 		demoteListings(out, tn.Listing)
