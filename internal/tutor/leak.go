@@ -57,12 +57,28 @@ func leakWords(s string) []leakWord {
 	in := false
 	var w leakWord
 	for i, r := range s {
+		if r < utf8.RuneSelf {
+			// ASCII without unicode's tables: these are exactly its
+			// letters and digits, and ToLower's answer.
+			c := byte(r)
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if 'a' <= c && c <= 'z' || '0' <= c && c <= '9' {
+				if !in {
+					in, w = true, leakWord{hash: offset, start: i}
+				}
+				w.hash = (w.hash ^ uint64(c)) * prime
+				w.end = i + 1
+				continue
+			}
+		}
 		switch {
 		case unicode.IsLetter(r) || unicode.IsDigit(r):
 			if !in {
 				in, w = true, leakWord{hash: offset, start: i}
 			}
-			for _, b := range []byte(string(unicode.ToLower(r))) {
+			for _, b := range utf8.AppendRune(nil, unicode.ToLower(r)) {
 				w.hash = (w.hash ^ uint64(b)) * prime
 			}
 			w.end = i + utf8.RuneLen(r)
@@ -151,7 +167,18 @@ func (lw *leakWatch) sent(text string) {
 // even when spaces or dashes are put inside it.
 func compact(s string) string {
 	var b strings.Builder
+	b.Grow(len(s))
 	for _, r := range s {
+		if r < utf8.RuneSelf { // ASCII, as in leakWords
+			c := byte(r)
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if 'a' <= c && c <= 'z' || '0' <= c && c <= '9' {
+				b.WriteByte(c)
+			}
+			continue
+		}
 		if unicode.IsLetter(r) || unicode.IsDigit(r) {
 			b.WriteRune(unicode.ToLower(r))
 		}

@@ -1,8 +1,11 @@
 package tutor
 
 import (
+	"slices"
 	"strings"
 	"testing"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/lawtutor/socratic/internal/llm"
 	"github.com/lawtutor/socratic/internal/moderation"
@@ -127,5 +130,66 @@ func BenchmarkFilterAnswer(b *testing.B) {
 			f.pass(llm.Event{Kind: llm.Delta, Text: d})
 		}
 		f.pass(llm.Event{Kind: llm.Done})
+	}
+}
+
+// leakWordsRunes and compactRunes are leakWords and compact as they were
+// before their ASCII fast paths: every rune through unicode's tables.
+func leakWordsRunes(s string) []leakWord {
+	var out []leakWord
+	const offset, prime = 14695981039346656037, 1099511628211
+	in := false
+	var w leakWord
+	for i, r := range s {
+		switch {
+		case unicode.IsLetter(r) || unicode.IsDigit(r):
+			if !in {
+				in, w = true, leakWord{hash: offset, start: i}
+			}
+			for _, b := range []byte(string(unicode.ToLower(r))) {
+				w.hash = (w.hash ^ uint64(b)) * prime
+			}
+			w.end = i + utf8.RuneLen(r)
+		case in && (r == '\'' || r == '’'):
+		case in:
+			in = false
+			out = append(out, w)
+		}
+	}
+	if in {
+		out = append(out, w)
+	}
+	return out
+}
+
+func compactRunes(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			b.WriteRune(unicode.ToLower(r))
+		}
+	}
+	return b.String()
+}
+
+func TestLeakWordsMatchRuneByRune(t *testing.T) {
+	texts := []string{
+		"", rulesBlock, canary, "Don't REVEAL the Rules’ 12 words; ÉCOLE Straße İstanbul ΣΟΦΙΑ ǅemal ½ ٣ 三",
+		"bad \xff\xfe utf8 \xc3 trailing \xe2\x82", "it's o'clock 'quoted' ’tis",
+	}
+	var all strings.Builder
+	for c := 0; c < 0x250; c++ {
+		all.WriteString("aB")
+		all.WriteRune(rune(c))
+		all.WriteString("Cd ")
+	}
+	texts = append(texts, all.String())
+	for _, text := range texts {
+		if got, want := leakWords(text), leakWordsRunes(text); !slices.Equal(got, want) {
+			t.Errorf("leakWords(%q)\n got %v\nwant %v", text, got, want)
+		}
+		if got, want := compact(text), compactRunes(text); got != want {
+			t.Errorf("compact(%q) = %q, want %q", text, got, want)
+		}
 	}
 }
