@@ -1,12 +1,15 @@
 package llm
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"iter"
 	"net/http"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"github.com/anthropics/anthropic-sdk-go"
 	"github.com/anthropics/anthropic-sdk-go/option"
@@ -203,4 +206,57 @@ func (a *Anthropic) params(req Request) anthropic.MessageNewParams {
 		}
 	}
 	return p
+}
+
+// UnmarshalJSON reads a text delta, one per word of an answer and nearly
+// every event of a stream, without encoding/json's reflection when it has
+// exactly the form the API sends: {"type":"content_block_delta",
+// "index":N,"delta":{"type":"text_delta","text":"…"}} whose text needs no
+// unescaping (no backslash, valid UTF-8). Anything else is decoded by
+// encoding/json as before. encoding/json has already checked the whole
+// event is valid JSON before it calls this.
+func (e *streamEvent) UnmarshalJSON(data []byte) error {
+	if text, ok := plainTextDelta(data); ok {
+		*e = streamEvent{Type: "content_block_delta"}
+		e.Delta.Type, e.Delta.Text = "text_delta", text
+		return nil
+	}
+	type plain streamEvent // without this method
+	return json.Unmarshal(data, (*plain)(e))
+}
+
+// plainTextDelta is the text of a text delta event of exactly the form
+// above, and whether it has it.
+func plainTextDelta(data []byte) (string, bool) {
+	const head, mid, tail = `{"type":"content_block_delta","index":`, `,"delta":{"type":"text_delta","text":"`, `"}}`
+	rest, ok := bytes.CutPrefix(data, []byte(head))
+	if !ok {
+		return "", false
+	}
+	digits := 0
+	for digits < len(rest) && '0' <= rest[digits] && rest[digits] <= '9' {
+		digits++
+	}
+	if digits == 0 {
+		return "", false
+	}
+	if rest, ok = bytes.CutPrefix(rest[digits:], []byte(mid)); !ok {
+		return "", false
+	}
+	if text, ok := bytes.CutSuffix(rest, []byte(tail)); ok && plainJSONString(text) {
+		return string(text), true
+	}
+	return "", false
+}
+
+// plainJSONString says whether s, between quotes, is a JSON string whose
+// value is s itself: no quote, backslash or control character, and valid
+// UTF-8 (encoding/json would replace invalid bytes).
+func plainJSONString(s []byte) bool {
+	for _, c := range s {
+		if c == '"' || c == '\\' || c < 0x20 {
+			return false
+		}
+	}
+	return utf8.Valid(s)
 }
