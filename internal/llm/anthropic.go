@@ -30,7 +30,7 @@ type AnthropicOptions struct {
 	// Backoff is the wait before retry n (from 0) when the server names
 	// none; default 0.5 s doubling, with jitter.
 	Backoff    func(n int) time.Duration
-	HTTPClient *http.Client // default http.DefaultClient's transport
+	HTTPClient *http.Client // default pooledClient
 	// MaxTokens caps every answer (LLM_MAX_TOKENS), and is the cap of a
 	// request that names none; default DefaultMaxTokens.
 	MaxTokens int
@@ -57,14 +57,38 @@ func NewAnthropic(o AnthropicOptions) (*Anthropic, error) {
 	if o.BaseURL != "" {
 		opts = append(opts, option.WithBaseURL(o.BaseURL))
 	}
-	if o.HTTPClient != nil {
-		opts = append(opts, option.WithHTTPClient(o.HTTPClient))
+	if o.HTTPClient == nil {
+		o.HTTPClient = pooledClient
 	}
+	opts = append(opts, option.WithHTTPClient(o.HTTPClient))
 	return &Anthropic{client: anthropic.NewClient(opts...), o: o, r: newRetries(o.MaxRetries, o.Timeout, o.Backoff)}, nil
 }
 
 // Name is "anthropic".
 func (a *Anthropic) Name() string { return "anthropic" }
+
+// pooledClient is the SDK's default client (a clone of
+// http.DefaultTransport with a 10-minute wait for response headers) keeping
+// more connections open between requests: the default keeps 2 per host, so
+// with dozens of answers streaming at once nearly every turn and every
+// moderation check dialled a new connection (and, against the real API, a
+// new TLS handshake), then closed it. maxIdlePerHost is the most
+// LLM_MAX_CONCURRENT sensibly reaches; idle ones still close after the
+// transport's 90 s. When http.DefaultTransport was replaced by a wrapper,
+// it is used as it is, as the SDK does.
+var pooledClient = func() *http.Client {
+	tr, ok := http.DefaultTransport.(*http.Transport)
+	if !ok {
+		return &http.Client{Transport: http.DefaultTransport}
+	}
+	tr = tr.Clone()
+	tr.ResponseHeaderTimeout = 10 * time.Minute
+	tr.MaxIdleConns = maxIdlePerHost
+	tr.MaxIdleConnsPerHost = maxIdlePerHost
+	return &http.Client{Transport: tr}
+}()
+
+const maxIdlePerHost = 256
 
 // Stream sends the request and yields the answer's text as it arrives.
 func (a *Anthropic) Stream(ctx context.Context, req Request) iter.Seq[Event] {
