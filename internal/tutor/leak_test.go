@@ -121,15 +121,25 @@ func TestOrdinaryAnswersPassTheLeakCheck(t *testing.T) {
 // over a typical answer arriving in 4-byte deltas.
 //
 //	go test ./internal/tutor -run '^$' -bench FilterAnswer
+//
+// BenchmarkFilterAnswer: the output filter over answers as a model
+// streams them (a few bytes, or a word, a piece), as the gate runs it.
 func BenchmarkFilterAnswer(b *testing.B) {
-	deltas := pieces("You said the letter was lost, and that matters. The court held that acceptance is effective on dispatch, so the risk sat with the offeror. Why would the law put the risk of a lost letter on the offeror rather than the offeree?", 4)
-	for b.Loop() {
-		var v moderation.Verdict
-		f := &filter{verdict: &v, leaks: leakWatch{ix: rulesLeaks}, yield: func(llm.Event) bool { return true }}
-		for _, d := range deltas {
-			f.pass(llm.Event{Kind: llm.Delta, Text: d})
-		}
-		f.pass(llm.Event{Kind: llm.Done})
+	answers := map[string][]string{
+		"contracts/4-byte":    pieces("You said the letter was lost, and that matters. The court held that acceptance is effective on dispatch, so the risk sat with the offeror. Why would the law put the risk of a lost letter on the offeror rather than the offeree?", 4),
+		"free-exercise/words": strings.SplitAfter("You say the order burdened worship more than comparable secular activity. Suppose the governor had closed casinos and restaurants on exactly the same terms as churches: which passage of the opinion would then decide the case, and why does the court treat neutrality and general applicability as the hinge of the free exercise analysis here rather than the severity of the burden on the congregation itself?", " "),
+	}
+	for name, deltas := range answers {
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				var v moderation.Verdict
+				f := &filter{verdict: &v, leaks: leakWatch{ix: rulesLeaks}, check: &moderation.OutputChecker{}, yield: func(llm.Event) bool { return true }}
+				for _, d := range deltas {
+					f.pass(llm.Event{Kind: llm.Delta, Text: d})
+				}
+				f.pass(llm.Event{Kind: llm.Done})
+			}
+		})
 	}
 }
 
