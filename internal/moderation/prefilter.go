@@ -507,7 +507,13 @@ func (ix *litIndex) containsAny(s string) bool {
 type replaceFilter struct {
 	re *regexp.Regexp
 	ix *litIndex // nil: no useful literals, always run re
+	// few are the literals when there are no more than maxFew: then one
+	// strings.Contains each (a vectorised search) beats a pass of the
+	// automaton (case names: " v " and " vs ").
+	few []string
 }
+
+const maxFew = 4
 
 func newReplaceFilter(re *regexp.Regexp) *replaceFilter {
 	ast, err := syntax.Parse(re.String(), syntax.Perl)
@@ -517,12 +523,23 @@ func newReplaceFilter(re *regexp.Regexp) *replaceFilter {
 	f := &replaceFilter{re: re}
 	if lits, ok := required(ast.Simplify()); ok && shortest(lits) >= 1 {
 		f.ix = newLitIndex([][]string{lits})
+		if len(lits) <= maxFew {
+			f.few = lits
+		}
 	}
 	return f
 }
 
+// holds says whether s holds one of the literals (f.ix not nil).
+func (f *replaceFilter) holds(s string) bool {
+	if f.few != nil {
+		return slices.ContainsFunc(f.few, func(l string) bool { return strings.Contains(s, l) })
+	}
+	return f.ix.containsAny(s)
+}
+
 func (f *replaceFilter) ReplaceAllString(s, repl string) string {
-	if f.ix != nil && !f.ix.containsAny(s) {
+	if f.ix != nil && !f.holds(s) {
 		return s
 	}
 	return f.re.ReplaceAllString(s, repl)

@@ -93,6 +93,16 @@ func TestFilteredRulesMatchAsBefore(t *testing.T) {
 	if caseNames.ix == nil || allowedPhrases.ix == nil {
 		t.Errorf("no literal filter for case names (%v) or allowed phrases (%v)", caseNames.ix != nil, allowedPhrases.ix != nil)
 	}
+	if caseNames.few == nil {
+		t.Errorf("case names' two literals are searched with the automaton, not strings.Contains")
+	}
+	for _, s := range prefilterTexts(t) {
+		for _, f := range []*replaceFilter{caseNames, allowedPhrases} {
+			if f.holds(s) != f.ix.containsAny(s) {
+				t.Fatalf("%q: %.30s… holds %v, the automaton says %v", s, f.re, f.holds(s), f.ix.containsAny(s))
+			}
+		}
+	}
 }
 
 // TestCheckThemeRemembersTheSameAnswers: a remembered theme check answers
