@@ -1,6 +1,9 @@
 package moderation
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // An OutputChecker is CheckOutput for a text that grows by appending (the
 // sentence a streamed reply is building, checked again with each piece):
@@ -11,12 +14,32 @@ import "strings"
 type OutputChecker struct {
 	prefix string // a text, cut just after a splitAfter boundary …
 	norm   string // … and Normalize(prefix)
+	// The literal automata's passes over norm, continued over what each
+	// check adds to it: the case names' and allowed phrases' (-1: norm
+	// holds one of their literals) and the rules'.
+	caseState, allowState, ruleState int32
+	hits                             litHits
 }
 
 // Check is CheckOutput(text).
 func (c *OutputChecker) Check(text string) Verdict {
-	return checkNormalized(caseNames.ReplaceAllString(c.normalize(text), " case "), false)
+	n := c.normalize(text)
+	// When neither replacement has anything to replace in n (no literal
+	// of theirs, found by continuing their passes over norm), the text the
+	// rules read is n itself, whose rules' scan is norm's continued.
+	if c.norm != "" && c.scans() && len(n) >= len(c.norm) && strings.HasPrefix(n, c.norm) && c.caseState >= 0 && c.allowState >= 0 {
+		rest := n[len(c.norm):]
+		if caseNames.ix.containsFrom(c.caseState, rest) >= 0 && allowedPhrases.ix.containsFrom(c.allowState, rest) >= 0 && strings.TrimSpace(n) == n {
+			hits := litHits{bits: slices.Clone(c.hits.bits), n: c.hits.n}
+			literalIndex().scanFrom(c.ruleState, rest, hits)
+			return checkScanned(n, false, hits)
+		}
+	}
+	return checkNormalized(caseNames.ReplaceAllString(n, " case "), false)
 }
+
+// scans says whether the replacements and rules have automata to continue.
+func (c *OutputChecker) scans() bool { return caseNames.ix != nil && allowedPhrases.ix != nil }
 
 // normalize is Normalize(text), from the kept prefix when text starts with
 // it, moving the kept prefix up to text's last boundary.
@@ -25,10 +48,30 @@ func (c *OutputChecker) normalize(text string) string {
 		c.prefix, c.norm = "", ""
 	}
 	if cut := lastSplit(text, len(c.prefix)); cut > len(c.prefix) {
+		old := c.norm
 		c.norm = joinNormalized(c.norm, Normalize(text[len(c.prefix):cut]))
 		c.prefix = text[:cut]
+		c.scanned(old)
 	}
 	return joinNormalized(c.norm, Normalize(text[len(c.prefix):]))
+}
+
+// scanned moves the automata's passes from over old to over c.norm, which
+// starts with it.
+func (c *OutputChecker) scanned(old string) {
+	if !c.scans() {
+		return
+	}
+	if old == "" || !strings.HasPrefix(c.norm, old) {
+		old = ""
+		c.caseState, c.allowState, c.ruleState = 0, 0, 0
+		ix := literalIndex()
+		c.hits = litHits{bits: make([]uint64, (ix.nsets+63)/64), n: ix.nsets}
+	}
+	added := c.norm[len(old):]
+	c.caseState = caseNames.ix.containsFrom(c.caseState, added)
+	c.allowState = allowedPhrases.ix.containsFrom(c.allowState, added)
+	c.ruleState = literalIndex().scanFrom(c.ruleState, added, c.hits)
 }
 
 // joinNormalized is Normalize(a+b) from Normalize(a) and Normalize(b),

@@ -477,7 +477,14 @@ func newLitIndex(sets [][]string) *litIndex {
 // scan returns the sets one of whose literals s holds.
 func (ix *litIndex) scan(s string) litHits {
 	hits := litHits{bits: make([]uint64, (ix.nsets+63)/64), n: ix.nsets}
-	state := int32(0)
+	ix.scanFrom(0, s, hits)
+	return hits
+}
+
+// scanFrom scans s from state (where a scan of the text before s ended),
+// adding the sets whose literals end in s to hits, and returns the state
+// at its end: a text scanned in parts gives what one scan of it gives.
+func (ix *litIndex) scanFrom(state int32, s string, hits litHits) int32 {
 	for i := 0; i < len(s); i++ {
 		state = ix.next[int(state)*ix.cols+int(ix.class[s[i]])]
 		if ix.anyOut[state] {
@@ -486,7 +493,19 @@ func (ix *litIndex) scan(s string) litHits {
 			}
 		}
 	}
-	return hits
+	return state
+}
+
+// containsFrom is containsAny for a text scanned in parts: from state,
+// the state at the end of s, or -1 once a literal was found.
+func (ix *litIndex) containsFrom(state int32, s string) int32 {
+	for i := 0; i < len(s) && state >= 0; i++ {
+		state = ix.next[int(state)*ix.cols+int(ix.class[s[i]])]
+		if ix.anyOut[state] {
+			return -1
+		}
+	}
+	return state
 }
 
 // containsAny says whether s holds one of the literals of any set.
