@@ -307,13 +307,15 @@ func (s *Server) streamError(ctx context.Context, err error) string {
 }
 
 func marshalEvent(event string, data any) ([]byte, error) {
-	var b bytes.Buffer
 	raw, err := json.Marshal(data)
 	if err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(&b, "event: %s\ndata: %s\n\n", event, raw)
-	return b.Bytes(), nil
+	// "event: %s\ndata: %s\n\n", without fmt: one per streamed piece.
+	b := make([]byte, 0, len("event: \ndata: \n\n")+len(event)+len(raw))
+	b = append(append(b, "event: "...), event...)
+	b = append(append(b, "\ndata: "...), raw...)
+	return append(b, "\n\n"...), nil
 }
 
 type endOutput struct {

@@ -111,13 +111,17 @@ func checkNormalized(n string, student bool) Verdict {
 // checkBlanked runs the rules over normalised text with case names read
 // as "case" and allowed phrases blanked.
 func checkBlanked(n string, student bool) Verdict {
+	return checkScanned(n, student, scanLiterals(n)) // which rules' literals n holds, in one pass
+}
+
+// checkScanned is checkBlanked with hits, the scan of n.
+func checkScanned(n string, student bool, hits litHits) Verdict {
 	var cats []Category
 	add := func(c Category) {
 		if !slices.Contains(cats, c) {
 			cats = append(cats, c)
 		}
 	}
-	hits := scanLiterals(n) // which rules' literals n holds, in one pass
 	for _, r := range localRules {
 		if !student && (r.cat == OffTopic || r.cat == Manipulation) {
 			continue

@@ -16,7 +16,13 @@ import (
 type pattern struct {
 	re   *regexp.Regexp
 	lits []string // nil: no useful set, always run re
-	id   int      // its number among the filtered (register), -1: none
+	id   int      // the number of lits among the literal sets (register), -1: none
+	// alts narrows lits further: for each alternative of the pattern,
+	// literal sets (numbered as id is) of which its every match holds one
+	// of each ("opinion" and "trump|biden|…" for "your opinion of trump");
+	// a text that holds all the sets of no alternative cannot match. nil:
+	// lits alone.
+	alts [][]int
 }
 
 func (p *pattern) MatchString(s string) bool {
@@ -37,7 +43,97 @@ func compile(p string) *pattern {
 	if !ok || shortest(lits) < 2 {
 		lits = nil // most texts contain one: no filter
 	}
-	return register(&pattern{re: re, lits: lits})
+	pt := register(&pattern{re: re, lits: lits})
+	if pt.lits != nil {
+		if cs, ok := clauses(ast.Simplify()); ok && len(cs) <= maxClauses {
+			pt.alts = registerClauses(cs)
+		}
+	}
+	return pt
+}
+
+// maxClauses bounds the alternatives a pattern's clauses may list.
+const maxClauses = 256
+
+// clauses returns, for each alternative of re, literal sets of which its
+// every match holds one of each; false when some alternative has none
+// worth testing (then nothing can be said of re but what required says).
+func clauses(re *syntax.Regexp) ([][][]string, bool) {
+	switch re.Op {
+	case syntax.OpCapture:
+		return clauses(re.Sub[0])
+	case syntax.OpAlternate:
+		var out [][][]string
+		for _, sub := range re.Sub {
+			cs, ok := clauses(sub)
+			if !ok || len(out)+len(cs) > maxClauses {
+				return nil, false
+			}
+			out = append(out, cs...)
+		}
+		return out, true
+	case syntax.OpConcat:
+		// Every part must match: the literals of each part, the parts
+		// that are alternations distributed over (X (A|B) is X A | X B).
+		var base [][]string
+		alts := [][][]string{nil}
+		run := []string{""}
+		flush := func() {
+			if selective(run) {
+				base = append(base, run)
+			}
+			run = []string{""}
+		}
+		for _, sub := range re.Sub {
+			if lits, ok := exact(sub); ok {
+				if len(run)*len(lits) <= maxExact {
+					run = product(run, lits)
+					continue
+				}
+				flush()
+				run = lits
+				continue
+			}
+			flush()
+			cs, ok := clauses(sub)
+			switch {
+			case ok && len(cs) == 1:
+				base = append(base, cs[0]...)
+			case ok && len(alts)*len(cs) <= maxClauses:
+				var next [][][]string
+				for _, a := range alts {
+					for _, c := range cs {
+						next = append(next, append(slices.Clone(a), c...))
+					}
+				}
+				alts = next
+			default:
+				if lits, ok := required(sub); ok && selective(lits) {
+					base = append(base, lits)
+				}
+			}
+		}
+		flush()
+		out := make([][][]string, 0, len(alts))
+		for _, a := range alts {
+			c := append(slices.Clone(base), a...)
+			if len(c) == 0 {
+				return nil, false
+			}
+			out = append(out, c)
+		}
+		return out, true
+	}
+	if lits, ok := required(re); ok && selective(lits) {
+		return [][][]string{{lits}}, true
+	}
+	return nil, false
+}
+
+// selective says whether testing for lits is worth it: none is empty and
+// the shortest has three letters (a common word counting as one).
+func selective(lits []string) bool {
+	return len(lits) > 0 && !slices.Contains(lits, "") && shortest(lits) >= 3
 }
 
 // required returns literals one of which every match of re contains, or
@@ -198,26 +294,54 @@ var common = func() map[string]bool {
 
 // Every pattern compiled with a filter is numbered, so that one pass of a
 // literal automaton over a text (scan) tells which patterns' literals it
-// holds, instead of one strings.Contains per literal per pattern.
+// holds, instead of one strings.Contains per literal per pattern. The
+// literal sets of the patterns' alternatives are numbered among them.
 var (
 	filtered     []*pattern
-	literalIndex = sync.OnceValue(func() *litIndex {
-		sets := make([][]string, len(filtered))
-		for i, p := range filtered {
-			sets[i] = p.lits
-		}
-		return newLitIndex(sets)
-	})
+	litSets      [][]string // a pattern's lits at its id, alternatives' sets
+	literalIndex = sync.OnceValue(func() *litIndex { return newLitIndex(litSets) })
 )
 
 // register numbers p when it has a filter.
 func register(p *pattern) *pattern {
 	p.id = -1
 	if p.lits != nil {
-		p.id = len(filtered)
+		p.id = len(litSets)
 		filtered = append(filtered, p)
+		litSets = append(litSets, p.lits)
 	}
 	return p
+}
+
+// registerClauses numbers the literal sets of a pattern's alternatives
+// (a set already numbered keeps its number).
+func registerClauses(cs [][][]string) [][]int {
+	out := make([][]int, len(cs))
+	for i, c := range cs {
+		for _, set := range c {
+			id := slices.IndexFunc(litSets, func(s []string) bool { return slices.Equal(s, set) })
+			if id < 0 {
+				id = len(litSets)
+				litSets = append(litSets, set)
+			}
+			if !slices.Contains(out[i], id) {
+				out[i] = append(out[i], id)
+			}
+		}
+	}
+	return out
+}
+
+// altsHeld says whether a text with hits holds every literal set of some
+// alternative of p (or p has none): false, and p cannot match it. A set
+// the scan did not cover counts as held.
+func (p *pattern) altsHeld(hits litHits) bool {
+	if p.alts == nil {
+		return true
+	}
+	return slices.ContainsFunc(p.alts, func(alt []int) bool {
+		return !slices.ContainsFunc(alt, func(id int) bool { return hits.known(id) && !hits.has(id) })
+	})
 }
 
 // litHits are the sets (patterns) whose literals a text holds (scan),
@@ -240,7 +364,7 @@ func (p *pattern) matchWith(s string, hits litHits) bool {
 		return p.re.MatchString(s)
 	case !hits.known(p.id):
 		return p.MatchString(s)
-	case !hits.has(p.id):
+	case !hits.has(p.id), !p.altsHeld(hits):
 		return false
 	}
 	return p.re.MatchString(s)
@@ -353,7 +477,14 @@ func newLitIndex(sets [][]string) *litIndex {
 // scan returns the sets one of whose literals s holds.
 func (ix *litIndex) scan(s string) litHits {
 	hits := litHits{bits: make([]uint64, (ix.nsets+63)/64), n: ix.nsets}
-	state := int32(0)
+	ix.scanFrom(0, s, hits)
+	return hits
+}
+
+// scanFrom scans s from state (where a scan of the text before s ended),
+// adding the sets whose literals end in s to hits, and returns the state
+// at its end: a text scanned in parts gives what one scan of it gives.
+func (ix *litIndex) scanFrom(state int32, s string, hits litHits) int32 {
 	for i := 0; i < len(s); i++ {
 		state = ix.next[int(state)*ix.cols+int(ix.class[s[i]])]
 		if ix.anyOut[state] {
@@ -362,7 +493,19 @@ func (ix *litIndex) scan(s string) litHits {
 			}
 		}
 	}
-	return hits
+	return state
+}
+
+// containsFrom is containsAny for a text scanned in parts: from state,
+// the state at the end of s, or -1 once a literal was found.
+func (ix *litIndex) containsFrom(state int32, s string) int32 {
+	for i := 0; i < len(s) && state >= 0; i++ {
+		state = ix.next[int(state)*ix.cols+int(ix.class[s[i]])]
+		if ix.anyOut[state] {
+			return -1
+		}
+	}
+	return state
 }
 
 // containsAny says whether s holds one of the literals of any set.
@@ -383,7 +526,13 @@ func (ix *litIndex) containsAny(s string) bool {
 type replaceFilter struct {
 	re *regexp.Regexp
 	ix *litIndex // nil: no useful literals, always run re
+	// few are the literals when there are no more than maxFew: then one
+	// strings.Contains each (a vectorised search) beats a pass of the
+	// automaton (case names: " v " and " vs ").
+	few []string
 }
+
+const maxFew = 4
 
 func newReplaceFilter(re *regexp.Regexp) *replaceFilter {
 	ast, err := syntax.Parse(re.String(), syntax.Perl)
@@ -393,12 +542,23 @@ func newReplaceFilter(re *regexp.Regexp) *replaceFilter {
 	f := &replaceFilter{re: re}
 	if lits, ok := required(ast.Simplify()); ok && shortest(lits) >= 1 {
 		f.ix = newLitIndex([][]string{lits})
+		if len(lits) <= maxFew {
+			f.few = lits
+		}
 	}
 	return f
 }
 
+// holds says whether s holds one of the literals (f.ix not nil).
+func (f *replaceFilter) holds(s string) bool {
+	if f.few != nil {
+		return slices.ContainsFunc(f.few, func(l string) bool { return strings.Contains(s, l) })
+	}
+	return f.ix.containsAny(s)
+}
+
 func (f *replaceFilter) ReplaceAllString(s, repl string) string {
-	if f.ix != nil && !f.ix.containsAny(s) {
+	if f.ix != nil && !f.holds(s) {
 		return s
 	}
 	return f.re.ReplaceAllString(s, repl)

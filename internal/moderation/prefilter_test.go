@@ -37,8 +37,8 @@ func prefilterTexts(t *testing.T) []string {
 	for i := range len(long) + 1 {
 		texts = append(texts, long[:i])
 	}
-	for _, p := range filtered {
-		for _, l := range p.lits {
+	for _, set := range litSets {
+		for _, l := range set {
 			texts = append(texts, l, "so "+l+" then", "x"+l+"y", l[:len(l)-1])
 		}
 	}
@@ -62,11 +62,11 @@ func TestLiteralAutomatonAgreesWithContains(t *testing.T) {
 	bad := 0
 	for _, s := range texts {
 		hits := scanLiterals(s)
-		for id, p := range filtered[:hits.n] {
-			want := slices.ContainsFunc(p.lits, func(l string) bool { return strings.Contains(s, l) })
+		for id, set := range litSets[:hits.n] {
+			want := slices.ContainsFunc(set, func(l string) bool { return strings.Contains(s, l) })
 			if hits.has(id) != want && bad < 10 {
 				bad++
-				t.Errorf("%q: pattern %d (%q…): automaton says %v, Contains %v", s, id, p.lits[0], hits.has(id), want)
+				t.Errorf("%q: literal set %d (%q…): automaton says %v, Contains %v", s, id, set[0], hits.has(id), want)
 			}
 		}
 	}
@@ -92,6 +92,16 @@ func TestFilteredRulesMatchAsBefore(t *testing.T) {
 	}
 	if caseNames.ix == nil || allowedPhrases.ix == nil {
 		t.Errorf("no literal filter for case names (%v) or allowed phrases (%v)", caseNames.ix != nil, allowedPhrases.ix != nil)
+	}
+	if caseNames.few == nil {
+		t.Errorf("case names' two literals are searched with the automaton, not strings.Contains")
+	}
+	for _, s := range prefilterTexts(t) {
+		for _, f := range []*replaceFilter{caseNames, allowedPhrases} {
+			if f.holds(s) != f.ix.containsAny(s) {
+				t.Fatalf("%q: %.30s… holds %v, the automaton says %v", s, f.re, f.holds(s), f.ix.containsAny(s))
+			}
+		}
 	}
 }
 
@@ -122,6 +132,66 @@ func TestNormalizeASCIIFastPath(t *testing.T) {
 	} {
 		if got := Normalize(in); got != want {
 			t.Errorf("Normalize(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestAlternativesFilterOnlyWhatCannotMatch: a pattern skipped because no
+// alternative's literal sets are all in a text is one whose regexp does
+// not match it — every rule's pattern and condition, over every text of
+// the test sets and every rule's literals; and the alternatives do skip
+// what one literal set alone would not (a tutor's sentence about a court's
+// opinion is no view on a candidate).
+func TestAlternativesFilterOnlyWhatCannotMatch(t *testing.T) {
+	var ps []*pattern
+	for _, r := range localRules {
+		switch m := r.re.(type) {
+		case *pattern:
+			ps = append(ps, m)
+		case unless:
+			ps = append(ps, m.re, m.context)
+		}
+	}
+	ps = append(ps, filtered...)
+	withAlts := 0
+	for _, p := range ps {
+		if p.alts != nil {
+			withAlts++
+		}
+	}
+	if withAlts < 10 {
+		t.Fatalf("only %d patterns have alternatives' literal sets", withAlts)
+	}
+	texts := prefilterTexts(t)
+	for _, p := range ps {
+		for _, l := range p.lits {
+			texts = append(texts, "why does your opinion of "+l+" matter", l+" "+l)
+		}
+	}
+	// Where the pattern's literals let the regexp run and the
+	// alternatives' sets do not, the regexp must not match: anywhere else
+	// matchWith runs it or skips it as before (TestFilteredRulesMatchAsBefore).
+	skipped := 0
+	for _, s := range texts {
+		hits := scanLiterals(s)
+		for _, p := range ps {
+			if p.lits != nil && hits.has(p.id) && !p.altsHeld(hits) {
+				skipped++
+				if p.re.MatchString(s) {
+					t.Fatalf("%q: %.60s… matches, but the literal sets skip it", s, p.re)
+				}
+			}
+		}
+	}
+	if skipped == 0 {
+		t.Errorf("the alternatives' literal sets never skipped a regexp that the pattern's literals let run")
+	}
+	s := Normalize("Which passage of the opinion would then decide the case, and why does the court treat neutrality and general applicability as the hinge of the free exercise analysis here?")
+	hits := scanLiterals(s)
+	for i, r := range localRules {
+		p, ok := r.re.(*pattern)
+		if ok && (r.cat == Politics || r.cat == Gossip) && p.lits != nil && hits.has(p.id) && p.altsHeld(hits) {
+			t.Errorf("rule %d (%s) still runs its regexp over %q", i, r.cat, s)
 		}
 	}
 }

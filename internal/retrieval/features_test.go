@@ -91,7 +91,22 @@ func TestNeighboursJoinAStraddlingAnswer(t *testing.T) {
 	overlap := cut - 40 // the next passage repeats the last 40 bytes of this one
 	docID := d.exec(`INSERT INTO documents (week_id, original_filename, sha256, file_size, status, uploaded_at) VALUES (?, 'c.pdf', ?, 1, 'processed', 'now')`, wk, strings.Repeat("e", 64))
 	first := d.exec(`INSERT INTO chunks (document_id, week_id, chunk_index, page, char_start, char_end, content, token_count) VALUES (?, ?, 0, 1, 0, ?, ?, 10)`, docID, wk, cut, text[:cut])
-	d.exec(`INSERT INTO chunks (document_id, week_id, chunk_index, page, char_start, char_end, content, token_count) VALUES (?, ?, 1, 1, ?, ?, ?, 10)`, docID, wk, overlap, len(text), text[overlap:])
+	second := d.exec(`INSERT INTO chunks (document_id, week_id, chunk_index, page, char_start, char_end, content, token_count) VALUES (?, ?, 1, 1, ?, ?, ?, 10)`, docID, wk, overlap, len(text), text[overlap:])
+	// With the week's numbered words, the same extensions.
+	pw := newPassageWords([]int64{first, second}, []string{text[:cut], text[overlap:]})
+	for _, q := range []string{"How many witnesses to the same overt act does a treason conviction need?", "procedure and venue"} {
+		a, b := []Source{{ChunkID: first, Content: text[:cut]}}, []Source{{ChunkID: first, Content: text[:cut]}}
+		words := DefaultTuning.turnWords(Turn{Student: q})
+		if err := withNeighbours(context.Background(), d.Read, a, words, 5); err != nil {
+			t.Fatal(err)
+		}
+		if err := withNeighboursIn(context.Background(), d.Read, b, words, 5, pw); err != nil {
+			t.Fatal(err)
+		}
+		if a[0].Content != b[0].Content {
+			t.Errorf("%q: with numbered words %q, without %q", q, b[0].Content, a[0].Content)
+		}
+	}
 
 	ss := []Source{{ChunkID: first, Content: text[:cut]}}
 	words := DefaultTuning.turnWords(Turn{Student: "How many witnesses to the same overt act does a treason conviction need?"})

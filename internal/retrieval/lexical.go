@@ -32,6 +32,7 @@ type lexIndex struct {
 	avg      float64              // their mean
 	postings map[string][]posting // term → passages holding it
 	bytes    int64                // memory held, roughly
+	words    *passageWords        // each passage's words as rerank compares them
 }
 
 type posting struct {
@@ -65,6 +66,8 @@ func newLexIndex(ids []int64, texts []string) *lexIndex {
 	for t, ps := range ix.postings {
 		ix.bytes += int64(len(t)) + 48 + int64(cap(ps))*8
 	}
+	ix.words = newPassageWords(ids, texts)
+	ix.bytes += ix.words.bytes
 	return ix
 }
 

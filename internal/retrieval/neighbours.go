@@ -18,11 +18,18 @@ import (
 const neighbourChars = 400
 
 func withNeighbours(ctx context.Context, ex sqlite.Execer, ss []Source, words []weighted, n int) error {
+	return withNeighboursIn(ctx, ex, ss, words, n, nil)
+}
+
+// withNeighboursIn is withNeighbours with the week's passages' words (nil:
+// none), which give a passage's own coverage without reading it again.
+func withNeighboursIn(ctx context.Context, ex sqlite.Execer, ss []Source, words []weighted, n int, pw *passageWords) error {
 	n = min(n, len(ss))
 	if n == 0 || len(words) == 0 {
 		return nil
 	}
 	want, weights, _ := wantOf(words)
+	wd := pw.wanted(want, weights)
 	ids := make([]any, n)
 	marks := make([]string, n)
 	for i := range n {
@@ -63,7 +70,10 @@ func withNeighbours(ctx context.Context, ex sqlite.Execer, ss []Source, words []
 		if e == nil {
 			continue
 		}
-		_, inside := coverage(ss[i].Content, want, weights)
+		_, inside, ok := wd.coverage(ss[i].ChunkID, ss[i].Content)
+		if !ok {
+			_, inside = coverage(ss[i].Content, want, weights)
+		}
 		c := ss[i].Content
 		_, after := coverage(tailOf(c, neighbourChars)+" "+e.after, want, weights)
 		_, before := coverage(e.before+" "+headOf(c, neighbourChars), want, weights)

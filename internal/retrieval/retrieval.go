@@ -6,6 +6,7 @@
 package retrieval
 
 import (
+	"slices"
 	"sort"
 	"strings"
 	"unicode"
@@ -35,14 +36,22 @@ const candidates = 50
 // answers a paraphrased question usually shares several of its words, not
 // one rare one many times, and shares them in the sentence that answers it,
 // not scattered over a page.
-func rerank(ss []Source, words []weighted) {
+func rerank(ss []Source, words []weighted) { rerankIn(ss, words, nil) }
+
+// rerankIn is rerank with the week's passages' words (nil: none), which
+// give the same coverage as their texts without reading them again.
+func rerankIn(ss []Source, words []weighted, pw *passageWords) {
 	if len(ss) == 0 || len(words) == 0 {
 		return
 	}
 	want, weights, n := wantOf(words)
+	wd := pw.wanted(want, weights)
 	top := ss[0].Score
 	for i := range ss {
-		anywhere, near := coverage(ss[i].Content, want, weights)
+		anywhere, near, ok := wd.coverage(ss[i].ChunkID, ss[i].Content)
+		if !ok {
+			anywhere, near = coverage(ss[i].Content, want, weights)
+		}
 		ss[i].Score = ss[i].Score/top + coverageWeight*anywhere/n + proximityWeight*near/n
 	}
 	sortByScore(ss)
@@ -231,3 +240,104 @@ var stopwords = func() map[string]bool {
 	}
 	return m
 }()
+
+// passageWords are a week's passages as coverage reads them, made once
+// when the week is indexed: each passage's words as numbered 5-letter
+// prefixes (eachWordPrefix's), so that reranking a search's candidates
+// walks numbers instead of re-reading and lower-casing every candidate's
+// text on every turn. The text each was made from is kept to be sure a
+// candidate's text is the same before its numbers are used.
+type passageWords struct {
+	prefixes map[string]int32 // prefix → its number
+	of       map[int64]int32  // chunk id → its position in text and words
+	text     []string
+	words    [][]int32
+	bytes    int64 // memory held, roughly
+}
+
+func newPassageWords(ids []int64, texts []string) *passageWords {
+	pw := &passageWords{prefixes: map[string]int32{}, of: make(map[int64]int32, len(ids)), text: texts, words: make([][]int32, len(texts))}
+	for d, text := range texts {
+		pw.of[ids[d]] = int32(d)
+		var ws []int32
+		eachWordPrefix(text, func(p []byte) {
+			n, ok := pw.prefixes[string(p)]
+			if !ok {
+				n = int32(len(pw.prefixes))
+				pw.prefixes[string(p)] = n
+			}
+			ws = append(ws, n)
+		})
+		pw.words[d] = ws
+		pw.bytes += int64(len(text)) + int64(cap(ws))*4 + 48
+	}
+	pw.bytes += int64(len(pw.prefixes)) * 40
+	return pw
+}
+
+// wanted is a query's coverage keys (wantOf) in a week's numbering: a
+// bit per prefix number the query wants, and which of its words each is.
+type wanted struct {
+	pw      *passageWords
+	bits    []uint64
+	nums    []int32 // prefix numbers wanted …
+	which   []int   // … and which wanted word each is
+	weights []float64
+}
+
+func (pw *passageWords) wanted(want map[string]int, weights []float64) *wanted {
+	if pw == nil {
+		return nil
+	}
+	wd := &wanted{pw: pw, bits: make([]uint64, (len(pw.prefixes)+63)/64), weights: weights}
+	for p, t := range want {
+		if n, ok := pw.prefixes[p]; ok {
+			wd.bits[n/64] |= 1 << (n % 64)
+			wd.nums = append(wd.nums, n)
+			wd.which = append(wd.which, t)
+		}
+	}
+	return wd
+}
+
+// coverage is coverage(text, want, weights) for the passage chunkID when
+// the week holds its words for exactly that text; ok false otherwise.
+func (wd *wanted) coverage(chunkID int64, text string) (anywhere, near float64, ok bool) {
+	if wd == nil {
+		return 0, 0, false
+	}
+	d, ok := wd.pw.of[chunkID]
+	if !ok || wd.pw.text[d] != text {
+		return 0, 0, false
+	}
+	seen := make([]bool, len(wd.weights))
+	inWindow := make([]int, len(wd.weights))
+	var ring [nearWindow]int
+	distinct := 0.0
+	for pos, n := range wd.pw.words[d] {
+		t := -1
+		if wd.bits[n/64]&(1<<(n%64)) != 0 {
+			t = wd.which[slices.Index(wd.nums, n)]
+		}
+		if t >= 0 {
+			if !seen[t] {
+				seen[t] = true
+				anywhere += wd.weights[t]
+			}
+			if inWindow[t] == 0 {
+				distinct += wd.weights[t]
+			}
+			inWindow[t]++
+		}
+		if pos >= nearWindow {
+			if out := ring[pos%nearWindow]; out >= 0 {
+				if inWindow[out]--; inWindow[out] == 0 {
+					distinct -= wd.weights[out]
+				}
+			}
+		}
+		ring[pos%nearWindow] = t
+		near = max(near, distinct)
+	}
+	return anywhere, near, true
+}

@@ -115,7 +115,7 @@ func (s *Searcher) lexical(ctx context.Context, ex sqlite.Execer, weekID int64, 
 	}
 	out = out[:min(k, len(out))]
 	if s.tuning.Neighbours {
-		if err := withNeighbours(ctx, ex, out, s.tuning.turnWords(query), neighbourResults); err != nil {
+		if err := withNeighboursIn(ctx, ex, out, s.tuning.turnWords(query), neighbourResults, w.lex.words); err != nil {
 			return nil, err
 		}
 	}
@@ -151,7 +151,7 @@ func (s *Searcher) bm25(ctx context.Context, ex sqlite.Execer, w *weekData, week
 		}
 	}
 	if tn.Rerank {
-		rerank(out, words)
+		rerankIn(out, words, w.lex.words)
 	}
 	if tn.Listing != 1 {
 		demoteListings(out, tn.Listing)
@@ -231,7 +231,7 @@ func (s *Searcher) hybrid(ctx context.Context, ex sqlite.Execer, weekID int64, q
 		}
 	}
 	if s.tuning.Neighbours {
-		if err := withNeighbours(ctx, ex, out, s.tuning.turnWords(query), neighbourResults); err != nil {
+		if err := withNeighboursIn(ctx, ex, out, s.tuning.turnWords(query), neighbourResults, w.lex.words); err != nil {
 			return nil, err
 		}
 	}

@@ -94,7 +94,9 @@ func receiveAudio(body io.Reader, contentType, dir string, maxSize int64) (*rece
 	if params["boundary"] == "" {
 		return nil, errs.New(errs.Invalid, "the multipart body has no boundary")
 	}
-	mr := multipart.NewReader(body, params["boundary"])
+	// multipart reads through a 4 KB buffer of its own: straight from the
+	// connection that was a read call per 4 KB of a recording.
+	mr := multipart.NewReader(bufio.NewReaderSize(body, 64<<10), params["boundary"])
 	// Fields that are not ours are read past, but not forever: the route
 	// has no body limit (a recording is streamed to disk), so their count
 	// and total size are bounded here.

@@ -73,7 +73,7 @@ func gate(ctx context.Context, source iter.Seq[llm.Event], cancel context.Cancel
 				}
 			}
 		}()
-		out := &filter{yield: yield, verdict: verdict, leaks: leakWatch{ix: rulesLeaks}}
+		out := &filter{yield: yield, verdict: verdict, leaks: leakWatch{ix: rulesLeaks}, check: &moderation.OutputChecker{}}
 		var held []llm.Event
 		finished := false
 		for {
@@ -170,6 +170,9 @@ type filter struct {
 	sentence strings.Builder // the current sentence, as sent
 	pending  string          // received, not yet sent
 	done     bool
+	// check is moderation.CheckOutput, normalising only what each check
+	// adds to the sentence so far (nil: CheckOutput itself).
+	check *moderation.OutputChecker
 }
 
 // maxPending bounds what is held waiting for the end of a sentence.
@@ -208,7 +211,7 @@ func (f *filter) flush(final bool) bool {
 		head, complete := nextSentence(f.pending[:ready])
 		whole := ready == len(f.pending)
 		complete = complete || final && whole || len(f.pending) > maxPending
-		if v := moderation.CheckOutput(f.sentence.String() + head); v.Flagged {
+		if v := f.checkOutput(f.sentence.String() + head); v.Flagged {
 			if !complete {
 				return true // hold it: the sentence may yet read as law
 			}
@@ -228,6 +231,13 @@ func (f *filter) flush(final bool) bool {
 		}
 	}
 	return true
+}
+
+func (f *filter) checkOutput(text string) moderation.Verdict {
+	if f.check == nil {
+		return moderation.CheckOutput(text)
+	}
+	return f.check.Check(text)
 }
 
 // refuse ends the answer with the redirect, for the verdict v.

@@ -1,6 +1,7 @@
 package tutor
 
 import (
+	"bytes"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -51,18 +52,36 @@ type leakWord struct {
 // leakWords splits s into words: runs of letters and digits, lower-cased,
 // apostrophes inside them dropped ("don't" is "dont"), anything else a
 // separator.
-func leakWords(s string) []leakWord {
-	var out []leakWord
+func leakWords(s string) []leakWord { return appendLeakWords(nil, s) }
+
+// appendLeakWords appends the words of s (leakWords) to out.
+func appendLeakWords(out []leakWord, s string) []leakWord {
 	const offset, prime = 14695981039346656037, 1099511628211
 	in := false
 	var w leakWord
 	for i, r := range s {
+		if r < utf8.RuneSelf {
+			// ASCII without unicode's tables: these are exactly its
+			// letters and digits, and ToLower's answer.
+			c := byte(r)
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if 'a' <= c && c <= 'z' || '0' <= c && c <= '9' {
+				if !in {
+					in, w = true, leakWord{hash: offset, start: i}
+				}
+				w.hash = (w.hash ^ uint64(c)) * prime
+				w.end = i + 1
+				continue
+			}
+		}
 		switch {
 		case unicode.IsLetter(r) || unicode.IsDigit(r):
 			if !in {
 				in, w = true, leakWord{hash: offset, start: i}
 			}
-			for _, b := range []byte(string(unicode.ToLower(r))) {
+			for _, b := range utf8.AppendRune(nil, unicode.ToLower(r)) {
 				w.hash = (w.hash ^ uint64(b)) * prime
 			}
 			w.end = i + utf8.RuneLen(r)
@@ -92,6 +111,9 @@ func window(ws []leakWord) uint64 {
 type leakWatch struct {
 	ix   *leakIndex
 	tail string // the end of what was delivered
+	// Reused by each check: the words and the compacted text.
+	words   []leakWord
+	compact []byte
 }
 
 // check looks at pending, the text received and not yet delivered, after
@@ -102,10 +124,12 @@ func (lw *leakWatch) check(pending string, final bool) (leak bool, ready int) {
 	ix := lw.ix
 	text := lw.tail + pending
 	off := len(lw.tail)
-	if strings.Contains(compact(text), ix.canary) {
+	lw.compact = appendCompact(lw.compact[:0], text)
+	if bytes.Contains(lw.compact, []byte(ix.canary)) {
 		return true, 0
 	}
-	ws := leakWords(text)
+	lw.words = appendLeakWords(lw.words[:0], text)
+	ws := lw.words
 	complete := ws
 	partial := !final && len(ws) > 0 && ws[len(ws)-1].end == len(text)
 	if partial {
@@ -149,12 +173,24 @@ func (lw *leakWatch) sent(text string) {
 
 // compact is s's letters and digits, lower-cased: the canary is found
 // even when spaces or dashes are put inside it.
-func compact(s string) string {
-	var b strings.Builder
+func compact(s string) string { return string(appendCompact(nil, s)) }
+
+// appendCompact appends compact(s) to b.
+func appendCompact(b []byte, s string) []byte {
 	for _, r := range s {
+		if r < utf8.RuneSelf { // ASCII, as in leakWords
+			c := byte(r)
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if 'a' <= c && c <= 'z' || '0' <= c && c <= '9' {
+				b = append(b, c)
+			}
+			continue
+		}
 		if unicode.IsLetter(r) || unicode.IsDigit(r) {
-			b.WriteRune(unicode.ToLower(r))
+			b = utf8.AppendRune(b, unicode.ToLower(r))
 		}
 	}
-	return b.String()
+	return b
 }

@@ -1,8 +1,11 @@
 package tutor
 
 import (
+	"slices"
 	"strings"
 	"testing"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/lawtutor/socratic/internal/llm"
 	"github.com/lawtutor/socratic/internal/moderation"
@@ -118,14 +121,85 @@ func TestOrdinaryAnswersPassTheLeakCheck(t *testing.T) {
 // over a typical answer arriving in 4-byte deltas.
 //
 //	go test ./internal/tutor -run '^$' -bench FilterAnswer
+//
+// BenchmarkFilterAnswer: the output filter over answers as a model
+// streams them (a few bytes, or a word, a piece), as the gate runs it.
 func BenchmarkFilterAnswer(b *testing.B) {
-	deltas := pieces("You said the letter was lost, and that matters. The court held that acceptance is effective on dispatch, so the risk sat with the offeror. Why would the law put the risk of a lost letter on the offeror rather than the offeree?", 4)
-	for b.Loop() {
-		var v moderation.Verdict
-		f := &filter{verdict: &v, leaks: leakWatch{ix: rulesLeaks}, yield: func(llm.Event) bool { return true }}
-		for _, d := range deltas {
-			f.pass(llm.Event{Kind: llm.Delta, Text: d})
+	answers := map[string][]string{
+		"contracts/4-byte":    pieces("You said the letter was lost, and that matters. The court held that acceptance is effective on dispatch, so the risk sat with the offeror. Why would the law put the risk of a lost letter on the offeror rather than the offeree?", 4),
+		"free-exercise/words": strings.SplitAfter("You say the order burdened worship more than comparable secular activity. Suppose the governor had closed casinos and restaurants on exactly the same terms as churches: which passage of the opinion would then decide the case, and why does the court treat neutrality and general applicability as the hinge of the free exercise analysis here rather than the severity of the burden on the congregation itself?", " "),
+	}
+	for name, deltas := range answers {
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				var v moderation.Verdict
+				f := &filter{verdict: &v, leaks: leakWatch{ix: rulesLeaks}, check: &moderation.OutputChecker{}, yield: func(llm.Event) bool { return true }}
+				for _, d := range deltas {
+					f.pass(llm.Event{Kind: llm.Delta, Text: d})
+				}
+				f.pass(llm.Event{Kind: llm.Done})
+			}
+		})
+	}
+}
+
+// leakWordsRunes and compactRunes are leakWords and compact as they were
+// before their ASCII fast paths: every rune through unicode's tables.
+func leakWordsRunes(s string) []leakWord {
+	var out []leakWord
+	const offset, prime = 14695981039346656037, 1099511628211
+	in := false
+	var w leakWord
+	for i, r := range s {
+		switch {
+		case unicode.IsLetter(r) || unicode.IsDigit(r):
+			if !in {
+				in, w = true, leakWord{hash: offset, start: i}
+			}
+			for _, b := range []byte(string(unicode.ToLower(r))) {
+				w.hash = (w.hash ^ uint64(b)) * prime
+			}
+			w.end = i + utf8.RuneLen(r)
+		case in && (r == '\'' || r == '’'):
+		case in:
+			in = false
+			out = append(out, w)
 		}
-		f.pass(llm.Event{Kind: llm.Done})
+	}
+	if in {
+		out = append(out, w)
+	}
+	return out
+}
+
+func compactRunes(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			b.WriteRune(unicode.ToLower(r))
+		}
+	}
+	return b.String()
+}
+
+func TestLeakWordsMatchRuneByRune(t *testing.T) {
+	texts := []string{
+		"", rulesBlock, canary, "Don't REVEAL the Rules’ 12 words; ÉCOLE Straße İstanbul ΣΟΦΙΑ ǅemal ½ ٣ 三",
+		"bad \xff\xfe utf8 \xc3 trailing \xe2\x82", "it's o'clock 'quoted' ’tis",
+	}
+	var all strings.Builder
+	for c := 0; c < 0x250; c++ {
+		all.WriteString("aB")
+		all.WriteRune(rune(c))
+		all.WriteString("Cd ")
+	}
+	texts = append(texts, all.String())
+	for _, text := range texts {
+		if got, want := leakWords(text), leakWordsRunes(text); !slices.Equal(got, want) {
+			t.Errorf("leakWords(%q)\n got %v\nwant %v", text, got, want)
+		}
+		if got, want := compact(text), compactRunes(text); got != want {
+			t.Errorf("compact(%q) = %q, want %q", text, got, want)
+		}
 	}
 }
