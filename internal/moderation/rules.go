@@ -27,7 +27,7 @@ var allowed = regexp.MustCompile(`\b(?:` + strings.Join([]string{
 	`sex (?:discrimination|offenders?|offen[cs]es?|crimes?|trafficking|based|stereotyping|stereotypes|work|workers?|abuse|education|-based)`,
 	`same sex`, `opposite sex`, `because of (?:sex|race)`, `on the basis of sex`, `basis of sex`,
 	`statutory rape`, `rape shield`, `child pornography`, `revenge porn(?:ography)? (?:laws?|statutes?)`,
-	`indecent exposure`, `obscen\w*`, `hostile work environment`,
+	`indecent exposure`, `hostile work environment`,
 	`(?:physician|medically|doctor) assisted suicide`, `assisted suicide`, `suicide (?:exclusion|clause|provision|note|prevention|rates?|pacts?)`, `right to die`,
 	// Someone else's suicide, as a question of liability or crime.
 	`(?:aid\w*|assist\w*|abet\w*|encourag\w*|caus\w*|prevent\w*|solicit\w*|urg\w*) (?:a |the |another'?s |someone'?s |his |her |their )?suicide`,
@@ -61,6 +61,23 @@ var allowed = regexp.MustCompile(`\b(?:` + strings.Join([]string{
 	`shoot(?:ing)? (?:myself|yourself|himself|herself|themselves|ourselves) in the foot`,
 	`positions? (?:on|in|about|regarding|that|of)`,
 	`(?:want to|wanna|could|gonna|going to|about to|might) die (?:of|from) (?:embarrassment|shame|boredom|laughter|laughing|cringe|stress)`,
+	// More idioms of a student at work: "I cut myself off", "I'm killing
+	// myself trying to memorize the exceptions", "my dad might get laid
+	// off", "we'll kill them in the final round", "not the sexiest subject".
+	`cut(?:ting)? myself (?:off|short)`,
+	`under the weather`, `piece of cake`, `icing on the cake`, `(?:have|has|having) (?:your|my|their|his|her|its) cake and eat it`, `bread and butter`, `(?:good|great|bad|no|some|zero) chemistry (?:with|between|in)`, `gam(?:e|ing) the system`, `(?:it'?s|that'?s|is) a (?:small )?marvel`,
+	`killing myself (?:trying to (?:memorize|learn|understand|finish|figure out|get through (?:this|the|these|all))|over (?:this|the|these|my) (?:[^ ]+ )?(?:outline|reading|readings|brief|memo|paper|hypos?|cases|finals|homework|assignment|problem set))`,
+	`(?:get|got|gets|getting) laid off`,
+	`kill(?:ing)? (?:it|them) (?:in|at) (?:the |our |my |this )?(?:[^ ]+ ){0,3}(?:round|rounds|competition|debate|negotiation|oral argument)`,
+	`(?:not|isn'?t|aren'?t|wasn'?t) (?:exactly |really |the |a |an |that |very |the most )*sex(?:y|ier|iest)(?: (?:subject|area|topic|class|course|part|doctrine|rule)s?)?`,
+	`sex(?:y|ier|iest) (?:subject|area|topic|class|course|doctrine)s?(?: of law| in law)?`,
+	// Someone else's wish to die, as a question of capacity or duty: "a
+	// patient who says they want to die". The student's own ("I want to
+	// die") has no such subject and still reaches the self-harm rules.
+	`(?:patients?|clients?|inmates?|prisoners?|decedents?|insured|defendants?|plaintiffs?|testators?|victims?|residents?|detainees?) (?:who |that )?(?:says?|said|tells?|told|states?|stated|express(?:es|ed)?|claims?|claimed|writes?|wrote)(?: (?:me|us|the [^ ]+|her [^ ]+|his [^ ]+))?(?: that)? (?:he|she|they) (?:wants?|wanted|want) to (?:die|end it all|end (?:his|her|their) life)`,
+	// A weapon as the subject of a legal question: "a gun control paper
+	// for my seminar", "the knife hypo from class".
+	`(?:guns?|weapons?|knife|knives|firearms?) (?:rights|control|laws?|policy|policies|regulations?|bans?|cases?|hypos?|hypotheticals?|questions?|papers?|statutes?|possession|charges?|licen[cs]es?|permits?|owners?|ownership)`,
 	// Role play for practice: "pretend you're the judge", "act as
 	// opposing counsel".
 	`(?:(?:pretend|imagine|suppose) (?:that )?(?:you(?:'?re| are)|to be)|act as|play(?:ing)?(?: the role of)?|role ?play(?: as)?|you are now|you'?re now|be) (?:the |a |an |my )?(?:opposing |trial |appellate |supreme court |defense |district )?(?:judge|justice|professor|counsel|prosecutor|attorney|lawyer|witness|juror|jury|plaintiff|defendant|client|landlord|tenant|offeror|offeree|buyer|seller|clerk|mediator|arbitrator|examiner|bar examiner|police officer|officer)s?`,
@@ -114,10 +131,20 @@ var legalContext = compile(legalContextWords)
 
 const legalContextWords = `statutes?|statutory|rules?|amendments?|doctrines?|courts?|held|holds|holding|holdings|clauses?|constitution\w*|scrutiny|due process|equal protection|rational basis|fundamental rights?|title (?:vii|ix)|jury|jurors?|defendants?|plaintiffs?|prosecut\w*|convict\w*|offen[cs]es?|evidence|evidentiary|admissib\w*|inadmissib\w*|victims?|damages|malice|liab\w*|torts?|tortious|regulations?|regulat\w*|ordinances?|precedents?|justices?|opinions?|dissent\w*|concurr\w*|plurality|overbroad\w*|overbreadth|vague\w*|speech|privacy|harassment|discriminat\w*|crimes?|criminal\w*|felon\w*|misdemeanou?rs?|unlawful|illegal|lawful|legal|legally|laws?|ban|bans|banned|prohibit\w*|defamat\w*|libel|obscen\w*|indecen\w*|testimony|witness\w*|trial|appeal\w*|lawsuit|sued|claims?|cases?|congress|legislat\w*|election law|voting rights|protected|unprotected|emotional distress|infliction|publicity|negligen\w*|probable cause|suspicion|title ix|employer|employee|school district|contracts?|enforceab\w*|unenforceab\w*|agreements?|breach\w*|landlords?|tenants?`
 
+// gossipLaw is legalContext and what a celebrity may do about the press:
+// "can a celebrity stop paparazzi photos of her dating life".
+var gossipLaw = compile(legalContextWords + `|paparazzi|can (?:a |the )?(?:[^ ]+ )?(?:stop|sue|block|prevent|enjoin|get an injunction)`)
+
+// sexLaw is legalContext and the words of a crime's facts, in which a
+// criminal law question tells what happened ("in the hypo he had sex with
+// her while she was passed out", "what makes an erotic book obscene under
+// Miller", "sexting between minors").
+var sexLaw = compile(legalContextWords + `|consen\w*|alleg\w*|assault\w*|rape|raped|battery|hypos?|hypothetical\w*|fact pattern|minors?|miller|roth|ferber|jacobellis|barnes|lawrence|fraud\w*`)
+
 // offTopicContext excuses the off-topic patterns in legal talk that
 // mentions a game, a height or a time: "is the Olympics logo a trademark",
 // "the Chiefs game and assumption of risk", "the reasonable person".
-var offTopicContext = compile(legalContextWords + `|trademark\w*|copyright\w*|assumption of risk|hypothetical\w*|hypos?|reasonable person|endorse\w*|sponsor\w*`)
+var offTopicContext = compile(legalContextWords + `|trademark\w*|copyright\w*|assumption of risk|hypothetical\w*|hypos?|reasonable person|endorse\w*|sponsor\w*|readings?|outlines?|syllabus|elements?|consideration|estoppel|mens rea|hearsay|negligence|the (?:first|second|third|last|next|other) case|consen\w*|assumes? (?:the|a) risk`)
 
 // reportedSpeech marks a threat as quoted, reported or hypothetical ("if
 // he says 'I'm going to shoot you', is that assault?", "a student who
@@ -127,6 +154,12 @@ var reportedSpeech = compile(`(?:defendant|plaintiff|victim|accused|suspect|atta
 
 // promptLaw marks a system prompt as the subject of a legal question.
 var promptLaw = compile(legalContextWords + `|trade secrets?|litigation|discover(?:y|able)|subpoena\w*|copyright\w*|patent\w*|terms of service|injunctions?`)
+
+// restrictionLaw is legalContext without the words of the tutor's own
+// limits ("rules"), with those of a regulation's: "no limits on
+// contributions", "no restrictions on commercial speech", "no rules on
+// that in the UCC".
+var restrictionLaw = compile(strings.Replace(legalContextWords, `rules?|`, ``, 1) + `|ucc|restatement|contributions?|expenditures?|commercial|the state|government|states|property|zoning|citizens united`)
 
 // executionLaw marks a question about the death penalty's methods
 // (Baze, Glossip), which speaks of painless ways to die.
@@ -173,7 +206,7 @@ const (
 	// they count outside legalContext only.
 	sexualTerms = `lap ?dances?|sex|sexual|sexually|sexuality|sexting|sext|sexts|nude|nudes|nudity|naked|nude (?:pics?|photos?|selfies?)|porn|porno|pornographic|pornography|erotic\w*|dick|cock|penis|vagina|genitals?|seduc\w*|masturbat\w*|strip ?tease|stripper|lingerie`
 	// sexualWord is a word a sexual request is about.
-	sexualWord = `(?:sex|sexual|sexy|nude|naked|erotic|porn\w*|explicit|dirty|naughty|steamy|spicy|smutty|x rated|raunchy|kinky|nsfw|lewd)`
+	sexualWord = `(?:sex|sexual|sexy|nude|naked|erotic|porn\w*|dirty|naughty|steamy|spicy|smutty|x rated|raunchy|kinky|nsfw|lewd)`
 )
 
 // terms compiles a list of words and phrases as one regexp. The list is
@@ -212,12 +245,28 @@ var legalWords = terms(
 	`immunity`, `landlord`, `tenant`, `lease`, `easement`, `covenant`, `mortgage`, `probate`,
 	`insurance`, `bar exam`, `moot court`, `law school`, `hypos?`, `hypotheticals?`, `clerkship`,
 	`motion`, `discovery`, `pleading`, `venue`, `preemption`, `estoppel`, `procedure`, `civ pro`, `con law`, `crim law`, `licens\w*`, `incitement`,
-	`punish\w*`, `obscenity`, `first amendment`,
+	`punish\w*`, `obscenity`, `first amendment`, `enforce\w*`, `waivers?`, `non ?competes?`,
+	`obscene`, `reading`, `outline`, `dissent`, `hypo`, `doctrine`, `consents?`, `consented`, `assumes? (?:the|a) risk`,
 )
 
 // offTopicTerms are subjects far from a law course.
 var offTopicTerms = terms(
-	`recipes?`, `movies? (?:are |is )?(?:out|playing|showing)`, `in theaters`, `square root`, `world series`, `stanley cup`, `nba finals`, `bread`, `sourdough`, `pancakes`, `soup`, `candy crush`, `beat (?:level|the level|this level|the game|the boss)`, `level \d+`, `cook`, `cooking`, `bake`, `baking`, `pasta`, `pizza`, `lasagna`, `cookies`, `cake`,
+	`recipes?`, `movies? (?:are |is )?(?:out|playing|showing)`, `in theaters`, `square root`, `world series`, `stanley cup`, `nba finals`, `bread recipe`, `(?:bake|baking|make|making) (?:banana |sourdough )?bread`, `sourdough`, `pancakes`, `soup recipe`, `(?:chicken|tomato|noodle|lentil|pho) soup`, `candy crush`, `beat (?:level|the level|this level|the game|the boss)`, `level \d+`, `pasta`, `lasagna`, `cake (?:recipe|ideas?|for)`, `(?:bake|baking|make|making) (?:a |the )?cake`,
+	// Cooking, pets, the weather, the gym, a trip: as the subject asked
+	// about, not as the noise of a student's day ("sorry, my dog was
+	// barking", "I'm a bit under the weather", "my roommate is cooking",
+	// "I just got back from the gym", "how do I differentiate the two").
+	`(?:how (?:do i|to|do you|should i|long to|long do i)|what (?:should|can|do) i|best way to|help me|teach me to|learn to) (?:cook|bake)`, `(?:cook|cooking|bake|baking) (?:for dinner|dinner|lunch|breakfast|rice|pasta|steak|chicken|eggs|a cake|bread|cookies|something)`, `(?:bake|baking|chocolate chip|sugar) cookies`,
+	`pizza (?:place|places|topping|toppings|or|near)`, `on pizza`, `slice of pizza`, `(?:best|good|favou?rite) pizza`, `order(?:ing)? pizza`,
+	`(?:adopt|adopting|get|getting|buy|buying) (?:a |another |my first )?(?:dog|cat|puppy|kitten|pet)`, `(?:dog|cat|puppy|kitten|pet) (?:names?|breeds?|food|tricks|training|toys?)`, `name (?:for )?(?:a|my|our) (?:new )?(?:[^ ]+ ){0,2}(?:dog|cat|puppy|kitten)`, `(?:poem|haiku|rap|song|limerick|story|sonnet|joke) about (?:my |a |the |our )?(?:[^ ]+'s )?(?:dog|cat|puppy|kitten|pet)`, `(?:cats? or (?:a )?dogs?|dogs? or (?:a )?cats?)`, `(?:do you like|do you have) (?:a )?(?:dogs?|cats?|pets?|puppies|kittens?)`, `hairballs?`, `(?:my|our) (?:dog|cat|puppy|kitten) (?:keeps (?:throwing up|scratching|chewing|peeing|biting|barking at night)|is sick|won'?t eat)`,
+	`(?:what'?s|what is|how'?s|how is|whats) the weather`, `weather (?:like|going to be|tomorrow|this weekend|today|forecast)`, `forecast (?:for|tomorrow|this weekend|today)`, `will it (?:rain|snow)`, `weather and climate`,
+	`gym (?:routine|plan|schedule|split|workout)s?`, `(?:at|to) the gym (?:today|tomorrow|tonight|later|after|every)`,
+	`(?:book|find|recommend|suggest)(?: me)? (?:a |the )?(?:cheap |good |nice |best )?hotels?`, `best hotels?`, `hotel (?:recommendations?|deals?)`,
+	`(?:plan|planning)(?: my| a| our)? (?:vacation|trip)`, `vacation (?:ideas|spots|destinations|plans)`, `where should i (?:go|travel) (?:on|for)`,
+	`(?:x|y|\d+) squared`, `(?:integrate|differentiate) (?:x|y|e|sin|cos|tan|ln|log|the function|this function|f of x)\b`,
+	`trivia (?:questions?|night|games?|quiz)`, `(?:some |fun |random )trivia`,
+	`(?:better at|play|playing|learn|learning) chess`, `chess (?:openings?|moves|strategy|tips)`,
+	`(?:fix|change|changing|patch) (?:a |my |the )?flat tire`,
 	`banana bread`, `dinner ideas`, `football`, `nfl`, `nba`, `mlb`, `nhl`, `soccer`, `basketball`,
 	`baseball`, `hockey`, `super bowl`, `world cup`, `playoffs?`, `score last night`,
 	`game last night`, `fantasy team`, `fantasy football`, `march madness`, `lakers`, `celtics`,
@@ -225,16 +274,15 @@ var offTopicTerms = terms(
 	`fortnite`, `minecraft`, `roblox`, `playstation`, `xbox`, `nintendo`, `zelda`, `call of duty`,
 	`league of legends`, `elden ring`, `dark souls`, `skyrim`, `fifa`, `madden`, `valorant`,
 	`overwatch`, `apex legends`, `genshin`, `ultimate team`, `final boss`, `boss (?:fight|battle)s?`,
-	`speedrun\w*`, `weather`, `forecast`, `rain tomorrow`, `crypto`, `bitcoin`, `ethereum`, `solana`,
+	`speedrun\w*`, `rain tomorrow`, `crypto`, `bitcoin`, `ethereum`, `solana`,
 	`dogecoin`, `memecoins?`, `altcoins?`, `nft`, `stock tips?`, `stocks to buy`, `invest in`,
 	`day trading`, `chemistry`, `calculus`, `precalc`, `trigonometry`, `geometry`, `algebra`,
-	`physics`, `biology`, `organic chem`, `derivative of`, `integral of`, `integrate`,
-	`differentiate`,
+	`physics`, `biology`, `organic chem`, `derivative of`, `integral of`,
 	`(?:solve|compute|calculate|evaluate) (?:this |the |an? )?(?:integral|derivative|equation|limit)`,
-	`squared`, `sine`, `cosine`, `quadratic`, `polynomial`, `logarithm`, `solve for x`,
+	`sine`, `cosine`, `quadratic`, `polynomial`, `logarithm`, `solve for x`,
 	`(?:calc|math|stats|physics|chem|bio|spanish|french|german|history|english|econ|psych) (?:class|homework|exam|test|quiz|problem|assignment|pset)`,
 	`\d+ (?:times|plus|minus|divided by|squared) \d+`, `photosynthesis`, `mitosis`, `periodic table`,
-	`covalent`, `calories`, `nutrition`, `who (?:painted|invented|discovered|composed|sang)`, `chess`,
+	`covalent`, `calories`, `nutrition`, `who (?:painted|invented|discovered|composed|sang)`,
 	`checkers`, `sudoku`, `wordle`, `crossword`,
 	`let'?s play (?:a game|twenty questions|20 questions|trivia)`, `gift ideas?`,
 	`birthday (?:gift|present|party|cake)`, `what should i get (?:my|for)`, `essay for my english`,
@@ -242,38 +290,42 @@ var offTopicTerms = terms(
 	`programming`, `debug my`, `leetcode`, `sql query`, `movie recommendations?`, `movies? to watch`,
 	`(?:recommend|suggest)(?: me)? (?:a |an |some )?(?:good |great |fun |new |funny |scary )?(?:movies?|films?|tv shows?|shows?|series|songs?|albums?|podcasts?|anime)`,
 	`watch tonight`, `binge ?watch\w*`, `what should i watch`, `netflix`, `tv shows?`, `anime`,
-	`song lyrics`, `lyrics`, `playlist`, `spotify`, `horoscope`, `zodiac`, `astrology`, `tarot`,
-	`workout`, `gym`, `diet`, `lose weight`, `protein`, `vacation`, `travel plans`, `flights? to`,
-	`hotel`, `restaurant`, `best burger`, `pokemon`, `marvel`, `star wars`,
+	`song lyrics`, `lyrics (?:to|of|for)`, `the lyrics`, `playlist`, `spotify`, `horoscope`, `zodiac`, `astrology`, `tarot`,
+	`workout`, `diet`, `lose weight`, `protein`, `travel plans`, `flights? to`,
+	`restaurant (?:recommendations?|near|for (?:dinner|lunch|a date)|to try)`, `(?:good|best|nice|cheap|new|favou?rite) restaurants?`, `best burger`, `pokemon`, `marvel`, `star wars`,
 	`taylor swift's new album`, `new album`, `concert tickets`, `dating app`, `tinder`,
-	`what should i wear`, `outfit`, `haircut`, `car repair`, `oil change`, `oil leak`, `flat tire`,
-	`fix my (?:car|bike|phone|laptop|computer|printer)`, `knitting`, `gardening`, `cat`, `dog`,
-	`puppy`, `pets?`, `(?:what'?s|what is|whats) the capital (?:city )?of`, `capital city of`,
-	`trivia`, `fun facts?`, `riddles?`, `tell me a joke`, `knock knock`,
+	`what should i wear`, `outfit`, `haircut`, `car repair`, `oil change`, `oil leak`,
+	`fix my (?:car|bike|phone|laptop|computer|printer)`, `knitting`, `gardening`,
+	`(?:what'?s|what is|whats) the capital (?:city )?of`, `capital city of`,
+	`fun facts?`, `riddles?`, `tell me a joke`, `knock knock`,
 )
 
 // localRules are the patterns of every category; off-topic also has its
 // terms above (offTopicTerms without legalWords), and here only an
 // explicit change of subject away from the law.
 var localRules = concat(
-	rulesUnless(Sexual, legalContext, sexualTerms),
+	rulesUnless(Sexual, sexLaw, sexualTerms,
+		// Sex as what happened, which criminal law asks about.
+		`(?:have|having|had) sex|sex with`,
+		// "Sexual jokes in class under Title IX" is harassment law.
+		`(?:sex|sexual) (?:jokes?|limericks?)`),
 	rules(Sexual,
 		// Slang, explicit words and euphemisms, which law has no use for.
-		`sexy|sexier|sexiest|dirtiest|naughtiest|kinkiest|horny|boobs?|tits|titties|pussy|blowjobs?|handjobs?|orgasm\w*|fetish\w*|kinky|kink|nsfw|onlyfans|hentai|smut|smutty|raunchy|naughty|steamy|threesome|foreplay|make out with|making out with|make out session|dirty talk|talk dirty|talking dirty|get laid|booty call|friends with benefits|netflix and chill|fool around|mess around with me|sugar (?:daddy|mommy|baby)|horizontal (?:tango|mambo|polka|refreshment)|do the deed|spicy pics?|send pics|freaky|dtf|like it rough|moan (?:for|with) me|moan my name|turns? (?:me|you) on|what gets you (?:hot|going|off)|strip for me|twerk for me|touch(?:ing)? (?:myself|yourself)|(?:see|watch) you (?:undress|naked|strip)|(?:can we|let'?s|lets|wanna|want to|we could|we should) sext|i (?:want|need) you (?:so bad|so much|right now|in bed|now)|make (?:this|it|things|our|the)(?: session| chat| conversation)? (?:a little |a bit |even )?more (?:intimate|romantic|sexy|spicy)|kiss (?:you|me) all over|(?:i want|i wanna|i'?d like|let me) to kiss you`,
-		`(?:you|u|she|he|girlfriend|boyfriend) (?:would |are |r |is )?(?:good |great |like )?in bed`,
+		`sexy|sexier|sexiest|dirtiest|naughtiest|kinkiest|horny|boobs?|tits|titties|pussy|blowjobs?|handjobs?|orgasm\w*|fetish\w*|kinky|(?:have|got|has|what'?s your|whats your|your|any) (?:a |any )?kinks?$|kinks? (?:for|are you into)|nsfw|onlyfans|hentai|smut|smutty|raunchy|naughty|steamy|threesome|foreplay|make out with|making out with|make out session|dirty talk|talk dirty|talking dirty|get laid|booty call|friends with benefits|netflix and chill|fool around with (?:me|you)|(?:wanna|want to|let'?s|lets) fool around(?: tonight| later| a little| for a bit)?$|mess around with me|sugar (?:daddy|mommy|baby)|horizontal (?:tango|mambo|polka|refreshment)|do the deed|spicy pics?|send pics|freaky|dtf|like it rough|moan (?:for|with) me|moan my name|turns? (?:me|you) on|what gets you (?:hot|going|off)|strip for me|twerk for me|touch(?:ing)? (?:myself|yourself)|(?:see|watch) you (?:undress|naked|strip)|(?:can we|let'?s|lets|wanna|want to|we could|we should) sext|i (?:want|need) you (?:so bad|so much|right now|in bed|now)|make (?:this|it|things|our|the)(?: session| chat| conversation)? (?:a little |a bit |even )?more (?:intimate|romantic|sexy|spicy)|kiss (?:you|me) all over|(?:i want|i wanna|i'?d like|let me) to kiss you`,
+		`(?:you|u) (?:would |are |r )?(?:good |great |like )?in bed|(?:she|he|girlfriend|boyfriend) (?:would be |is |was )?(?:good|great|like) in bed`,
 		// Propositions to the tutor.
 		`what (?:are|r) (?:you|u) wearing|what'?re you wearing|what you wearing`,
 		`(?:take|taking|took) off (?:your|ur|my) (?:clothes|shirt|top|pants|bra|panties|underwear)|(?:your|ur|my) clothes off|undress(?:ing)? (?:me|you|for me)|get naked`,
-		`(?:want to|wanna|like to|trying to) (?:hook ?up|sleep with|get in bed|have sex|make love)|hook ?up (?:with me|tonight|later|after)|(?:and|let'?s|lets|we could|we should|to) hook ?up|hookup`,
+		`(?:want to|wanna|like to|trying to) (?:hook ?up|sleep with|get in bed|have sex|make love)|hook ?up (?:with me|tonight|later|after)|(?:and|let'?s|lets|we could|we should|to) hook ?up|hookup (?:with me|tonight|later|scenes?|stor(?:y|ies)|last night|apps?)|(?:wildest|hottest|my|a) hookup (?:last night|with)`,
 		`come over (?:`+gap+`){0,4}(?:tonight|later|and hook)|come (?:to|over to|back to) (?:my|your) (?:place|dorm|room|apartment|bed|bedroom)`,
 		`(?:private|secret|intimate|adult) fun|(?:naughty|dirty|kinky|sexy|spicy|steamy) (?:fun|time|games?|chat|talk|stuff|things|stor(?:y|ies)|pics?|photos?|pictures?|videos?|texts?|messages?|jokes?|limericks?|role ?play)`,
-		`(?:dirty|sex|sexual|adult|x rated|raunchy|filthy) (?:jokes?|limericks?)`,
+		`(?:dirty|adult|x rated|raunchy|filthy) (?:jokes?|limericks?)`,
 		`sleep(?:ing)? with (?:me|you)|in bed with (?:me|you)|(?:get|come|climb) (?:in|into) bed with|cuddle with me|(?:go|going) (?:out|on a date) with me|date me|be my (?:girlfriend|boyfriend|gf|bf|lover)|are you single|(?:you'?re|you are|youre|ur|u r) (?:so |really |very |super )?(?:hot|sexy|gorgeous|attractive)`,
 		`(?:your|ur) fav(?:ou?rite)? (?:sex |sexual )?positions?|(?:sex|sexual|bedroom) positions?`,
 		// Sexual talk aimed at the tutor or the student.
 		`(?:sex|sexual|sexually|sext\w*|naked|nudes?|erotic|porn\w*|horny|aroused|kinky|steamy) (?:`+gap+`){0,3}(?:with|to|for) (?:me|you|us)|(?:make|makes|made|making|get|gets|getting|got) me (?:so |really )?(?:horny|aroused|wet|hard)|(?:send|show|give)(?: me)? (?:`+gap+`){0,2}nudes`,
 		`(?:describe|show|send|tell me about|rate) (?:me )?(?:your|ur|my) (?:naked )?(?:body|figure|curves|chest|boobs|butt|ass|lips|looks)|(?:are you|r u|you) wearing (?:any )?(?:underwear|panties|a bra|lingerie|anything)|(?:underwear|panties|bra|lingerie) (?:are|r) (?:you|u) wearing`,
-		`(?:have|having|had|want|wanna) sex|sex with`,
+		`(?:want|wanna) sex|(?:want to|wanna|let'?s|lets|we could|we should|gonna|going to) have sex|sex with (?:me|you|u|us)`,
 		// Requests for sexual content.
 		`(?:write|tell|send|give|show)(?: me| us)? (?:`+gap+`){0,3}`+sexualWord+` (?:stor(?:y|ies)|scenes?|fantas(?:y|ies)|fanfic|fiction|novel|poems?|pics?|photos?|pictures?|images?|videos?|links?|sites?|content|jokes?|talk|texts?|messages?|details?)`,
 		`(?:describe|write|tell|narrate|show|give)(?: me| us)? (?:`+gap+`){0,3}(?:hot|steamy|sexy|racy|intimate|love|sex) scenes?`,
@@ -312,7 +364,7 @@ var localRules = concat(
 		`(?:pick|choose|prefer|favou?rite|who'?s better|who is better|which is better) (?:`+gap+`){0,6}`+politico+` (?:or|vs|versus) `+politico,
 	),
 	// A celebrity and their love life, unless it is their court case.
-	rulesUnless(Gossip, legalContext,
+	rulesUnless(Gossip, gossipLaw,
 		celebrity+`(?:'?s)? (?:`+gap+`){0,5}`+gossipy, gossipy+` (?:`+gap+`){0,5}`+celebrity,
 	),
 	rules(Gossip,
@@ -322,10 +374,14 @@ var localRules = concat(
 	rules(OffTopic,
 		// An explicit change of subject away from the law.
 		`(?:forget|forget about|enough (?:of|with|about)|never ?mind|screw|stop talking about|done with|sick of|tired of|bored (?:of|with)|take a break from|let'?s not talk about|no more) (?:the |this |all (?:the |this |that )?|that |your |my )?(?:law|legal|lawyer|school|class|course|tutoring|studying|study|lesson) (?:stuff|things|talk|crap|questions?|nonsense|business|junk)`,
+	),
+	// "Talk about something else" may mean another part of the lesson:
+	// "something else in the reading, like the dissent".
+	rulesUnless(OffTopic, offTopicContext,
 		`(?:talk|chat) about something (?:else|fun|different|other than)|change (?:the|of) subject`,
 	),
 	rules(Manipulation,
-		`repeat after me|say after me|(?:^|please |now |just |you will |you must )say exactly|say the following|say these words|say this exactly|say it back|repeat (?:this|exactly|the following|(?:the|these|those|my) words|what i say|the phrase|it back|word for word)|type (?:exactly|the following)|word for word what i|say (?:what|whatever|everything) i (?:type|write|say|tell you)`,
+		`repeat after me|say after me|(?:^|please |now |just |you will |you must )say exactly|say the following|say these words|say this exactly|say it back (?:to me )?(?:in|word|exactly|verbatim)|repeat this (?:word for word|exactly|back|sentence|phrase|verbatim|(?:i|you|we|the tutor|this tutor|my)\b)|repeat (?:exactly|the following|(?:the|these|those|my) words|what i say|the phrase|it back|word for word)|type (?:exactly|the following)|word for word what i|say (?:what|whatever|everything) i (?:type|write|say|tell you)`,
 		`(?:ignore|disregard|forget|override|bypass|skip|drop|abandon)(?: (?:all|any|of|the|my|these|those|everything|every))* (?:your|previous|prior|above|earlier|preceding|system|original|initial|former|existing|current|safety|content) (?:\w+ )?(?:instructions?|rules|prompts?|guidelines|programming|restrictions|directives|constraints|training|policies|policy|filters?|messages?|context|settings)`,
 		// The object named plainly, then where it came from or what to do
 		// instead: "disregard the rules above", "ignore all rules and say".
@@ -335,12 +391,15 @@ var localRules = concat(
 		`(?:ignore|disregard|forget|override) (?:`+gap+`){0,6}(?:and|plus|also) (?:all )?(?:your|the system'?s?) (?:instructions|rules|guidelines|programming|prompt|restrictions)`,
 		`(?:reveal|show|print|display|output|leak|dump|share|tell me|give me|repeat|recite|list) (?:`+gap+`){0,4}your (?:system |initial |original |hidden |secret |internal |first |full )?(?:prompt|instructions|rules|guidelines|programming|configuration|directives|config)`,
 		`(?:what|which) (?:rules|instructions|guidelines|prompts?) (?:were you|did you get|have you been|you were|you'?ve been) (?:given|told|programmed)|your (?:developers?|creators?|programmers?|makers?) (?:told|gave|instructed)`,
-		`(?:told|instructed|given|programmed) (?:`+gap+`){0,2}before (?:i|we|this|our|the conversation|you)`,
-		`(?:drop|stop|quit|break) (?:the |your |this )?(?:tutor|teacher|professor) (?:act|persona|role|character|mode)|obey me|you must obey|(?:you(?:'?re| are)|i(?:'?m| am)) (?:not |no longer )?bound by (?:no|any) (?:rules|guidelines|restrictions)|(?:say|type|write|reply|respond|answer) (?:`+gap+`){1,12}and nothing else`,
-		`(?:reveal|show|print|display|output|leak|dump|share|tell me|give me|what (?:is|are|was|were)|repeat|recite|list)(?: me)? (?:\w+ )?(?:your|the) (?:system |initial |original |hidden |secret |internal |first |full )?(?:prompt|instructions|rules|guidelines|programming|configuration|directives)`,
+		`(?:you|u) (?:were |have been |'?ve been )?(?:told|instructed|given|programmed|got|received) (?:`+gap+`){0,2}before (?:i|we|this|our|the conversation|you)`,
+		`(?:drop|stop|quit|break) (?:the |your |this )?(?:tutor|teacher|professor) (?:act|persona|role|character|mode)|obey me|you must obey|(?:you(?:'?re| are)|i(?:'?m| am)) (?:not |no longer )?bound by (?:no|any) (?:rules|guidelines|restrictions)|(?:^|just |only |please |now |then )(?:say|type|write|reply|respond|answer) (?:`+gap+`){1,12}and nothing else`,
+		// "The rules" alone are a course's ("what are the rules for adverse
+		// possession"); the tutor's own are "your" rules or "the system"
+		// ones.
+		`(?:reveal|show|print|display|output|leak|dump|share|tell me|give me|what (?:is|are|was|were)|repeat|recite|list)(?: me)? (?:\w+ )?(?:your (?:system |initial |original |hidden |secret |internal |first |full )?(?:prompt|instructions|rules|guidelines|programming|configuration|directives)|the (?:system |initial |original |hidden |secret |internal |first |full )(?:prompt|instructions|rules|guidelines|programming|configuration|directives)|the (?:prompt|programming|configuration|directives))`,
 		`(?:text|words|message|messages|instructions) (?:that )?(?:came|come|was|were|is|are) (?:written )?before (?:my|this|our|the) (?:first|initial) (?:message|question|prompt)`,
-		`jailbreak\w*|developer mode|dev mode|god mode|do anything now|dan mode|you are dan|as dan|no restrictions|without restrictions|without any restrictions|unfiltered|uncensored|no filters?|no rules|no limits|no guidelines|unrestricted`,
-		`you are now (?:a |an |my )?\w+|from now on,? you (?:will|are|must|shall|answer|respond)|from now on,? (?:just |only )?(?:answer|respond|reply) (?:everything|anything|all|without|with no)|pretend (?:you are|you'?re|to be|that you are|you have)|act as (?:my|an? (?:unfiltered|uncensored|evil|different|new|ai|chatbot|assistant|girlfriend|boyfriend|human))|role ?play as|play the role of (?:my|an? (?:girlfriend|boyfriend|evil|unfiltered))|stop being (?:a )?tutor|you'?re not a tutor|forget (?:that )?you(?:'?re| are) a tutor`,
+		`developer mode|dev mode|god mode|do anything now|dan mode|you are dan|as dan|unfiltered|uncensored|no filters?`,
+		`you are now (?:a |an |my |in )\w+|you are now (?:dan|free|unfiltered|uncensored|unrestricted|jailbroken|evil|unlocked|[a-z]+gpt)\b|from now on,? you (?:will|are|must|shall|answer|respond)|from now on,? (?:just |only )?(?:answer|respond|reply) (?:everything|anything|all|without|with no)|pretend (?:you are|you'?re|to be|that you are|you have no|you don'?t have)|act as (?:my|an? (?:unfiltered|uncensored|evil|different|new|ai|chatbot|assistant|girlfriend|boyfriend|human))|role ?play as|play the role of (?:my|an? (?:girlfriend|boyfriend|evil|unfiltered))|stop being (?:a )?tutor|you'?re not a tutor|forget (?:that )?you(?:'?re| are) a tutor`,
 		`your new (?:instructions|rules|role|persona|directives?|prompt)|you(?:'?re| are)? no longer (?:a |my )?(?:tutor|bound by|restricted|limited)|you don'?t have to follow (?:your|the|any) (?:rules|instructions|guidelines)`,
 		`(?:make|let) (?:the |those |these )?(?:forbidden|banned|bad|naughty) words`,
 		`translate (?:this|the following|these words)? ?(?:into|to) \w+ and (?:then )?(?:say|repeat|read)`,
@@ -368,6 +427,13 @@ var localRules = concat(
 		`(?:^|(?:i|i'?m|im|i'?ve|ive|i'?ll|i keep|i was|been|keep) (?:`+gap+`){0,2})(?:thinking (?:about|of) |thought (?:about|of) |think about |want to |wanna |going to |gonna |might |should |plan(?:ning)? to |urge to |tempted to )?(?:just )?jump(?:ing)? (?:off|from|in front of) (?:`+gap+`){0,3}(?:bridge|building|roof|rooftop|garage|balcony|cliff|tower|overpass|window|ledge|floor|train|bus|truck|car|subway|platform)`,
 		`(?:been|started|start|keep|kept|i'?m|im|am|was) cutting (?:again|myself|my (?:arms?|wrists?|legs?|thighs?|skin))|cut(?:ting)? (?:my|both) wrists?|slit(?:ting)? my (?:wrists?|throat)`,
 	),
+	// "No restrictions", "no limits", "unrestricted" are how law speaks of
+	// a right or a regulation ("no limits on independent expenditures",
+	// "is the right unrestricted"): only outside legal talk. "Rules" alone
+	// does not make it legal talk ("an AI with no rules").
+	rulesUnless(Manipulation, restrictionLaw,
+		`no restrictions|without restrictions|without any restrictions|no rules|no limits|no guidelines|unrestricted`),
+	rulesUnless(Manipulation, promptLaw, `jailbreak\w*`),
 	// How to die, unless the question is the law of executions.
 	rulesUnless(SelfHarm, executionLaw,
 		`(?:painless|easiest|quickest|fastest|best|least painful|surest) (?:way|ways|method|methods) to (?:die|kill myself|end it|end my life|go)|how (?:to|do i|can i|could i|should i) (?:kill myself|end my life|end it all)|(?:what'?s|what is|how much is) (?:a |the )?lethal dose|how many (?:`+gap+`){0,2}pills (?:would it take|does it take|to|would|will)`,
@@ -403,6 +469,11 @@ var localRules = concat(
 		intent+` (?:`+gap+`){0,3}(?:poison(?:ing)?|spik(?:e|ing)|drug(?:ging)?|tamper(?:ing)? with) (?:`+gap+`){0,2}(?:food|coffee|drink|drinks|water|tea|lunch|meal|dinner|smoothie|bottle|meds)`,
 		intent+` (?:`+gap+`){0,3}(?:us(?:e|ing)|pull(?:ing)?|point(?:ing)?|aim(?:ing)?|fir(?:e|ing)|empty(?:ing)?) (?:it|them|this|that|my \w+|a \w+|the \w+) (?:on|at|into) `+target,
 	),
+	// Harm to an animal: "my neighbor's dog won't stop barking so I'm
+	// going to poison it", "how do I poison a dog".
+	rulesUnless(Violence, legalContext,
+		`(?:`+intent+`|how (?:to|do i|can i|would i)) (?:`+gap+`){0,3}(?:poison|kill|hurt|shoot|stab|drown)(?:ing)? (?:(?:a|the|his|her|their|my|our|that|this) )?(?:[^ ]+'?s )?(?:[^ ]+ )?(?:dogs?|cats?|pets?|puppy|puppies|kittens?|horses?)`,
+		`(?:dog|cat|puppy)(?: [^ ]+){0,8} `+intent+` (?:`+gap+`){0,2}(?:poison|shoot|kill|drown|hurt) it`),
 	// Insults aimed at the tutor or at people, and sweeping verdicts on a
 	// group, outside legal discussion (a defamation or harassment
 	// question quotes them).
