@@ -107,3 +107,21 @@ func TestNarrowedRulesStillCatch(t *testing.T) {
 		}
 	}
 }
+
+// TestAllowedIdiomsFilter: the literal scan in front of allowedIdioms
+// never changes what it blanks, and exists (a text without its words skips
+// the regexp).
+func TestAllowedIdiomsFilter(t *testing.T) {
+	if allowedIdiomPhrases.ix == nil {
+		t.Fatal("no literal filter for allowedIdioms")
+	}
+	texts := []string{"i cut myself off let me finish", "my dad might get laid off", "a patient who says they want to die", "nothing here at all", "not exactly a sexy area of law"}
+	for _, u := range labelledSet(t) {
+		texts = append(texts, Normalize(u.Text))
+	}
+	for _, s := range texts {
+		if got, want := allowedIdiomPhrases.ReplaceAllString(s, " "), allowedIdioms.ReplaceAllString(s, " "); got != want {
+			t.Errorf("%q: filtered %q, want %q", s, got, want)
+		}
+	}
+}

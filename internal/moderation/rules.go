@@ -61,11 +61,22 @@ var allowed = regexp.MustCompile(`\b(?:` + strings.Join([]string{
 	`shoot(?:ing)? (?:myself|yourself|himself|herself|themselves|ourselves) in the foot`,
 	`positions? (?:on|in|about|regarding|that|of)`,
 	`(?:want to|wanna|could|gonna|going to|about to|might) die (?:of|from) (?:embarrassment|shame|boredom|laughter|laughing|cringe|stress)`,
+	// Role play for practice: "pretend you're the judge", "act as
+	// opposing counsel".
+	`(?:(?:pretend|imagine|suppose) (?:that )?(?:you(?:'?re| are)|to be)|act as|play(?:ing)?(?: the role of)?|role ?play(?: as)?|you are now|you'?re now|be) (?:the |a |an |my )?(?:opposing |trial |appellate |supreme court |defense |district )?(?:judge|justice|professor|counsel|prosecutor|attorney|lawyer|witness|juror|jury|plaintiff|defendant|client|landlord|tenant|offeror|offeree|buyer|seller|clerk|mediator|arbitrator|examiner|bar examiner|police officer|officer)s?`,
+}, "|") + `)\b`)
+
+// allowedIdioms are blanked like allowed (moderation.go, learnedInput)
+// but kept apart: idioms and third parties found by round 5's audit of the
+// rules. One more alternative in allowed's single regexp costs every
+// check (each position of the text tries them all); here a literal scan
+// (allowedIdiomPhrases) skips the regexp for a text that holds none of
+// their words.
+var allowedIdioms = regexp.MustCompile(`\b(?:` + strings.Join([]string{
 	// More idioms of a student at work: "I cut myself off", "I'm killing
 	// myself trying to memorize the exceptions", "my dad might get laid
 	// off", "we'll kill them in the final round", "not the sexiest subject".
 	`cut(?:ting)? myself (?:off|short)`,
-	`under the weather`, `piece of cake`, `icing on the cake`, `(?:have|has|having) (?:your|my|their|his|her|its) cake and eat it`, `bread and butter`, `(?:good|great|bad|no|some|zero) chemistry (?:with|between|in)`, `gam(?:e|ing) the system`, `(?:it'?s|that'?s|is) a (?:small )?marvel`,
 	`killing myself (?:trying to (?:memorize|learn|understand|finish|figure out|get through (?:this|the|these|all))|over (?:this|the|these|my) (?:[^ ]+ )?(?:outline|reading|readings|brief|memo|paper|hypos?|cases|finals|homework|assignment|problem set))`,
 	`(?:get|got|gets|getting) laid off`,
 	`kill(?:ing)? (?:it|them) (?:in|at) (?:the |our |my |this )?(?:[^ ]+ ){0,3}(?:round|rounds|competition|debate|negotiation|oral argument)`,
@@ -78,10 +89,9 @@ var allowed = regexp.MustCompile(`\b(?:` + strings.Join([]string{
 	// A weapon as the subject of a legal question: "a gun control paper
 	// for my seminar", "the knife hypo from class".
 	`(?:guns?|weapons?|knife|knives|firearms?) (?:rights|control|laws?|policy|policies|regulations?|bans?|cases?|hypos?|hypotheticals?|questions?|papers?|statutes?|possession|charges?|licen[cs]es?|permits?|owners?|ownership)`,
-	// Role play for practice: "pretend you're the judge", "act as
-	// opposing counsel".
-	`(?:(?:pretend|imagine|suppose) (?:that )?(?:you(?:'?re| are)|to be)|act as|play(?:ing)?(?: the role of)?|role ?play(?: as)?|you are now|you'?re now|be) (?:the |a |an |my )?(?:opposing |trial |appellate |supreme court |defense |district )?(?:judge|justice|professor|counsel|prosecutor|attorney|lawyer|witness|juror|jury|plaintiff|defendant|client|landlord|tenant|offeror|offeree|buyer|seller|clerk|mediator|arbitrator|examiner|bar examiner|police officer|officer)s?`,
 }, "|") + `)\b`)
+
+var allowedIdiomPhrases = newReplaceFilter(allowedIdioms)
 
 // A matcher says whether a rule's pattern occurs in normalized text: a
 // pattern, or a pattern with a condition (unless).
@@ -245,38 +255,23 @@ var legalWords = terms(
 	`immunity`, `landlord`, `tenant`, `lease`, `easement`, `covenant`, `mortgage`, `probate`,
 	`insurance`, `bar exam`, `moot court`, `law school`, `hypos?`, `hypotheticals?`, `clerkship`,
 	`motion`, `discovery`, `pleading`, `venue`, `preemption`, `estoppel`, `procedure`, `civ pro`, `con law`, `crim law`, `licens\w*`, `incitement`,
-	`punish\w*`, `obscenity`, `first amendment`, `enforce\w*`, `waivers?`, `non ?competes?`,
+	`punish\w*`, `obscenity`, `first amendment`, `enforce\w*`, `waivers?`, `non ?competes?`, `misrepresent\w*`, `warrant(?:y|ies)`, `merchantability`,
 	`obscene`, `reading`, `outline`, `dissent`, `hypo`, `doctrine`, `consents?`, `consented`, `assumes? (?:the|a) risk`,
 )
 
 // offTopicTerms are subjects far from a law course.
 var offTopicTerms = terms(
-	`recipes?`, `movies? (?:are |is )?(?:out|playing|showing)`, `in theaters`, `square root`, `world series`, `stanley cup`, `nba finals`, `bread recipe`, `(?:bake|baking|make|making) (?:banana |sourdough )?bread`, `sourdough`, `pancakes`, `soup recipe`, `(?:chicken|tomato|noodle|lentil|pho) soup`, `candy crush`, `beat (?:level|the level|this level|the game|the boss)`, `level \d+`, `pasta`, `lasagna`, `cake (?:recipe|ideas?|for)`, `(?:bake|baking|make|making) (?:a |the )?cake`,
-	// Cooking, pets, the weather, the gym, a trip: as the subject asked
-	// about, not as the noise of a student's day ("sorry, my dog was
-	// barking", "I'm a bit under the weather", "my roommate is cooking",
-	// "I just got back from the gym", "how do I differentiate the two").
-	`(?:how (?:do i|to|do you|should i|long to|long do i)|what (?:should|can|do) i|best way to|help me|teach me to|learn to) (?:cook|bake)`, `(?:cook|cooking|bake|baking) (?:for dinner|dinner|lunch|breakfast|rice|pasta|steak|chicken|eggs|a cake|bread|cookies|something)`, `(?:bake|baking|chocolate chip|sugar) cookies`,
-	`pizza (?:place|places|topping|toppings|or|near)`, `on pizza`, `slice of pizza`, `(?:best|good|favou?rite) pizza`, `order(?:ing)? pizza`,
-	`(?:adopt|adopting|get|getting|buy|buying) (?:a |another |my first )?(?:dog|cat|puppy|kitten|pet)`, `(?:dog|cat|puppy|kitten|pet) (?:names?|breeds?|food|tricks|training|toys?)`, `name (?:for )?(?:a|my|our) (?:new )?(?:[^ ]+ ){0,2}(?:dog|cat|puppy|kitten)`, `(?:poem|haiku|rap|song|limerick|story|sonnet|joke) about (?:my |a |the |our )?(?:[^ ]+'s )?(?:dog|cat|puppy|kitten|pet)`, `(?:cats? or (?:a )?dogs?|dogs? or (?:a )?cats?)`, `(?:do you like|do you have) (?:a )?(?:dogs?|cats?|pets?|puppies|kittens?)`, `hairballs?`, `(?:my|our) (?:dog|cat|puppy|kitten) (?:keeps (?:throwing up|scratching|chewing|peeing|biting|barking at night)|is sick|won'?t eat)`,
-	`(?:what'?s|what is|how'?s|how is|whats) the weather`, `weather (?:like|going to be|tomorrow|this weekend|today|forecast)`, `forecast (?:for|tomorrow|this weekend|today)`, `will it (?:rain|snow)`, `weather and climate`,
-	`gym (?:routine|plan|schedule|split|workout)s?`, `(?:at|to) the gym (?:today|tomorrow|tonight|later|after|every)`,
-	`(?:book|find|recommend|suggest)(?: me)? (?:a |the )?(?:cheap |good |nice |best )?hotels?`, `best hotels?`, `hotel (?:recommendations?|deals?)`,
-	`(?:plan|planning)(?: my| a| our)? (?:vacation|trip)`, `vacation (?:ideas|spots|destinations|plans)`, `where should i (?:go|travel) (?:on|for)`,
-	`(?:x|y|\d+) squared`, `(?:integrate|differentiate) (?:x|y|e|sin|cos|tan|ln|log|the function|this function|f of x)\b`,
-	`trivia (?:questions?|night|games?|quiz)`, `(?:some |fun |random )trivia`,
-	`(?:better at|play|playing|learn|learning) chess`, `chess (?:openings?|moves|strategy|tips)`,
-	`(?:fix|change|changing|patch) (?:a |my |the )?flat tire`,
+	`recipes?`, `movies? (?:are |is )?(?:out|playing|showing)`, `in theaters`, `square root`, `world series`, `stanley cup`, `nba finals`, `sourdough`, `pancakes`, `candy crush`, `beat (?:level|the level|this level|the game|the boss)`, `level \d+`, `pasta`, `lasagna`,
 	`banana bread`, `dinner ideas`, `football`, `nfl`, `nba`, `mlb`, `nhl`, `soccer`, `basketball`,
 	`baseball`, `hockey`, `super bowl`, `world cup`, `playoffs?`, `score last night`,
 	`game last night`, `fantasy team`, `fantasy football`, `march madness`, `lakers`, `celtics`,
-	`yankees`, `dodgers`, `ufc`, `boxing`, `nascar`, `formula one`, `video games?`, `gaming`, `gamer`,
+	`yankees`, `dodgers`, `ufc`, `boxing`, `nascar`, `formula one`, `video games?`, `gamer`,
 	`fortnite`, `minecraft`, `roblox`, `playstation`, `xbox`, `nintendo`, `zelda`, `call of duty`,
 	`league of legends`, `elden ring`, `dark souls`, `skyrim`, `fifa`, `madden`, `valorant`,
 	`overwatch`, `apex legends`, `genshin`, `ultimate team`, `final boss`, `boss (?:fight|battle)s?`,
 	`speedrun\w*`, `rain tomorrow`, `crypto`, `bitcoin`, `ethereum`, `solana`,
 	`dogecoin`, `memecoins?`, `altcoins?`, `nft`, `stock tips?`, `stocks to buy`, `invest in`,
-	`day trading`, `chemistry`, `calculus`, `precalc`, `trigonometry`, `geometry`, `algebra`,
+	`day trading`, `calculus`, `precalc`, `trigonometry`, `geometry`, `algebra`,
 	`physics`, `biology`, `organic chem`, `derivative of`, `integral of`,
 	`(?:solve|compute|calculate|evaluate) (?:this |the |an? )?(?:integral|derivative|equation|limit)`,
 	`sine`, `cosine`, `quadratic`, `polynomial`, `logarithm`, `solve for x`,
@@ -290,15 +285,45 @@ var offTopicTerms = terms(
 	`programming`, `debug my`, `leetcode`, `sql query`, `movie recommendations?`, `movies? to watch`,
 	`(?:recommend|suggest)(?: me)? (?:a |an |some )?(?:good |great |fun |new |funny |scary )?(?:movies?|films?|tv shows?|shows?|series|songs?|albums?|podcasts?|anime)`,
 	`watch tonight`, `binge ?watch\w*`, `what should i watch`, `netflix`, `tv shows?`, `anime`,
-	`song lyrics`, `lyrics (?:to|of|for)`, `the lyrics`, `playlist`, `spotify`, `horoscope`, `zodiac`, `astrology`, `tarot`,
+	`song lyrics`, `playlist`, `spotify`, `horoscope`, `zodiac`, `astrology`, `tarot`,
 	`workout`, `diet`, `lose weight`, `protein`, `travel plans`, `flights? to`,
-	`restaurant (?:recommendations?|near|for (?:dinner|lunch|a date)|to try)`, `(?:good|best|nice|cheap|new|favou?rite) restaurants?`, `best burger`, `pokemon`, `marvel`, `star wars`,
+	`best burger`, `pokemon`, `star wars`,
 	`taylor swift's new album`, `new album`, `concert tickets`, `dating app`, `tinder`,
 	`what should i wear`, `outfit`, `haircut`, `car repair`, `oil change`, `oil leak`,
 	`fix my (?:car|bike|phone|laptop|computer|printer)`, `knitting`, `gardening`,
 	`(?:what'?s|what is|whats) the capital (?:city )?of`, `capital city of`,
 	`fun facts?`, `riddles?`, `tell me a joke`, `knock knock`,
 )
+
+// offTopicPhrases are subjects far from a law course that are named in
+// passing too: cooking, pets, the weather, the gym, a trip, as the subject
+// asked about, not as the noise of a student's day ("sorry, my dog was
+// barking", "I'm a bit under the weather", "my roommate is cooking", "I
+// just got back from the gym", "how do I differentiate the two"). Each is
+// its own rule (unless the utterance speaks of law, or the words are an
+// idiom), so the literal scan skips those a text cannot hold; in
+// offTopicTerms' one regexp they made every check several times slower.
+var offTopicPhrases = []string{
+	`(?:how (?:do i|to|do you|should i|long to|long do i)|what (?:should|can|do) i|best way to|help me|teach me to|learn to) (?:cook|bake)`, `(?:cook|cooking|bake|baking) (?:for dinner|dinner|lunch|breakfast|rice|pasta|steak|chicken|eggs|a cake|bread|cookies|something)`, `(?:bake|baking|chocolate chip|sugar) cookies`,
+	`pizza (?:place|places|topping|toppings|or|near)`, `on pizza`, `slice of pizza`, `(?:best|good|favou?rite) pizza`, `order(?:ing)? pizza`,
+	`(?:adopt|adopting|get|getting|buy|buying) (?:a |another |my first )?(?:dog|cat|puppy|kitten|pet)`, `(?:dog|cat|puppy|kitten|pet) (?:names?|breeds?|food|tricks|training|toys?)`, `name (?:for )?(?:a|my|our) (?:new )?(?:[^ ]+ ){0,2}(?:dog|cat|puppy|kitten)`, `(?:poem|haiku|rap|song|limerick|story|sonnet|joke) about (?:my |a |the |our )?(?:[^ ]+'s )?(?:dog|cat|puppy|kitten|pet)`, `(?:cats? or (?:a )?dogs?|dogs? or (?:a )?cats?)`, `(?:do you like|do you have) (?:a )?(?:dogs?|cats?|pets?|puppies|kittens?)`, `hairballs?`, `(?:my|our) (?:dog|cat|puppy|kitten) (?:keeps (?:throwing up|scratching|chewing|peeing|biting|barking at night)|is sick|won'?t eat)`,
+	`(?:what'?s|what is|how'?s|how is|whats) the weather`, `weather (?:like|going to be|tomorrow|this weekend|today|forecast)`, `forecast (?:for|tomorrow|this weekend|today)`, `will it (?:rain|snow)`, `weather and climate`,
+	`gym (?:routine|plan|schedule|split|workout)s?`, `(?:at|to) the gym (?:today|tomorrow|tonight|later|after|every)`,
+	`(?:book|find|recommend|suggest)(?: me)? (?:a |the )?(?:cheap |good |nice |best )?hotels?`, `best hotels?`, `hotel (?:recommendations?|deals?)`,
+	`(?:plan|planning)(?: my| a| our)? (?:vacation|trip)`, `vacation (?:ideas|spots|destinations|plans)`, `where should i (?:go|travel) (?:on|for)`,
+	`(?:x|y|\d+) squared`, `(?:integrate|differentiate) (?:x|y|e|sin|cos|tan|ln|log|the function|this function|f of x)\b`,
+	`trivia (?:questions?|night|games?|quiz)`, `(?:some |fun |random )trivia`,
+	`(?:better at|play|playing|learn|learning) chess`, `chess (?:openings?|moves|strategy|tips)`,
+	`(?:fix|change|changing|patch) (?:a |my |the )?flat tire`,
+	`bread recipe`, `(?:bake|baking|make|making) (?:banana |sourdough )?bread`, `soup recipe`, `(?:chicken|tomato|noodle|lentil|pho) soup`, `cake (?:recipe|ideas?|for)`, `(?:bake|baking|make|making) (?:a |the )?cake`,
+	`lyrics (?:to|of|for)`, `the lyrics`, `gaming`, `chemistry`, `marvel`,
+	`restaurant (?:recommendations?|near|for (?:dinner|lunch|a date)|to try)`, `(?:good|best|nice|cheap|new|favou?rite) restaurants?`,
+}
+
+// offTopicExcuse is legal talk (the rules' legal words) and idioms made of
+// off-topic words: "under the weather", "a piece of cake", "bread and
+// butter", "good chemistry with my study group", "gaming the system".
+var offTopicExcuse = compile(strings.TrimSuffix(strings.TrimPrefix(legalWords.String(), `\b(?:`), `)\b`) + `|under the weather|piece of cake|icing on the cake|(?:have|has|having) (?:your|my|their|his|her|its) cake and eat it|bread and butter|(?:good|great|bad|no|some|zero) chemistry (?:with|between|in)|gam(?:e|ing) the system|(?:it'?s|that'?s|is) a (?:small )?marvel`)
 
 // localRules are the patterns of every category; off-topic also has its
 // terms above (offTopicTerms without legalWords), and here only an
@@ -375,6 +400,7 @@ var localRules = concat(
 		// An explicit change of subject away from the law.
 		`(?:forget|forget about|enough (?:of|with|about)|never ?mind|screw|stop talking about|done with|sick of|tired of|bored (?:of|with)|take a break from|let'?s not talk about|no more) (?:the |this |all (?:the |this |that )?|that |your |my )?(?:law|legal|lawyer|school|class|course|tutoring|studying|study|lesson) (?:stuff|things|talk|crap|questions?|nonsense|business|junk)`,
 	),
+	rulesUnless(OffTopic, offTopicExcuse, offTopicPhrases...),
 	// "Talk about something else" may mean another part of the lesson:
 	// "something else in the reading, like the dissent".
 	rulesUnless(OffTopic, offTopicContext,
