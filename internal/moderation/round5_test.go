@@ -59,6 +59,13 @@ func TestRulesSpareAStudentsOwnWords(t *testing.T) {
 		"I have a gun control paper due for my seminar next week.",
 		"I'm going to kill them in the moot court final round.",
 		"Can a celebrity stop paparazzi photos of her dating life?",
+		// First names that are also a celebrity's, and names a student
+		// calls a party in a hypo or themselves.
+		"My friend Leo got married last weekend, sorry I missed the session.",
+		"We need a swift date for the hearing, right?",
+		"Selena from my section is dating someone in the clinic, anyway, back to the reading.",
+		"The guy in the hypo is a fool for signing that without reading it.",
+		"I'm such an idiot, I forgot the second element.",
 	} {
 		if v := Rules(s); v.Flagged {
 			t.Errorf("%q flagged by the rules: %+v", s, v)
@@ -101,6 +108,10 @@ func TestNarrowedRulesStillCatch(t *testing.T) {
 		{"Let's talk about something else, I'm bored.", OffTopic},
 		{"Can you give me a recipe for chocolate chip cookies?", OffTopic},
 		{"What's the derivative of x squared?", OffTopic},
+		{"Who is Taylor Swift dating right now?", Gossip},
+		{"Who do you think Selena Gomez is secretly seeing right now?", Gossip},
+		{"You're such an idiot.", Harassment},
+		{"My roommate is such a creep.", Harassment},
 	} {
 		if v := Rules(c.text); !v.Has(c.want) {
 			t.Errorf("%q: %+v, want %s", c.text, v, c.want)

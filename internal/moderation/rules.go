@@ -82,6 +82,9 @@ var allowedIdioms = regexp.MustCompile(`\b(?:` + strings.Join([]string{
 	`kill(?:ing)? (?:it|them) (?:in|at) (?:the |our |my |this )?(?:[^ ]+ ){0,3}(?:round|rounds|competition|debate|negotiation|oral argument)`,
 	`(?:not|isn'?t|aren'?t|wasn'?t) (?:exactly |really |the |a |an |that |very |the most )*sex(?:y|ier|iest)(?: (?:subject|area|topic|class|course|part|doctrine|rule)s?)?`,
 	`sex(?:y|ier|iest) (?:subject|area|topic|class|course|doctrine)s?(?: of law| in law)?`,
+	// A student calling themselves names over a mistake: "I'm such an
+	// idiot, I forgot the second element".
+	`(?:i'?m|im|i am|i was|i feel like|i felt like|i'?ve been|i look like) (?:such |so |a |an |a complete |a total |being |an absolute |the biggest )*(?:idiot|moron|clown|fool|dummy|dumbass|loser)`,
 	// Someone else's wish to die, as a question of capacity or duty: "a
 	// patient who says they want to die". The student's own ("I want to
 	// die") has no such subject and still reaches the self-harm rules.
@@ -140,6 +143,10 @@ func rulesUnless(cat Category, context *pattern, patterns ...string) []rule {
 var legalContext = compile(legalContextWords)
 
 const legalContextWords = `statutes?|statutory|rules?|amendments?|doctrines?|courts?|held|holds|holding|holdings|clauses?|constitution\w*|scrutiny|due process|equal protection|rational basis|fundamental rights?|title (?:vii|ix)|jury|jurors?|defendants?|plaintiffs?|prosecut\w*|convict\w*|offen[cs]es?|evidence|evidentiary|admissib\w*|inadmissib\w*|victims?|damages|malice|liab\w*|torts?|tortious|regulations?|regulat\w*|ordinances?|precedents?|justices?|opinions?|dissent\w*|concurr\w*|plurality|overbroad\w*|overbreadth|vague\w*|speech|privacy|harassment|discriminat\w*|crimes?|criminal\w*|felon\w*|misdemeanou?rs?|unlawful|illegal|lawful|legal|legally|laws?|ban|bans|banned|prohibit\w*|defamat\w*|libel|obscen\w*|indecen\w*|testimony|witness\w*|trial|appeal\w*|lawsuit|sued|claims?|cases?|congress|legislat\w*|election law|voting rights|protected|unprotected|emotional distress|infliction|publicity|negligen\w*|probable cause|suspicion|title ix|employer|employee|school district|contracts?|enforceab\w*|unenforceab\w*|agreements?|breach\w*|landlords?|tenants?`
+
+// hypoContext is legalContext and a hypothetical's facts: "the guy in
+// the hypo is a fool for signing that".
+var hypoContext = compile(legalContextWords + `|hypos?|hypothetical\w*|fact patterns?|in the facts`)
 
 // gossipLaw is legalContext and what a celebrity may do about the press:
 // "can a celebrity stop paparazzi photos of her dating life".
@@ -209,7 +216,7 @@ const (
 	// for the rules that know the utterance is about politicians.
 	judgement = `(?:better|worse|best|worst|smarter|dumber|great|amazing|deserve|should win|will win|should lose|` + insult + `)`
 	insult    = `(?:ruin\w*|destroy\w*|evil|idiots?|stupid|morons?|corrupt|hate|trash|garbage|suck|sucks|are the problem|fascists?|communists?|socialists?|nazis?|traitors?|criminals?|liars?|clowns?|dumb|terrible|awful|must be stopped|hypocrites?|hypocritical|bigots?|bigoted|racists?|snowflakes?|sheep|brainwashed|cowards?|crooks?|crooked|losers?|lunatics?|extremists?|radicals?|nuts|insane|crazy|deplorables?|cry|crying|cope|seethe|the only (?:ones?|party|hope|choice)|(?:can|will|could|gonna|going to) save (?:us|america|the country|this country|democracy)|the future|right about everything|always right|always wrong|disasters?|a joke|embarrassment|failures?|senile|puppets?|incompetent|greatest|goat|heroe?s?|saviou?r|legend|genius)`
-	celebrity = `(?:(?:which|what) (?:actors?|actress(?:es)?|singers?|rappers?|celebs?|athletes?|stars?|influencers?|youtubers?)|miley|kylie|kendall|kourtney|ariana|britney|adele|shakira|madonna|lizzo|cardi b|taylor swift|swift|travis kelce|kelce|kardashians?|kim k|khloe|kanye|ye|beyonce|jay z|rihanna|drake|justin bieber|bieber|selena gomez|selena|hailey bieber|brad pitt|angelina jolie|jolie|leonardo dicaprio|dicaprio|leo|tom cruise|zendaya|tom holland|timothee chalamet|chalamet|kylie jenner|kendall jenner|jenner|ariana grande|harry styles|miley cyrus|britney spears|johnny depp|amber heard|ben affleck|jennifer lopez|j ?lo|elon musk|musk|oprah|diddy|p diddy|blake lively|ryan reynolds|celebrit(?:y|ies)|famous people|influencers?|movie stars?|pop stars?|tv stars?|royals|royal family|prince harry|meghan markle|meghan|famous (?:actors?|actress(?:es)?|singers?|rappers?|athletes?|musicians?|persons?|couples?|stars?|youtubers?|tiktokers?)|hollywood (?:stars?|couples?|actors?|actress(?:es)?)|a ?listers?|reality (?:tv |show )?(?:stars?|family|families|couples?|cast|personalit(?:y|ies)))`
+	celebrity = `(?:(?:which|what) (?:actors?|actress(?:es)?|singers?|rappers?|celebs?|athletes?|stars?|influencers?|youtubers?)|miley|kylie|kendall|kourtney|ariana|britney|adele|shakira|madonna|lizzo|cardi b|taylor swift|travis kelce|kelce|kardashians?|kim k|khloe|kanye|beyonce|jay z|rihanna|drake|justin bieber|bieber|selena gomez|hailey bieber|brad pitt|angelina jolie|jolie|leonardo dicaprio|dicaprio|tom cruise|zendaya|tom holland|timothee chalamet|chalamet|kylie jenner|kendall jenner|jenner|ariana grande|harry styles|miley cyrus|britney spears|johnny depp|amber heard|ben affleck|jennifer lopez|j ?lo|elon musk|oprah|diddy|p diddy|blake lively|ryan reynolds|celebrit(?:y|ies)|famous people|influencers?|movie stars?|pop stars?|tv stars?|royals|royal family|prince harry|meghan markle|famous (?:actors?|actress(?:es)?|singers?|rappers?|athletes?|musicians?|persons?|couples?|stars?|youtubers?|tiktokers?)|hollywood (?:stars?|couples?|actors?|actress(?:es)?)|a ?listers?|reality (?:tv |show )?(?:stars?|family|families|couples?|cast|personalit(?:y|ies)))`
 	gossipy   = `(?:dating|dates|datin|boyfriend|girlfriend|bf|gf|cheat\w*|affair|hook(?:ed|ing)? up|broke up|break ?up|breaking up|split(?:ting)? up|splits?|pregnant|baby bump|engaged|engagement|secretly|rumou?rs?|gossip|tea|drama|feud\w*|beef\w*|fight(?:ing|s)?|fought|hot|sleeping with|kissed|kissing|relationship|married|marry|wedding|divorc\w*|dumped|exes|fling|love life|side piece|new (?:man|woman|flame|beau|boo)|newest|back (?:together )?with|seeing|spotted with|date|dated|still with|together|hottest|sexiest|couples?|hated|most hated|overrated|happened between|going on between)`
 
 	// sexualTerms have a legal use too (rape shield, Barnes, Lawrence):
@@ -565,7 +572,7 @@ var localRules = concat(
 		`wish i (?:could |did |would )?(?:just )?(?:not exist|stop existing|didn'?t exist|cease to exist|never existed|never woke up)|(?:what'?s|whats|what is) the point (?:of|in) (?:waking up|living|going on|being alive|existing|trying anymore|life)`,
 		`(?:standing|sitting|sit|stand|stood|sat) (?:on|at|by) (?:the )?(?:edge|ledge|bridge|roof|tracks|platform|railing)(?: of (?:the |a |my )?[^ ]+(?: [^ ]+)?)? (?:and )?(?:`+gap+`){0,3}(?:thinking|think|thought) about (?:it|letting go|jumping|ending it|falling)`,
 	),
-	rulesUnless(Harassment, legalContext,
+	rulesUnless(Harassment, hypoContext,
 		`(?:that|this|my|the|our) (?:`+gap+`){0,3}(?:guy|girl|kid|dude|woman|man|professor|prof|teacher|ta|classmate|roommate|partner|neighbou?r|boss) (?:`+gap+`){0,4}(?:is|'s) (?:a |an |such a |such an |a total |a complete |a real )?(?:`+gap+`){0,2}(?:creep|freak|slut|whore|skank|pig|cow|moron|retard|r tard|fool|bitch|dumbass|waste of space)s?\b`,
 		`(?:you'?re|you are|ur|youre) (?:a |an |such a |just a )?(?:waste of (?:space|electricity|air|oxygen|code)|worthless|pathetic|piece of (?:junk|garbage|trash))`,
 		`(?:jokes?|nicknames?|insults?|slurs?) (?:about|for) (?:a |the )?(?:`+gap+`){0,2}(?:mexicans|gays?|gay (?:guys?|people|men|man)|jews|muslims|blacks|asians|women|immigrants|fat people|old people|arabs|indians)|insulting (?:nickname|name|joke)s? for`,
