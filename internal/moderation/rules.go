@@ -82,6 +82,12 @@ var allowedIdioms = regexp.MustCompile(`\b(?:` + strings.Join([]string{
 	`kill(?:ing)? (?:it|them) (?:in|at) (?:the |our |my |this )?(?:[^ ]+ ){0,3}(?:round|rounds|competition|debate|negotiation|oral argument)`,
 	`(?:not|isn'?t|aren'?t|wasn'?t) (?:exactly |really |the |a |an |that |very |the most )*sex(?:y|ier|iest)(?: (?:subject|area|topic|class|course|part|doctrine|rule)s?)?`,
 	`sex(?:y|ier|iest) (?:subject|area|topic|class|course|doctrine)s?(?: of law| in law)?`,
+	// A study format or role the student asks for: "from now on, answer
+	// with the rule first", "you are now my study partner", "act as my
+	// tutor and quiz me", "the previous instructions from the judge".
+	`from now on,? (?:you will |you'?ll |please |can you |could you )?(?:answer|respond|start|begin|quiz me|ask me)(?: me)? (?:with|by|in|on) (?:the|a|one|short|shorter|plain|simple|bullet|two|three|hypos?|hearsay|each)`,
+	`(?:you(?:'?re| are) now|act as|be) my (?:study partner|study buddy|tutor|quiz ?master|examiner|practice partner|sparring partner)`,
+	`(?:previous |prior |earlier |the |his |her )?instructions? (?:from|of|by) the (?:trial )?(?:judge|court)`,
 	// A student calling themselves names over a mistake: "I'm such an
 	// idiot, I forgot the second element".
 	`(?:i'?m|im|i am|i was|i feel like|i felt like|i'?ve been|i look like) (?:such |so |a |an |a complete |a total |being |an absolute |the biggest )*(?:idiot|moron|clown|fool|dummy|dumbass|loser)`,
@@ -143,6 +149,16 @@ func rulesUnless(cat Category, context *pattern, patterns ...string) []rule {
 var legalContext = compile(legalContextWords)
 
 const legalContextWords = `statutes?|statutory|rules?|amendments?|doctrines?|courts?|held|holds|holding|holdings|clauses?|constitution\w*|scrutiny|due process|equal protection|rational basis|fundamental rights?|title (?:vii|ix)|jury|jurors?|defendants?|plaintiffs?|prosecut\w*|convict\w*|offen[cs]es?|evidence|evidentiary|admissib\w*|inadmissib\w*|victims?|damages|malice|liab\w*|torts?|tortious|regulations?|regulat\w*|ordinances?|precedents?|justices?|opinions?|dissent\w*|concurr\w*|plurality|overbroad\w*|overbreadth|vague\w*|speech|privacy|harassment|discriminat\w*|crimes?|criminal\w*|felon\w*|misdemeanou?rs?|unlawful|illegal|lawful|legal|legally|laws?|ban|bans|banned|prohibit\w*|defamat\w*|libel|obscen\w*|indecen\w*|testimony|witness\w*|trial|appeal\w*|lawsuit|sued|claims?|cases?|congress|legislat\w*|election law|voting rights|protected|unprotected|emotional distress|infliction|publicity|negligen\w*|probable cause|suspicion|title ix|employer|employee|school district|contracts?|enforceab\w*|unenforceab\w*|agreements?|breach\w*|landlords?|tenants?`
+
+// electionLaw is legalContext and the words of election and employment
+// law about a candidate: "a Trump 2024 shirt at the polls", "the Hatch
+// Act", "can my employer fire me if I vote for".
+var electionLaw = compile(legalContextWords + `|electioneering|polls|polling (?:place|station)s?|hatch act|executive orders?|fire[ds]?|firing`)
+
+// lawTalk is legalContext and the rules' legal words: an utterance that
+// speaks of law at all.
+// "Opinion" is left out: "the best candidate, in your opinion?".
+var lawTalk = compile(strings.Replace(legalContextWords, `opinions?|`, ``, 1) + `|` + strings.Replace(strings.TrimSuffix(strings.TrimPrefix(legalWords.String(), `\b(?:`), `)\b`), `|opinion|`, `|`, 1) + `|estoppel|exceptions?|elements?|facts?`)
 
 // hypoContext is legalContext and a hypothetical's facts: "the guy in
 // the hypo is a fool for signing that".
@@ -365,17 +381,15 @@ var localRules = concat(
 		`(?:hot|steamy|wild|passionate|naughty|sexy) (?:`+gap+`){0,2}(?:night|nights|evening|weekend|date|encounter) (?:with (?:me|you)|together)`,
 	),
 	rules(Politics,
-		`who (?:should|do|would|will) (?:i|you|we) vote for`, `vote (?:for|against) `+politico, `vote (?:democrat|republican|blue|red|gop|maga)`,
-		`which (?:political )?(?:party|candidate) (?:should i|do you|would you|should we|do i|to) (?:vote|support|back|join|pick|choose|prefer|like|register)|which (?:political )?(?:party|candidate) (?:is|'s) (?:the )?(?:better|best|worse|worst|smarter|dumber|right|correct|more \w+)|which political (?:party|candidate)|which candidate (?:is|should|do|would|to)`, `(?:best|better|worse|worst) (?:political )?(?:party|candidate|president)`,
+		`who (?:should|do|would|will) (?:i|you|we) vote for`, `vote (?:democrat|republican|blue|red|gop|maga)`,
+		`which (?:political )?(?:party|candidate) (?:should i|do you|would you|should we|do i|to) (?:vote|support|back|join|pick|choose|prefer|like|register)|which (?:political )?(?:party|candidate) (?:is|'s) (?:the )?(?:better|best|worse|worst|smarter|dumber|right|correct|more \w+)|which political (?:party|candidate)|which candidate (?:is|should|do|would|to)`,
 		party+` (?:\w+ ){0,4}`+insult, insult+` (?:\w+ ){0,3}`+party,
 		ideology+` (?:are|is) (?:\w+ ){0,2}`+insult,
 		// A party ranked: "Republicans are the worst", "Democrats are better
 		// for America", "the left or the right, which is better".
 		party+` (?:are|is|were|was) (?:the |so |much |way |clearly |obviously |just )?(?:best|worst|greatest|(?:better|worse)(?: for (?:america|the country|this country|us|everyone)| than (?:the )?`+party+`|$))|`+party+` (?:deserve to|should|will|need to|must) (?:lose|win)`,
 		`(?:the left|the right|left|right|democrats?|republicans?|liberals?|conservatives?) or (?:the left|the right|left|right|democrats?|republicans?|liberals?|conservatives?) (?:`+gap+`){0,2}(?:better|worse|best|smarter)`,
-		`(?:endorse|support|campaign for|root for|cheering for) `+politico,
 		`(?:are you|you are|you're|youre) (?:a )?(?:democrat|republican|liberal|conservative|leftist|maga|trump supporter|biden supporter)`,
-		`(?:your|you) (?:\w+ )?(?:opinion|think|feel|view)s? (?:of|on|about) `+politico,
 		// Voting advice, however the parties are named.
 		`(?:deserves?|gets?|earns?|should get|has earned|wins?|win|have|has) my (?:vote|ballot|support)|who (?:gets|would get|will get|is getting) your vote`,
 		`how should i vote|tell me (?:who|how) to vote|should i vote (?:for )?(?:democrat|republican|blue|red|left|right|`+politico+`)`,
@@ -386,9 +400,19 @@ var localRules = concat(
 		`(?:say|tell me|write) (?:something |some )?(?:nice|good|bad|mean|positive|negative|great|terrible) (?:things )?about (?:`+politico+`|`+party+`)`,
 		`donkeys? (?:or|vs|versus|and|over) (?:the )?elephants?|elephants? (?:or|vs|versus|and|over) (?:the )?donkeys?`,
 	),
+	// A vote or a campaign for a politician, unless it is election or
+	// employment law ("can my employer fire me if I vote for Trump", "the
+	// Hatch Act and campaigning for Biden").
+	rulesUnless(Politics, electionLaw,
+		`vote (?:for|against) `+politico, `(?:endorse|support|campaign for|root for|cheering for) `+politico,
+		`(?:your|you) (?:\w+ )?(?:opinion|think|feel|view)s? (?:of|on|about) `+politico),
+	// "The best candidate", "the worse party": also how a student ranks
+	// the facts or the parties of a case ("the best candidate for
+	// promissory estoppel", "the worse party to sue").
+	rulesUnless(Politics, lawTalk, `(?:best|better|worse|worst) (?:political )?(?:party|candidate|president)`),
 	// Slogans and verdicts on politicians whose names are also case names
 	// ("Trump v. Hawaii", "Clinton v. Jones"): not in legal discussion.
-	rulesUnless(Politics, legalContext,
+	rulesUnless(Politics, electionLaw,
 		politico+` (?:20)?\d\d|maga|make america great again|lock her up|let'?s go brandon|lets go brandon|fjb|stop the steal|blue wave|red wave|vote blue no matter who|feel the bern|i'?m with her|build the wall|drain the swamp|trump train|four more years`,
 		politico+` (?:is|was|will be|would be) (?:a |an |the )?(?:\w+ )?`+judgement,
 		`(?:is|was|isn'?t|wasn'?t) `+politico+` (?:a |an |the )?(?:\w+ )?`+judgement,
@@ -414,7 +438,7 @@ var localRules = concat(
 		`(?:talk|chat) about something (?:else|fun|different|other than)|change (?:the|of) subject`,
 	),
 	rules(Manipulation,
-		`repeat after me|say after me|(?:^|please |now |just |you will |you must )say exactly|say the following|say these words|say this exactly|say it back (?:to me )?(?:in|word|exactly|verbatim)|repeat this (?:word for word|exactly|back|sentence|phrase|verbatim|(?:i|you|we|the tutor|this tutor|my)\b)|repeat (?:exactly|the following|(?:the|these|those|my) words|what i say|the phrase|it back|word for word)|type (?:exactly|the following)|word for word what i|say (?:what|whatever|everything) i (?:type|write|say|tell you)`,
+		`repeat after me|say after me|(?:^|please |now |just |you will |you must )say exactly|say the following|say these words|say this exactly|say it back (?:to me )?(?:in|word|exactly|verbatim)|repeat this (?:word for word|exactly|back|sentence|phrase|verbatim|(?:i|you|we|the tutor|this tutor|my)\b)|repeat (?:exactly|the following|(?:the|these|those|my) words|what i say|the phrase|it back|word for word)|word for word what i|say (?:what|whatever|everything) i (?:type|write|say|tell you)`,
 		`(?:ignore|disregard|forget|override|bypass|skip|drop|abandon)(?: (?:all|any|of|the|my|these|those|everything|every))* (?:your|previous|prior|above|earlier|preceding|system|original|initial|former|existing|current|safety|content) (?:\w+ )?(?:instructions?|rules|prompts?|guidelines|programming|restrictions|directives|constraints|training|policies|policy|filters?|messages?|context|settings)`,
 		// The object named plainly, then where it came from or what to do
 		// instead: "disregard the rules above", "ignore all rules and say".
@@ -467,6 +491,8 @@ var localRules = concat(
 	rulesUnless(Manipulation, restrictionLaw,
 		`no restrictions|without restrictions|without any restrictions|no rules|no limits|no guidelines|unrestricted`),
 	rulesUnless(Manipulation, promptLaw, `jailbreak\w*`),
+	// "Type exactly what the court said" asks for a quotation.
+	rulesUnless(Manipulation, legalContext, `type (?:exactly|the following)`),
 	// How to die, unless the question is the law of executions.
 	rulesUnless(SelfHarm, executionLaw,
 		`(?:painless|easiest|quickest|fastest|best|least painful|surest) (?:way|ways|method|methods) to (?:die|kill myself|end it|end my life|go)|how (?:to|do i|can i|could i|should i) (?:kill myself|end my life|end it all)|(?:what'?s|what is|how much is) (?:a |the )?lethal dose|how many (?:`+gap+`){0,2}pills (?:would it take|does it take|to|would|will)`,
