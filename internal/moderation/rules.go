@@ -88,6 +88,12 @@ var allowedIdioms = regexp.MustCompile(`\b(?:` + strings.Join([]string{
 	`from now on,? (?:you will |you'?ll |please |can you |could you )?(?:answer|respond|start|begin|quiz me|ask me)(?: me)? (?:with|by|in|on) (?:the|a|one|short|shorter|plain|simple|bullet|two|three|hypos?|hearsay|each)`,
 	`(?:you(?:'?re| are) now|act as|be) my (?:study partner|study buddy|tutor|quiz ?master|examiner|practice partner|sparring partner)`,
 	`(?:previous |prior |earlier |the |his |her )?instructions? (?:from|of|by) the (?:trial )?(?:judge|court)`,
+	// Everyday accidents and idioms: "I burned myself on my coffee",
+	// "I'll shoot you my outline", "I don't want to live in a world
+	// without the mailbox rule".
+	`(?:burn(?:ed|t)|scald(?:ed)?) myself (?:on|with|making|cooking) (?:my |the |a |some )?(?:coffee|tea|stove|oven|pan|iron|soup|kettle|toaster|hot (?:water|pan|plate|coffee|tea))`,
+	`shoot(?:ing)? (?:you|me|him|her|them) (?:my|the|an?|over (?:my|the|an?)) (?:[^ ]+ )?(?:outline|notes|email|e mail|text|message|question|link|draft|summary|answer|memo|doc|file|brief)s?`,
+	`(?:want to|wanna|wish to) live in a world (?:without|where|with)`,
 	// A student calling themselves names over a mistake: "I'm such an
 	// idiot, I forgot the second element".
 	`(?:i'?m|im|i am|i was|i feel like|i felt like|i'?ve been|i look like) (?:such |so |a |an |a complete |a total |being |an absolute |the biggest )*(?:idiot|moron|clown|fool|dummy|dumbass|loser)`,
@@ -183,7 +189,7 @@ var offTopicContext = compile(legalContextWords + `|trademark\w*|copyright\w*|as
 // he says 'I'm going to shoot you', is that assault?", "a student who
 // said he wanted to shoot up the school"), which law students ask about;
 // a threat in the student's own voice has none of it.
-var reportedSpeech = compile(`(?:defendant|plaintiff|victim|accused|suspect|attacker|assailant|robber|officer|tenant|landlord)s? (?:[^ ]+ )?(?:says?|said|tells?|told|yells?|yelled|shouts?|shouted|screams?|screamed|threatens?|threatened|texts?|texted|writes?|wrote|posts?|posted)|(?:said|says|wrote|writes|posted|posts|texted|threatened|claimed|joked|stated|announced|told (?:` + gap + `)?)(?: that)? (?:he|she|they)(?:'d|'ll| would| will| was going to| were going to| is going to| are going to| was gonna| wanted to| wants to| planned to| plans to)|(?:if|when|whether|suppose|say) (?:i|he|she|they|someone|somebody|a (?:student|person|man|woman|defendant|neighbou?r)|the (?:defendant|student|man|woman|accused)|my client) (?:[^ ]+ )?(?:says?|said|tells?|told|texts?|texted|posts?|posted|writes?|wrote|yells?|yelled|shouts?|shouted|threatens?|threatened|jokes?|joked)|(?:is|was|would|does|did) (?:it|that|this|saying|posting|writing|texting) (?:[^ ]+ ){0,3}(?:an? )?(?:threat|assault|battery|crime|criminal|protected|incitement|harassment|illegal|arson|attempt|murder|manslaughter|conspiracy|solicitation|justified|reasonable|lawful)`)
+var reportedSpeech = compile(`(?:defendant|plaintiff|victim|accused|suspect|attacker|assailant|robber|officer|tenant|landlord)s? (?:[^ ]+ )?(?:says?|said|tells?|told|yells?|yelled|shouts?|shouted|screams?|screamed|threatens?|threatened|texts?|texted|writes?|wrote|posts?|posted)|(?:said|says|wrote|writes|posted|posts|texted|threatened|claimed|joked|stated|announced|told (?:` + gap + `)?)(?: that)? (?:he|she|they)(?:'d|'ll| would| will| was going to| were going to| is going to| are going to| was gonna| wanted to| wants to| planned to| plans to)|(?:if|when|whether|suppose|say) (?:i|he|she|they|someone|somebody|a (?:student|person|man|woman|defendant|neighbou?r)|the (?:defendant|student|man|woman|accused)|my client) (?:[^ ]+ )?(?:says?|said|tells?|told|texts?|texted|posts?|posted|writes?|wrote|yells?|yelled|shouts?|shouted|threatens?|threatened|jokes?|joked)|(?:is|was|would|does|did) (?:it|that|this|saying|posting|writing|texting) (?:[^ ]+ ){0,3}(?:an? )?(?:threat|assault|battery|crime|criminal|protected|incitement|harassment|illegal|arson|attempt|murder|manslaughter|conspiracy|solicitation|justified|reasonable|lawful|offen[cs]e|violation|felony|misdemeanou?r)|in the (?:hypo|hypothetical|fact pattern)`)
 
 // promptLaw marks a system prompt as the subject of a legal question.
 var promptLaw = compile(legalContextWords + `|trade secrets?|litigation|discover(?:y|able)|subpoena\w*|copyright\w*|patent\w*|terms of service|injunctions?`)
