@@ -84,7 +84,9 @@ func Learned(text string) Verdict {
 // word, so that "shoot the professor an email" or "the political question
 // doctrine" is not read for its risky words in either layer, and the model
 // learns what such a phrase says (legal context) from the dev set.
-func learnedInput(n string) string { return allowed.ReplaceAllString(n, " "+allowedWord+" ") }
+func learnedInput(n string) string {
+	return allowed.ReplaceAllString(allowedIdiomPhrases.ReplaceAllString(n, " "+allowedWord+" "), " "+allowedWord+" ")
+}
 
 // allowedWord stands for an allowed phrase: a word Normalize never makes
 // (it has a digit between letters, which Normalize reads as a letter).

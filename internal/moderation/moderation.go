@@ -103,9 +103,9 @@ func check(text string, student bool) Verdict {
 }
 
 // checkNormalized runs the rules over normalised text whose case names
-// already read "case".
+// already read "case", with allowed phrases and idioms blanked.
 func checkNormalized(n string, student bool) Verdict {
-	return checkBlanked(strings.TrimSpace(allowedPhrases.ReplaceAllString(n, " ")), student)
+	return checkBlanked(strings.TrimSpace(allowedPhrases.ReplaceAllString(allowedIdiomPhrases.ReplaceAllString(n, " "), " ")), student)
 }
 
 // checkBlanked runs the rules over normalised text with case names read

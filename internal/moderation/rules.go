@@ -27,7 +27,7 @@ var allowed = regexp.MustCompile(`\b(?:` + strings.Join([]string{
 	`sex (?:discrimination|offenders?|offen[cs]es?|crimes?|trafficking|based|stereotyping|stereotypes|work|workers?|abuse|education|-based)`,
 	`same sex`, `opposite sex`, `because of (?:sex|race)`, `on the basis of sex`, `basis of sex`,
 	`statutory rape`, `rape shield`, `child pornography`, `revenge porn(?:ography)? (?:laws?|statutes?)`,
-	`indecent exposure`, `obscen\w*`, `hostile work environment`,
+	`indecent exposure`, `hostile work environment`,
 	`(?:physician|medically|doctor) assisted suicide`, `assisted suicide`, `suicide (?:exclusion|clause|provision|note|prevention|rates?|pacts?)`, `right to die`,
 	// Someone else's suicide, as a question of liability or crime.
 	`(?:aid\w*|assist\w*|abet\w*|encourag\w*|caus\w*|prevent\w*|solicit\w*|urg\w*) (?:a |the |another'?s |someone'?s |his |her |their )?suicide`,
@@ -65,6 +65,48 @@ var allowed = regexp.MustCompile(`\b(?:` + strings.Join([]string{
 	// opposing counsel".
 	`(?:(?:pretend|imagine|suppose) (?:that )?(?:you(?:'?re| are)|to be)|act as|play(?:ing)?(?: the role of)?|role ?play(?: as)?|you are now|you'?re now|be) (?:the |a |an |my )?(?:opposing |trial |appellate |supreme court |defense |district )?(?:judge|justice|professor|counsel|prosecutor|attorney|lawyer|witness|juror|jury|plaintiff|defendant|client|landlord|tenant|offeror|offeree|buyer|seller|clerk|mediator|arbitrator|examiner|bar examiner|police officer|officer)s?`,
 }, "|") + `)\b`)
+
+// allowedIdioms are blanked like allowed (moderation.go, learnedInput)
+// but kept apart: idioms and third parties found by round 5's audit of the
+// rules. One more alternative in allowed's single regexp costs every
+// check (each position of the text tries them all); here a literal scan
+// (allowedIdiomPhrases) skips the regexp for a text that holds none of
+// their words.
+var allowedIdioms = regexp.MustCompile(`\b(?:` + strings.Join([]string{
+	// More idioms of a student at work: "I cut myself off", "I'm killing
+	// myself trying to memorize the exceptions", "my dad might get laid
+	// off", "we'll kill them in the final round", "not the sexiest subject".
+	`cut(?:ting)? myself (?:off|short)`,
+	`killing myself (?:trying to (?:memorize|learn|understand|finish|figure out|get through (?:this|the|these|all))|over (?:this|the|these|my) (?:[^ ]+ )?(?:outline|reading|readings|brief|memo|paper|hypos?|cases|finals|homework|assignment|problem set))`,
+	`(?:get|got|gets|getting) laid off`,
+	`kill(?:ing)? (?:it|them) (?:in|at) (?:the |our |my |this )?(?:[^ ]+ ){0,3}(?:round|rounds|competition|debate|negotiation|oral argument)`,
+	`(?:not|isn'?t|aren'?t|wasn'?t) (?:exactly |really |the |a |an |that |very |the most )*sex(?:y|ier|iest)(?: (?:subject|area|topic|class|course|part|doctrine|rule)s?)?`,
+	`sex(?:y|ier|iest) (?:subject|area|topic|class|course|doctrine)s?(?: of law| in law)?`,
+	// A study format or role the student asks for: "from now on, answer
+	// with the rule first", "you are now my study partner", "act as my
+	// tutor and quiz me", "the previous instructions from the judge".
+	`from now on,? (?:you will |you'?ll |please |can you |could you )?(?:answer|respond|start|begin|quiz me|ask me)(?: me)? (?:with|by|in|on) (?:the|a|one|short|shorter|plain|simple|bullet|two|three|hypos?|hearsay|each)`,
+	`(?:you(?:'?re| are) now|act as|be) my (?:study partner|study buddy|tutor|quiz ?master|examiner|practice partner|sparring partner)`,
+	`(?:previous |prior |earlier |the |his |her )?instructions? (?:from|of|by) the (?:trial )?(?:judge|court)`,
+	// Everyday accidents and idioms: "I burned myself on my coffee",
+	// "I'll shoot you my outline", "I don't want to live in a world
+	// without the mailbox rule".
+	`(?:burn(?:ed|t)|scald(?:ed)?) myself (?:on|with|making|cooking) (?:my |the |a |some )?(?:coffee|tea|stove|oven|pan|iron|soup|kettle|toaster|hot (?:water|pan|plate|coffee|tea))`,
+	`shoot(?:ing)? (?:you|me|him|her|them) (?:my|the|an?|over (?:my|the|an?)) (?:[^ ]+ )?(?:outline|notes|email|e mail|text|message|question|link|draft|summary|answer|memo|doc|file|brief)s?`,
+	`(?:want to|wanna|wish to) live in a world (?:without|where|with)`,
+	// A student calling themselves names over a mistake: "I'm such an
+	// idiot, I forgot the second element".
+	`(?:i'?m|im|i am|i was|i feel like|i felt like|i'?ve been|i look like) (?:such |so |a |an |a complete |a total |being |an absolute |the biggest )*(?:idiot|moron|clown|fool|dummy|dumbass|loser)`,
+	// Someone else's wish to die, as a question of capacity or duty: "a
+	// patient who says they want to die". The student's own ("I want to
+	// die") has no such subject and still reaches the self-harm rules.
+	`(?:patients?|clients?|inmates?|prisoners?|decedents?|insured|defendants?|plaintiffs?|testators?|victims?|residents?|detainees?) (?:who |that )?(?:says?|said|tells?|told|states?|stated|express(?:es|ed)?|claims?|claimed|writes?|wrote)(?: (?:me|us|the [^ ]+|her [^ ]+|his [^ ]+))?(?: that)? (?:he|she|they) (?:wants?|wanted|want) to (?:die|end it all|end (?:his|her|their) life)`,
+	// A weapon as the subject of a legal question: "a gun control paper
+	// for my seminar", "the knife hypo from class".
+	`(?:guns?|weapons?|knife|knives|firearms?) (?:rights|control|laws?|policy|policies|regulations?|bans?|cases?|hypos?|hypotheticals?|questions?|papers?|statutes?|possession|charges?|licen[cs]es?|permits?|owners?|ownership)`,
+}, "|") + `)\b`)
+
+var allowedIdiomPhrases = newReplaceFilter(allowedIdioms)
 
 // A matcher says whether a rule's pattern occurs in normalized text: a
 // pattern, or a pattern with a condition (unless).
@@ -114,19 +156,49 @@ var legalContext = compile(legalContextWords)
 
 const legalContextWords = `statutes?|statutory|rules?|amendments?|doctrines?|courts?|held|holds|holding|holdings|clauses?|constitution\w*|scrutiny|due process|equal protection|rational basis|fundamental rights?|title (?:vii|ix)|jury|jurors?|defendants?|plaintiffs?|prosecut\w*|convict\w*|offen[cs]es?|evidence|evidentiary|admissib\w*|inadmissib\w*|victims?|damages|malice|liab\w*|torts?|tortious|regulations?|regulat\w*|ordinances?|precedents?|justices?|opinions?|dissent\w*|concurr\w*|plurality|overbroad\w*|overbreadth|vague\w*|speech|privacy|harassment|discriminat\w*|crimes?|criminal\w*|felon\w*|misdemeanou?rs?|unlawful|illegal|lawful|legal|legally|laws?|ban|bans|banned|prohibit\w*|defamat\w*|libel|obscen\w*|indecen\w*|testimony|witness\w*|trial|appeal\w*|lawsuit|sued|claims?|cases?|congress|legislat\w*|election law|voting rights|protected|unprotected|emotional distress|infliction|publicity|negligen\w*|probable cause|suspicion|title ix|employer|employee|school district|contracts?|enforceab\w*|unenforceab\w*|agreements?|breach\w*|landlords?|tenants?`
 
+// electionLaw is legalContext and the words of election and employment
+// law about a candidate: "a Trump 2024 shirt at the polls", "the Hatch
+// Act", "can my employer fire me if I vote for".
+var electionLaw = compile(legalContextWords + `|electioneering|polls|polling (?:place|station)s?|hatch act|executive orders?|fire[ds]?|firing`)
+
+// lawTalk is legalContext and the rules' legal words: an utterance that
+// speaks of law at all.
+// "Opinion" is left out: "the best candidate, in your opinion?".
+var lawTalk = compile(strings.Replace(legalContextWords, `opinions?|`, ``, 1) + `|` + strings.Replace(strings.TrimSuffix(strings.TrimPrefix(legalWords.String(), `\b(?:`), `)\b`), `|opinion|`, `|`, 1) + `|estoppel|exceptions?|elements?|facts?`)
+
+// hypoContext is legalContext and a hypothetical's facts: "the guy in
+// the hypo is a fool for signing that".
+var hypoContext = compile(legalContextWords + `|hypos?|hypothetical\w*|fact patterns?|in the facts`)
+
+// gossipLaw is legalContext and what a celebrity may do about the press:
+// "can a celebrity stop paparazzi photos of her dating life".
+var gossipLaw = compile(legalContextWords + `|paparazzi|can (?:a |the )?(?:[^ ]+ )?(?:stop|sue|block|prevent|enjoin|get an injunction)`)
+
+// sexLaw is legalContext and the words of a crime's facts, in which a
+// criminal law question tells what happened ("in the hypo he had sex with
+// her while she was passed out", "what makes an erotic book obscene under
+// Miller", "sexting between minors").
+var sexLaw = compile(legalContextWords + `|consen\w*|alleg\w*|assault\w*|rape|raped|battery|hypos?|hypothetical\w*|fact pattern|minors?|miller|roth|ferber|jacobellis|barnes|lawrence|fraud\w*`)
+
 // offTopicContext excuses the off-topic patterns in legal talk that
 // mentions a game, a height or a time: "is the Olympics logo a trademark",
 // "the Chiefs game and assumption of risk", "the reasonable person".
-var offTopicContext = compile(legalContextWords + `|trademark\w*|copyright\w*|assumption of risk|hypothetical\w*|hypos?|reasonable person|endorse\w*|sponsor\w*`)
+var offTopicContext = compile(legalContextWords + `|trademark\w*|copyright\w*|assumption of risk|hypothetical\w*|hypos?|reasonable person|endorse\w*|sponsor\w*|readings?|outlines?|syllabus|elements?|consideration|estoppel|mens rea|hearsay|negligence|the (?:first|second|third|last|next|other) case|consen\w*|assumes? (?:the|a) risk`)
 
 // reportedSpeech marks a threat as quoted, reported or hypothetical ("if
 // he says 'I'm going to shoot you', is that assault?", "a student who
 // said he wanted to shoot up the school"), which law students ask about;
 // a threat in the student's own voice has none of it.
-var reportedSpeech = compile(`(?:defendant|plaintiff|victim|accused|suspect|attacker|assailant|robber|officer|tenant|landlord)s? (?:[^ ]+ )?(?:says?|said|tells?|told|yells?|yelled|shouts?|shouted|screams?|screamed|threatens?|threatened|texts?|texted|writes?|wrote|posts?|posted)|(?:said|says|wrote|writes|posted|posts|texted|threatened|claimed|joked|stated|announced|told (?:` + gap + `)?)(?: that)? (?:he|she|they)(?:'d|'ll| would| will| was going to| were going to| is going to| are going to| was gonna| wanted to| wants to| planned to| plans to)|(?:if|when|whether|suppose|say) (?:i|he|she|they|someone|somebody|a (?:student|person|man|woman|defendant|neighbou?r)|the (?:defendant|student|man|woman|accused)|my client) (?:[^ ]+ )?(?:says?|said|tells?|told|texts?|texted|posts?|posted|writes?|wrote|yells?|yelled|shouts?|shouted|threatens?|threatened|jokes?|joked)|(?:is|was|would|does|did) (?:it|that|this|saying|posting|writing|texting) (?:[^ ]+ ){0,3}(?:an? )?(?:threat|assault|battery|crime|criminal|protected|incitement|harassment|illegal|arson|attempt|murder|manslaughter|conspiracy|solicitation|justified|reasonable|lawful)`)
+var reportedSpeech = compile(`(?:defendant|plaintiff|victim|accused|suspect|attacker|assailant|robber|officer|tenant|landlord)s? (?:[^ ]+ )?(?:says?|said|tells?|told|yells?|yelled|shouts?|shouted|screams?|screamed|threatens?|threatened|texts?|texted|writes?|wrote|posts?|posted)|(?:said|says|wrote|writes|posted|posts|texted|threatened|claimed|joked|stated|announced|told (?:` + gap + `)?)(?: that)? (?:he|she|they)(?:'d|'ll| would| will| was going to| were going to| is going to| are going to| was gonna| wanted to| wants to| planned to| plans to)|(?:if|when|whether|suppose|say) (?:i|he|she|they|someone|somebody|a (?:student|person|man|woman|defendant|neighbou?r)|the (?:defendant|student|man|woman|accused)|my client) (?:[^ ]+ )?(?:says?|said|tells?|told|texts?|texted|posts?|posted|writes?|wrote|yells?|yelled|shouts?|shouted|threatens?|threatened|jokes?|joked)|(?:is|was|would|does|did) (?:it|that|this|saying|posting|writing|texting) (?:[^ ]+ ){0,3}(?:an? )?(?:threat|assault|battery|crime|criminal|protected|incitement|harassment|illegal|arson|attempt|murder|manslaughter|conspiracy|solicitation|justified|reasonable|lawful|offen[cs]e|violation|felony|misdemeanou?r)|in the (?:hypo|hypothetical|fact pattern)`)
 
 // promptLaw marks a system prompt as the subject of a legal question.
 var promptLaw = compile(legalContextWords + `|trade secrets?|litigation|discover(?:y|able)|subpoena\w*|copyright\w*|patent\w*|terms of service|injunctions?`)
+
+// restrictionLaw is legalContext without the words of the tutor's own
+// limits ("rules"), with those of a regulation's: "no limits on
+// contributions", "no restrictions on commercial speech", "no rules on
+// that in the UCC".
+var restrictionLaw = compile(strings.Replace(legalContextWords, `rules?|`, ``, 1) + `|ucc|restatement|contributions?|expenditures?|commercial|the state|government|states|property|zoning|citizens united`)
 
 // executionLaw marks a question about the death penalty's methods
 // (Baze, Glossip), which speaks of painless ways to die.
@@ -166,14 +238,14 @@ const (
 	// for the rules that know the utterance is about politicians.
 	judgement = `(?:better|worse|best|worst|smarter|dumber|great|amazing|deserve|should win|will win|should lose|` + insult + `)`
 	insult    = `(?:ruin\w*|destroy\w*|evil|idiots?|stupid|morons?|corrupt|hate|trash|garbage|suck|sucks|are the problem|fascists?|communists?|socialists?|nazis?|traitors?|criminals?|liars?|clowns?|dumb|terrible|awful|must be stopped|hypocrites?|hypocritical|bigots?|bigoted|racists?|snowflakes?|sheep|brainwashed|cowards?|crooks?|crooked|losers?|lunatics?|extremists?|radicals?|nuts|insane|crazy|deplorables?|cry|crying|cope|seethe|the only (?:ones?|party|hope|choice)|(?:can|will|could|gonna|going to) save (?:us|america|the country|this country|democracy)|the future|right about everything|always right|always wrong|disasters?|a joke|embarrassment|failures?|senile|puppets?|incompetent|greatest|goat|heroe?s?|saviou?r|legend|genius)`
-	celebrity = `(?:(?:which|what) (?:actors?|actress(?:es)?|singers?|rappers?|celebs?|athletes?|stars?|influencers?|youtubers?)|miley|kylie|kendall|kourtney|ariana|britney|adele|shakira|madonna|lizzo|cardi b|taylor swift|swift|travis kelce|kelce|kardashians?|kim k|khloe|kanye|ye|beyonce|jay z|rihanna|drake|justin bieber|bieber|selena gomez|selena|hailey bieber|brad pitt|angelina jolie|jolie|leonardo dicaprio|dicaprio|leo|tom cruise|zendaya|tom holland|timothee chalamet|chalamet|kylie jenner|kendall jenner|jenner|ariana grande|harry styles|miley cyrus|britney spears|johnny depp|amber heard|ben affleck|jennifer lopez|j ?lo|elon musk|musk|oprah|diddy|p diddy|blake lively|ryan reynolds|celebrit(?:y|ies)|famous people|influencers?|movie stars?|pop stars?|tv stars?|royals|royal family|prince harry|meghan markle|meghan|famous (?:actors?|actress(?:es)?|singers?|rappers?|athletes?|musicians?|persons?|couples?|stars?|youtubers?|tiktokers?)|hollywood (?:stars?|couples?|actors?|actress(?:es)?)|a ?listers?|reality (?:tv |show )?(?:stars?|family|families|couples?|cast|personalit(?:y|ies)))`
+	celebrity = `(?:(?:which|what) (?:actors?|actress(?:es)?|singers?|rappers?|celebs?|athletes?|stars?|influencers?|youtubers?)|miley|kylie|kendall|kourtney|ariana|britney|adele|shakira|madonna|lizzo|cardi b|taylor swift|travis kelce|kelce|kardashians?|kim k|khloe|kanye|beyonce|jay z|rihanna|drake|justin bieber|bieber|selena gomez|hailey bieber|brad pitt|angelina jolie|jolie|leonardo dicaprio|dicaprio|tom cruise|zendaya|tom holland|timothee chalamet|chalamet|kylie jenner|kendall jenner|jenner|ariana grande|harry styles|miley cyrus|britney spears|johnny depp|amber heard|ben affleck|jennifer lopez|j ?lo|elon musk|oprah|diddy|p diddy|blake lively|ryan reynolds|celebrit(?:y|ies)|famous people|influencers?|movie stars?|pop stars?|tv stars?|royals|royal family|prince harry|meghan markle|famous (?:actors?|actress(?:es)?|singers?|rappers?|athletes?|musicians?|persons?|couples?|stars?|youtubers?|tiktokers?)|hollywood (?:stars?|couples?|actors?|actress(?:es)?)|a ?listers?|reality (?:tv |show )?(?:stars?|family|families|couples?|cast|personalit(?:y|ies)))`
 	gossipy   = `(?:dating|dates|datin|boyfriend|girlfriend|bf|gf|cheat\w*|affair|hook(?:ed|ing)? up|broke up|break ?up|breaking up|split(?:ting)? up|splits?|pregnant|baby bump|engaged|engagement|secretly|rumou?rs?|gossip|tea|drama|feud\w*|beef\w*|fight(?:ing|s)?|fought|hot|sleeping with|kissed|kissing|relationship|married|marry|wedding|divorc\w*|dumped|exes|fling|love life|side piece|new (?:man|woman|flame|beau|boo)|newest|back (?:together )?with|seeing|spotted with|date|dated|still with|together|hottest|sexiest|couples?|hated|most hated|overrated|happened between|going on between)`
 
 	// sexualTerms have a legal use too (rape shield, Barnes, Lawrence):
 	// they count outside legalContext only.
 	sexualTerms = `lap ?dances?|sex|sexual|sexually|sexuality|sexting|sext|sexts|nude|nudes|nudity|naked|nude (?:pics?|photos?|selfies?)|porn|porno|pornographic|pornography|erotic\w*|dick|cock|penis|vagina|genitals?|seduc\w*|masturbat\w*|strip ?tease|stripper|lingerie`
 	// sexualWord is a word a sexual request is about.
-	sexualWord = `(?:sex|sexual|sexy|nude|naked|erotic|porn\w*|explicit|dirty|naughty|steamy|spicy|smutty|x rated|raunchy|kinky|nsfw|lewd)`
+	sexualWord = `(?:sex|sexual|sexy|nude|naked|erotic|porn\w*|dirty|naughty|steamy|spicy|smutty|x rated|raunchy|kinky|nsfw|lewd)`
 )
 
 // terms compiles a list of words and phrases as one regexp. The list is
@@ -212,29 +284,29 @@ var legalWords = terms(
 	`immunity`, `landlord`, `tenant`, `lease`, `easement`, `covenant`, `mortgage`, `probate`,
 	`insurance`, `bar exam`, `moot court`, `law school`, `hypos?`, `hypotheticals?`, `clerkship`,
 	`motion`, `discovery`, `pleading`, `venue`, `preemption`, `estoppel`, `procedure`, `civ pro`, `con law`, `crim law`, `licens\w*`, `incitement`,
-	`punish\w*`, `obscenity`, `first amendment`,
+	`punish\w*`, `obscenity`, `first amendment`, `enforce\w*`, `waivers?`, `non ?competes?`, `misrepresent\w*`, `warrant(?:y|ies)`, `merchantability`,
+	`obscene`, `reading`, `outline`, `dissent`, `hypo`, `doctrine`, `consents?`, `consented`, `assumes? (?:the|a) risk`,
 )
 
 // offTopicTerms are subjects far from a law course.
 var offTopicTerms = terms(
-	`recipes?`, `movies? (?:are |is )?(?:out|playing|showing)`, `in theaters`, `square root`, `world series`, `stanley cup`, `nba finals`, `bread`, `sourdough`, `pancakes`, `soup`, `candy crush`, `beat (?:level|the level|this level|the game|the boss)`, `level \d+`, `cook`, `cooking`, `bake`, `baking`, `pasta`, `pizza`, `lasagna`, `cookies`, `cake`,
+	`recipes?`, `movies? (?:are |is )?(?:out|playing|showing)`, `in theaters`, `square root`, `world series`, `stanley cup`, `nba finals`, `sourdough`, `pancakes`, `candy crush`, `beat (?:level|the level|this level|the game|the boss)`, `level \d+`, `pasta`, `lasagna`,
 	`banana bread`, `dinner ideas`, `football`, `nfl`, `nba`, `mlb`, `nhl`, `soccer`, `basketball`,
 	`baseball`, `hockey`, `super bowl`, `world cup`, `playoffs?`, `score last night`,
 	`game last night`, `fantasy team`, `fantasy football`, `march madness`, `lakers`, `celtics`,
-	`yankees`, `dodgers`, `ufc`, `boxing`, `nascar`, `formula one`, `video games?`, `gaming`, `gamer`,
+	`yankees`, `dodgers`, `ufc`, `boxing`, `nascar`, `formula one`, `video games?`, `gamer`,
 	`fortnite`, `minecraft`, `roblox`, `playstation`, `xbox`, `nintendo`, `zelda`, `call of duty`,
 	`league of legends`, `elden ring`, `dark souls`, `skyrim`, `fifa`, `madden`, `valorant`,
 	`overwatch`, `apex legends`, `genshin`, `ultimate team`, `final boss`, `boss (?:fight|battle)s?`,
-	`speedrun\w*`, `weather`, `forecast`, `rain tomorrow`, `crypto`, `bitcoin`, `ethereum`, `solana`,
+	`speedrun\w*`, `rain tomorrow`, `crypto`, `bitcoin`, `ethereum`, `solana`,
 	`dogecoin`, `memecoins?`, `altcoins?`, `nft`, `stock tips?`, `stocks to buy`, `invest in`,
-	`day trading`, `chemistry`, `calculus`, `precalc`, `trigonometry`, `geometry`, `algebra`,
-	`physics`, `biology`, `organic chem`, `derivative of`, `integral of`, `integrate`,
-	`differentiate`,
+	`day trading`, `calculus`, `precalc`, `trigonometry`, `geometry`, `algebra`,
+	`physics`, `biology`, `organic chem`, `derivative of`, `integral of`,
 	`(?:solve|compute|calculate|evaluate) (?:this |the |an? )?(?:integral|derivative|equation|limit)`,
-	`squared`, `sine`, `cosine`, `quadratic`, `polynomial`, `logarithm`, `solve for x`,
+	`sine`, `cosine`, `quadratic`, `polynomial`, `logarithm`, `solve for x`,
 	`(?:calc|math|stats|physics|chem|bio|spanish|french|german|history|english|econ|psych) (?:class|homework|exam|test|quiz|problem|assignment|pset)`,
 	`\d+ (?:times|plus|minus|divided by|squared) \d+`, `photosynthesis`, `mitosis`, `periodic table`,
-	`covalent`, `calories`, `nutrition`, `who (?:painted|invented|discovered|composed|sang)`, `chess`,
+	`covalent`, `calories`, `nutrition`, `who (?:painted|invented|discovered|composed|sang)`,
 	`checkers`, `sudoku`, `wordle`, `crossword`,
 	`let'?s play (?:a game|twenty questions|20 questions|trivia)`, `gift ideas?`,
 	`birthday (?:gift|present|party|cake)`, `what should i get (?:my|for)`, `essay for my english`,
@@ -242,38 +314,72 @@ var offTopicTerms = terms(
 	`programming`, `debug my`, `leetcode`, `sql query`, `movie recommendations?`, `movies? to watch`,
 	`(?:recommend|suggest)(?: me)? (?:a |an |some )?(?:good |great |fun |new |funny |scary )?(?:movies?|films?|tv shows?|shows?|series|songs?|albums?|podcasts?|anime)`,
 	`watch tonight`, `binge ?watch\w*`, `what should i watch`, `netflix`, `tv shows?`, `anime`,
-	`song lyrics`, `lyrics`, `playlist`, `spotify`, `horoscope`, `zodiac`, `astrology`, `tarot`,
-	`workout`, `gym`, `diet`, `lose weight`, `protein`, `vacation`, `travel plans`, `flights? to`,
-	`hotel`, `restaurant`, `best burger`, `pokemon`, `marvel`, `star wars`,
+	`song lyrics`, `playlist`, `spotify`, `horoscope`, `zodiac`, `astrology`, `tarot`,
+	`workout`, `diet`, `lose weight`, `protein`, `travel plans`, `flights? to`,
+	`best burger`, `pokemon`, `star wars`,
 	`taylor swift's new album`, `new album`, `concert tickets`, `dating app`, `tinder`,
-	`what should i wear`, `outfit`, `haircut`, `car repair`, `oil change`, `oil leak`, `flat tire`,
-	`fix my (?:car|bike|phone|laptop|computer|printer)`, `knitting`, `gardening`, `cat`, `dog`,
-	`puppy`, `pets?`, `(?:what'?s|what is|whats) the capital (?:city )?of`, `capital city of`,
-	`trivia`, `fun facts?`, `riddles?`, `tell me a joke`, `knock knock`,
+	`what should i wear`, `outfit`, `haircut`, `car repair`, `oil change`, `oil leak`,
+	`fix my (?:car|bike|phone|laptop|computer|printer)`, `knitting`, `gardening`,
+	`(?:what'?s|what is|whats) the capital (?:city )?of`, `capital city of`,
+	`fun facts?`, `riddles?`, `tell me a joke`, `knock knock`,
 )
+
+// offTopicPhrases are subjects far from a law course that are named in
+// passing too: cooking, pets, the weather, the gym, a trip, as the subject
+// asked about, not as the noise of a student's day ("sorry, my dog was
+// barking", "I'm a bit under the weather", "my roommate is cooking", "I
+// just got back from the gym", "how do I differentiate the two"). Each is
+// its own rule (unless the utterance speaks of law, or the words are an
+// idiom), so the literal scan skips those a text cannot hold; in
+// offTopicTerms' one regexp they made every check several times slower.
+var offTopicPhrases = []string{
+	`(?:how (?:do i|to|do you|should i|long to|long do i)|what (?:should|can|do) i|best way to|help me|teach me to|learn to) (?:cook|bake)`, `(?:cook|cooking|bake|baking) (?:for dinner|dinner|lunch|breakfast|rice|pasta|steak|chicken|eggs|a cake|bread|cookies|something)`, `(?:bake|baking|chocolate chip|sugar) cookies`,
+	`pizza (?:place|places|topping|toppings|or|near)`, `on pizza`, `slice of pizza`, `(?:best|good|favou?rite) pizza`, `order(?:ing)? pizza`,
+	`(?:adopt|adopting|get|getting|buy|buying) (?:a |another |my first )?(?:dog|cat|puppy|kitten|pet)`, `(?:dog|cat|puppy|kitten|pet) (?:names?|breeds?|food|tricks|training|toys?)`, `name (?:for )?(?:a|my|our) (?:new )?(?:[^ ]+ ){0,2}(?:dog|cat|puppy|kitten)`, `(?:poem|haiku|rap|song|limerick|story|sonnet|joke) about (?:my |a |the |our )?(?:[^ ]+'s )?(?:dog|cat|puppy|kitten|pet)`, `(?:cats? or (?:a )?dogs?|dogs? or (?:a )?cats?)`, `(?:do you like|do you have) (?:a )?(?:dogs?|cats?|pets?|puppies|kittens?)`, `hairballs?`, `(?:my|our) (?:dog|cat|puppy|kitten) (?:keeps (?:throwing up|scratching|chewing|peeing|biting|barking at night)|is sick|won'?t eat)`,
+	`(?:what'?s|what is|how'?s|how is|whats) the weather`, `weather (?:like|going to be|tomorrow|this weekend|today|forecast)`, `forecast (?:for|tomorrow|this weekend|today)`, `will it (?:rain|snow)`, `weather and climate`,
+	`gym (?:routine|plan|schedule|split|workout)s?`, `(?:at|to) the gym (?:today|tomorrow|tonight|later|after|every)`,
+	`(?:book|find|recommend|suggest)(?: me)? (?:a |the )?(?:cheap |good |nice |best )?hotels?`, `best hotels?`, `hotel (?:recommendations?|deals?)`,
+	`(?:plan|planning)(?: my| a| our)? (?:vacation|trip)`, `vacation (?:ideas|spots|destinations|plans)`, `where should i (?:go|travel) (?:on|for)`,
+	`(?:x|y|\d+) squared`, `(?:integrate|differentiate) (?:x|y|e|sin|cos|tan|ln|log|the function|this function|f of x)\b`,
+	`trivia (?:questions?|night|games?|quiz)`, `(?:some |fun |random )trivia`,
+	`(?:better at|play|playing|learn|learning) chess`, `chess (?:openings?|moves|strategy|tips)`,
+	`(?:fix|change|changing|patch) (?:a |my |the )?flat tire`,
+	`bread recipe`, `(?:bake|baking|make|making) (?:banana |sourdough )?bread`, `soup recipe`, `(?:chicken|tomato|noodle|lentil|pho) soup`, `cake (?:recipe|ideas?|for)`, `(?:bake|baking|make|making) (?:a |the )?cake`,
+	`lyrics (?:to|of|for)`, `the lyrics`, `gaming`, `chemistry`, `marvel`,
+	`restaurant (?:recommendations?|near|for (?:dinner|lunch|a date)|to try)`, `(?:good|best|nice|cheap|new|favou?rite) restaurants?`,
+}
+
+// offTopicExcuse is legal talk (the rules' legal words) and idioms made of
+// off-topic words: "under the weather", "a piece of cake", "bread and
+// butter", "good chemistry with my study group", "gaming the system".
+var offTopicExcuse = compile(strings.TrimSuffix(strings.TrimPrefix(legalWords.String(), `\b(?:`), `)\b`) + `|under the weather|piece of cake|icing on the cake|(?:have|has|having) (?:your|my|their|his|her|its) cake and eat it|bread and butter|(?:good|great|bad|no|some|zero) chemistry (?:with|between|in)|gam(?:e|ing) the system|(?:it'?s|that'?s|is) a (?:small )?marvel`)
 
 // localRules are the patterns of every category; off-topic also has its
 // terms above (offTopicTerms without legalWords), and here only an
 // explicit change of subject away from the law.
 var localRules = concat(
-	rulesUnless(Sexual, legalContext, sexualTerms),
+	rulesUnless(Sexual, sexLaw, sexualTerms,
+		// Sex as what happened, which criminal law asks about.
+		`(?:have|having|had) sex|sex with`,
+		// "Sexual jokes in class under Title IX" is harassment law.
+		`(?:sex|sexual) (?:jokes?|limericks?)`),
 	rules(Sexual,
 		// Slang, explicit words and euphemisms, which law has no use for.
-		`sexy|sexier|sexiest|dirtiest|naughtiest|kinkiest|horny|boobs?|tits|titties|pussy|blowjobs?|handjobs?|orgasm\w*|fetish\w*|kinky|kink|nsfw|onlyfans|hentai|smut|smutty|raunchy|naughty|steamy|threesome|foreplay|make out with|making out with|make out session|dirty talk|talk dirty|talking dirty|get laid|booty call|friends with benefits|netflix and chill|fool around|mess around with me|sugar (?:daddy|mommy|baby)|horizontal (?:tango|mambo|polka|refreshment)|do the deed|spicy pics?|send pics|freaky|dtf|like it rough|moan (?:for|with) me|moan my name|turns? (?:me|you) on|what gets you (?:hot|going|off)|strip for me|twerk for me|touch(?:ing)? (?:myself|yourself)|(?:see|watch) you (?:undress|naked|strip)|(?:can we|let'?s|lets|wanna|want to|we could|we should) sext|i (?:want|need) you (?:so bad|so much|right now|in bed|now)|make (?:this|it|things|our|the)(?: session| chat| conversation)? (?:a little |a bit |even )?more (?:intimate|romantic|sexy|spicy)|kiss (?:you|me) all over|(?:i want|i wanna|i'?d like|let me) to kiss you`,
-		`(?:you|u|she|he|girlfriend|boyfriend) (?:would |are |r |is )?(?:good |great |like )?in bed`,
+		`sexy|sexier|sexiest|dirtiest|naughtiest|kinkiest|horny|boobs?|tits|titties|pussy|blowjobs?|handjobs?|orgasm\w*|fetish\w*|kinky|(?:have|got|has|what'?s your|whats your|your|any) (?:a |any )?kinks?$|kinks? (?:for|are you into)|nsfw|onlyfans|hentai|smut|smutty|raunchy|naughty|steamy|threesome|foreplay|make out with|making out with|make out session|dirty talk|talk dirty|talking dirty|get laid|booty call|friends with benefits|netflix and chill|fool around with (?:me|you)|(?:wanna|want to|let'?s|lets) fool around(?: tonight| later| a little| for a bit)?$|mess around with me|sugar (?:daddy|mommy|baby)|horizontal (?:tango|mambo|polka|refreshment)|do the deed|spicy pics?|send pics|freaky|dtf|like it rough|moan (?:for|with) me|moan my name|turns? (?:me|you) on|what gets you (?:hot|going|off)|strip for me|twerk for me|touch(?:ing)? (?:myself|yourself)|(?:see|watch) you (?:undress|naked|strip)|(?:can we|let'?s|lets|wanna|want to|we could|we should) sext|i (?:want|need) you (?:so bad|so much|right now|in bed|now)|make (?:this|it|things|our|the)(?: session| chat| conversation)? (?:a little |a bit |even )?more (?:intimate|romantic|sexy|spicy)|kiss (?:you|me) all over|(?:i want|i wanna|i'?d like|let me) to kiss you`,
+		`(?:you|u) (?:would |are |r )?(?:good |great |like )?in bed|(?:she|he|girlfriend|boyfriend) (?:would be |is |was )?(?:good|great|like) in bed`,
 		// Propositions to the tutor.
 		`what (?:are|r) (?:you|u) wearing|what'?re you wearing|what you wearing`,
 		`(?:take|taking|took) off (?:your|ur|my) (?:clothes|shirt|top|pants|bra|panties|underwear)|(?:your|ur|my) clothes off|undress(?:ing)? (?:me|you|for me)|get naked`,
-		`(?:want to|wanna|like to|trying to) (?:hook ?up|sleep with|get in bed|have sex|make love)|hook ?up (?:with me|tonight|later|after)|(?:and|let'?s|lets|we could|we should|to) hook ?up|hookup`,
+		`(?:want to|wanna|like to|trying to) (?:hook ?up|sleep with|get in bed|have sex|make love)|hook ?up (?:with me|tonight|later|after)|(?:and|let'?s|lets|we could|we should|to) hook ?up|hookup (?:with me|tonight|later|scenes?|stor(?:y|ies)|last night|apps?)|(?:wildest|hottest|my|a) hookup (?:last night|with)`,
 		`come over (?:`+gap+`){0,4}(?:tonight|later|and hook)|come (?:to|over to|back to) (?:my|your) (?:place|dorm|room|apartment|bed|bedroom)`,
 		`(?:private|secret|intimate|adult) fun|(?:naughty|dirty|kinky|sexy|spicy|steamy) (?:fun|time|games?|chat|talk|stuff|things|stor(?:y|ies)|pics?|photos?|pictures?|videos?|texts?|messages?|jokes?|limericks?|role ?play)`,
-		`(?:dirty|sex|sexual|adult|x rated|raunchy|filthy) (?:jokes?|limericks?)`,
+		`(?:dirty|adult|x rated|raunchy|filthy) (?:jokes?|limericks?)`,
 		`sleep(?:ing)? with (?:me|you)|in bed with (?:me|you)|(?:get|come|climb) (?:in|into) bed with|cuddle with me|(?:go|going) (?:out|on a date) with me|date me|be my (?:girlfriend|boyfriend|gf|bf|lover)|are you single|(?:you'?re|you are|youre|ur|u r) (?:so |really |very |super )?(?:hot|sexy|gorgeous|attractive)`,
 		`(?:your|ur) fav(?:ou?rite)? (?:sex |sexual )?positions?|(?:sex|sexual|bedroom) positions?`,
 		// Sexual talk aimed at the tutor or the student.
 		`(?:sex|sexual|sexually|sext\w*|naked|nudes?|erotic|porn\w*|horny|aroused|kinky|steamy) (?:`+gap+`){0,3}(?:with|to|for) (?:me|you|us)|(?:make|makes|made|making|get|gets|getting|got) me (?:so |really )?(?:horny|aroused|wet|hard)|(?:send|show|give)(?: me)? (?:`+gap+`){0,2}nudes`,
 		`(?:describe|show|send|tell me about|rate) (?:me )?(?:your|ur|my) (?:naked )?(?:body|figure|curves|chest|boobs|butt|ass|lips|looks)|(?:are you|r u|you) wearing (?:any )?(?:underwear|panties|a bra|lingerie|anything)|(?:underwear|panties|bra|lingerie) (?:are|r) (?:you|u) wearing`,
-		`(?:have|having|had|want|wanna) sex|sex with`,
+		`(?:want|wanna) sex|(?:want to|wanna|let'?s|lets|we could|we should|gonna|going to) have sex|sex with (?:me|you|u|us)`,
 		// Requests for sexual content.
 		`(?:write|tell|send|give|show)(?: me| us)? (?:`+gap+`){0,3}`+sexualWord+` (?:stor(?:y|ies)|scenes?|fantas(?:y|ies)|fanfic|fiction|novel|poems?|pics?|photos?|pictures?|images?|videos?|links?|sites?|content|jokes?|talk|texts?|messages?|details?)`,
 		`(?:describe|write|tell|narrate|show|give)(?: me| us)? (?:`+gap+`){0,3}(?:hot|steamy|sexy|racy|intimate|love|sex) scenes?`,
@@ -281,17 +387,15 @@ var localRules = concat(
 		`(?:hot|steamy|wild|passionate|naughty|sexy) (?:`+gap+`){0,2}(?:night|nights|evening|weekend|date|encounter) (?:with (?:me|you)|together)`,
 	),
 	rules(Politics,
-		`who (?:should|do|would|will) (?:i|you|we) vote for`, `vote (?:for|against) `+politico, `vote (?:democrat|republican|blue|red|gop|maga)`,
-		`which (?:political )?(?:party|candidate) (?:should i|do you|would you|should we|do i|to) (?:vote|support|back|join|pick|choose|prefer|like|register)|which (?:political )?(?:party|candidate) (?:is|'s) (?:the )?(?:better|best|worse|worst|smarter|dumber|right|correct|more \w+)|which political (?:party|candidate)|which candidate (?:is|should|do|would|to)`, `(?:best|better|worse|worst) (?:political )?(?:party|candidate|president)`,
+		`who (?:should|do|would|will) (?:i|you|we) vote for`, `vote (?:democrat|republican|blue|red|gop|maga)`,
+		`which (?:political )?(?:party|candidate) (?:should i|do you|would you|should we|do i|to) (?:vote|support|back|join|pick|choose|prefer|like|register)|which (?:political )?(?:party|candidate) (?:is|'s) (?:the )?(?:better|best|worse|worst|smarter|dumber|right|correct|more \w+)|which political (?:party|candidate)|which candidate (?:is|should|do|would|to)`,
 		party+` (?:\w+ ){0,4}`+insult, insult+` (?:\w+ ){0,3}`+party,
 		ideology+` (?:are|is) (?:\w+ ){0,2}`+insult,
 		// A party ranked: "Republicans are the worst", "Democrats are better
 		// for America", "the left or the right, which is better".
 		party+` (?:are|is|were|was) (?:the |so |much |way |clearly |obviously |just )?(?:best|worst|greatest|(?:better|worse)(?: for (?:america|the country|this country|us|everyone)| than (?:the )?`+party+`|$))|`+party+` (?:deserve to|should|will|need to|must) (?:lose|win)`,
 		`(?:the left|the right|left|right|democrats?|republicans?|liberals?|conservatives?) or (?:the left|the right|left|right|democrats?|republicans?|liberals?|conservatives?) (?:`+gap+`){0,2}(?:better|worse|best|smarter)`,
-		`(?:endorse|support|campaign for|root for|cheering for) `+politico,
 		`(?:are you|you are|you're|youre) (?:a )?(?:democrat|republican|liberal|conservative|leftist|maga|trump supporter|biden supporter)`,
-		`(?:your|you) (?:\w+ )?(?:opinion|think|feel|view)s? (?:of|on|about) `+politico,
 		// Voting advice, however the parties are named.
 		`(?:deserves?|gets?|earns?|should get|has earned|wins?|win|have|has) my (?:vote|ballot|support)|who (?:gets|would get|will get|is getting) your vote`,
 		`how should i vote|tell me (?:who|how) to vote|should i vote (?:for )?(?:democrat|republican|blue|red|left|right|`+politico+`)`,
@@ -302,9 +406,19 @@ var localRules = concat(
 		`(?:say|tell me|write) (?:something |some )?(?:nice|good|bad|mean|positive|negative|great|terrible) (?:things )?about (?:`+politico+`|`+party+`)`,
 		`donkeys? (?:or|vs|versus|and|over) (?:the )?elephants?|elephants? (?:or|vs|versus|and|over) (?:the )?donkeys?`,
 	),
+	// A vote or a campaign for a politician, unless it is election or
+	// employment law ("can my employer fire me if I vote for Trump", "the
+	// Hatch Act and campaigning for Biden").
+	rulesUnless(Politics, electionLaw,
+		`vote (?:for|against) `+politico, `(?:endorse|support|campaign for|root for|cheering for) `+politico,
+		`(?:your|you) (?:\w+ )?(?:opinion|think|feel|view)s? (?:of|on|about) `+politico),
+	// "The best candidate", "the worse party": also how a student ranks
+	// the facts or the parties of a case ("the best candidate for
+	// promissory estoppel", "the worse party to sue").
+	rulesUnless(Politics, lawTalk, `(?:best|better|worse|worst) (?:political )?(?:party|candidate|president)`),
 	// Slogans and verdicts on politicians whose names are also case names
 	// ("Trump v. Hawaii", "Clinton v. Jones"): not in legal discussion.
-	rulesUnless(Politics, legalContext,
+	rulesUnless(Politics, electionLaw,
 		politico+` (?:20)?\d\d|maga|make america great again|lock her up|let'?s go brandon|lets go brandon|fjb|stop the steal|blue wave|red wave|vote blue no matter who|feel the bern|i'?m with her|build the wall|drain the swamp|trump train|four more years`,
 		politico+` (?:is|was|will be|would be) (?:a |an |the )?(?:\w+ )?`+judgement,
 		`(?:is|was|isn'?t|wasn'?t) `+politico+` (?:a |an |the )?(?:\w+ )?`+judgement,
@@ -312,7 +426,7 @@ var localRules = concat(
 		`(?:pick|choose|prefer|favou?rite|who'?s better|who is better|which is better) (?:`+gap+`){0,6}`+politico+` (?:or|vs|versus) `+politico,
 	),
 	// A celebrity and their love life, unless it is their court case.
-	rulesUnless(Gossip, legalContext,
+	rulesUnless(Gossip, gossipLaw,
 		celebrity+`(?:'?s)? (?:`+gap+`){0,5}`+gossipy, gossipy+` (?:`+gap+`){0,5}`+celebrity,
 	),
 	rules(Gossip,
@@ -322,10 +436,15 @@ var localRules = concat(
 	rules(OffTopic,
 		// An explicit change of subject away from the law.
 		`(?:forget|forget about|enough (?:of|with|about)|never ?mind|screw|stop talking about|done with|sick of|tired of|bored (?:of|with)|take a break from|let'?s not talk about|no more) (?:the |this |all (?:the |this |that )?|that |your |my )?(?:law|legal|lawyer|school|class|course|tutoring|studying|study|lesson) (?:stuff|things|talk|crap|questions?|nonsense|business|junk)`,
+	),
+	rulesUnless(OffTopic, offTopicExcuse, offTopicPhrases...),
+	// "Talk about something else" may mean another part of the lesson:
+	// "something else in the reading, like the dissent".
+	rulesUnless(OffTopic, offTopicContext,
 		`(?:talk|chat) about something (?:else|fun|different|other than)|change (?:the|of) subject`,
 	),
 	rules(Manipulation,
-		`repeat after me|say after me|(?:^|please |now |just |you will |you must )say exactly|say the following|say these words|say this exactly|say it back|repeat (?:this|exactly|the following|(?:the|these|those|my) words|what i say|the phrase|it back|word for word)|type (?:exactly|the following)|word for word what i|say (?:what|whatever|everything) i (?:type|write|say|tell you)`,
+		`repeat after me|say after me|(?:^|please |now |just |you will |you must )say exactly|say the following|say these words|say this exactly|say it back (?:to me )?(?:in|word|exactly|verbatim)|repeat this (?:word for word|exactly|back|sentence|phrase|verbatim|(?:i|you|we|the tutor|this tutor|my)\b)|repeat (?:exactly|the following|(?:the|these|those|my) words|what i say|the phrase|it back|word for word)|word for word what i|say (?:what|whatever|everything) i (?:type|write|say|tell you)`,
 		`(?:ignore|disregard|forget|override|bypass|skip|drop|abandon)(?: (?:all|any|of|the|my|these|those|everything|every))* (?:your|previous|prior|above|earlier|preceding|system|original|initial|former|existing|current|safety|content) (?:\w+ )?(?:instructions?|rules|prompts?|guidelines|programming|restrictions|directives|constraints|training|policies|policy|filters?|messages?|context|settings)`,
 		// The object named plainly, then where it came from or what to do
 		// instead: "disregard the rules above", "ignore all rules and say".
@@ -335,12 +454,15 @@ var localRules = concat(
 		`(?:ignore|disregard|forget|override) (?:`+gap+`){0,6}(?:and|plus|also) (?:all )?(?:your|the system'?s?) (?:instructions|rules|guidelines|programming|prompt|restrictions)`,
 		`(?:reveal|show|print|display|output|leak|dump|share|tell me|give me|repeat|recite|list) (?:`+gap+`){0,4}your (?:system |initial |original |hidden |secret |internal |first |full )?(?:prompt|instructions|rules|guidelines|programming|configuration|directives|config)`,
 		`(?:what|which) (?:rules|instructions|guidelines|prompts?) (?:were you|did you get|have you been|you were|you'?ve been) (?:given|told|programmed)|your (?:developers?|creators?|programmers?|makers?) (?:told|gave|instructed)`,
-		`(?:told|instructed|given|programmed) (?:`+gap+`){0,2}before (?:i|we|this|our|the conversation|you)`,
-		`(?:drop|stop|quit|break) (?:the |your |this )?(?:tutor|teacher|professor) (?:act|persona|role|character|mode)|obey me|you must obey|(?:you(?:'?re| are)|i(?:'?m| am)) (?:not |no longer )?bound by (?:no|any) (?:rules|guidelines|restrictions)|(?:say|type|write|reply|respond|answer) (?:`+gap+`){1,12}and nothing else`,
-		`(?:reveal|show|print|display|output|leak|dump|share|tell me|give me|what (?:is|are|was|were)|repeat|recite|list)(?: me)? (?:\w+ )?(?:your|the) (?:system |initial |original |hidden |secret |internal |first |full )?(?:prompt|instructions|rules|guidelines|programming|configuration|directives)`,
+		`(?:you|u) (?:were |have been |'?ve been )?(?:told|instructed|given|programmed|got|received) (?:`+gap+`){0,2}before (?:i|we|this|our|the conversation|you)`,
+		`(?:drop|stop|quit|break) (?:the |your |this )?(?:tutor|teacher|professor) (?:act|persona|role|character|mode)|obey me|you must obey|(?:you(?:'?re| are)|i(?:'?m| am)) (?:not |no longer )?bound by (?:no|any) (?:rules|guidelines|restrictions)|(?:^|just |only |please |now |then )(?:say|type|write|reply|respond|answer) (?:`+gap+`){1,12}and nothing else`,
+		// "The rules" alone are a course's ("what are the rules for adverse
+		// possession"); the tutor's own are "your" rules or "the system"
+		// ones.
+		`(?:reveal|show|print|display|output|leak|dump|share|tell me|give me|what (?:is|are|was|were)|repeat|recite|list)(?: me)? (?:\w+ )?(?:your (?:system |initial |original |hidden |secret |internal |first |full )?(?:prompt|instructions|rules|guidelines|programming|configuration|directives)|the (?:system |initial |original |hidden |secret |internal |first |full )(?:prompt|instructions|rules|guidelines|programming|configuration|directives)|the (?:prompt|programming|configuration|directives))`,
 		`(?:text|words|message|messages|instructions) (?:that )?(?:came|come|was|were|is|are) (?:written )?before (?:my|this|our|the) (?:first|initial) (?:message|question|prompt)`,
-		`jailbreak\w*|developer mode|dev mode|god mode|do anything now|dan mode|you are dan|as dan|no restrictions|without restrictions|without any restrictions|unfiltered|uncensored|no filters?|no rules|no limits|no guidelines|unrestricted`,
-		`you are now (?:a |an |my )?\w+|from now on,? you (?:will|are|must|shall|answer|respond)|from now on,? (?:just |only )?(?:answer|respond|reply) (?:everything|anything|all|without|with no)|pretend (?:you are|you'?re|to be|that you are|you have)|act as (?:my|an? (?:unfiltered|uncensored|evil|different|new|ai|chatbot|assistant|girlfriend|boyfriend|human))|role ?play as|play the role of (?:my|an? (?:girlfriend|boyfriend|evil|unfiltered))|stop being (?:a )?tutor|you'?re not a tutor|forget (?:that )?you(?:'?re| are) a tutor`,
+		`developer mode|dev mode|god mode|do anything now|dan mode|you are dan|as dan|unfiltered|uncensored|no filters?`,
+		`you are now (?:a |an |my |in )\w+|you are now (?:dan|free|unfiltered|uncensored|unrestricted|jailbroken|evil|unlocked|[a-z]+gpt)\b|from now on,? you (?:will|are|must|shall|answer|respond)|from now on,? (?:just |only )?(?:answer|respond|reply) (?:everything|anything|all|without|with no)|pretend (?:you are|you'?re|to be|that you are|you have no|you don'?t have)|act as (?:my|an? (?:unfiltered|uncensored|evil|different|new|ai|chatbot|assistant|girlfriend|boyfriend|human))|role ?play as|play the role of (?:my|an? (?:girlfriend|boyfriend|evil|unfiltered))|stop being (?:a )?tutor|you'?re not a tutor|forget (?:that )?you(?:'?re| are) a tutor`,
 		`your new (?:instructions|rules|role|persona|directives?|prompt)|you(?:'?re| are)? no longer (?:a |my )?(?:tutor|bound by|restricted|limited)|you don'?t have to follow (?:your|the|any) (?:rules|instructions|guidelines)`,
 		`(?:make|let) (?:the |those |these )?(?:forbidden|banned|bad|naughty) words`,
 		`translate (?:this|the following|these words)? ?(?:into|to) \w+ and (?:then )?(?:say|repeat|read)`,
@@ -368,6 +490,15 @@ var localRules = concat(
 		`(?:^|(?:i|i'?m|im|i'?ve|ive|i'?ll|i keep|i was|been|keep) (?:`+gap+`){0,2})(?:thinking (?:about|of) |thought (?:about|of) |think about |want to |wanna |going to |gonna |might |should |plan(?:ning)? to |urge to |tempted to )?(?:just )?jump(?:ing)? (?:off|from|in front of) (?:`+gap+`){0,3}(?:bridge|building|roof|rooftop|garage|balcony|cliff|tower|overpass|window|ledge|floor|train|bus|truck|car|subway|platform)`,
 		`(?:been|started|start|keep|kept|i'?m|im|am|was) cutting (?:again|myself|my (?:arms?|wrists?|legs?|thighs?|skin))|cut(?:ting)? (?:my|both) wrists?|slit(?:ting)? my (?:wrists?|throat)`,
 	),
+	// "No restrictions", "no limits", "unrestricted" are how law speaks of
+	// a right or a regulation ("no limits on independent expenditures",
+	// "is the right unrestricted"): only outside legal talk. "Rules" alone
+	// does not make it legal talk ("an AI with no rules").
+	rulesUnless(Manipulation, restrictionLaw,
+		`no restrictions|without restrictions|without any restrictions|no rules|no limits|no guidelines|unrestricted`),
+	rulesUnless(Manipulation, promptLaw, `jailbreak\w*`),
+	// "Type exactly what the court said" asks for a quotation.
+	rulesUnless(Manipulation, legalContext, `type (?:exactly|the following)`),
 	// How to die, unless the question is the law of executions.
 	rulesUnless(SelfHarm, executionLaw,
 		`(?:painless|easiest|quickest|fastest|best|least painful|surest) (?:way|ways|method|methods) to (?:die|kill myself|end it|end my life|go)|how (?:to|do i|can i|could i|should i) (?:kill myself|end my life|end it all)|(?:what'?s|what is|how much is) (?:a |the )?lethal dose|how many (?:`+gap+`){0,2}pills (?:would it take|does it take|to|would|will)`,
@@ -403,6 +534,11 @@ var localRules = concat(
 		intent+` (?:`+gap+`){0,3}(?:poison(?:ing)?|spik(?:e|ing)|drug(?:ging)?|tamper(?:ing)? with) (?:`+gap+`){0,2}(?:food|coffee|drink|drinks|water|tea|lunch|meal|dinner|smoothie|bottle|meds)`,
 		intent+` (?:`+gap+`){0,3}(?:us(?:e|ing)|pull(?:ing)?|point(?:ing)?|aim(?:ing)?|fir(?:e|ing)|empty(?:ing)?) (?:it|them|this|that|my \w+|a \w+|the \w+) (?:on|at|into) `+target,
 	),
+	// Harm to an animal: "my neighbor's dog won't stop barking so I'm
+	// going to poison it", "how do I poison a dog".
+	rulesUnless(Violence, legalContext,
+		`(?:`+intent+`|how (?:to|do i|can i|would i)) (?:`+gap+`){0,3}(?:poison|kill|hurt|shoot|stab|drown)(?:ing)? (?:(?:a|the|his|her|their|my|our|that|this) )?(?:[^ ]+'?s )?(?:[^ ]+ )?(?:dogs?|cats?|pets?|puppy|puppies|kittens?|horses?)`,
+		`(?:dog|cat|puppy)(?: [^ ]+){0,8} `+intent+` (?:`+gap+`){0,2}(?:poison|shoot|kill|drown|hurt) it`),
 	// Insults aimed at the tutor or at people, and sweeping verdicts on a
 	// group, outside legal discussion (a defamation or harassment
 	// question quotes them).
@@ -468,7 +604,7 @@ var localRules = concat(
 		`wish i (?:could |did |would )?(?:just )?(?:not exist|stop existing|didn'?t exist|cease to exist|never existed|never woke up)|(?:what'?s|whats|what is) the point (?:of|in) (?:waking up|living|going on|being alive|existing|trying anymore|life)`,
 		`(?:standing|sitting|sit|stand|stood|sat) (?:on|at|by) (?:the )?(?:edge|ledge|bridge|roof|tracks|platform|railing)(?: of (?:the |a |my )?[^ ]+(?: [^ ]+)?)? (?:and )?(?:`+gap+`){0,3}(?:thinking|think|thought) about (?:it|letting go|jumping|ending it|falling)`,
 	),
-	rulesUnless(Harassment, legalContext,
+	rulesUnless(Harassment, hypoContext,
 		`(?:that|this|my|the|our) (?:`+gap+`){0,3}(?:guy|girl|kid|dude|woman|man|professor|prof|teacher|ta|classmate|roommate|partner|neighbou?r|boss) (?:`+gap+`){0,4}(?:is|'s) (?:a |an |such a |such an |a total |a complete |a real )?(?:`+gap+`){0,2}(?:creep|freak|slut|whore|skank|pig|cow|moron|retard|r tard|fool|bitch|dumbass|waste of space)s?\b`,
 		`(?:you'?re|you are|ur|youre) (?:a |an |such a |just a )?(?:waste of (?:space|electricity|air|oxygen|code)|worthless|pathetic|piece of (?:junk|garbage|trash))`,
 		`(?:jokes?|nicknames?|insults?|slurs?) (?:about|for) (?:a |the )?(?:`+gap+`){0,2}(?:mexicans|gays?|gay (?:guys?|people|men|man)|jews|muslims|blacks|asians|women|immigrants|fat people|old people|arabs|indians)|insulting (?:nickname|name|joke)s? for`,

@@ -40,6 +40,9 @@ type TrainReport struct {
 	Violations       int
 	CleanFlagged     int
 	Clean            int
+	// PerCategory is each category's violations and how many the rules
+	// and the model together flagged, out of fold: where dev leaks.
+	PerCategory map[Category]*CategoryScores
 }
 
 // Train fits layer 1.5 on dev and returns the model file (learned.bin)
@@ -84,6 +87,7 @@ func Train(dev []Example) ([]byte, TrainReport, error) {
 	}
 	rep.Threshold = chooseThreshold(data, scores)
 	rep.Examples, rep.Folds = len(data), trainFolds
+	rep.PerCategory = map[Category]*CategoryScores{}
 	for i, it := range data {
 		flagged := it.rules || scores[i] >= rep.Threshold
 		if it.y == 0 {
@@ -97,8 +101,15 @@ func Train(dev []Example) ([]byte, TrainReport, error) {
 			continue
 		}
 		rep.Violations++
+		cs := rep.PerCategory[learnedClasses[it.y]]
+		if cs == nil {
+			cs = &CategoryScores{}
+			rep.PerCategory[learnedClasses[it.y]] = cs
+		}
+		cs.Total++
 		if flagged {
 			rep.ViolationsCaught++
+			cs.Caught++
 		}
 		if scores[i] >= rep.Threshold {
 			rep.ModelCaught++

@@ -30,4 +30,9 @@ func main() {
 	fmt.Fprintf(os.Stderr, "trained on %d dev utterances: %d rows, %d bytes; threshold %.4f\n", rep.Examples, rep.Rows, rep.Bytes, rep.Threshold)
 	fmt.Fprintf(os.Stderr, "dev, out of %d folds: model alone recall %.3f FP %.3f; rules+model recall %.3f (%d/%d) FP %.3f (%d/%d)\n",
 		rep.Folds, rep.ModelRecall, rep.ModelFPR, rep.Recall, rep.ViolationsCaught, rep.Violations, rep.FPR, rep.CleanFlagged, rep.Clean)
+	for _, c := range moderation.Categories {
+		if cs := rep.PerCategory[c]; cs != nil {
+			fmt.Fprintf(os.Stderr, "  %-18s %.3f (%d/%d)\n", c, float64(cs.Caught)/float64(cs.Total), cs.Caught, cs.Total)
+		}
+	}
 }
