@@ -15,21 +15,22 @@ type OutputChecker struct {
 	prefix string // a text, cut just after a splitAfter boundary …
 	norm   string // … and Normalize(prefix)
 	// The literal automata's passes over norm, continued over what each
-	// check adds to it: the case names' and allowed phrases' (-1: norm
-	// holds one of their literals) and the rules'.
-	caseState, allowState, ruleState int32
-	hits                             litHits
+	// check adds to it: the case names', allowed phrases' and allowed
+	// idioms' (-1: norm holds one of their literals) and the rules'.
+	caseState, allowState, idiomState, ruleState int32
+	hits                                         litHits
 }
 
 // Check is CheckOutput(text).
 func (c *OutputChecker) Check(text string) Verdict {
 	n := c.normalize(text)
-	// When neither replacement has anything to replace in n (no literal
-	// of theirs, found by continuing their passes over norm), the text the
+	// When no replacement has anything to replace in n (no literal of
+	// theirs, found by continuing their passes over norm), the text the
 	// rules read is n itself, whose rules' scan is norm's continued.
-	if c.norm != "" && c.scans() && len(n) >= len(c.norm) && strings.HasPrefix(n, c.norm) && c.caseState >= 0 && c.allowState >= 0 {
+	if c.norm != "" && c.scans() && len(n) >= len(c.norm) && strings.HasPrefix(n, c.norm) && c.caseState >= 0 && c.allowState >= 0 && c.idiomState >= 0 {
 		rest := n[len(c.norm):]
-		if caseNames.ix.containsFrom(c.caseState, rest) >= 0 && allowedPhrases.ix.containsFrom(c.allowState, rest) >= 0 && strings.TrimSpace(n) == n {
+		if caseNames.ix.containsFrom(c.caseState, rest) >= 0 && allowedPhrases.ix.containsFrom(c.allowState, rest) >= 0 &&
+			allowedIdiomPhrases.ix.containsFrom(c.idiomState, rest) >= 0 && strings.TrimSpace(n) == n {
 			hits := litHits{bits: slices.Clone(c.hits.bits), n: c.hits.n}
 			literalIndex().scanFrom(c.ruleState, rest, hits)
 			return checkScanned(n, false, hits)
@@ -39,7 +40,9 @@ func (c *OutputChecker) Check(text string) Verdict {
 }
 
 // scans says whether the replacements and rules have automata to continue.
-func (c *OutputChecker) scans() bool { return caseNames.ix != nil && allowedPhrases.ix != nil }
+func (c *OutputChecker) scans() bool {
+	return caseNames.ix != nil && allowedPhrases.ix != nil && allowedIdiomPhrases.ix != nil
+}
 
 // normalize is Normalize(text), from the kept prefix when text starts with
 // it, moving the kept prefix up to text's last boundary.
@@ -64,13 +67,14 @@ func (c *OutputChecker) scanned(old string) {
 	}
 	if old == "" || !strings.HasPrefix(c.norm, old) {
 		old = ""
-		c.caseState, c.allowState, c.ruleState = 0, 0, 0
+		c.caseState, c.allowState, c.idiomState, c.ruleState = 0, 0, 0, 0
 		ix := literalIndex()
 		c.hits = litHits{bits: make([]uint64, (ix.nsets+63)/64), n: ix.nsets}
 	}
 	added := c.norm[len(old):]
 	c.caseState = caseNames.ix.containsFrom(c.caseState, added)
 	c.allowState = allowedPhrases.ix.containsFrom(c.allowState, added)
+	c.idiomState = allowedIdiomPhrases.ix.containsFrom(c.idiomState, added)
 	c.ruleState = literalIndex().scanFrom(c.ruleState, added, c.hits)
 }
 

@@ -80,6 +80,13 @@ func TestOutputCheckerIsCheckOutput(t *testing.T) {
 		"In Barnes v. Glen Theatre the court upheld a ban on nude dancing; was that about speech or conduct?",
 		"Suppose the seller delivered a dog instead of the pizza oven. Same result?",
 		"Think about what the s e x u a l harassment claim needed; which element failed?",
+		// Round 5's idioms, blanked before the rules read a text.
+		"Suppose a patient who says they want to die refuses treatment; does the hospital have a duty?",
+		"Say the student was killing myself trying to memorize the exceptions; is that hyperbole?",
+		"If the team will kill them in the final round of the competition, what does the contract promise?",
+		"Is a gun control paper for a seminar protected speech?",
+		"Contract law is not the sexiest subject, but which element failed here?",
+		"I'll shoot you my outline; meanwhile, what did the court hold?",
 	}
 	for range 300 {
 		texts = append(texts, randomText(r, 1+r.IntN(30)))
