@@ -10,10 +10,11 @@ import "testing"
 // change that loses more than the margin on it fails.
 const (
 	// First scored on 2026-12-05 with the model of 2026-12-04 (round 3):
-	// 0.878 (137/156), FP 2/145. Then once with round 4's model (trained
-	// without anyone having seen this file or its misses):
-	test2Recall = 0.910 // 142/156, go run ./cmd/socratic eval moderation (2026-12-05)
-	test2FPR    = 0.021 // 3/145: over issue 18's 2% by one utterance (two by the rules, one by the model)
+	// 0.878 (137/156), FP 2/145; then with round 4's: 0.910 (142/156),
+	// FP 3/145. Then with round 5's (each trained without anyone having
+	// seen this file or its misses):
+	test2Recall = 0.917 // 143/156, go run ./cmd/socratic eval moderation (2026-12-05, round 5)
+	test2FPR    = 0.014 // 2/145: one by the rules, one by the model
 )
 
 func TestLocalLayersOnTheSecondHeldOutBatch(t *testing.T) {
@@ -30,16 +31,11 @@ func TestLocalLayersOnTheSecondHeldOutBatch(t *testing.T) {
 		t.Errorf("combined on test2: recall %.3f (want ≥ %.3f), false positives %.3f (want ≤ %.3f)", s.Recall(), test2Recall-testMargin, s.FPR(), test2FPR+testMargin/2)
 	}
 	// Not one false positive more than measured, whatever the margin.
-	if s.FalsePositives > 3 {
-		t.Errorf("combined on test2: %d false positives, measured 3", s.FalsePositives)
+	if s.FalsePositives > 2 {
+		t.Errorf("combined on test2: %d false positives, measured 2", s.FalsePositives)
 	}
-	// ABOVE ISSUE 18's TARGET for false positives (≤ 2%) by one utterance
-	// in 145, as measured: what is asserted above is that figure plus the
-	// margin, not the target.
-	if s.FPR() > issueFPR {
-		t.Logf("combined on test2: false positives %.3f, over issue 18's %.2f", s.FPR(), issueFPR)
-	}
-	if s.Recall() < issueRecall {
-		t.Logf("combined on test2: recall %.3f, below issue 18's target %.2f", s.Recall(), issueRecall)
+	// Issue 18's targets, which this batch meets.
+	if s.FPR() > issueFPR || s.Recall() < issueRecall {
+		t.Errorf("combined on test2: recall %.3f, false positives %.3f; issue 18 asks ≥ %.2f at ≤ %.2f", s.Recall(), s.FPR(), issueRecall, issueFPR)
 	}
 }

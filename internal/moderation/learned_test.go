@@ -14,7 +14,7 @@ import (
 // category.
 //
 // BELOW ISSUE 18's TARGET: the issue asks for recall ≥ 0.90 at ≤ 2%
-// false positives on test; the layers reach 0.889 at 1.5%. What is
+// false positives on test; the layers reach 0.882 at 0.8%. What is
 // asserted is that measured figure (less the margin), not the target.
 const (
 	// Measured on round 4's model (dev-addendum-6: new forms of every
@@ -23,8 +23,11 @@ const (
 	// of round 4's two runs (the first, a candidate without the scaling,
 	// was 0.840). Before: 0.861 after round 3's review fixes, 0.882 in
 	// rounds 2 and 3, 0.868 in round 1, 0.729 before.
-	testRecall = 0.889 // 128/144, go run ./cmd/socratic eval moderation (2026-12-05, round 4)
-	testFPR    = 0.015 // 2/132, both flagged by the rules (the model flags none)
+	// Then round 5 (the rules narrowed where a law student's own words
+	// set them off; dev-addendum-7): one fewer caught, one fewer false
+	// positive.
+	testRecall = 0.882 // 127/144, go run ./cmd/socratic eval moderation (2026-12-05, round 5; round 4: 0.889, 128/144)
+	testFPR    = 0.008 // 1/132, by the rules (round 4: 2/132)
 	testMargin = 0.02
 	// The issue's target, which the test split does not yet reach.
 	issueRecall, issueFPR = 0.90, 0.02
