@@ -123,8 +123,7 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("sweep turns: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE turns SET state = 'unanswered' WHERE state = 'pending' AND at <= ? AND id NOT IN (SELECT value FROM json_each(?))`,
-		sqlite.FormatTime(now.Add(-turnLease)), string(busy)); err != nil {
+	if _, err := tx.ExecContext(ctx, staleTurns[s.db.Engine], sqlite.FormatTime(now.Add(-turnLease)), string(busy)); err != nil {
 		return 0, fmt.Errorf("sweep turns: %w", err)
 	}
 	expired, err := s.expireRecordings(ctx, tx, now)
@@ -219,4 +218,12 @@ func (s *Service) RunSweeper(ctx context.Context, every time.Duration) {
 		case <-t.C:
 		}
 	}
+}
+
+// staleTurns gives up on pending turns older than the lease that this
+// process is not answering (the ids, a JSON array, second), per engine:
+// the JSON array is read by json_each on SQLite, jsonb's on PostgreSQL.
+var staleTurns = map[sqlite.Engine]string{
+	sqlite.SQLite:   `UPDATE turns SET state = 'unanswered' WHERE state = 'pending' AND at <= ? AND id NOT IN (SELECT value FROM json_each(?))`,
+	sqlite.Postgres: `UPDATE turns SET state = 'unanswered' WHERE state = 'pending' AND at <= ? AND id NOT IN (SELECT value::bigint FROM jsonb_array_elements_text(?::jsonb))`,
 }
