@@ -1,0 +1,107 @@
+package document
+
+import (
+	"context"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/lawtutor/socratic/internal/auth"
+	"github.com/lawtutor/socratic/internal/blob"
+	"github.com/lawtutor/socratic/internal/jobs"
+	"github.com/lawtutor/socratic/internal/pdftext"
+	"github.com/lawtutor/socratic/internal/sqlite"
+	"github.com/lawtutor/socratic/internal/sqlite/sqlitetest"
+	"github.com/lawtutor/socratic/internal/testenv"
+)
+
+var (
+	pdfOnce sync.Once
+	pdf     *pdftext.Extractor
+)
+
+// sharedPDF is one PDFium for the test binary (compiled once, cached in
+// the user's cache folder across runs).
+func sharedPDF() *pdftext.Extractor {
+	pdfOnce.Do(func() {
+		pdf = pdftext.New(pdftext.Options{CacheDir: testenv.WazeroCache(), Workers: 1, MemoryLimitMB: 256})
+	})
+	return pdf
+}
+
+// TestUploadIsProcessedByAnyInstance: a reading added through one
+// instance (whose queue only inserts) is stored with its ingestion job in
+// one transaction, and processed by the other instance's worker on the
+// same database and files: its passages are stored and it is marked
+// processed. On PostgreSQL the job reaches the other instance through
+// River's table (and its LISTEN/NOTIFY); on SQLite through the one file.
+func TestUploadIsProcessedByAnyInstance(t *testing.T) {
+	sqlitetest.EachTwo(t, func(t *testing.T, a, b *sqlite.DB) {
+		ctx := context.Background()
+		if err := jobs.Migrate(ctx, a, nil); err != nil {
+			t.Fatal(err)
+		}
+		profID, weekID := aWeek(t, a)
+		if _, err := a.Write.Exec(`INSERT INTO course_instructors (course_id, user_id, added_at) SELECT course_id, ?, '2026-01-01T00:00:00.000000Z' FROM weeks WHERE id = ?`, profID, weekID); err != nil {
+			t.Fatal(err)
+		}
+		prof := auth.User{ID: profID, Role: auth.RoleProfessor, Username: "prof"}
+		dir := t.TempDir()
+		limits := Limits{MaxUploadSize: 50 << 20, MaxPages: 500, ChunkSize: 1500, ChunkOverlap: 200, DocTimeout: 2 * time.Minute}
+
+		// Instance A: takes the upload, runs no jobs.
+		docsA := NewService(a, blob.New(dir, FileInUse(a.Read)), sharedPDF(), limits, nil)
+		qa, err := jobs.New(a, jobs.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { qa.Stop(context.Background()) })
+		docsA.UseQueue(qa.Client())
+
+		// Instance B: works the queue.
+		docsB := NewService(b, blob.New(dir, FileInUse(b.Read)), sharedPDF(), limits, nil)
+		workers := river.NewWorkers()
+		river.AddWorker(workers, docsB.Worker())
+		qb, err := jobs.New(b, jobs.Options{Workers: workers, MaxWorkers: 1, JobTimeout: 2 * time.Minute})
+		if err != nil {
+			t.Fatal(err)
+		}
+		docsB.UseQueue(qb.Client())
+		if err := qb.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			stop, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			qb.Stop(stop)
+		})
+
+		d, created, err := docsA.AddFile(ctx, prof, weekID, filepath.Join("..", "..", "testdata", "themes", "contracts-reading.pdf"))
+		if err != nil || !created || d.Status != Queued {
+			t.Fatalf("add: %+v %v %v", d, created, err)
+		}
+		if again, created, err := docsA.AddFile(ctx, prof, weekID, filepath.Join("..", "..", "testdata", "themes", "contracts-reading.pdf")); err != nil || created || again.ID != d.ID {
+			t.Errorf("the same file again: %+v %v %v", again, created, err)
+		}
+		deadline := time.Now().Add(3 * time.Minute)
+		for {
+			if d, err = find(ctx, a.Read, d.ID); err != nil {
+				t.Fatal(err)
+			}
+			if d.Status == Processed || d.Status == Failed || time.Now().After(deadline) {
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		if d.Status != Processed || d.ChunkCount == 0 || d.ProcessedAt == nil || d.PageCount == nil || d.PagesDone != *d.PageCount {
+			t.Fatalf("after processing: %+v", d)
+		}
+		stored, total, err := listChunks(ctx, a.Read, d.ID, 1000, 0)
+		if err != nil || total != d.ChunkCount || len(stored) != total || stored[0].Content == "" {
+			t.Errorf("%d chunks listed of %d, %d counted: %v", len(stored), total, d.ChunkCount, err)
+		}
+	})
+}
