@@ -105,3 +105,57 @@ func TestUploadIsProcessedByAnyInstance(t *testing.T) {
 		}
 	})
 }
+
+// TestSameUploadAtOnceIsOneDocument: the same reading added to a week by
+// eight requests at once, through two instances, is one document: one
+// request creates it, the others are given it.
+func TestSameUploadAtOnceIsOneDocument(t *testing.T) {
+	sqlitetest.EachTwo(t, func(t *testing.T, a, b *sqlite.DB) {
+		ctx := context.Background()
+		if err := jobs.Migrate(ctx, a, nil); err != nil {
+			t.Fatal(err)
+		}
+		profID, weekID := aWeek(t, a)
+		if _, err := a.Write.Exec(`INSERT INTO course_instructors (course_id, user_id, added_at) SELECT course_id, ?, '2026-01-01T00:00:00.000000Z' FROM weeks WHERE id = ?`, profID, weekID); err != nil {
+			t.Fatal(err)
+		}
+		prof := auth.User{ID: profID, Role: auth.RoleProfessor, Username: "prof"}
+		dir := t.TempDir()
+		var svcs []*Service
+		for _, db := range []*sqlite.DB{a, b} {
+			s := NewService(db, blob.New(dir, FileInUse(db.Read)), sharedPDF(), Limits{MaxUploadSize: 50 << 20, MaxPages: 500}, nil)
+			q, err := jobs.New(db, jobs.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { q.Stop(context.Background()) })
+			s.UseQueue(q.Client())
+			svcs = append(svcs, s)
+		}
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		created, ids := 0, map[int64]bool{}
+		for i := range 8 {
+			wg.Go(func() {
+				d, made, err := svcs[i%2].AddFile(ctx, prof, weekID, filepath.Join("..", "..", "testdata", "themes", "contracts-reading.pdf"))
+				mu.Lock()
+				defer mu.Unlock()
+				if err != nil {
+					t.Errorf("add %d: %v", i, err)
+					return
+				}
+				ids[d.ID] = true
+				if made {
+					created++
+				}
+			})
+		}
+		wg.Wait()
+		var rows, jobRows int
+		a.Read.QueryRow(`SELECT count(*) FROM documents`).Scan(&rows)
+		a.Read.QueryRow(`SELECT count(*) FROM river_job WHERE kind = 'ingest_document'`).Scan(&jobRows)
+		if created != 1 || len(ids) != 1 || rows != 1 || jobRows != 1 {
+			t.Errorf("%d created, %d ids given, %d rows and %d jobs stored; want one of each", created, len(ids), rows, jobRows)
+		}
+	})
+}
