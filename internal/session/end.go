@@ -50,6 +50,11 @@ func (s *Service) End(ctx context.Context, u auth.User, sessionID int64, body io
 		return EndResult{}, fmt.Errorf("end session: %w", err)
 	}
 	defer tx.Rollback()
+	if q := sessionForUpdate[s.db.Engine]; q != "" {
+		if _, err := tx.ExecContext(ctx, q, sessionID); err != nil {
+			return EndResult{}, fmt.Errorf("end session: %w", err)
+		}
+	}
 	sess, err := owned(ctx, tx, u, sessionID)
 	if err != nil {
 		return EndResult{}, err
@@ -96,8 +101,7 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("sweep sessions: %w", err)
 	}
 	defer tx.Rollback()
-	rows, err := tx.QueryContext(ctx, `SELECT `+sessionColumns+` FROM sessions s WHERE s.status = 'active' AND s.expires_at <= ?`,
-		sqlite.FormatTime(now.Add(-s.o.Grace)))
+	rows, err := tx.QueryContext(ctx, sweepable[s.db.Engine], sqlite.FormatTime(now.Add(-s.o.Grace)))
 	if err != nil {
 		return 0, fmt.Errorf("sweep sessions: %w", err)
 	}
@@ -218,6 +222,16 @@ func (s *Service) RunSweeper(ctx context.Context, every time.Duration) {
 		case <-t.C:
 		}
 	}
+}
+
+// sweepable selects the sessions past their clock and the grace, per
+// engine. On PostgreSQL it locks them, skipping those another transaction
+// holds: two instances' sweepers (or a sweeper and the student's own end)
+// would otherwise both end one session and record it twice. SQLite's
+// write transaction already holds the one write lock.
+var sweepable = map[sqlite.Engine]string{
+	sqlite.SQLite:   `SELECT ` + sessionColumns + ` FROM sessions s WHERE s.status = 'active' AND s.expires_at <= ?`,
+	sqlite.Postgres: `SELECT ` + sessionColumns + ` FROM sessions s WHERE s.status = 'active' AND s.expires_at <= ? FOR UPDATE SKIP LOCKED`,
 }
 
 // staleTurns gives up on pending turns older than the lease that this

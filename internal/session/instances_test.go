@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/lawtutor/socratic/internal/errs"
 	"github.com/lawtutor/socratic/internal/sqlite"
@@ -158,6 +159,41 @@ func TestReadsOnBothEngines(t *testing.T) {
 			if stored, err := e.svc.StoreVoiceTranscript(ctx, m, conv); err != nil || stored != want {
 				t.Errorf("transcript delivery %d: stored %v, %v", i+1, stored, err)
 			}
+		}
+	})
+}
+
+// TestEndsAcrossInstancesRecordOnce: a session past its clock, ended by its
+// student through both instances and swept by both at once, is ended
+// once: one end in the audit log. On PostgreSQL this holds by the lock on
+// the session's row (sessionForUpdate, and the sweeper's SKIP LOCKED).
+func TestEndsAcrossInstancesRecordOnce(t *testing.T) {
+	sqlitetest.EachTwo(t, func(t *testing.T, a, b *sqlite.DB) {
+		e := newEnvOn(t, a, nil)
+		svcs := []*Service{e.svc, e.instance(b)}
+		st := e.start(t, "student")
+		e.clock.Add(10 * time.Minute)
+		var wg sync.WaitGroup
+		for i := range 8 {
+			svc := svcs[i%2]
+			wg.Go(func() {
+				var err error
+				if i%4 < 2 {
+					_, err = svc.End(context.Background(), e.users["student"], st.Session.ID, nil, "")
+				} else {
+					_, err = svc.Sweep(context.Background())
+				}
+				if err != nil {
+					t.Errorf("end or sweep %d: %v", i, err)
+				}
+			})
+		}
+		wg.Wait()
+		if n := e.count(t, `SELECT count(*) FROM audit_log WHERE action = 'session_end' AND target_id = ?`, st.Session.ID); n != 1 {
+			t.Errorf("the session was ended %d times", n)
+		}
+		if n := e.count(t, `SELECT count(*) FROM sessions WHERE status = 'active'`); n != 0 {
+			t.Errorf("%d sessions still active", n)
 		}
 	})
 }

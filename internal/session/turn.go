@@ -97,7 +97,7 @@ func (s *Service) begin(ctx context.Context, tx *sql.Tx, u auth.User, sessionID 
 	// tx's queries as prepared statements (a turn runs these every time);
 	// s.end keeps tx itself.
 	ex := s.db.WriteStmts.In(tx)
-	if q := sessionForTurn[s.db.Engine]; q != "" {
+	if q := sessionForUpdate[s.db.Engine]; q != "" {
 		if _, err := ex.ExecContext(ctx, q, sessionID); err != nil {
 			return nil, false, fmt.Errorf("send message: %w", err)
 		}
@@ -671,13 +671,14 @@ var (
 		sqlite.SQLite:   `UPDATE sessions SET moderated_count = moderated_count + ?, moderation_flags = json_insert(moderation_flags, '$[#]', json(?)) WHERE id = ?`,
 		sqlite.Postgres: `UPDATE sessions SET moderated_count = moderated_count + ?, moderation_flags = (moderation_flags::jsonb || jsonb_build_array(?::jsonb))::text WHERE id = ?`,
 	}
-	// sessionForTurn locks the session's row before begin looks for a
-	// turn in flight. On PostgreSQL two instances' turns for one session
-	// would otherwise both find none pending and both store theirs;
-	// locked, the second waits, sees the first's pending turn and is
-	// refused (ErrBusy). SQLite's write transaction already holds the one
-	// write lock.
-	sessionForTurn = map[sqlite.Engine]string{
+	// sessionForUpdate locks the session's row before begin looks for a
+	// turn in flight, and before End ends it. On PostgreSQL two instances'
+	// turns for one session would otherwise both find none pending and
+	// both store theirs (and two ends both end it, recorded twice);
+	// locked, the second waits, sees the first's pending turn (or the
+	// ended session) and is refused (ErrBusy) or answered as ended.
+	// SQLite's write transaction already holds the one write lock.
+	sessionForUpdate = map[sqlite.Engine]string{
 		sqlite.Postgres: `SELECT id FROM sessions WHERE id = ? FOR UPDATE`,
 	}
 )
