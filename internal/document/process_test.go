@@ -2,6 +2,7 @@ package document
 
 import (
 	"context"
+	"database/sql"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -16,6 +17,7 @@ import (
 	"github.com/lawtutor/socratic/internal/sqlite"
 	"github.com/lawtutor/socratic/internal/sqlite/sqlitetest"
 	"github.com/lawtutor/socratic/internal/testenv"
+	"github.com/lawtutor/socratic/internal/tutor"
 )
 
 var (
@@ -36,7 +38,8 @@ func sharedPDF() *pdftext.Extractor {
 // instance (whose queue only inserts) is stored with its ingestion job in
 // one transaction, and processed by the other instance's worker on the
 // same database and files: its passages are stored and it is marked
-// processed. On PostgreSQL the job reaches the other instance through
+// processed, and the week's themes job its passages queue runs too. On
+// PostgreSQL the job reaches the other instance through
 // River's table (and its LISTEN/NOTIFY); on SQLite through the one file.
 func TestUploadIsProcessedByAnyInstance(t *testing.T) {
 	sqlitetest.EachTwo(t, func(t *testing.T, a, b *sqlite.DB) {
@@ -65,11 +68,17 @@ func TestUploadIsProcessedByAnyInstance(t *testing.T) {
 		docsB := NewService(b, blob.New(dir, FileInUse(b.Read)), sharedPDF(), limits, nil)
 		workers := river.NewWorkers()
 		river.AddWorker(workers, docsB.Worker())
+		river.AddWorker(workers, tutor.NewThemer(b, nil, nil).Worker())
 		qb, err := jobs.New(b, jobs.Options{Workers: workers, MaxWorkers: 1, JobTimeout: 2 * time.Minute})
 		if err != nil {
 			t.Fatal(err)
 		}
 		docsB.UseQueue(qb.Client())
+		// As the server does: the week's themes are queued with the
+		// passages that make them.
+		docsB.AfterStore(func(ctx context.Context, tx *sql.Tx, d Document) error {
+			return tutor.QueueAfterReadings(ctx, tx, qb.Client(), d.WeekID)
+		})
 		if err := qb.Start(ctx); err != nil {
 			t.Fatal(err)
 		}
@@ -102,6 +111,20 @@ func TestUploadIsProcessedByAnyInstance(t *testing.T) {
 		stored, total, err := listChunks(ctx, a.Read, d.ID, 1000, 0)
 		if err != nil || total != d.ChunkCount || len(stored) != total || stored[0].Content == "" {
 			t.Errorf("%d chunks listed of %d, %d counted: %v", len(stored), total, d.ChunkCount, err)
+		}
+		// Then the themes job those passages queued, also on instance B.
+		var themes string
+		for {
+			if err := a.Read.QueryRow(`SELECT themes FROM weeks WHERE id = ?`, weekID).Scan(&themes); err != nil {
+				t.Fatal(err)
+			}
+			if themes != "[]" || time.Now().After(deadline) {
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		if themes == "[]" {
+			t.Errorf("the week has no themes after its reading was processed")
 		}
 	})
 }
