@@ -184,7 +184,8 @@ func (s *Service) expireRecordings(ctx context.Context, tx *sql.Tx, now time.Tim
 
 // Recover marks unanswered every student turn left pending by a previous
 // run of the server: no answer can be in flight before this process
-// answers anything. Call it once, before serving.
+// answers anything. Call it once, before serving. On PostgreSQL, where
+// other instances may be answering, only turns past their lease.
 func (s *Service) Recover(ctx context.Context) (int64, error) {
 	// Recordings whose upload a stopped server was receiving.
 	if tmp, err := filepath.Glob(filepath.Join(s.o.AudioDir, "tmp", "audio-*")); err == nil {
@@ -199,7 +200,15 @@ func (s *Service) Recover(ctx context.Context) (int64, error) {
 	} else if n > 0 {
 		s.log.InfoContext(ctx, "removed recordings no session names", "count", n)
 	}
-	res, err := s.db.Write.ExecContext(ctx, `UPDATE turns SET state = 'unanswered' WHERE state = 'pending'`)
+	// On SQLite this process holds the data directory's lock, so every
+	// pending turn was a stopped server's. On PostgreSQL other instances
+	// may be answering theirs: only turns past the lease are given up, as
+	// the sweeper does.
+	q, args := `UPDATE turns SET state = 'unanswered' WHERE state = 'pending'`, []any{}
+	if s.db.Engine == sqlite.Postgres {
+		q, args = q+` AND at <= ?`, append(args, sqlite.FormatTime(s.o.Now().Add(-turnLease)))
+	}
+	res, err := s.db.Write.ExecContext(ctx, q, args...)
 	if err != nil {
 		return 0, fmt.Errorf("recover turns: %w", err)
 	}

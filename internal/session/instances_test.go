@@ -197,3 +197,36 @@ func TestEndsAcrossInstancesRecordOnce(t *testing.T) {
 		}
 	})
 }
+
+// TestRecoverLeavesOtherInstancesTurns: a server starting beside another
+// on PostgreSQL leaves the turns the other is answering pending (until
+// their lease runs out); on SQLite, where one process holds the data
+// directory, every pending turn at start was a stopped server's and is
+// given up. Each engine's half asserts its own rule.
+func TestRecoverLeavesOtherInstancesTurns(t *testing.T) {
+	sqlitetest.EachTwo(t, func(t *testing.T, a, b *sqlite.DB) {
+		e := newEnvOn(t, a, nil)
+		st := e.start(t, "student")
+		if _, err := e.svc.Begin(context.Background(), e.users["student"], st.Session.ID, "Is it effective on dispatch?", ""); err != nil {
+			t.Fatal(err)
+		}
+		starting := e.instance(b)
+		n, err := starting.Recover(context.Background())
+		want := int64(0)
+		if b.Engine == sqlite.SQLite {
+			want = 1
+		}
+		if err != nil || n != want {
+			t.Fatalf("recover beside a running instance gave up %d turns (%v), want %d on %s", n, err, want, b.Engine)
+		}
+		if b.Engine == sqlite.Postgres {
+			e.clock.Add(turnLease + time.Second)
+			if n, err := starting.Recover(context.Background()); err != nil || n != 1 {
+				t.Errorf("recover past the lease gave up %d turns (%v), want 1", n, err)
+			}
+		}
+		if n := e.count(t, `SELECT count(*) FROM turns WHERE state = 'pending'`); n != 0 {
+			t.Errorf("%d turns still pending", n)
+		}
+	})
+}
