@@ -232,6 +232,15 @@ func (s *Service) record(ctx context.Context, u auth.User, weekID int64, r recei
 	}
 	d := Document{WeekID: weekID, OriginalFilename: r.filename, SHA256: r.sum, FileSize: r.size, PageCount: &pages, Status: Queued, UploadedAt: s.now()}
 	if err := insert(ctx, tx, &d, u.ID); err != nil {
+		if sqlite.IsUniqueViolation(err) {
+			// The same bytes, uploaded to the week at the same moment
+			// through another instance (on PostgreSQL, where writers do
+			// not queue): that upload is the document.
+			tx.Rollback()
+			if d, ok, ferr := findBySum(ctx, s.db.Read, weekID, r.sum); ferr == nil && ok {
+				return d, false, nil
+			}
+		}
 		return Document{}, false, err
 	}
 	if err := s.enqueue(ctx, tx, d.ID); err != nil {
@@ -358,7 +367,7 @@ func (s *Service) Reprocess(ctx context.Context, u auth.User, id int64) (Documen
 		return Document{}, err
 	}
 	if d.Status == Queued || d.Status == Processing {
-		live, err := liveJob(ctx, tx, id)
+		live, err := liveJob(ctx, tx, s.db.Engine, id)
 		if err != nil {
 			return Document{}, err
 		}

@@ -45,16 +45,13 @@ func findBySum(ctx context.Context, ex sqlite.Execer, weekID int64, sum string) 
 
 func insert(ctx context.Context, ex sqlite.Execer, d *Document, uploadedBy int64) error {
 	const q = `INSERT INTO documents (week_id, original_filename, sha256, file_size, page_count, status, uploaded_by, uploaded_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`
 	var by *int64
 	if uploadedBy > 0 { // 0: the command line, acting for no account
 		by = &uploadedBy
 	}
-	res, err := ex.ExecContext(ctx, q, d.WeekID, d.OriginalFilename, d.SHA256, d.FileSize, d.PageCount, string(d.Status), by, sqlite.FormatTime(d.UploadedAt))
+	err := ex.QueryRowContext(ctx, q, d.WeekID, d.OriginalFilename, d.SHA256, d.FileSize, d.PageCount, string(d.Status), by, sqlite.FormatTime(d.UploadedAt)).Scan(&d.ID)
 	if err != nil {
-		return fmt.Errorf("insert document: %w", err)
-	}
-	if d.ID, err = res.LastInsertId(); err != nil {
 		return fmt.Errorf("insert document: %w", err)
 	}
 	return nil
@@ -253,13 +250,21 @@ func FileInUse(db *sql.DB) blob.InUse {
 // liveJob reports whether an ingestion job for the document is waiting or
 // running. A document marked queued or processing without one was left so
 // by something that went wrong; it may be reprocessed.
-func liveJob(ctx context.Context, ex sqlite.Execer, id int64) (bool, error) {
-	const q = `SELECT EXISTS(SELECT 1 FROM river_job WHERE kind = 'ingest_document'
-		AND state IN ('available', 'pending', 'running', 'retryable', 'scheduled')
-		AND json_extract(json(args), '$.document_id') = ?)`
+func liveJob(ctx context.Context, ex sqlite.Execer, engine sqlite.Engine, id int64) (bool, error) {
 	var live bool
-	if err := ex.QueryRowContext(ctx, q, id).Scan(&live); err != nil {
+	if err := ex.QueryRowContext(ctx, liveJobs[engine], id).Scan(&live); err != nil {
 		return false, fmt.Errorf("find document %d's job: %w", id, err)
 	}
 	return live, nil
+}
+
+// liveJobs is liveJob's question per engine: River keeps a job's args as
+// JSON text on SQLite (read with json_extract) and as jsonb on PostgreSQL.
+var liveJobs = map[sqlite.Engine]string{
+	sqlite.SQLite: `SELECT EXISTS(SELECT 1 FROM river_job WHERE kind = 'ingest_document'
+		AND state IN ('available', 'pending', 'running', 'retryable', 'scheduled')
+		AND json_extract(json(args), '$.document_id') = ?)`,
+	sqlite.Postgres: `SELECT EXISTS(SELECT 1 FROM river_job WHERE kind = 'ingest_document'
+		AND state IN ('available', 'pending', 'running', 'retryable', 'scheduled')
+		AND (args ->> 'document_id')::bigint = ?)`,
 }

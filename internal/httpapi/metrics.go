@@ -238,7 +238,7 @@ func (c *opsCollector) Collect(ch chan<- prometheus.Metric) {
 			gauge(descDocuments, float64(docs[st]), st)
 		}
 	}
-	js, err := jobs.Stats(ctx, s.db.Read)
+	js, err := jobs.Stats(ctx, s.db.Read, s.db.Engine)
 	if err != nil {
 		s.logError(ctx, "metrics: jobs", err)
 		return

@@ -1,6 +1,7 @@
 // Package jobs is the durable background queue: River on the server's own
-// SQLite file. Jobs are inserted in the same transaction as the rows they
-// work on, survive restarts, and are retried when a failure is transient.
+// database (the SQLite file, or PostgreSQL). Jobs are inserted in the same
+// transaction as the rows they work on, survive restarts, and are retried
+// when a failure is transient.
 package jobs
 
 import (
@@ -11,7 +12,10 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivermigrate"
@@ -40,14 +44,16 @@ type Queue struct {
 	client *Client
 	db     *sqlite.DB
 	log    *slog.Logger
+	// listen is the pgx pool River's LISTEN connection comes from, on
+	// PostgreSQL; closed after the client stops.
+	listen *pgxpool.Pool
 }
 
 // Migrate creates or updates River's own tables (river_job and friends)
 // beside ours; goose and River keep separate version tables.
 //
 // On PostgreSQL the tables are made with River's riverpgxv5 driver, on a
-// pgx pool of its own for the time the migration takes (the job queue
-// itself does not run on PostgreSQL yet).
+// pgx pool of its own for the time the migration takes.
 func Migrate(ctx context.Context, db *sqlite.DB, log *slog.Logger) error {
 	if db.Engine == sqlite.Postgres {
 		pool, err := db.PgxPool(ctx)
@@ -78,6 +84,16 @@ func Migrate(ctx context.Context, db *sqlite.DB, log *slog.Logger) error {
 // of the server: SQLite has one writer, and queueing both in database/sql is
 // fair where two pools would starve one another on SQLITE_BUSY. The price:
 // code holding a write transaction must insert with InsertTx, never Insert.
+//
+// On PostgreSQL River runs on the same database/sql pool as the stores,
+// through its riverdatabasesql driver, so InsertTx still takes the
+// stores' *sql.Tx and a job commits or rolls back with its rows (River's
+// riverpgxv5 driver would want a pgx.Tx, which database/sql cannot hand
+// out for a transaction it began). Notifications come through a small
+// pgx pool of its own (NewWithPgxListener): a job inserted by one instance
+// wakes the others' workers by LISTEN/NOTIFY, not only by the poll; the
+// leader election and the rescuer of stuck jobs are River's, on any
+// driver.
 func New(db *sqlite.DB, o Options) (*Queue, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
@@ -105,11 +121,23 @@ func New(db *sqlite.DB, o Options) (*Queue, error) {
 			cfg.Queues[name] = river.QueueConfig{MaxWorkers: max(1, n)}
 		}
 	}
-	c, err := river.NewClient(riversqlite.New(db.Write), cfg)
+	q := &Queue{db: db, log: o.Logger}
+	var driver riverdriver.Driver[*sql.Tx] = riversqlite.New(db.Write)
+	if db.Engine == sqlite.Postgres {
+		pool, err := db.PgxPool(context.Background())
+		if err != nil {
+			return nil, fmt.Errorf("job queue: %w", err)
+		}
+		q.listen = pool
+		driver = riverdatabasesql.NewWithPgxListener(db.Write, pool)
+	}
+	c, err := river.NewClient(driver, cfg)
 	if err != nil {
+		q.closeListen()
 		return nil, fmt.Errorf("job queue: %w", err)
 	}
-	return &Queue{client: c, db: db, log: o.Logger}, nil
+	q.client = c
+	return q, nil
 }
 
 // Client is for inserting jobs inside a caller's transaction (InsertTx).
@@ -120,7 +148,14 @@ func (q *Queue) Client() *Client { return q.client }
 // process can be working them): then nothing can legitimately be running,
 // and a killed server's work resumes at once instead of after River's
 // rescuer notices, minutes later.
+//
+// On PostgreSQL it does nothing: another instance may be running those
+// jobs, and River's rescuer (RescueStuckJobsAfter) takes back the ones
+// whose process is gone.
 func (q *Queue) ResetOrphans(ctx context.Context) (int64, error) {
+	if q.db.Engine == sqlite.Postgres {
+		return 0, nil
+	}
 	res, err := q.db.Write.ExecContext(ctx, `UPDATE river_job SET state = 'available', scheduled_at = datetime('now', 'subsec') WHERE state = 'running'`)
 	if err != nil {
 		return 0, fmt.Errorf("reset orphaned jobs: %w", err)
@@ -139,6 +174,7 @@ func (q *Queue) Start(ctx context.Context) error {
 // Stop waits for running jobs until ctx ends, then cancels them; cancelled
 // jobs go back to the queue and run again after the next start.
 func (q *Queue) Stop(ctx context.Context) error {
+	defer q.closeListen()
 	err := q.client.Stop(ctx)
 	if err == nil {
 		return nil
@@ -155,9 +191,17 @@ func (q *Queue) Stop(ctx context.Context) error {
 	return nil
 }
 
+// closeListen closes the listener's pool, if any.
+func (q *Queue) closeListen() {
+	if q.listen != nil {
+		q.listen.Close()
+		q.listen = nil
+	}
+}
+
 // Counts reports how many jobs wait and how many run, for /api/health.
 func Counts(ctx context.Context, ex sqlite.Execer) (queued, running int, err error) {
-	const q = `SELECT coalesce(sum(state IN ('available', 'retryable', 'scheduled', 'pending')), 0), coalesce(sum(state = 'running'), 0)
+	const q = `SELECT count(*) FILTER (WHERE state <> 'running'), count(*) FILTER (WHERE state = 'running')
 		FROM river_job WHERE state IN ('available', 'retryable', 'scheduled', 'pending', 'running')`
 	if err := ex.QueryRowContext(ctx, q).Scan(&queued, &running); err != nil {
 		return 0, 0, fmt.Errorf("count jobs: %w", err)

@@ -65,7 +65,7 @@ type QueueStats struct {
 
 // Stats reads the job table: one grouped scan of a table River keeps small
 // (completed jobs are deleted after a day).
-func Stats(ctx context.Context, ex sqlite.Execer) (QueueStats, error) {
+func Stats(ctx context.Context, ex sqlite.Execer, engine sqlite.Engine) (QueueStats, error) {
 	st := QueueStats{ByKindState: map[[2]string]int{}}
 	rows, err := ex.QueryContext(ctx, `SELECT kind, state, count(*) FROM river_job GROUP BY kind, state`)
 	if err != nil {
@@ -84,12 +84,21 @@ func Stats(ctx context.Context, ex sqlite.Execer) (QueueStats, error) {
 		return st, fmt.Errorf("job stats: %w", err)
 	}
 	var age sql.NullFloat64
-	if err := ex.QueryRowContext(ctx, `SELECT (julianday('now') - julianday(min(scheduled_at))) * 86400 FROM river_job
-		WHERE state IN ('available', 'retryable') AND scheduled_at <= datetime('now', 'subsec')`).Scan(&age); err != nil {
+	if err := ex.QueryRowContext(ctx, oldestWaiting[engine]).Scan(&age); err != nil {
 		return st, fmt.Errorf("job stats: %w", err)
 	}
 	if age.Valid && age.Float64 > 0 {
 		st.OldestWaiting = age.Float64
 	}
 	return st, nil
+}
+
+// oldestWaiting is the age in seconds of the oldest job that could run now,
+// per engine: River keeps scheduled_at as text in UTC on SQLite, as a
+// timestamptz on PostgreSQL.
+var oldestWaiting = map[sqlite.Engine]string{
+	sqlite.SQLite: `SELECT (julianday('now') - julianday(min(scheduled_at))) * 86400 FROM river_job
+		WHERE state IN ('available', 'retryable') AND scheduled_at <= datetime('now', 'subsec')`,
+	sqlite.Postgres: `SELECT extract(epoch FROM now() - min(scheduled_at))::float8 FROM river_job
+		WHERE state IN ('available', 'retryable') AND scheduled_at <= now()`,
 }

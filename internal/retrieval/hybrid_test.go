@@ -18,6 +18,7 @@ import (
 	"github.com/lawtutor/socratic/internal/retrieval/local"
 	"github.com/lawtutor/socratic/internal/retrieval/local/localtest"
 	"github.com/lawtutor/socratic/internal/sqlite"
+	"github.com/lawtutor/socratic/internal/sqlite/sqlitetest"
 )
 
 // db is a migrated SQLite file with helpers to add readings directly.
@@ -41,14 +42,24 @@ func newDB(t testing.TB) *db {
 	return &db{DB: d, t: t}
 }
 
+// newDBOn is newDB on a migrated database of either engine (see
+// sqlitetest.Each).
+func newDBOn(t testing.TB, d *sqlite.DB) *db { return &db{DB: d, t: t} }
+
+// exec runs q; an INSERT returns the new row's id.
 func (d *db) exec(q string, args ...any) int64 {
 	d.t.Helper()
-	res, err := d.Write.ExecContext(context.Background(), q, args...)
-	if err != nil {
+	if strings.HasPrefix(q, "INSERT") {
+		var id int64
+		if err := d.Write.QueryRowContext(context.Background(), q+` RETURNING id`, args...).Scan(&id); err != nil {
+			d.t.Fatalf("%s: %v", q, err)
+		}
+		return id
+	}
+	if _, err := d.Write.ExecContext(context.Background(), q, args...); err != nil {
 		d.t.Fatalf("%s: %v", q, err)
 	}
-	id, _ := res.LastInsertId()
-	return id
+	return 0
 }
 
 // week makes a course (or reuses one) and a week in it.
@@ -150,68 +161,70 @@ func embedAll(t *testing.T, d *db, e Embedder) int {
 // by the hybrid search and not by BM25; a passage both rankings like
 // comes first, with the fused score RRF gives it.
 func TestHybridFindsWhatBM25Misses(t *testing.T) {
-	d := newDB(t)
-	wk := d.week(d.course("LAW 101"), 1)
-	const q = "When may a promise be enforced without consideration?"
-	texts := []string{
-		"A promise is enforced without consideration when the promisee relied on it.", // both
-		"Detrimental reliance makes an otherwise gratuitous undertaking binding.",     // vectors only
-		"Consideration is a bargained-for exchange.",                                  // BM25 only
-		"The weather in Chicago was cold.",                                            // neither
-	}
-	_, chunk := d.document(wk, "processed", texts...)
-	e := &words{model: "m1", fixed: map[string][]float32{
-		q: axis(1), texts[0]: normalised([]float32{0: 0.3, 1: 1}), texts[1]: axis(1), texts[2]: axis(7), texts[3]: axis(9),
-	}}
-	if n := embedAll(t, d, e); n != 4 {
-		t.Fatalf("embedded %d chunks, want 4", n)
-	}
-	ctx := context.Background()
-	lexical, err := NewSearcher(nil, 0, nil).Search(ctx, d.Read, wk, q, 5)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if slices.Contains(ids(lexical), chunk[1]) {
-		t.Fatalf("BM25 found the passage sharing no word: %v", ids(lexical))
-	}
-	s := NewSearcher(e, 0, nil)
-	if !s.Hybrid() {
-		t.Fatal("a searcher with an embedder is not hybrid")
-	}
-	got, err := s.Search(ctx, d.Read, wk, q, 5)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !slices.Contains(ids(got[:3]), chunk[1]) {
-		t.Errorf("hybrid top 3 %v lacks the passage only the vectors find (%d)", ids(got), chunk[1])
-	}
-	// The order and scores are reciprocal rank fusion of the two rankings.
-	wd, _ := s.cache.week(ctx, d.Read, wk, "m1")
-	lex, _ := s.bm25(ctx, d.Read, wd, wk, Turn{Student: q})
-	wv := wd.vec
-	want := map[int64]float64{}
-	for r, src := range lex {
-		want[src.ChunkID] += 1 / float64(61+r)
-	}
-	for r, id := range wv.nearest(axis(1), candidates) {
-		want[id] += 1 / float64(61+r)
-	}
-	if len(got) != len(want) {
-		t.Fatalf("hybrid returned %d passages, the rankings hold %d", len(got), len(want))
-	}
-	for i, src := range got {
-		if math.Abs(src.Score-want[src.ChunkID]) > 1e-12 || i > 0 && src.Score > got[i-1].Score {
-			t.Errorf("rank %d: chunk %d score %v, RRF gives %v", i+1, src.ChunkID, src.Score, want[src.ChunkID])
+	sqlitetest.Each(t, func(t *testing.T, sdb *sqlite.DB) {
+		d := newDBOn(t, sdb)
+		wk := d.week(d.course("LAW 101"), 1)
+		const q = "When may a promise be enforced without consideration?"
+		texts := []string{
+			"A promise is enforced without consideration when the promisee relied on it.", // both
+			"Detrimental reliance makes an otherwise gratuitous undertaking binding.",     // vectors only
+			"Consideration is a bargained-for exchange.",                                  // BM25 only
+			"The weather in Chicago was cold.",                                            // neither
 		}
-	}
-	// Every passage has its text, page and file, the vector-only one too
-	// (fetched, not from BM25's rows).
-	for _, src := range got {
-		i := slices.Index(chunk, src.ChunkID)
-		if i < 0 || src.Content != texts[i] || src.Page != 1 || src.Filename == "" {
-			t.Errorf("source %+v", src)
+		_, chunk := d.document(wk, "processed", texts...)
+		e := &words{model: "m1", fixed: map[string][]float32{
+			q: axis(1), texts[0]: normalised([]float32{0: 0.3, 1: 1}), texts[1]: axis(1), texts[2]: axis(7), texts[3]: axis(9),
+		}}
+		if n := embedAll(t, d, e); n != 4 {
+			t.Fatalf("embedded %d chunks, want 4", n)
 		}
-	}
+		ctx := context.Background()
+		lexical, err := NewSearcher(nil, 0, nil).Search(ctx, d.Read, wk, q, 5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if slices.Contains(ids(lexical), chunk[1]) {
+			t.Fatalf("BM25 found the passage sharing no word: %v", ids(lexical))
+		}
+		s := NewSearcher(e, 0, nil)
+		if !s.Hybrid() {
+			t.Fatal("a searcher with an embedder is not hybrid")
+		}
+		got, err := s.Search(ctx, d.Read, wk, q, 5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Contains(ids(got[:3]), chunk[1]) {
+			t.Errorf("hybrid top 3 %v lacks the passage only the vectors find (%d)", ids(got), chunk[1])
+		}
+		// The order and scores are reciprocal rank fusion of the two rankings.
+		wd, _ := s.cache.week(ctx, d.Read, wk, "m1")
+		lex, _ := s.bm25(ctx, d.Read, wd, wk, Turn{Student: q})
+		wv := wd.vec
+		want := map[int64]float64{}
+		for r, src := range lex {
+			want[src.ChunkID] += 1 / float64(61+r)
+		}
+		for r, id := range wv.nearest(axis(1), candidates) {
+			want[id] += 1 / float64(61+r)
+		}
+		if len(got) != len(want) {
+			t.Fatalf("hybrid returned %d passages, the rankings hold %d", len(got), len(want))
+		}
+		for i, src := range got {
+			if math.Abs(src.Score-want[src.ChunkID]) > 1e-12 || i > 0 && src.Score > got[i-1].Score {
+				t.Errorf("rank %d: chunk %d score %v, RRF gives %v", i+1, src.ChunkID, src.Score, want[src.ChunkID])
+			}
+		}
+		// Every passage has its text, page and file, the vector-only one too
+		// (fetched, not from BM25's rows).
+		for _, src := range got {
+			i := slices.Index(chunk, src.ChunkID)
+			if i < 0 || src.Content != texts[i] || src.Page != 1 || src.Filename == "" {
+				t.Errorf("source %+v", src)
+			}
+		}
+	})
 }
 
 // TestHybridNeverCrossesWeeks: identical passages and vectors in two
@@ -219,120 +232,126 @@ func TestHybridFindsWhatBM25Misses(t *testing.T) {
 // document's chunks never come back, though the first search put the
 // week's vectors in memory.
 func TestHybridNeverCrossesWeeks(t *testing.T) {
-	d := newDB(t)
-	weeks := []int64{d.week(d.course("A"), 1), d.week(d.course("A2"), 1), 0}
-	weeks[2] = d.week(d.course("B"), 2)
-	own := map[int64]int64{} // chunk → week
-	docs := map[int64][]int64{}
-	for _, wk := range weeks {
-		for range 2 {
-			doc, cs := d.document(wk, "processed", "Battery requires intent to cause a harmful or offensive contact.", "Assault is the apprehension of imminent contact.")
-			docs[wk] = append(docs[wk], doc)
-			for _, c := range cs {
-				own[c] = wk
+	sqlitetest.Each(t, func(t *testing.T, sdb *sqlite.DB) {
+		d := newDBOn(t, sdb)
+		weeks := []int64{d.week(d.course("A"), 1), d.week(d.course("A2"), 1), 0}
+		weeks[2] = d.week(d.course("B"), 2)
+		own := map[int64]int64{} // chunk → week
+		docs := map[int64][]int64{}
+		for _, wk := range weeks {
+			for range 2 {
+				doc, cs := d.document(wk, "processed", "Battery requires intent to cause a harmful or offensive contact.", "Assault is the apprehension of imminent contact.")
+				docs[wk] = append(docs[wk], doc)
+				for _, c := range cs {
+					own[c] = wk
+				}
 			}
 		}
-	}
-	e := &words{model: "m1"}
-	embedAll(t, d, e)
-	s := NewSearcher(e, 0, nil)
-	ctx := context.Background()
-	for _, wk := range weeks {
-		got, err := s.Search(ctx, d.Read, wk, "what is a harmful contact battery", 20)
+		e := &words{model: "m1"}
+		embedAll(t, d, e)
+		s := NewSearcher(e, 0, nil)
+		ctx := context.Background()
+		for _, wk := range weeks {
+			got, err := s.Search(ctx, d.Read, wk, "what is a harmful contact battery", 20)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != 4 {
+				t.Errorf("week %d: %d passages, want its own 4", wk, len(got))
+			}
+			for _, src := range got {
+				if own[src.ChunkID] != wk {
+					t.Errorf("week %d's search returned chunk %d of week %d", wk, src.ChunkID, own[src.ChunkID])
+				}
+			}
+		}
+		d.exec(`DELETE FROM documents WHERE id = ?`, docs[weeks[0]][0])
+		got, err := s.Search(ctx, d.Read, weeks[0], "what is a harmful contact battery", 20)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(got) != 4 {
-			t.Errorf("week %d: %d passages, want its own 4", wk, len(got))
+		if len(got) != 2 {
+			t.Errorf("after the delete: %d passages, want 2", len(got))
 		}
 		for _, src := range got {
-			if own[src.ChunkID] != wk {
-				t.Errorf("week %d's search returned chunk %d of week %d", wk, src.ChunkID, own[src.ChunkID])
+			if src.DocumentID == docs[weeks[0]][0] {
+				t.Errorf("the deleted document's chunk %d came back", src.ChunkID)
 			}
 		}
-	}
-	d.exec(`DELETE FROM documents WHERE id = ?`, docs[weeks[0]][0])
-	got, err := s.Search(ctx, d.Read, weeks[0], "what is a harmful contact battery", 20)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(got) != 2 {
-		t.Errorf("after the delete: %d passages, want 2", len(got))
-	}
-	for _, src := range got {
-		if src.DocumentID == docs[weeks[0]][0] {
-			t.Errorf("the deleted document's chunk %d came back", src.ChunkID)
+		// A query matching no word still finds by vector, still in the week.
+		got, err = s.Search(ctx, d.Read, weeks[1], "zzz", 20)
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	// A query matching no word still finds by vector, still in the week.
-	got, err = s.Search(ctx, d.Read, weeks[1], "zzz", 20)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, src := range got {
-		if own[src.ChunkID] != weeks[1] {
-			t.Errorf("vector-only search crossed into week %d", own[src.ChunkID])
+		for _, src := range got {
+			if own[src.ChunkID] != weeks[1] {
+				t.Errorf("vector-only search crossed into week %d", own[src.ChunkID])
+			}
 		}
-	}
+	})
 }
 
 // TestHybridSkipsUnprocessedDocuments: a document being reprocessed keeps
 // chunks and vectors for a moment; they are not returned.
 func TestHybridSkipsUnprocessedDocuments(t *testing.T) {
-	d := newDB(t)
-	wk := d.week(d.course("A"), 1)
-	_, ok := d.document(wk, "processed", "Negligence needs a duty of care.")
-	_, hidden := d.document(wk, "processing", "Negligence needs a duty of care, breach and harm.")
-	embedAll(t, d, &words{model: "m1"})
-	got, err := NewSearcher(&words{model: "m1"}, 0, nil).Search(context.Background(), d.Read, wk, "negligence duty of care", 20)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !slices.Equal(ids(got), ok) {
-		t.Errorf("got %v, want only %v (not %v)", ids(got), ok, hidden)
-	}
+	sqlitetest.Each(t, func(t *testing.T, sdb *sqlite.DB) {
+		d := newDBOn(t, sdb)
+		wk := d.week(d.course("A"), 1)
+		_, ok := d.document(wk, "processed", "Negligence needs a duty of care.")
+		_, hidden := d.document(wk, "processing", "Negligence needs a duty of care, breach and harm.")
+		embedAll(t, d, &words{model: "m1"})
+		got, err := NewSearcher(&words{model: "m1"}, 0, nil).Search(context.Background(), d.Read, wk, "negligence duty of care", 20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(ids(got), ok) {
+			t.Errorf("got %v, want only %v (not %v)", ids(got), ok, hidden)
+		}
+	})
 }
 
 // TestModelChangeReembeds: vectors are labelled with their model; a new
 // model re-embeds every chunk, replacing the old vectors, and until then
 // searches with the new model use no vector of the old one.
 func TestModelChangeReembeds(t *testing.T) {
-	d := newDB(t)
-	wk := d.week(d.course("A"), 1)
-	_, chunk := d.document(wk, "processed", "alpha", "beta", "gamma", "delta", "epsilon")
-	ctx := context.Background()
-	old := &words{model: "m1", fixed: map[string][]float32{"q": axis(3), "delta": axis(3)}}
-	if n := embedAll(t, d, old); n != 5 {
-		t.Fatalf("embedded %d", n)
-	}
-	if n := embedAll(t, d, old); n != 0 {
-		t.Fatalf("a second run embedded %d again", n)
-	}
-	neu := &words{model: "m2", fixed: map[string][]float32{"q": axis(5), "beta": axis(5)}}
-	s := NewSearcher(neu, 0, nil)
-	got, err := s.Search(ctx, d.Read, wk, "q", 5)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(got) != 0 {
-		t.Errorf("before re-embedding, the new model's search returned %v (old vectors used?)", ids(got))
-	}
-	if n := embedAll(t, d, neu); n != 5 {
-		t.Fatalf("re-embedded %d, want 5", n)
-	}
-	if m1, _, _ := VectorCounts(ctx, d.Read, "m1"); m1 != 0 {
-		t.Errorf("%d vectors of the old model remain", m1)
-	}
-	if m2, chunks, _ := VectorCounts(ctx, d.Read, "m2"); m2 != 5 || chunks != 5 {
-		t.Errorf("m2 vectors %d of %d chunks", m2, chunks)
-	}
-	got, err = s.Search(ctx, d.Read, wk, "q", 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(got) != 1 || got[0].ChunkID != chunk[1] {
-		t.Errorf("after re-embedding: %v, want %d", ids(got), chunk[1])
-	}
+	sqlitetest.Each(t, func(t *testing.T, sdb *sqlite.DB) {
+		d := newDBOn(t, sdb)
+		wk := d.week(d.course("A"), 1)
+		_, chunk := d.document(wk, "processed", "alpha", "beta", "gamma", "delta", "epsilon")
+		ctx := context.Background()
+		old := &words{model: "m1", fixed: map[string][]float32{"q": axis(3), "delta": axis(3)}}
+		if n := embedAll(t, d, old); n != 5 {
+			t.Fatalf("embedded %d", n)
+		}
+		if n := embedAll(t, d, old); n != 0 {
+			t.Fatalf("a second run embedded %d again", n)
+		}
+		neu := &words{model: "m2", fixed: map[string][]float32{"q": axis(5), "beta": axis(5)}}
+		s := NewSearcher(neu, 0, nil)
+		got, err := s.Search(ctx, d.Read, wk, "q", 5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 0 {
+			t.Errorf("before re-embedding, the new model's search returned %v (old vectors used?)", ids(got))
+		}
+		if n := embedAll(t, d, neu); n != 5 {
+			t.Fatalf("re-embedded %d, want 5", n)
+		}
+		if m1, _, _ := VectorCounts(ctx, d.Read, "m1"); m1 != 0 {
+			t.Errorf("%d vectors of the old model remain", m1)
+		}
+		if m2, chunks, _ := VectorCounts(ctx, d.Read, "m2"); m2 != 5 || chunks != 5 {
+			t.Errorf("m2 vectors %d of %d chunks", m2, chunks)
+		}
+		got, err = s.Search(ctx, d.Read, wk, "q", 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 1 || got[0].ChunkID != chunk[1] {
+			t.Errorf("after re-embedding: %v, want %d", ids(got), chunk[1])
+		}
+	})
 }
 
 // TestWeekInMemoryFollowsChanges: the copy in memory is reused while
@@ -340,52 +359,54 @@ func TestModelChangeReembeds(t *testing.T) {
 // removed, or a document's status changes — also for a week id SQLite
 // hands out again after a delete.
 func TestWeekInMemoryFollowsChanges(t *testing.T) {
-	d := newDB(t)
-	c := d.course("A")
-	wk := d.week(c, 1)
-	d.document(wk, "processed", "one", "two")
-	e := &words{model: "m1"}
-	embedAll(t, d, e)
-	s := NewSearcher(e, 0, nil)
-	ctx := context.Background()
-	first, err := s.cache.week(ctx, d.Read, wk, "m1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	again, _ := s.cache.week(ctx, d.Read, wk, "m1")
-	if first != again || len(first.vec.ids) != 2 || len(first.lex.ids) != 2 {
-		t.Fatalf("unchanged week reloaded, or wrong size %d/%d", len(first.vec.ids), len(first.lex.ids))
-	}
-	doc, added := d.document(wk, "processed", "three")
-	now, _ := s.cache.week(ctx, d.Read, wk, "m1")
-	if now == first || !slices.Contains(now.lex.ids, added[0]) || slices.Contains(now.vec.ids, added[0]) {
-		t.Fatalf("a new passage did not reach memory: %v %v", now.lex.ids, now.vec.ids)
-	}
-	before := now
-	embedAll(t, d, e)
-	now, _ = s.cache.week(ctx, d.Read, wk, "m1")
-	if !slices.Contains(now.vec.ids, added[0]) {
-		t.Fatalf("a new vector did not reach memory: %v", now.vec.ids)
-	}
-	if now.lex != before.lex {
-		t.Error("only vectors changed, yet the BM25 index was built again")
-	}
-	d.exec(`UPDATE documents SET status = 'processing' WHERE id = ?`, doc)
-	now, _ = s.cache.week(ctx, d.Read, wk, "m1")
-	if slices.Contains(now.lex.ids, added[0]) || slices.Contains(now.vec.ids, added[0]) {
-		t.Fatalf("a document being reprocessed is still searched: %v %v", now.lex.ids, now.vec.ids)
-	}
-	// Delete the week (the last one made) and make another: SQLite reuses
-	// its id. The new week's search must not see the old week's vectors.
-	d.exec(`DELETE FROM weeks WHERE id = ?`, wk)
-	reused := d.week(c, 2)
-	if reused != wk {
-		t.Logf("SQLite did not reuse week id %d (got %d); checking the new week anyway", wk, reused)
-	}
-	got, _ := s.cache.week(ctx, d.Read, reused, "m1")
-	if len(got.vec.ids) != 0 || len(got.lex.ids) != 0 {
-		t.Errorf("a new week %d sees %d vectors and %d passages of a deleted one", reused, len(got.vec.ids), len(got.lex.ids))
-	}
+	sqlitetest.Each(t, func(t *testing.T, sdb *sqlite.DB) {
+		d := newDBOn(t, sdb)
+		c := d.course("A")
+		wk := d.week(c, 1)
+		d.document(wk, "processed", "one", "two")
+		e := &words{model: "m1"}
+		embedAll(t, d, e)
+		s := NewSearcher(e, 0, nil)
+		ctx := context.Background()
+		first, err := s.cache.week(ctx, d.Read, wk, "m1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, _ := s.cache.week(ctx, d.Read, wk, "m1")
+		if first != again || len(first.vec.ids) != 2 || len(first.lex.ids) != 2 {
+			t.Fatalf("unchanged week reloaded, or wrong size %d/%d", len(first.vec.ids), len(first.lex.ids))
+		}
+		doc, added := d.document(wk, "processed", "three")
+		now, _ := s.cache.week(ctx, d.Read, wk, "m1")
+		if now == first || !slices.Contains(now.lex.ids, added[0]) || slices.Contains(now.vec.ids, added[0]) {
+			t.Fatalf("a new passage did not reach memory: %v %v", now.lex.ids, now.vec.ids)
+		}
+		before := now
+		embedAll(t, d, e)
+		now, _ = s.cache.week(ctx, d.Read, wk, "m1")
+		if !slices.Contains(now.vec.ids, added[0]) {
+			t.Fatalf("a new vector did not reach memory: %v", now.vec.ids)
+		}
+		if now.lex != before.lex {
+			t.Error("only vectors changed, yet the BM25 index was built again")
+		}
+		d.exec(`UPDATE documents SET status = 'processing' WHERE id = ?`, doc)
+		now, _ = s.cache.week(ctx, d.Read, wk, "m1")
+		if slices.Contains(now.lex.ids, added[0]) || slices.Contains(now.vec.ids, added[0]) {
+			t.Fatalf("a document being reprocessed is still searched: %v %v", now.lex.ids, now.vec.ids)
+		}
+		// Delete the week (the last one made) and make another: SQLite reuses
+		// its id. The new week's search must not see the old week's vectors.
+		d.exec(`DELETE FROM weeks WHERE id = ?`, wk)
+		reused := d.week(c, 2)
+		if reused != wk {
+			t.Logf("the database did not reuse week id %d (got %d; PostgreSQL never does); checking the new week anyway", wk, reused)
+		}
+		got, _ := s.cache.week(ctx, d.Read, reused, "m1")
+		if len(got.vec.ids) != 0 || len(got.lex.ids) != 0 {
+			t.Errorf("a new week %d sees %d vectors and %d passages of a deleted one", reused, len(got.vec.ids), len(got.lex.ids))
+		}
+	})
 }
 
 // TestQueryEmbeddingFailureFallsBackToBM25: an embeddings server that is
@@ -622,24 +643,26 @@ func TestWeekLoadsAreSharedAndSurvivePanics(t *testing.T) {
 // (against the triggers) still held a deleted document's passages could not
 // return them: every passage is read again from its week's processed rows.
 func TestStaleCopyNeverReturnsDeletedPassages(t *testing.T) {
-	d := newDB(t)
-	wk := d.week(d.course("A"), 1)
-	doc, gone := d.document(wk, "processed", "Battery requires harmful contact.")
-	_, kept := d.document(wk, "processed", "Battery requires intent.")
-	e := &words{model: "m1"}
-	embedAll(t, d, e)
-	s := NewSearcher(e, 0, nil)
-	ctx := context.Background()
-	if got, _ := s.Search(ctx, d.Read, wk, "battery", 5); len(got) != 2 {
-		t.Fatalf("before: %v", ids(got))
-	}
-	d.exec(`DELETE FROM documents WHERE id = ?`, doc)
-	// Make the cached copy look current, as a missed bump would.
-	s.cache.mu.Lock()
-	s.cache.weeks[wk].v = versions{math.MaxInt64, math.MaxInt64}
-	s.cache.mu.Unlock()
-	got, err := s.Search(ctx, d.Read, wk, "battery harmful contact", 5)
-	if err != nil || !slices.Equal(ids(got), kept) {
-		t.Errorf("after the delete: %v %v, want only %v (never %v)", ids(got), err, kept, gone)
-	}
+	sqlitetest.Each(t, func(t *testing.T, sdb *sqlite.DB) {
+		d := newDBOn(t, sdb)
+		wk := d.week(d.course("A"), 1)
+		doc, gone := d.document(wk, "processed", "Battery requires harmful contact.")
+		_, kept := d.document(wk, "processed", "Battery requires intent.")
+		e := &words{model: "m1"}
+		embedAll(t, d, e)
+		s := NewSearcher(e, 0, nil)
+		ctx := context.Background()
+		if got, _ := s.Search(ctx, d.Read, wk, "battery", 5); len(got) != 2 {
+			t.Fatalf("before: %v", ids(got))
+		}
+		d.exec(`DELETE FROM documents WHERE id = ?`, doc)
+		// Make the cached copy look current, as a missed bump would.
+		s.cache.mu.Lock()
+		s.cache.weeks[wk].v = versions{math.MaxInt64, math.MaxInt64}
+		s.cache.mu.Unlock()
+		got, err := s.Search(ctx, d.Read, wk, "battery harmful contact", 5)
+		if err != nil || !slices.Equal(ids(got), kept) {
+			t.Errorf("after the delete: %v %v, want only %v (never %v)", ids(got), err, kept, gone)
+		}
+	})
 }

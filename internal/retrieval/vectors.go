@@ -208,10 +208,7 @@ func storeVectors(ctx context.Context, db *sqlite.DB, model string, ids []int64,
 		if len(v) == 0 {
 			return errors.New("store vectors: an empty vector")
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO chunk_vectors (chunk_id, week_id, model, dim, vec)
-				SELECT id, week_id, ?2, ?3, ?4 FROM chunks WHERE id = ?1
-				ON CONFLICT (chunk_id) DO UPDATE SET week_id = excluded.week_id, model = excluded.model, dim = excluded.dim, vec = excluded.vec`,
-			ids[i], model, len(v), encodeVector(v))
+		_, err := tx.ExecContext(ctx, upsertVector[db.Engine], ids[i], model, len(v), encodeVector(v))
 		if err != nil {
 			return fmt.Errorf("store vector of chunk %d: %w", ids[i], err)
 		}
@@ -247,4 +244,17 @@ func decodeVector(dst []float32, b []byte) []float32 {
 		dst = append(dst, math.Float32frombits(binary.LittleEndian.Uint32(b[i:])))
 	}
 	return dst
+}
+
+// upsertVector stores a chunk's vector (chunk id, model, dimension and the
+// encoded vector, in that order), per engine: PostgreSQL types the
+// parameters of INSERT … SELECT's select list from nothing, so they are
+// cast to the columns' types there (SQLite's casts would change a BLOB).
+var upsertVector = map[sqlite.Engine]string{
+	sqlite.SQLite: `INSERT INTO chunk_vectors (chunk_id, week_id, model, dim, vec)
+		SELECT id, week_id, ?2, ?3, ?4 FROM chunks WHERE id = ?1
+		ON CONFLICT (chunk_id) DO UPDATE SET week_id = excluded.week_id, model = excluded.model, dim = excluded.dim, vec = excluded.vec`,
+	sqlite.Postgres: `INSERT INTO chunk_vectors (chunk_id, week_id, model, dim, vec)
+		SELECT id, week_id, ?2::text, ?3::bigint, ?4::bytea FROM chunks WHERE id = ?1
+		ON CONFLICT (chunk_id) DO UPDATE SET week_id = excluded.week_id, model = excluded.model, dim = excluded.dim, vec = excluded.vec`,
 }

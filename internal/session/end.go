@@ -50,6 +50,11 @@ func (s *Service) End(ctx context.Context, u auth.User, sessionID int64, body io
 		return EndResult{}, fmt.Errorf("end session: %w", err)
 	}
 	defer tx.Rollback()
+	if q := sessionForUpdate[s.db.Engine]; q != "" {
+		if _, err := tx.ExecContext(ctx, q, sessionID); err != nil {
+			return EndResult{}, fmt.Errorf("end session: %w", err)
+		}
+	}
 	sess, err := owned(ctx, tx, u, sessionID)
 	if err != nil {
 		return EndResult{}, err
@@ -96,8 +101,7 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("sweep sessions: %w", err)
 	}
 	defer tx.Rollback()
-	rows, err := tx.QueryContext(ctx, `SELECT `+sessionColumns+` FROM sessions s WHERE s.status = 'active' AND s.expires_at <= ?`,
-		sqlite.FormatTime(now.Add(-s.o.Grace)))
+	rows, err := tx.QueryContext(ctx, sweepable[s.db.Engine], sqlite.FormatTime(now.Add(-s.o.Grace)))
 	if err != nil {
 		return 0, fmt.Errorf("sweep sessions: %w", err)
 	}
@@ -123,8 +127,7 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("sweep turns: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE turns SET state = 'unanswered' WHERE state = 'pending' AND at <= ? AND id NOT IN (SELECT value FROM json_each(?))`,
-		sqlite.FormatTime(now.Add(-turnLease)), string(busy)); err != nil {
+	if _, err := tx.ExecContext(ctx, staleTurns[s.db.Engine], sqlite.FormatTime(now.Add(-turnLease)), string(busy)); err != nil {
 		return 0, fmt.Errorf("sweep turns: %w", err)
 	}
 	expired, err := s.expireRecordings(ctx, tx, now)
@@ -181,7 +184,8 @@ func (s *Service) expireRecordings(ctx context.Context, tx *sql.Tx, now time.Tim
 
 // Recover marks unanswered every student turn left pending by a previous
 // run of the server: no answer can be in flight before this process
-// answers anything. Call it once, before serving.
+// answers anything. Call it once, before serving. On PostgreSQL, where
+// other instances may be answering, only turns past their lease.
 func (s *Service) Recover(ctx context.Context) (int64, error) {
 	// Recordings whose upload a stopped server was receiving.
 	if tmp, err := filepath.Glob(filepath.Join(s.o.AudioDir, "tmp", "audio-*")); err == nil {
@@ -196,7 +200,15 @@ func (s *Service) Recover(ctx context.Context) (int64, error) {
 	} else if n > 0 {
 		s.log.InfoContext(ctx, "removed recordings no session names", "count", n)
 	}
-	res, err := s.db.Write.ExecContext(ctx, `UPDATE turns SET state = 'unanswered' WHERE state = 'pending'`)
+	// On SQLite this process holds the data directory's lock, so every
+	// pending turn was a stopped server's. On PostgreSQL other instances
+	// may be answering theirs: only turns past the lease are given up, as
+	// the sweeper does.
+	q, args := `UPDATE turns SET state = 'unanswered' WHERE state = 'pending'`, []any{}
+	if s.db.Engine == sqlite.Postgres {
+		q, args = q+` AND at <= ?`, append(args, sqlite.FormatTime(s.o.Now().Add(-turnLease)))
+	}
+	res, err := s.db.Write.ExecContext(ctx, q, args...)
 	if err != nil {
 		return 0, fmt.Errorf("recover turns: %w", err)
 	}
@@ -219,4 +231,22 @@ func (s *Service) RunSweeper(ctx context.Context, every time.Duration) {
 		case <-t.C:
 		}
 	}
+}
+
+// sweepable selects the sessions past their clock and the grace, per
+// engine. On PostgreSQL it locks them, skipping those another transaction
+// holds: two instances' sweepers (or a sweeper and the student's own end)
+// would otherwise both end one session and record it twice. SQLite's
+// write transaction already holds the one write lock.
+var sweepable = map[sqlite.Engine]string{
+	sqlite.SQLite:   `SELECT ` + sessionColumns + ` FROM sessions s WHERE s.status = 'active' AND s.expires_at <= ?`,
+	sqlite.Postgres: `SELECT ` + sessionColumns + ` FROM sessions s WHERE s.status = 'active' AND s.expires_at <= ? FOR UPDATE SKIP LOCKED`,
+}
+
+// staleTurns gives up on pending turns older than the lease that this
+// process is not answering (the ids, a JSON array, second), per engine:
+// the JSON array is read by json_each on SQLite, jsonb's on PostgreSQL.
+var staleTurns = map[sqlite.Engine]string{
+	sqlite.SQLite:   `UPDATE turns SET state = 'unanswered' WHERE state = 'pending' AND at <= ? AND id NOT IN (SELECT value FROM json_each(?))`,
+	sqlite.Postgres: `UPDATE turns SET state = 'unanswered' WHERE state = 'pending' AND at <= ? AND id NOT IN (SELECT value::bigint FROM jsonb_array_elements_text(?::jsonb))`,
 }

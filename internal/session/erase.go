@@ -38,7 +38,7 @@ func (s *Service) EraseUser(ctx context.Context, actor auth.User, id int64) erro
 		// A course they teach shows their name as its professor: the
 		// course stays, their name does not.
 		if u.FullName != "" {
-			if _, err := tx.ExecContext(ctx, `UPDATE courses SET professor_name = '' WHERE professor_name = ? COLLATE NOCASE
+			if _, err := tx.ExecContext(ctx, `UPDATE courses SET professor_name = '' WHERE lower(professor_name) = lower(CAST(? AS text))
 				AND id IN (SELECT course_id FROM course_instructors WHERE user_id = ?)`, u.FullName, u.ID); err != nil {
 				return fmt.Errorf("erase professor name: %w", err)
 			}

@@ -78,7 +78,7 @@ func chargeTokens(ctx context.Context, tx sqlite.Execer, sessionID, n int64) err
 	if n == 0 {
 		return nil
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE sessions SET tokens_used = max(tokens_used + ?, 0) WHERE id = ?`, n, sessionID); err != nil {
+	if _, err := tx.ExecContext(ctx, `UPDATE sessions SET tokens_used = CASE WHEN tokens_used + ?1 > 0 THEN tokens_used + ?1 ELSE 0 END WHERE id = ?2`, n, sessionID); err != nil {
 		return fmt.Errorf("record tokens: %w", err)
 	}
 	return nil

@@ -15,6 +15,7 @@ import (
 	"github.com/lawtutor/socratic/internal/llm"
 	"github.com/lawtutor/socratic/internal/retrieval"
 	"github.com/lawtutor/socratic/internal/sqlite"
+	"github.com/lawtutor/socratic/internal/sqlite/sqlitetest"
 	"github.com/lawtutor/socratic/internal/tutor"
 )
 
@@ -59,22 +60,29 @@ type env struct {
 
 func newEnv(t testing.TB, model llm.Provider) *env {
 	t.Helper()
-	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "socratic.db"))
+	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "socratic.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	if err := db.Migrate(ctx); err != nil {
+	if err := db.Migrate(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+	return newEnvOn(t, db, model)
+}
+
+// newEnvOn is newEnv on a migrated database of either engine (see
+// sqlitetest.Each).
+func newEnvOn(t testing.TB, db *sqlite.DB, model llm.Provider) *env {
+	t.Helper()
+	ctx := context.Background()
+	var err error
 	exec := func(q string, args ...any) int64 {
 		t.Helper()
-		res, err := db.Write.ExecContext(ctx, q, args...)
-		if err != nil {
+		var id int64
+		if err := db.Write.QueryRowContext(ctx, q+` RETURNING id`, args...).Scan(&id); err != nil {
 			t.Fatal(err)
 		}
-		id, _ := res.LastInsertId()
 		return id
 	}
 	e := &env{db: db, users: map[string]auth.User{}, audioDir: filepath.Join(t.TempDir(), "audio")}
@@ -88,9 +96,13 @@ func newEnv(t testing.TB, model llm.Provider) *env {
 		e.users[u.name] = auth.User{ID: id, Role: u.role, Username: u.name}
 	}
 	e.courseID = exec(`INSERT INTO courses (code, name, join_code, created_at, updated_at) VALUES ('LAW 101', 'Contracts', 'jc', '2026-01-01T00:00:00.000000Z', '2026-01-01T00:00:00.000000Z')`)
-	exec(`INSERT INTO course_instructors (course_id, user_id, added_at) VALUES (?, ?, '2026-01-01T00:00:00.000000Z')`, e.courseID, e.users["professor"].ID)
+	if _, err := db.Write.ExecContext(ctx, `INSERT INTO course_instructors (course_id, user_id, added_at) VALUES (?, ?, '2026-01-01T00:00:00.000000Z')`, e.courseID, e.users["professor"].ID); err != nil {
+		t.Fatal(err)
+	}
 	for _, s := range []string{"student", "classmate"} {
-		exec(`INSERT INTO enrollments (course_id, user_id, enrolled_at) VALUES (?, ?, '2026-01-01T00:00:00.000000Z')`, e.courseID, e.users[s].ID)
+		if _, err := db.Write.ExecContext(ctx, `INSERT INTO enrollments (course_id, user_id, enrolled_at) VALUES (?, ?, '2026-01-01T00:00:00.000000Z')`, e.courseID, e.users[s].ID); err != nil {
+			t.Fatal(err)
+		}
 	}
 	e.week = exec(`INSERT INTO weeks (course_id, week_number, title, themes, created_at, updated_at) VALUES (?, 1, 'Acceptance', '["the mailbox rule","revocation"]', '2026-01-01T00:00:00.000000Z', '2026-01-01T00:00:00.000000Z')`, e.courseID)
 	e.emptyWeek = exec(`INSERT INTO weeks (course_id, week_number, created_at, updated_at) VALUES (?, 2, '2026-01-01T00:00:00.000000Z', '2026-01-01T00:00:00.000000Z')`, e.courseID)
@@ -147,60 +159,64 @@ func (e *env) count(t *testing.T, q string, args ...any) int {
 }
 
 func TestStartOpensWithAThemeAndStoresTheOpening(t *testing.T) {
-	e := newEnv(t, nil)
-	st := e.start(t, "student")
-	if st.Session.Theme != "the mailbox rule" && st.Session.Theme != "revocation" {
-		t.Errorf("theme %q is not one of the week's", st.Session.Theme)
-	}
-	if st.Opening == "" || st.Opening[len(st.Opening)-1] != '?' {
-		t.Errorf("opening %q is not a question", st.Opening)
-	}
-	if st.Remaining == nil || *st.Remaining != 2 {
-		t.Errorf("remaining %v, want 2", st.Remaining)
-	}
-	got, err := e.svc.Get(context.Background(), e.users["student"], st.Session.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(got.Transcript) != 1 || got.Transcript[0].Role != Tutor || got.Transcript[0].Content != st.Opening {
-		t.Errorf("transcript %+v", got.Transcript)
-	}
-	if !got.ExpiresAt.Equal(e.clock.Now().Add(5*time.Minute)) || got.Status != Active || got.CourseName != "Contracts" {
-		t.Errorf("session %+v", got)
-	}
-	if n := e.count(t, `SELECT count(*) FROM audit_log WHERE action = 'session_start' AND target_id = ?`, st.Session.ID); n != 1 {
-		t.Errorf("%d audit entries for the start", n)
-	}
-	// Openings vary: many starts (by a professor, not counted) use more
-	// than one wording and every theme.
-	openings, themes := map[string]bool{}, map[string]bool{}
-	for range 30 {
-		st := e.start(t, "professor")
-		openings[st.Opening], themes[st.Session.Theme] = true, true
-	}
-	if len(openings) < 4 || len(themes) != 2 {
-		t.Errorf("%d openings and %d themes over 30 starts", len(openings), len(themes))
-	}
+	sqlitetest.Each(t, func(t *testing.T, db *sqlite.DB) {
+		e := newEnvOn(t, db, nil)
+		st := e.start(t, "student")
+		if st.Session.Theme != "the mailbox rule" && st.Session.Theme != "revocation" {
+			t.Errorf("theme %q is not one of the week's", st.Session.Theme)
+		}
+		if st.Opening == "" || st.Opening[len(st.Opening)-1] != '?' {
+			t.Errorf("opening %q is not a question", st.Opening)
+		}
+		if st.Remaining == nil || *st.Remaining != 2 {
+			t.Errorf("remaining %v, want 2", st.Remaining)
+		}
+		got, err := e.svc.Get(context.Background(), e.users["student"], st.Session.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got.Transcript) != 1 || got.Transcript[0].Role != Tutor || got.Transcript[0].Content != st.Opening {
+			t.Errorf("transcript %+v", got.Transcript)
+		}
+		if !got.ExpiresAt.Equal(e.clock.Now().Add(5*time.Minute)) || got.Status != Active || got.CourseName != "Contracts" {
+			t.Errorf("session %+v", got)
+		}
+		if n := e.count(t, `SELECT count(*) FROM audit_log WHERE action = 'session_start' AND target_id = ?`, st.Session.ID); n != 1 {
+			t.Errorf("%d audit entries for the start", n)
+		}
+		// Openings vary: many starts (by a professor, not counted) use more
+		// than one wording and every theme.
+		openings, themes := map[string]bool{}, map[string]bool{}
+		for range 30 {
+			st := e.start(t, "professor")
+			openings[st.Opening], themes[st.Session.Theme] = true, true
+		}
+		if len(openings) < 4 || len(themes) != 2 {
+			t.Errorf("%d openings and %d themes over 30 starts", len(openings), len(themes))
+		}
+	})
 }
 
 func TestStartRefusals(t *testing.T) {
-	e := newEnv(t, nil)
-	ctx := context.Background()
-	if _, err := e.svc.Start(ctx, e.users["student"], e.emptyWeek, ""); err != ErrNoReadings {
-		t.Errorf("a week without a processed reading: %v", err)
-	}
-	if _, err := e.svc.Start(ctx, e.users["outsider"], e.week, ""); codeOf(err) != errs.NotFound {
-		t.Errorf("a student not enrolled: %v", err)
-	}
-	if _, err := e.svc.Start(ctx, e.users["stranger"], e.week, ""); codeOf(err) != errs.NotFound {
-		t.Errorf("a professor of another course: %v", err)
-	}
-	if _, err := e.svc.Start(ctx, e.users["student"], e.week, "bad\nvoice"); codeOf(err) != errs.Invalid {
-		t.Errorf("a voice id with a newline: %v", err)
-	}
-	if n := e.count(t, `SELECT count(*) FROM sessions`); n != 0 {
-		t.Errorf("refused starts left %d sessions", n)
-	}
+	sqlitetest.Each(t, func(t *testing.T, db *sqlite.DB) {
+		e := newEnvOn(t, db, nil)
+		ctx := context.Background()
+		if _, err := e.svc.Start(ctx, e.users["student"], e.emptyWeek, ""); err != ErrNoReadings {
+			t.Errorf("a week without a processed reading: %v", err)
+		}
+		if _, err := e.svc.Start(ctx, e.users["outsider"], e.week, ""); codeOf(err) != errs.NotFound {
+			t.Errorf("a student not enrolled: %v", err)
+		}
+		if _, err := e.svc.Start(ctx, e.users["stranger"], e.week, ""); codeOf(err) != errs.NotFound {
+			t.Errorf("a professor of another course: %v", err)
+		}
+		if _, err := e.svc.Start(ctx, e.users["student"], e.week, "bad\nvoice"); codeOf(err) != errs.Invalid {
+			t.Errorf("a voice id with a newline: %v", err)
+		}
+		if n := e.count(t, `SELECT count(*) FROM sessions`); n != 0 {
+			t.Errorf("refused starts left %d sessions", n)
+		}
+	})
 }
 
 // TestQuota: three starts a week; the fourth is refused with the
@@ -208,84 +224,88 @@ func TestStartRefusals(t *testing.T) {
 // Chicago. A new start ends the student's previous session. Professors
 // and admins are not counted.
 func TestQuota(t *testing.T) {
-	e := newEnv(t, nil)
-	var ids []int64
-	for i := range 3 {
-		st := e.start(t, "student")
-		if *st.Remaining != 2-i {
-			t.Errorf("start %d: remaining %d", i+1, *st.Remaining)
+	sqlitetest.Each(t, func(t *testing.T, db *sqlite.DB) {
+		e := newEnvOn(t, db, nil)
+		var ids []int64
+		for i := range 3 {
+			st := e.start(t, "student")
+			if *st.Remaining != 2-i {
+				t.Errorf("start %d: remaining %d", i+1, *st.Remaining)
+			}
+			ids = append(ids, st.Session.ID)
+			e.clock.Add(time.Minute)
 		}
-		ids = append(ids, st.Session.ID)
-		e.clock.Add(time.Minute)
-	}
-	if n := e.count(t, `SELECT count(*) FROM sessions WHERE status = 'active'`); n != 1 {
-		t.Errorf("%d active sessions, want 1", n)
-	}
-	var reason string
-	e.db.Read.QueryRow(`SELECT end_reason FROM sessions WHERE id = ?`, ids[0]).Scan(&reason)
-	if reason != endReplaced {
-		t.Errorf("the first session ended as %q", reason)
-	}
-	_, err := e.svc.Start(context.Background(), e.users["student"], e.week, "")
-	var ee *errs.Error
-	if !errors.As(err, &ee) || ee.Code != errs.TooMany || ee.Message != "Exceeded maximum conversations per week" {
-		t.Fatalf("fourth start: %v", err)
-	}
-	monday := time.Date(2026, 11, 23, 0, 0, 0, 0, e.chicago)
-	if want := monday.Sub(e.clock.Now()); ee.RetryAfter != want {
-		t.Errorf("Retry-After %v, want %v (until %v)", ee.RetryAfter, want, monday)
-	}
-	q, err := e.svc.Quota(context.Background(), e.users["student"])
-	if err != nil || q.Used != 3 || q.Remaining != 0 || q.Limit != 3 || !q.ResetsAt.Equal(monday) || !q.Applies {
-		t.Errorf("quota %+v %v", q, err)
-	}
-	// Another student's allowance is their own.
-	if st := e.start(t, "classmate"); *st.Remaining != 2 {
-		t.Errorf("classmate remaining %d", *st.Remaining)
-	}
-	for range 5 {
-		if st := e.start(t, "professor"); st.Remaining != nil {
-			t.Errorf("a professor is counted: %d", *st.Remaining)
+		if n := e.count(t, `SELECT count(*) FROM sessions WHERE status = 'active'`); n != 1 {
+			t.Errorf("%d active sessions, want 1", n)
 		}
-		if st := e.start(t, "admin"); st.Remaining != nil {
-			t.Errorf("an admin is counted")
+		var reason string
+		e.db.Read.QueryRow(`SELECT end_reason FROM sessions WHERE id = ?`, ids[0]).Scan(&reason)
+		if reason != endReplaced {
+			t.Errorf("the first session ended as %q", reason)
 		}
-	}
-	// Monday 00:00 opens a new week.
-	e.clock.Set(monday)
-	if st := e.start(t, "student"); *st.Remaining != 2 {
-		t.Errorf("after the reset: remaining %d", *st.Remaining)
-	}
+		_, err := e.svc.Start(context.Background(), e.users["student"], e.week, "")
+		var ee *errs.Error
+		if !errors.As(err, &ee) || ee.Code != errs.TooMany || ee.Message != "Exceeded maximum conversations per week" {
+			t.Fatalf("fourth start: %v", err)
+		}
+		monday := time.Date(2026, 11, 23, 0, 0, 0, 0, e.chicago)
+		if want := monday.Sub(e.clock.Now()); ee.RetryAfter != want {
+			t.Errorf("Retry-After %v, want %v (until %v)", ee.RetryAfter, want, monday)
+		}
+		q, err := e.svc.Quota(context.Background(), e.users["student"])
+		if err != nil || q.Used != 3 || q.Remaining != 0 || q.Limit != 3 || !q.ResetsAt.Equal(monday) || !q.Applies {
+			t.Errorf("quota %+v %v", q, err)
+		}
+		// Another student's allowance is their own.
+		if st := e.start(t, "classmate"); *st.Remaining != 2 {
+			t.Errorf("classmate remaining %d", *st.Remaining)
+		}
+		for range 5 {
+			if st := e.start(t, "professor"); st.Remaining != nil {
+				t.Errorf("a professor is counted: %d", *st.Remaining)
+			}
+			if st := e.start(t, "admin"); st.Remaining != nil {
+				t.Errorf("an admin is counted")
+			}
+		}
+		// Monday 00:00 opens a new week.
+		e.clock.Set(monday)
+		if st := e.start(t, "student"); *st.Remaining != 2 {
+			t.Errorf("after the reset: remaining %d", *st.Remaining)
+		}
+	})
 }
 
 // TestConcurrentStartsStayWithinTheQuota: twenty starts at once by one
 // student make exactly three sessions, one of them active.
 func TestConcurrentStartsStayWithinTheQuota(t *testing.T) {
-	e := newEnv(t, nil)
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	outcomes := map[errs.Code]int{}
-	for range 20 {
-		wg.Go(func() {
-			_, err := e.svc.Start(context.Background(), e.users["student"], e.week, "")
-			mu.Lock()
-			outcomes[codeOf(err)]++
-			mu.Unlock()
-			if err != nil && codeOf(err) != errs.TooMany {
-				t.Errorf("start: %v", err)
-			}
-		})
-	}
-	wg.Wait()
-	if outcomes[""] != 3 || outcomes[errs.TooMany] != 17 {
-		t.Errorf("outcomes %v", outcomes)
-	}
-	if n := e.count(t, `SELECT count(*) FROM sessions`); n != 3 {
-		t.Errorf("%d sessions stored", n)
-	}
-	if n := e.count(t, `SELECT count(*) FROM sessions WHERE status = 'active'`); n != 1 {
-		t.Errorf("%d active sessions", n)
-	}
+	sqlitetest.Each(t, func(t *testing.T, db *sqlite.DB) {
+		e := newEnvOn(t, db, nil)
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		outcomes := map[errs.Code]int{}
+		for range 20 {
+			wg.Go(func() {
+				_, err := e.svc.Start(context.Background(), e.users["student"], e.week, "")
+				mu.Lock()
+				outcomes[codeOf(err)]++
+				mu.Unlock()
+				if err != nil && codeOf(err) != errs.TooMany {
+					t.Errorf("start: %v", err)
+				}
+			})
+		}
+		wg.Wait()
+		if outcomes[""] != 3 || outcomes[errs.TooMany] != 17 {
+			t.Errorf("outcomes %v", outcomes)
+		}
+		if n := e.count(t, `SELECT count(*) FROM sessions`); n != 3 {
+			t.Errorf("%d sessions stored", n)
+		}
+		if n := e.count(t, `SELECT count(*) FROM sessions WHERE status = 'active'`); n != 1 {
+			t.Errorf("%d active sessions", n)
+		}
+	})
 }
 
 // TestWeekBoundaryAcrossDaylightSaving: the week runs Monday 00:00 to
@@ -378,77 +398,83 @@ func TestClock(t *testing.T) {
 // past its clock and the grace period, by a sweeper that needs nothing
 // but the database (a new service, as after a restart).
 func TestSweeperEndsAbandonedSessions(t *testing.T) {
-	e := newEnv(t, nil)
-	ctx := context.Background()
-	st := e.start(t, "student")
-	e.clock.Add(5*time.Minute + 59*time.Second)
-	restarted := NewService(e.db, Options{Tutor: e.svc.tutor, AudioDir: e.audioDir, PerWeek: 3, Location: e.chicago, Now: e.clock.Now})
-	if n, err := restarted.Sweep(ctx); err != nil || n != 0 {
-		t.Fatalf("inside the grace period: %d %v", n, err)
-	}
-	e.clock.Add(2 * time.Second)
-	if n, err := restarted.Sweep(ctx); err != nil || n != 1 {
-		t.Fatalf("past the grace period: %d %v", n, err)
-	}
-	got, err := restarted.Get(ctx, e.users["student"], st.Session.ID)
-	if err != nil || got.Status != Ended || got.EndReason != endSwept || *got.Duration != 300 || len(got.Transcript) != 1 {
-		t.Errorf("swept session %+v %v", got, err)
-	}
-	if n := e.count(t, `SELECT count(*) FROM audit_log WHERE action = 'session_end' AND target_id = ? AND actor_id IS NULL`, st.Session.ID); n != 1 {
-		t.Errorf("%d audit entries for the sweep", n)
-	}
-	if n, _ := restarted.Sweep(ctx); n != 0 {
-		t.Errorf("swept again: %d", n)
-	}
+	sqlitetest.Each(t, func(t *testing.T, db *sqlite.DB) {
+		e := newEnvOn(t, db, nil)
+		ctx := context.Background()
+		st := e.start(t, "student")
+		e.clock.Add(5*time.Minute + 59*time.Second)
+		restarted := NewService(e.db, Options{Tutor: e.svc.tutor, AudioDir: e.audioDir, PerWeek: 3, Location: e.chicago, Now: e.clock.Now})
+		if n, err := restarted.Sweep(ctx); err != nil || n != 0 {
+			t.Fatalf("inside the grace period: %d %v", n, err)
+		}
+		e.clock.Add(2 * time.Second)
+		if n, err := restarted.Sweep(ctx); err != nil || n != 1 {
+			t.Fatalf("past the grace period: %d %v", n, err)
+		}
+		got, err := restarted.Get(ctx, e.users["student"], st.Session.ID)
+		if err != nil || got.Status != Ended || got.EndReason != endSwept || *got.Duration != 300 || len(got.Transcript) != 1 {
+			t.Errorf("swept session %+v %v", got, err)
+		}
+		if n := e.count(t, `SELECT count(*) FROM audit_log WHERE action = 'session_end' AND target_id = ? AND actor_id IS NULL`, st.Session.ID); n != 1 {
+			t.Errorf("%d audit entries for the sweep", n)
+		}
+		if n, _ := restarted.Sweep(ctx); n != 0 {
+			t.Errorf("swept again: %d", n)
+		}
+	})
 }
 
 func TestEndIsIdempotent(t *testing.T) {
-	e := newEnv(t, nil)
-	ctx := context.Background()
-	st := e.start(t, "student")
-	e.clock.Add(90 * time.Second)
-	first, err := e.svc.End(ctx, e.users["student"], st.Session.ID, nil, "")
-	if err != nil || *first.Session.Duration != 90 || len(first.Transcript) != 1 {
-		t.Fatalf("end: %+v %v", first, err)
-	}
-	e.clock.Add(time.Minute)
-	again, err := e.svc.End(ctx, e.users["student"], st.Session.ID, nil, "")
-	if err != nil || *again.Session.Duration != 90 || len(again.Transcript) != 1 {
-		t.Fatalf("end again: %+v %v", again, err)
-	}
-	if n := e.count(t, `SELECT count(*) FROM audit_log WHERE action = 'session_end'`); n != 1 {
-		t.Errorf("%d end entries", n)
-	}
+	sqlitetest.Each(t, func(t *testing.T, db *sqlite.DB) {
+		e := newEnvOn(t, db, nil)
+		ctx := context.Background()
+		st := e.start(t, "student")
+		e.clock.Add(90 * time.Second)
+		first, err := e.svc.End(ctx, e.users["student"], st.Session.ID, nil, "")
+		if err != nil || *first.Session.Duration != 90 || len(first.Transcript) != 1 {
+			t.Fatalf("end: %+v %v", first, err)
+		}
+		e.clock.Add(time.Minute)
+		again, err := e.svc.End(ctx, e.users["student"], st.Session.ID, nil, "")
+		if err != nil || *again.Session.Duration != 90 || len(again.Transcript) != 1 {
+			t.Fatalf("end again: %+v %v", again, err)
+		}
+		if n := e.count(t, `SELECT count(*) FROM audit_log WHERE action = 'session_end'`); n != 1 {
+			t.Errorf("%d end entries", n)
+		}
+	})
 }
 
 // TestIsolation: only the owner acts on a session; its course's
 // instructors and admins read it; everyone else is told it does not exist.
 func TestIsolation(t *testing.T) {
-	e := newEnv(t, nil)
-	ctx := context.Background()
-	st := e.start(t, "student")
-	id := st.Session.ID
-	for who, want := range map[string]errs.Code{"classmate": errs.NotFound, "outsider": errs.NotFound, "stranger": errs.NotFound, "professor": errs.Forbidden, "admin": errs.Forbidden} {
-		if _, err := e.svc.Begin(ctx, e.users[who], id, "hi", ""); codeOf(err) != want {
-			t.Errorf("%s messages: %v, want %s", who, err, want)
+	sqlitetest.Each(t, func(t *testing.T, db *sqlite.DB) {
+		e := newEnvOn(t, db, nil)
+		ctx := context.Background()
+		st := e.start(t, "student")
+		id := st.Session.ID
+		for who, want := range map[string]errs.Code{"classmate": errs.NotFound, "outsider": errs.NotFound, "stranger": errs.NotFound, "professor": errs.Forbidden, "admin": errs.Forbidden} {
+			if _, err := e.svc.Begin(ctx, e.users[who], id, "hi", ""); codeOf(err) != want {
+				t.Errorf("%s messages: %v, want %s", who, err, want)
+			}
+			if _, err := e.svc.End(ctx, e.users[who], id, nil, ""); codeOf(err) != want {
+				t.Errorf("%s ends: %v, want %s", who, err, want)
+			}
+			_, err := e.svc.Get(ctx, e.users[who], id)
+			if readable := want == errs.Forbidden; readable != (err == nil) {
+				t.Errorf("%s reads: %v", who, err)
+			}
 		}
-		if _, err := e.svc.End(ctx, e.users[who], id, nil, ""); codeOf(err) != want {
-			t.Errorf("%s ends: %v, want %s", who, err, want)
+		for who, want := range map[string]int{"student": 1, "classmate": 0, "outsider": 0, "stranger": 0, "professor": 1, "admin": 1} {
+			_, total, err := e.svc.List(ctx, e.users[who], Filter{Limit: 50})
+			if err != nil || total != want {
+				t.Errorf("%s lists %d sessions, want %d (%v)", who, total, want, err)
+			}
 		}
-		_, err := e.svc.Get(ctx, e.users[who], id)
-		if readable := want == errs.Forbidden; readable != (err == nil) {
-			t.Errorf("%s reads: %v", who, err)
+		if n := e.count(t, `SELECT count(*) FROM turns`); n != 1 {
+			t.Errorf("refused messages stored turns: %d", n)
 		}
-	}
-	for who, want := range map[string]int{"student": 1, "classmate": 0, "outsider": 0, "stranger": 0, "professor": 1, "admin": 1} {
-		_, total, err := e.svc.List(ctx, e.users[who], Filter{Limit: 50})
-		if err != nil || total != want {
-			t.Errorf("%s lists %d sessions, want %d (%v)", who, total, want, err)
-		}
-	}
-	if n := e.count(t, `SELECT count(*) FROM turns`); n != 1 {
-		t.Errorf("refused messages stored turns: %d", n)
-	}
+	})
 }
 
 func TestMessageValidation(t *testing.T) {

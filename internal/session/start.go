@@ -49,7 +49,7 @@ func counts(u auth.User) bool { return u.Role == auth.RoleStudent }
 // usedThisWeek counts u's counted sessions started in [from, to).
 func usedThisWeek(ctx context.Context, ex sqlite.Execer, userID int64, from, to time.Time) (int, error) {
 	var n int
-	err := ex.QueryRowContext(ctx, `SELECT count(*) FROM sessions WHERE user_id = ? AND counted = 1 AND started_at >= ? AND started_at < ?`,
+	err := ex.QueryRowContext(ctx, `SELECT count(*) FROM sessions WHERE user_id = ? AND counted = TRUE AND started_at >= ? AND started_at < ?`,
 		userID, sqlite.FormatTime(from), sqlite.FormatTime(to)).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("count sessions: %w", err)
@@ -163,8 +163,26 @@ func quotaError(now, reset time.Time) error {
 	return errs.TooManyRetry(QuotaDetail, wait)
 }
 
+// starterForUpdate locks the starting user's row, per engine, before
+// start counts the week's sessions and ends the open one. On PostgreSQL
+// two instances' starts for one student would otherwise both count the
+// same sessions under READ COMMITTED and both pass the quota (and both
+// find no open session to end, one then refused by the unique index);
+// locked, the second waits for the first to commit and counts again.
+// SQLite needs none: its write transaction (BEGIN IMMEDIATE) already holds
+// the one write lock, across processes too.
+var starterForUpdate = map[sqlite.Engine]string{
+	sqlite.Postgres: `SELECT id FROM users WHERE id = ? FOR UPDATE`,
+}
+
 // start is Start's write.
 func (s *Service) start(ctx context.Context, tx *sql.Tx, u auth.User, weekID int64, voiceID string) (Started, error) {
+	if q := starterForUpdate[s.db.Engine]; q != "" {
+		var id int64
+		if err := tx.QueryRowContext(ctx, q, u.ID).Scan(&id); err != nil {
+			return Started{}, fmt.Errorf("start session: %w", err)
+		}
+	}
 	w, err := course.AuthorizeWeek(ctx, tx, u, weekID, course.Study)
 	if err != nil {
 		return Started{}, err
@@ -203,14 +221,11 @@ func (s *Service) start(ctx context.Context, tx *sql.Tx, u auth.User, weekID int
 		WeekNumber: w.Number, WeekTitle: w.Title, Status: Active, Counted: counts(u), VoiceID: voiceID,
 		StartedAt: now, ExpiresAt: now.Add(s.o.MaxDuration)}
 	sess.Theme, out.Opening = s.opening(w)
-	res, err := tx.ExecContext(ctx, `INSERT INTO sessions (user_id, course_id, week_id, course_created_at, week_created_at, course_code, course_name, week_number, week_title,
-		status, counted, theme, voice_id, started_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?, ?, ?)`,
+	err = tx.QueryRowContext(ctx, `INSERT INTO sessions (user_id, course_id, week_id, course_created_at, week_created_at, course_code, course_name, week_number, week_title,
+		status, counted, theme, voice_id, started_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?, ?, ?) RETURNING id`,
 		sess.UserID, sess.CourseID, sess.WeekID, sess.CourseCreatedAt, sess.WeekCreatedAt, sess.CourseCode, sess.CourseName, sess.WeekNumber, sess.WeekTitle,
-		boolInt(sess.Counted), sess.Theme, sess.VoiceID, sqlite.FormatTime(sess.StartedAt), sqlite.FormatTime(sess.ExpiresAt))
+		sess.Counted, sess.Theme, sess.VoiceID, sqlite.FormatTime(sess.StartedAt), sqlite.FormatTime(sess.ExpiresAt)).Scan(&sess.ID)
 	if err != nil {
-		return Started{}, fmt.Errorf("start session: %w", err)
-	}
-	if sess.ID, err = res.LastInsertId(); err != nil {
 		return Started{}, fmt.Errorf("start session: %w", err)
 	}
 	if _, err := insertTurn(ctx, tx, sess.ID, Tutor, out.Opening, now, "done", "", 0); err != nil {
@@ -255,13 +270,6 @@ func record(ctx context.Context, tx *sql.Tx, actor auth.User, action string, id 
 		actorID = &actor.ID
 	}
 	return audit.Record(ctx, tx, audit.Entry{At: at, ActorID: actorID, Action: action, TargetType: "session", TargetID: &id, Detail: detail})
-}
-
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }
 
 // Openings: the original design's, and variations on it, so that three

@@ -26,7 +26,7 @@ func scanSession(r scanner) (Session, error) {
 		started, expires string
 		ended            sql.NullString
 		duration         sql.NullInt64
-		counted          int
+		counted          bool
 		flags            string
 		lastTurn         string
 	)
@@ -37,7 +37,7 @@ func scanSession(r scanner) (Session, error) {
 	if err != nil {
 		return Session{}, err
 	}
-	s.Counted = counted == 1
+	s.Counted = counted
 	if err := json.Unmarshal([]byte(flags), &s.Flags); err != nil {
 		return Session{}, fmt.Errorf("session flags: %w", err)
 	}
@@ -149,7 +149,7 @@ func scanTurn(r scanner) (Turn, error) {
 		t              Turn
 		at, src, state string
 		cats           string
-		moderated      int
+		moderated      bool
 	)
 	if err := r.Scan(&t.ID, &t.Role, &t.Content, &at, &src, &moderated, &cats, &state); err != nil {
 		return Turn{}, err
@@ -161,7 +161,7 @@ func scanTurn(r scanner) (Turn, error) {
 	if err := json.Unmarshal([]byte(src), &t.Sources); err != nil {
 		return Turn{}, fmt.Errorf("turn %d sources: %w", t.ID, err)
 	}
-	t.Moderated = moderated == 1
+	t.Moderated = moderated
 	if err := json.Unmarshal([]byte(cats), &t.Categories); err != nil {
 		return Turn{}, fmt.Errorf("turn %d moderation: %w", t.ID, err)
 	}
@@ -200,12 +200,13 @@ func insertTurn(ctx context.Context, tx sqlite.Execer, sessionID int64, role Rol
 	if replyTo != 0 {
 		reply = replyTo
 	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO turns (session_id, role, content, at, state, client_msg_id, reply_to) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		sessionID, role, content, sqlite.FormatTime(at), state, cid, reply)
+	var id int64
+	err := tx.QueryRowContext(ctx, `INSERT INTO turns (session_id, role, content, at, state, client_msg_id, reply_to) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		sessionID, role, content, sqlite.FormatTime(at), state, cid, reply).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("store turn: %w", err)
 	}
-	return res.LastInsertId()
+	return id, nil
 }
 
 // listQuery builds the WHERE clause of a session list for u and f.

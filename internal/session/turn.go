@@ -97,6 +97,11 @@ func (s *Service) begin(ctx context.Context, tx *sql.Tx, u auth.User, sessionID 
 	// tx's queries as prepared statements (a turn runs these every time);
 	// s.end keeps tx itself.
 	ex := s.db.WriteStmts.In(tx)
+	if q := sessionForUpdate[s.db.Engine]; q != "" {
+		if _, err := ex.ExecContext(ctx, q, sessionID); err != nil {
+			return nil, false, fmt.Errorf("send message: %w", err)
+		}
+	}
 	sess, err := owned(ctx, ex, u, sessionID)
 	if err != nil {
 		return nil, false, err
@@ -108,7 +113,7 @@ func (s *Service) begin(ctx context.Context, tx *sql.Tx, u auth.User, sessionID 
 		id        int64
 		state, at string
 	}
-	rows, err := ex.QueryContext(ctx, `SELECT id, state, at, coalesce(client_msg_id = ?, 0) FROM turns WHERE session_id = ? AND (client_msg_id = ? OR state = 'pending')`,
+	rows, err := ex.QueryContext(ctx, `SELECT id, state, at, coalesce(client_msg_id = ?, FALSE) FROM turns WHERE session_id = ? AND (client_msg_id = ? OR state = 'pending')`,
 		clientMsgID, sess.ID, clientMsgID)
 	if err != nil {
 		return nil, false, fmt.Errorf("send message: %w", err)
@@ -430,7 +435,7 @@ func (s *Service) turnInput(ctx context.Context, p *Pending) (tutor.TurnInput, e
 // Moderated exchanges are left out: words refused once are not fed to the
 // model later.
 func conversation(ctx context.Context, ex sqlite.Execer, sessionID, before int64) ([]llm.Message, error) {
-	rows, err := ex.QueryContext(ctx, `SELECT role, content FROM turns WHERE session_id = ? AND id < ? AND state IN ('answered', 'done') AND moderated = 0 ORDER BY id`, sessionID, before)
+	rows, err := ex.QueryContext(ctx, `SELECT role, content FROM turns WHERE session_id = ? AND id < ? AND state IN ('answered', 'done') AND moderated = FALSE ORDER BY id`, sessionID, before)
 	if err != nil {
 		return nil, fmt.Errorf("conversation: %w", err)
 	}
@@ -466,10 +471,11 @@ func (s *Service) storeAnswer(ctx context.Context, p *Pending, a Answer, v moder
 			return err
 		}
 		now := s.o.Now()
-		res, err := ex.ExecContext(ctx, `INSERT INTO turns (session_id, role, content, at, state, reply_to, sources, moderated, moderation, provider,
-			input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, latency_ms) VALUES (?, 'assistant', ?, ?, 'done', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			p.sess.ID, a.Text, sqlite.FormatTime(now), p.turnID, string(src), boolInt(a.Moderated), string(cats), s.tutor.Provider(),
-			u.Input, u.Output, u.CacheRead, u.CacheWrite, first.Milliseconds())
+		var answerID int64
+		err := ex.QueryRowContext(ctx, `INSERT INTO turns (session_id, role, content, at, state, reply_to, sources, moderated, moderation, provider,
+			input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, latency_ms) VALUES (?, 'assistant', ?, ?, 'done', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			p.sess.ID, a.Text, sqlite.FormatTime(now), p.turnID, string(src), a.Moderated, string(cats), s.tutor.Provider(),
+			u.Input, u.Output, u.CacheRead, u.CacheWrite, first.Milliseconds()).Scan(&answerID)
 		if err != nil {
 			return fmt.Errorf("store answer: %w", err)
 		}
@@ -479,7 +485,6 @@ func (s *Service) storeAnswer(ctx context.Context, p *Pending, a Answer, v moder
 		if !v.Flagged {
 			return nil
 		}
-		answerID, _ := res.LastInsertId()
 		// The flag goes on the reply and on the session, where professors
 		// review it; a verdict on the student's words also on their turn
 		// (what was judged, which is then never fed to the model again),
@@ -493,12 +498,11 @@ func (s *Service) storeAnswer(ctx context.Context, p *Pending, a Answer, v moder
 			count = 1
 		}
 		if judged {
-			if _, err := ex.ExecContext(ctx, `UPDATE turns SET moderated = 1, moderation = ? WHERE id = ?`, string(cats), p.turnID); err != nil {
+			if _, err := ex.ExecContext(ctx, `UPDATE turns SET moderated = TRUE, moderation = ? WHERE id = ?`, string(cats), p.turnID); err != nil {
 				return fmt.Errorf("store moderation: %w", err)
 			}
 		}
-		if _, err := ex.ExecContext(ctx, `UPDATE sessions SET moderated_count = moderated_count + ?, moderation_flags = json_insert(moderation_flags, '$[#]', json(?)) WHERE id = ?`,
-			count, string(flag), p.sess.ID); err != nil {
+		if _, err := ex.ExecContext(ctx, appendFlag[s.db.Engine], count, string(flag), p.sess.ID); err != nil {
 			return fmt.Errorf("store moderation: %w", err)
 		}
 		if closing {
@@ -667,3 +671,23 @@ func opaqueUser(id int64) string {
 	h := sha256.Sum256([]byte("socratic-student:" + strconv.FormatInt(id, 10)))
 	return hex.EncodeToString(h[:12])
 }
+
+// Per-engine statements of a turn (the rest is written once for both).
+var (
+	// appendFlag adds a moderation flag (a JSON object) to the end of a
+	// session's moderation_flags array and counts a strike.
+	appendFlag = map[sqlite.Engine]string{
+		sqlite.SQLite:   `UPDATE sessions SET moderated_count = moderated_count + ?, moderation_flags = json_insert(moderation_flags, '$[#]', json(?)) WHERE id = ?`,
+		sqlite.Postgres: `UPDATE sessions SET moderated_count = moderated_count + ?, moderation_flags = (moderation_flags::jsonb || jsonb_build_array(?::jsonb))::text WHERE id = ?`,
+	}
+	// sessionForUpdate locks the session's row before begin looks for a
+	// turn in flight, and before End ends it. On PostgreSQL two instances'
+	// turns for one session would otherwise both find none pending and
+	// both store theirs (and two ends both end it, recorded twice);
+	// locked, the second waits, sees the first's pending turn (or the
+	// ended session) and is refused (ErrBusy) or answered as ended.
+	// SQLite's write transaction already holds the one write lock.
+	sessionForUpdate = map[sqlite.Engine]string{
+		sqlite.Postgres: `SELECT id FROM sessions WHERE id = ? FOR UPDATE`,
+	}
+)

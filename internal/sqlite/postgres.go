@@ -50,9 +50,11 @@ const (
 //     and Disk is nil (the server's disk is not this process's to watch).
 //
 // What runs on PostgreSQL today: the migrations (Migrator, Migrate; River's
-// tables through jobs.Migrate) and the stores whose tests run on both
-// engines through sqlitetest (internal/auth's, internal/course's). The
-// server itself (serve, River's jobs, the other stores) still needs SQLite.
+// tables through jobs.Migrate), River's job queue (internal/jobs, on this
+// pool through riverdatabasesql) and the stores whose tests run on both
+// engines through sqlitetest (internal/auth's, course's, session's,
+// document's, retrieval's, tutor's themes). The server itself (serve and
+// the other commands) still needs SQLite.
 func OpenPostgres(ctx context.Context, url string) (*DB, error) {
 	cfg, err := pgx.ParseConfig(url)
 	if err != nil {

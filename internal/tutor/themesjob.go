@@ -102,7 +102,7 @@ func (th *Themer) Generate(ctx context.Context, weekID int64, onlyIfEmpty bool) 
 		}
 	}
 	b, _ := json.Marshal(themes)
-	res, err := th.db.Write.ExecContext(ctx, `UPDATE weeks SET themes = ?, updated_at = ? WHERE id = ? AND (? = 0 OR themes = '[]')`,
+	res, err := th.db.Write.ExecContext(ctx, `UPDATE weeks SET themes = ?, updated_at = ? WHERE id = ? AND (? = FALSE OR themes = '[]')`,
 		string(b), sqlite.FormatTime(time.Now()), weekID, onlyIfEmpty)
 	if err != nil {
 		return fmt.Errorf("store themes of week %d: %w", weekID, err)

@@ -2,6 +2,7 @@ package tutor
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -11,6 +12,7 @@ import (
 	"github.com/lawtutor/socratic/internal/llm/llmtest"
 	"github.com/lawtutor/socratic/internal/retrieval"
 	"github.com/lawtutor/socratic/internal/sqlite"
+	"github.com/lawtutor/socratic/internal/sqlite/sqlitetest"
 )
 
 // twoWeeks is a database with two courses' weeks whose readings are on the
@@ -32,12 +34,20 @@ func twoWeeksTB(t testing.TB) (*sqlite.DB, int64, int64) {
 	if err := db.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
+	weekA, weekB := twoWeeksOn(t, db)
+	return db, weekA, weekB
+}
+
+// twoWeeksOn is twoWeeks on a migrated database of either engine (see
+// sqlitetest.Each).
+func twoWeeksOn(t testing.TB, db *sqlite.DB) (int64, int64) {
+	t.Helper()
+	ctx := context.Background()
 	exec := func(q string, args ...any) int64 {
-		res, err := db.Write.ExecContext(ctx, q, args...)
-		if err != nil {
+		var id int64
+		if err := db.Write.QueryRowContext(ctx, q+` RETURNING id`, args...).Scan(&id); err != nil {
 			t.Fatal(err)
 		}
-		id, _ := res.LastInsertId()
 		return id
 	}
 	var weeks []int64
@@ -45,53 +55,55 @@ func twoWeeksTB(t testing.TB) (*sqlite.DB, int64, int64) {
 		"WEEKA An acceptance by mail is effective on dispatch, the court held, so the offeror bears the risk of a lost letter.",
 		"WEEKB The mailbox rule makes an acceptance effective when it is dispatched; a lost letter is the offeror's risk.",
 	} {
-		c := exec(`INSERT INTO courses (code, name, join_code, created_at, updated_at) VALUES (?, 'Contracts', ?, 'now', 'now')`, i, i)
+		c := exec(`INSERT INTO courses (code, name, join_code, created_at, updated_at) VALUES (?, 'Contracts', ?, 'now', 'now')`, fmt.Sprint(i), fmt.Sprint(i))
 		w := exec(`INSERT INTO weeks (course_id, week_number, created_at, updated_at) VALUES (?, 3, 'now', 'now')`, c)
 		d := exec(`INSERT INTO documents (week_id, original_filename, sha256, file_size, status, uploaded_at) VALUES (?, 'adams.pdf', ?, 1, 'processed', 'now')`, w, strings.Repeat(string(rune('a'+i)), 64))
 		exec(`INSERT INTO chunks (document_id, week_id, chunk_index, page, char_start, char_end, content, token_count) VALUES (?, ?, 0, 4, 0, 1, ?, 20)`, d, w, text)
 		weeks = append(weeks, w)
 	}
-	return db, weeks[0], weeks[1]
+	return weeks[0], weeks[1]
 }
 
 // TestTurnSendsOnlyTheWeeksReadings: through the real Claude SDK against
 // the fake, a turn's prompt carries its week's passage inside the readings
 // block, never the other week's, and the reply streams back whole.
 func TestTurnSendsOnlyTheWeeksReadings(t *testing.T) {
-	db, weekA, _ := twoWeeks(t)
-	fake := llmtest.NewAnthropic(t, llmtest.Text("Why put the risk ", "on the offeror?"))
-	claude, err := llm.NewAnthropic(llm.AnthropicOptions{APIKey: "k", BaseURL: fake.URL, Model: "m"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tu := New(retrieval.NewSearcher(nil, 0, nil), claude).WithClassifier(nil, 0)
-	history := []llm.Message{{Role: llm.Assistant, Text: "Let's explore acceptance. What did you find hard?"}}
-	reply, err := tu.Turn(context.Background(), db.Read, TurnInput{WeekID: weekA, Week: week, History: history,
-		Student: "When is an acceptance by mail effective?", Clock: Clock{Elapsed: time.Minute, Limit: 5 * time.Minute}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	text, usage, err := drain(reply)
-	if err != nil || text != "Why put the risk on the offeror?" || usage.Output != 18 {
-		t.Fatalf("reply %q, %+v, %v", text, usage, err)
-	}
-	if len(reply.Sources) != 1 || !strings.Contains(reply.Sources[0].Content, "WEEKA") {
-		t.Errorf("sources %+v", reply.Sources)
-	}
-	body := fake.Requests()[0].Body
-	var system strings.Builder
-	for _, b := range body["system"].([]any) {
-		system.WriteString(b.(map[string]any)["text"].(string))
-	}
-	s := system.String()
-	readings := s[strings.LastIndex(s, "<readings>\n"):strings.LastIndex(s, "</readings>\n")]
-	if !strings.Contains(readings, "WEEKA") || strings.Contains(s, "WEEKB") {
-		t.Errorf("the prompt's readings:\n%s", readings)
-	}
-	msgs := body["messages"].([]any)
-	if len(msgs) != 3 || msgs[1].(map[string]any)["role"] != "assistant" {
-		t.Errorf("messages %v", msgs)
-	}
+	sqlitetest.Each(t, func(t *testing.T, db *sqlite.DB) {
+		weekA, _ := twoWeeksOn(t, db)
+		fake := llmtest.NewAnthropic(t, llmtest.Text("Why put the risk ", "on the offeror?"))
+		claude, err := llm.NewAnthropic(llm.AnthropicOptions{APIKey: "k", BaseURL: fake.URL, Model: "m"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tu := New(retrieval.NewSearcher(nil, 0, nil), claude).WithClassifier(nil, 0)
+		history := []llm.Message{{Role: llm.Assistant, Text: "Let's explore acceptance. What did you find hard?"}}
+		reply, err := tu.Turn(context.Background(), db.Read, TurnInput{WeekID: weekA, Week: week, History: history,
+			Student: "When is an acceptance by mail effective?", Clock: Clock{Elapsed: time.Minute, Limit: 5 * time.Minute}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		text, usage, err := drain(reply)
+		if err != nil || text != "Why put the risk on the offeror?" || usage.Output != 18 {
+			t.Fatalf("reply %q, %+v, %v", text, usage, err)
+		}
+		if len(reply.Sources) != 1 || !strings.Contains(reply.Sources[0].Content, "WEEKA") {
+			t.Errorf("sources %+v", reply.Sources)
+		}
+		body := fake.Requests()[0].Body
+		var system strings.Builder
+		for _, b := range body["system"].([]any) {
+			system.WriteString(b.(map[string]any)["text"].(string))
+		}
+		s := system.String()
+		readings := s[strings.LastIndex(s, "<readings>\n"):strings.LastIndex(s, "</readings>\n")]
+		if !strings.Contains(readings, "WEEKA") || strings.Contains(s, "WEEKB") {
+			t.Errorf("the prompt's readings:\n%s", readings)
+		}
+		msgs := body["messages"].([]any)
+		if len(msgs) != 3 || msgs[1].(map[string]any)["role"] != "assistant" {
+			t.Errorf("messages %v", msgs)
+		}
+	})
 }
 
 func TestOfflineTurnQuotesTheWeek(t *testing.T) {

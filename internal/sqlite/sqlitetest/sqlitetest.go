@@ -18,6 +18,10 @@ import (
 type Engine struct {
 	Name string
 	Open func(t testing.TB) *sqlite.DB
+	// OpenTwo opens two handles on one new database, as two instances of
+	// the server would: separate pools, Batchers and statement caches
+	// (on SQLite, two processes' worth of connections to one file).
+	OpenTwo func(t testing.TB) (*sqlite.DB, *sqlite.DB)
 }
 
 // Engines are SQLite, then PostgreSQL.
@@ -27,11 +31,21 @@ var Engines = []Engine{
 		return opened(t, func() (*sqlite.DB, error) {
 			return sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "socratic.db"))
 		})
+	}, func(t testing.TB) (*sqlite.DB, *sqlite.DB) {
+		t.Helper()
+		path := filepath.Join(t.TempDir(), "socratic.db")
+		open := func() (*sqlite.DB, error) { return sqlite.Open(context.Background(), path) }
+		return opened(t, open), opened(t, open)
 	}},
 	{"postgres", func(t testing.TB) *sqlite.DB {
 		t.Helper()
 		url := testenv.Postgres(t)
 		return opened(t, func() (*sqlite.DB, error) { return sqlite.OpenPostgres(context.Background(), url) })
+	}, func(t testing.TB) (*sqlite.DB, *sqlite.DB) {
+		t.Helper()
+		url := testenv.Postgres(t)
+		open := func() (*sqlite.DB, error) { return sqlite.OpenPostgres(context.Background(), url) }
+		return opened(t, open), opened(t, open)
 	}},
 }
 
@@ -56,6 +70,22 @@ func Each(t *testing.T, fn func(t *testing.T, db *sqlite.DB)) {
 				t.Fatal(err)
 			}
 			fn(t, db)
+		})
+	}
+}
+
+// EachTwo runs fn once per engine, as a subtest named after it, with two
+// handles (two "instances") on one database with every migration applied:
+// for rules that must hold across instances, not only within one.
+func EachTwo(t *testing.T, fn func(t *testing.T, a, b *sqlite.DB)) {
+	t.Helper()
+	for _, e := range Engines {
+		t.Run(e.Name, func(t *testing.T) {
+			a, b := e.OpenTwo(t)
+			if err := a.Migrate(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			fn(t, a, b)
 		})
 	}
 }
