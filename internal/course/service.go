@@ -25,7 +25,7 @@ const (
 type Service struct {
 	db    *sqlite.DB
 	files *blob.Store
-	joins *auth.Throttle
+	joins *auth.Shared
 	now   func() time.Time
 	log   *slog.Logger
 }
@@ -46,7 +46,7 @@ func NewService(db *sqlite.DB, o Options) *Service {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Service{db: db, files: o.Files, joins: auth.NewThrottle(joinMaxFailures, joinWindow, o.Now), now: o.Now, log: o.Logger}
+	return &Service{db: db, files: o.Files, joins: auth.NewShared(db, "join", joinMaxFailures, joinWindow, o.Now), now: o.Now, log: o.Logger}
 }
 
 // AuthorizeCourse answers whether u may do a to the course: the course as u
