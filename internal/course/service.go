@@ -24,7 +24,7 @@ const (
 // and applies the policy itself, so no caller can forget to.
 type Service struct {
 	db    *sqlite.DB
-	files *blob.Store
+	files blob.Store
 	joins *auth.Shared
 	now   func() time.Time
 	log   *slog.Logger
@@ -33,7 +33,7 @@ type Service struct {
 // Options configure a Service. Files may be nil (no uploads to remove);
 // zero Now means time.Now, nil Logger discards.
 type Options struct {
-	Files  *blob.Store
+	Files  blob.Store
 	Now    func() time.Time
 	Logger *slog.Logger
 }
