@@ -54,7 +54,7 @@ func openDeps(ctx context.Context, cfg config.Config, log *slog.Logger) (*deps, 
 		d.close()
 		return nil, err
 	}
-	if d.files, err = openFiles(ctx, cfg, document.FileInUse(db.Read)); err != nil {
+	if d.files, err = openFiles(ctx, cfg, db, document.FileInUse(db.Read)); err != nil {
 		d.close()
 		return nil, err
 	}
@@ -82,14 +82,20 @@ func slogErrorLog(l *slog.Logger) *log.Logger {
 // openFiles is the upload store BLOB_URL chooses: the UPLOAD_DIR directory,
 // or an S3-compatible bucket, checked now so a wrong bucket or key stops
 // the start with its reason rather than the first upload.
-func openFiles(ctx context.Context, cfg config.Config, inUse blob.InUse) (blob.Store, error) {
+func openFiles(ctx context.Context, cfg config.Config, db *sqlite.DB, inUse blob.InUse) (blob.Store, error) {
 	if cfg.BlobURL == "" {
 		return blob.New(cfg.UploadDir, inUse), nil
 	}
-	s, err := blob.NewS3(blob.S3Config{
+	c := blob.S3Config{
 		Bucket: cfg.BlobBucket, Prefix: cfg.BlobPrefix, Endpoint: cfg.AWSEndpointURL, Region: cfg.AWSRegion,
 		AccessKey: cfg.AWSAccessKeyID, SecretKey: cfg.AWSSecretAccessKey, STS: cfg.AWSSessionToken, Scratch: cfg.UploadDir,
-	}, inUse)
+	}
+	if db.Engine == sqlite.Postgres {
+		// Several instances share the bucket: releasing an unused file and
+		// reusing it elsewhere take the database's lock.
+		c.Lock = func(ctx context.Context) (func(), error) { return db.SessionLock(ctx, "blob-store") }
+	}
+	s, err := blob.NewS3(c, inUse)
 	if err != nil {
 		return nil, err
 	}

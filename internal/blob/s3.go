@@ -23,9 +23,10 @@ import (
 // S3 keeps files in an S3-compatible bucket, under prefix/ab/abcdef… — the
 // local layout, as keys — so several instances share one store.
 //
-// Its lock is this process's, as Local's is: Release and a writer's
-// WithLock exclude each other within one instance only (see the README on
-// several instances).
+// Its lock is this process's, as Local's is, and, when S3Config.Lock is
+// set, one every instance sharing the bucket takes too (a PostgreSQL
+// advisory lock): so a Release on one instance and a writer reusing the
+// same file on another exclude each other.
 type S3 struct {
 	scratch string
 	client  *minio.Client
@@ -33,6 +34,7 @@ type S3 struct {
 	prefix  string // "" or ending in "/"
 	inUse   InUse
 	mu      sync.Mutex
+	shared  Locker
 	now     func() time.Time
 }
 
@@ -47,6 +49,26 @@ type S3Config struct {
 	// Scratch is a local directory for uploads on their way in and
 	// copies PDFium reads (UPLOAD_DIR).
 	Scratch string
+	// Lock, when set, is taken with the process lock by WithLock and
+	// Release: the lock every instance sharing the bucket takes.
+	Lock Locker
+}
+
+// Locker takes a lock shared by every instance and returns its unlock.
+type Locker func(ctx context.Context) (unlock func(), err error)
+
+// lock takes the process lock, then the shared one.
+func (s *S3) lock(ctx context.Context) (func(), error) {
+	s.mu.Lock()
+	if s.shared == nil {
+		return s.mu.Unlock, nil
+	}
+	unlock, err := s.shared(ctx)
+	if err != nil {
+		s.mu.Unlock()
+		return nil, fmt.Errorf("blob: %w", err)
+	}
+	return func() { unlock(); s.mu.Unlock() }, nil
 }
 
 // ParseURL reads BLOB_URL=s3://bucket/prefix into a bucket and a prefix,
@@ -92,7 +114,7 @@ func NewS3(c S3Config, inUse InUse) (*S3, error) {
 	if prefix != "" {
 		prefix += "/"
 	}
-	return &S3{now: time.Now, scratch: c.Scratch, client: client, bucket: c.Bucket, prefix: prefix, inUse: inUse}, nil
+	return &S3{shared: c.Lock, now: time.Now, scratch: c.Scratch, client: client, bucket: c.Bucket, prefix: prefix, inUse: inUse}, nil
 }
 
 // Check reports whether the bucket can be reached and exists.
@@ -265,17 +287,24 @@ func (s *S3) list(ctx context.Context, keep func(minio.ObjectInfo) bool) ([]stri
 	return sums, nil
 }
 
-// WithLock runs fn while no Release of this instance can remove a file.
+// WithLock runs fn while no Release (of any instance, with a shared Lock)
+// can remove a file.
 func (s *S3) WithLock(fn func() error) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	unlock, err := s.lock(context.Background())
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	return fn()
 }
 
 // Release removes each object InUse reports unused (see Local.Release).
 func (s *S3) Release(ctx context.Context, sums []string) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	unlock, err := s.lock(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer unlock()
 	var errs []error
 	removed := 0
 	seen := map[string]bool{}
