@@ -3,8 +3,10 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log"
 	"log/slog"
+	"time"
 
 	"github.com/lawtutor/socratic/internal/auth"
 	"github.com/lawtutor/socratic/internal/blob"
@@ -22,7 +24,7 @@ type deps struct {
 	// files is the one store of uploads: courses and documents share it,
 	// and with it the lock that keeps a delete from removing a file an
 	// upload is reusing.
-	files *blob.Store
+	files blob.Store
 	// secretKey is SECRET_KEY as used, generated in development when
 	// unset: whoever signs with it (the HTTP layer's voice session
 	// tokens) must take it from here, not from the configuration read.
@@ -52,7 +54,10 @@ func openDeps(ctx context.Context, cfg config.Config, log *slog.Logger) (*deps, 
 		d.close()
 		return nil, err
 	}
-	d.files = blob.New(cfg.UploadDir, document.FileInUse(db.Read))
+	if d.files, err = openFiles(ctx, cfg, db, document.FileInUse(db.Read)); err != nil {
+		d.close()
+		return nil, err
+	}
 	d.courses = course.NewService(db, course.Options{Files: d.files, Logger: log})
 	return d, nil
 }
@@ -72,4 +77,32 @@ func (d *deps) close() error {
 // requests) into the structured log.
 func slogErrorLog(l *slog.Logger) *log.Logger {
 	return slog.NewLogLogger(l.Handler(), slog.LevelWarn)
+}
+
+// openFiles is the upload store BLOB_URL chooses: the UPLOAD_DIR directory,
+// or an S3-compatible bucket, checked now so a wrong bucket or key stops
+// the start with its reason rather than the first upload.
+func openFiles(ctx context.Context, cfg config.Config, db *sqlite.DB, inUse blob.InUse) (blob.Store, error) {
+	if cfg.BlobURL == "" {
+		return blob.New(cfg.UploadDir, inUse), nil
+	}
+	c := blob.S3Config{
+		Bucket: cfg.BlobBucket, Prefix: cfg.BlobPrefix, Endpoint: cfg.AWSEndpointURL, Region: cfg.AWSRegion,
+		AccessKey: cfg.AWSAccessKeyID, SecretKey: cfg.AWSSecretAccessKey, STS: cfg.AWSSessionToken, Scratch: cfg.UploadDir,
+	}
+	if db.Engine == sqlite.Postgres {
+		// Several instances share the bucket: releasing an unused file and
+		// reusing it elsewhere take the database's lock.
+		c.Lock = func(ctx context.Context) (func(), error) { return db.SessionLock(ctx, "blob-store") }
+	}
+	s, err := blob.NewS3(c, inUse)
+	if err != nil {
+		return nil, err
+	}
+	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := s.Check(cctx); err != nil {
+		return nil, fmt.Errorf("BLOB_URL: %w", err)
+	}
+	return s, nil
 }

@@ -20,8 +20,8 @@ func TestMigrateOnPostgres(t *testing.T) {
 	if err := run(ctx, []string{"migrate", "up"}, env, nil, up, &syncBuffer{}); err != nil {
 		t.Fatalf("up: %v\n%s", err, up.String())
 	}
-	if n := strings.Count(up.String(), "applied "); n != 11 || !strings.Contains(up.String(), "applied 00001_users.sql") || !strings.Contains(up.String(), "applied 00011_voice_conversations.sql") {
-		t.Fatalf("up applied %d migrations, want 00001 to 00011:\n%s", n, up.String())
+	if n := strings.Count(up.String(), "applied "); n != 12 || !strings.Contains(up.String(), "applied 00001_users.sql") || !strings.Contains(up.String(), "applied 00012_throttles.sql") {
+		t.Fatalf("up applied %d migrations, want 00001 to 00012:\n%s", n, up.String())
 	}
 	// River's tables too, by its PostgreSQL driver.
 	db, err := sql.Open("pgx", getenv(env, "DATABASE_URL"))
@@ -37,15 +37,15 @@ func TestMigrateOnPostgres(t *testing.T) {
 	if err := run(ctx, []string{"migrate", "status"}, env, nil, status, &syncBuffer{}); err != nil {
 		t.Fatal(err)
 	}
-	if n := strings.Count(status.String(), " applied "); n != 11 {
-		t.Errorf("status lists %d applied, want 11:\n%s", n, status.String())
+	if n := strings.Count(status.String(), " applied "); n != 12 {
+		t.Errorf("status lists %d applied, want 12:\n%s", n, status.String())
 	}
 	down := &syncBuffer{}
-	if err := run(ctx, []string{"migrate", "down"}, env, nil, down, &syncBuffer{}); err != nil || !strings.Contains(down.String(), "rolled back 00011_voice_conversations.sql") {
+	if err := run(ctx, []string{"migrate", "down"}, env, nil, down, &syncBuffer{}); err != nil || !strings.Contains(down.String(), "rolled back 00012_throttles.sql") {
 		t.Fatalf("down: %v %s", err, down.String())
 	}
 	again := &syncBuffer{}
-	if err := run(ctx, []string{"migrate", "up"}, env, nil, again, &syncBuffer{}); err != nil || strings.Count(again.String(), "applied ") != 1 || !strings.Contains(again.String(), "applied 00011_voice_conversations.sql") {
+	if err := run(ctx, []string{"migrate", "up"}, env, nil, again, &syncBuffer{}); err != nil || strings.Count(again.String(), "applied ") != 1 || !strings.Contains(again.String(), "applied 00012_throttles.sql") {
 		t.Fatalf("up after down: %v %s", err, again.String())
 	}
 	for _, cmd := range [][]string{{"serve"}, {"backup", "--to", t.TempDir() + "/b"}, {"user", "create", "--role", "admin", "--email", "a@law.example.edu", "--username", "a"}} {

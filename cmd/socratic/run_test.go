@@ -207,11 +207,11 @@ func TestUserCreateAndMigrateCommands(t *testing.T) {
 		t.Errorf("status:\n%s", status.String())
 	}
 	down := &syncBuffer{}
-	if err := run(ctx, []string{"migrate", "down"}, env, nil, down, &syncBuffer{}); err != nil || !strings.Contains(down.String(), "00011_voice_conversations.sql") {
+	if err := run(ctx, []string{"migrate", "down"}, env, nil, down, &syncBuffer{}); err != nil || !strings.Contains(down.String(), "00012_throttles.sql") {
 		t.Fatalf("down: %v %s", err, down.String())
 	}
 	up := &syncBuffer{}
-	if err := run(ctx, []string{"migrate", "up"}, env, nil, up, &syncBuffer{}); err != nil || !strings.Contains(up.String(), "00011_voice_conversations.sql") {
+	if err := run(ctx, []string{"migrate", "up"}, env, nil, up, &syncBuffer{}); err != nil || !strings.Contains(up.String(), "00012_throttles.sql") {
 		t.Fatalf("up: %v %s", err, up.String())
 	}
 	if err := run(ctx, []string{"migrate", "sideways"}, env, nil, up, &syncBuffer{}); err == nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/lawtutor/socratic/internal/audit"
@@ -72,6 +73,9 @@ func Erase(ctx context.Context, tx *sql.Tx, engine sqlite.Engine, actor *User, i
 	if _, err := tx.ExecContext(ctx, `DELETE FROM users WHERE id = ?`, id); err != nil {
 		return User{}, fmt.Errorf("erase user: %w", err)
 	}
+	if err := eraseThrottles(ctx, tx, id); err != nil {
+		return User{}, fmt.Errorf("erase user's sign-in counts: %w", err)
+	}
 	var actorID *int64
 	if actor != nil {
 		actorID = &actor.ID
@@ -111,4 +115,19 @@ func otherActiveAdmins(ctx context.Context, tx *sql.Tx, engine sqlite.Engine, id
 		}
 	}
 	return n, rows.Err()
+}
+
+// eraseThrottles deletes what the shared throttles (see Shared) hold about
+// account id: every row a sign-in on it counted (its pair's, its account's,
+// its addresses'), its wrong current passwords and join codes, and its
+// trusted addresses. The account's budget is forgiven with it; the account
+// no longer exists.
+func eraseThrottles(ctx context.Context, tx *sql.Tx, id int64) error {
+	acct := accountKey(id)
+	if _, err := tx.ExecContext(ctx, `DELETE FROM throttle_attempts WHERE account = ? OR key = ? OR key = ?`,
+		acct, "password/"+acct, "join/join:"+strconv.FormatInt(id, 10)); err != nil {
+		return err
+	}
+	_, err := tx.ExecContext(ctx, `DELETE FROM login_trust WHERE pair LIKE ?`, acct+"|%")
+	return err
 }

@@ -85,11 +85,7 @@ func unknownName(k string) bool {
 // wait. account is an account key (accountKey, or a name that is no
 // account), address a client address.
 func (l *loginLimit) reserve(account, address string) (loginAttempt, time.Duration, bool) {
-	addr, net := addressKeys(address)
-	a := loginAttempt{pair: "p:" + account + "|" + addr, address: "i:" + addr, account: account, trust: account + "|" + addr}
-	if net != "" {
-		a.net = "n:" + net
-	}
+	a := loginKeys(account, address)
 	t := l.t
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -116,6 +112,26 @@ func (l *loginLimit) reserve(account, address string) (loginAttempt, time.Durati
 	}
 	t.add(now, l.perPair+accountKeep, a.account)
 	return a, 0, true
+}
+
+// loginKeys names the keys an attempt on account from address counts
+// against, and its trusted pair.
+func loginKeys(account, address string) loginAttempt {
+	addr, net := addressKeys(address)
+	a := loginAttempt{pair: "p:" + account + "|" + addr, address: "i:" + addr, account: account, trust: account + "|" + addr}
+	if net != "" {
+		a.net = "n:" + net
+	}
+	return a
+}
+
+// keys are the throttle keys the attempt counts against.
+func (a loginAttempt) keys() []string {
+	keys := []string{a.pair, a.address, a.account}
+	if a.net != "" {
+		keys = append(keys, a.net)
+	}
+	return keys
 }
 
 // isTrusted reports whether the pair signed in within trustFor; the caller
@@ -176,11 +192,7 @@ func (l *loginLimit) forgetTrust(now time.Time) {
 
 // unchecked uncounts an attempt whose password was never checked.
 func (l *loginLimit) unchecked(a loginAttempt) {
-	keys := []string{a.pair, a.address, a.account}
-	if a.net != "" {
-		keys = append(keys, a.net)
-	}
-	l.t.Release(Reservation{keys: keys, at: a.at})
+	l.t.Release(Reservation{keys: a.keys(), at: a.at})
 }
 
 // AddressKey is the unit a client address is throttled by: IPv6 clients

@@ -37,9 +37,9 @@ type Service struct {
 	db                *sqlite.DB
 	hasher            *Hasher
 	tokens            *Tokens
-	logins            *loginLimit
-	passwords         *Throttle // wrong current passwords, per account
-	registrations     *Throttle // registration attempts, per address
+	logins            *sharedLogins
+	passwords         *Shared // wrong current passwords, per account
+	registrations     *Shared // registration attempts, per address
 	maxFailures       int
 	maxRegistrations  int
 	emailDomains      []string
@@ -80,9 +80,9 @@ func NewService(ctx context.Context, db *sqlite.DB, o Options) (*Service, error)
 	}
 	return &Service{
 		db: db, hasher: o.Hasher, tokens: o.Tokens,
-		logins:            newLoginLimit(o.LoginMaxFailures, o.LoginMaxFailuresPerAddress, o.Now),
-		passwords:         NewThrottle(o.LoginMaxFailures, throttleWindow, o.Now),
-		registrations:     NewThrottle(o.RegistrationMaxPerAddress, registrationWindow, o.Now),
+		logins:            newSharedLogins(db, o.LoginMaxFailures, o.LoginMaxFailuresPerAddress, o.Now),
+		passwords:         NewShared(db, "password", o.LoginMaxFailures, throttleWindow, o.Now),
+		registrations:     NewShared(db, "register", o.RegistrationMaxPerAddress, registrationWindow, o.Now),
 		maxFailures:       o.LoginMaxFailures,
 		maxRegistrations:  o.RegistrationMaxPerAddress,
 		emailDomains:      o.AllowedEmailDomains,
@@ -162,7 +162,9 @@ func (s *Service) Register(ctx context.Context, r Registration) (User, error) {
 		return User{}, errs.InvalidFields(*fe)
 	}
 	if s.maxRegistrations > 0 {
-		if _, wait, ok := s.registrations.Reserve(Limit{Key: AddressKey(r.Address), Max: s.maxRegistrations}); !ok {
+		if _, wait, ok, err := s.registrations.Reserve(ctx, Limit{Key: AddressKey(r.Address), Max: s.maxRegistrations}); err != nil {
+			return User{}, err
+		} else if !ok {
 			return User{}, errs.TooManyRetry("too many registrations from your address; try again later", wait)
 		}
 	}
@@ -282,21 +284,22 @@ func (s *Service) Login(ctx context.Context, login, password, ip string) (LoginR
 	if found {
 		acctKey = accountKey(u.ID)
 	}
-	attempt, wait, ok := s.logins.reserve(acctKey, ip)
+	attempt, wait, ok, err := s.logins.reserve(ctx, acctKey, ip)
+	if err != nil {
+		return LoginResult{}, err
+	}
 	if !ok {
 		return LoginResult{}, errs.TooManyRetry("too many failed sign-in attempts; try again later", wait)
 	}
 	if !found {
 		if err := s.hasher.VerifyDummy(ctx, password); err != nil {
-			s.logins.unchecked(attempt)
-			return LoginResult{}, err
+			return LoginResult{}, also(err, s.logins.unchecked(ctx, attempt))
 		}
 		return LoginResult{}, s.loginFailed(ctx, nil, "unknown_account")
 	}
 	ok, err = s.hasher.Verify(ctx, u.PasswordHash, password)
 	if err != nil {
-		s.logins.unchecked(attempt)
-		return LoginResult{}, err
+		return LoginResult{}, also(err, s.logins.unchecked(ctx, attempt))
 	}
 	if !ok {
 		return LoginResult{}, s.loginFailed(ctx, &u.ID, "wrong_password")
@@ -304,7 +307,9 @@ func (s *Service) Login(ctx context.Context, login, password, ip string) (LoginR
 	if !u.IsActive {
 		return LoginResult{}, s.loginFailed(ctx, &u.ID, "inactive")
 	}
-	s.logins.succeeded(attempt)
+	if err := s.logins.succeeded(ctx, attempt); err != nil {
+		return LoginResult{}, err
+	}
 
 	token, err := s.tokens.Issue(u)
 	if err != nil {
@@ -329,6 +334,15 @@ func (s *Service) loginFailed(ctx context.Context, userID *int64, reason string)
 		return err
 	}
 	return ErrBadCredentials
+}
+
+// also is err, joined with undo's error only when undoing failed too, so
+// callers comparing err to a sentinel still can.
+func also(err, undo error) error {
+	if undo == nil {
+		return err
+	}
+	return errors.Join(err, undo)
 }
 
 func accountKey(id int64) string { return "u:" + strconv.FormatInt(id, 10) }
@@ -369,19 +383,23 @@ func (s *Service) ChangePassword(ctx context.Context, u User, current, next stri
 	}
 	// Counted before the check, as sign-ins are, so a burst of guesses
 	// cannot check more than the budget.
-	r, wait, ok := s.passwords.Reserve(Limit{Key: accountKey(u.ID), Max: s.maxFailures})
+	r, wait, ok, err := s.passwords.Reserve(ctx, Limit{Key: accountKey(u.ID), Max: s.maxFailures})
+	if err != nil {
+		return err
+	}
 	if !ok {
 		return errs.TooManyRetry("too many failed password attempts; try again later", wait)
 	}
-	ok, err := s.hasher.Verify(ctx, u.PasswordHash, current)
+	ok, err = s.hasher.Verify(ctx, u.PasswordHash, current)
 	if err != nil {
-		s.passwords.Release(r)
-		return err
+		return also(err, s.passwords.Release(ctx, r))
 	}
 	if !ok {
 		return ErrWrongPassword
 	}
-	s.passwords.Release(r)
+	if err := s.passwords.Release(ctx, r); err != nil {
+		return err
+	}
 	hash, err := s.hasher.Hash(ctx, next)
 	if err != nil {
 		return err

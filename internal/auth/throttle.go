@@ -9,9 +9,12 @@ import (
 
 // Throttle counts failed sign-ins per key (an account name, a client address)
 // in a sliding window. Once a key has max failures inside the window, further
-// attempts on it are refused until the oldest failure ages out. It lives in
-// memory: one process serves the school, and a restart forgiving a few
-// failures is an acceptable price for not writing on every guess.
+// attempts on it are refused until the oldest failure ages out. It is the
+// policy's one definition, kept in memory: the server keeps its counts in
+// the database through Shared, which loads the keys one call needs into a
+// Throttle, runs it, and stores what changed, so every instance on a
+// database counts against one budget. The memory bound (maxKeys, sweep)
+// matters only to a Throttle used on its own.
 type Throttle struct {
 	mu      sync.Mutex
 	max     int

@@ -26,6 +26,8 @@ import (
 	"github.com/caarlos0/env/v11"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/joho/godotenv"
+
+	"github.com/lawtutor/socratic/internal/blob"
 )
 
 // Config is every setting the server reads. Field tags name the variables;
@@ -72,6 +74,23 @@ type Config struct {
 	UploadDir    string `env:"UPLOAD_DIR"`
 	ProcessedDir string `env:"PROCESSED_DIR"`
 	SessionDir   string `env:"SESSION_DIR"`
+
+	// BlobURL chooses where uploaded files are kept: empty keeps them in
+	// UPLOAD_DIR; s3://bucket/prefix in an S3-compatible bucket that several
+	// instances share (UPLOAD_DIR then holds only files on their way in),
+	// reached with AWS's usual variables below.
+	BlobURL            string `env:"BLOB_URL"`
+	AWSAccessKeyID     string `env:"AWS_ACCESS_KEY_ID"`
+	AWSSecretAccessKey string `env:"AWS_SECRET_ACCESS_KEY"`
+	AWSSessionToken    string `env:"AWS_SESSION_TOKEN"`
+	AWSRegion          string `env:"AWS_REGION"`
+	AWSDefaultRegion   string `env:"AWS_DEFAULT_REGION"`
+	// AWSEndpointURL is another S3-compatible service's address (MinIO,
+	// Ceph, R2…); empty is Amazon S3.
+	AWSEndpointURL string `env:"AWS_ENDPOINT_URL"`
+	// BlobBucket and BlobPrefix are read from BlobURL.
+	BlobBucket, BlobPrefix string `env:"-"`
+
 	// CacheDir holds what is rebuilt when lost (PDFium's compiled code);
 	// a container image warms it at build time outside the data volume.
 	CacheDir string `env:"CACHE_DIR"`
@@ -317,6 +336,24 @@ func (c *Config) derive() error {
 	}
 	if c.UploadDir == "" {
 		c.UploadDir = filepath.Join(c.DataDir, "uploads")
+	}
+	if c.BlobURL != "" {
+		bucket, prefix, err := blob.ParseURL(c.BlobURL)
+		if err != nil {
+			return fmt.Errorf("configuration: BLOB_URL %w", err)
+		}
+		c.BlobBucket, c.BlobPrefix = bucket, prefix
+		if c.AWSAccessKeyID == "" || c.AWSSecretAccessKey == "" {
+			return errors.New("configuration: BLOB_URL=s3://… needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (the bucket's credentials)")
+		}
+		if c.AWSEndpointURL != "" {
+			if u, err := url.Parse(c.AWSEndpointURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || (u.Path != "" && u.Path != "/") {
+				return errors.New("configuration: AWS_ENDPOINT_URL must be the S3 service's address, like https://minio.example.edu:9000, without a path")
+			}
+		}
+		if c.AWSRegion == "" {
+			c.AWSRegion = c.AWSDefaultRegion
+		}
 	}
 	if c.ProcessedDir == "" {
 		c.ProcessedDir = filepath.Join(c.DataDir, "processed")
@@ -692,6 +729,10 @@ func (c Config) LogValue() slog.Value {
 		slog.String("data_dir", c.DataDir),
 		slog.String("database", c.databaseForLog()),
 		slog.String("backup_dir", c.BackupDir),
+		slog.String("blob_url", c.BlobURL),
+		slog.String("aws_access_key_id", c.AWSAccessKeyID),
+		slog.String("aws_secret_access_key", mask(c.AWSSecretAccessKey)),
+		slog.String("aws_endpoint_url", c.AWSEndpointURL),
 		slog.String("secret_key", mask(c.SecretKey)),
 		slog.Int("jwt_expiration_minutes", c.JWTExpirationMinutes),
 		slog.Bool("allow_registration", c.AllowRegistration),

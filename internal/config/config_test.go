@@ -483,3 +483,48 @@ func TestVoiceMisconfigurationIsRefusedWithWhatToSet(t *testing.T) {
 		t.Errorf("log: %s", buf.String())
 	}
 }
+
+// BLOB_URL=s3://bucket/prefix chooses the S3 store: the bucket and prefix
+// are read from it; a malformed URL, a bucket name S3 refuses, credentials
+// in the URL, missing credentials or an endpoint with a path are refused
+// in words naming the variable; the secret key is masked in the settings'
+// log line.
+func TestBlobURL(t *testing.T) {
+	creds := []string{"AWS_ACCESS_KEY_ID=AKIAEXAMPLE", "AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMIsecretvalue"}
+	c := load(t, append(creds, "BLOB_URL=s3://law-uploads/school/a/", "AWS_ENDPOINT_URL=http://127.0.0.1:9000", "AWS_DEFAULT_REGION=eu-west-1")...)
+	if c.BlobBucket != "law-uploads" || c.BlobPrefix != "school/a" || c.AWSRegion != "eu-west-1" {
+		t.Errorf("bucket %q prefix %q region %q", c.BlobBucket, c.BlobPrefix, c.AWSRegion)
+	}
+	var buf bytes.Buffer
+	slog.New(slog.NewTextHandler(&buf, nil)).Info("settings", "config", c)
+	if strings.Contains(buf.String(), "wJalrXUtnFEMIsecretvalue") || !strings.Contains(buf.String(), "blob_url=s3://law-uploads/school/a/") {
+		t.Errorf("settings' log line: %s", buf.String())
+	}
+	if c := load(t, "BLOB_URL=s3://uploads", creds[0], creds[1]); c.BlobBucket != "uploads" || c.BlobPrefix != "" {
+		t.Errorf("no prefix: bucket %q prefix %q", c.BlobBucket, c.BlobPrefix)
+	}
+	if c := load(t); c.BlobURL != "" || c.BlobBucket != "" {
+		t.Errorf("no BLOB_URL: %q %q", c.BlobURL, c.BlobBucket)
+	}
+	for _, tc := range []struct {
+		env   []string
+		words string
+	}{
+		{[]string{"BLOB_URL=/srv/uploads"}, "BLOB_URL must look like s3://bucket/prefix"},
+		{[]string{"BLOB_URL=gs://bucket/x"}, "BLOB_URL must look like s3://bucket/prefix"},
+		{[]string{"BLOB_URL=s3://Uploads_Bucket/x"}, "a bucket name is 3 to 63 lower-case letters"},
+		{[]string{"BLOB_URL=s3://key:secret@uploads/x"}, "credentials go in AWS_ACCESS_KEY_ID"},
+		{[]string{"BLOB_URL=s3://uploads/a/../b"}, "'..' segment"},
+		{[]string{"BLOB_URL=s3://uploads/x", creds[0]}, "needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"},
+		{append([]string{"BLOB_URL=s3://uploads/x", "AWS_ENDPOINT_URL=minio:9000"}, creds...), "AWS_ENDPOINT_URL must be the S3 service's address"},
+		{append([]string{"BLOB_URL=s3://uploads/x", "AWS_ENDPOINT_URL=https://minio.example.edu/bucket"}, creds...), "without a path"},
+	} {
+		msg := refused(t, tc.env...)
+		if !strings.Contains(msg, tc.words) {
+			t.Errorf("%v: %s, want it to say %q", tc.env, msg, tc.words)
+		}
+		if strings.Contains(msg, "secret") && strings.Contains(strings.Join(tc.env, " "), "key:secret") && strings.Contains(msg, "key:secret") {
+			t.Errorf("the error shows the URL's credentials: %s", msg)
+		}
+	}
+}

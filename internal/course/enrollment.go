@@ -22,8 +22,11 @@ func (s *Service) Join(ctx context.Context, u auth.User, joinCode string) (Cours
 	if err != nil {
 		return Course{}, err
 	}
+	// auth.Erase deletes this key's counts with the account (eraseThrottles).
 	key := "join:" + strconv.FormatInt(u.ID, 10)
-	if wait, blocked := s.joins.Blocked(key); blocked {
+	if wait, blocked, err := s.joins.Blocked(ctx, key); err != nil {
+		return Course{}, err
+	} else if blocked {
 		return Course{}, errs.TooManyRetry("too many wrong join codes; try again later", wait)
 	}
 	c, err := s.write(ctx, "join course", func(tx *sql.Tx) (Course, error) {
@@ -43,7 +46,9 @@ func (s *Service) Join(ctx context.Context, u auth.User, joinCode string) (Cours
 		return AuthorizeCourse(ctx, tx, u, r.ID, View)
 	})
 	if err == ErrUnknownJoinCode {
-		s.joins.Fail(key)
+		if ferr := s.joins.Fail(ctx, key); ferr != nil {
+			return Course{}, ferr
+		}
 	}
 	return c, err
 }

@@ -29,11 +29,15 @@ func (s *Service) JoinOnRegister(joinCode, address string) (check func(context.C
 		if err != nil {
 			return err
 		}
-		if wait, blocked := s.joins.Blocked(key); blocked {
+		if wait, blocked, err := s.joins.Blocked(ctx, key); err != nil {
+			return err
+		} else if blocked {
 			return errs.TooManyRetry("too many wrong join codes; try again later", wait)
 		}
 		if _, err := findCourseByJoinCode(ctx, s.db.Read, 0, code); err == ErrUnknownJoinCode {
-			s.joins.Fail(key)
+			if err := s.joins.Fail(ctx, key); err != nil {
+				return err
+			}
 			return ErrRegisterJoinCode
 		} else if err != nil {
 			return err

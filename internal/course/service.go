@@ -24,8 +24,8 @@ const (
 // and applies the policy itself, so no caller can forget to.
 type Service struct {
 	db    *sqlite.DB
-	files *blob.Store
-	joins *auth.Throttle
+	files blob.Store
+	joins *auth.Shared
 	now   func() time.Time
 	log   *slog.Logger
 }
@@ -33,7 +33,7 @@ type Service struct {
 // Options configure a Service. Files may be nil (no uploads to remove);
 // zero Now means time.Now, nil Logger discards.
 type Options struct {
-	Files  *blob.Store
+	Files  blob.Store
 	Now    func() time.Time
 	Logger *slog.Logger
 }
@@ -46,7 +46,7 @@ func NewService(db *sqlite.DB, o Options) *Service {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Service{db: db, files: o.Files, joins: auth.NewThrottle(joinMaxFailures, joinWindow, o.Now), now: o.Now, log: o.Logger}
+	return &Service{db: db, files: o.Files, joins: auth.NewShared(db, "join", joinMaxFailures, joinWindow, o.Now), now: o.Now, log: o.Logger}
 }
 
 // AuthorizeCourse answers whether u may do a to the course: the course as u

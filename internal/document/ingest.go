@@ -121,11 +121,12 @@ func (s *Service) store(ctx context.Context, d Document, pages int, chunks []Chu
 
 // read extracts, cleans and chunks the document's text.
 func (s *Service) read(ctx context.Context, d Document) (int, []Chunk, error) {
-	path, err := s.files.Path(d.SHA256)
-	if err != nil {
-		return 0, nil, err
+	path, done, err := s.files.LocalPath(ctx, d.SHA256, s.incoming())
+	var data []byte
+	if err == nil {
+		data, err = os.ReadFile(path)
+		done()
 	}
-	data, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return 0, nil, errPermanent{"the stored file is missing; upload it again"}
 	}

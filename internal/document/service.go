@@ -34,7 +34,7 @@ type Limits struct {
 // Service is the document service.
 type Service struct {
 	db    *sqlite.DB
-	files *blob.Store
+	files blob.Store
 	pdf   *pdftext.Extractor
 	queue *river.Client[*sql.Tx]
 	// afterStore runs in the transaction that stores passages; see AfterStore.
@@ -46,7 +46,7 @@ type Service struct {
 
 // NewService returns the document service; give it the queue with
 // UseQueue once the queue (which needs this service's worker) exists.
-func NewService(db *sqlite.DB, files *blob.Store, pdf *pdftext.Extractor, l Limits, log *slog.Logger) *Service {
+func NewService(db *sqlite.DB, files blob.Store, pdf *pdftext.Extractor, l Limits, log *slog.Logger) *Service {
 	if l.DocTimeout <= 0 {
 		l.DocTimeout = 5 * time.Minute
 	}
@@ -118,8 +118,9 @@ func (s *Service) AddFile(ctx context.Context, u auth.User, weekID int64, path s
 }
 
 // incoming is where uploads are written before they are accepted: inside the
-// store's directory, so accepting one is a rename on the same file system.
-func (s *Service) incoming() string { return filepath.Join(s.files.Dir(), ".incoming") }
+// store's scratch directory (the local store's own, so accepting one is a
+// rename on the same file system).
+func (s *Service) incoming() string { return filepath.Join(s.files.Scratch(), ".incoming") }
 
 // accept checks a received file with PDFium, moves it into the store and
 // records it with its job; on any refusal nothing is kept.
@@ -132,29 +133,15 @@ func (s *Service) accept(ctx context.Context, u auth.User, weekID int64, r recei
 	var doc Document
 	created := false
 	err = s.files.WithLock(func() error {
-		final, err := s.files.Path(r.sum)
+		existed, undo, err := s.files.Adopt(ctx, r.sum, r.tmp)
 		if err != nil {
 			return err
-		}
-		_, statErr := os.Stat(final)
-		existed := statErr == nil
-		if !existed {
-			if err := os.MkdirAll(filepath.Dir(final), 0o750); err != nil {
-				return fmt.Errorf("store upload: %w", err)
-			}
-			if err := os.Rename(r.tmp, final); err != nil {
-				return fmt.Errorf("store upload: %w", err)
-			}
-			// The rename must be on disk before the row that names the file.
-			if err := syncDir(filepath.Dir(final)); err != nil {
-				return fmt.Errorf("store upload: %w", err)
-			}
 		}
 		doc, created, err = s.record(ctx, u, weekID, r, pages)
 		if err != nil && !existed {
 			// Nothing half-written: the row did not commit, so neither
 			// does the file (no other document can name it: it was new).
-			_ = os.Remove(final)
+			undo()
 		}
 		return err
 	})
@@ -333,10 +320,13 @@ func (s *Service) Open(ctx context.Context, u auth.User, id int64) (Document, *o
 	if err != nil {
 		return Document{}, nil, err
 	}
-	p, err := s.files.Path(d.SHA256)
+	// The local store's file itself; another store's copy is removed once
+	// open (the open file stays readable until closed).
+	p, done, err := s.files.LocalPath(ctx, d.SHA256, s.incoming())
 	if err != nil {
-		return Document{}, nil, err
+		return Document{}, nil, fmt.Errorf("open document %d file: %w", id, err)
 	}
+	defer done()
 	f, err := os.Open(p)
 	if err != nil {
 		return Document{}, nil, fmt.Errorf("open document %d file: %w", id, err)
@@ -428,34 +418,10 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 			removed++
 		}
 	}
-	var sums []string
-	fans, err := os.ReadDir(s.files.Dir())
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
+	sums, err := s.files.Sweepable(ctx)
+	if err != nil {
 		return removed, fmt.Errorf("sweep uploads: %w", err)
-	}
-	for _, fan := range fans {
-		if !fan.IsDir() || len(fan.Name()) != 2 {
-			continue
-		}
-		files, err := os.ReadDir(filepath.Join(s.files.Dir(), fan.Name()))
-		if err != nil {
-			return removed, fmt.Errorf("sweep uploads: %w", err)
-		}
-		for _, f := range files {
-			if p, err := s.files.Path(f.Name()); err == nil && filepath.Base(filepath.Dir(p)) == fan.Name() {
-				sums = append(sums, f.Name())
-			}
-		}
 	}
 	orphans, err := s.files.Release(ctx, sums)
 	return removed + orphans, err
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }

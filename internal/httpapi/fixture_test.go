@@ -202,7 +202,15 @@ func newFixtureWith(t testing.TB, work bool, emb *retrieval.Local, opts ...fixtu
 	}
 	t.Cleanup(func() { svc.Close() })
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	files := blob.New(cfg.UploadDir, document.FileInUse(db.Read))
+	var files blob.Store = blob.New(cfg.UploadDir, document.FileInUse(db.Read))
+	if cfg.BlobURL != "" {
+		s3, err := blob.NewS3(blob.S3Config{Bucket: cfg.BlobBucket, Prefix: cfg.BlobPrefix, Endpoint: cfg.AWSEndpointURL, Region: cfg.AWSRegion,
+			AccessKey: cfg.AWSAccessKeyID, SecretKey: cfg.AWSSecretAccessKey, Scratch: cfg.UploadDir}, document.FileInUse(db.Read))
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = s3
+	}
 	courses := course.NewService(db, course.Options{Files: files, Logger: log})
 	docs := document.NewService(db, files, sharedPDF(), document.Limits{
 		MaxUploadSize: cfg.MaxUploadSize, MaxPages: cfg.MaxPDFPages, ChunkSize: cfg.ChunkSize, ChunkOverlap: cfg.ChunkOverlap,
