@@ -14,7 +14,7 @@ import (
 // category.
 //
 // BELOW ISSUE 18's TARGET: the issue asks for recall ≥ 0.90 at ≤ 2%
-// false positives on test; the layers reach 0.882 at 0.8%. What is
+// false positives on test; the layers reach 0.861 at 0.8%. What is
 // asserted is that measured figure (less the margin), not the target.
 const (
 	// Measured on round 4's model (dev-addendum-6: new forms of every
@@ -26,7 +26,10 @@ const (
 	// Then round 5 (the rules narrowed where a law student's own words
 	// set them off; dev-addendum-7): one fewer caught, one fewer false
 	// positive.
-	testRecall = 0.882 // 127/144, go run ./cmd/socratic eval moderation (2026-12-05, round 5; round 4: 0.889, 128/144)
+	// Then the review's safety fix: idioms about the student's own body
+	// or life no longer blanked (they hid real self-harm), and 15 dev
+	// utterances of indirect self-harm and its hard negatives; retrained.
+	testRecall = 0.861 // 124/144, go run ./cmd/socratic eval moderation (2026-12-05, after the review; round 5: 0.882, round 4: 0.889)
 	testFPR    = 0.008 // 1/132, by the rules (round 4: 2/132)
 	testMargin = 0.02
 	// The issue's target, which the test split does not yet reach.

@@ -73,11 +73,15 @@ var allowed = regexp.MustCompile(`\b(?:` + strings.Join([]string{
 // (allowedIdiomPhrases) skips the regexp for a text that holds none of
 // their words.
 var allowedIdioms = regexp.MustCompile(`\b(?:` + strings.Join([]string{
-	// More idioms of a student at work: "I cut myself off", "I'm killing
-	// myself trying to memorize the exceptions", "my dad might get laid
-	// off", "we'll kill them in the final round", "not the sexiest subject".
-	`cut(?:ting)? myself (?:off|short)`,
-	`killing myself (?:trying to (?:memorize|learn|understand|finish|figure out|get through (?:this|the|these|all))|over (?:this|the|these|my) (?:[^ ]+ )?(?:outline|reading|readings|brief|memo|paper|hypos?|cases|finals|homework|assignment|problem set))`,
+	// More idioms of a student at work: "my dad might get laid off", "we'll
+	// kill them in the final round", "not the sexiest subject". Never an
+	// idiom about the student's own body or life ("cutting myself off",
+	// "killing myself over this brief", "burned myself on the stove", "I
+	// don't want to live in a world…"): blanking those hid real
+	// statements of self-harm ("I've been cutting myself off and on for
+	// months", "I burned myself with the iron again on purpose"); a
+	// student who means the idiom gets the help reply, which costs
+	// nothing (self-harm is no strike).
 	`(?:get|got|gets|getting) laid off`,
 	`kill(?:ing)? (?:it|them) (?:in|at) (?:the |our |my |this )?(?:[^ ]+ ){0,3}(?:round|rounds|competition|debate|negotiation|oral argument)`,
 	`(?:not|isn'?t|aren'?t|wasn'?t) (?:exactly |really |the |a |an |that |very |the most )*sex(?:y|ier|iest)(?: (?:subject|area|topic|class|course|part|doctrine|rule)s?)?`,
@@ -88,12 +92,8 @@ var allowedIdioms = regexp.MustCompile(`\b(?:` + strings.Join([]string{
 	`from now on,? (?:you will |you'?ll |please |can you |could you )?(?:answer|respond|start|begin|quiz me|ask me)(?: me)? (?:with|by|in|on) (?:the|a|one|short|shorter|plain|simple|bullet|two|three|hypos?|hearsay|each)`,
 	`(?:you(?:'?re| are) now|act as|be) my (?:study partner|study buddy|tutor|quiz ?master|examiner|practice partner|sparring partner)`,
 	`(?:previous |prior |earlier |the |his |her )?instructions? (?:from|of|by) the (?:trial )?(?:judge|court)`,
-	// Everyday accidents and idioms: "I burned myself on my coffee",
-	// "I'll shoot you my outline", "I don't want to live in a world
-	// without the mailbox rule".
-	`(?:burn(?:ed|t)|scald(?:ed)?) myself (?:on|with|making|cooking) (?:my |the |a |some )?(?:coffee|tea|stove|oven|pan|iron|soup|kettle|toaster|hot (?:water|pan|plate|coffee|tea))`,
+	// Everyday idioms: "I'll shoot you my outline".
 	`shoot(?:ing)? (?:you|me|him|her|them) (?:my|the|an?|over (?:my|the|an?)) (?:[^ ]+ )?(?:outline|notes|email|e mail|text|message|question|link|draft|summary|answer|memo|doc|file|brief)s?`,
-	`(?:want to|wanna|wish to) live in a world (?:without|where|with)`,
 	// A student calling themselves names over a mistake: "I'm such an
 	// idiot, I forgot the second element".
 	`(?:i'?m|im|i am|i was|i feel like|i felt like|i'?ve been|i look like) (?:such |so |a |an |a complete |a total |being |an absolute |the biggest )*(?:idiot|moron|clown|fool|dummy|dumbass|loser)`,
@@ -102,8 +102,9 @@ var allowedIdioms = regexp.MustCompile(`\b(?:` + strings.Join([]string{
 	// die") has no such subject and still reaches the self-harm rules.
 	`(?:patients?|clients?|inmates?|prisoners?|decedents?|insured|defendants?|plaintiffs?|testators?|victims?|residents?|detainees?) (?:who |that )?(?:says?|said|tells?|told|states?|stated|express(?:es|ed)?|claims?|claimed|writes?|wrote)(?: (?:me|us|the [^ ]+|her [^ ]+|his [^ ]+))?(?: that)? (?:he|she|they) (?:wants?|wanted|want) to (?:die|end it all|end (?:his|her|their) life)`,
 	// A weapon as the subject of a legal question: "a gun control paper
-	// for my seminar", "the knife hypo from class".
-	`(?:guns?|weapons?|knife|knives|firearms?) (?:rights|control|laws?|policy|policies|regulations?|bans?|cases?|hypos?|hypotheticals?|questions?|papers?|statutes?|possession|charges?|licen[cs]es?|permits?|owners?|ownership)`,
+	// for my seminar", "knife possession charges" (not "gun case" or "knife
+	// hypo": "bring my gun case to class and shoot the professor").
+	`(?:guns?|weapons?|knife|knives|firearms?) (?:rights|control|laws?|policy|policies|regulations?|bans?|statutes?|possession|charges?|licen[cs]es?)`,
 }, "|") + `)\b`)
 
 var allowedIdiomPhrases = newReplaceFilter(allowedIdioms)
@@ -189,7 +190,7 @@ var offTopicContext = compile(legalContextWords + `|trademark\w*|copyright\w*|as
 // he says 'I'm going to shoot you', is that assault?", "a student who
 // said he wanted to shoot up the school"), which law students ask about;
 // a threat in the student's own voice has none of it.
-var reportedSpeech = compile(`(?:defendant|plaintiff|victim|accused|suspect|attacker|assailant|robber|officer|tenant|landlord)s? (?:[^ ]+ )?(?:says?|said|tells?|told|yells?|yelled|shouts?|shouted|screams?|screamed|threatens?|threatened|texts?|texted|writes?|wrote|posts?|posted)|(?:said|says|wrote|writes|posted|posts|texted|threatened|claimed|joked|stated|announced|told (?:` + gap + `)?)(?: that)? (?:he|she|they)(?:'d|'ll| would| will| was going to| were going to| is going to| are going to| was gonna| wanted to| wants to| planned to| plans to)|(?:if|when|whether|suppose|say) (?:i|he|she|they|someone|somebody|a (?:student|person|man|woman|defendant|neighbou?r)|the (?:defendant|student|man|woman|accused)|my client) (?:[^ ]+ )?(?:says?|said|tells?|told|texts?|texted|posts?|posted|writes?|wrote|yells?|yelled|shouts?|shouted|threatens?|threatened|jokes?|joked)|(?:is|was|would|does|did) (?:it|that|this|saying|posting|writing|texting) (?:[^ ]+ ){0,3}(?:an? )?(?:threat|assault|battery|crime|criminal|protected|incitement|harassment|illegal|arson|attempt|murder|manslaughter|conspiracy|solicitation|justified|reasonable|lawful|offen[cs]e|violation|felony|misdemeanou?r)|in the (?:hypo|hypothetical|fact pattern)`)
+var reportedSpeech = compile(`(?:defendant|plaintiff|victim|accused|suspect|attacker|assailant|robber|officer|tenant|landlord)s? (?:[^ ]+ )?(?:says?|said|tells?|told|yells?|yelled|shouts?|shouted|screams?|screamed|threatens?|threatened|texts?|texted|writes?|wrote|posts?|posted)|(?:said|says|wrote|writes|posted|posts|texted|threatened|claimed|joked|stated|announced|told (?:` + gap + `)?)(?: that)? (?:he|she|they)(?:'d|'ll| would| will| was going to| were going to| is going to| are going to| was gonna| wanted to| wants to| planned to| plans to)|(?:if|when|whether|suppose|say) (?:i|he|she|they|someone|somebody|a (?:student|person|man|woman|defendant|neighbou?r)|the (?:defendant|student|man|woman|accused)|my client) (?:[^ ]+ )?(?:says?|said|tells?|told|texts?|texted|posts?|posted|writes?|wrote|yells?|yelled|shouts?|shouted|threatens?|threatened|jokes?|joked)|(?:is|was|would|does|did) (?:it|that|this|saying|posting|writing|texting) (?:[^ ]+ ){0,3}(?:an? )?(?:threat|assault|battery|crime|criminal|protected|incitement|harassment|illegal|arson|attempt|murder|manslaughter|conspiracy|solicitation|justified|reasonable|lawful|offen[cs]e|violation|felony|misdemeanou?r)|in the (?:hypo|hypothetical|fact pattern),? (?:he|she|they|the (?:defendant|man|woman|student|tenant|neighbou?r|[^ ]+er)|a (?:man|woman|student|person)) (?:[^ ]+ )?(?:says?|said|threatens?|threatened|tells?|told|yells?|yelled|texts?|texted|writes?|wrote)`)
 
 // promptLaw marks a system prompt as the subject of a legal question.
 var promptLaw = compile(legalContextWords + `|trade secrets?|litigation|discover(?:y|able)|subpoena\w*|copyright\w*|patent\w*|terms of service|injunctions?`)
