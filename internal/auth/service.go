@@ -4,7 +4,9 @@ package auth
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
@@ -279,8 +281,11 @@ func (s *Service) Login(ctx context.Context, login, password, ip string) (LoginR
 		return LoginResult{}, err
 	}
 	// An existing account is counted by id, so its username and its email
-	// share one budget; an unknown name is counted by the name itself.
-	acctKey := "a:" + strings.ToLower(login[:min(len(login), maxEmailLen)])
+	// share one budget; an unknown name is counted by a digest of the name
+	// (the throttle's rows are stored, and what was typed as a name is
+	// sometimes a password).
+	sum := sha256.Sum256([]byte(strings.ToLower(login[:min(len(login), maxEmailLen)])))
+	acctKey := "a:" + hex.EncodeToString(sum[:16])
 	if found {
 		acctKey = accountKey(u.ID)
 	}

@@ -371,3 +371,26 @@ func TestErasureDeletesTheAccountsThrottleRows(t *testing.T) {
 		}
 	})
 }
+
+// TestUnknownNamesAreNotStored: what was typed as a name that is no
+// account (sometimes a password, typed in the wrong field) is counted by a
+// digest: the throttle's rows never hold it.
+func TestUnknownNamesAreNotStored(t *testing.T) {
+	twoInstances(t, func(t *testing.T, dbA, dbB *sqlite.DB) {
+		ctx := context.Background()
+		c := &clock{now: time.Now().UTC().Truncate(time.Microsecond)}
+		a, b := sharedService(t, dbA, c, 5), sharedService(t, dbB, c, 5)
+		for _, s := range []*Service{a, b} {
+			if _, err := s.Login(ctx, "Hunter2-Secret!", "whatever", "192.0.2.1"); err != ErrBadCredentials {
+				t.Fatalf("unknown name: %v", err)
+			}
+		}
+		var n, leaks int
+		if err := dbA.Read.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(CASE WHEN lower(key) LIKE '%hunter2%' OR lower(account) LIKE '%hunter2%' THEN 1 ELSE 0 END), 0) FROM throttle_attempts`).Scan(&n, &leaks); err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 || leaks != 0 {
+			t.Errorf("%d throttle rows, %d holding the typed name", n, leaks)
+		}
+	})
+}
