@@ -212,7 +212,11 @@ func (a *Anthropic) body(req Request) (json.RawMessage, error) {
 		model = a.o.FastModel
 	}
 	w := wireParams{MaxTokens: maxTokens(req.MaxTokens, a.o.MaxTokens), Messages: make([]wireMessage, 0, len(req.Messages)), Model: model}
-	if req.Temperature > 0 {
+	switch {
+	case req.Deterministic:
+		zero := 0.0
+		w.Temperature = &zero
+	case req.Temperature > 0:
 		w.Temperature = &req.Temperature
 	}
 	if req.UserID != "" {
@@ -273,7 +277,10 @@ func (a *Anthropic) params(req Request) anthropic.MessageNewParams {
 		Model:     anthropic.Model(model),
 		MaxTokens: maxTokens(req.MaxTokens, a.o.MaxTokens),
 	}
-	if req.Temperature > 0 {
+	switch {
+	case req.Deterministic:
+		p.Temperature = anthropic.Float(0)
+	case req.Temperature > 0:
 		p.Temperature = anthropic.Float(req.Temperature)
 	}
 	if req.UserID != "" {

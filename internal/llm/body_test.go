@@ -25,6 +25,7 @@ func TestAnthropicBodyIsTheSDKs(t *testing.T) {
 		{Messages: []Message{{Role: User, Text: "x"}}, Temperature: 1e-7},
 		{Messages: []Message{{Role: User, Text: "x"}}, Temperature: 1e21},
 		{Messages: []Message{{Role: User, Text: "x"}}, Temperature: -1, MaxTokens: -5},
+		{Messages: []Message{{Role: User, Text: "x"}}, Deterministic: true},
 	}
 	for i, req := range reqs {
 		want, err := a.params(req).MarshalJSON()
@@ -35,6 +36,11 @@ func TestAnthropicBodyIsTheSDKs(t *testing.T) {
 		if err != nil || string(got) != string(want) {
 			t.Errorf("request %d:\n got %s (%v)\nwant %s", i, got, err, want)
 		}
+	}
+	// A deterministic request says temperature 0 on the wire (the API's
+	// default is 1).
+	if got, err := a.body(Request{Messages: []Message{{Role: User, Text: "x"}}, Deterministic: true}); err != nil || !strings.Contains(string(got), `"temperature":0`) {
+		t.Errorf("deterministic: %s %v", got, err)
 	}
 	// What JSON cannot hold fails, and the SDK's encoder is used instead.
 	if _, err := a.body(Request{Temperature: math.Inf(1)}); err == nil {

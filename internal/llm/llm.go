@@ -41,7 +41,10 @@ type Request struct {
 	System      []Block
 	Messages    []Message
 	MaxTokens   int
-	Temperature float64
+	Temperature float64 // sent when above 0; else the provider's default
+	// Deterministic sends temperature 0 (the moderation classifier, the
+	// search query rewrite), which Temperature's zero value cannot say.
+	Deterministic bool
 	// Fast asks for the faster, cheaper model (themes, digests), not the
 	// tutor's.
 	Fast bool

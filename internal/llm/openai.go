@@ -116,7 +116,10 @@ func (p *OpenAI) params(req Request) openai.ChatCompletionNewParams {
 		MaxTokens:     openai.Int(maxTokens(req.MaxTokens, p.o.MaxTokens)),
 		StreamOptions: openai.ChatCompletionStreamOptionsParam{IncludeUsage: openai.Bool(true)},
 	}
-	if req.Temperature > 0 {
+	switch {
+	case req.Deterministic:
+		params.Temperature = openai.Float(0)
+	case req.Temperature > 0:
 		params.Temperature = openai.Float(req.Temperature)
 	}
 	if req.UserID != "" {

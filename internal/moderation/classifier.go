@@ -56,12 +56,12 @@ func (c *Classifier) Classify(ctx context.Context, text, userID string) (Verdict
 // a turn's cost from it before the turn runs.
 func (c *Classifier) Request(text, userID string) llm.Request {
 	return llm.Request{
-		System:      []llm.Block{{Text: classifierRules, Cache: true}},
-		Messages:    []llm.Message{{Role: llm.User, Text: "<utterance>" + strings.NewReplacer("<", "‹", ">", "›").Replace(text) + "</utterance>"}},
-		MaxTokens:   200,
-		Temperature: 0,
-		Fast:        true,
-		UserID:      userID,
+		System:        []llm.Block{{Text: classifierRules, Cache: true}},
+		Messages:      []llm.Message{{Role: llm.User, Text: "<utterance>" + strings.NewReplacer("<", "‹", ">", "›").Replace(text) + "</utterance>"}},
+		MaxTokens:     200,
+		Deterministic: true,
+		Fast:          true,
+		UserID:        userID,
 	}
 }
 

@@ -38,12 +38,12 @@ const rewriteMaxTokens = 60
 func (r *ModelRewriter) Request(student, tutor, userID string) llm.Request {
 	esc := strings.NewReplacer("<", "‹", ">", "›")
 	return llm.Request{
-		System:      []llm.Block{{Text: rewriteRules, Cache: true}},
-		Messages:    []llm.Message{{Role: llm.User, Text: "<question>" + esc.Replace(tutor) + "</question>\n<reply>" + esc.Replace(student) + "</reply>"}},
-		MaxTokens:   rewriteMaxTokens,
-		Temperature: 0,
-		Fast:        true,
-		UserID:      userID,
+		System:        []llm.Block{{Text: rewriteRules, Cache: true}},
+		Messages:      []llm.Message{{Role: llm.User, Text: "<question>" + esc.Replace(tutor) + "</question>\n<reply>" + esc.Replace(student) + "</reply>"}},
+		MaxTokens:     rewriteMaxTokens,
+		Deterministic: true,
+		Fast:          true,
+		UserID:        userID,
 	}
 }
 

@@ -93,6 +93,9 @@ func TestRewriteFindsWhatTheReplyIsAbout(t *testing.T) {
 		t.Fatalf("%d requests, want the rewrite and the answer", len(reqs))
 	}
 	rw := reqs[0].Body
+	if temp, ok := rw["temperature"].(float64); !ok || temp != 0 {
+		t.Errorf("the rewrite's temperature: %v, want 0 sent", rw["temperature"])
+	}
 	if rw["model"] != "small" || rw["max_tokens"].(float64) != rewriteMaxTokens {
 		t.Errorf("the rewrite went to %v with max_tokens %v, want the fast model and %d", rw["model"], rw["max_tokens"], rewriteMaxTokens)
 	}
