@@ -6,11 +6,13 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/lawtutor/socratic/internal/sqlite"
 	"github.com/lawtutor/socratic/internal/testenv"
@@ -242,4 +244,29 @@ func TestPGPasswordNotInArgv(t *testing.T) {
 func hashBytes(b []byte) string {
 	h := sha256.Sum256(b)
 	return hex.EncodeToString(h[:])
+}
+
+// Scheduled backups (BACKUP_DIR) take the same path on PostgreSQL: each
+// is a pg_dump that verifies, and only the newest Keep stay.
+func TestScheduledBackupsOnPostgres(t *testing.T) {
+	f := newPGFixture(t)
+	ctx := context.Background()
+	s := &Scheduler{Dir: t.TempDir(), Interval: time.Hour, Keep: 2, Source: f.source(), Info: Info{AppVersion: "test"}, Log: slog.New(slog.DiscardHandler)}
+	if err := s.Init(); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if err := s.Once(ctx); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(2 * time.Millisecond) // folder names are by millisecond
+	}
+	names, err := List(s.Dir)
+	if err != nil || len(names) != 2 {
+		t.Fatalf("kept %v, %v; want the newest 2", names, err)
+	}
+	m, err := Verify(filepath.Join(s.Dir, names[1]))
+	if err != nil || m.Engine != EnginePostgres {
+		t.Fatalf("newest scheduled backup: engine %q, %v", m.Engine, err)
+	}
 }
