@@ -136,3 +136,45 @@ func TestRecordingsThroughTheStore(t *testing.T) {
 func validStoredName(name string) bool {
 	return len(name) > len("session-") && name[:8] == "session-" && filepath.Base(name) == name
 }
+
+// The voice platform's recording of a call goes through the same store:
+// it replaces the browser's upload, whose file is deleted from the store.
+func TestVoiceAudioThroughTheStore(t *testing.T) {
+	recordingStores(t, func(t *testing.T, e *env, store blob.Named) {
+		ctx := context.Background()
+		st := e.start(t, "student")
+		body, ct, _ := wavForm(t, "the browser's recording")
+		res, err := e.svc.End(ctx, e.users["student"], st.Session.ID, body, ct)
+		if err != nil {
+			t.Fatal(err)
+		}
+		browser := res.Session.AudioName
+		if _, err := e.db.Write.Exec(`INSERT INTO voice_conversations (session_id, conversation_id, created_at) VALUES (?, 'conv-1', '2026-11-18T10:00:00.000000Z')`, st.Session.ID); err != nil {
+			t.Fatal(err)
+		}
+		_, _, wav := wavForm(t, "both voices, as the call was heard")
+		a, err := e.svc.ReceiveVoiceAudio(bytes.NewReader(wav))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if stored, err := e.svc.StoreVoiceAudio(ctx, "conv-1", a); err != nil || !stored {
+			t.Fatalf("stored %v, %v", stored, err)
+		}
+		f, sess, err := e.svc.Audio(ctx, e.users["student"], st.Session.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := io.ReadAll(f)
+		f.Close()
+		if !bytes.Equal(got, wav) || sess.AudioName == browser {
+			t.Fatalf("Audio gives %d bytes as %s; want the platform's %d bytes", len(got), sess.AudioName, len(wav))
+		}
+		if _, err := store.Open(ctx, browser); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("the replaced browser recording is still stored: %v", err)
+		}
+		left, _ := os.ReadDir(filepath.Join(e.audioDir, "tmp"))
+		if len(left) != 0 {
+			t.Errorf("%d temporary files left", len(left))
+		}
+	})
+}
