@@ -270,3 +270,18 @@ func TestScheduledBackupsOnPostgres(t *testing.T) {
 		t.Fatalf("newest scheduled backup: engine %q, %v", m.Engine, err)
 	}
 }
+
+// On SQLite too, with BLOB_URL the files are in the bucket: the backup
+// holds the database, lists no file as missing, and says why.
+func TestSQLiteBackupWithBucket(t *testing.T) {
+	f := newFixture(t)
+	src := f.source()
+	src.BlobURL = "s3://school-files/socratic"
+	m, err := Create(context.Background(), src, filepath.Join(t.TempDir(), "b"), Info{AppVersion: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Files) != 1 || m.Files[0].Path != dbName || m.Bucket != BucketNote || len(m.Missing) != 0 || m.Engine != "" {
+		t.Fatalf("files %v, missing %v, bucket %q, engine %q", m.Files, m.Missing, m.Bucket, m.Engine)
+	}
+}
