@@ -54,6 +54,9 @@ func TestBlobURLChoosesTheS3Store(t *testing.T) {
 	if _, ok := d.files.(*blob.S3); !ok {
 		t.Fatalf("store %T, want the S3 store", d.files)
 	}
+	if _, ok := d.recordings.(*blob.S3Named); !ok {
+		t.Fatalf("recordings in %T, want the bucket's", d.recordings)
+	}
 	data := []byte("%PDF-1.4 stored in the bucket")
 	h := sha256.Sum256(data)
 	sum := hex.EncodeToString(h[:])
@@ -71,7 +74,7 @@ func TestBlobURLChoosesTheS3Store(t *testing.T) {
 	}
 	if d, err := open(); err != nil {
 		t.Fatal(err)
-	} else if _, ok := d.files.(*blob.Local); !ok {
-		t.Fatalf("without BLOB_URL the store is %T", d.files)
+	} else if _, ok := d.files.(*blob.Local); !ok || d.recordings != nil {
+		t.Fatalf("without BLOB_URL the store is %T and recordings go to %T (want SESSION_DIR's default)", d.files, d.recordings)
 	}
 }

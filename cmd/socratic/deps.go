@@ -25,6 +25,10 @@ type deps struct {
 	// and with it the lock that keeps a delete from removing a file an
 	// upload is reusing.
 	files blob.Store
+	// recordings is where session recordings are kept: nil for the
+	// SESSION_DIR folder (the session service's default), the bucket's
+	// prefix/recordings/ with BLOB_URL.
+	recordings blob.Named
 	// secretKey is SECRET_KEY as used, generated in development when
 	// unset: whoever signs with it (the HTTP layer's voice session
 	// tokens) must take it from here, not from the configuration read.
@@ -57,6 +61,9 @@ func openDeps(ctx context.Context, cfg config.Config, log *slog.Logger) (*deps, 
 	if d.files, err = openFiles(ctx, cfg, db, document.FileInUse(db.Read)); err != nil {
 		d.close()
 		return nil, err
+	}
+	if s3, ok := d.files.(*blob.S3); ok {
+		d.recordings = s3.Named("recordings")
 	}
 	d.courses = course.NewService(db, course.Options{Files: d.files, Logger: log})
 	return d, nil

@@ -24,7 +24,11 @@ import (
 // The operator's commands: backup, restore, healthcheck, warm-cache.
 
 func backupSource(cfg config.Config) backup.Source {
-	return backup.Source{DBPath: cfg.DatabasePath, UploadDir: cfg.UploadDir, AudioDir: cfg.SessionDir}
+	src := backup.Source{DBPath: cfg.DatabasePath, UploadDir: cfg.UploadDir, AudioDir: cfg.SessionDir, BlobURL: cfg.BlobURL}
+	if cfg.DatabaseEngine == "postgres" {
+		src.DatabaseURL = cfg.DatabaseURL
+	}
+	return src
 }
 
 func backupInfo(cfg config.Config) backup.Info {
@@ -44,11 +48,11 @@ func backupCmd(ctx context.Context, args, environ []string, stdout, stderr io.Wr
 	if *to == "" {
 		return &usageError{"backup needs --to DIR: the folder to write the backup into"}
 	}
-	cfg, err := loadConfig(environ)
+	cfg, err := loadConfigAnyEngine(environ)
 	if err != nil {
 		return err
 	}
-	if _, err := os.Stat(cfg.DatabasePath); errors.Is(err, fs.ErrNotExist) {
+	if _, err := os.Stat(cfg.DatabasePath); cfg.DatabaseEngine != "postgres" && errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("backup: there is no database at %s (DATA_DIR=%s): nothing to back up", cfg.DatabasePath, cfg.DataDir)
 	}
 	begin := time.Now()
@@ -62,6 +66,9 @@ func backupCmd(ctx context.Context, args, environ []string, stdout, stderr io.Wr
 	}
 	fmt.Fprintf(stdout, "backup written to %s: %d files, %s, schema version %d, in %s\n",
 		*to, len(m.Files), humanBytes(size), m.SchemaVersion, time.Since(begin).Round(time.Millisecond))
+	if m.Bucket != "" {
+		fmt.Fprintf(stdout, "%s (BLOB_URL=%s)\n", m.Bucket, cfg.BlobURL)
+	}
 	if len(m.Missing) > 0 {
 		fmt.Fprintf(stdout, "%d files the database named were deleted before they could be copied (an erasure or the recording retention ran meanwhile); the manifest lists them\n", len(m.Missing))
 	}
@@ -81,13 +88,25 @@ func restoreCmd(ctx context.Context, args, environ []string, stdout, stderr io.W
 	if *from == "" {
 		return &usageError{"restore needs --from DIR: a folder socratic backup wrote"}
 	}
-	cfg, err := loadConfig(environ)
+	cfg, err := loadConfigAnyEngine(environ)
 	if err != nil {
 		return err
 	}
-	res, err := backup.Restore(ctx, *from, backup.Target{DataDir: cfg.DataDir, DBPath: cfg.DatabasePath, UploadDir: cfg.UploadDir, AudioDir: cfg.SessionDir})
+	tgt := backup.Target{DataDir: cfg.DataDir, DBPath: cfg.DatabasePath, UploadDir: cfg.UploadDir, AudioDir: cfg.SessionDir}
+	if cfg.DatabaseEngine == "postgres" {
+		tgt.DatabaseURL = cfg.DatabaseURL
+	}
+	res, err := backup.Restore(ctx, *from, tgt)
 	if err != nil {
 		return err
+	}
+	if tgt.DatabaseURL != "" {
+		fmt.Fprintf(stdout, "restored %s (made %s by socratic %s, schema version %d, %d files, every sha256 checked) into the PostgreSQL database of DATABASE_URL with pg_restore, and its uploads and recordings into UPLOAD_DIR and SESSION_DIR\n",
+			*from, res.Manifest.CreatedAt.Format(time.RFC3339), res.Manifest.AppVersion, res.Manifest.SchemaVersion, len(res.Manifest.Files))
+		if res.Manifest.Bucket != "" {
+			fmt.Fprintln(stdout, res.Manifest.Bucket)
+		}
+		return nil
 	}
 	fmt.Fprintf(stdout, "restored %s (made %s by socratic %s, schema version %d, %d files, every sha256 checked) into %s\n",
 		*from, res.Manifest.CreatedAt.Format(time.RFC3339), res.Manifest.AppVersion, res.Manifest.SchemaVersion, len(res.Manifest.Files), cfg.DataDir)
@@ -232,6 +251,14 @@ and renamed to DIR at the end, so a folder named DIR is always complete.
 Files are hard-linked when DIR is on the same filesystem as DATA_DIR; copy
 the folder to another machine or disk to survive losing this one.
 
+On PostgreSQL (DATABASE_URL=postgres://…) the database is dumped by pg_dump
+(custom format, socratic.pgdump; pg_dump is looked for on PATH, then in
+/usr/lib/postgresql/*/bin; the password goes to it in PGPASSWORD, never on
+its command line) in one snapshot with the list of files it names. With
+BLOB_URL the uploads and recordings are in the bucket and are not copied:
+keep them with the provider's versioning; the manifest and the output say
+so.
+
   --to DIR         folder to write (must not exist; its parent is created)`},
 	{"restore", `usage: socratic restore --from DIR
 
@@ -244,6 +271,12 @@ old one is kept as DATA_DIR.before-restore-TIME (or, when DATA_DIR is a
 mount point such as a container volume, the old database, uploads and
 recordings in DATA_DIR/.before-restore-TIME). Start the server after: it
 applies any newer migrations.
+
+On PostgreSQL (DATABASE_URL=postgres://…) the backup's dump goes into that
+database with pg_restore, in one transaction; the database must be empty
+(createdb a new one), and the uploads and recordings go into UPLOAD_DIR and
+SESSION_DIR. The same checks refuse a corrupted file or a newer schema
+before anything changes.
 
   --from DIR       a folder written by socratic backup`},
 	{"healthcheck", `usage: socratic healthcheck [--url URL] [--timeout D]

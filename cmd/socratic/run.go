@@ -135,7 +135,7 @@ const defaultVersion = "0.1.0"
 
 // errPostgresInProgress refuses DATABASE_URL=postgres://… to every command
 // but migrate: the rest of the server is not ported yet (issue 20).
-var errPostgresInProgress = errors.New("DATABASE_URL names a PostgreSQL server: PostgreSQL support is in progress, and only `socratic migrate up|down|status` runs on it so far; serve and the other commands need SQLite (DATABASE_URL=sqlite:///… or unset)")
+var errPostgresInProgress = errors.New("DATABASE_URL names a PostgreSQL server: PostgreSQL support is in progress, and only `socratic migrate up|down|status`, `backup` and `restore` run on it so far; serve and the other commands need SQLite (DATABASE_URL=sqlite:///… or unset)")
 
 func loadConfig(environ []string) (config.Config, error) {
 	cfg, err := loadConfigAnyEngine(environ)

@@ -188,7 +188,9 @@ func startSessions(ctx context.Context, cfg config.Config, d *deps, in *ingestio
 	if cfg.QueryRewrite && in.llm != nil {
 		tu = tu.WithRewriter(tutor.NewRewriter(in.llm), cfg.QueryRewriteWait)
 	}
-	svc := session.NewService(d.db, httpapi.SessionOptions(cfg, tu, log))
+	opts := httpapi.SessionOptions(cfg, tu, log)
+	opts.Recordings = d.recordings
+	svc := session.NewService(d.db, opts)
 	n, err := svc.Recover(ctx)
 	if err != nil {
 		return nil, nil, err

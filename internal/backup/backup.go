@@ -45,7 +45,13 @@ type Manifest struct {
 	Binary        string    `json:"binary,omitempty"`
 	CreatedAt     time.Time `json:"created_at"`
 	SchemaVersion int64     `json:"schema_version"`
-	Files         []File    `json:"files"`
+	// Engine is "postgres" for a PostgreSQL database (socratic.pgdump,
+	// pg_dump's custom format); empty for SQLite (socratic.db).
+	Engine string `json:"engine,omitempty"`
+	// Bucket says why the uploads and recordings of a BLOB_URL bucket are
+	// not in the backup (BucketNote); empty when they are.
+	Bucket string `json:"bucket,omitempty"`
+	Files  []File `json:"files"`
 	// Missing are files the copied database names that were gone when the
 	// backup copied files (deleted by an erasure or the retention sweep
 	// after the database was copied). A restore leaves them out.
@@ -65,6 +71,12 @@ type Source struct {
 	DBPath    string
 	UploadDir string
 	AudioDir  string
+	// DatabaseURL, when set (postgres://…), is the database instead of
+	// DBPath: dumped by pg_dump.
+	DatabaseURL string
+	// BlobURL, when set, is where the uploads and recordings are: not
+	// copied (see BucketNote).
+	BlobURL string
 }
 
 // Info names what made the backup, for the manifest.
@@ -121,34 +133,68 @@ func Create(ctx context.Context, src Source, to string, info Info) (Manifest, er
 // write fills dir (empty) with the backup and its manifest.
 func write(ctx context.Context, src Source, dir string, info Info) (Manifest, error) {
 	m := Manifest{Format: format, AppVersion: info.AppVersion, Binary: info.Binary, CreatedAt: time.Now().UTC()}
+	var sums, names []string
+	if src.DatabaseURL != "" {
+		var err error
+		if sums, names, err = writePostgres(ctx, src, dir, &m); err != nil {
+			return Manifest{}, fmt.Errorf("backup: %w", err)
+		}
+		f, err := hashFile(filepath.Join(dir, pgDumpName))
+		if err != nil {
+			return Manifest{}, fmt.Errorf("backup: %w", err)
+		}
+		f.Path = pgDumpName
+		m.Files = append(m.Files, f)
+	} else {
+		var err error
+		if sums, names, err = writeSQLite(ctx, src, dir, &m); err != nil {
+			return Manifest{}, err
+		}
+	}
+	if src.BlobURL != "" {
+		m.Bucket = BucketNote
+		sums, names = nil, nil
+	}
+	return writeFiles(ctx, src, dir, m, sums, names)
+}
+
+// writeSQLite copies the SQLite database into dir, checks the copy and
+// lists the files it names.
+func writeSQLite(ctx context.Context, src Source, dir string, m *Manifest) (sums, names []string, _ error) {
 	dbPath := filepath.Join(dir, dbName)
 	if err := sqlite.CopyTo(ctx, src.DBPath, dbPath); err != nil {
-		return Manifest{}, fmt.Errorf("backup: %w", err)
+		return nil, nil, fmt.Errorf("backup: %w", err)
 	}
 	copied, err := sqlite.OpenFile(dbPath)
 	if err != nil {
-		return Manifest{}, fmt.Errorf("backup: %w", err)
+		return nil, nil, fmt.Errorf("backup: %w", err)
 	}
 	defer copied.Close()
 	if err := sqlite.IntegrityCheck(ctx, copied); err != nil {
-		return Manifest{}, fmt.Errorf("backup: the copied database: %w", err)
+		return nil, nil, fmt.Errorf("backup: the copied database: %w", err)
 	}
 	if m.SchemaVersion, err = sqlite.SchemaVersion(ctx, copied); err != nil {
-		return Manifest{}, fmt.Errorf("backup: %w", err)
+		return nil, nil, fmt.Errorf("backup: %w", err)
 	}
-	sums, names, err := referenced(ctx, copied)
+	sums, names, err = referenced(ctx, copied)
 	if err != nil {
-		return Manifest{}, fmt.Errorf("backup: %w", err)
+		return nil, nil, fmt.Errorf("backup: %w", err)
 	}
 	if err := copied.Close(); err != nil {
-		return Manifest{}, fmt.Errorf("backup: %w", err)
+		return nil, nil, fmt.Errorf("backup: %w", err)
 	}
 	f, err := hashFile(dbPath)
 	if err != nil {
-		return Manifest{}, fmt.Errorf("backup: %w", err)
+		return nil, nil, fmt.Errorf("backup: %w", err)
 	}
 	f.Path = dbName
 	m.Files = append(m.Files, f)
+	return sums, names, nil
+}
+
+// writeFiles copies the uploads and recordings named into dir, then
+// writes the manifest.
+func writeFiles(ctx context.Context, src Source, dir string, m Manifest, sums, names []string) (Manifest, error) {
 
 	var wanted []struct{ from, rel string }
 	for _, sum := range sums {
@@ -298,7 +344,7 @@ func syncTree(root string) error {
 // naming anything else (../, an absolute path) is refused.
 func validRel(rel string) bool {
 	switch {
-	case rel == dbName:
+	case rel == dbName, rel == pgDumpName:
 		return true
 	case strings.HasPrefix(rel, uploadDir+"/"):
 		parts := strings.Split(rel, "/")

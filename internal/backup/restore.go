@@ -51,7 +51,7 @@ func Verify(dir string) (Manifest, error) {
 			continue
 		}
 		seen[f.Path] = true
-		hasDB = hasDB || f.Path == dbName
+		hasDB = hasDB || f.Path == dbName && m.Engine == "" || f.Path == pgDumpName && m.Engine == EnginePostgres
 		got, err := hashFile(filepath.Join(dir, filepath.FromSlash(f.Path)))
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
@@ -65,7 +65,7 @@ func Verify(dir string) (Manifest, error) {
 		}
 	}
 	if !hasDB {
-		problems = append(problems, "the manifest names no "+dbName)
+		problems = append(problems, "the manifest names no database ("+dbName+" or, for PostgreSQL, "+pgDumpName+")")
 	}
 	if len(problems) > 0 {
 		if len(problems) > 10 {
@@ -83,6 +83,9 @@ type Target struct {
 	DBPath    string
 	UploadDir string
 	AudioDir  string
+	// DatabaseURL, when set (postgres://…), is the database a restore
+	// fills: it must be empty (see restorePostgres).
+	DatabaseURL string
 }
 
 // mountPoint is isMountPoint; tests take the in-place path without
@@ -108,6 +111,26 @@ type Restored struct {
 // new one into its place. Until that last step nothing the server reads
 // has changed; a failure before it removes the new directory.
 func Restore(ctx context.Context, from string, t Target) (Restored, error) {
+	if t.DatabaseURL != "" {
+		m, err := Verify(from)
+		if err != nil {
+			return Restored{}, fmt.Errorf("restore refused, nothing was changed: %w", err)
+		}
+		if m.Engine != EnginePostgres {
+			return Restored{}, fmt.Errorf("restore refused, nothing was changed: %s is a backup of a SQLite database; DATABASE_URL names PostgreSQL (restore it with DATABASE_URL unset, into DATA_DIR)", from)
+		}
+		latest, err := sqlite.LatestVersion()
+		if err != nil {
+			return Restored{}, fmt.Errorf("restore: %w", err)
+		}
+		if m.SchemaVersion > latest {
+			return Restored{}, fmt.Errorf("restore refused, nothing was changed: the backup's database is at schema version %d, newer than this binary knows (%d); restore it with the socratic version that made it (%s)", m.SchemaVersion, latest, m.AppVersion)
+		}
+		if err := restorePostgres(ctx, from, m, t, latest); err != nil {
+			return Restored{}, err
+		}
+		return Restored{Manifest: m}, nil
+	}
 	dataDir, err := filepath.Abs(t.DataDir)
 	if err != nil {
 		return Restored{}, fmt.Errorf("restore: %w", err)
@@ -162,6 +185,9 @@ func Restore(ctx context.Context, from string, t Target) (Restored, error) {
 	m, err := Verify(from)
 	if err != nil {
 		return Restored{}, fmt.Errorf("restore refused, nothing was changed: %w", err)
+	}
+	if m.Engine == EnginePostgres {
+		return Restored{}, fmt.Errorf("restore refused, nothing was changed: %s is a backup of a PostgreSQL database; set DATABASE_URL to an empty PostgreSQL database to restore it", from)
 	}
 	latest, err := sqlite.LatestVersion()
 	if err != nil {

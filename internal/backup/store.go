@@ -2,7 +2,6 @@ package backup
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 )
 
@@ -10,7 +9,7 @@ import (
 // (documents.sha256, owned by internal/document) and the recordings'
 // names (sessions.audio_name, owned by internal/session). It runs on the
 // backup's own copy, so the list matches that copy exactly.
-func referenced(ctx context.Context, db *sql.DB) (sums, names []string, err error) {
+func referenced(ctx context.Context, db queryer) (sums, names []string, err error) {
 	if sums, err = queryStrings(ctx, db, `SELECT DISTINCT sha256 FROM documents ORDER BY sha256`); err != nil {
 		return nil, nil, fmt.Errorf("list uploads: %w", err)
 	}
@@ -30,7 +29,7 @@ func referenced(ctx context.Context, db *sql.DB) (sums, names []string, err erro
 	return sums, names, nil
 }
 
-func queryStrings(ctx context.Context, db *sql.DB, q string) ([]string, error) {
+func queryStrings(ctx context.Context, db queryer, q string) ([]string, error) {
 	rows, err := db.QueryContext(ctx, q)
 	if err != nil {
 		return nil, err

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -79,5 +80,46 @@ func TestUploadsOnS3(t *testing.T) {
 	}
 	if _, err := backend.HeadObject("uploads", key); err == nil {
 		t.Fatalf("object %s kept after its only document was deleted", key)
+	}
+}
+
+// TestRecordingsOnS3: with BLOB_URL a session's recording lands in the
+// bucket under prefix/recordings/ with the server's name for it (SESSION_DIR
+// keeps nothing), and downloads from there (http.ServeContent seeks the
+// object to its end for its size).
+func TestRecordingsOnS3(t *testing.T) {
+	opt, backend := withFakeS3(t)
+	w := newSessionWorld(t, nil, opt)
+	data := wav(4 << 10)
+	id := w.startAs(t, "enrolled")
+	body, ct := multipartBody("audio", "../../etc/passwd", data)
+	if res := w.f.do(request{method: "POST", path: "/api/sessions/" + itoa(id) + "/end", token: w.persona["enrolled"], body: body, contentType: ct}); res.status != 200 {
+		t.Fatalf("end: %d %s", res.status, res.body)
+	}
+	var name string
+	if err := w.f.db.Read.QueryRow(`SELECT audio_name FROM sessions WHERE id = ?`, id).Scan(&name); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(name, "session-"+itoa(id)+"-") || strings.Contains(name, "passwd") {
+		t.Fatalf("stored as %q", name)
+	}
+	obj, err := backend.GetObject("uploads", "school/recordings/"+name, nil)
+	if err != nil {
+		t.Fatalf("the recording is not in the bucket: %v", err)
+	}
+	stored, _ := io.ReadAll(obj.Contents)
+	obj.Contents.Close()
+	if !bytes.Equal(stored, data) {
+		t.Fatalf("the bucket holds %d bytes, want %d", len(stored), len(data))
+	}
+	entries, _ := os.ReadDir(w.f.cfg.SessionDir)
+	for _, e := range entries {
+		if !e.IsDir() {
+			t.Errorf("SESSION_DIR keeps %s", e.Name())
+		}
+	}
+	got := w.f.do(request{method: "GET", path: "/api/sessions/" + itoa(id) + "/audio", token: w.persona["teaching"]})
+	if got.status != 200 || !bytes.Equal(got.body, data) {
+		t.Fatalf("download: %d, %d bytes", got.status, len(got.body))
 	}
 }

@@ -54,9 +54,12 @@ type fixture struct {
 	queue   *jobs.Queue
 	tokens  *auth.Tokens
 	emb     *retrieval.Local // nil: no embeddings
-	srv     *Server
-	users   map[string]auth.User // admin, professor, student, inactive
-	tokenOf map[string]string
+	// recordings is the bucket's recording store with BLOB_URL (nil:
+	// SESSION_DIR, the session service's default).
+	recordings blob.Named
+	srv        *Server
+	users      map[string]auth.User // admin, professor, student, inactive
+	tokenOf    map[string]string
 }
 
 type fixtureOption func(*config.Config)
@@ -202,6 +205,7 @@ func newFixtureWith(t testing.TB, work bool, emb *retrieval.Local, opts ...fixtu
 	}
 	t.Cleanup(func() { svc.Close() })
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	var recordings blob.Named
 	var files blob.Store = blob.New(cfg.UploadDir, document.FileInUse(db.Read))
 	if cfg.BlobURL != "" {
 		s3, err := blob.NewS3(blob.S3Config{Bucket: cfg.BlobBucket, Prefix: cfg.BlobPrefix, Endpoint: cfg.AWSEndpointURL, Region: cfg.AWSRegion,
@@ -210,6 +214,7 @@ func newFixtureWith(t testing.TB, work bool, emb *retrieval.Local, opts ...fixtu
 			t.Fatal(err)
 		}
 		files = s3
+		recordings = s3.Named("recordings")
 	}
 	courses := course.NewService(db, course.Options{Files: files, Logger: log})
 	docs := document.NewService(db, files, sharedPDF(), document.Limits{
@@ -252,7 +257,7 @@ func newFixtureWith(t testing.TB, work bool, emb *retrieval.Local, opts ...fixtu
 			queue.Stop(stopCtx)
 		})
 	}
-	f := &fixture{t: t, cfg: cfg, db: db, auth: svc, hasher: hasher, courses: courses, docs: docs, queue: queue, tokens: tokens, emb: emb,
+	f := &fixture{recordings: recordings, t: t, cfg: cfg, db: db, auth: svc, hasher: hasher, courses: courses, docs: docs, queue: queue, tokens: tokens, emb: emb,
 		srv:   New(deps),
 		users: map[string]auth.User{}, tokenOf: map[string]string{}}
 	for _, name := range []string{"admin", "professor", "student", "inactive"} {

@@ -75,6 +75,7 @@ func newSessionWorld(t testing.TB, model llm.Provider, opts ...fixtureOption) *s
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	o := SessionOptions(f.cfg, tutor.New(retrieval.NewSearcher(nil, 0, log), model).WithClassifier(nil, 0), log)
 	o.Now = sw.clock.Now
+	o.Recordings = f.recordings
 	sw.svc = session.NewService(f.db, o)
 	f.srv = New(Deps{Config: f.cfg, DB: f.db, Auth: f.auth, Courses: f.courses, Documents: f.docs, PDF: sharedPDF(),
 		Jobs: f.queue.Client(), Sessions: sw.svc, Logger: log})

@@ -35,12 +35,12 @@ func (s *Service) End(ctx context.Context, u auth.User, sessionID int64, body io
 		return EndResult{}, err
 	}
 	kept := false
-	var final string
+	var undo func()
 	defer func() {
 		if rec != nil && !kept {
 			os.Remove(rec.tmp)
-			if final != "" {
-				os.Remove(final)
+			if undo != nil {
+				undo()
 			}
 		}
 	}()
@@ -67,12 +67,11 @@ func (s *Service) End(ctx context.Context, u auth.User, sessionID int64, body io
 	}
 	if rec != nil && !sess.HasAudio() {
 		name := audioName(sess.ID, rec.format)
-		final = filepath.Join(s.o.AudioDir, name)
 		if _, err := tx.ExecContext(ctx, `UPDATE sessions SET audio_name = ?, audio_type = ?, audio_size = ? WHERE id = ?`,
 			name, rec.format.MediaType, rec.size, sess.ID); err != nil {
 			return EndResult{}, fmt.Errorf("end session: %w", err)
 		}
-		if err := os.Rename(rec.tmp, final); err != nil {
+		if undo, err = s.o.Recordings.Keep(ctx, name, rec.tmp); err != nil {
 			return EndResult{}, fmt.Errorf("store recording: %w", err)
 		}
 		sess.AudioName, sess.AudioType, sess.AudioSize = name, rec.format.MediaType, rec.size
@@ -85,7 +84,7 @@ func (s *Service) End(ctx context.Context, u auth.User, sessionID int64, body io
 		return EndResult{}, fmt.Errorf("end session: %w", err)
 	}
 	kept = true
-	if rec != nil && final == "" {
+	if rec != nil && undo == nil {
 		os.Remove(rec.tmp) // the session has its recording already
 	}
 	return EndResult{Session: sess, Transcript: turns}, nil

@@ -4,8 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/lawtutor/socratic/internal/auth"
@@ -92,7 +90,7 @@ func (s *Service) removeRecording(ctx context.Context, name string) {
 	if name == "" || strings.ContainsAny(name, `/\`) {
 		return
 	}
-	if err := os.Remove(filepath.Join(s.o.AudioDir, name)); err != nil && !os.IsNotExist(err) {
+	if err := s.o.Recordings.Remove(ctx, name); err != nil {
 		s.log.ErrorContext(ctx, "remove recording", "name", name, "err", err)
 	}
 }
@@ -102,9 +100,12 @@ func (s *Service) removeRecording(ctx context.Context, name string) {
 // commit and the files' removal. It runs before serving, when no
 // recording is between its rename and its commit.
 func (s *Service) removeOrphanRecordings(ctx context.Context) (int, error) {
-	files, err := filepath.Glob(filepath.Join(s.o.AudioDir, "session-*"))
-	if err != nil || len(files) == 0 {
-		return 0, err
+	files, err := s.o.Recordings.Sweepable(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("find recordings: %w", err)
+	}
+	if len(files) == 0 {
+		return 0, nil
 	}
 	named := map[string]bool{}
 	rows, err := s.db.Read.QueryContext(ctx, `SELECT audio_name FROM sessions WHERE audio_name IS NOT NULL`)
@@ -124,8 +125,8 @@ func (s *Service) removeOrphanRecordings(ctx context.Context) (int, error) {
 	}
 	n := 0
 	for _, f := range files {
-		if !named[filepath.Base(f)] {
-			s.removeRecording(ctx, filepath.Base(f))
+		if strings.HasPrefix(f, "session-") && !named[f] {
+			s.removeRecording(ctx, f)
 			n++
 		}
 	}

@@ -4,10 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
+	"io/fs"
 	"strconv"
 	"strings"
 	"time"
@@ -80,7 +80,7 @@ func (s *Service) Get(ctx context.Context, u auth.User, id int64) (Session, erro
 
 // Audio opens a session's recording for u: the file, its media type and
 // size. The caller closes the file.
-func (s *Service) Audio(ctx context.Context, u auth.User, id int64) (*os.File, Session, error) {
+func (s *Service) Audio(ctx context.Context, u auth.User, id int64) (io.ReadSeekCloser, Session, error) {
 	sess, err := readable(ctx, s.db.Read, u, id)
 	if err != nil {
 		return nil, Session{}, err
@@ -88,8 +88,8 @@ func (s *Service) Audio(ctx context.Context, u auth.User, id int64) (*os.File, S
 	if !sess.HasAudio() || strings.ContainsAny(sess.AudioName, `/\`) {
 		return nil, Session{}, ErrNoAudio
 	}
-	f, err := os.Open(filepath.Join(s.o.AudioDir, sess.AudioName))
-	if os.IsNotExist(err) {
+	f, err := s.o.Recordings.Open(ctx, sess.AudioName)
+	if errors.Is(err, fs.ErrNotExist) {
 		s.log.ErrorContext(ctx, "recording missing from disk", "session", id, "name", sess.AudioName)
 		return nil, Session{}, ErrNoAudio
 	}

@@ -6,6 +6,7 @@
 package session
 
 import (
+	"github.com/lawtutor/socratic/internal/blob"
 	"log/slog"
 	"math/rand/v2"
 	"sync"
@@ -154,8 +155,11 @@ var (
 
 // Options configure a Service. Zero values take the defaults noted.
 type Options struct {
-	Tutor       *tutor.Tutor
-	AudioDir    string        // where recordings are kept
+	Tutor    *tutor.Tutor
+	AudioDir string // recordings on their way in (AudioDir/tmp), and kept there by default
+	// Recordings is where recordings are kept: the folder AudioDir when
+	// nil, or the bucket of BLOB_URL (blob.S3.Named("recordings")).
+	Recordings  blob.Named
 	PerWeek     int           // sessions a student may start a week
 	MaxDuration time.Duration // a session's clock; default 5 minutes
 	Location    *time.Location
@@ -232,6 +236,9 @@ func NewService(db *sqlite.DB, o Options) *Service {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Recordings == nil {
+		o.Recordings = blob.NewNamed(o.AudioDir)
 	}
 	return &Service{db: db, tutor: o.Tutor, o: o, log: o.Logger, answering: map[int64]chan struct{}{}}
 }

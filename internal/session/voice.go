@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/lawtutor/socratic/internal/auth"
@@ -206,18 +205,23 @@ func (a *VoiceAudio) Discard() {
 // session, and a redelivery stores nothing (stored false). The temporary
 // file is always consumed.
 func (s *Service) StoreVoiceAudio(ctx context.Context, conversationID string, a *VoiceAudio) (stored bool, err error) {
-	var final, replaced string
+	var replaced string
+	var undo func()
 	kept := false
 	defer func() {
 		if !kept {
 			a.Discard()
-			if final != "" {
-				os.Remove(final)
+			if undo != nil {
+				undo()
 			}
 		}
 	}()
 	err = s.db.Batch.Do(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		stored, final, replaced = false, "", ""
+		stored, replaced = false, ""
+		if undo != nil { // a retried batch: the last attempt's file goes
+			undo()
+			undo = nil
+		}
 		var rowID, sessionID int64
 		var at sql.NullString
 		err := tx.QueryRowContext(ctx, `SELECT id, session_id, audio_at FROM voice_conversations WHERE conversation_id = ?`, conversationID).Scan(&rowID, &sessionID, &at)
@@ -253,21 +257,14 @@ func (s *Service) StoreVoiceAudio(ctx context.Context, conversationID string, a 
 		if _, err := tx.ExecContext(ctx, `UPDATE voice_conversations SET audio_name = ?, audio_at = ? WHERE id = ?`, name, now, rowID); err != nil {
 			return fmt.Errorf("store voice audio: %w", err)
 		}
-		final = filepath.Join(s.o.AudioDir, name)
-		if err := os.Rename(a.rec.tmp, final); err != nil {
+		if undo, err = s.o.Recordings.Keep(ctx, name, a.rec.tmp); err != nil {
 			return fmt.Errorf("store recording: %w", err)
 		}
 		stored = true
 		return nil
 	})
 	if err != nil {
-		if final != "" {
-			// The rename happened but the write did not commit: the file
-			// goes back to where Discard finds it.
-			_ = os.Rename(final, a.rec.tmp)
-			final = ""
-		}
-		return false, err
+		return false, err // the deferred undo removes a kept file
 	}
 	kept = true
 	if !stored {
