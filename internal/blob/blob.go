@@ -113,6 +113,26 @@ func (s *Local) WithLock(fn func() error) error {
 func (s *Local) Release(ctx context.Context, sums []string) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return releaseUnused(ctx, sums, s.inUse, func(sum string) (bool, error) {
+		p, err := s.Path(sum)
+		if err != nil {
+			return false, err
+		}
+		err = os.Remove(p)
+		// The fan-out directory goes when it empties; if it still holds
+		// files, Remove fails harmlessly.
+		defer os.Remove(filepath.Dir(p))
+		if errors.Is(err, fs.ErrNotExist) {
+			return false, nil
+		}
+		return err == nil, err
+	})
+}
+
+// releaseUnused is Release for either store: each distinct sum that inUse
+// reports unused is given to remove (true: a file was removed), every sum
+// is tried, and all failures are returned together.
+func releaseUnused(ctx context.Context, sums []string, inUse InUse, remove func(sum string) (bool, error)) (int, error) {
 	var errs []error
 	removed := 0
 	seen := map[string]bool{}
@@ -121,12 +141,11 @@ func (s *Local) Release(ctx context.Context, sums []string) (int, error) {
 			continue
 		}
 		seen[sum] = true
-		p, err := s.Path(sum)
-		if err != nil {
-			errs = append(errs, err)
+		if !validSum(sum) {
+			errs = append(errs, ErrBadSum)
 			continue
 		}
-		used, err := s.inUse(ctx, sum)
+		used, err := inUse(ctx, sum)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("release %s: %w", sum, err))
 			continue
@@ -134,17 +153,14 @@ func (s *Local) Release(ctx context.Context, sums []string) (int, error) {
 		if used {
 			continue
 		}
-		err = os.Remove(p)
-		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		ok, err := remove(sum)
+		if err != nil {
 			errs = append(errs, fmt.Errorf("release %s: %w", sum, err))
 			continue
 		}
-		if err == nil {
+		if ok {
 			removed++
 		}
-		// The fan-out directory goes when it empties; if it still holds
-		// files, Remove fails harmlessly.
-		_ = os.Remove(filepath.Dir(p))
 	}
 	return removed, errors.Join(errs...)
 }

@@ -305,40 +305,15 @@ func (s *S3) Release(ctx context.Context, sums []string) (int, error) {
 		return 0, err
 	}
 	defer unlock()
-	var errs []error
-	removed := 0
-	seen := map[string]bool{}
-	for _, sum := range sums {
-		if seen[sum] {
-			continue
-		}
-		seen[sum] = true
+	return releaseUnused(ctx, sums, s.inUse, func(sum string) (bool, error) {
 		k, err := s.key(sum)
 		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		used, err := s.inUse(ctx, sum)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("release %s: %w", sum, err))
-			continue
-		}
-		if used {
-			continue
+			return false, err
 		}
 		ok, err := s.Exists(ctx, sum)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("release %s: %w", sum, err))
-			continue
+		if err != nil || !ok {
+			return false, err
 		}
-		if !ok {
-			continue
-		}
-		if err := s.client.RemoveObject(ctx, s.bucket, k, minio.RemoveObjectOptions{}); err != nil {
-			errs = append(errs, fmt.Errorf("release %s: %w", sum, err))
-			continue
-		}
-		removed++
-	}
-	return removed, errors.Join(errs...)
+		return true, s.client.RemoveObject(ctx, s.bucket, k, minio.RemoveObjectOptions{})
+	})
 }
