@@ -25,12 +25,15 @@ Run the HTTP server. The database in DATA_DIR (default ./data) is migrated
 first. Configuration comes from the environment and an optional ./.env file;
 see .env.example for every variable. A provider that is named but not fully
 configured (LLM_PROVIDER, EMBEDDINGS_PROVIDER, VOICE_PROVIDER) stops the
-server at start with what to set.`},
+server at start with what to set. With DATABASE_URL=postgres://… it runs on
+PostgreSQL, and several instances may share the database (and a BLOB_URL
+bucket): they migrate it one at a time. BACKUP_DIR is refused there.`},
 	{"migrate up", `usage: socratic migrate up
 
 Apply every pending database migration. With DATABASE_URL=postgres://…
-the PostgreSQL migrations are applied (PostgreSQL support is in progress:
-migrate is the only command that runs on it so far).`},
+the PostgreSQL migrations are applied, under the lock serve takes to
+migrate (PostgreSQL support is in progress: migrate, serve and user run on
+it so far).`},
 	{"migrate down", `usage: socratic migrate down
 
 Roll back the most recent database migration.`},

@@ -116,7 +116,7 @@ func healthcheck(ctx context.Context, args, environ []string, stdout, stderr io.
 		return &usageError{fmt.Sprintf("healthcheck takes no arguments, got %q", flags.Args())}
 	}
 	if *url == "" {
-		cfg, err := loadConfig(environ)
+		cfg, err := loadConfigAnyEngine(environ) // the address only
 		if err != nil {
 			return err
 		}
@@ -157,7 +157,7 @@ func warmCache(ctx context.Context, args, environ []string, stdout, stderr io.Wr
 	if flags.NArg() > 0 {
 		return &usageError{fmt.Sprintf("warm-cache takes no arguments, got %q", flags.Args())}
 	}
-	cfg, err := loadConfig(environ)
+	cfg, err := loadConfigAnyEngine(environ) // no database involved
 	if err != nil {
 		return err
 	}
@@ -174,6 +174,10 @@ func warmCache(ctx context.Context, args, environ []string, stdout, stderr io.Wr
 
 // startBackups runs scheduled backups when BACKUP_DIR is set; the returned
 // stop waits for a backup in progress to end (or be cancelled).
+// errBackupDirOnPostgres refuses BACKUP_DIR on PostgreSQL: the scheduled
+// backups copy SQLite's file.
+var errBackupDirOnPostgres = errors.New("BACKUP_DIR: scheduled backups copy the SQLite database file and cannot back up PostgreSQL; unset BACKUP_DIR and back the PostgreSQL database up with pg_dump or your provider's snapshots")
+
 func startBackups(ctx context.Context, cfg config.Config, log *slog.Logger) (*backup.Scheduler, func(), error) {
 	if cfg.BackupDir == "" {
 		return nil, func() {}, nil

@@ -43,9 +43,12 @@ func serve(ctx context.Context, args, environ []string, logOut io.Writer) error 
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 
-	cfg, err := loadConfig(environ)
+	cfg, err := loadConfigAnyEngine(environ)
 	if err != nil {
 		return err
+	}
+	if cfg.DatabaseEngine == "postgres" && cfg.BackupDir != "" {
+		return errBackupDirOnPostgres
 	}
 	log := newLogger(cfg, logOut)
 	defer cpuProfileOnSignal(getenv(environ, "SOCRATIC_CPU_PROFILE"), log)()
