@@ -75,7 +75,7 @@ Measure search latency (BM25, vectors, fusion) in weeks of 500, 5,000 and
   --queries N      searches per measurement (300)
   --tuning SPEC    search parameters, as for eval retrieval (baseline, or
                    name=value,…)`},
-	{"bench sessions", `usage: socratic bench sessions [--students N] [--turns N] [--audio-mb MB] [--dir DIR] [--bin FILE] [--setup-concurrency N] [--backup-every D] [--cpu-profile FILE] [--keep]
+	{"bench sessions", `usage: socratic bench sessions [--students N] [--turns N] [--audio-mb MB] [--dir DIR] [--bin FILE] [--setup-concurrency N] [--backup-every D] [--cpu-profile FILE] [--database URL] [--keep]
 
 Run the server binary against a fake model at a realistic speed: N students
 at once each start a session, stream turns and end with a recording. Reports
@@ -96,6 +96,9 @@ errors.
   --backup-every D have the server make a scheduled backup this often
                    during the run (BACKUP_INTERVAL), to measure what
                    backups cost turns (default 0: none)
+  --database URL   the server's DATABASE_URL: an empty PostgreSQL database
+                   (postgres://…) to measure PostgreSQL (default: SQLite
+                   in the run's data directory)
   --cpu-profile FILE
                    write the server's CPU profile over the measured run to
                    FILE (go tool pprof); the server is told by
