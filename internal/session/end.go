@@ -192,7 +192,7 @@ func (s *Service) Recover(ctx context.Context) (int64, error) {
 	// recordings now: only files older than an hour (far past any upload's
 	// time limit) are a stopped server's.
 	if tmp, err := filepath.Glob(filepath.Join(s.o.AudioDir, "tmp", "audio-*")); err == nil {
-		cutoff := s.o.Now().Add(-time.Hour)
+		cutoff := time.Now().Add(-time.Hour) // files age by the wall clock
 		for _, f := range tmp {
 			if s.db.Engine == sqlite.Postgres {
 				if info, err := os.Stat(f); err != nil || !info.ModTime().Before(cutoff) {
