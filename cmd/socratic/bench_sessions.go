@@ -23,6 +23,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/lawtutor/socratic/internal/config"
 )
 
 // benchSessions measures issue 7's performance point: many students, each
@@ -53,7 +55,7 @@ func benchSessions(ctx context.Context, args, environ []string, stdout, stderr i
 	if o.students < 1 || o.turns < 1 || o.audioMB <= 0 {
 		return errors.New("--students and --turns must be at least 1, --audio-mb above 0")
 	}
-	if o.database != "" && !strings.HasPrefix(o.database, "postgres://") && !strings.HasPrefix(o.database, "postgresql://") {
+	if o.database != "" && !config.IsPostgresURL(o.database) {
 		return errors.New("--database must be a PostgreSQL URL (postgres://…); without it the run uses SQLite")
 	}
 	if o.database != "" && o.backupEvery != 0 {
