@@ -23,6 +23,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/lawtutor/socratic/internal/config"
 )
 
 // benchSessions measures issue 7's performance point: many students, each
@@ -42,6 +44,7 @@ func benchSessions(ctx context.Context, args, environ []string, stdout, stderr i
 	fs.IntVar(&o.setupConcurrency, "setup-concurrency", 4, "parallel requests while creating and signing in accounts (argon2id is slow)")
 	fs.DurationVar(&o.backupEvery, "backup-every", 0, "have the server make a scheduled backup this often during the run (BACKUP_INTERVAL), to measure what backups cost turns; 0: none")
 	fs.StringVar(&o.cpuProfile, "cpu-profile", "", "write the server's CPU profile over the measured run to this file (go tool pprof)")
+	fs.StringVar(&o.database, "database", "", "the server's DATABASE_URL: an empty PostgreSQL database (postgres://…) to measure PostgreSQL; default: SQLite in the run's data directory")
 	fs.BoolVar(&o.keep, "keep", false, "keep the data directory and server log (they are kept anyway when the run fails)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -51,6 +54,12 @@ func benchSessions(ctx context.Context, args, environ []string, stdout, stderr i
 	}
 	if o.students < 1 || o.turns < 1 || o.audioMB <= 0 {
 		return errors.New("--students and --turns must be at least 1, --audio-mb above 0")
+	}
+	if o.database != "" && !config.IsPostgresURL(o.database) {
+		return errors.New("--database must be a PostgreSQL URL (postgres://…); without it the run uses SQLite")
+	}
+	if o.database != "" && o.backupEvery != 0 {
+		return errors.New("--backup-every needs SQLite: scheduled backups do not run on PostgreSQL")
 	}
 	if o.backupEvery != 0 && o.backupEvery < time.Second {
 		return errors.New("--backup-every must be 0 (no backups) or at least 1s")
@@ -82,6 +91,7 @@ type sessionsBenchOptions struct {
 	students, turns, setupConcurrency int
 	audioMB                           float64
 	dir, bin, path, cpuProfile        string
+	database                          string // the server's DATABASE_URL; "" is SQLite in the data directory
 	keep                              bool
 	backupEvery                       time.Duration
 }
@@ -172,7 +182,7 @@ func (b *sessionsBench) run(ctx context.Context) error {
 	if err := b.srv.stop(); err != nil {
 		b.errs.add("server stop", err)
 	}
-	check, err := checkSessionsDB(ctx, b.dataDir, results, int64(audioSize))
+	check, err := checkSessionsDB(ctx, b.dataDir, b.o.database, results, int64(audioSize))
 	if err != nil {
 		return err
 	}
@@ -200,7 +210,7 @@ func (b *sessionsBench) serverEnv() []string {
 }
 
 func (b *sessionsBench) baseServerEnv() []string {
-	return []string{
+	env := []string{
 		"PATH=" + b.o.path,
 		"DATA_DIR=" + b.dataDir,
 		"HOST=127.0.0.1",
@@ -218,6 +228,10 @@ func (b *sessionsBench) baseServerEnv() []string {
 		"LLM_MAX_CONCURRENT=" + strconv.Itoa(b.o.students),
 		"LOG_LEVEL=info",
 	}
+	if b.o.database != "" {
+		env = append(env, "DATABASE_URL="+b.o.database)
+	}
+	return env
 }
 
 // setup makes the professor, the course, its week and reading, and the

@@ -46,14 +46,21 @@ type storedTurn struct {
 }
 
 // checkSessionsDB reads the stopped server's database and holds every
-// session against what its student's client saw.
-func checkSessionsDB(ctx context.Context, dataDir string, results []studentRun, audioSize int64) (dbCheck, error) {
+// session against what its student's client saw: the SQLite file in
+// dataDir, or the PostgreSQL database at databaseURL when it is set.
+func checkSessionsDB(ctx context.Context, dataDir, databaseURL string, results []studentRun, audioSize int64) (dbCheck, error) {
 	var c dbCheck
-	path := filepath.Join(dataDir, "socratic.db")
-	if _, err := os.Stat(path); err != nil {
-		return c, fmt.Errorf("check database: %w", err)
+	var db *sqlite.DB
+	var err error
+	if databaseURL != "" {
+		db, err = sqlite.OpenPostgres(ctx, databaseURL)
+	} else {
+		path := filepath.Join(dataDir, "socratic.db")
+		if _, err := os.Stat(path); err != nil {
+			return c, fmt.Errorf("check database: %w", err)
+		}
+		db, err = sqlite.Open(ctx, path)
 	}
-	db, err := sqlite.Open(ctx, path)
 	if err != nil {
 		return c, err
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -43,5 +44,46 @@ func TestBenchSessionsEndToEnd(t *testing.T) {
 	}
 	if !regexp.MustCompile(`server CPU per turn [0-9]+\.[0-9]{2} ms \([0-9]+\.[0-9] s over 6 answered turns`).MatchString(report) {
 		t.Errorf("the report does not give the server's CPU per turn")
+	}
+}
+
+// TestBenchSessionsOnPostgres: with --database the server runs on that
+// PostgreSQL database and the check reads the turns there; a tiny run is
+// as clean as on SQLite.
+func TestBenchSessionsOnPostgres(t *testing.T) {
+	database := testenv.Postgres(t)
+	bin := buildBinary(t)
+	var out, errOut syncBuffer
+	args := []string{"bench", "sessions", "--students", "3", "--turns", "2", "--audio-mb", "0.0625",
+		"--bin", bin, "--dir", testenv.Corpus(), "--database", database}
+	err := run(context.Background(), args, []string{"PATH=" + os.Getenv("PATH")}, nil, &out, &errOut)
+	report := out.String()
+	t.Log("\n" + report)
+	if err != nil {
+		t.Fatalf("bench sessions on PostgreSQL: %v\n%s", err, errOut.String())
+	}
+	for _, want := range []string{
+		"6 of 6 turns answered",
+		"errors: 0\n",
+		"database (after SIGTERM): 3 sessions, 15 turns; 3 of 3 sessions exactly opening + 2 answered turns",
+		"lost turns 0, duplicated turns 0, answers differing from done.response 0",
+		"recordings missing or wrong size 0",
+	} {
+		if !strings.Contains(report, want) {
+			t.Errorf("the report does not say %q", want)
+		}
+	}
+	db, err := sql.Open("pgx", database)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var turns int
+	if err := db.QueryRow(`SELECT count(*) FROM turns`).Scan(&turns); err != nil || turns != 15 {
+		t.Errorf("turns in the PostgreSQL database: %d %v, want 15", turns, err)
+	}
+	err = run(context.Background(), []string{"bench", "sessions", "--database", "mysql://x"}, nil, nil, &syncBuffer{}, &syncBuffer{})
+	if err == nil || !strings.Contains(err.Error(), "--database must be a PostgreSQL URL") {
+		t.Errorf("--database mysql://x: %v", err)
 	}
 }

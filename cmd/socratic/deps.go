@@ -40,7 +40,9 @@ func openDeps(ctx context.Context, cfg config.Config, log *slog.Logger) (*deps, 
 	if err != nil {
 		return nil, err
 	}
-	db.Disk.Logger = log // a full disk is said once, for the operator
+	if db.Disk != nil { // nil on PostgreSQL: its disk is not ours to watch
+		db.Disk.Logger = log // a full disk is said once, for the operator
+	}
 	d := &deps{db: db}
 	generated, err := cfg.EnsureSecretKey()
 	if err != nil {

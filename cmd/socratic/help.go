@@ -25,12 +25,16 @@ Run the HTTP server. The database in DATA_DIR (default ./data) is migrated
 first. Configuration comes from the environment and an optional ./.env file;
 see .env.example for every variable. A provider that is named but not fully
 configured (LLM_PROVIDER, EMBEDDINGS_PROVIDER, VOICE_PROVIDER) stops the
-server at start with what to set.`},
+server at start with what to set. With DATABASE_URL=postgres://… it runs on
+PostgreSQL, and several instances may share the database (and a BLOB_URL
+bucket): they migrate it one at a time. BACKUP_DIR's backups use pg_dump
+there (docs/operations.md).`},
 	{"migrate up", `usage: socratic migrate up
 
 Apply every pending database migration. With DATABASE_URL=postgres://…
-the PostgreSQL migrations are applied (PostgreSQL support is in progress:
-migrate is the only command that runs on it so far).`},
+the PostgreSQL migrations are applied, under the lock serve takes to
+migrate (PostgreSQL support is in progress: migrate, serve and user run on
+it so far).`},
 	{"migrate down", `usage: socratic migrate down
 
 Roll back the most recent database migration.`},
@@ -72,7 +76,7 @@ Measure search latency (BM25, vectors, fusion) in weeks of 500, 5,000 and
   --queries N      searches per measurement (300)
   --tuning SPEC    search parameters, as for eval retrieval (baseline, or
                    name=value,…)`},
-	{"bench sessions", `usage: socratic bench sessions [--students N] [--turns N] [--audio-mb MB] [--dir DIR] [--bin FILE] [--setup-concurrency N] [--backup-every D] [--cpu-profile FILE] [--keep]
+	{"bench sessions", `usage: socratic bench sessions [--students N] [--turns N] [--audio-mb MB] [--dir DIR] [--bin FILE] [--setup-concurrency N] [--backup-every D] [--cpu-profile FILE] [--database URL] [--keep]
 
 Run the server binary against a fake model at a realistic speed: N students
 at once each start a session, stream turns and end with a recording. Reports
@@ -93,6 +97,9 @@ errors.
   --backup-every D have the server make a scheduled backup this often
                    during the run (BACKUP_INTERVAL), to measure what
                    backups cost turns (default 0: none)
+  --database URL   the server's DATABASE_URL: an empty PostgreSQL database
+                   (postgres://…) to measure PostgreSQL (default: SQLite
+                   in the run's data directory)
   --cpu-profile FILE
                    write the server's CPU profile over the measured run to
                    FILE (go tool pprof); the server is told by

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"github.com/lawtutor/socratic/internal/jobs"
+	"github.com/lawtutor/socratic/internal/sqlite"
 	"io"
 	"text/tabwriter"
 	"time"
@@ -28,6 +29,15 @@ func migrate(ctx context.Context, args, environ []string, stdout, stderr io.Writ
 	}
 	switch args[0] {
 	case "up":
+		if db.Engine == sqlite.Postgres {
+			// The lock serve takes to migrate, so a migrate up and
+			// instances starting at once take turns.
+			unlock, err := db.SessionLock(ctx, "socratic-migrate")
+			if err != nil {
+				return fmt.Errorf("migrate up: %w", err)
+			}
+			defer unlock()
+		}
 		res, err := p.Up(ctx)
 		for _, r := range res {
 			fmt.Fprintf(stdout, "applied %s (%s)\n", r.Source.Path, r.Duration.Round(time.Millisecond))

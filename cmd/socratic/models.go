@@ -23,7 +23,7 @@ func modelsCmd(ctx context.Context, args, environ []string, stdout, stderr io.Wr
 	if len(args) == 0 || args[0] != "download" {
 		return errors.New(use)
 	}
-	cfg, err := loadConfig(environ)
+	cfg, err := loadConfigAnyEngine(environ) // no database involved
 	if err != nil {
 		return err
 	}

@@ -135,7 +135,7 @@ func healthcheck(ctx context.Context, args, environ []string, stdout, stderr io.
 		return &usageError{fmt.Sprintf("healthcheck takes no arguments, got %q", flags.Args())}
 	}
 	if *url == "" {
-		cfg, err := loadConfig(environ)
+		cfg, err := loadConfigAnyEngine(environ) // the address only
 		if err != nil {
 			return err
 		}
@@ -176,7 +176,7 @@ func warmCache(ctx context.Context, args, environ []string, stdout, stderr io.Wr
 	if flags.NArg() > 0 {
 		return &usageError{fmt.Sprintf("warm-cache takes no arguments, got %q", flags.Args())}
 	}
-	cfg, err := loadConfig(environ)
+	cfg, err := loadConfigAnyEngine(environ) // no database involved
 	if err != nil {
 		return err
 	}

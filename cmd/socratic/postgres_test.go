@@ -10,9 +10,9 @@ import (
 )
 
 // TestMigrateOnPostgres: with DATABASE_URL=postgres://… `socratic migrate`
-// applies, lists and rolls back PostgreSQL's migrations; serve and the
-// other commands, not ported yet, refuse it saying so rather than start
-// half-working.
+// applies, lists and rolls back PostgreSQL's migrations; the commands not
+// ported yet refuse it saying so rather than start half-working (backup and
+// restore run on it: backup_postgres_test.go).
 func TestMigrateOnPostgres(t *testing.T) {
 	ctx := context.Background()
 	env := []string{"DATA_DIR=" + t.TempDir(), "DATABASE_URL=" + testenv.Postgres(t)}
@@ -48,10 +48,49 @@ func TestMigrateOnPostgres(t *testing.T) {
 	if err := run(ctx, []string{"migrate", "up"}, env, nil, again, &syncBuffer{}); err != nil || strings.Count(again.String(), "applied ") != 1 || !strings.Contains(again.String(), "applied 00012_throttles.sql") {
 		t.Fatalf("up after down: %v %s", err, again.String())
 	}
-	for _, cmd := range [][]string{{"serve"}, {"user", "create", "--role", "admin", "--email", "a@law.example.edu", "--username", "a"}} {
+	for _, cmd := range [][]string{{"ingest", "--week", "1", t.TempDir()}, {"voice", "setup-agent"}} {
 		err := run(ctx, cmd, env, strings.NewReader("a fine passphrase\n"), &syncBuffer{}, &syncBuffer{})
 		if err == nil || !strings.Contains(err.Error(), "PostgreSQL support is in progress") {
 			t.Errorf("%s on PostgreSQL: %v, want a refusal saying PostgreSQL is in progress", cmd, err)
 		}
+	}
+}
+
+// TestInstancesStartingAtOnceMigrateOnce: instances starting at once on a
+// fresh PostgreSQL database (serve's openDB with migrations) take turns
+// under one advisory lock: every start succeeds and each migration, the
+// stores' and River's, is applied once.
+func TestInstancesStartingAtOnceMigrateOnce(t *testing.T) {
+	ctx := context.Background()
+	cfg, err := loadConfigAnyEngine([]string{"DATA_DIR=" + t.TempDir(), "DATABASE_URL=" + testenv.Postgres(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, 4)
+	for range 4 {
+		go func() {
+			db, err := openDB(ctx, cfg, true)
+			if err == nil {
+				db.Close()
+			}
+			errs <- err
+		}()
+	}
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Errorf("an instance's start: %v", err)
+		}
+	}
+	db, err := sql.Open("pgx", cfg.DatabaseURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var applied, river int
+	if err := db.QueryRow(`SELECT count(*) FROM goose_db_version WHERE version_id > 0`).Scan(&applied); err != nil || applied != 12 {
+		t.Errorf("goose's table records %d migrations applied (%v), want 12", applied, err)
+	}
+	if err := db.QueryRow(`SELECT count(*) FROM river_migration`).Scan(&river); err != nil || river == 0 {
+		t.Errorf("River's migrations: %d (%v)", river, err)
 	}
 }

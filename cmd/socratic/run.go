@@ -133,9 +133,11 @@ func versionString() string {
 // defaultVersion matches APP_VERSION's default.
 const defaultVersion = "0.1.0"
 
-// errPostgresInProgress refuses DATABASE_URL=postgres://… to every command
-// but migrate: the rest of the server is not ported yet (issue 20).
-var errPostgresInProgress = errors.New("DATABASE_URL names a PostgreSQL server: PostgreSQL support is in progress, and only `socratic migrate up|down|status`, `backup` and `restore` run on it so far; serve and the other commands need SQLite (DATABASE_URL=sqlite:///… or unset)")
+// errPostgresInProgress refuses DATABASE_URL=postgres://… to the commands
+// not ported yet (issue 20): serve, user, migrate, backup and restore run
+// on it, and so do healthcheck, warm-cache and models, which do not open
+// the database.
+var errPostgresInProgress = errors.New("DATABASE_URL names a PostgreSQL server: PostgreSQL support is in progress, and only `socratic serve`, `user`, `migrate up|down|status`, `backup` and `restore` (and healthcheck, warm-cache, models) run on it so far; this command needs SQLite (DATABASE_URL=sqlite:///… or unset)")
 
 func loadConfig(environ []string) (config.Config, error) {
 	cfg, err := loadConfigAnyEngine(environ)
@@ -146,7 +148,8 @@ func loadConfig(environ []string) (config.Config, error) {
 }
 
 // loadConfigAnyEngine is loadConfig for the commands that run on
-// PostgreSQL too (migrate).
+// PostgreSQL too (serve, user, migrate, and those that never open the
+// database).
 func loadConfigAnyEngine(environ []string) (config.Config, error) {
 	return config.Load(environ, ".env")
 }
@@ -171,16 +174,39 @@ func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
+// migrateShared applies the pending migrations, the stores' and River's,
+// under one advisory lock on PostgreSQL: instances starting at once on a
+// fresh database take turns, and the second finds nothing left to apply
+// rather than racing the first into a half-made table.
+func migrateShared(ctx context.Context, db *sqlite.DB) error {
+	unlock, err := db.SessionLock(ctx, "socratic-migrate")
+	if err != nil {
+		return fmt.Errorf("migrate up: %w", err)
+	}
+	defer unlock()
+	if err := db.Migrate(ctx); err != nil {
+		return err
+	}
+	return jobs.Migrate(ctx, db, nil)
+}
+
 // openDB prepares DATA_DIR and opens the migrated database.
 func openDB(ctx context.Context, cfg config.Config, migrateUp bool) (*sqlite.DB, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return nil, fmt.Errorf("create DATA_DIR: %w", err)
 	}
 	if cfg.DatabaseEngine == "postgres" {
-		if migrateUp {
-			return nil, errPostgresInProgress
+		db, err := sqlite.OpenPostgres(ctx, cfg.DatabaseURL)
+		if err != nil {
+			return nil, err
 		}
-		return sqlite.OpenPostgres(ctx, cfg.DatabaseURL)
+		if migrateUp {
+			if err := migrateShared(ctx, db); err != nil {
+				db.Close()
+				return nil, err
+			}
+		}
+		return db, nil
 	}
 	db, err := sqlite.Open(ctx, cfg.DatabasePath)
 	if err != nil {

@@ -43,7 +43,7 @@ func serve(ctx context.Context, args, environ []string, logOut io.Writer) error 
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 
-	cfg, err := loadConfig(environ)
+	cfg, err := loadConfigAnyEngine(environ)
 	if err != nil {
 		return err
 	}

@@ -40,7 +40,7 @@ func userCmd(ctx context.Context, args, environ []string, stdin io.Reader, stdou
 		return err
 	}
 
-	cfg, err := loadConfig(environ)
+	cfg, err := loadConfigAnyEngine(environ)
 	if err != nil {
 		return err
 	}

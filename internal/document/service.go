@@ -406,14 +406,20 @@ func (s *Service) Delete(ctx context.Context, u auth.User, id int64) error {
 // in the incoming folder, and stored files no document names (a crash
 // between storing a file and committing its row, or after a delete and
 // before its file went). Run it only while holding the data directory's
-// lock, before serving.
+// lock, before serving. On PostgreSQL the incoming folder may be shared
+// with other instances receiving uploads now: only partial uploads older
+// than blob.SweepGrace are a stopped server's.
 func (s *Service) Sweep(ctx context.Context) (int, error) {
 	removed := 0
 	entries, err := os.ReadDir(s.incoming())
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return 0, fmt.Errorf("sweep uploads: %w", err)
 	}
+	cutoff := time.Now().Add(-blob.SweepGrace)
 	for _, e := range entries {
+		if s.db.Engine == sqlite.Postgres && !olderThan(e, cutoff) {
+			continue
+		}
 		if os.Remove(filepath.Join(s.incoming(), e.Name())) == nil {
 			removed++
 		}
@@ -424,4 +430,11 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 	}
 	orphans, err := s.files.Release(ctx, sums)
 	return removed + orphans, err
+}
+
+// olderThan reports whether a directory entry was last changed before
+// cutoff; one that cannot be asked is spared.
+func olderThan(e os.DirEntry, cutoff time.Time) bool {
+	info, err := e.Info()
+	return err == nil && info.ModTime().Before(cutoff)
 }

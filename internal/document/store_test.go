@@ -3,10 +3,13 @@ package document
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/lawtutor/socratic/internal/blob"
 	"github.com/lawtutor/socratic/internal/jobs"
 	"github.com/lawtutor/socratic/internal/sqlite"
 	"github.com/lawtutor/socratic/internal/sqlite/sqlitetest"
@@ -148,6 +151,45 @@ func TestDocumentStoreOnBothEngines(t *testing.T) {
 		}
 		if got, err := find(ctx, db.Read, d.ID); err != nil || got.Status != Queued || got.Error != "" {
 			t.Errorf("queued again: %+v %v", got, err)
+		}
+	})
+}
+
+// TestSweepSparesOtherInstancesUploads: a start's sweep removes every
+// partial upload on SQLite (one process holds the data directory), but on
+// PostgreSQL, where the folder may be shared with instances receiving
+// uploads now, only those older than blob.SweepGrace.
+func TestSweepSparesOtherInstancesUploads(t *testing.T) {
+	sqlitetest.Each(t, func(t *testing.T, db *sqlite.DB) {
+		s := NewService(db, blob.New(t.TempDir(), FileInUse(db.Read)), nil, Limits{}, nil)
+		if err := os.MkdirAll(s.incoming(), 0o750); err != nil {
+			t.Fatal(err)
+		}
+		old, fresh := filepath.Join(s.incoming(), "upload-old"), filepath.Join(s.incoming(), "upload-now")
+		for _, p := range []string{old, fresh} {
+			if err := os.WriteFile(p, []byte("%PDF-"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		past := time.Now().Add(-blob.SweepGrace - time.Minute)
+		if err := os.Chtimes(old, past, past); err != nil {
+			t.Fatal(err)
+		}
+		n, err := s.Sweep(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, oldErr := os.Stat(old)
+		_, freshErr := os.Stat(fresh)
+		if !os.IsNotExist(oldErr) {
+			t.Errorf("an upload older than the grace was kept: %v", oldErr)
+		}
+		wantFresh, wantN := os.IsNotExist, 2
+		if db.Engine == sqlite.Postgres {
+			wantFresh, wantN = func(err error) bool { return err == nil }, 1
+		}
+		if !wantFresh(freshErr) || n != wantN {
+			t.Errorf("on %v: removed %d, the upload in progress: %v", db.Engine, n, freshErr)
 		}
 	})
 }

@@ -53,8 +53,8 @@ const (
 // tables through jobs.Migrate), River's job queue (internal/jobs, on this
 // pool through riverdatabasesql) and the stores whose tests run on both
 // engines through sqlitetest (internal/auth's, course's, session's,
-// document's, retrieval's, tutor's themes). The server itself (serve and
-// the other commands) still needs SQLite.
+// document's, retrieval's, tutor's themes), and the server (serve, user
+// create); the other commands still need SQLite.
 func OpenPostgres(ctx context.Context, url string) (*DB, error) {
 	cfg, err := pgx.ParseConfig(url)
 	if err != nil {
