@@ -210,7 +210,7 @@ func TestTwoInstancesOnPostgres(t *testing.T) {
 		mk := fmt.Sprintf("kill-%d", i)
 		tr, err := pc.StreamTurn(context.Background(), cara, sc.SessionID, "Is notice the rule? [m:"+mk+"]", mk)
 		if err != nil || !tr.Acknowledged() {
-			t.Fatalf("turn %d through the proxy: %v %+v", i, err, tr)
+			t.Fatalf("turn %d through the proxy: %v %+v\na's log:\n%s\nb's log:\n%s", i, err, tr, tail(a.Logs.String(), 3000), tail(b.Logs.String(), 3000))
 		}
 		acked = append(acked, mk)
 	}
@@ -249,3 +249,6 @@ func TestTwoInstancesOnPostgres(t *testing.T) {
 		t.Fatalf("a turn on b after a was killed: %v %+v\n%s", err, tr, b.Logs.String())
 	}
 }
+
+// tail is the last n bytes of s.
+func tail(s string, n int) string { return s[max(0, len(s)-n):] }
