@@ -3,7 +3,6 @@ package tutor
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -20,14 +19,7 @@ import (
 func oneWeek(t *testing.T, passages ...string) (*sqlite.DB, int64) {
 	t.Helper()
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "socratic.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	db := migratedSQLite(t)
 	exec := func(q string, args ...any) int64 {
 		res, err := db.Write.ExecContext(ctx, q, args...)
 		if err != nil {

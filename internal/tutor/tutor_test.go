@@ -22,8 +22,9 @@ func twoWeeks(t *testing.T) (*sqlite.DB, int64, int64) {
 	return twoWeeksTB(t)
 }
 
-// twoWeeksTB is twoWeeks for benchmarks too.
-func twoWeeksTB(t testing.TB) (*sqlite.DB, int64, int64) {
+// migratedSQLite is a new, migrated SQLite database, closed at the end of
+// the test.
+func migratedSQLite(t testing.TB) *sqlite.DB {
 	t.Helper()
 	ctx := context.Background()
 	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "socratic.db"))
@@ -34,6 +35,13 @@ func twoWeeksTB(t testing.TB) (*sqlite.DB, int64, int64) {
 	if err := db.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
+	return db
+}
+
+// twoWeeksTB is twoWeeks for benchmarks too.
+func twoWeeksTB(t testing.TB) (*sqlite.DB, int64, int64) {
+	t.Helper()
+	db := migratedSQLite(t)
 	weekA, weekB := twoWeeksOn(t, db)
 	return db, weekA, weekB
 }
