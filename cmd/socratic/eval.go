@@ -10,7 +10,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -165,14 +164,6 @@ func printEval(w io.Writer, split, qa string, res evalResult) {
 		line("lenient hybrid", *res.HybridLenient)
 	}
 	if r := res.Rewrite; r != nil {
-		lat := slices.Clone(r.Latency)
-		slices.Sort(lat)
-		pct := func(p float64) time.Duration {
-			if len(lat) == 0 {
-				return 0
-			}
-			return lat[min(len(lat)-1, int(p*float64(len(lat))))]
-		}
 		fmt.Fprintf(w, "with QUERY_REWRITE (each question rewritten by the model's fast variant, waited for %s as a turn does; of %d rewrites %d came late, %d failed and %d were empty, each searched without):\n",
 			r.Wait, len(r.Latency), r.Late, r.Failed, r.Empty)
 		line("rewrite BM25", r.BM25)
@@ -183,8 +174,10 @@ func printEval(w io.Writer, split, qa string, res evalResult) {
 		if r.HybridLenient != nil {
 			line("lenient rewrite hybrid", *r.HybridLenient)
 		}
-		fmt.Fprintf(w, "rewrite latency p50 %s  p95 %s  max %s (added before the tutor's first word, at most QUERY_REWRITE_WAIT)\n",
-			pct(0.5).Round(time.Millisecond), pct(0.95).Round(time.Millisecond), pct(1).Round(time.Millisecond))
+		if len(r.Latency) > 0 {
+			fmt.Fprintf(w, "rewrite latency p50 %s  p95 %s  max %s (added before the tutor's first word, at most QUERY_REWRITE_WAIT)\n",
+				pct(r.Latency, 50).Round(time.Millisecond), pct(r.Latency, 95).Round(time.Millisecond), pct(r.Latency, 100).Round(time.Millisecond))
+		}
 	}
 	if res.QuoteNotInText > 0 {
 		fmt.Fprintf(w, "%d quotes are in no passage of their document (text differs from pdftotext's)\n", res.QuoteNotInText)
