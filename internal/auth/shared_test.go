@@ -3,7 +3,6 @@ package auth
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -12,37 +11,12 @@ import (
 	"github.com/lawtutor/socratic/internal/errs"
 	"github.com/lawtutor/socratic/internal/sqlite"
 	"github.com/lawtutor/socratic/internal/sqlite/sqlitetest"
-	"github.com/lawtutor/socratic/internal/testenv"
 )
 
 // twoInstances opens one migrated database twice, as two instances of the
-// server would, on each engine: two *DB handles on one PostgreSQL database,
-// or two on one SQLite file.
+// server would, on each engine of the run (sqlitetest.EachTwo).
 func twoInstances(t *testing.T, fn func(t *testing.T, a, b *sqlite.DB)) {
-	ctx := context.Background()
-	open := func(t *testing.T, o func() (*sqlite.DB, error)) *sqlite.DB {
-		db, err := o()
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-		return db
-	}
-	run := func(t *testing.T, o func() (*sqlite.DB, error)) {
-		a := open(t, o)
-		if err := a.Migrate(ctx); err != nil {
-			t.Fatal(err)
-		}
-		fn(t, a, open(t, o))
-	}
-	t.Run("sqlite", func(t *testing.T) {
-		path := filepath.Join(t.TempDir(), "socratic.db")
-		run(t, func() (*sqlite.DB, error) { return sqlite.Open(ctx, path) })
-	})
-	t.Run("postgres", func(t *testing.T) {
-		url := testenv.Postgres(t)
-		run(t, func() (*sqlite.DB, error) { return sqlite.OpenPostgres(ctx, url) })
-	})
+	sqlitetest.EachTwo(t, fn)
 }
 
 func sharedService(t *testing.T, db *sqlite.DB, c *clock, maxFailures int) *Service {

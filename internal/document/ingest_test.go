@@ -14,6 +14,7 @@ import (
 
 	"github.com/lawtutor/socratic/internal/blob"
 	"github.com/lawtutor/socratic/internal/sqlite"
+	"github.com/lawtutor/socratic/internal/sqlite/sqlitetest"
 )
 
 // TestFailureClassification: a failure another attempt may fix leaves the
@@ -93,10 +94,31 @@ func TestSweepRemovesLeftovers(t *testing.T) {
 	po, _ := store.Path(orphan)
 	write(pu)
 	write(po)
-	write(filepath.Join(s.incoming(), "upload-123"))
+	// An upload left by a crash, and one in progress: on PostgreSQL another
+	// instance may be receiving it, so only a file older than the grace
+	// period goes; on SQLite the one process is sweeping at its start, so
+	// both go.
+	stale := filepath.Join(s.incoming(), "upload-123")
+	write(stale)
+	old := time.Now().Add(-2 * blob.SweepGrace)
+	if err := os.Chtimes(stale, old, old); err != nil {
+		t.Fatal(err)
+	}
+	fresh := filepath.Join(s.incoming(), "upload-456")
+	write(fresh)
+	want := 3
+	if db.Engine == sqlite.Postgres {
+		want = 2
+	}
 	n, err := s.Sweep(ctx)
-	if err != nil || n != 2 {
-		t.Fatalf("Sweep = %d, %v; want 2 removed", n, err)
+	if err != nil || n != want {
+		t.Fatalf("Sweep on %s = %d, %v; want %d removed", db.Engine, n, err, want)
+	}
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Errorf("a stale upload was kept: %v", err)
+	}
+	if _, err := os.Stat(fresh); (db.Engine == sqlite.Postgres) != (err == nil) {
+		t.Errorf("an upload in progress on %s: %v", db.Engine, err)
 	}
 	if _, err := os.Stat(pu); err != nil {
 		t.Errorf("a file a document names was removed: %v", err)
@@ -110,23 +132,21 @@ func TestSweepRemovesLeftovers(t *testing.T) {
 // document (id 1) with the given content hash and status.
 func oneDocument(t *testing.T, sum, status string) *sqlite.DB {
 	t.Helper()
-	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "t.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	db := sqlitetest.OpenMigrated(t)
 	now := sqlite.FormatTime(time.Now())
-	for _, q := range []string{
-		`INSERT INTO courses (id, code, name, join_code, created_at, updated_at) VALUES (1, 'C', 'C', 'J', ?1, ?1)`,
-		`INSERT INTO weeks (id, course_id, week_number, created_at, updated_at) VALUES (1, 1, 1, ?1, ?1)`,
-		`INSERT INTO documents (id, week_id, original_filename, sha256, file_size, status, uploaded_at) VALUES (1, 1, 'a.pdf', ?2, 1, ?3, ?1)`,
+	// The first row of each table in a new database is id 1 on both
+	// engines (PostgreSQL refuses an explicit id for an identity column).
+	for _, q := range []struct {
+		sql  string
+		args []any
+	}{
+		{`INSERT INTO courses (code, name, join_code, created_at, updated_at) VALUES ('C', 'C', 'J', ?, ?) RETURNING id`, []any{now, now}},
+		{`INSERT INTO weeks (course_id, week_number, created_at, updated_at) VALUES (1, 1, ?, ?) RETURNING id`, []any{now, now}},
+		{`INSERT INTO documents (week_id, original_filename, sha256, file_size, status, uploaded_at) VALUES (1, 'a.pdf', ?, 1, ?, ?) RETURNING id`, []any{sum, status, now}},
 	} {
-		if _, err := db.Write.Exec(q, now, sum, status); err != nil {
-			t.Fatal(err)
+		var id int64
+		if err := db.Write.QueryRow(q.sql, q.args...).Scan(&id); err != nil || id != 1 {
+			t.Fatalf("%s: id %d, %v", q.sql, id, err)
 		}
 	}
 	return db

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"hash/fnv"
 	"math"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -30,16 +29,7 @@ type db struct {
 
 func newDB(t testing.TB) *db {
 	t.Helper()
-	ctx := context.Background()
-	d, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "socratic.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Close() })
-	if err := d.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	return &db{DB: d, t: t}
+	return &db{DB: sqlitetest.OpenMigrated(t), t: t}
 }
 
 // newDBOn is newDB on a migrated database of either engine (see

@@ -60,15 +60,7 @@ type env struct {
 
 func newEnv(t testing.TB, model llm.Provider) *env {
 	t.Helper()
-	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "socratic.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := db.Migrate(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	return newEnvOn(t, db, model)
+	return newEnvOn(t, sqlitetest.OpenMigrated(t), model)
 }
 
 // newEnvOn is newEnv on a migrated database of either engine (see

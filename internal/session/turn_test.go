@@ -15,6 +15,7 @@ import (
 	"github.com/lawtutor/socratic/internal/retrieval"
 	"github.com/lawtutor/socratic/internal/sqlite"
 	"github.com/lawtutor/socratic/internal/sqlite/sqlitetest"
+	"github.com/lawtutor/socratic/internal/testenv"
 	"github.com/lawtutor/socratic/internal/tutor"
 )
 
@@ -354,6 +355,7 @@ func TestOfflineTutorAnswersFromTheReading(t *testing.T) {
 // the student's turn is unanswered, no part of the answer is kept, and the
 // same message succeeds once there is room.
 func TestAnswerOnAFullDiskLeavesTheTurnUnanswered(t *testing.T) {
+	testenv.OnlySQLite(t, "fills the database with SQLite's max_page_count; the e2e disk-full test fills a real disk")
 	long := strings.Repeat("Why should the offeror bear the risk of a lost letter? ", 4000)
 	fake := llmtest.NewAnthropic(t, llmtest.Text(long), llmtest.Text("Who bears the risk?"))
 	e := newEnv(t, claude(t, fake))

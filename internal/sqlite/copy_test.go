@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/lawtutor/socratic/internal/sqlite"
+	"github.com/lawtutor/socratic/internal/sqlite/sqlitetest"
 )
 
 // TestCopyToSeesTheWAL: rows committed but not yet checkpointed into the
@@ -48,13 +49,14 @@ func TestCopyToSeesTheWAL(t *testing.T) {
 // a newer one migrated stops, saying so, instead of serving on tables it
 // does not know.
 func TestMigrateRefusesANewerDatabase(t *testing.T) {
-	db := migrated(t)
-	latest, _ := sqlite.LatestVersion()
-	if _, err := db.Write.Exec(`INSERT INTO goose_db_version (version_id, is_applied) VALUES (?, 1)`, latest+1); err != nil {
-		t.Fatal(err)
-	}
-	err := db.Migrate(context.Background())
-	if err == nil || !strings.Contains(err.Error(), "newer than this binary knows") {
-		t.Fatalf("Migrate = %v", err)
-	}
+	sqlitetest.Each(t, func(t *testing.T, db *sqlite.DB) {
+		latest, _ := sqlite.LatestVersion()
+		if _, err := db.Write.Exec(`INSERT INTO goose_db_version (version_id, is_applied) VALUES (?, true)`, latest+1); err != nil {
+			t.Fatal(err)
+		}
+		err := db.Migrate(context.Background())
+		if err == nil || !strings.Contains(err.Error(), "newer than this binary knows") {
+			t.Fatalf("Migrate = %v", err)
+		}
+	})
 }

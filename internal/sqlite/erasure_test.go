@@ -8,34 +8,36 @@ import (
 	"time"
 
 	"github.com/lawtutor/socratic/internal/sqlite"
+	"github.com/lawtutor/socratic/internal/sqlite/sqlitetest"
 )
 
 // An erased account's id must never name anyone else: its old tokens and
 // audit entries would then belong to the newcomer.
 func TestDeletedUserIDIsNeverReused(t *testing.T) {
-	db := migrated(t)
-	for _, n := range []string{"ann", "bob"} {
-		if err := insertUser(db, n+"@law.edu", n, "student"); err != nil {
+	sqlitetest.Each(t, func(t *testing.T, db *sqlite.DB) {
+		for _, n := range []string{"ann", "bob"} {
+			if err := insertUser(db, n+"@law.edu", n, "student"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var bob int64
+		if err := db.Read.QueryRow(`SELECT id FROM users WHERE username = 'bob'`).Scan(&bob); err != nil {
 			t.Fatal(err)
 		}
-	}
-	var bob int64
-	if err := db.Read.QueryRow(`SELECT id FROM users WHERE username = 'bob'`).Scan(&bob); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.Write.Exec(`DELETE FROM users WHERE id = ?`, bob); err != nil {
-		t.Fatal(err)
-	}
-	if err := insertUser(db, "cy@law.edu", "cy", "student"); err != nil {
-		t.Fatal(err)
-	}
-	var cy int64
-	if err := db.Read.QueryRow(`SELECT id FROM users WHERE username = 'cy'`).Scan(&cy); err != nil {
-		t.Fatal(err)
-	}
-	if cy <= bob {
-		t.Fatalf("new user got id %d, the erased user had %d", cy, bob)
-	}
+		if _, err := db.Write.Exec(`DELETE FROM users WHERE id = ?`, bob); err != nil {
+			t.Fatal(err)
+		}
+		if err := insertUser(db, "cy@law.edu", "cy", "student"); err != nil {
+			t.Fatal(err)
+		}
+		var cy int64
+		if err := db.Read.QueryRow(`SELECT id FROM users WHERE username = 'cy'`).Scan(&cy); err != nil {
+			t.Fatal(err)
+		}
+		if cy <= bob {
+			t.Fatalf("new user got id %d, the erased user had %d", cy, bob)
+		}
+	})
 }
 
 // The rebuild of users keeps every row and every reference to it: an

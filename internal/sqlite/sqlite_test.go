@@ -24,6 +24,9 @@ func open(t testing.TB, path string) *sqlite.DB {
 	return db
 }
 
+// migrated is a new, migrated SQLite database, for the tests of SQLite
+// itself (its pragmas, pools, locks and WAL); the tests of what both
+// engines must do use sqlitetest.Each.
 func migrated(t *testing.T) *sqlite.DB {
 	return migratedAt(t, filepath.Join(t.TempDir(), "socratic.db"))
 }

@@ -3,7 +3,6 @@ package tutor
 import (
 	"context"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -15,6 +14,7 @@ import (
 	"github.com/lawtutor/socratic/internal/llm/llmtest"
 	"github.com/lawtutor/socratic/internal/retrieval"
 	"github.com/lawtutor/socratic/internal/sqlite"
+	"github.com/lawtutor/socratic/internal/sqlite/sqlitetest"
 	"github.com/lawtutor/socratic/internal/testenv"
 )
 
@@ -124,14 +124,7 @@ func opinionWeek(b *testing.B) (*sqlite.DB, int64) {
 		b.Fatal(err)
 	}
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "socratic.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { db.Close() })
-	if err := db.Migrate(ctx); err != nil {
-		b.Fatal(err)
-	}
+	db := sqlitetest.OpenMigrated(b)
 	db.Write.ExecContext(ctx, `INSERT INTO courses (id, code, name, join_code, created_at, updated_at) VALUES (1, 'C', 'C', 'J', 'now', 'now')`)
 	db.Write.ExecContext(ctx, `INSERT INTO weeks (id, course_id, week_number, created_at, updated_at) VALUES (1, 1, 1, 'now', 'now')`)
 	db.Write.ExecContext(ctx, `INSERT INTO documents (id, week_id, original_filename, sha256, file_size, status, uploaded_at) VALUES (1, 1, 'lopez.pdf', ?, 1, 'processed', 'now')`, strings.Repeat("a", 64))

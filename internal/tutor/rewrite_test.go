@@ -21,11 +21,10 @@ func oneWeek(t *testing.T, passages ...string) (*sqlite.DB, int64) {
 	ctx := context.Background()
 	db := migratedSQLite(t)
 	exec := func(q string, args ...any) int64 {
-		res, err := db.Write.ExecContext(ctx, q, args...)
-		if err != nil {
+		var id int64
+		if err := db.Write.QueryRowContext(ctx, q+` RETURNING id`, args...).Scan(&id); err != nil {
 			t.Fatal(err)
 		}
-		id, _ := res.LastInsertId()
 		return id
 	}
 	c := exec(`INSERT INTO courses (code, name, join_code, created_at, updated_at) VALUES ('K', 'Contracts', 'j', 'now', 'now')`)

@@ -3,7 +3,6 @@ package tutor
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -22,20 +21,11 @@ func twoWeeks(t *testing.T) (*sqlite.DB, int64, int64) {
 	return twoWeeksTB(t)
 }
 
-// migratedSQLite is a new, migrated SQLite database, closed at the end of
-// the test.
+// migratedSQLite is a new, migrated database of the run's engine
+// (sqlitetest.OpenMigrated), closed at the end of the test.
 func migratedSQLite(t testing.TB) *sqlite.DB {
 	t.Helper()
-	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "socratic.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	return db
+	return sqlitetest.OpenMigrated(t)
 }
 
 // twoWeeksTB is twoWeeks for benchmarks too.

@@ -1,7 +1,10 @@
-// Package sqlitetest runs a store's tests on every database engine: SQLite
-// always, PostgreSQL when SOCRATIC_TEST_POSTGRES names a server (that half
-// skips without one, and fails under SOCRATIC_REQUIRE_TOOLS=1, as .ci/run
-// sets). Only tests import it.
+// Package sqlitetest opens the databases tests run on. SOCRATIC_TEST_ENGINE
+// (testenv.Engine) chooses the engine of a run: .ci/run runs the whole suite
+// once on SQLite and once on PostgreSQL. Open gives a test the run's engine;
+// Each and EachTwo run a store's test on the chosen engine, or on both when
+// none is chosen (PostgreSQL when SOCRATIC_TEST_POSTGRES names a server:
+// that half skips without one, and fails under SOCRATIC_REQUIRE_TOOLS=1).
+// Only tests import it.
 package sqlitetest
 
 import (
@@ -59,11 +62,46 @@ func opened(t testing.TB, open func() (*sqlite.DB, error)) *sqlite.DB {
 	return db
 }
 
-// Each runs fn once per engine, as a subtest named after it, on a database
-// with every migration applied.
+// Chosen is the run's engine (testenv.Engine).
+func Chosen() Engine {
+	for _, e := range Engines {
+		if e.Name == testenv.Engine() {
+			return e
+		}
+	}
+	panic("sqlitetest: no engine " + testenv.Engine())
+}
+
+// Open is a new, empty database of the run's engine, closed (and on
+// PostgreSQL dropped) when the test ends.
+func Open(t testing.TB) *sqlite.DB {
+	t.Helper()
+	return Chosen().Open(t)
+}
+
+// OpenMigrated is Open with every migration of ours applied.
+func OpenMigrated(t testing.TB) *sqlite.DB {
+	t.Helper()
+	db := Open(t)
+	if err := db.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+// each is the engines this run tests a store on: the chosen one, or all.
+func each() []Engine {
+	if testenv.EngineChosen() {
+		return []Engine{Chosen()}
+	}
+	return Engines
+}
+
+// Each runs fn once per engine of the run (the chosen one, or both), as a
+// subtest named after it, on a database with every migration applied.
 func Each(t *testing.T, fn func(t *testing.T, db *sqlite.DB)) {
 	t.Helper()
-	for _, e := range Engines {
+	for _, e := range each() {
 		t.Run(e.Name, func(t *testing.T) {
 			db := e.Open(t)
 			if err := db.Migrate(context.Background()); err != nil {
@@ -74,12 +112,12 @@ func Each(t *testing.T, fn func(t *testing.T, db *sqlite.DB)) {
 	}
 }
 
-// EachTwo runs fn once per engine, as a subtest named after it, with two
+// EachTwo runs fn once per engine of the run, as a subtest named after it, with two
 // handles (two "instances") on one database with every migration applied:
 // for rules that must hold across instances, not only within one.
 func EachTwo(t *testing.T, fn func(t *testing.T, a, b *sqlite.DB)) {
 	t.Helper()
-	for _, e := range Engines {
+	for _, e := range each() {
 		t.Run(e.Name, func(t *testing.T) {
 			a, b := e.OpenTwo(t)
 			if err := a.Migrate(context.Background()); err != nil {
