@@ -129,10 +129,10 @@ func (f *fixture) courseState() string {
 	f.t.Helper()
 	var s string
 	err := f.db.Read.QueryRow(`SELECT
-		(SELECT coalesce(group_concat(id||code||name||description||professor_name||join_code||updated_at, ';'), '') FROM courses) || '|' ||
-		(SELECT coalesce(group_concat(id||course_id||week_number||title||themes||updated_at, ';'), '') FROM weeks) || '|' ||
-		(SELECT coalesce(group_concat(course_id||':'||user_id, ';'), '') FROM course_instructors) || '|' ||
-		(SELECT coalesce(group_concat(course_id||':'||user_id, ';'), '') FROM enrollments) || '|' ||
+		(SELECT coalesce(string_agg(id||'|'||code||'|'||name||'|'||description||'|'||professor_name||'|'||join_code||'|'||updated_at, ';' ORDER BY id), '') FROM courses) || '|' ||
+		(SELECT coalesce(string_agg(id||'|'||course_id||'|'||week_number||'|'||title||'|'||themes||'|'||updated_at, ';' ORDER BY id), '') FROM weeks) || '|' ||
+		(SELECT coalesce(string_agg(course_id||':'||user_id, ';' ORDER BY course_id, user_id), '') FROM course_instructors) || '|' ||
+		(SELECT coalesce(string_agg(course_id||':'||user_id, ';' ORDER BY course_id, user_id), '') FROM enrollments) || '|' ||
 		(SELECT count(*) FROM documents) || '|' || (SELECT count(*) FROM audit_log)`).Scan(&s)
 	if err != nil {
 		f.t.Fatal(err)

@@ -106,6 +106,67 @@ func migratedTemplate(t testing.TB) string {
 	return templatePath
 }
 
+var (
+	pgTemplateOnce sync.Once
+	pgTemplate     string
+	pgTemplateDrop func()
+	pgTemplateErr  error
+)
+
+// migratedPostgresTemplate is migratedTemplate on PostgreSQL (a run with
+// SOCRATIC_TEST_ENGINE=postgres): a database with every migration applied,
+// made once per test binary, which each fixture's database copies
+// (CREATE DATABASE … TEMPLATE).
+func migratedPostgresTemplate(t testing.TB) string {
+	t.Helper()
+	testenv.PostgresServer(t)
+	pgTemplateOnce.Do(func() {
+		pgTemplate, pgTemplateDrop, pgTemplateErr = testenv.PostgresTemplate(func(url string) error {
+			ctx := context.Background()
+			db, err := sqlite.OpenPostgres(ctx, url)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			if err := db.Migrate(ctx); err != nil {
+				return err
+			}
+			return jobs.Migrate(ctx, db, nil)
+		})
+	})
+	if pgTemplateErr != nil {
+		t.Fatal(pgTemplateErr)
+	}
+	return pgTemplate
+}
+
+// openFixtureDB is the fixture's database, on the run's engine: a copy of
+// the migrated template, as a file in dir (SQLite) or a database of its own
+// (PostgreSQL, whose URL goes into cfg.DatabaseURL as serve's would).
+func openFixtureDB(t testing.TB, dir string, cfg *config.Config) *sqlite.DB {
+	t.Helper()
+	ctx := context.Background()
+	if testenv.Engine() == "postgres" {
+		cfg.DatabaseURL = testenv.PostgresFrom(t, migratedPostgresTemplate(t))
+		db, err := sqlite.OpenPostgres(ctx, cfg.DatabaseURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		return db
+	}
+	dbPath := filepath.Join(dir, "socratic.db")
+	if err := copyFile(migratedTemplate(t), dbPath); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sqlite.Open(ctx, dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
 func copyFile(from, to string) error {
 	b, err := os.ReadFile(from)
 	if err != nil {
@@ -185,15 +246,7 @@ func newFixtureWith(t testing.TB, work bool, emb *retrieval.Local, opts ...fixtu
 		o(&cfg)
 	}
 	ctx := context.Background()
-	dbPath := filepath.Join(dir, "socratic.db")
-	if err := copyFile(migratedTemplate(t), dbPath); err != nil {
-		t.Fatal(err)
-	}
-	db, err := sqlite.Open(ctx, dbPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := openFixtureDB(t, dir, &cfg)
 	hasher, err := auth.NewHasher(cheapParams, 2, 10*time.Second)
 	if err != nil {
 		t.Fatal(err)
@@ -360,18 +413,31 @@ type state struct {
 func (f *fixture) state() state {
 	f.t.Helper()
 	var s state
-	err := f.db.Read.QueryRow(`SELECT coalesce(group_concat(id||'|'||email||'|'||username||'|'||full_name||'|'||role||'|'||is_active||'|'||token_version||'|'||password_hash, ';'), '') FROM (SELECT * FROM users ORDER BY id)`).Scan(&s.users)
+	err := f.db.Read.QueryRow(`SELECT coalesce(string_agg(id||'|'||email||'|'||username||'|'||full_name||'|'||role||'|'||is_active||'|'||token_version||'|'||password_hash, ';' ORDER BY id), '') FROM users`).Scan(&s.users)
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	var hasAudit bool
-	if err := f.db.Read.QueryRow(`SELECT count(*) > 0 FROM sqlite_master WHERE name = 'audit_log'`).Scan(&hasAudit); err != nil || !hasAudit {
-		return s // rolled back by a test of readiness
-	}
 	if err := f.db.Read.QueryRow(`SELECT count(*) FROM audit_log`).Scan(&s.audit); err != nil {
+		if !f.hasTable("audit_log") {
+			return s // rolled back by a test of readiness
+		}
 		f.t.Fatal(err)
 	}
 	return s
+}
+
+// hasTable reports whether the fixture's database has the table name.
+func (f *fixture) hasTable(name string) bool {
+	f.t.Helper()
+	q := `SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = ?`
+	if f.db.Engine == sqlite.Postgres {
+		q = `SELECT count(*) > 0 FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = ?`
+	}
+	var has bool
+	if err := f.db.Read.QueryRow(q, name).Scan(&has); err != nil {
+		f.t.Fatal(err)
+	}
+	return has
 }
 
 type cfgT = config.Config

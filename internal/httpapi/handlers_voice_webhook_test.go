@@ -72,7 +72,7 @@ func (w *sessionWorld) signed(body []byte) string {
 func (w *sessionWorld) conversations(t testing.TB) string {
 	t.Helper()
 	var s string
-	if err := w.f.db.Read.QueryRow(`SELECT coalesce(group_concat(session_id||'|'||conversation_id||'|'||coalesce(transcript_at,'')||'|'||coalesce(audio_name,''), ';'), '') FROM voice_conversations`).Scan(&s); err != nil {
+	if err := w.f.db.Read.QueryRow(`SELECT coalesce(string_agg(session_id||'|'||conversation_id||'|'||coalesce(transcript_at,'')||'|'||coalesce(audio_name,''), ';' ORDER BY session_id, conversation_id), '') FROM voice_conversations`).Scan(&s); err != nil {
 		t.Fatal(err)
 	}
 	return s

@@ -98,8 +98,8 @@ func (f *fixture) sessionState() string {
 	f.t.Helper()
 	var s string
 	err := f.db.Read.QueryRow(`SELECT
-		(SELECT coalesce(group_concat(id||status||coalesce(ended_at,'')||coalesce(audio_name,''), ';'), '') FROM sessions) || '|' ||
-		(SELECT coalesce(group_concat(id||role||state||content, ';'), '') FROM turns)`).Scan(&s)
+		(SELECT coalesce(string_agg(id||status||coalesce(ended_at,'')||coalesce(audio_name,''), ';' ORDER BY id), '') FROM sessions) || '|' ||
+		(SELECT coalesce(string_agg(id||role||state||content, ';' ORDER BY id), '') FROM turns)`).Scan(&s)
 	if err != nil {
 		f.t.Fatal(err)
 	}
