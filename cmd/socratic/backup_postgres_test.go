@@ -19,6 +19,7 @@ import (
 // brings back every session and turn; with BLOB_URL the output says the
 // bucket is not copied.
 func TestBackupAndRestoreOnPostgres(t *testing.T) {
+	testenv.OnlyPostgres(t)
 	ctx := context.Background()
 	url := testenv.Postgres(t)
 	env := []string{"DATA_DIR=" + t.TempDir(), "DATABASE_URL=" + url}

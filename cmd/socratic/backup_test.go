@@ -107,6 +107,7 @@ type ackedTurn struct {
 // the manifest and a database that passes integrity_check. (Copying
 // socratic.db with cp under the same load loses what is in the WAL.)
 func TestBackupDuringWritesRestoresEveryAcknowledgedTurn(t *testing.T) {
+	testenv.OnlySQLite(t, "backs up SQLite's file; TestBackupAndRestoreOnPostgres is PostgreSQL's")
 	bin := buildBinary(t)
 	root := t.TempDir()
 	data := filepath.Join(root, "data")
@@ -389,6 +390,7 @@ func runBinStdin(t *testing.T, bin string, env []string, stdin string, args ...s
 // each complete; /metrics reports their age; healthcheck says ready while
 // the server runs and not after.
 func TestScheduledBackupsKeepTheLastN(t *testing.T) {
+	testenv.OnlySQLite(t, "counts SQLite's backup folders; TestBackupAndRestoreOnPostgres is PostgreSQL's")
 	bin := buildBinary(t)
 	root := t.TempDir()
 	data := filepath.Join(root, "data")

@@ -16,6 +16,7 @@ import (
 // real built binary (the test binary cannot serve) and expects a clean
 // report: no errors, nothing lost or duplicated in the database.
 func TestBenchSessionsEndToEnd(t *testing.T) {
+	testenv.OnlySQLite(t, "bench sessions' default engine; TestBenchSessionsOnPostgres runs it with --database")
 	bin := buildBinary(t)
 	var out, errOut syncBuffer
 	args := []string{"bench", "sessions", "--students", "3", "--turns", "2", "--audio-mb", "0.0625",
@@ -51,6 +52,7 @@ func TestBenchSessionsEndToEnd(t *testing.T) {
 // PostgreSQL database and the check reads the turns there; a tiny run is
 // as clean as on SQLite.
 func TestBenchSessionsOnPostgres(t *testing.T) {
+	testenv.OnlyPostgres(t)
 	database := testenv.Postgres(t)
 	bin := buildBinary(t)
 	var out, errOut syncBuffer

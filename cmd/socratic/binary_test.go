@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/lawtutor/socratic/internal/testenv"
 )
 
 // buildBinary builds the real socratic binary the way the README's
@@ -96,6 +98,7 @@ func waitReady(t testing.TB, url string, start time.Time, exited chan error, log
 // TestBinaryServesOnEmptyDirectory starts the built binary in an empty
 // directory with no configuration at all, as a newcomer would.
 func TestBinaryServesOnEmptyDirectory(t *testing.T) {
+	testenv.OnlySQLite(t, "a start with no settings at all is SQLite in ./data")
 	bin := buildBinary(t)
 	dir := t.TempDir()
 	port := freePort(t)

@@ -59,7 +59,7 @@ func startApp(t testing.TB, env ...string) *appServer {
 func (a *appServer) createUser(t testing.TB, role, email, username, password string) {
 	t.Helper()
 	cmd := exec.Command(a.bin, "user", "create", "--role", role, "--email", email, "--username", username, "--full-name", strings.ToUpper(username[:1])+username[1:]+" Example")
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "DATA_DIR=" + a.dir}
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "DATA_DIR=" + a.dir}, withEngine(t, a.dir, nil)...)
 	cmd.Stdin = strings.NewReader(password + "\n")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("user create %s: %v\n%s", username, err, out)

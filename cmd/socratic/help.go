@@ -33,8 +33,7 @@ there (docs/operations.md).`},
 
 Apply every pending database migration. With DATABASE_URL=postgres://…
 the PostgreSQL migrations are applied, under the lock serve takes to
-migrate (PostgreSQL support is in progress: migrate, serve and user run on
-it so far).`},
+migrate.`},
 	{"migrate down", `usage: socratic migrate down
 
 Roll back the most recent database migration.`},

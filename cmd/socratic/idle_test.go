@@ -57,7 +57,7 @@ func TestPDFiumRunsOnlyWhileThereIsWork(t *testing.T) {
 	bin := buildBinary(t)
 	dir := t.TempDir()
 	create := exec.Command(bin, "user", "create", "--role", "professor", "--email", "kingsfield@law.example.edu", "--username", "kingsfield")
-	create.Env = []string{"PATH=" + os.Getenv("PATH"), "DATA_DIR=" + dir}
+	create.Env = append([]string{"PATH=" + os.Getenv("PATH"), "DATA_DIR=" + dir}, withEngine(t, dir, nil)...)
 	create.Stdin = strings.NewReader("contracts are hard\n")
 	if out, err := create.CombinedOutput(); err != nil {
 		t.Fatalf("user create: %v %s", err, out)

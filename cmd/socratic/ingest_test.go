@@ -10,20 +10,23 @@ import (
 
 	"github.com/lawtutor/socratic/internal/auth"
 	"github.com/lawtutor/socratic/internal/course"
-	"github.com/lawtutor/socratic/internal/sqlite"
 	"github.com/lawtutor/socratic/internal/testenv"
 )
 
 func TestIngestCommand(t *testing.T) {
 	dir := t.TempDir()
-	env := []string{"DATA_DIR=" + dir, "LOG_LEVEL=warn"}
+	env := withEngine(t, dir, []string{"DATA_DIR=" + dir, "LOG_LEVEL=warn"})
 	shareCompileCache(t, dir)
 	ctx := context.Background()
 	// The schema and a week, made the way the server would.
 	if err := run(ctx, []string{"migrate", "up"}, env, nil, &syncBuffer{}, &syncBuffer{}); err != nil {
 		t.Fatal(err)
 	}
-	db, err := sqlite.Open(ctx, filepath.Join(dir, "socratic.db"))
+	cfg, err := loadConfigAnyEngine(env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := openDB(ctx, cfg, false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 // ported yet refuse it saying so rather than start half-working (backup and
 // restore run on it: backup_postgres_test.go).
 func TestMigrateOnPostgres(t *testing.T) {
+	testenv.OnlyPostgres(t)
 	ctx := context.Background()
 	env := []string{"DATA_DIR=" + t.TempDir(), "DATABASE_URL=" + testenv.Postgres(t)}
 	up := &syncBuffer{}
@@ -48,7 +49,9 @@ func TestMigrateOnPostgres(t *testing.T) {
 	if err := run(ctx, []string{"migrate", "up"}, env, nil, again, &syncBuffer{}); err != nil || strings.Count(again.String(), "applied ") != 1 || !strings.Contains(again.String(), "applied 00012_throttles.sql") {
 		t.Fatalf("up after down: %v %s", err, again.String())
 	}
-	for _, cmd := range [][]string{{"ingest", "--week", "1", t.TempDir()}, {"voice", "setup-agent"}} {
+	// eval measures on a scratch SQLite database and refuses a PostgreSQL
+	// URL rather than write its scratch weeks into it.
+	for _, cmd := range [][]string{{"eval", "retrieval"}} {
 		err := run(ctx, cmd, env, strings.NewReader("a fine passphrase\n"), &syncBuffer{}, &syncBuffer{})
 		if err == nil || !strings.Contains(err.Error(), "PostgreSQL support is in progress") {
 			t.Errorf("%s on PostgreSQL: %v, want a refusal saying PostgreSQL is in progress", cmd, err)
@@ -61,6 +64,7 @@ func TestMigrateOnPostgres(t *testing.T) {
 // under one advisory lock: every start succeeds and each migration, the
 // stores' and River's, is applied once.
 func TestInstancesStartingAtOnceMigrateOnce(t *testing.T) {
+	testenv.OnlyPostgres(t)
 	ctx := context.Background()
 	cfg, err := loadConfigAnyEngine([]string{"DATA_DIR=" + t.TempDir(), "DATABASE_URL=" + testenv.Postgres(t)})
 	if err != nil {

@@ -7,8 +7,11 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/lawtutor/socratic/internal/testenv"
 )
 
 // server is the real binary serving a data directory.
@@ -26,11 +29,25 @@ func startServer(t testing.TB, bin, dir string) *server {
 }
 
 // startServerEnv is startServer with more settings ("NAME=value").
+// withEngine puts the run's database engine in the settings of a command
+// on the data directory dir (testenv.DatabaseEnv: on PostgreSQL,
+// DATABASE_URL naming the test's database for dir, the same for every
+// command and restart on dir), unless env names a database itself.
+func withEngine(t testing.TB, dir string, env []string) []string {
+	t.Helper()
+	for _, e := range env {
+		if strings.HasPrefix(e, "DATABASE_URL=") {
+			return env
+		}
+	}
+	return append(testenv.DatabaseEnv(t, dir), env...)
+}
+
 func startServerEnv(t testing.TB, bin, dir string, env ...string) *server {
 	t.Helper()
 	port := freePort(t)
 	cmd := exec.Command(bin, "serve")
-	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOST=127.0.0.1", "PORT=" + strconv.Itoa(port), "DATA_DIR=" + dir}, env...)
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOST=127.0.0.1", "PORT=" + strconv.Itoa(port), "DATA_DIR=" + dir}, withEngine(t, dir, env)...)
 	s := &server{t: t, cmd: cmd, base: "http://127.0.0.1:" + strconv.Itoa(port), logs: &syncBuffer{}, done: make(chan error, 1)}
 	cmd.Stdout, cmd.Stderr = s.logs, s.logs
 	if err := cmd.Start(); err != nil {

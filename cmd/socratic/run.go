@@ -134,10 +134,12 @@ func versionString() string {
 const defaultVersion = "0.1.0"
 
 // errPostgresInProgress refuses DATABASE_URL=postgres://… to the commands
-// not ported yet (issue 20): serve, user, migrate, backup and restore run
-// on it, and so do healthcheck, warm-cache and models, which do not open
-// the database.
-var errPostgresInProgress = errors.New("DATABASE_URL names a PostgreSQL server: PostgreSQL support is in progress, and only `socratic serve`, `user`, `migrate up|down|status`, `backup` and `restore` (and healthcheck, warm-cache, models) run on it so far; this command needs SQLite (DATABASE_URL=sqlite:///… or unset)")
+// that measure on a scratch SQLite database of their own (eval, bench
+// search and bench ingestion), rather than write their scratch weeks into
+// the configured PostgreSQL database: serve, user, migrate, ingest, backup,
+// restore and voice run on it, and so do healthcheck, warm-cache and
+// models, which do not open the database.
+var errPostgresInProgress = errors.New("DATABASE_URL names a PostgreSQL server: `socratic serve`, `user`, `migrate up|down|status`, `ingest`, `voice`, `backup` and `restore` (and healthcheck, warm-cache, models) run on it; this command measures on a scratch SQLite database of its own and will not write into yours: unset DATABASE_URL for it (PostgreSQL support is in progress for the measuring commands)")
 
 func loadConfig(environ []string) (config.Config, error) {
 	cfg, err := loadConfigAnyEngine(environ)

@@ -80,7 +80,7 @@ func TestServeSignUpLoginAndSIGTERM(t *testing.T) {
 	dir := t.TempDir()
 	logs := &syncBuffer{}
 	done := make(chan error, 1)
-	env := []string{"DATA_DIR=" + dir, "HOST=127.0.0.1", "PORT=0", "LOG_LEVEL=info"}
+	env := withEngine(t, dir, []string{"DATA_DIR=" + dir, "HOST=127.0.0.1", "PORT=0", "LOG_LEVEL=info"})
 	shareCompileCache(t, dir)
 	// A professor comes from the command line, as the README says.
 	if err := run(context.Background(), []string{"user", "create", "--role", "professor", "--email", "kingsfield@law.example.edu", "--username", "kingsfield"}, env, strings.NewReader("contracts are hard\n"), &syncBuffer{}, &syncBuffer{}); err != nil {
@@ -171,7 +171,7 @@ func TestServeRefusesProductionWithoutSecret(t *testing.T) {
 
 func TestUserCreateAndMigrateCommands(t *testing.T) {
 	dir := t.TempDir()
-	env := []string{"DATA_DIR=" + dir}
+	env := withEngine(t, dir, []string{"DATA_DIR=" + dir})
 	ctx := context.Background()
 	out := &syncBuffer{}
 	stdin := strings.NewReader("an admin passphrase\n")

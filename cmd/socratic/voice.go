@@ -24,7 +24,7 @@ func voiceCmd(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 	if len(args) == 0 || args[0] != "setup-agent" {
 		return errors.New("usage: socratic voice setup-agent [--agent-id ID] [--name N] [--language L] [--webhook-id ID]")
 	}
-	cfg, err := loadConfig(environ)
+	cfg, err := loadConfigAnyEngine(environ)
 	if err != nil {
 		return err
 	}

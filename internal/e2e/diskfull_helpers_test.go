@@ -16,7 +16,7 @@ import (
 func NewServerOn(t testing.TB, dir string, env ...string) *Server {
 	t.Helper()
 	ShareCompileCache(t, dir)
-	return &Server{t: t, Bin: Binary(t), Dir: dir, Env: env}
+	return &Server{t: t, Bin: Binary(t), Dir: dir, Env: withEngine(t, dir, env)}
 }
 
 // Count runs a count(*) query and returns its number.

@@ -25,6 +25,7 @@ const diskFullPDF = "ca1-calvary-chapel-of-bangor-v-mills-2020.pdf"
 // same process takes an upload (and ingests it) and a turn again.
 // Needs root to mount (skips otherwise; fails with SOCRATIC_REQUIRE_TOOLS=1).
 func TestFaultDiskFull(t *testing.T) {
+	testenv.OnlySQLite(t, "the full disk is the one under the server's database file; PostgreSQL's disk is the database server's")
 	ctx := context.Background()
 	disk := testenv.SmallDisk(t, 64<<20)
 	m := StartModel(t, 0, 0)
@@ -37,7 +38,7 @@ func TestFaultDiskFull(t *testing.T) {
 	if tr, err := c.StreamTurn(ctx, tok, st.SessionID, "What process is due? [m:before]", "before"); err != nil || !tr.Acknowledged() {
 		t.Fatalf("turn before the disk filled: %v %+v\n%s", err, tr, s.Logs.String())
 	}
-	db := OpenDB(t, s.DBPath())
+	db := s.DB(t)
 	turnsBefore := Count(t, db, `SELECT count(*) FROM turns WHERE session_id = ?`, st.SessionID)
 	docsBefore := Count(t, db, `SELECT count(*) FROM documents`)
 	filesBefore := StoredFiles(t, s.Dir)
@@ -171,5 +172,5 @@ func TestFaultDiskFull(t *testing.T) {
 		t.Errorf("the log never says the disk has space again:\n%s", logs)
 	}
 	s.Stop()
-	IntegrityCheck(t, db)
+	s.IntegrityCheck(t, db)
 }

@@ -308,8 +308,8 @@ func TestFaultCrash(t *testing.T) {
 		t.Fatalf("the clients got nothing acknowledged between the kills (%d turns, %d recordings): the test tested nothing", len(a.turns), len(a.ended))
 	}
 
-	db := OpenDB(t, s.DBPath())
-	IntegrityCheck(t, db)
+	db := s.DB(t)
+	s.IntegrityCheck(t, db)
 	// Every acknowledged turn: stored once, answered, with the answer given.
 	for mk, at := range a.turns {
 		var n int

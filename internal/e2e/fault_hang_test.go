@@ -77,7 +77,7 @@ func TestFaultModelHangs(t *testing.T) {
 	// cleaners, scheduler…) starts only once this instance is elected
 	// its leader, some seconds after start: a baseline taken before
 	// that counts them as a leak afterwards.
-	db := OpenDB(t, s.DBPath())
+	db := s.DB(t)
 	waitJobLeader(t, db)
 	before := settledGoroutines(t, c, -1, dropIdle)
 	t.Logf("server goroutines before: %.0f", before)

@@ -257,8 +257,8 @@ func TestFaultLoad(t *testing.T) {
 	}
 
 	// The database, read-only, against what the clients were told.
-	db := OpenDB(t, s.DBPath())
-	IntegrityCheck(t, db)
+	db := s.DB(t)
+	s.IntegrityCheck(t, db)
 	lost, duplicated, mismatched := 0, 0, 0
 	note := func(format string, a ...any) {
 		if lost+duplicated+mismatched <= 10 {

@@ -35,8 +35,8 @@ func TestHarness(t *testing.T) {
 		t.Errorf("transcript after restart: %d turns, want 5", n)
 	}
 	s.Kill()
-	db := OpenDB(t, s.DBPath())
-	IntegrityCheck(t, db)
+	db := s.DB(t)
+	s.IntegrityCheck(t, db)
 	var n int
 	if err := db.QueryRow(`SELECT count(*) FROM turns WHERE session_id = ?`, st.SessionID).Scan(&n); err != nil || n != 5 {
 		t.Fatalf("turns in the database: %d %v", n, err)

@@ -36,6 +36,7 @@ import (
 
 	_ "modernc.org/sqlite" // the "sqlite" driver, to read a stopped server's database
 
+	"github.com/lawtutor/socratic/internal/sqlite"
 	"github.com/lawtutor/socratic/internal/testenv"
 )
 
@@ -159,7 +160,60 @@ func NewServer(t testing.TB, env ...string) *Server {
 	t.Helper()
 	dir := t.TempDir()
 	ShareCompileCache(t, dir)
-	return &Server{t: t, Bin: Binary(t), Dir: dir, Env: env}
+	return &Server{t: t, Bin: Binary(t), Dir: dir, Env: withEngine(t, dir, env)}
+}
+
+// withEngine puts the run's database engine in a server's settings
+// (testenv.DatabaseEnv: on PostgreSQL, DATABASE_URL naming a database of
+// the test's own for the data directory dir), unless env names one.
+func withEngine(t testing.TB, dir string, env []string) []string {
+	t.Helper()
+	for _, e := range env {
+		if strings.HasPrefix(e, "DATABASE_URL=") {
+			return env
+		}
+	}
+	return append(testenv.DatabaseEnv(t, dir), env...)
+}
+
+// DatabaseURL is the server's DATABASE_URL: "" on SQLite.
+func (s *Server) DatabaseURL() string {
+	u := ""
+	for _, e := range s.Env {
+		if v, ok := strings.CutPrefix(e, "DATABASE_URL="); ok {
+			u = v
+		}
+	}
+	return u
+}
+
+// DB opens the server's database for the test's own reads, on either
+// engine: SQLite's file read-only (OpenDB), or the PostgreSQL database
+// through sqlite.OpenPostgres, so the tests' queries keep SQLite's ?
+// placeholders.
+func (s *Server) DB(t testing.TB) *sql.DB {
+	t.Helper()
+	u := s.DatabaseURL()
+	if u == "" {
+		return OpenDB(t, s.DBPath())
+	}
+	db, err := sqlite.OpenPostgres(context.Background(), u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db.Read
+}
+
+// IntegrityCheck is IntegrityCheck on SQLite's file. On PostgreSQL there is
+// no file of the server's to check (its pages are the database server's,
+// which checksums and WAL-replays them itself); what the tests check there
+// is the rows.
+func (s *Server) IntegrityCheck(t testing.TB, db *sql.DB) {
+	t.Helper()
+	if s.DatabaseURL() == "" {
+		IntegrityCheck(t, db)
+	}
 }
 
 // StartServer is NewServer then Start.

@@ -26,6 +26,7 @@ import (
 // the database's URL for the test's own queries.
 func postgresEnv(t testing.TB) (env []string, dbURL string) {
 	t.Helper()
+	testenv.OnlyPostgres(t)
 	dbURL = testenv.Postgres(t)
 	backend := s3mem.New()
 	if err := backend.CreateBucket("law-uploads"); err != nil {
