@@ -18,7 +18,10 @@ import (
 
 // deps are the long-lived pieces serve and the CLI share, closed in reverse.
 type deps struct {
-	db      *sqlite.DB
+	db *sqlite.DB
+	// instance is this server's name in the job queue (jobs.Options.ID):
+	// set by serve on PostgreSQL (instanceID), "" elsewhere.
+	instance string
 	auth    *auth.Service
 	courses *course.Service
 	// files is the one store of uploads: courses and documents share it,

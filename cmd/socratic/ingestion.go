@@ -79,7 +79,7 @@ func startIngestion(ctx context.Context, cfg config.Config, d *deps, log *slog.L
 		// Embedding runs one job at a time beside ingestion, never in
 		// its place.
 		Queues:     map[string]int{retrieval.EmbedQueue: 1},
-		JobTimeout: docTimeout + 2*time.Minute, Logger: log,
+		JobTimeout: docTimeout + 2*time.Minute, Logger: log, ID: d.instance,
 	})
 	if err != nil {
 		in.close()

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"os/signal"
 	"runtime/debug"
 	"strconv"
@@ -32,6 +33,25 @@ func newAuth(ctx context.Context, cfg config.Config, deps *deps) (*auth.Service,
 	}
 	tokens := auth.NewTokens([]byte(cfg.SecretKey), "socratic", "socratic-api", cfg.JWTExpiration(), nil)
 	return auth.NewService(ctx, deps.db, httpapi.AuthOptions(cfg, hasher, tokens))
+}
+
+// instanceID names this server in the job queue on PostgreSQL: its host
+// name and port, the same when the instance is restarted and different
+// from every other instance running (two cannot listen on one host's
+// port), so a restarted instance takes back at once the jobs its killed
+// predecessor left running (jobs.Options.ID). "" (a random name; River's
+// rescuer takes the orphans back after JOB_TIMEOUT) on SQLite, where the
+// one process resets every orphan at start, and when the host has no name
+// or the port is chosen at random.
+func instanceID(cfg config.Config) string {
+	if cfg.DatabaseEngine != "postgres" || cfg.Port == 0 {
+		return ""
+	}
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		return ""
+	}
+	return fmt.Sprintf("socratic@%s:%d", host, cfg.Port)
 }
 
 func serve(ctx context.Context, args, environ []string, logOut io.Writer) error {
@@ -61,6 +81,7 @@ func serve(ctx context.Context, args, environ []string, logOut io.Writer) error 
 	defer d.close()
 	cfg.SecretKey = d.secretKey // generated in development when unset
 	log.Info("starting", "config", cfg)
+	d.instance = instanceID(cfg)
 	in, err := startIngestion(ctx, cfg, d, log)
 	if err != nil {
 		return err

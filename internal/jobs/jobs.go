@@ -37,6 +37,12 @@ type Options struct {
 	// JobTimeout bounds one attempt of any job.
 	JobTimeout time.Duration
 	Logger     *slog.Logger
+	// ID names this process in the queue (River's client ID), "" for a
+	// random one. On PostgreSQL a name that stays the same when an
+	// instance is restarted, and that no other running process shares,
+	// lets ResetOrphans take back at once what the instance's killed
+	// predecessor left running.
+	ID string
 }
 
 // Queue owns the River client.
@@ -47,6 +53,7 @@ type Queue struct {
 	// listen is the pgx pool River's LISTEN connection comes from, on
 	// PostgreSQL; closed after the client stops.
 	listen *pgxpool.Pool
+	id     string // Options.ID
 }
 
 // Migrate creates or updates River's own tables (river_job and friends)
@@ -102,6 +109,7 @@ func New(db *sqlite.DB, o Options) (*Queue, error) {
 		o.JobTimeout = 10 * time.Minute
 	}
 	cfg := &river.Config{
+		ID:         o.ID,
 		Logger:     quiet(o.Logger),
 		JobTimeout: o.JobTimeout,
 		// A job still "running" after this is taken to be orphaned by a
@@ -121,7 +129,7 @@ func New(db *sqlite.DB, o Options) (*Queue, error) {
 			cfg.Queues[name] = river.QueueConfig{MaxWorkers: max(1, n)}
 		}
 	}
-	q := &Queue{db: db, log: o.Logger}
+	q := &Queue{db: db, log: o.Logger, id: o.ID}
 	var driver riverdriver.Driver[*sql.Tx] = riversqlite.New(db.Write)
 	if db.Engine == sqlite.Postgres {
 		pool, err := db.PgxPool(context.Background())
@@ -149,12 +157,22 @@ func (q *Queue) Client() *Client { return q.client }
 // and a killed server's work resumes at once instead of after River's
 // rescuer notices, minutes later.
 //
-// On PostgreSQL it does nothing: another instance may be running those
-// jobs, and River's rescuer (RescueStuckJobsAfter) takes back the ones
-// whose process is gone.
+// On PostgreSQL other instances may be running jobs, so it takes back only
+// those whose last attempt was this queue's ID's (Options.ID): the process
+// that had them was this instance before it was killed, and no other
+// process has its name. Without an ID it does nothing, and River's rescuer
+// (RescueStuckJobsAfter) takes back the ones whose process is gone.
 func (q *Queue) ResetOrphans(ctx context.Context) (int64, error) {
 	if q.db.Engine == sqlite.Postgres {
-		return 0, nil
+		if q.id == "" {
+			return 0, nil
+		}
+		res, err := q.db.Write.ExecContext(ctx, `UPDATE river_job SET state = 'available', scheduled_at = now()
+			WHERE state = 'running' AND attempted_by[array_length(attempted_by, 1)] = ?`, q.id)
+		if err != nil {
+			return 0, fmt.Errorf("reset orphaned jobs: %w", err)
+		}
+		return res.RowsAffected()
 	}
 	res, err := q.db.Write.ExecContext(ctx, `UPDATE river_job SET state = 'available', scheduled_at = datetime('now', 'subsec') WHERE state = 'running'`)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/lawtutor/socratic/internal/jobs"
 	"github.com/lawtutor/socratic/internal/sqlite"
 	"github.com/lawtutor/socratic/internal/sqlite/sqlitetest"
+	"github.com/lawtutor/socratic/internal/testenv"
 )
 
 // markArgs asks for a row of marks to be marked done.
@@ -193,4 +194,60 @@ func TestJobsRunOnAnyInstance(t *testing.T) {
 			t.Fatalf("the job ran %d times on the other instance", n)
 		}
 	})
+}
+
+// TestResetOrphansOnPostgresTakesBackOnlyItsOwn: on PostgreSQL a restarted
+// instance (the same Options.ID) takes back at once the jobs its killed
+// predecessor left running, and only those: a job another instance is
+// running, or one it ran last after ours, stays as it is; a queue without
+// an ID takes back nothing (River's rescuer does, later).
+func TestResetOrphansOnPostgresTakesBackOnlyItsOwn(t *testing.T) {
+	testenv.OnlyPostgres(t)
+	ctx := context.Background()
+	db := sqlitetest.OpenPostgres(t)
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	prepared(t, db)
+	q, err := jobs.New(db, jobs.Options{ID: "socratic@host-a:8000"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Four jobs left running, as a kill -9 leaves them: by us; by another
+	// instance; by us first and then by the other; by the other and then us.
+	attempts := [][]string{{"socratic@host-a:8000"}, {"socratic@host-b:8000"}, {"socratic@host-a:8000", "socratic@host-b:8000"}, {"socratic@host-b:8000", "socratic@host-a:8000"}}
+	ids := make([]int64, len(attempts))
+	for i, by := range attempts {
+		res, err := q.Client().Insert(ctx, markArgs{ID: int64(i)}, &river.InsertOpts{ScheduledAt: time.Now().Add(time.Hour)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[i] = res.Job.ID
+		if _, err := db.Write.ExecContext(ctx, `UPDATE river_job SET state = 'running', attempt = 1, attempted_at = now(), attempted_by = ? WHERE id = ?`, by, ids[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	state := func(id int64) string {
+		var s string
+		if err := db.Read.QueryRowContext(ctx, `SELECT state FROM river_job WHERE id = ?`, id).Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	anonymous, err := jobs.New(db, jobs.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := anonymous.ResetOrphans(ctx); err != nil || n != 0 {
+		t.Fatalf("a queue without an ID took back %d jobs (%v), want 0", n, err)
+	}
+	n, err := q.ResetOrphans(ctx)
+	if err != nil || n != 2 {
+		t.Fatalf("ResetOrphans = %d, %v; want 2 (the jobs whose last attempt was ours)", n, err)
+	}
+	for i, want := range []string{"available", "running", "running", "available"} {
+		if got := state(ids[i]); got != want {
+			t.Errorf("job last attempted by %v: %s, want %s", attempts[i], got, want)
+		}
+	}
 }

@@ -127,3 +127,15 @@ func EachTwo(t *testing.T, fn func(t *testing.T, a, b *sqlite.DB)) {
 		})
 	}
 }
+
+// OpenPostgres is a new, empty PostgreSQL database whatever the run's
+// engine, for a test about PostgreSQL alone (testenv.OnlyPostgres).
+func OpenPostgres(t testing.TB) *sqlite.DB {
+	t.Helper()
+	for _, e := range Engines {
+		if e.Name == "postgres" {
+			return e.Open(t)
+		}
+	}
+	panic("sqlitetest: no postgres engine")
+}
