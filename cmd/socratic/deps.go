@@ -22,8 +22,8 @@ type deps struct {
 	// instance is this server's name in the job queue (jobs.Options.ID):
 	// set by serve on PostgreSQL (instanceID), "" elsewhere.
 	instance string
-	auth    *auth.Service
-	courses *course.Service
+	auth     *auth.Service
+	courses  *course.Service
 	// files is the one store of uploads: courses and documents share it,
 	// and with it the lock that keeps a delete from removing a file an
 	// upload is reusing.

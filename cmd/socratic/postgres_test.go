@@ -51,7 +51,7 @@ func TestMigrateOnPostgres(t *testing.T) {
 	}
 	// eval measures on a scratch SQLite database and refuses a PostgreSQL
 	// URL rather than write its scratch weeks into it.
-	for _, cmd := range [][]string{{"eval", "retrieval"}} {
+	for _, cmd := range [][]string{{"eval", "retrieval", "--qa", testenv.QA()}} {
 		err := run(ctx, cmd, env, strings.NewReader("a fine passphrase\n"), &syncBuffer{}, &syncBuffer{})
 		if err == nil || !strings.Contains(err.Error(), "PostgreSQL support is in progress") {
 			t.Errorf("%s on PostgreSQL: %v, want a refusal saying PostgreSQL is in progress", cmd, err)
