@@ -15,8 +15,9 @@ import (
 
 // BenchmarkAuthenticatedGet is GET /api/auth/me through the full stack:
 // request id, access log (JSON, formatted then discarded), metrics, security
-// headers, CORS, token verification, the user re-read from SQLite, and the
-// JSON answer.
+// headers, CORS, token verification, the user re-read from the database
+// (the run's engine: SOCRATIC_TEST_ENGINE=postgres measures PostgreSQL),
+// and the JSON answer.
 func BenchmarkAuthenticatedGet(b *testing.B) {
 	f := newFixture(b)
 	f.srv = New(Deps{Config: f.cfg, DB: f.db, Auth: f.auth, Courses: f.courses, Documents: f.docs, PDF: sharedPDF(), Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))})
