@@ -64,18 +64,23 @@ ingestion on a folder of PDFs.
 
   --dir DIR        folder of PDFs (default: the corpus)
   --rounds N       times to repeat each measurement; the best is reported (3)`},
-	{"bench search", `usage: socratic bench search [--qa FILE] [--others N] [--per-week N] [--queries N] [--tuning SPEC]
+	{"bench search", `usage: socratic bench search [--qa FILE] [--sizes N,N,N] [--others N] [--per-week N] [--queries N] [--tuning SPEC] [--database URL]
 
 Measure search latency (BM25, vectors, fusion) in weeks of 500, 5,000 and
-50,000 passages.
+50,000 passages, on SQLite in a scratch directory or on PostgreSQL.
 
   --qa FILE        QA file whose PDFs give the passages and whose questions
                    are the queries (default: the corpus's)
   --others N       chunks in other weeks for the second round (1000000)
   --per-week N     chunks in each other week (5000)
   --queries N      searches per measurement (300)
+  --sizes N,N,N    passages in each measured week (500,5000,50000)
   --tuning SPEC    search parameters, as for eval retrieval (baseline, or
-                   name=value,…)`},
+                   name=value,…)
+  --database URL   an empty PostgreSQL database (postgres://…) to measure
+                   PostgreSQL; a database that holds tables is refused. The
+                   scratch week and its copies stay in it (default: SQLite
+                   in a scratch directory, removed after)`},
 	{"bench sessions", `usage: socratic bench sessions [--students N] [--turns N] [--audio-mb MB] [--dir DIR] [--bin FILE] [--setup-concurrency N] [--backup-every D] [--cpu-profile FILE] [--database URL] [--keep]
 
 Run the server binary against a fake model at a realistic speed: N students
