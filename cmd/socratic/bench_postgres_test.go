@@ -82,3 +82,67 @@ func TestBenchSearchOnPostgres(t *testing.T) {
 		t.Errorf("--database mysql://x: %v", err)
 	}
 }
+
+// TestBenchSessionsTwoInstances: bench sessions --instances 2 runs two
+// servers on one PostgreSQL database behind its round-robin proxy; a small
+// run has every turn answered and stored once, and both instances answered
+// some of them. Several instances without PostgreSQL are refused.
+func TestBenchSessionsTwoInstances(t *testing.T) {
+	database := testenv.Postgres(t)
+	bin := buildBinary(t)
+	var out, errOut syncBuffer
+	args := []string{"bench", "sessions", "--students", "6", "--turns", "2", "--audio-mb", "0.0625",
+		"--bin", bin, "--dir", testenv.Corpus(), "--database", database, "--instances", "2"}
+	err := run(context.Background(), args, []string{"PATH=" + os.Getenv("PATH")}, nil, &out, &errOut)
+	report := out.String()
+	t.Log("\n" + report)
+	if err != nil {
+		t.Fatalf("bench sessions --instances 2: %v\n%s", err, errOut.String())
+	}
+	for _, want := range []string{
+		"2 server instances on one PostgreSQL database",
+		"12 of 12 turns answered",
+		"errors: 0\n",
+		"database (after SIGTERM): 6 sessions, 30 turns; 6 of 6 sessions exactly opening + 2 answered turns",
+		"lost turns 0, duplicated turns 0, answers differing from done.response 0",
+		"recordings missing or wrong size 0",
+		"server logs (2 instances): ",
+		"PostgreSQL lock errors (deadlock, serialization failure, lock or statement timeout, out of connections) and busy refusals: 0",
+	} {
+		if !strings.Contains(report, want) {
+			t.Errorf("the report does not say %q", want)
+		}
+	}
+	answered := regexp.MustCompile(`instance ([12]): answered ([0-9]+) streamed turns`).FindAllStringSubmatch(report, -1)
+	if len(answered) != 2 {
+		t.Fatalf("the report gives %d instances' turns, want 2", len(answered))
+	}
+	total := 0
+	for _, m := range answered {
+		n, _ := strconv.Atoi(m[2])
+		if n == 0 {
+			t.Errorf("instance %s answered no turns: the proxy did not spread them", m[1])
+		}
+		total += n
+	}
+	if total != 12 {
+		t.Errorf("the instances answered %d turns between them, want 12", total)
+	}
+	if !regexp.MustCompile(`server CPU per turn [0-9]+\.[0-9]{2} ms \([0-9]+\.[0-9] s over 12 answered turns, session starts and ends included, every instance's summed\)`).MatchString(report) {
+		t.Errorf("the report does not give the instances' summed CPU per turn")
+	}
+
+	for _, bad := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"bench", "sessions", "--instances", "2"}, "--instances 2 needs --database postgres://"},
+		{[]string{"bench", "sessions", "--instances", "0"}, "--instances must be at least 1"},
+		{[]string{"bench", "sessions", "--database", database}, "already holds"},
+	} {
+		err := run(context.Background(), bad.args, nil, nil, &syncBuffer{}, &syncBuffer{})
+		if err == nil || !strings.Contains(err.Error(), bad.want) {
+			t.Errorf("%q: %v, want %q", bad.args, err, bad.want)
+		}
+	}
+}
