@@ -513,8 +513,14 @@ func (b *sessionsBench) student(ctx context.Context, i int) studentRun {
 		if t > 0 {
 			time.Sleep(time.Until(sent.Add(benchTurnPause)))
 		}
-		sent = time.Now()
-		r.turns = append(r.turns, b.turn(ctx, tok, r.sessionID, i, t))
+		tr := b.turn(ctx, tok, r.sessionID, i, t)
+		r.turns = append(r.turns, tr)
+		// The pause runs from the attempt the server took: after a 429,
+		// the retry's send. Counted from the refused first attempt, the
+		// next message went out about 1.5 s after the retry was stored,
+		// too soon again, and one late turn made every later turn of
+		// that student a 429 and a retry.
+		sent = tr.sent
 	}
 	var end struct {
 		Transcript []json.RawMessage `json:"transcript"`
