@@ -6,7 +6,10 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -75,5 +78,37 @@ func TestBenchPacingAfterTooSoon(t *testing.T) {
 	}
 	if stored != 3 || refused != 1 || b.paced.Load() != 1 {
 		t.Errorf("the server stored %d and refused %d as too soon, the bench counted %d retries; want 3 stored and 1 refused, retried once", stored, refused, b.paced.Load())
+	}
+}
+
+// TestScanServerLogLockErrorsByEngine: the report's lock-error count is the
+// engine's own: SQLite's "database is locked", PostgreSQL's deadlocks,
+// serialization failures, lock timeouts and exhausted connections; the
+// server's own "busy" refusals count on both.
+func TestScanServerLogLockErrorsByEngine(t *testing.T) {
+	log := filepath.Join(t.TempDir(), "server.log")
+	os.WriteFile(log, []byte(strings.Join([]string{
+		`time=… level=ERROR msg="send message" err="database is locked (5) (SQLITE_BUSY)"`,
+		`time=… level=ERROR msg="send message" err="ERROR: deadlock detected (SQLSTATE 40P01)"`,
+		`time=… level=ERROR msg="end session" err="ERROR: could not serialize access due to concurrent update (SQLSTATE 40001)"`,
+		`time=… level=ERROR msg="open" err="FATAL: sorry, too many clients already (SQLSTATE 53300)"`,
+		`time=… level=WARN msg=login err="the server is busy signing people in; try again in a moment"`,
+		`time=… level=INFO msg=request route=/api/sessions/start status=201`,
+	}, "\n")+"\n"), 0o600)
+	for _, tc := range []struct {
+		postgres bool
+		want     int
+		label    string
+	}{
+		{false, 2, "SQLite busy errors"},
+		{true, 4, "PostgreSQL lock errors"},
+	} {
+		s, err := scanServerLog(log, tc.postgres)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.busy != tc.want || !strings.HasPrefix(s.lockLabel(), tc.label) {
+			t.Errorf("postgres=%v: %d lines counted as %q, want %d as %q…", tc.postgres, s.busy, s.lockLabel(), tc.want, tc.label)
+		}
 	}
 }
