@@ -161,13 +161,11 @@ func benchSearch(ctx context.Context, args, environ []string, stdout, stderr io.
 		}
 	}
 	// analyze brings PostgreSQL's planner statistics up to date after a
-	// bulk fill, as autovacuum does on its own within a minute or so: the
-	// measurement is of a database in its steady state, not of the moment
-	// after thousands of rows arrived unseen. Measured before autovacuum
-	// had analyzed 300,000 new chunks in other weeks, a BM25 search took
-	// ~55 ms in a week of any size (the planner's estimates were of a
-	// near-empty table). SQLite's planner keeps no such statistics unless asked
-	// (the server never runs ANALYZE), so it is left as the server has it.
+	// bulk fill, as autovacuum does on its own soon after: the measurement
+	// is of a database in its steady state, not of the moment after
+	// thousands of rows arrived unseen by the planner. SQLite's planner
+	// keeps no such statistics unless asked (the server never runs
+	// ANALYZE), so it is left as the server has it.
 	analyze := func() error {
 		if db.Engine != sqlite.Postgres {
 			return nil
