@@ -12,8 +12,12 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
+	"github.com/lawtutor/socratic/internal/config"
 	"github.com/lawtutor/socratic/internal/document"
 	"github.com/lawtutor/socratic/internal/pdftext"
+	"github.com/lawtutor/socratic/internal/sqlite"
 )
 
 // bench runs the measurements the README and the issues quote.
@@ -25,7 +29,7 @@ func bench(ctx context.Context, args, environ []string, stdout, stderr io.Writer
 		return benchSessions(ctx, args[1:], environ, stdout, stderr)
 	}
 	if len(args) == 0 || args[0] != "ingest" {
-		return errors.New("usage: socratic bench ingest [--dir DIR] [--rounds N] | socratic bench search [--others N] [--queries N] | socratic bench sessions [--students N] [--turns N] [--audio-mb MB]")
+		return errors.New("usage: socratic bench ingest [--dir DIR] [--rounds N] | socratic bench search [--others N] [--queries N] [--database postgres://…] | socratic bench sessions [--students N] [--turns N] [--audio-mb MB]")
 	}
 	fs := flag.NewFlagSet("bench ingest", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -169,4 +173,45 @@ func benchEndToEnd(ctx context.Context, scratch string, files []string, environ 
 		return 0, err
 	}
 	return time.Since(start), nil
+}
+
+// checkBenchDatabase accepts a bench's --database: "" (SQLite in the run's
+// scratch directory) or an empty PostgreSQL database. A bench writes its
+// scratch courses, students and copies into that database and leaves them
+// there, so a database that already holds tables — someone's data, or an
+// earlier run's — is refused rather than written into.
+func checkBenchDatabase(ctx context.Context, databaseURL string) error {
+	if databaseURL == "" {
+		return nil
+	}
+	if !config.IsPostgresURL(databaseURL) {
+		return errors.New("--database must be a PostgreSQL URL (postgres://…); without it the run uses SQLite")
+	}
+	db, err := sqlite.OpenPostgres(ctx, databaseURL)
+	if err != nil {
+		return fmt.Errorf("--database: %w", err)
+	}
+	defer db.Close()
+	var name string
+	var tables int
+	if err := db.Read.QueryRowContext(ctx, `SELECT current_database(),
+		(SELECT count(*) FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema'))`).Scan(&name, &tables); err != nil {
+		return fmt.Errorf("--database: %w", err)
+	}
+	if tables > 0 {
+		return fmt.Errorf("--database: the PostgreSQL database %q already holds %d tables; the bench writes its scratch data into the database and leaves it there, so give it a new empty one (createdb socratic_bench)", name, tables)
+	}
+	return nil
+}
+
+// benchEngineText names the database a bench runs on.
+func benchEngineText(databaseURL string) string {
+	if databaseURL == "" {
+		return "SQLite (in the run's scratch directory)"
+	}
+	cfg, err := pgx.ParseConfig(databaseURL)
+	if err != nil {
+		return "PostgreSQL"
+	}
+	return fmt.Sprintf("PostgreSQL (database %s on %s)", cfg.Database, cfg.Host)
 }

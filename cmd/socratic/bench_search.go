@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -10,9 +11,12 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/lawtutor/socratic/internal/retrieval"
+	"github.com/lawtutor/socratic/internal/sqlite"
 )
 
 // benchDim is all-MiniLM-L6-v2's dimension.
@@ -29,9 +33,10 @@ func (fixedModel) Embed(context.Context, []string) ([][]float32, error) {
 }
 
 // benchSearch measures search latency — BM25, the vectors and their fusion —
-// in weeks of 500, 5,000 and 50,000 chunks (copies of the corpus's real
-// passages, with random unit vectors), first alone in the database, then
-// with --others chunks spread over other weeks.
+// in weeks of 500, 5,000 and 50,000 chunks (--sizes; copies of the corpus's
+// real passages, with random unit vectors), first alone in the database,
+// then with --others chunks spread over other weeks; on SQLite in a scratch
+// directory, or with --database on an empty PostgreSQL database.
 func benchSearch(ctx context.Context, args, environ []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("bench search", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -40,7 +45,23 @@ func benchSearch(ctx context.Context, args, environ []string, stdout, stderr io.
 	perWeek := fs.Int("per-week", 5000, "chunks in each other week")
 	queries := fs.Int("queries", 300, "searches per measurement")
 	tuningSpec := fs.String("tuning", "", "search parameters to measure, as for eval retrieval: baseline, or name=value,…")
+	sizesSpec := fs.String("sizes", "500,5000,50000", "chunks in each measured week, comma-separated")
+	database := fs.String("database", "", "an empty PostgreSQL database (postgres://…) to measure PostgreSQL; the scratch week and its copies stay in it. Default: SQLite in a scratch directory, removed after")
 	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	var sizes []int
+	for _, f := range strings.Split(*sizesSpec, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 {
+			return fmt.Errorf("--sizes %q: want chunk counts of 1 or more, comma-separated (500,5000,50000)", *sizesSpec)
+		}
+		sizes = append(sizes, n)
+	}
+	if *perWeek < 1 {
+		return errors.New("--per-week must be at least 1")
+	}
+	if err := checkBenchDatabase(ctx, *database); err != nil {
 		return err
 	}
 	tuning, err := retrieval.ParseTuning(retrieval.DefaultTuning, *tuningSpec)
@@ -57,7 +78,7 @@ func benchSearch(ctx context.Context, args, environ []string, stdout, stderr io.
 	}
 	defer os.RemoveAll(scratch)
 	files := qaFiles(items, filepath.Join(filepath.Dir(*qaPath), "pdfs"))
-	sw, err := openScratchWeek(ctx, scratch, append(environ, "EMBEDDINGS_PROVIDER=none"))
+	sw, err := openScratchWeekOn(ctx, scratch, append(environ, "EMBEDDINGS_PROVIDER=none"), *database)
 	if err != nil {
 		return err
 	}
@@ -68,6 +89,7 @@ func benchSearch(ctx context.Context, args, environ []string, stdout, stderr io.
 	db := sw.d.db
 	var corpus int
 	db.Read.QueryRowContext(ctx, `SELECT count(*) FROM chunks`).Scan(&corpus)
+	fmt.Fprintf(stdout, "database: %s\n", benchEngineText(*database))
 	fmt.Fprintf(stdout, "passages: %d from %d PDFs, copied (with random %d-dimension unit vectors) to fill each week\n", corpus, len(files), benchDim)
 
 	rng := rand.New(rand.NewPCG(1, 2))
@@ -81,26 +103,24 @@ func benchSearch(ctx context.Context, args, environ []string, stdout, stderr io.
 			return 0, err
 		}
 		defer tx.Rollback()
-		res, err := tx.ExecContext(ctx, `INSERT INTO weeks (course_id, week_number, created_at, updated_at) VALUES (?, ?, 'now', 'now')`, courseID, nextWeek)
-		if err != nil {
+		// RETURNING, not LastInsertId: both engines have it, pgx has no
+		// LastInsertId.
+		var week, doc int64
+		if err := tx.QueryRowContext(ctx, `INSERT INTO weeks (course_id, week_number, created_at, updated_at) VALUES (?, ?, 'now', 'now') RETURNING id`,
+			courseID, nextWeek).Scan(&week); err != nil {
 			return 0, err
 		}
 		if nextWeek++; nextWeek > 52 {
-			c, err := tx.ExecContext(ctx, `INSERT INTO courses (code, name, join_code, created_at, updated_at) VALUES (?, 'bench', ?, 'now', 'now')`,
-				fmt.Sprintf("BENCH-%d", rng.Int64()), fmt.Sprintf("J%d", rng.Int64()))
-			if err != nil {
+			if err := tx.QueryRowContext(ctx, `INSERT INTO courses (code, name, join_code, created_at, updated_at) VALUES (?, 'bench', ?, 'now', 'now') RETURNING id`,
+				fmt.Sprintf("BENCH-%d", rng.Int64()), fmt.Sprintf("J%d", rng.Int64())).Scan(&courseID); err != nil {
 				return 0, err
 			}
-			courseID, _ = c.LastInsertId()
 			nextWeek = 1
 		}
-		week, _ := res.LastInsertId()
-		res, err = tx.ExecContext(ctx, `INSERT INTO documents (week_id, original_filename, sha256, file_size, status, uploaded_at) VALUES (?, 'copies.pdf', ?, 1, 'processed', 'now')`,
-			week, fmt.Sprintf("%064x", week))
-		if err != nil {
+		if err := tx.QueryRowContext(ctx, `INSERT INTO documents (week_id, original_filename, sha256, file_size, status, uploaded_at) VALUES (?, 'copies.pdf', ?, 1, 'processed', 'now') RETURNING id`,
+			week, fmt.Sprintf("%064x", week)).Scan(&doc); err != nil {
 			return 0, err
 		}
-		doc, _ := res.LastInsertId()
 		for done := 0; done < n; done += corpus {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO chunks (document_id, week_id, chunk_index, page, char_start, char_end, content, token_count)
 				SELECT ?1, ?2, ?3 + row_number() OVER (ORDER BY id), page, char_start, char_end, content, token_count
@@ -108,7 +128,7 @@ func benchSearch(ctx context.Context, args, environ []string, stdout, stderr io.
 				return 0, err
 			}
 		}
-		stmt, err := tx.PrepareContext(ctx, `INSERT INTO chunk_vectors (chunk_id, week_id, model, dim, vec) SELECT id, week_id, ?, ?, ? FROM chunks WHERE id = ?`)
+		stmt, err := tx.PrepareContext(ctx, `INSERT INTO chunk_vectors (chunk_id, week_id, model, dim, vec) VALUES (?, ?, ?, ?, ?)`)
 		if err != nil {
 			return 0, err
 		}
@@ -127,19 +147,34 @@ func benchSearch(ctx context.Context, args, environ []string, stdout, stderr io.
 		v := make([]float32, benchDim)
 		for _, id := range ids {
 			randomUnit(rng, v)
-			if _, err := stmt.ExecContext(ctx, fixedModel{}.Model(), benchDim, encodeBench(v), id); err != nil {
+			if _, err := stmt.ExecContext(ctx, id, week, fixedModel{}.Model(), benchDim, encodeBench(v)); err != nil {
 				return 0, err
 			}
 		}
 		return week, tx.Commit()
 	}
 
-	sizes := []int{500, 5000, 50000}
 	targets := make([]int64, len(sizes))
 	for i, n := range sizes {
 		if targets[i], err = fill(n); err != nil {
 			return err
 		}
+	}
+	// analyze brings PostgreSQL's planner statistics up to date after a
+	// bulk fill, as autovacuum does on its own soon after: the measurement
+	// is of a database in its steady state, not of the moment after
+	// thousands of rows arrived unseen by the planner. SQLite's planner
+	// keeps no such statistics unless asked (the server never runs
+	// ANALYZE), so it is left as the server has it.
+	analyze := func() error {
+		if db.Engine != sqlite.Postgres {
+			return nil
+		}
+		_, err := db.Write.ExecContext(ctx, `ANALYZE`)
+		return err
+	}
+	if err := analyze(); err != nil {
+		return err
 	}
 	measure := func(label string) error {
 		// Fresh searchers: each round's first search of a week is cold.
@@ -192,6 +227,9 @@ func benchSearch(ctx context.Context, args, environ []string, stdout, stderr io.
 			}
 		}
 		fmt.Fprintf(stdout, "added %d chunks with vectors in %d other weeks (%s)\n", *others, (*others+*perWeek-1) / *perWeek, time.Since(start).Round(time.Second))
+		if err := analyze(); err != nil {
+			return err
+		}
 		if err := measure(fmt.Sprintf("with %d chunks in other weeks", *others)); err != nil {
 			return err
 		}

@@ -30,8 +30,10 @@ import (
 // benchSessions measures issue 7's performance point: many students, each
 // running a whole session (start, streamed turns against a model at a
 // realistic speed, end with a recording), at once against the real server
-// binary as a child process; then checks the database for lost and
-// duplicated turns and the server's log for SQLite busy errors.
+// binary as a child process (or --instances of them on one PostgreSQL
+// database, behind a round-robin proxy in this process); then checks the
+// database for lost and duplicated turns and the servers' logs for the
+// engine's lock errors (SQLite busy; PostgreSQL deadlocks and the like).
 func benchSessions(ctx context.Context, args, environ []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("bench sessions", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -45,6 +47,7 @@ func benchSessions(ctx context.Context, args, environ []string, stdout, stderr i
 	fs.DurationVar(&o.backupEvery, "backup-every", 0, "have the server make a scheduled backup this often during the run (BACKUP_INTERVAL), to measure what backups cost turns; 0: none")
 	fs.StringVar(&o.cpuProfile, "cpu-profile", "", "write the server's CPU profile over the measured run to this file (go tool pprof)")
 	fs.StringVar(&o.database, "database", "", "the server's DATABASE_URL: an empty PostgreSQL database (postgres://…) to measure PostgreSQL; default: SQLite in the run's data directory")
+	fs.IntVar(&o.instances, "instances", 1, "servers to run on the one --database, behind a round-robin proxy in this process (more than 1 needs PostgreSQL)")
 	fs.BoolVar(&o.keep, "keep", false, "keep the data directory and server log (they are kept anyway when the run fails)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -58,11 +61,23 @@ func benchSessions(ctx context.Context, args, environ []string, stdout, stderr i
 	if o.database != "" && !config.IsPostgresURL(o.database) {
 		return errors.New("--database must be a PostgreSQL URL (postgres://…); without it the run uses SQLite")
 	}
+	if o.instances < 1 {
+		return errors.New("--instances must be at least 1")
+	}
+	if o.instances > 1 && o.database == "" {
+		return fmt.Errorf("--instances %d needs --database postgres://…: on SQLite one server holds the data directory (its lock keeps a second one out), so several instances need PostgreSQL", o.instances)
+	}
+	if o.instances > 1 && o.cpuProfile != "" {
+		return errors.New("--cpu-profile profiles one server: run it with --instances 1")
+	}
 	if o.database != "" && o.backupEvery != 0 {
 		return errors.New("--backup-every needs SQLite: scheduled backups do not run on PostgreSQL")
 	}
 	if o.backupEvery != 0 && o.backupEvery < time.Second {
 		return errors.New("--backup-every must be 0 (no backups) or at least 1s")
+	}
+	if err := checkBenchDatabase(ctx, o.database); err != nil {
+		return err
 	}
 	if o.bin == "" {
 		exe, err := os.Executable()
@@ -80,7 +95,7 @@ func benchSessions(ctx context.Context, args, environ []string, stdout, stderr i
 	b := &sessionsBench{o: o, out: stdout, scratch: scratch, dataDir: filepath.Join(scratch, "data"), logPath: filepath.Join(scratch, "server.log")}
 	err = b.run(ctx)
 	if err != nil || o.keep {
-		fmt.Fprintf(stdout, "kept for inspection: %s (data/, server.log)\n", scratch)
+		fmt.Fprintf(stdout, "kept for inspection: %s (data*/, server*.log)\n", scratch)
 	} else {
 		os.RemoveAll(scratch)
 	}
@@ -89,6 +104,7 @@ func benchSessions(ctx context.Context, args, environ []string, stdout, stderr i
 
 type sessionsBenchOptions struct {
 	students, turns, setupConcurrency int
+	instances                         int // servers on the one database; more than 1 needs PostgreSQL
 	audioMB                           float64
 	dir, bin, path, cpuProfile        string
 	database                          string // the server's DATABASE_URL; "" is SQLite in the data directory
@@ -117,9 +133,11 @@ const (
 type sessionsBench struct {
 	o                         sessionsBenchOptions
 	out                       io.Writer
-	scratch, dataDir, logPath string
+	scratch, dataDir, logPath string // the first instance's data directory and log
+	secretKey                 string // every instance's SECRET_KEY: a token one signs, another accepts
 	model                     *benchModel
-	srv                       *benchServer
+	srvs                      []*benchServer // the instances, the first made the admin
+	proxy                     *benchProxy    // nil with one instance
 	c                         *benchClient
 	nonce                     string
 	password                  string
@@ -148,57 +166,131 @@ func (b *sessionsBench) run(ctx context.Context) error {
 	}
 	defer b.model.close()
 	setupStart := time.Now()
-	if b.srv, err = startBenchServer(ctx, b.o.bin, b.serverEnv(), b.dataDir, b.logPath, b.password); err != nil {
+	b.secretKey = randomHex(24)
+	first, err := startBenchServer(ctx, b.o.bin, b.serverEnv(0), b.dataDir, b.logPath, b.password)
+	if err != nil {
 		return err
 	}
-	defer b.srv.kill()
-	b.c = newBenchClient(b.srv.base, b.o.students)
+	b.srvs = append(b.srvs, first)
+	defer func() {
+		for _, s := range b.srvs {
+			s.kill()
+		}
+	}()
+	for i := 1; i < b.o.instances; i++ {
+		s, err := startBenchServe(ctx, b.o.bin, b.serverEnv(i), b.instanceDataDir(i), b.instanceLogPath(i))
+		if err != nil {
+			return fmt.Errorf("instance %d: %w", i+1, err)
+		}
+		b.srvs = append(b.srvs, s)
+	}
+	base := first.base
+	if b.o.instances > 1 {
+		if b.proxy, err = startBenchProxy(b.srvs, b.o.students); err != nil {
+			return err
+		}
+		defer b.proxy.close()
+		base = b.proxy.base
+	}
+	b.c = newBenchClient(base, b.o.students)
 	if err := b.setup(ctx); err != nil {
 		return fmt.Errorf("setup: %w", err)
 	}
-	fmt.Fprintf(b.out, "setup (not measured): %s — server pid %d, %d students signed in and enrolled, week %d ready\n",
-		time.Since(setupStart).Round(time.Millisecond), b.srv.pid(), len(b.tokens), b.weekID)
+	pids := make([]string, len(b.srvs))
+	for i, s := range b.srvs {
+		pids[i] = strconv.Itoa(s.pid())
+	}
+	if b.proxy == nil {
+		fmt.Fprintf(b.out, "setup (not measured): %s — server pid %d, %d students signed in and enrolled, week %d ready\n",
+			time.Since(setupStart).Round(time.Millisecond), first.pid(), len(b.tokens), b.weekID)
+	} else {
+		fmt.Fprintf(b.out, "setup (not measured, through the proxy): %s — %d server instances on one PostgreSQL database (pids %s) behind a round-robin proxy in this process, %d students signed in and enrolled, week %d ready\n",
+			time.Since(setupStart).Round(time.Millisecond), len(b.srvs), strings.Join(pids, ", "), len(b.tokens), b.weekID)
+	}
 
 	// The machine is shared with whatever else runs on it: say how busy
 	// it was, so a noisy run can be told from a slow server.
 	if la, err := os.ReadFile("/proc/loadavg"); err == nil {
 		fmt.Fprintf(b.out, "machine: %d CPUs, load average before the run %s\n", runtime.NumCPU(), strings.Join(strings.Fields(string(la))[:3], " "))
 	}
-	before := b.srv.sample()
+	insts := make([]instanceRun, len(b.srvs))
+	for i, s := range b.srvs {
+		insts[i].before = s.sample()
+		// Peak RSS during the run alone: clear_refs "5" resets VmHWM (Linux).
+		insts[i].hwmReset = os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", s.pid()), []byte("5"), 0) == nil
+	}
 	selfBefore := selfCPU()
-	// Peak RSS during the run alone: clear_refs "5" resets VmHWM (Linux).
-	hwmReset := os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", b.srv.pid()), []byte("5"), 0) == nil
+	if b.proxy != nil {
+		b.proxy.startRun()
+	}
 	b.model.startRun()
 	if b.o.cpuProfile != "" {
-		syscall.Kill(b.srv.pid(), syscall.SIGUSR1)
+		syscall.Kill(first.pid(), syscall.SIGUSR1)
 	}
 	results, wall := b.measure(ctx)
 	if b.o.cpuProfile != "" {
-		syscall.Kill(b.srv.pid(), syscall.SIGUSR2)
+		syscall.Kill(first.pid(), syscall.SIGUSR2)
 	}
-	after := b.srv.sample()
+	for i, s := range b.srvs {
+		insts[i].after = s.sample()
+		if b.proxy != nil {
+			insts[i].turns = b.proxy.turns[i].Load()
+		}
+	}
 	selfAfter := selfCPU()
 
-	if err := b.srv.stop(); err != nil {
-		b.errs.add("server stop", err)
+	for i, s := range b.srvs {
+		if err := s.stop(); err != nil {
+			b.errs.add(fmt.Sprintf("server %d stop", i+1), err)
+		}
 	}
-	check, err := checkSessionsDB(ctx, b.dataDir, b.o.database, results, int64(audioSize))
+	check, err := checkSessionsDB(ctx, b.dataDir, b.audioDir(), b.o.database, results, int64(audioSize))
 	if err != nil {
 		return err
 	}
-	logs, err := scanServerLog(b.logPath)
-	if err != nil {
-		return err
+	var logs logScan
+	for i := range b.srvs {
+		l, err := scanServerLog(b.instanceLogPath(i), b.o.database != "")
+		if err != nil {
+			return err
+		}
+		logs.add(l)
 	}
 	r := sessionsReport{
 		o: b.o, results: results, wall: wall, model: b.model, check: check, logs: logs, errs: &b.errs, paced: b.paced.Load(),
-		before: before, after: after, hwmReset: hwmReset, selfCPU: selfAfter - selfBefore,
+		instances: insts, selfCPU: selfAfter - selfBefore,
 	}
 	return r.print(b.out)
 }
 
-func (b *sessionsBench) serverEnv() []string {
-	env := b.baseServerEnv()
+// instanceDataDir is instance i's DATA_DIR: each serve holds its own (its
+// lock, its PDFium cache, its files on their way in).
+func (b *sessionsBench) instanceDataDir(i int) string {
+	if i == 0 {
+		return b.dataDir
+	}
+	return filepath.Join(b.scratch, fmt.Sprintf("data-%d", i+1))
+}
+
+func (b *sessionsBench) instanceLogPath(i int) string {
+	if i == 0 {
+		return b.logPath
+	}
+	return filepath.Join(b.scratch, fmt.Sprintf("server-%d.log", i+1))
+}
+
+// audioDir is where the recordings are: the one server's data directory,
+// or with several instances the SESSION_DIR they share.
+func (b *sessionsBench) audioDir() string {
+	if b.o.instances > 1 {
+		return filepath.Join(b.scratch, "shared", "audio")
+	}
+	return filepath.Join(b.dataDir, "audio")
+}
+
+// serverEnv is instance i's environment.
+func (b *sessionsBench) serverEnv(i int) []string {
+	env := b.baseServerEnv(i)
 	if b.o.cpuProfile != "" {
 		abs, _ := filepath.Abs(b.o.cpuProfile)
 		env = append(env, "SOCRATIC_CPU_PROFILE="+abs)
@@ -209,13 +301,13 @@ func (b *sessionsBench) serverEnv() []string {
 	return env
 }
 
-func (b *sessionsBench) baseServerEnv() []string {
+func (b *sessionsBench) baseServerEnv(i int) []string {
 	env := []string{
 		"PATH=" + b.o.path,
-		"DATA_DIR=" + b.dataDir,
+		"DATA_DIR=" + b.instanceDataDir(i),
 		"HOST=127.0.0.1",
 		"PORT=" + strconv.Itoa(freeLocalPort()),
-		"SECRET_KEY=" + randomHex(24),
+		"SECRET_KEY=" + b.secretKey,
 		"ANTHROPIC_API_KEY=bench-key",
 		"ANTHROPIC_BASE_URL=" + b.model.URL,
 		"LLM_PROVIDER=anthropic",
@@ -230,6 +322,13 @@ func (b *sessionsBench) baseServerEnv() []string {
 	}
 	if b.o.database != "" {
 		env = append(env, "DATABASE_URL="+b.o.database)
+	}
+	if b.o.instances > 1 {
+		// What a deployment shares through BLOB_URL (an S3 bucket) and a
+		// shared volume, on one machine: one upload directory (the local
+		// blob store) and one recordings directory. Uploads happen during
+		// the setup only, after every instance has started.
+		env = append(env, "UPLOAD_DIR="+filepath.Join(b.scratch, "shared", "uploads"), "SESSION_DIR="+b.audioDir())
 	}
 	return env
 }
@@ -414,8 +513,14 @@ func (b *sessionsBench) student(ctx context.Context, i int) studentRun {
 		if t > 0 {
 			time.Sleep(time.Until(sent.Add(benchTurnPause)))
 		}
-		sent = time.Now()
-		r.turns = append(r.turns, b.turn(ctx, tok, r.sessionID, i, t))
+		tr := b.turn(ctx, tok, r.sessionID, i, t)
+		r.turns = append(r.turns, tr)
+		// The pause runs from the attempt the server took: after a 429,
+		// the retry's send. Counted from the refused first attempt, the
+		// next message went out about 1.5 s after the retry was stored,
+		// too soon again, and one late turn made every later turn of
+		// that student a 429 and a retry.
+		sent = tr.sent
 	}
 	var end struct {
 		Transcript []json.RawMessage `json:"transcript"`

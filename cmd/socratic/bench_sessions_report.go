@@ -47,8 +47,9 @@ type storedTurn struct {
 
 // checkSessionsDB reads the stopped server's database and holds every
 // session against what its student's client saw: the SQLite file in
-// dataDir, or the PostgreSQL database at databaseURL when it is set.
-func checkSessionsDB(ctx context.Context, dataDir, databaseURL string, results []studentRun, audioSize int64) (dbCheck, error) {
+// dataDir, or the PostgreSQL database at databaseURL when it is set; the
+// recordings are looked for in audioDir.
+func checkSessionsDB(ctx context.Context, dataDir, audioDir, databaseURL string, results []studentRun, audioSize int64) (dbCheck, error) {
 	var c dbCheck
 	var db *sqlite.DB
 	var err error
@@ -108,7 +109,7 @@ func checkSessionsDB(ctx context.Context, dataDir, databaseURL string, results [
 		if audioName == "" || size != audioSize {
 			c.badAudio++
 			c.note("student %d: session %d: recording %q of %d bytes, want %d", i, r.sessionID, audioName, size, audioSize)
-		} else if st, err := os.Stat(filepath.Join(dataDir, "audio", audioName)); err != nil || st.Size() != audioSize {
+		} else if st, err := os.Stat(filepath.Join(audioDir, audioName)); err != nil || st.Size() != audioSize {
 			c.badAudio++
 			c.note("student %d: session %d: recording file %s: %v", i, r.sessionID, audioName, err)
 		}
@@ -192,22 +193,37 @@ func (c *dbCheck) checkTranscript(i int, r studentRun, ts []storedTurn) bool {
 	return exact
 }
 
-// logScan is what the server's log says about trouble.
+// logScan is what the servers' logs say about trouble.
 type logScan struct {
-	lines, busy, errors, warnings int
-	backups                       int // scheduled backups made during the run
+	postgres                      bool // which engine's lock errors busy counts
+	lines, busy, errors, warnings int  // busy: lines naming the engine's lock errors (see lockLine)
+	backups                       int  // scheduled backups made during the run
 	busyLines, errorLines         []string
 	status                        map[string]int // access log statuses of session routes
 }
 
+// lockLine and pgLockLine find the engine's lock trouble in a log line.
+// On SQLite: "database is locked" (SQLITE_BUSY or SQLITE_LOCKED past
+// busy_timeout: another connection or process held the one writer's lock),
+// and any "busy" (which also catches the server's own refusals: busy
+// signing people in, LLM_MAX_CONCURRENT reached). PostgreSQL has no
+// database-wide write lock; its counterparts are row-lock conflicts that
+// end a transaction: a deadlock (40P01), a serialization failure (40001),
+// a lock or statement timeout (55P03, 57014), and running out of
+// connections (53300 "too many clients", "remaining connection slots").
 var (
 	busyLine   = regexp.MustCompile(`(?i)database is locked|sqlite_busy|\bbusy\b`)
+	pgLockLine = regexp.MustCompile(`(?i)deadlock detected|could not serialize access|lock timeout|canceling statement due to|too many clients|remaining connection slots|SQLSTATE (40P01|40001|55P03|57014|53300)|\bbusy\b`)
 	statusAttr = regexp.MustCompile(`\bstatus=(\d{3})\b`)
 	routeAttr  = regexp.MustCompile(`\broute=(\S+)`)
 )
 
-func scanServerLog(path string) (logScan, error) {
-	s := logScan{status: map[string]int{}}
+func scanServerLog(path string, postgres bool) (logScan, error) {
+	s := logScan{postgres: postgres, status: map[string]int{}}
+	lockLine := busyLine
+	if postgres {
+		lockLine = pgLockLine
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return s, err
@@ -227,7 +243,7 @@ func scanServerLog(path string) (logScan, error) {
 		if strings.Contains(line, `msg="backup made"`) {
 			s.backups++
 		}
-		if busyLine.MatchString(line) {
+		if lockLine.MatchString(line) {
 			s.busy++
 			if len(s.busyLines) < 5 {
 				s.busyLines = append(s.busyLines, short(line))
@@ -254,18 +270,50 @@ func scanServerLog(path string) (logScan, error) {
 	return s, sc.Err()
 }
 
-type sessionsReport struct {
-	o             sessionsBenchOptions
-	results       []studentRun
-	wall          time.Duration
-	model         *benchModel
-	check         dbCheck
-	logs          logScan
-	errs          *benchErrors
-	paced         int64 // 429s (too soon) waited out and retried
+// add sums another instance's log into s.
+func (s *logScan) add(o logScan) {
+	s.postgres = o.postgres
+	s.lines += o.lines
+	s.busy += o.busy
+	s.errors += o.errors
+	s.warnings += o.warnings
+	s.backups += o.backups
+	s.busyLines = append(s.busyLines, o.busyLines...)[:min(5, len(s.busyLines)+len(o.busyLines))]
+	s.errorLines = append(s.errorLines, o.errorLines...)[:min(5, len(s.errorLines)+len(o.errorLines))]
+	if s.status == nil {
+		s.status = map[string]int{}
+	}
+	for k, n := range o.status {
+		s.status[k] += n
+	}
+}
+
+// lockLabel names what busy counts, on the run's engine.
+func (s *logScan) lockLabel() string {
+	if s.postgres {
+		return "PostgreSQL lock errors (deadlock, serialization failure, lock or statement timeout, out of connections) and busy refusals"
+	}
+	return "SQLite busy errors"
+}
+
+// instanceRun is one server instance over the measured run.
+type instanceRun struct {
 	before, after procSample
 	hwmReset      bool
-	selfCPU       time.Duration
+	turns         int64 // streamed turns it answered with 200 (through the proxy; 0 with one instance, not counted)
+}
+
+type sessionsReport struct {
+	o         sessionsBenchOptions
+	results   []studentRun
+	wall      time.Duration
+	model     *benchModel
+	check     dbCheck
+	logs      logScan
+	errs      *benchErrors
+	paced     int64 // 429s (too soon) waited out and retried
+	instances []instanceRun
+	selfCPU   time.Duration
 }
 
 func (r *sessionsReport) print(w io.Writer) error {
@@ -348,23 +396,53 @@ func (r *sessionsReport) print(w io.Writer) error {
 	for _, p := range c.problems {
 		fmt.Fprintf(w, "  - %s\n", p)
 	}
-	cpu := r.after.cpu - r.before.cpu
-	fmt.Fprintf(w, "server process: peak RSS (VmHWM) %.0f MB", float64(r.after.hwmKB)/1024)
-	if r.hwmReset {
-		fmt.Fprintf(w, " during the run (reset before it; RSS %.0f MB before, peak before %.0f MB)", float64(r.before.rssKB)/1024, float64(r.before.hwmKB)/1024)
-	} else {
-		fmt.Fprint(w, " over its whole life, setup included")
+	var cpu time.Duration
+	for _, in := range r.instances {
+		cpu += in.after.cpu - in.before.cpu
 	}
-	fmt.Fprintf(w, "; CPU during the run %.1f s = %.2f cores on average\n", cpu.Seconds(), cpu.Seconds()/r.wall.Seconds())
+	if len(r.instances) == 1 {
+		in := r.instances[0]
+		fmt.Fprintf(w, "server process: peak RSS (VmHWM) %.0f MB", float64(in.after.hwmKB)/1024)
+		if in.hwmReset {
+			fmt.Fprintf(w, " during the run (reset before it; RSS %.0f MB before, peak before %.0f MB)", float64(in.before.rssKB)/1024, float64(in.before.hwmKB)/1024)
+		} else {
+			fmt.Fprint(w, " over its whole life, setup included")
+		}
+		fmt.Fprintf(w, "; CPU during the run %.1f s = %.2f cores on average\n", cpu.Seconds(), cpu.Seconds()/r.wall.Seconds())
+	} else {
+		fmt.Fprintf(w, "server instances: %d on one PostgreSQL database, behind a round-robin proxy in the bench process\n", len(r.instances))
+		for i, in := range r.instances {
+			c := in.after.cpu - in.before.cpu
+			during := "during the run"
+			if !in.hwmReset {
+				during = "over its whole life"
+			}
+			fmt.Fprintf(w, "  instance %d: answered %d streamed turns; peak RSS (VmHWM) %.0f MB %s; CPU during the run %.1f s = %.2f cores\n",
+				i+1, in.turns, float64(in.after.hwmKB)/1024, during, c.Seconds(), c.Seconds()/r.wall.Seconds())
+		}
+		fmt.Fprintf(w, "all instances: CPU during the run %.1f s = %.2f cores on average\n", cpu.Seconds(), cpu.Seconds()/r.wall.Seconds())
+	}
 	if ok > 0 {
 		// The run's starts and ends (with their recordings) are in it too:
 		// what a turn costs the server, the session around it included.
-		fmt.Fprintf(w, "server CPU per turn %.2f ms (%.1f s over %d answered turns, session starts and ends included)\n",
-			ms(cpu)/float64(ok), cpu.Seconds(), ok)
+		sum := ""
+		if len(r.instances) > 1 {
+			sum = ", every instance's summed"
+		}
+		fmt.Fprintf(w, "server CPU per turn %.2f ms (%.1f s over %d answered turns, session starts and ends included%s)\n",
+			ms(cpu)/float64(ok), cpu.Seconds(), ok, sum)
 	}
-	fmt.Fprintf(w, "bench process (clients and fake model, same machine): CPU during the run %.1f s = %.2f cores\n",
-		r.selfCPU.Seconds(), r.selfCPU.Seconds()/r.wall.Seconds())
-	fmt.Fprintf(w, "server log: %d lines, %d errors, %d warnings; SQLite busy errors: %d\n", r.logs.lines, r.logs.errors, r.logs.warnings, r.logs.busy)
+	proxy := ""
+	if len(r.instances) > 1 {
+		proxy = ", the proxy"
+	}
+	fmt.Fprintf(w, "bench process (clients%s and fake model, same machine): CPU during the run %.1f s = %.2f cores\n",
+		proxy, r.selfCPU.Seconds(), r.selfCPU.Seconds()/r.wall.Seconds())
+	logName := "server log"
+	if len(r.instances) > 1 {
+		logName = fmt.Sprintf("server logs (%d instances)", len(r.instances))
+	}
+	fmt.Fprintf(w, "%s: %d lines, %d errors, %d warnings; %s: %d\n", logName, r.logs.lines, r.logs.errors, r.logs.warnings, r.logs.lockLabel(), r.logs.busy)
 	if r.o.backupEvery > 0 {
 		fmt.Fprintf(w, "scheduled backups made during the run (every %s): %d\n", r.o.backupEvery, r.logs.backups)
 	}
@@ -389,7 +467,7 @@ func (r *sessionsReport) print(w io.Writer) error {
 		failed = append(failed, fmt.Sprintf("%d sessions not ended or without their recording", n))
 	}
 	if r.logs.busy > 0 {
-		failed = append(failed, fmt.Sprintf("%d SQLite busy errors", r.logs.busy))
+		failed = append(failed, fmt.Sprintf("%d %s", r.logs.busy, r.logs.lockLabel()))
 	}
 	if unmatched+repeated > 0 {
 		failed = append(failed, fmt.Sprintf("%d turns without exactly one model request", unmatched+repeated))
@@ -397,7 +475,7 @@ func (r *sessionsReport) print(w io.Writer) error {
 	if len(failed) > 0 {
 		return errors.New("bench sessions: " + strings.Join(failed, ", "))
 	}
-	fmt.Fprintln(w, "result: 0 errors, 0 lost or duplicated turns, 0 SQLite busy errors")
+	fmt.Fprintf(w, "result: 0 errors, 0 lost or duplicated turns, 0 %s\n", r.logs.lockLabel())
 	return nil
 }
 

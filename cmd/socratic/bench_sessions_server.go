@@ -43,7 +43,12 @@ func startBenchServer(ctx context.Context, bin string, env []string, dataDir, lo
 	if out, err := create.CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("%s user create: %w\n%s", bin, err, out)
 	}
+	return startBenchServe(ctx, bin, env, dataDir, logPath)
+}
 
+// startBenchServe starts serve on dataDir and waits until it is ready.
+func startBenchServe(ctx context.Context, bin string, env []string, dataDir, logPath string) (*benchServer, error) {
+	linkScratchCompileCache(dataDir)
 	logFile, err := os.Create(logPath)
 	if err != nil {
 		return nil, err

@@ -63,25 +63,32 @@ ingestion on a folder of PDFs.
 
   --dir DIR        folder of PDFs (default: the corpus)
   --rounds N       times to repeat each measurement; the best is reported (3)`},
-	{"bench search", `usage: socratic bench search [--qa FILE] [--others N] [--per-week N] [--queries N] [--tuning SPEC]
+	{"bench search", `usage: socratic bench search [--qa FILE] [--sizes N,N,N] [--others N] [--per-week N] [--queries N] [--tuning SPEC] [--database URL]
 
 Measure search latency (BM25, vectors, fusion) in weeks of 500, 5,000 and
-50,000 passages.
+50,000 passages, on SQLite in a scratch directory or on PostgreSQL.
 
   --qa FILE        QA file whose PDFs give the passages and whose questions
                    are the queries (default: the corpus's)
   --others N       chunks in other weeks for the second round (1000000)
   --per-week N     chunks in each other week (5000)
   --queries N      searches per measurement (300)
+  --sizes N,N,N    passages in each measured week (500,5000,50000)
   --tuning SPEC    search parameters, as for eval retrieval (baseline, or
-                   name=value,…)`},
-	{"bench sessions", `usage: socratic bench sessions [--students N] [--turns N] [--audio-mb MB] [--dir DIR] [--bin FILE] [--setup-concurrency N] [--backup-every D] [--cpu-profile FILE] [--database URL] [--keep]
+                   name=value,…)
+  --database URL   an empty PostgreSQL database (postgres://…) to measure
+                   PostgreSQL; a database that holds tables is refused. The
+                   scratch week and its copies stay in it (default: SQLite
+                   in a scratch directory, removed after)`},
+	{"bench sessions", `usage: socratic bench sessions [--students N] [--turns N] [--audio-mb MB] [--dir DIR] [--bin FILE] [--setup-concurrency N] [--backup-every D] [--cpu-profile FILE] [--database URL] [--instances N] [--keep]
 
 Run the server binary against a fake model at a realistic speed: N students
 at once each start a session, stream turns and end with a recording. Reports
 latency, server CPU per turn (the run's server CPU time over its answered
-turns, session starts and ends included), peak RSS, lost turns and busy
-errors.
+turns, session starts and ends included), peak RSS, lost turns and the
+engine's lock errors (SQLite: "database is locked"/busy; PostgreSQL:
+deadlocks, serialization failures, lock timeouts, running out of
+connections; on both, the server's own "busy" refusals).
 
   --students N     students running a session at once (200)
   --turns N        streamed turns per session (8)
@@ -97,8 +104,14 @@ errors.
                    during the run (BACKUP_INTERVAL), to measure what
                    backups cost turns (default 0: none)
   --database URL   the server's DATABASE_URL: an empty PostgreSQL database
-                   (postgres://…) to measure PostgreSQL (default: SQLite
-                   in the run's data directory)
+                   (postgres://…) to measure PostgreSQL; a database that
+                   holds tables is refused (default: SQLite in the run's
+                   data directory)
+  --instances N    servers on the one --database (same SECRET_KEY, one
+                   upload and one recordings directory), behind a
+                   round-robin proxy in the bench process; the report
+                   gives each one's turns, RSS and CPU, and CPU per turn
+                   summed over all. More than 1 needs PostgreSQL (1)
   --cpu-profile FILE
                    write the server's CPU profile over the measured run to
                    FILE (go tool pprof); the server is told by

@@ -139,7 +139,7 @@ const defaultVersion = "0.1.0"
 // the configured PostgreSQL database: serve, user, migrate, ingest, backup,
 // restore and voice run on it, and so do healthcheck, warm-cache and
 // models, which do not open the database.
-var errPostgresInProgress = errors.New("DATABASE_URL names a PostgreSQL server: `socratic serve`, `user`, `migrate up|down|status`, `ingest`, `voice`, `backup` and `restore` (and healthcheck, warm-cache, models) run on it; this command measures on a scratch SQLite database of its own and will not write into yours: unset DATABASE_URL for it (PostgreSQL support is in progress for the measuring commands)")
+var errPostgresInProgress = errors.New("DATABASE_URL names a PostgreSQL server: `socratic serve`, `user`, `migrate up|down|status`, `ingest`, `voice`, `backup` and `restore` (and healthcheck, warm-cache, models) run on it; this command measures on a scratch SQLite database of its own and will not write into yours: unset DATABASE_URL for it (`bench search` and `bench sessions` take --database postgres://… to measure PostgreSQL)")
 
 func loadConfig(environ []string) (config.Config, error) {
 	cfg, err := loadConfigAnyEngine(environ)

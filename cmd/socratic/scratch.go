@@ -24,6 +24,22 @@ func openScratchWeek(ctx context.Context, dir string, environ []string) (*scratc
 	if err != nil {
 		return nil, err
 	}
+	return openScratchWeekConfig(ctx, dir, cfg)
+}
+
+// openScratchWeekOn is openScratchWeek on the database databaseURL names
+// (an empty PostgreSQL database, for bench search --database), or on
+// SQLite in dir when it is "": whatever DATABASE_URL the environment or
+// ./.env holds is overridden, so a scratch week is never written into it.
+func openScratchWeekOn(ctx context.Context, dir string, environ []string, databaseURL string) (*scratchWeek, error) {
+	cfg, err := loadConfigAnyEngine(append(append([]string{}, environ...), "DATA_DIR="+dir, "LOG_LEVEL=error", "DATABASE_URL="+databaseURL))
+	if err != nil {
+		return nil, err
+	}
+	return openScratchWeekConfig(ctx, dir, cfg)
+}
+
+func openScratchWeekConfig(ctx context.Context, dir string, cfg config.Config) (*scratchWeek, error) {
 	log := newLogger(cfg, io.Discard)
 	d, err := openDeps(ctx, cfg, log)
 	if err != nil {

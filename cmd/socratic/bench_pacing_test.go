@@ -1,0 +1,114 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// TestBenchPacingAfterTooSoon: a student in bench sessions whose message
+// the server found too soon (429) waits Retry-After, sends it again, and
+// paces the next message from that retry, as a client should; so one slow
+// store costs one 429, not one for every later turn of the session. The
+// fake server stores the first message 500 ms late, as a loaded server
+// does, and keeps the real server's rule: a message less than
+// SESSION_MIN_TURN_INTERVAL_SECONDS after the last stored one is refused.
+func TestBenchPacingAfterTooSoon(t *testing.T) {
+	var mu sync.Mutex
+	var lastStored time.Time
+	stored, refused := 0, 0
+	interval := time.Duration(benchTurnInterval) * time.Second
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/api/sessions/start":
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusCreated)
+			fmt.Fprint(w, `{"session_id": 1, "opening_message": "Shall we begin?"}`)
+		case "/api/sessions/1/message/stream":
+			mu.Lock()
+			if stored == 0 {
+				time.Sleep(500 * time.Millisecond) // the first store is late
+			}
+			now := time.Now()
+			if since := now.Sub(lastStored); !lastStored.IsZero() && since < interval {
+				refused++
+				mu.Unlock()
+				w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil((interval - since).Seconds()))))
+				w.WriteHeader(http.StatusTooManyRequests)
+				return
+			}
+			stored++
+			lastStored = now
+			mu.Unlock()
+			w.Header().Set("Content-Type", "text/event-stream")
+			fmt.Fprint(w, "event: delta\ndata: {\"text\": \"Why?\"}\n\nevent: done\ndata: {\"response\": \"Why?\"}\n\n")
+		case "/api/sessions/1/end":
+			w.Header().Set("Content-Type", "application/json")
+			fmt.Fprint(w, `{"transcript": [{}, {}, {}, {}, {}, {}, {}]}`)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer srv.Close()
+
+	b := &sessionsBench{
+		o: sessionsBenchOptions{turns: 3}, c: newBenchClient(srv.URL, 1), tokens: []string{"token"}, weekID: 1, nonce: "0123",
+		audioBody: []byte("--x--\r\n"), audioType: "multipart/form-data; boundary=x",
+	}
+	r := b.student(context.Background(), 0)
+	if b.errs.total != 0 {
+		t.Fatalf("errors: %v", b.errs.byText)
+	}
+	for i, tr := range r.turns {
+		if !tr.ok {
+			t.Errorf("turn %d not answered", i+1)
+		}
+	}
+	if len(r.turns) != 3 || !r.ended {
+		t.Fatalf("%d turns, ended %v; want 3 and ended", len(r.turns), r.ended)
+	}
+	if stored != 3 || refused != 1 || b.paced.Load() != 1 {
+		t.Errorf("the server stored %d and refused %d as too soon, the bench counted %d retries; want 3 stored and 1 refused, retried once", stored, refused, b.paced.Load())
+	}
+}
+
+// TestScanServerLogLockErrorsByEngine: the report's lock-error count is the
+// engine's own: SQLite's "database is locked", PostgreSQL's deadlocks,
+// serialization failures, lock timeouts and exhausted connections; the
+// server's own "busy" refusals count on both.
+func TestScanServerLogLockErrorsByEngine(t *testing.T) {
+	log := filepath.Join(t.TempDir(), "server.log")
+	os.WriteFile(log, []byte(strings.Join([]string{
+		`time=… level=ERROR msg="send message" err="database is locked (5) (SQLITE_BUSY)"`,
+		`time=… level=ERROR msg="send message" err="ERROR: deadlock detected (SQLSTATE 40P01)"`,
+		`time=… level=ERROR msg="end session" err="ERROR: could not serialize access due to concurrent update (SQLSTATE 40001)"`,
+		`time=… level=ERROR msg="open" err="FATAL: sorry, too many clients already (SQLSTATE 53300)"`,
+		`time=… level=WARN msg=login err="the server is busy signing people in; try again in a moment"`,
+		`time=… level=INFO msg=request route=/api/sessions/start status=201`,
+	}, "\n")+"\n"), 0o600)
+	for _, tc := range []struct {
+		postgres bool
+		want     int
+		label    string
+	}{
+		{false, 2, "SQLite busy errors"},
+		{true, 4, "PostgreSQL lock errors"},
+	} {
+		s, err := scanServerLog(log, tc.postgres)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.busy != tc.want || !strings.HasPrefix(s.lockLabel(), tc.label) {
+			t.Errorf("postgres=%v: %d lines counted as %q, want %d as %q…", tc.postgres, s.busy, s.lockLabel(), tc.want, tc.label)
+		}
+	}
+}
