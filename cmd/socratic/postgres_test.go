@@ -53,8 +53,8 @@ func TestMigrateOnPostgres(t *testing.T) {
 	// URL rather than write its scratch weeks into it.
 	for _, cmd := range [][]string{{"eval", "retrieval", "--qa", testenv.QA()}} {
 		err := run(ctx, cmd, env, strings.NewReader("a fine passphrase\n"), &syncBuffer{}, &syncBuffer{})
-		if err == nil || !strings.Contains(err.Error(), "PostgreSQL support is in progress") {
-			t.Errorf("%s on PostgreSQL: %v, want a refusal saying PostgreSQL is in progress", cmd, err)
+		if err == nil || !strings.Contains(err.Error(), "will not write into yours") {
+			t.Errorf("%s on PostgreSQL: %v, want a refusal saying it will not write into the configured database", cmd, err)
 		}
 	}
 }
