@@ -21,8 +21,9 @@ const DefaultMaxTurns = 40
 // turns as it may at once (LLM_MAX_CONCURRENT). Nothing of it is stored.
 var ErrModelBusy = &errs.Error{Code: errs.Unavailable, Message: "the tutor is answering as many students as it can right now; please send your message again in a moment", RetryAfter: 2 * time.Second}
 
-// checkPace refuses a turn that comes too soon after the session's last
-// (429, Retry-After: the rest of the interval) or past the session's
+// checkPace refuses a turn that arrived too soon after the session's last
+// (429, Retry-After: the rest of the interval; both times are arrivals, so
+// the server's own queueing never counts against the student) or past the session's
 // number of turns (409: waiting does not help, a new session does). It
 // reads the session row as the turn's own transaction loaded it, and
 // recordPace updates it in that transaction, on the one write connection,
@@ -45,7 +46,7 @@ func (s *Service) checkPace(sess Session, now time.Time) error {
 	return nil
 }
 
-// recordPace counts a new student turn on its session.
+// recordPace counts a new student turn on its session, arrived at now.
 func recordPace(ctx context.Context, tx sqlite.Execer, sessionID int64, now time.Time) error {
 	if _, err := tx.ExecContext(ctx, `UPDATE sessions SET student_turns = student_turns + 1, last_turn_at = ? WHERE id = ?`, sqlite.FormatTime(now), sessionID); err != nil {
 		return fmt.Errorf("record pace: %w", err)

@@ -61,6 +61,10 @@ type Pending struct {
 // pending student turn, before any model is called. The caller must Run
 // the result.
 func (s *Service) Begin(ctx context.Context, u auth.User, sessionID int64, text, clientMsgID string) (*Pending, error) {
+	// The pace is measured between messages' arrivals, before each waits
+	// for the write: a message queued behind a busy moment must not make
+	// the student's next, properly spaced one look too soon.
+	arrived := s.o.Now()
 	text, err := checkMessage(text, clientMsgID)
 	if err != nil {
 		return nil, err
@@ -69,7 +73,7 @@ func (s *Service) Begin(ctx context.Context, u auth.User, sessionID int64, text,
 	timeUp := false
 	err = s.db.Batch.Do(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var err error
-		p, timeUp, err = s.begin(ctx, tx, u, sessionID, text, clientMsgID)
+		p, timeUp, err = s.begin(ctx, tx, u, sessionID, text, clientMsgID, arrived)
 		return err
 	})
 	if err != nil {
@@ -93,7 +97,7 @@ func (s *Service) Begin(ctx context.Context, u auth.User, sessionID int64, text,
 // begin is Begin's write: the session's state, a repeated client_msg_id,
 // a turn in flight, and the new pending turn. timeUp reports a session
 // that it ended (a change to commit, and an error for the caller).
-func (s *Service) begin(ctx context.Context, tx *sql.Tx, u auth.User, sessionID int64, text, clientMsgID string) (p *Pending, timeUp bool, err error) {
+func (s *Service) begin(ctx context.Context, tx *sql.Tx, u auth.User, sessionID int64, text, clientMsgID string, arrived time.Time) (p *Pending, timeUp bool, err error) {
 	// tx's queries as prepared statements (a turn runs these every time);
 	// s.end keeps tx itself.
 	ex := s.db.WriteStmts.In(tx)
@@ -192,7 +196,7 @@ func (s *Service) begin(ctx context.Context, tx *sql.Tx, u auth.User, sessionID 
 	// What a new turn may cost: its pace, the student's day, a place
 	// among the model calls at once. A repeated message (above) costs
 	// nothing and passes; a refused one stores nothing.
-	if err := s.checkPace(sess, now); err != nil {
+	if err := s.checkPace(sess, arrived); err != nil {
 		return nil, false, err
 	}
 	if err := s.checkBudget(ctx, ex, u, now); err != nil {
@@ -205,7 +209,7 @@ func (s *Service) begin(ctx context.Context, tx *sql.Tx, u auth.User, sessionID 
 		p.slot.Release()
 		return nil, false, err
 	}
-	if err := recordPace(ctx, ex, sess.ID, now); err != nil {
+	if err := recordPace(ctx, ex, sess.ID, arrived); err != nil {
 		p.slot.Release()
 		return nil, false, err
 	}
