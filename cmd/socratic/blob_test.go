@@ -33,8 +33,9 @@ func TestBlobURLChoosesTheS3Store(t *testing.T) {
 	log := slog.New(slog.DiscardHandler)
 	open := func(env ...string) (*deps, error) {
 		t.Helper()
-		cfg, err := config.Load(append([]string{"DATA_DIR=" + t.TempDir(), "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test-secret",
-			"AWS_ENDPOINT_URL=" + srv.URL, "AWS_REGION=us-east-1"}, env...), "")
+		dir := t.TempDir()
+		cfg, err := config.Load(append(withEngine(t, dir, []string{"DATA_DIR=" + dir, "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test-secret",
+			"AWS_ENDPOINT_URL=" + srv.URL, "AWS_REGION=us-east-1"}), env...), "")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -23,7 +23,8 @@ func TestModelChangeReembedsAtStart(t *testing.T) {
 	env := func(name string) []string {
 		return []string{"EMBEDDINGS_MODEL_PATH=" + model, "EMBEDDINGS_MODEL=" + name}
 	}
-	sw, err := openScratchWeek(ctx, dir, env("first-model"))
+	// On the run's engine: re-embedding at start is the server's.
+	sw, err := openScratchWeekOn(ctx, dir, env("first-model"), engineURL(t, dir))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,7 +37,7 @@ func TestModelChangeReembedsAtStart(t *testing.T) {
 	sw.close(ctx)
 
 	// The same data directory, another model.
-	cfg, err := loadConfig(append(env("second-model"), "DATA_DIR="+dir, "LOG_LEVEL=error"))
+	cfg, err := loadConfigAnyEngine(append(withEngine(t, dir, env("second-model")), "DATA_DIR="+dir, "LOG_LEVEL=error"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -36,7 +36,7 @@ func ingest(ctx context.Context, args, environ []string, stdout, stderr io.Write
 	}
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	cfg, err := loadConfigAnyEngine(environ)
+	cfg, err := loadConfig(environ)
 	if err != nil {
 		return err
 	}

@@ -14,6 +14,7 @@ import (
 )
 
 func TestIngestCommand(t *testing.T) {
+	testenv.OnlySQLite(t, "socratic ingest refuses PostgreSQL (TestMigrateOnPostgres checks it): with several instances uploads go through the API")
 	dir := t.TempDir()
 	env := withEngine(t, dir, []string{"DATA_DIR=" + dir, "LOG_LEVEL=warn"})
 	shareCompileCache(t, dir)

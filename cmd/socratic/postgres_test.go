@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"database/sql"
+	"log/slog"
+	"os"
 	"strings"
 	"testing"
 
@@ -49,12 +51,13 @@ func TestMigrateOnPostgres(t *testing.T) {
 	if err := run(ctx, []string{"migrate", "up"}, env, nil, again, &syncBuffer{}); err != nil || strings.Count(again.String(), "applied ") != 1 || !strings.Contains(again.String(), "applied 00012_throttles.sql") {
 		t.Fatalf("up after down: %v %s", err, again.String())
 	}
-	// eval measures on a scratch SQLite database and refuses a PostgreSQL
-	// URL rather than write its scratch weeks into it.
-	for _, cmd := range [][]string{{"eval", "retrieval", "--qa", testenv.QA()}} {
+	// ingest would run a job queue beside the servers'; eval measures on a
+	// scratch SQLite database and refuses a PostgreSQL URL rather than
+	// write its scratch weeks into it.
+	for _, cmd := range [][]string{{"ingest", "--week", "1", t.TempDir()}, {"eval", "retrieval", "--qa", testenv.QA()}} {
 		err := run(ctx, cmd, env, strings.NewReader("a fine passphrase\n"), &syncBuffer{}, &syncBuffer{})
-		if err == nil || !strings.Contains(err.Error(), "will not write into yours") {
-			t.Errorf("%s on PostgreSQL: %v, want a refusal saying it will not write into the configured database", cmd, err)
+		if err == nil || !strings.Contains(err.Error(), "This command does not") {
+			t.Errorf("%s on PostgreSQL: %v, want a refusal saying why it does not run there", cmd, err)
 		}
 	}
 }
@@ -97,4 +100,63 @@ func TestInstancesStartingAtOnceMigrateOnce(t *testing.T) {
 	if err := db.QueryRow(`SELECT count(*) FROM river_migration`).Scan(&river); err != nil || river == 0 {
 		t.Errorf("River's migrations: %d (%v)", river, err)
 	}
+}
+
+// TestInstanceNameIsClaimedOnce: on PostgreSQL serve names itself in the
+// job queue by host, HOST and PORT (not on SQLite, not on a random port),
+// and only one running process may hold a name: a second claim of the same
+// name (another instance given the same HOST and PORT) runs under a random
+// one, so it can never take back jobs the first is running; once the
+// first lets go (or is killed, and its connection drops), the name is free.
+func TestInstanceNameIsClaimedOnce(t *testing.T) {
+	testenv.OnlyPostgres(t)
+	host, err := os.Hostname()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sqliteCfg, err := loadConfigAnyEngine([]string{"DATA_DIR=" + t.TempDir(), "PORT=8000"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id := instanceID(sqliteCfg); id != "" {
+		t.Errorf("on SQLite: %q, want none", id)
+	}
+	url := testenv.Postgres(t)
+	for port, want := range map[string]string{"0": "", "8123": "socratic@" + host + "/127.0.0.1:8123"} {
+		cfg, err := loadConfigAnyEngine([]string{"DATA_DIR=" + t.TempDir(), "DATABASE_URL=" + url, "HOST=127.0.0.1", "PORT=" + port})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if id := instanceID(cfg); id != want {
+			t.Errorf("PORT=%s: %q, want %q", port, id, want)
+		}
+	}
+	ctx := context.Background()
+	cfg, _ := loadConfigAnyEngine([]string{"DATA_DIR=" + t.TempDir(), "DATABASE_URL=" + url, "HOST=127.0.0.1", "PORT=8123"})
+	a, err := openDB(ctx, cfg, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := openDB(ctx, cfg, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	log := slog.New(slog.DiscardHandler)
+	first, release, err := claimInstance(ctx, a, cfg, log)
+	if err != nil || first != instanceID(cfg) {
+		t.Fatalf("first claim: %q, %v", first, err)
+	}
+	second, release2, err := claimInstance(ctx, b, cfg, log)
+	if err != nil || second != "" {
+		t.Fatalf("a second process claiming a held name got %q (%v), want none", second, err)
+	}
+	release2()
+	release()
+	third, release3, err := claimInstance(ctx, b, cfg, log)
+	if err != nil || third != first {
+		t.Fatalf("after the first let go: %q, %v", third, err)
+	}
+	release3()
 }

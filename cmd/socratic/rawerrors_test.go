@@ -48,8 +48,9 @@ func TestEveryRefusalIsProblemJSON(t *testing.T) {
 	logs := &syncBuffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
+	env := withEngine(t, dir, []string{"DATA_DIR=" + dir, "HOST=127.0.0.1", "PORT=0", "LOG_LEVEL=info"})
 	go func() {
-		done <- run(ctx, []string{"serve"}, withEngine(t, dir, []string{"DATA_DIR=" + dir, "HOST=127.0.0.1", "PORT=0", "LOG_LEVEL=info"}), nil, &syncBuffer{}, logs)
+		done <- run(ctx, []string{"serve"}, env, nil, &syncBuffer{}, logs)
 	}()
 	addr := waitForAddr(t, logs, done)
 	defer func() {

@@ -43,6 +43,16 @@ func withEngine(t testing.TB, dir string, env []string) []string {
 	return append(testenv.DatabaseEnv(t, dir), env...)
 }
 
+// engineURL is withEngine's DATABASE_URL for dir: "" on SQLite.
+func engineURL(t testing.TB, dir string) string {
+	t.Helper()
+	u := ""
+	for _, e := range withEngine(t, dir, nil) {
+		u = strings.TrimPrefix(e, "DATABASE_URL=")
+	}
+	return u
+}
+
 func startServerEnv(t testing.TB, bin, dir string, env ...string) *server {
 	t.Helper()
 	port := freePort(t)

@@ -134,12 +134,14 @@ func versionString() string {
 const defaultVersion = "0.1.0"
 
 // errPostgresInProgress refuses DATABASE_URL=postgres://… to the commands
-// that measure on a scratch SQLite database of their own (eval, bench
-// search and bench ingestion), rather than write their scratch weeks into
-// the configured PostgreSQL database: serve, user, migrate, ingest, backup,
-// restore and voice run on it, and so do healthcheck, warm-cache and
-// models, which do not open the database.
-var errPostgresInProgress = errors.New("DATABASE_URL names a PostgreSQL server: `socratic serve`, `user`, `migrate up|down|status`, `ingest`, `voice`, `backup` and `restore` (and healthcheck, warm-cache, models) run on it; this command measures on a scratch SQLite database of its own and will not write into yours: unset DATABASE_URL for it (`bench search` and `bench sessions` take --database postgres://… to measure PostgreSQL)")
+// that would run a job queue of their own or write scratch data: ingest
+// (its queue would join the instances' and take their jobs; with several
+// instances, uploads go through the API) and the measuring commands (eval,
+// bench ingest), which work on a scratch SQLite database rather than write
+// into yours. serve, user, migrate, backup, restore and voice run on it,
+// and so do healthcheck, warm-cache and models, which do not open the
+// database; bench search and bench sessions take --database postgres://….
+var errPostgresInProgress = errors.New("DATABASE_URL names a PostgreSQL server: `socratic serve`, `user`, `migrate up|down|status`, `voice`, `backup` and `restore` (and healthcheck, warm-cache, models) run on it. This command does not: `ingest` would run a job queue beside the servers' (upload through the API, POST /api/documents/upload, and the servers' workers read it), and `eval` and `bench ingest` measure on a scratch SQLite database of their own and will not write into yours (`bench search` and `bench sessions` take --database postgres://… to measure PostgreSQL); unset DATABASE_URL for them")
 
 func loadConfig(environ []string) (config.Config, error) {
 	cfg, err := loadConfigAnyEngine(environ)

@@ -20,6 +20,7 @@ import (
 	"github.com/lawtutor/socratic/internal/datadir"
 	"github.com/lawtutor/socratic/internal/httpapi"
 	"github.com/lawtutor/socratic/internal/session"
+	"github.com/lawtutor/socratic/internal/sqlite"
 	"github.com/lawtutor/socratic/internal/tutor"
 )
 
@@ -35,14 +36,13 @@ func newAuth(ctx context.Context, cfg config.Config, deps *deps) (*auth.Service,
 	return auth.NewService(ctx, deps.db, httpapi.AuthOptions(cfg, hasher, tokens))
 }
 
-// instanceID names this server in the job queue on PostgreSQL: its host
-// name and port, the same when the instance is restarted and different
-// from every other instance running (two cannot listen on one host's
-// port), so a restarted instance takes back at once the jobs its killed
-// predecessor left running (jobs.Options.ID). "" (a random name; River's
-// rescuer takes the orphans back after JOB_TIMEOUT) on SQLite, where the
-// one process resets every orphan at start, and when the host has no name
-// or the port is chosen at random.
+// instanceID is the name this server asks for in the job queue on
+// PostgreSQL: its host name, address and port, the same when the instance
+// is restarted, so a restarted instance can take back at once the jobs its
+// killed predecessor left running (jobs.Options.ID, Queue.ResetOrphans).
+// "" (a random name) on SQLite, where the one process resets every orphan
+// at start, and when the host has no name or the port is chosen at
+// random. claimInstance makes the name exclusive.
 func instanceID(cfg config.Config) string {
 	if cfg.DatabaseEngine != "postgres" || cfg.Port == 0 {
 		return ""
@@ -51,7 +51,32 @@ func instanceID(cfg config.Config) string {
 	if err != nil || host == "" {
 		return ""
 	}
-	return fmt.Sprintf("socratic@%s:%d", host, cfg.Port)
+	return fmt.Sprintf("socratic@%s/%s:%d", host, cfg.Host, cfg.Port)
+}
+
+// claimInstance takes instanceID's name for this process, held by a
+// PostgreSQL advisory lock until release (the database server drops it
+// when a killed process's connection ends): River must never see two
+// running processes with one name, and ResetOrphans must never take back
+// jobs a live process is running. A name another running process holds
+// (two instances on one host given the same HOST and PORT in separate
+// network namespaces, or cloned machines) is not taken: this instance
+// runs under a random name, and its predecessor's orphans, if any, go back
+// to the queue when River's rescuer finds them (after JOB_TIMEOUT).
+func claimInstance(ctx context.Context, db *sqlite.DB, cfg config.Config, log *slog.Logger) (id string, release func(), err error) {
+	id = instanceID(cfg)
+	if id == "" {
+		return "", func() {}, nil
+	}
+	unlock, ok, err := db.TrySessionLock(ctx, "socratic-instance:"+id)
+	if err != nil {
+		return "", nil, err
+	}
+	if !ok {
+		log.Warn("another running instance has this instance's name (host, HOST and PORT): running under a random one; jobs a killed predecessor left running go back to the queue after JOB_TIMEOUT", "name", id)
+		return "", func() {}, nil
+	}
+	return id, unlock, nil
 }
 
 func serve(ctx context.Context, args, environ []string, logOut io.Writer) error {
@@ -81,7 +106,12 @@ func serve(ctx context.Context, args, environ []string, logOut io.Writer) error 
 	defer d.close()
 	cfg.SecretKey = d.secretKey // generated in development when unset
 	log.Info("starting", "config", cfg)
-	d.instance = instanceID(cfg)
+	id, release, err := claimInstance(ctx, d.db, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer release()
+	d.instance = id
 	in, err := startIngestion(ctx, cfg, d, log)
 	if err != nil {
 		return err

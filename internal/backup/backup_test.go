@@ -14,6 +14,7 @@ import (
 
 	"github.com/lawtutor/socratic/internal/datadir"
 	"github.com/lawtutor/socratic/internal/sqlite"
+	"github.com/lawtutor/socratic/internal/testenv"
 )
 
 // fixture is a data directory with a migrated database naming one upload
@@ -103,6 +104,7 @@ func entries(t *testing.T, dir string) []string {
 }
 
 func TestBackupHoldsWhatTheWALHolds(t *testing.T) {
+	testenv.OnlySQLite(t, "SQLite's backup (VACUUM INTO and the data directory); postgres_test.go holds PostgreSQL's")
 	f := newFixture(t)
 	// The rows are committed but not checkpointed: socratic.db alone
 	// (what cp would copy) does not hold them yet.
@@ -148,6 +150,7 @@ func TestBackupHoldsWhatTheWALHolds(t *testing.T) {
 }
 
 func TestRestoreIntoExistingAndFreshDataDir(t *testing.T) {
+	testenv.OnlySQLite(t, "SQLite's backup (VACUUM INTO and the data directory); postgres_test.go holds PostgreSQL's")
 	f := newFixture(t)
 	to, _ := makeBackup(t, f)
 	// After the backup: a new row, and files beside the data that a
@@ -217,6 +220,7 @@ func unchanged(t *testing.T, f fixture) {
 }
 
 func TestRestoreRefusesCorruptedFile(t *testing.T) {
+	testenv.OnlySQLite(t, "SQLite's backup (VACUUM INTO and the data directory); postgres_test.go holds PostgreSQL's")
 	for _, rel := range []string{"upload", "audio", "socratic.db"} {
 		t.Run(rel, func(t *testing.T) {
 			f := newFixture(t)
@@ -247,6 +251,7 @@ func TestRestoreRefusesCorruptedFile(t *testing.T) {
 }
 
 func TestRestoreRefusesNewerSchema(t *testing.T) {
+	testenv.OnlySQLite(t, "SQLite's backup (VACUUM INTO and the data directory); postgres_test.go holds PostgreSQL's")
 	latest, err := sqlite.LatestVersion()
 	if err != nil {
 		t.Fatal(err)
@@ -293,6 +298,7 @@ func rewriteManifest(t *testing.T, dir string, m Manifest) {
 }
 
 func TestRestoreRefusesRunningServer(t *testing.T) {
+	testenv.OnlySQLite(t, "SQLite's backup (VACUUM INTO and the data directory); postgres_test.go holds PostgreSQL's")
 	f := newFixture(t)
 	to, _ := makeBackup(t, f)
 	writeFile(t, filepath.Join(f.dataDir, "marker"), nil)
@@ -309,6 +315,7 @@ func TestRestoreRefusesRunningServer(t *testing.T) {
 }
 
 func TestRestoreRefusesUnfinishedBackup(t *testing.T) {
+	testenv.OnlySQLite(t, "SQLite's backup (VACUUM INTO and the data directory); postgres_test.go holds PostgreSQL's")
 	f := newFixture(t)
 	to, _ := makeBackup(t, f)
 	os.Remove(filepath.Join(to, ManifestName))
@@ -321,6 +328,7 @@ func TestRestoreRefusesUnfinishedBackup(t *testing.T) {
 }
 
 func TestFailedBackupLeavesNothing(t *testing.T) {
+	testenv.OnlySQLite(t, "SQLite's backup (VACUUM INTO and the data directory); postgres_test.go holds PostgreSQL's")
 	f := newFixture(t)
 	// The recording the database names cannot be copied (a folder stands
 	// where the file should be): the backup fails after the database and
@@ -341,6 +349,7 @@ func TestFailedBackupLeavesNothing(t *testing.T) {
 }
 
 func TestBackupToleratesFileDeletedMeanwhile(t *testing.T) {
+	testenv.OnlySQLite(t, "SQLite's backup (VACUUM INTO and the data directory); postgres_test.go holds PostgreSQL's")
 	f := newFixture(t)
 	// The retention sweep removed the recording after the database was
 	// copied; the backup lists it as missing and the restore leaves it out.
@@ -355,6 +364,7 @@ func TestBackupToleratesFileDeletedMeanwhile(t *testing.T) {
 }
 
 func TestBackupRefusesExistingFolder(t *testing.T) {
+	testenv.OnlySQLite(t, "SQLite's backup (VACUUM INTO and the data directory); postgres_test.go holds PostgreSQL's")
 	f := newFixture(t)
 	to, _ := makeBackup(t, f)
 	if _, err := Create(context.Background(), f.source(), to, Info{}); err == nil || !strings.Contains(err.Error(), "already exists") {
@@ -363,6 +373,7 @@ func TestBackupRefusesExistingFolder(t *testing.T) {
 }
 
 func TestScheduleKeepsTheNewest(t *testing.T) {
+	testenv.OnlySQLite(t, "SQLite's backup (VACUUM INTO and the data directory); postgres_test.go holds PostgreSQL's")
 	f := newFixture(t)
 	dir := filepath.Join(t.TempDir(), "backups")
 	s := &Scheduler{Dir: dir, Interval: time.Hour, Keep: 2, Source: f.source(), Log: slog.New(slog.DiscardHandler)}
@@ -408,6 +419,7 @@ func TestScheduleKeepsTheNewest(t *testing.T) {
 // recordings inside it and keeps the old ones in
 // DATA_DIR/.before-restore-TIME, leaving models where they are.
 func TestRestoreOntoAMountPoint(t *testing.T) {
+	testenv.OnlySQLite(t, "SQLite's backup (VACUUM INTO and the data directory); postgres_test.go holds PostgreSQL's")
 	mountPoint = func(string) bool { return true }
 	defer func() { mountPoint = isMountPoint }()
 	f := newFixture(t)
@@ -462,6 +474,7 @@ func TestRestoreOntoAMountPoint(t *testing.T) {
 // symbolic link into /var/lib/private; the restore swaps the folder it
 // points to and the link keeps working.
 func TestRestoreThroughASymlink(t *testing.T) {
+	testenv.OnlySQLite(t, "SQLite's backup (VACUUM INTO and the data directory); postgres_test.go holds PostgreSQL's")
 	f := newFixture(t)
 	to, _ := makeBackup(t, f)
 	f.db.Close()

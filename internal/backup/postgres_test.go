@@ -102,6 +102,7 @@ func turnsOf(t *testing.T, url string) []string {
 // and restored with pg_restore into a fresh database: every turn is there,
 // and the upload and recording are back in their folders.
 func TestPostgresBackupAndRestore(t *testing.T) {
+	testenv.OnlyPostgres(t)
 	f := newPGFixture(t)
 	ctx := context.Background()
 	to := filepath.Join(t.TempDir(), "b")
@@ -149,6 +150,7 @@ func TestPostgresBackupAndRestore(t *testing.T) {
 // A corrupted dump and a newer schema are refused before the database is
 // touched.
 func TestPostgresRestoreRefusals(t *testing.T) {
+	testenv.OnlyPostgres(t)
 	f := newPGFixture(t)
 	ctx := context.Background()
 	to := filepath.Join(t.TempDir(), "b")
@@ -206,6 +208,7 @@ func TestPostgresRestoreRefusals(t *testing.T) {
 // With BLOB_URL the uploads and recordings are in the bucket: the backup
 // holds the database alone and says why.
 func TestPostgresBackupWithBucket(t *testing.T) {
+	testenv.OnlyPostgres(t)
 	f := newPGFixture(t)
 	src := f.source()
 	src.BlobURL = "s3://school-files/socratic"
@@ -249,6 +252,7 @@ func hashBytes(b []byte) string {
 // Scheduled backups (BACKUP_DIR) take the same path on PostgreSQL: each
 // is a pg_dump that verifies, and only the newest Keep stay.
 func TestScheduledBackupsOnPostgres(t *testing.T) {
+	testenv.OnlyPostgres(t)
 	f := newPGFixture(t)
 	ctx := context.Background()
 	s := &Scheduler{Dir: t.TempDir(), Interval: time.Hour, Keep: 2, Source: f.source(), Info: Info{AppVersion: "test"}, Log: slog.New(slog.DiscardHandler)}
@@ -274,6 +278,7 @@ func TestScheduledBackupsOnPostgres(t *testing.T) {
 // On SQLite too, with BLOB_URL the files are in the bucket: the backup
 // holds the database, lists no file as missing, and says why.
 func TestSQLiteBackupWithBucket(t *testing.T) {
+	testenv.OnlySQLite(t, "SQLite's backup with a bucket; TestPostgresBackupWithBucket is PostgreSQL's")
 	f := newFixture(t)
 	src := f.source()
 	src.BlobURL = "s3://school-files/socratic"

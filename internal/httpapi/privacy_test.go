@@ -248,6 +248,9 @@ func TestDeleteUserErasesEverythingOfTheStudent(t *testing.T) {
 	// server's (a deleted row stays in them until VACUUM reuses its page:
 	// docs/operations.md says so).
 	raw := f.db.Engine == sqlite.SQLite
+	if !raw {
+		t.Log("the raw-bytes check reads SQLite's file and WAL: not on PostgreSQL, whose files are the database server's")
+	}
 	if got := rawTraces(t, f.db.Path, pw.needles); raw && len(got) < len(pw.needles) {
 		t.Fatalf("the raw check finds only %v of zelda before the erasure: it cannot fail for the others", got)
 	}

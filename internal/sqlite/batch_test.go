@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/lawtutor/socratic/internal/sqlite"
+	"github.com/lawtutor/socratic/internal/testenv"
 )
 
 func batchDB(t *testing.T) *sqlite.DB {
@@ -26,6 +27,7 @@ func batchDB(t *testing.T) *sqlite.DB {
 // transactions; a write that fails or panics is undone alone; each sees
 // the writes before it, so a check-then-insert holds across a batch.
 func TestBatchCommitsTogetherAndAlone(t *testing.T) {
+	testenv.OnlySQLite(t, "the Batcher on SQLite's one write connection; TestBatcherOnBothEngines runs it on the run's engine")
 	db := batchDB(t)
 	var mu sync.Mutex
 	txs := map[*sql.Tx]bool{}
@@ -95,6 +97,7 @@ func TestBatchCommitsTogetherAndAlone(t *testing.T) {
 // TestBatchSkipsWritesWhoseCallerLeft: a write whose context ended while
 // it waited is not run.
 func TestBatchSkipsWritesWhoseCallerLeft(t *testing.T) {
+	testenv.OnlySQLite(t, "the Batcher on SQLite's one write connection; TestBatcherOnBothEngines runs it on the run's engine")
 	db := batchDB(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -123,6 +126,7 @@ func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 // the queue, and a write that finds the database locked by another
 // process past busy_timeout counts as busy (and fails, with nothing kept).
 func TestWriteStatsCountWaitsAndBusy(t *testing.T) {
+	testenv.OnlySQLite(t, "the Batcher on SQLite's one write connection; TestBatcherOnBothEngines runs it on the run's engine")
 	db := batchDB(t)
 	before := db.WriteStats()
 	if err := db.Batch.Do(context.Background(), func(ctx context.Context, tx *sql.Tx) error {

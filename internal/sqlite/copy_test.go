@@ -8,12 +8,14 @@ import (
 
 	"github.com/lawtutor/socratic/internal/sqlite"
 	"github.com/lawtutor/socratic/internal/sqlite/sqlitetest"
+	"github.com/lawtutor/socratic/internal/testenv"
 )
 
 // TestCopyToSeesTheWAL: rows committed but not yet checkpointed into the
 // main file are in the copy, which passes integrity_check and carries the
 // schema version.
 func TestCopyToSeesTheWAL(t *testing.T) {
+	testenv.OnlySQLite(t, "SQLite's write-ahead log")
 	ctx := context.Background()
 	db := migrated(t)
 	if _, err := db.Write.Exec(`INSERT INTO users (email, username, password_hash, role, created_at, updated_at) VALUES ('a@b.edu', 'a', 'x', 'student', 'now', 'now')`); err != nil {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/lawtutor/socratic/internal/sqlite"
 	"github.com/lawtutor/socratic/internal/sqlite/sqlitetest"
+	"github.com/lawtutor/socratic/internal/testenv"
 )
 
 // An erased account's id must never name anyone else: its old tokens and
@@ -43,6 +44,7 @@ func TestDeletedUserIDIsNeverReused(t *testing.T) {
 // The rebuild of users keeps every row and every reference to it: an
 // enrolment made before the migration still cascades with its user after.
 func TestUsersRebuildKeepsRowsAndReferences(t *testing.T) {
+	testenv.OnlySQLite(t, "a SQLite migration's rebuild of users; PostgreSQL's twin is compared by TestSchemasAgree")
 	ctx := context.Background()
 	db := open(t, filepath.Join(t.TempDir(), "socratic.db"))
 	p, err := db.Migrator()
@@ -157,6 +159,7 @@ func auditLogAllowsOnlyErasure(t *testing.T, db *sqlite.DB) {
 // Migration 00009 rebuilt users with foreign keys off; 00010 checks them
 // and refuses to go on over a broken reference rather than leave it.
 func TestMigrationStopsOnABrokenForeignKey(t *testing.T) {
+	testenv.OnlySQLite(t, "a SQLite migration's rebuild of users; PostgreSQL's twin is compared by TestSchemasAgree")
 	ctx := context.Background()
 	db := open(t, filepath.Join(t.TempDir(), "socratic.db"))
 	p, err := db.Migrator()

@@ -22,6 +22,7 @@ import (
 // working and nothing of the failed writes behind, and once space is freed
 // the same open database writes again: no restart.
 func TestWritesFailClearlyOnAFullDiskAndResumeWhenFreed(t *testing.T) {
+	testenv.OnlySQLite(t, "SQLite's file on a full disk; PostgreSQL's disk is the database server's")
 	ctx := context.Background()
 	dir := testenv.SmallDisk(t, 2*sqlite.DiskReserve)
 	db := open(t, filepath.Join(dir, "socratic.db"))
@@ -154,6 +155,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 // all; the write is still told it met a full disk, and the connection is
 // clean for the next batch.
 func TestBatchedWriteThatFillsTheDatabase(t *testing.T) {
+	testenv.OnlySQLite(t, "SQLite's file on a full disk; PostgreSQL's disk is the database server's")
 	ctx := context.Background()
 	db := open(t, filepath.Join(t.TempDir(), "socratic.db"))
 	if _, err := db.Write.Exec(`CREATE TABLE notes (id INTEGER PRIMARY KEY, body BLOB)`); err != nil {

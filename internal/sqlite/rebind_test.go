@@ -87,6 +87,7 @@ func BenchmarkRebind(b *testing.B) {
 // transaction's connection (the placeholders rewritten once), rolls a
 // failing write back to its savepoint alone, and answers reads as the pool.
 func TestStmtsOnPostgres(t *testing.T) {
+	testenv.OnlyPostgres(t)
 	ctx := context.Background()
 	db, err := OpenPostgres(ctx, testenv.Postgres(t))
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/lawtutor/socratic/internal/sqlite"
+	"github.com/lawtutor/socratic/internal/testenv"
 	"github.com/pressly/goose/v3"
 )
 
@@ -58,6 +59,7 @@ func insertUser(db *sqlite.DB, email, username, role string) error {
 }
 
 func TestOpenCreatesAPrivateFileAndItsDirectory(t *testing.T) {
+	testenv.OnlySQLite(t, "SQLite's file, pools, pragmas and locks")
 	path := filepath.Join(t.TempDir(), "nested", "deeper", "socratic.db")
 	open(t, path)
 	st, err := os.Stat(path)
@@ -70,6 +72,7 @@ func TestOpenCreatesAPrivateFileAndItsDirectory(t *testing.T) {
 }
 
 func TestEveryPooledConnectionHasThePragmas(t *testing.T) {
+	testenv.OnlySQLite(t, "SQLite's file, pools, pragmas and locks")
 	ctx := context.Background()
 	db := migrated(t)
 	want := map[string]string{"journal_mode": "wal", "synchronous": "2", "foreign_keys": "1", "busy_timeout": "5000"}
@@ -112,6 +115,7 @@ func TestEveryPooledConnectionHasThePragmas(t *testing.T) {
 }
 
 func TestReadPoolRefusesWrites(t *testing.T) {
+	testenv.OnlySQLite(t, "SQLite's file, pools, pragmas and locks")
 	db := migrated(t)
 	if err := insertUser(db, "ann@law.edu", "ann", "student"); err != nil {
 		t.Fatal(err)
@@ -132,6 +136,7 @@ func TestReadPoolRefusesWrites(t *testing.T) {
 }
 
 func TestWritePoolIsOneConnection(t *testing.T) {
+	testenv.OnlySQLite(t, "SQLite's file, pools, pragmas and locks")
 	db := open(t, filepath.Join(t.TempDir(), "x.db"))
 	if n := db.Write.Stats().MaxOpenConnections; n != 1 {
 		t.Fatalf("write pool allows %d connections, want 1", n)
@@ -141,6 +146,7 @@ func TestWritePoolIsOneConnection(t *testing.T) {
 // A write transaction must hold the write lock from BEGIN, before any
 // statement: otherwise a read-then-write transaction can fail half-way.
 func TestWriteTransactionTakesTheLockAtBegin(t *testing.T) {
+	testenv.OnlySQLite(t, "SQLite's file, pools, pragmas and locks")
 	ctx := context.Background()
 	db := migrated(t)
 	other, err := sql.Open("sqlite", "file:"+db.Path+"?_pragma=busy_timeout(0)")
@@ -181,6 +187,7 @@ func TestWriteTransactionTakesTheLockAtBegin(t *testing.T) {
 // The DSN is a URI: characters that mean something in a URI must not cut the
 // path short or send the data to another file.
 func TestOpenPathsWithURICharacters(t *testing.T) {
+	testenv.OnlySQLite(t, "SQLite's file, pools, pragmas and locks")
 	for _, dir := range []string{"with space", "hash #1", "what?x=1", "percent %41", "amp&_pragma=query_only(1)"} {
 		t.Run(dir, func(t *testing.T) {
 			root := t.TempDir()
@@ -208,6 +215,7 @@ func TestOpenPathsWithURICharacters(t *testing.T) {
 }
 
 func TestMigrationsApplyOnceAndTrackReadiness(t *testing.T) {
+	testenv.OnlySQLite(t, "SQLite's file, pools, pragmas and locks")
 	ctx := context.Background()
 	db := open(t, filepath.Join(t.TempDir(), "m.db"))
 	if err := db.Ready(ctx); err == nil {

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"path/filepath"
 	"testing"
+
+	"github.com/lawtutor/socratic/internal/testenv"
 )
 
 // TestStmtsPrepareOnceAndAnswerAsThePool: a query runs through one cached
@@ -13,6 +15,7 @@ import (
 // transactions, and then runs through the cached statement on the
 // transaction's connection, nested savepoints and all.
 func TestStmtsPrepareOnceAndAnswerAsThePool(t *testing.T) {
+	testenv.OnlySQLite(t, "prepared statements on SQLite's pools; TestStmtsOnPostgres is PostgreSQL's")
 	ctx := context.Background()
 	db, err := Open(ctx, filepath.Join(t.TempDir(), "stmts.db"))
 	if err != nil {

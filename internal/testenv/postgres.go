@@ -131,7 +131,11 @@ func PostgresTemplate(prepare func(url string) error) (url string, drop func(), 
 	if err != nil {
 		return "", nil, err
 	}
-	drop = func() { dropDatabase(server, name) }
+	drop = func() {
+		if err := dropDatabase(server, name); err != nil {
+			fmt.Fprintf(os.Stderr, "testenv: drop template database %s: %v\n", name, err)
+		}
+	}
 	if err := prepare(u); err != nil {
 		drop()
 		return "", nil, err

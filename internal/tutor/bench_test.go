@@ -125,15 +125,21 @@ func opinionWeek(b *testing.B) (*sqlite.DB, int64) {
 	}
 	ctx := context.Background()
 	db := sqlitetest.OpenMigrated(b)
-	db.Write.ExecContext(ctx, `INSERT INTO courses (id, code, name, join_code, created_at, updated_at) VALUES (1, 'C', 'C', 'J', 'now', 'now')`)
-	db.Write.ExecContext(ctx, `INSERT INTO weeks (id, course_id, week_number, created_at, updated_at) VALUES (1, 1, 1, 'now', 'now')`)
-	db.Write.ExecContext(ctx, `INSERT INTO documents (id, week_id, original_filename, sha256, file_size, status, uploaded_at) VALUES (1, 1, 'lopez.pdf', ?, 1, 'processed', 'now')`, strings.Repeat("a", 64))
+	// Ids as the database gives them (PostgreSQL refuses explicit ones).
+	insert := func(q string, args ...any) int64 {
+		var id int64
+		if err := db.Write.QueryRowContext(ctx, q+` RETURNING id`, args...).Scan(&id); err != nil {
+			b.Fatal(err)
+		}
+		return id
+	}
+	c := insert(`INSERT INTO courses (code, name, join_code, created_at, updated_at) VALUES ('C', 'C', 'J', 'now', 'now')`)
+	w := insert(`INSERT INTO weeks (course_id, week_number, created_at, updated_at) VALUES (?, 1, 'now', 'now')`, c)
+	d := insert(`INSERT INTO documents (week_id, original_filename, sha256, file_size, status, uploaded_at) VALUES (?, 'lopez.pdf', ?, 1, 'processed', 'now')`, w, strings.Repeat("a", 64))
 	text := strings.Join(strings.Fields(string(out)), " ")
 	for i := 0; i*1000 < len(text); i++ {
 		chunk := text[i*1000 : min(len(text), (i+1)*1000)]
-		if _, err := db.Write.ExecContext(ctx, `INSERT INTO chunks (document_id, week_id, chunk_index, page, char_start, char_end, content, token_count) VALUES (1, 1, ?, 1, 0, 1, ?, 250)`, i, chunk); err != nil {
-			b.Fatal(err)
-		}
+		insert(`INSERT INTO chunks (document_id, week_id, chunk_index, page, char_start, char_end, content, token_count) VALUES (?, ?, ?, 1, 0, 1, ?, 250)`, d, w, i, chunk)
 	}
-	return db, 1
+	return db, w
 }

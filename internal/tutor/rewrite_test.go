@@ -19,7 +19,7 @@ import (
 func oneWeek(t *testing.T, passages ...string) (*sqlite.DB, int64) {
 	t.Helper()
 	ctx := context.Background()
-	db := migratedSQLite(t)
+	db := migratedDB(t)
 	exec := func(q string, args ...any) int64 {
 		var id int64
 		if err := db.Write.QueryRowContext(ctx, q+` RETURNING id`, args...).Scan(&id); err != nil {

@@ -21,9 +21,9 @@ func twoWeeks(t *testing.T) (*sqlite.DB, int64, int64) {
 	return twoWeeksTB(t)
 }
 
-// migratedSQLite is a new, migrated database of the run's engine
+// migratedDB is a new, migrated database of the run's engine
 // (sqlitetest.OpenMigrated), closed at the end of the test.
-func migratedSQLite(t testing.TB) *sqlite.DB {
+func migratedDB(t testing.TB) *sqlite.DB {
 	t.Helper()
 	return sqlitetest.OpenMigrated(t)
 }
@@ -31,7 +31,7 @@ func migratedSQLite(t testing.TB) *sqlite.DB {
 // twoWeeksTB is twoWeeks for benchmarks too.
 func twoWeeksTB(t testing.TB) (*sqlite.DB, int64, int64) {
 	t.Helper()
-	db := migratedSQLite(t)
+	db := migratedDB(t)
 	weekA, weekB := twoWeeksOn(t, db)
 	return db, weekA, weekB
 }

@@ -89,7 +89,10 @@ func OpenMigrated(t testing.TB) *sqlite.DB {
 	return db
 }
 
-// each is the engines this run tests a store on: the chosen one, or all.
+// Run is the engines this run tests a store on: the chosen one, or all.
+func Run() []Engine { return each() }
+
+// each is Run.
 func each() []Engine {
 	if testenv.EngineChosen() {
 		return []Engine{Chosen()}
