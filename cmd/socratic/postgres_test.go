@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/lawtutor/socratic/internal/testenv"
 )
@@ -144,6 +145,9 @@ func TestInstanceNameIsClaimedOnce(t *testing.T) {
 	}
 	defer b.Close()
 	log := slog.New(slog.DiscardHandler)
+	tries, wait := claimTries, claimWait
+	claimTries, claimWait = 2, time.Millisecond
+	defer func() { claimTries, claimWait = tries, wait }()
 	first, release, err := claimInstance(ctx, a, cfg, log)
 	if err != nil || first != instanceID(cfg) {
 		t.Fatalf("first claim: %q, %v", first, err)

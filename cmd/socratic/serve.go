@@ -63,14 +63,31 @@ func instanceID(cfg config.Config) string {
 // network namespaces, or cloned machines) is not taken: this instance
 // runs under a random name, and its predecessor's orphans, if any, go back
 // to the queue when River's rescuer finds them (after JOB_TIMEOUT).
+// claimTries and claimWait: how long claimInstance waits for a name's
+// lock to go (2 s).
+var claimTries, claimWait = 20, 100 * time.Millisecond
+
 func claimInstance(ctx context.Context, db *sqlite.DB, cfg config.Config, log *slog.Logger) (id string, release func(), err error) {
 	id = instanceID(cfg)
 	if id == "" {
 		return "", func() {}, nil
 	}
-	unlock, ok, err := db.TrySessionLock(ctx, "socratic-instance:"+id)
-	if err != nil {
-		return "", nil, err
+	// A killed predecessor's lock goes when the database server sees its
+	// connection drop, usually at once: a few tries cover the moment.
+	var unlock func()
+	ok := false
+	for try := 0; ; try++ {
+		if unlock, ok, err = db.TrySessionLock(ctx, "socratic-instance:"+id); err != nil {
+			return "", nil, err
+		}
+		if ok || try == claimTries-1 {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return "", nil, ctx.Err()
+		case <-time.After(claimWait):
+		}
 	}
 	if !ok {
 		log.Warn("another running instance has this instance's name (host, HOST and PORT): running under a random one; jobs a killed predecessor left running go back to the queue after JOB_TIMEOUT", "name", id)
