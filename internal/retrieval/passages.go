@@ -13,8 +13,9 @@ import (
 // with the index and as current as it: the week's versions, checked before
 // every search, change whenever a chunk or its document's status does, and
 // a document's file name never changes. A turn's search used to read its
-// candidates and their neighbours from the database again, two queries that
-// were a tenth of a turn's CPU.
+// candidates' rows and their neighbours' from the database again, two
+// queries that were a tenth of a turn's CPU; now it asks only which of its
+// candidates are still there (fetch).
 type weekPassages struct {
 	meta []passageMeta        // in the index's order
 	at   map[chunkPlace]int32 // a passage's place in its document → its position

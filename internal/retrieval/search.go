@@ -203,9 +203,10 @@ func (s *Searcher) hybrid(ctx context.Context, ex sqlite.Execer, weekID int64, q
 		return ids[a] < ids[b]
 	})
 	// Passages come from BM25's rows where it has them, else from the
-	// chunks table — asked again for this week's processed documents, so
-	// a chunk deleted, or of a document being reprocessed, since the copy
-	// in memory was made is never returned.
+	// week's copy in memory or the chunks table — in both cases the
+	// database is asked again which are this week's processed documents'
+	// (weekPassages.fetch), so a chunk deleted, or of a document being
+	// reprocessed, since the copy in memory was made is never returned.
 	have := map[int64]Source{}
 	for _, src := range lexical {
 		have[src.ChunkID] = src
