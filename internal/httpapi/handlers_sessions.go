@@ -251,12 +251,16 @@ func (s *Server) streamMessage(ctx context.Context, in *messageInput) (*huma.Str
 		h.Set("Cache-Control", "no-cache")
 		h.Set("X-Accel-Buffering", "no") // proxies: do not hold the deltas back
 		w.WriteHeader(http.StatusOK)
-		send := func(event string, data any) error {
+		write := func(event string, data any) error {
 			b, err := marshalEvent(event, data)
 			if err != nil {
 				return err
 			}
-			if _, err := w.Write(b); err != nil {
+			_, err = w.Write(b)
+			return err
+		}
+		send := func(event string, data any) error {
+			if err := write(event, data); err != nil {
 				return err
 			}
 			return rc.Flush()
@@ -270,7 +274,9 @@ func (s *Server) streamMessage(ctx context.Context, in *messageInput) (*huma.Str
 			_ = send("error", errorEvent{Detail: s.streamError(ctx, err)})
 			return
 		}
-		if send("sources", sourcesEvent{Sources: toSources(a.Sources)}) != nil {
+		// sources and done go out together, in one write: the answer is
+		// complete, and a write to the connection costs more than either.
+		if write("sources", sourcesEvent{Sources: toSources(a.Sources)}) != nil {
 			return
 		}
 		_ = send("done", doneEvent{Response: a.Text, Moderated: a.Moderated, RemainingSeconds: int(a.Remaining / time.Second)})

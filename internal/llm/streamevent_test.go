@@ -20,7 +20,7 @@ func TestStreamEventDecodesAsEncodingJSON(t *testing.T) {
 	}
 	others := []string{
 		delta("0", `say \"no\"`), delta("0", `line\nbreak`), delta("0", `\u00e9\ud83d\ude00 \ud800 lone`), delta("0", `a\/b \\ c`),
-		delta("0", "bad \xff\xfe utf8"), delta("-1", "x"), delta("0.5", "x"), delta("1e2", "x"),
+		delta("0", "bad \xff\xfe utf8"), delta("-1", "x"), delta("0.5", "x"), delta("1e2", "x"), delta("01", "x"), delta("00", "x"),
 		`{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"x","extra":1}}`,
 		`{"index":0,"type":"content_block_delta","delta":{"type":"text_delta","text":"x"}}`,
 		`{"type":"content_block_delta", "index":0,"delta":{"type":"text_delta","text":"x"}}`,

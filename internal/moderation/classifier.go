@@ -52,12 +52,17 @@ func (c *Classifier) Classify(ctx context.Context, text, userID string) (Verdict
 	return ParseVerdict(reply)
 }
 
+// angles turns angle brackets into look-alikes, so that an utterance cannot
+// close its element; made once (building a Replacer cost more than using
+// it, on every turn).
+var angles = strings.NewReplacer("<", "‹", ">", "›")
+
 // Request is what Classify asks the model about text: the tutor estimates
 // a turn's cost from it before the turn runs.
 func (c *Classifier) Request(text, userID string) llm.Request {
 	return llm.Request{
 		System:        []llm.Block{{Text: classifierRules, Cache: true}},
-		Messages:      []llm.Message{{Role: llm.User, Text: "<utterance>" + strings.NewReplacer("<", "‹", ">", "›").Replace(text) + "</utterance>"}},
+		Messages:      []llm.Message{{Role: llm.User, Text: "<utterance>" + angles.Replace(text) + "</utterance>"}},
 		MaxTokens:     200,
 		Deterministic: true,
 		Fast:          true,

@@ -100,7 +100,7 @@ func TestNeighboursJoinAStraddlingAnswer(t *testing.T) {
 		if err := withNeighbours(context.Background(), d.Read, a, words, 5); err != nil {
 			t.Fatal(err)
 		}
-		if err := withNeighboursIn(context.Background(), d.Read, b, words, 5, pw); err != nil {
+		if err := withNeighboursIn(context.Background(), d.Read, b, words, 5, pw, nil); err != nil {
 			t.Fatal(err)
 		}
 		if a[0].Content != b[0].Content {

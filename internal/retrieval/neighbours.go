@@ -18,52 +18,30 @@ import (
 const neighbourChars = 400
 
 func withNeighbours(ctx context.Context, ex sqlite.Execer, ss []Source, words []weighted, n int) error {
-	return withNeighboursIn(ctx, ex, ss, words, n, nil)
+	return withNeighboursIn(ctx, ex, ss, words, n, nil, nil)
 }
 
 // withNeighboursIn is withNeighbours with the week's passages' words (nil:
-// none), which give a passage's own coverage without reading it again.
-func withNeighboursIn(ctx context.Context, ex sqlite.Execer, ss []Source, words []weighted, n int, pw *passageWords) error {
+// none), which give a passage's own coverage without reading it again, and
+// the week's passages (nil: none), which give the neighbours without
+// asking the database.
+func withNeighboursIn(ctx context.Context, ex sqlite.Execer, ss []Source, words []weighted, n int, pw *passageWords, wp *weekPassages) error {
 	n = min(n, len(ss))
 	if n == 0 || len(words) == 0 {
 		return nil
 	}
 	want, weights, _ := wantOf(words)
 	wd := pw.wanted(want, weights)
-	ids := make([]any, n)
-	marks := make([]string, n)
+	ids := make([]int64, n)
 	for i := range n {
-		ids[i], marks[i] = ss[i].ChunkID, "?"
+		ids[i] = ss[i].ChunkID
 	}
-	// For each result: its span, and its neighbours' spans and text.
-	rows, err := ex.QueryContext(ctx, `SELECT c.id, c.char_start, c.char_end, n.chunk_index - c.chunk_index, n.char_start, n.content
-		FROM chunks c JOIN chunks n ON n.document_id = c.document_id AND n.chunk_index IN (c.chunk_index - 1, c.chunk_index + 1)
-		WHERE c.id IN (`+strings.Join(marks, ",")+`)`, ids...)
-	if err != nil {
-		return fmt.Errorf("neighbouring passages: %w", err)
-	}
-	defer rows.Close()
-	type side struct{ before, after string }
-	ext := map[int64]*side{}
-	for rows.Next() {
-		var id, start, end, dir, nstart int64
-		var text string
-		if err := rows.Scan(&id, &start, &end, &dir, &nstart, &text); err != nil {
-			return fmt.Errorf("neighbouring passages: %w", err)
+	ext, ok := wp.neighbours(ids)
+	if !ok {
+		var err error
+		if ext, err = neighboursFromDB(ctx, ex, ids); err != nil {
+			return err
 		}
-		if ext[id] == nil {
-			ext[id] = &side{}
-		}
-		if dir > 0 { // the text after this passage's end
-			if cut := end - nstart; cut >= 0 && cut < int64(len(text)) {
-				ext[id].after = headOf(text[cut:], neighbourChars)
-			}
-		} else if cut := start - nstart; cut > 0 && cut <= int64(len(text)) {
-			ext[id].before = tailOf(text[:cut], neighbourChars)
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("neighbouring passages: %w", err)
 	}
 	for i := range n {
 		e := ext[ss[i].ChunkID]
@@ -85,6 +63,56 @@ func withNeighboursIn(ctx context.Context, ex sqlite.Execer, ss []Source, words 
 		}
 	}
 	return nil
+}
+
+// side is the text just before and just after a passage in its document.
+type side struct{ before, after string }
+
+// neighboursFromDB reads each passage's neighbours' text from the database.
+func neighboursFromDB(ctx context.Context, ex sqlite.Execer, ids []int64) (map[int64]*side, error) {
+	args := make([]any, len(ids))
+	marks := make([]string, len(ids))
+	for i, id := range ids {
+		args[i], marks[i] = id, "?"
+	}
+	// For each result: its span, and its neighbours' spans and text.
+	rows, err := ex.QueryContext(ctx, `SELECT c.id, c.char_start, c.char_end, n.chunk_index - c.chunk_index, n.char_start, n.content
+		FROM chunks c JOIN chunks n ON n.document_id = c.document_id AND n.chunk_index IN (c.chunk_index - 1, c.chunk_index + 1)
+		WHERE c.id IN (`+strings.Join(marks, ",")+`)`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("neighbouring passages: %w", err)
+	}
+	defer rows.Close()
+	ext := map[int64]*side{}
+	for rows.Next() {
+		var id, start, end, dir, nstart int64
+		var text string
+		if err := rows.Scan(&id, &start, &end, &dir, &nstart, &text); err != nil {
+			return nil, fmt.Errorf("neighbouring passages: %w", err)
+		}
+		ext[id] = neighbourSide(ext[id], dir, start, end, nstart, text)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("neighbouring passages: %w", err)
+	}
+	return ext, nil
+}
+
+// neighbourSide adds to e (nil: a new one) the neighbour that starts at
+// nstart with text, after the passage spanning start..end when dir > 0,
+// else before it.
+func neighbourSide(e *side, dir, start, end, nstart int64, text string) *side {
+	if e == nil {
+		e = &side{}
+	}
+	if dir > 0 { // the text after this passage's end
+		if cut := end - nstart; cut >= 0 && cut < int64(len(text)) {
+			e.after = headOf(text[cut:], neighbourChars)
+		}
+	} else if cut := start - nstart; cut > 0 && cut <= int64(len(text)) {
+		e.before = tailOf(text[:cut], neighbourChars)
+	}
+	return e
 }
 
 // headOf is about the first n bytes of s, cut after a space.

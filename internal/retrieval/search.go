@@ -115,7 +115,7 @@ func (s *Searcher) lexical(ctx context.Context, ex sqlite.Execer, weekID int64, 
 	}
 	out = out[:min(k, len(out))]
 	if s.tuning.Neighbours {
-		if err := withNeighboursIn(ctx, ex, out, s.tuning.turnWords(query), neighbourResults, w.lex.words); err != nil {
+		if err := withNeighboursIn(ctx, ex, out, s.tuning.turnWords(query), neighbourResults, w.lex.words, w.pass); err != nil {
 			return nil, err
 		}
 	}
@@ -139,8 +139,8 @@ func (s *Searcher) bm25(ctx context.Context, ex sqlite.Execer, w *weekData, week
 	for i, d := range docs {
 		ids[i] = w.lex.ids[d]
 	}
-	have := map[int64]Source{}
-	if err := fetchSources(ctx, ex, weekID, ids, have); err != nil {
+	have := make(map[int64]Source, len(ids))
+	if err := w.pass.fetch(ctx, ex, weekID, ids, have); err != nil {
 		return nil, err
 	}
 	out := make([]Source, 0, len(ids))
@@ -203,9 +203,10 @@ func (s *Searcher) hybrid(ctx context.Context, ex sqlite.Execer, weekID int64, q
 		return ids[a] < ids[b]
 	})
 	// Passages come from BM25's rows where it has them, else from the
-	// chunks table — asked again for this week's processed documents, so
-	// a chunk deleted, or of a document being reprocessed, since the copy
-	// in memory was made is never returned.
+	// week's copy in memory or the chunks table — in both cases the
+	// database is asked again which are this week's processed documents'
+	// (weekPassages.fetch), so a chunk deleted, or of a document being
+	// reprocessed, since the copy in memory was made is never returned.
 	have := map[int64]Source{}
 	for _, src := range lexical {
 		have[src.ChunkID] = src
@@ -220,7 +221,7 @@ func (s *Searcher) hybrid(ctx context.Context, ex sqlite.Execer, weekID int64, q
 				missing = append(missing, id)
 			}
 		}
-		if err := fetchSources(ctx, ex, weekID, missing, have); err != nil {
+		if err := w.pass.fetch(ctx, ex, weekID, missing, have); err != nil {
 			return nil, err
 		}
 		for _, id := range window {
@@ -231,7 +232,7 @@ func (s *Searcher) hybrid(ctx context.Context, ex sqlite.Execer, weekID int64, q
 		}
 	}
 	if s.tuning.Neighbours {
-		if err := withNeighboursIn(ctx, ex, out, s.tuning.turnWords(query), neighbourResults, w.lex.words); err != nil {
+		if err := withNeighboursIn(ctx, ex, out, s.tuning.turnWords(query), neighbourResults, w.lex.words, w.pass); err != nil {
 			return nil, err
 		}
 	}
@@ -384,6 +385,7 @@ type weekData struct {
 	v     versions
 	model string
 	lex   *lexIndex
+	pass  *weekPassages // the passages lex indexes, as a search returns them
 	vec   *weekVectors
 	used  uint64 // for eviction: the cache's clock at last use
 }
@@ -398,7 +400,7 @@ func (v versions) covers(want versions, model string) bool {
 	return v.passages >= want.passages && (model == "" || v.vectors >= want.vectors)
 }
 
-func (w *weekData) bytes() int64 { return w.lex.bytes + w.vec.bytes() }
+func (w *weekData) bytes() int64 { return w.lex.bytes + w.pass.bytes() + w.vec.bytes() }
 
 // weekCache keeps weeks' data in memory, each checked against the week's
 // versions before use, and evicts the least recently used weeks beyond its
@@ -478,7 +480,7 @@ func (c *weekCache) load(ctx context.Context, ex sqlite.Execer, weekID int64, mo
 	var w *weekData
 	var err error
 	if old != nil && old.model == model && old.v.passages >= v.passages {
-		w = &weekData{v: versions{old.v.passages, v.vectors}, model: model, lex: old.lex}
+		w = &weekData{v: versions{old.v.passages, v.vectors}, model: model, lex: old.lex, pass: old.pass}
 		if model != "" {
 			w.vec, err = loadVectors(ctx, ex, weekID, model)
 		}
@@ -527,7 +529,7 @@ func (c *weekCache) evictOldest() {
 // loadWeek reads the week's processed passages and, for a model, their
 // vectors.
 func loadWeek(ctx context.Context, ex sqlite.Execer, weekID int64, model string, v versions) (*weekData, error) {
-	rows, err := ex.QueryContext(ctx, `SELECT c.id, c.content FROM chunks c JOIN documents d ON d.id = c.document_id
+	rows, err := ex.QueryContext(ctx, `SELECT c.id, c.document_id, d.original_filename, c.page, c.chunk_index, c.char_start, c.char_end, c.content FROM chunks c JOIN documents d ON d.id = c.document_id
 		WHERE c.week_id = ? AND d.status = 'processed' ORDER BY c.id`, weekID)
 	if err != nil {
 		return nil, fmt.Errorf("search week %d: %w", weekID, err)
@@ -535,18 +537,26 @@ func loadWeek(ctx context.Context, ex sqlite.Execer, weekID int64, model string,
 	defer rows.Close()
 	var ids []int64
 	var texts []string
+	var meta []passageMeta
+	files := map[string]string{} // one copy of each document's name
 	for rows.Next() {
-		var id int64
 		var text string
-		if err := rows.Scan(&id, &text); err != nil {
+		var m passageMeta
+		if err := rows.Scan(&m.id, &m.doc, &m.file, &m.page, &m.index, &m.charStart, &m.charEnd, &text); err != nil {
 			return nil, fmt.Errorf("search week %d: %w", weekID, err)
 		}
-		ids, texts = append(ids, id), append(texts, text)
+		if f, ok := files[m.file]; ok {
+			m.file = f
+		} else {
+			files[m.file] = m.file
+		}
+		ids, texts, meta = append(ids, m.id), append(texts, text), append(meta, m)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("search week %d: %w", weekID, err)
 	}
-	w := &weekData{v: v, model: model, lex: newLexIndex(ids, texts)}
+	lex := newLexIndex(ids, texts)
+	w := &weekData{v: v, model: model, lex: lex, pass: newWeekPassages(meta, lex.words)}
 	if model != "" {
 		if w.vec, err = loadVectors(ctx, ex, weekID, model); err != nil {
 			return nil, err

@@ -111,6 +111,12 @@ func window(ws []leakWord) uint64 {
 type leakWatch struct {
 	ix   *leakIndex
 	tail string // the end of what was delivered
+	// ctail is compact(tail), kept as text is delivered so that a check
+	// compacts only the new piece (compact of a concatenation of valid
+	// UTF-8 is the concatenation of the compacts). ctailOff: not kept,
+	// after invalid UTF-8 was delivered; every check compacts all then.
+	ctail    []byte
+	ctailOff bool
 	// Reused by each check: the words and the compacted text.
 	words   []leakWord
 	compact []byte
@@ -124,7 +130,11 @@ func (lw *leakWatch) check(pending string, final bool) (leak bool, ready int) {
 	ix := lw.ix
 	text := lw.tail + pending
 	off := len(lw.tail)
-	lw.compact = appendCompact(lw.compact[:0], text)
+	if !lw.ctailOff && utf8.ValidString(pending) {
+		lw.compact = appendCompact(append(lw.compact[:0], lw.ctail...), pending)
+	} else {
+		lw.compact = appendCompact(lw.compact[:0], text)
+	}
 	if bytes.Contains(lw.compact, []byte(ix.canary)) {
 		return true, 0
 	}
@@ -161,10 +171,21 @@ func (lw *leakWatch) check(pending string, final bool) (leak bool, ready int) {
 // sent records text as delivered.
 func (lw *leakWatch) sent(text string) {
 	t := lw.tail + text
+	if !lw.ctailOff && !utf8.ValidString(text) {
+		lw.ctailOff, lw.ctail = true, nil
+	}
+	if !lw.ctailOff {
+		lw.ctail = appendCompact(lw.ctail, text)
+	}
 	if len(t) > leakTail {
 		cut := len(t) - leakTail
 		for cut < len(t) && !utf8.RuneStart(t[cut]) {
 			cut++
+		}
+		if !lw.ctailOff { // drop what the cut drops
+			lw.compact = appendCompact(lw.compact[:0], t[:cut]) // a scratch here
+			k := len(lw.compact)
+			lw.ctail = append(lw.ctail[:0], lw.ctail[k:]...)
 		}
 		t = t[cut:]
 	}

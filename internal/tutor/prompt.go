@@ -130,9 +130,12 @@ func conversation(history []llm.Message) []llm.Message {
 
 // escape keeps reading text from closing or opening the prompt's own
 // elements: angle brackets become look-alikes.
-func escape(s string) string {
-	return strings.NewReplacer("<", "‹", ">", "›").Replace(s)
-}
+func escape(s string) string { return angles.Replace(s) }
+
+// angles is escape's replacer, made once: building one (a table for every
+// byte) cost more than the replacing, for every passage of every turn's
+// prompt. A Replacer is safe for concurrent use.
+var angles = strings.NewReplacer("<", "‹", ">", "›")
 
 func oneLine(s string) string { return strings.Join(strings.Fields(escape(s)), " ") }
 

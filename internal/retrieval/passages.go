@@ -1,0 +1,139 @@
+package retrieval
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/lawtutor/socratic/internal/sqlite"
+)
+
+// weekPassages is what a search returns of each of a week's processed
+// passages besides its text (which the index's passageWords keeps), read
+// with the index and as current as it: the week's versions, checked before
+// every search, change whenever a chunk or its document's status does, and
+// a document's file name never changes. A turn's search used to read its
+// candidates' rows and their neighbours' from the database again, two
+// queries that were a tenth of a turn's CPU; now it asks only which of its
+// candidates are still there (fetch).
+type weekPassages struct {
+	meta []passageMeta        // in the index's order
+	at   map[chunkPlace]int32 // a passage's place in its document → its position
+	text []string             // the index's passageWords.text
+	of   map[int64]int32      // the index's passageWords.of: chunk id → position
+}
+
+type passageMeta struct {
+	id, doc            int64
+	file               string
+	page               int
+	index              int64 // chunk_index
+	charStart, charEnd int64
+}
+
+type chunkPlace struct{ doc, index int64 }
+
+func newWeekPassages(meta []passageMeta, pw *passageWords) *weekPassages {
+	p := &weekPassages{meta: meta, at: make(map[chunkPlace]int32, len(meta)), text: pw.text, of: pw.of}
+	for i, m := range meta {
+		p.at[chunkPlace{m.doc, m.index}] = int32(i)
+	}
+	return p
+}
+
+func (p *weekPassages) bytes() int64 {
+	if p == nil {
+		return 0
+	}
+	// meta (about 72 bytes each, a file name shared per document) and the
+	// place map; text and of belong to the index.
+	return int64(len(p.meta))*(72+40) + 64
+}
+
+// source is the passage with the chunk id, and whether the week has it.
+func (p *weekPassages) source(id int64) (Source, bool) {
+	if p == nil {
+		return Source{}, false
+	}
+	i, ok := p.of[id]
+	if !ok || int(i) >= len(p.meta) || p.meta[i].id != id {
+		return Source{}, false
+	}
+	m := p.meta[i]
+	return Source{ChunkID: id, DocumentID: m.doc, Filename: m.file, Page: m.page, Content: p.text[i]}, true
+}
+
+// fetch is fetchSources with what the week holds in memory: the database
+// is still asked which of the ids are passages of the week's processed
+// documents (so that a copy gone stale, as a missed version bump would
+// leave it, never returns a deleted passage), but only for their ids; the
+// rest of each comes from memory. An id the copy does not hold is read
+// from the database as before.
+func (p *weekPassages) fetch(ctx context.Context, ex sqlite.Execer, weekID int64, ids []int64, have map[int64]Source) error {
+	if p == nil {
+		return fetchSources(ctx, ex, weekID, ids, have)
+	}
+	var held, missing []int64
+	for _, id := range ids {
+		if _, ok := p.source(id); ok {
+			held = append(held, id)
+		} else {
+			missing = append(missing, id)
+		}
+	}
+	if len(held) > 0 {
+		args := make([]any, 0, 1+len(held))
+		args = append(args, weekID)
+		marks := make([]string, len(held))
+		for i, id := range held {
+			marks[i] = "?"
+			args = append(args, id)
+		}
+		rows, err := ex.QueryContext(ctx, `SELECT c.id FROM chunks c JOIN documents d ON d.id = c.document_id
+		WHERE c.week_id = ? AND d.status = 'processed' AND c.id IN (`+strings.Join(marks, ",")+`)`, args...)
+		if err != nil {
+			return fmt.Errorf("search week %d: %w", weekID, err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				return fmt.Errorf("search week %d: %w", weekID, err)
+			}
+			if s, ok := p.source(id); ok {
+				have[id] = s
+			}
+		}
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("search week %d: %w", weekID, err)
+		}
+	}
+	return fetchSources(ctx, ex, weekID, missing, have)
+}
+
+// neighbours is what the neighbour query of withNeighboursIn returns for
+// the ids, from memory: each passage's text just before and after it in
+// its document. ok is false when one of the ids is not the week's (then
+// the database is asked, as before).
+func (p *weekPassages) neighbours(ids []int64) (ext map[int64]*side, ok bool) {
+	if p == nil {
+		return nil, false
+	}
+	ext = map[int64]*side{}
+	for _, id := range ids {
+		i, found := p.of[id]
+		if !found || int(i) >= len(p.meta) || p.meta[i].id != id {
+			return nil, false
+		}
+		c := p.meta[i]
+		for _, dir := range [2]int64{-1, 1} {
+			j, found := p.at[chunkPlace{c.doc, c.index + dir}]
+			if !found {
+				continue
+			}
+			n := p.meta[j]
+			ext[id] = neighbourSide(ext[id], dir, c.charStart, c.charEnd, n.charStart, p.text[j])
+		}
+	}
+	return ext, true
+}

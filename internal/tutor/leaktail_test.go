@@ -1,0 +1,64 @@
+package tutor
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+// TestLeakWatchKeepsTheCompactTail: as text is delivered in pieces of every
+// size (ASCII, accents and capitals that change length when lower-cased,
+// punctuation, long pieces that push the whole tail out), the compact tail
+// a check starts from is always compact(tail); after invalid UTF-8 it is
+// no longer kept, and checks compact everything as before.
+func TestLeakWatchKeepsTheCompactTail(t *testing.T) {
+	text := "The Court’s view — ÉTAT, İstanbul and Straße: 3 readings; " + strings.Repeat("Mathews v. Eldridge (1976) weighs ÅNGSTRÖM interests. ", 12)
+	for n := 1; n <= 97; n += 3 {
+		var lw leakWatch
+		lw.ix = rulesLeaks
+		for _, p := range runePieces(text, n) {
+			lw.sent(p)
+			if lw.ctailOff || !bytes.Equal(lw.ctail, []byte(compact(lw.tail))) {
+				t.Fatalf("pieces of %d: compact tail %q, want %q (off %v)", n, lw.ctail, compact(lw.tail), lw.ctailOff)
+			}
+		}
+	}
+	var lw leakWatch
+	lw.ix = rulesLeaks
+	lw.sent("fine so far ")
+	lw.sent("bad \xff byte ")
+	half := leakWatch{ix: rulesLeaks}
+	half.sent("É"[:1]) // half a rune: not kept either
+	if !lw.ctailOff || !half.ctailOff {
+		t.Error("invalid UTF-8 delivered, yet the compact tail is still kept")
+	}
+	if leak, _ := lw.check(canary[:9]+canary[9:], true); !leak {
+		t.Error("the canary after invalid UTF-8 was not caught")
+	}
+}
+
+// runePieces cuts s into pieces of n runes (a model's deltas are whole
+// runes: JSON strings).
+func runePieces(s string, n int) []string {
+	var out []string
+	r := []rune(s)
+	for len(r) > n {
+		out = append(out, string(r[:n]))
+		r = r[n:]
+	}
+	return append(out, string(r))
+}
+
+// TestCanaryAtEveryOffset: the canary is caught wherever the pieces cut it,
+// after a tail long enough to be cut, with and without text around it.
+func TestCanaryAtEveryOffset(t *testing.T) {
+	before := strings.Repeat("The court weighed the private interest and the risk of error. ", 6)
+	for _, answer := range []string{before + "Marker " + canary + " here. What did it hold?", before + canary, "Ünïcode ✓ " + before + "x" + strings.ToUpper(canary) + "!"} {
+		for n := 1; n <= len(canary)+2; n++ {
+			got, v, redirected := filtered(t, pieces(answer, n)...)
+			if !redirected || !v.Flagged || strings.Contains(compact(got), canary) {
+				t.Fatalf("pieces of %d: redirected %v, verdict %+v, delivered %q", n, redirected, v, got)
+			}
+		}
+	}
+}
