@@ -46,7 +46,7 @@ func benchSessions(ctx context.Context, args, environ []string, stdout, stderr i
 	fs.IntVar(&o.setupConcurrency, "setup-concurrency", 4, "parallel requests while creating and signing in accounts (argon2id is slow)")
 	fs.DurationVar(&o.backupEvery, "backup-every", 0, "have the server make a scheduled backup this often during the run (BACKUP_INTERVAL), to measure what backups cost turns; 0: none")
 	fs.StringVar(&o.cpuProfile, "cpu-profile", "", "write the server's CPU profile over the measured run to this file (go tool pprof)")
-	fs.StringVar(&o.database, "database", "", "the server's DATABASE_URL: an empty PostgreSQL database (postgres://…) to measure PostgreSQL; default: SQLite in the run's data directory")
+	fs.StringVar(&o.database, "database", "", "the server's DATABASE_URL: an empty PostgreSQL database (postgres://…, its password in PGPASSWORD or ~/.pgpass rather than here, where ps shows it) to measure PostgreSQL; default: SQLite in the run's data directory")
 	fs.IntVar(&o.instances, "instances", 1, "servers to run on the one --database, behind a round-robin proxy in this process (more than 1 needs PostgreSQL)")
 	fs.BoolVar(&o.keep, "keep", false, "keep the data directory and server log (they are kept anyway when the run fails)")
 	if err := parseFlags(fs, args); err != nil {
@@ -71,7 +71,7 @@ func benchSessions(ctx context.Context, args, environ []string, stdout, stderr i
 		return errors.New("--cpu-profile profiles one server: run it with --instances 1")
 	}
 	if o.database != "" && o.backupEvery != 0 {
-		return errors.New("--backup-every needs SQLite: scheduled backups do not run on PostgreSQL")
+		return errors.New("--backup-every is measured on SQLite only (PostgreSQL's scheduled backups are pg_dump's; run the bench without --database)")
 	}
 	if o.backupEvery != 0 && o.backupEvery < time.Second {
 		return errors.New("--backup-every must be 0 (no backups) or at least 1s")
@@ -87,6 +87,13 @@ func benchSessions(ctx context.Context, args, environ []string, stdout, stderr i
 		o.bin = exe
 	}
 	o.path = getenv(environ, "PATH")
+	// libpq's ways to give a password without writing it into --database
+	// (where ps would show it): the servers get them as the bench has them.
+	for _, k := range []string{"PGPASSWORD", "PGPASSFILE", "HOME"} {
+		if v := getenv(environ, k); v != "" {
+			o.pgEnv = append(o.pgEnv, k+"="+v)
+		}
+	}
 
 	scratch, err := os.MkdirTemp("", "socratic-bench-sessions-")
 	if err != nil {
@@ -107,7 +114,8 @@ type sessionsBenchOptions struct {
 	instances                         int // servers on the one database; more than 1 needs PostgreSQL
 	audioMB                           float64
 	dir, bin, path, cpuProfile        string
-	database                          string // the server's DATABASE_URL; "" is SQLite in the data directory
+	database                          string   // the server's DATABASE_URL; "" is SQLite in the data directory
+	pgEnv                             []string // PGPASSWORD, PGPASSFILE, HOME as the bench has them, for the servers
 	keep                              bool
 	backupEvery                       time.Duration
 }
@@ -321,7 +329,7 @@ func (b *sessionsBench) baseServerEnv(i int) []string {
 		"LOG_LEVEL=info",
 	}
 	if b.o.database != "" {
-		env = append(env, "DATABASE_URL="+b.o.database)
+		env = append(append(env, "DATABASE_URL="+b.o.database), b.o.pgEnv...)
 	}
 	if b.o.instances > 1 {
 		// What a deployment shares through BLOB_URL (an S3 bucket) and a
@@ -564,9 +572,9 @@ func (b *sessionsBench) turn(ctx context.Context, tok string, sessionID int64, s
 	tr.sent = time.Now()
 	res, err := b.c.hc.Do(req)
 	if err == nil && res.StatusCode == http.StatusTooManyRequests {
-		// Too soon after the last (the server measured the gap from when
-		// it stored each message): wait as asked and send the same
-		// message again, as a client should.
+		// Too soon after the last (by the server's clock, between the
+		// messages' arrivals): wait as asked and send the same message
+		// again, as a client should.
 		wait, _ := strconv.Atoi(res.Header.Get("Retry-After"))
 		res.Body.Close()
 		b.paced.Add(1)

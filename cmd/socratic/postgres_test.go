@@ -162,5 +162,16 @@ func TestInstanceNameIsClaimedOnce(t *testing.T) {
 	if err != nil || third != first {
 		t.Fatalf("after the first let go: %q, %v", third, err)
 	}
-	release3()
+	// A killed predecessor's lock goes a moment after it dies: a start in
+	// that moment waits for it rather than running under a random name.
+	claimTries, claimWait = 200, 5*time.Millisecond
+	go func() {
+		time.Sleep(50 * time.Millisecond)
+		release3()
+	}()
+	fourth, release4, err := claimInstance(ctx, a, cfg, log)
+	if err != nil || fourth != first {
+		t.Fatalf("a claim made while the name's last holder was letting go: %q, %v; want it to wait and take the name", fourth, err)
+	}
+	release4()
 }

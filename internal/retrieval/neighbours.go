@@ -75,8 +75,9 @@ func neighboursFromDB(ctx context.Context, ex sqlite.Execer, ids []int64) (map[i
 	for i, id := range ids {
 		args[i], marks[i] = id, "?"
 	}
-	// For each result: its span, and its neighbours' spans and text. The
-	// neighbours as a range, not IN (i-1, i+1): PostgreSQL plans the IN
+	// For each result: its span, and its neighbours' spans and text (the
+	// fallback for results not in the week's copy in memory). The
+	// neighbours as a range, not IN (i-1, i+1): PostgreSQL planned the IN
 	// list as a scan of the (document_id, chunk_index) index on
 	// chunk_index alone, about 36 ms a result beside 300,000 other
 	// passages; the range is a range scan (0.08 ms).

@@ -79,6 +79,7 @@ func TestPaceIsMeasuredBetweenArrivals(t *testing.T) {
 	select {
 	case <-read:
 	case <-time.After(5 * time.Second):
+		t.Fatal("Begin did not read the clock as the message arrived: the pace would count the wait for the write")
 	}
 	e.clock.Set(t0.Add(600 * time.Millisecond)) // the write waits 600 ms
 	close(release)
