@@ -35,12 +35,7 @@ func startServer(t testing.TB, bin, dir string) *server {
 // command and restart on dir), unless env names a database itself.
 func withEngine(t testing.TB, dir string, env []string) []string {
 	t.Helper()
-	for _, e := range env {
-		if strings.HasPrefix(e, "DATABASE_URL=") {
-			return env
-		}
-	}
-	return append(testenv.DatabaseEnv(t, dir), env...)
+	return testenv.WithEngine(t, dir, env)
 }
 
 // engineURL is withEngine's DATABASE_URL for dir: "" on SQLite.

@@ -168,12 +168,7 @@ func NewServer(t testing.TB, env ...string) *Server {
 // the test's own for the data directory dir), unless env names one.
 func withEngine(t testing.TB, dir string, env []string) []string {
 	t.Helper()
-	for _, e := range env {
-		if strings.HasPrefix(e, "DATABASE_URL=") {
-			return env
-		}
-	}
-	return append(testenv.DatabaseEnv(t, dir), env...)
+	return testenv.WithEngine(t, dir, env)
 }
 
 // DatabaseURL is the server's DATABASE_URL: "" on SQLite.

@@ -37,8 +37,15 @@ func PostgresServer(t testing.TB) string {
 // a server the test skips, or fails under SOCRATIC_REQUIRE_TOOLS=1.
 func Postgres(t testing.TB) string {
 	t.Helper()
+	return postgresCopy(t, "")
+}
+
+// postgresCopy is Postgres starting from a copy of the database named
+// template ("": an empty database).
+func postgresCopy(t testing.TB, template string) string {
+	t.Helper()
 	server := PostgresServer(t)
-	name, u, err := createDatabase(server, "")
+	name, u, err := createDatabase(server, template)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,6 +105,19 @@ func OnlyPostgres(t testing.TB) {
 	}
 }
 
+// WithEngine puts the run's database engine in the settings env of a
+// server or command on the data directory dir: DatabaseEnv(t, dir) first,
+// unless env names a DATABASE_URL itself.
+func WithEngine(t testing.TB, dir string, env []string) []string {
+	t.Helper()
+	for _, e := range env {
+		if strings.HasPrefix(e, "DATABASE_URL=") {
+			return env
+		}
+	}
+	return append(DatabaseEnv(t, dir), env...)
+}
+
 var databases sync.Map // key → PostgreSQL URL
 
 // DatabaseEnv is what a server started by a test needs in its environment
@@ -147,21 +167,11 @@ func PostgresTemplate(prepare func(url string) error) (url string, drop func(), 
 // made by PostgresTemplate, with no connections open to it).
 func PostgresFrom(t testing.TB, template string) string {
 	t.Helper()
-	server := PostgresServer(t)
 	tu, err := url.Parse(template)
 	if err != nil {
 		t.Fatal(err)
 	}
-	name, u, err := createDatabase(server, strings.TrimPrefix(tu.Path, "/"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := dropDatabase(server, name); err != nil {
-			t.Errorf("drop test database %s: %v", name, err)
-		}
-	})
-	return u
+	return postgresCopy(t, strings.TrimPrefix(tu.Path, "/"))
 }
 
 // createDatabase makes a database with a random name on server (a copy of
