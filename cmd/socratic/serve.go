@@ -54,6 +54,10 @@ func instanceID(cfg config.Config) string {
 	return fmt.Sprintf("socratic@%s/%s:%d", host, cfg.Host, cfg.Port)
 }
 
+// claimTries and claimWait: how long claimInstance waits for a name's
+// lock to go (2 s).
+var claimTries, claimWait = 20, 100 * time.Millisecond
+
 // claimInstance takes instanceID's name for this process, held by a
 // PostgreSQL advisory lock until release (the database server drops it
 // when a killed process's connection ends): River must never see two
@@ -63,10 +67,6 @@ func instanceID(cfg config.Config) string {
 // network namespaces, or cloned machines) is not taken: this instance
 // runs under a random name, and its predecessor's orphans, if any, go back
 // to the queue when River's rescuer finds them (after JOB_TIMEOUT).
-// claimTries and claimWait: how long claimInstance waits for a name's
-// lock to go (2 s).
-var claimTries, claimWait = 20, 100 * time.Millisecond
-
 func claimInstance(ctx context.Context, db *sqlite.DB, cfg config.Config, log *slog.Logger) (id string, release func(), err error) {
 	id = instanceID(cfg)
 	if id == "" {
