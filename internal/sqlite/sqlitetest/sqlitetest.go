@@ -90,10 +90,7 @@ func OpenMigrated(t testing.TB) *sqlite.DB {
 }
 
 // Run is the engines this run tests a store on: the chosen one, or all.
-func Run() []Engine { return each() }
-
-// each is Run.
-func each() []Engine {
+func Run() []Engine {
 	if testenv.EngineChosen() {
 		return []Engine{Chosen()}
 	}
@@ -104,7 +101,7 @@ func each() []Engine {
 // subtest named after it, on a database with every migration applied.
 func Each(t *testing.T, fn func(t *testing.T, db *sqlite.DB)) {
 	t.Helper()
-	for _, e := range each() {
+	for _, e := range Run() {
 		t.Run(e.Name, func(t *testing.T) {
 			db := e.Open(t)
 			if err := db.Migrate(context.Background()); err != nil {
@@ -120,7 +117,7 @@ func Each(t *testing.T, fn func(t *testing.T, db *sqlite.DB)) {
 // for rules that must hold across instances, not only within one.
 func EachTwo(t *testing.T, fn func(t *testing.T, a, b *sqlite.DB)) {
 	t.Helper()
-	for _, e := range each() {
+	for _, e := range Run() {
 		t.Run(e.Name, func(t *testing.T) {
 			a, b := e.OpenTwo(t)
 			if err := a.Migrate(context.Background()); err != nil {
