@@ -6,17 +6,15 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
+	"github.com/lawtutor/socratic/internal/roundrobin"
 	"github.com/lawtutor/socratic/internal/testenv"
 )
 
@@ -88,23 +86,19 @@ func TestServeOnPostgres(t *testing.T) {
 }
 
 // alternating is a reverse proxy that sends each request to the next of
-// its backends in turn, as a round-robin load balancer does.
+// its backends in turn, as a round-robin load balancer does
+// (internal/roundrobin).
 func alternating(t testing.TB, backends ...*Server) *Client {
 	t.Helper()
-	var proxies []*httputil.ReverseProxy
+	var bases []string
 	for _, b := range backends {
-		u, err := url.Parse(b.Base)
-		if err != nil {
-			t.Fatal(err)
-		}
-		p := httputil.NewSingleHostReverseProxy(u)
-		p.FlushInterval = -1 // server-sent events pass as they come
-		proxies = append(proxies, p)
+		bases = append(bases, b.Base)
 	}
-	var n atomic.Uint64
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		proxies[(n.Add(1)-1)%uint64(len(proxies))].ServeHTTP(w, r)
-	}))
+	rr, err := roundrobin.New(bases, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(rr)
 	t.Cleanup(srv.Close)
 	return &Client{Base: srv.URL, HC: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 512, IdleConnTimeout: time.Minute}}}
 }
