@@ -268,6 +268,13 @@ func TestComposeFile(t *testing.T) {
 	if !strings.Contains(caddy, "{$SOCRATIC_DOMAIN}") || !strings.Contains(caddy, "reverse_proxy socratic:8000") {
 		t.Errorf("deploy/Caddyfile does not proxy SOCRATIC_DOMAIN to socratic:8000:\n%s", caddy)
 	}
+	// Streamed answers go out as they come, and request bodies are read
+	// whole first, or Caddy can cut a streamed answer (docs/operations.md).
+	for _, w := range []string{"flush_interval -1", "request_buffers 1MiB"} {
+		if !regexp.MustCompile(`(?m)^\s*` + regexp.QuoteMeta(w) + `$`).MatchString(caddy) {
+			t.Errorf("deploy/Caddyfile lacks %q", w)
+		}
+	}
 }
 
 // TestSystemdUnit: the hardening the issue names, and nothing that breaks

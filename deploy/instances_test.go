@@ -41,7 +41,7 @@ func topLevel(src, indent string) map[string]string {
 // and SECRET_KEY but each with its own data volume, Caddy alone publishing
 // ports at the address the instances trust, pinned images; and Caddy
 // balancing over both instances with /api/health/ready as health check
-// and the streamed answers unbuffered.
+// and the streamed answers unbuffered, the request bodies buffered.
 func checkInstances(compose, caddy string) []string {
 	var problems []string
 	top := topLevel(compose, "")
@@ -122,7 +122,7 @@ func checkInstances(compose, caddy string) []string {
 			problems = append(problems, "reverse_proxy does not list the upstream "+up)
 		}
 	}
-	for _, w := range []string{"health_uri /api/health/ready", "flush_interval -1", "lb_policy "} {
+	for _, w := range []string{"health_uri /api/health/ready", "flush_interval -1", "request_buffers ", "lb_policy "} {
 		if !regexp.MustCompile(`(?m)^[ \t]*` + regexp.QuoteMeta(w)).MatchString(block) {
 			problems = append(problems, "reverse_proxy lacks "+strings.TrimSpace(w))
 		}
@@ -157,6 +157,7 @@ func TestInstancesRulesCatchBreakage(t *testing.T) {
 		{"no-health", "caddy", "health_uri /api/health/ready", "health_uri /", "health_uri"},
 		{"buffered", "caddy", "flush_interval -1", "flush_interval 1s", "flush_interval"},
 		{"no-policy", "caddy", "lb_policy round_robin", "", "lb_policy"},
+		{"streamed-bodies", "caddy", "request_buffers 1MiB", "", "request_buffers"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c, f := compose, caddy
