@@ -63,6 +63,7 @@ func startIngestion(ctx context.Context, cfg config.Config, d *deps, log *slog.L
 	in.documents = document.NewService(d.db, d.files, in.pdf, document.Limits{
 		MaxUploadSize: cfg.MaxUploadSize, MaxPages: cfg.MaxPDFPages,
 		ChunkSize: cfg.ChunkSize, ChunkOverlap: cfg.ChunkOverlap, DocTimeout: docTimeout,
+		OwnScratch: cfg.InDataDir(d.files.Scratch()),
 	}, log)
 	in.emb = openEmbeddings(cfg, log)
 	in.search = retrieval.NewSearcher(in.emb.emb, 0, log)

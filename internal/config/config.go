@@ -627,6 +627,11 @@ func (c Config) Validate() error {
 }
 
 // inside reports whether path is dir or lies under it.
+// InDataDir reports whether path is inside the data directory, which one
+// process at a time holds (serve locks it): a folder there is used by no
+// other running instance, whatever the engine.
+func (c Config) InDataDir(path string) bool { return c.DataDir != "" && inside(path, c.DataDir) }
+
 func inside(path, dir string) bool {
 	p, err1 := filepath.Abs(path)
 	d, err2 := filepath.Abs(dir)

@@ -29,6 +29,11 @@ type Limits struct {
 	ChunkOverlap  int
 	// DocTimeout bounds the reading of one document's text.
 	DocTimeout time.Duration
+	// OwnScratch says no other running process uses the store's scratch
+	// folder (it is inside the data directory this process holds locked):
+	// on PostgreSQL, Sweep then removes every partial upload there, as on
+	// SQLite, not only those older than blob.SweepGrace.
+	OwnScratch bool
 }
 
 // Service is the document service.
@@ -407,8 +412,8 @@ func (s *Service) Delete(ctx context.Context, u auth.User, id int64) error {
 // between storing a file and committing its row, or after a delete and
 // before its file went). Run it only while holding the data directory's
 // lock, before serving. On PostgreSQL the incoming folder may be shared
-// with other instances receiving uploads now: only partial uploads older
-// than blob.SweepGrace are a stopped server's.
+// with other instances receiving uploads now (unless Limits.OwnScratch):
+// only partial uploads older than blob.SweepGrace are a stopped server's.
 func (s *Service) Sweep(ctx context.Context) (int, error) {
 	removed := 0
 	entries, err := os.ReadDir(s.incoming())
@@ -417,7 +422,7 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 	}
 	cutoff := time.Now().Add(-blob.SweepGrace)
 	for _, e := range entries {
-		if s.db.Engine == sqlite.Postgres && !olderThan(e, cutoff) {
+		if s.db.Engine == sqlite.Postgres && !s.limits.OwnScratch && !olderThan(e, cutoff) {
 			continue
 		}
 		if os.Remove(filepath.Join(s.incoming(), e.Name())) == nil {

@@ -156,40 +156,44 @@ func TestDocumentStoreOnBothEngines(t *testing.T) {
 }
 
 // TestSweepSparesOtherInstancesUploads: a start's sweep removes every
-// partial upload on SQLite (one process holds the data directory), but on
-// PostgreSQL, where the folder may be shared with instances receiving
-// uploads now, only those older than blob.SweepGrace.
+// partial upload on SQLite (one process holds the data directory) and on
+// PostgreSQL when the scratch folder is the process's own (Limits.OwnScratch:
+// inside its locked data directory), but on PostgreSQL with a folder that
+// may be shared with instances receiving uploads now, only those older
+// than blob.SweepGrace.
 func TestSweepSparesOtherInstancesUploads(t *testing.T) {
 	sqlitetest.Each(t, func(t *testing.T, db *sqlite.DB) {
-		s := NewService(db, blob.New(t.TempDir(), FileInUse(db.Read)), nil, Limits{}, nil)
-		if err := os.MkdirAll(s.incoming(), 0o750); err != nil {
-			t.Fatal(err)
-		}
-		old, fresh := filepath.Join(s.incoming(), "upload-old"), filepath.Join(s.incoming(), "upload-now")
-		for _, p := range []string{old, fresh} {
-			if err := os.WriteFile(p, []byte("%PDF-"), 0o600); err != nil {
+		for _, own := range []bool{false, true} {
+			s := NewService(db, blob.New(t.TempDir(), FileInUse(db.Read)), nil, Limits{OwnScratch: own}, nil)
+			if err := os.MkdirAll(s.incoming(), 0o750); err != nil {
 				t.Fatal(err)
 			}
-		}
-		past := time.Now().Add(-blob.SweepGrace - time.Minute)
-		if err := os.Chtimes(old, past, past); err != nil {
-			t.Fatal(err)
-		}
-		n, err := s.Sweep(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, oldErr := os.Stat(old)
-		_, freshErr := os.Stat(fresh)
-		if !os.IsNotExist(oldErr) {
-			t.Errorf("an upload older than the grace was kept: %v", oldErr)
-		}
-		wantFresh, wantN := os.IsNotExist, 2
-		if db.Engine == sqlite.Postgres {
-			wantFresh, wantN = func(err error) bool { return err == nil }, 1
-		}
-		if !wantFresh(freshErr) || n != wantN {
-			t.Errorf("on %v: removed %d, the upload in progress: %v", db.Engine, n, freshErr)
+			old, fresh := filepath.Join(s.incoming(), "upload-old"), filepath.Join(s.incoming(), "upload-now")
+			for _, p := range []string{old, fresh} {
+				if err := os.WriteFile(p, []byte("%PDF-"), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			past := time.Now().Add(-blob.SweepGrace - time.Minute)
+			if err := os.Chtimes(old, past, past); err != nil {
+				t.Fatal(err)
+			}
+			n, err := s.Sweep(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, oldErr := os.Stat(old)
+			_, freshErr := os.Stat(fresh)
+			if !os.IsNotExist(oldErr) {
+				t.Errorf("own %v: an upload older than the grace was kept: %v", own, oldErr)
+			}
+			wantFresh, wantN := os.IsNotExist, 2
+			if db.Engine == sqlite.Postgres && !own {
+				wantFresh, wantN = func(err error) bool { return err == nil }, 1
+			}
+			if !wantFresh(freshErr) || n != wantN {
+				t.Errorf("on %v, own scratch %v: removed %d, the upload in progress: %v", db.Engine, own, n, freshErr)
+			}
 		}
 	})
 }

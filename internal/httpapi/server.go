@@ -168,7 +168,8 @@ func SessionOptions(cfg config.Config, t *tutor.Tutor, log *slog.Logger) session
 		loc = time.UTC
 	}
 	return session.Options{
-		Tutor: t, AudioDir: cfg.SessionDir, PerWeek: cfg.RateLimitConversationsPerWeek,
+		Tutor: t, AudioDir: cfg.SessionDir, OwnAudioDir: cfg.InDataDir(cfg.SessionDir),
+		PerWeek:     cfg.RateLimitConversationsPerWeek,
 		MaxDuration: time.Duration(cfg.SessionMaxDurationSeconds) * time.Second,
 		Location:    loc, MaxAudio: cfg.MaxAudioSize, Logger: log,
 		MinTurnInterval: time.Duration(cfg.SessionMinTurnIntervalSeconds) * time.Second,

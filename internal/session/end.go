@@ -187,13 +187,14 @@ func (s *Service) expireRecordings(ctx context.Context, tx *sql.Tx, now time.Tim
 // other instances may be answering, only turns past their lease.
 func (s *Service) Recover(ctx context.Context) (int64, error) {
 	// Recordings whose upload a stopped server was receiving. On
-	// PostgreSQL the directory may be shared with instances receiving
-	// recordings now: only files older than an hour (far past any upload's
-	// time limit) are a stopped server's.
+	// PostgreSQL, unless the directory is this process's own, it may be
+	// shared with instances receiving recordings now: only files older
+	// than an hour (far past any upload's time limit) are a stopped
+	// server's.
 	if tmp, err := filepath.Glob(filepath.Join(s.o.AudioDir, "tmp", "audio-*")); err == nil {
 		cutoff := time.Now().Add(-time.Hour) // files age by the wall clock
 		for _, f := range tmp {
-			if s.db.Engine == sqlite.Postgres {
+			if s.db.Engine == sqlite.Postgres && !s.o.OwnAudioDir {
 				if info, err := os.Stat(f); err != nil || !info.ModTime().Before(cutoff) {
 					continue
 				}

@@ -235,38 +235,41 @@ func TestRecoverLeavesOtherInstancesTurns(t *testing.T) {
 
 // TestRecoverSparesOtherInstancesRecordings: a start removes the partial
 // recordings a stopped server left, all of them on SQLite (one process
-// holds the data directory), but on PostgreSQL, where the folder may be
-// shared with instances receiving recordings now, only those older than
-// an hour.
+// holds the data directory) and on PostgreSQL when the folder is the
+// process's own (inside its locked data directory), but on PostgreSQL
+// with a folder that may be shared with instances receiving recordings
+// now, only those older than an hour.
 func TestRecoverSparesOtherInstancesRecordings(t *testing.T) {
 	sqlitetest.Each(t, func(t *testing.T, db *sqlite.DB) {
 		e := newEnvOn(t, db, nil)
-		tmp := filepath.Join(e.audioDir, "tmp")
-		if err := os.MkdirAll(tmp, 0o750); err != nil {
-			t.Fatal(err)
-		}
-		old, fresh := filepath.Join(tmp, "audio-old"), filepath.Join(tmp, "audio-now")
-		for _, p := range []string{old, fresh} {
-			if err := os.WriteFile(p, []byte("RIFF"), 0o600); err != nil {
+		for _, own := range []bool{false, true} {
+			e.svc.o.OwnAudioDir = own
+			tmp := filepath.Join(e.audioDir, "tmp")
+			if err := os.MkdirAll(tmp, 0o750); err != nil {
 				t.Fatal(err)
 			}
-		}
-		past := time.Now().Add(-time.Hour - time.Minute)
-		if err := os.Chtimes(old, past, past); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := e.svc.Recover(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := os.Stat(old); !os.IsNotExist(err) {
-			t.Errorf("a partial recording older than an hour was kept: %v", err)
-		}
-		_, err := os.Stat(fresh)
-		if db.Engine == sqlite.Postgres && err != nil {
-			t.Errorf("on PostgreSQL a recording another instance may be receiving was removed: %v", err)
-		}
-		if db.Engine == sqlite.SQLite && !os.IsNotExist(err) {
-			t.Errorf("on SQLite a stopped server's partial recording was kept: %v", err)
+			old, fresh := filepath.Join(tmp, "audio-old"), filepath.Join(tmp, "audio-now")
+			for _, p := range []string{old, fresh} {
+				if err := os.WriteFile(p, []byte("RIFF"), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			past := time.Now().Add(-time.Hour - time.Minute)
+			if err := os.Chtimes(old, past, past); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := e.svc.Recover(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := os.Stat(old); !os.IsNotExist(err) {
+				t.Errorf("own folder %v: a partial recording older than an hour was kept: %v", own, err)
+			}
+			_, err := os.Stat(fresh)
+			if shared := db.Engine == sqlite.Postgres && !own; shared && err != nil {
+				t.Errorf("on PostgreSQL a recording another instance may be receiving was removed: %v", err)
+			} else if !shared && !os.IsNotExist(err) {
+				t.Errorf("on %s, own folder %v: a stopped server's partial recording was kept: %v", db.Engine, own, err)
+			}
 		}
 	})
 }

@@ -157,6 +157,12 @@ var (
 type Options struct {
 	Tutor    *tutor.Tutor
 	AudioDir string // recordings on their way in (AudioDir/tmp), and kept there by default
+	// OwnAudioDir says no other running process uses AudioDir (it is inside
+	// the data directory this process holds locked). On PostgreSQL a start
+	// then removes every partial recording a stopped predecessor left, as
+	// on SQLite; otherwise only those older than an hour, since another
+	// instance may be receiving the rest.
+	OwnAudioDir bool
 	// Recordings is where recordings are kept: the folder AudioDir when
 	// nil, or the bucket of BLOB_URL (blob.S3.Named("recordings")).
 	Recordings  blob.Named
