@@ -38,6 +38,9 @@ func mentions(text string) []string {
 			out = append(out, p)
 		}
 	}
+	if !mayNameCase(text) && !mayCite(text) {
+		return nil // most turns: neither regexp could match
+	}
 	for _, m := range caseName.FindAllStringSubmatch(text, 4) {
 		first := lastWord(m[1])
 		if first == "" || stopwords[strings.ToLower(first)] {
@@ -50,6 +53,26 @@ func mentions(text string) []string {
 	}
 	return out
 }
+
+// mayNameCase is false when caseName cannot match s: it needs a "v"
+// right after one of \s's characters (tab, newline, form feed, carriage
+// return, space), which most of a student's turns lack. Checked first, it
+// spares them both regexps, about a sixth of a search's CPU.
+func mayNameCase(s string) bool {
+	for i := 1; i < len(s); i++ {
+		if s[i] == 'v' {
+			switch s[i-1] {
+			case ' ', '\t', '\n', '\f', '\r':
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// mayCite is false when citation cannot match s: each of its forms has a
+// digit (\d: 0-9) or a section sign.
+func mayCite(s string) bool { return strings.ContainsAny(s, "0123456789§") }
 
 func lastWord(s string) string {
 	f := strings.Fields(s)

@@ -19,3 +19,33 @@ func TestMentions(t *testing.T) {
 		}
 	}
 }
+
+// TestMentionPrefilters: mayNameCase and mayCite never refuse a text either
+// regexp matches (they only spare the others the regexps), over the
+// mentions above and texts built around each way a match can start or
+// turn on a space character.
+func TestMentionPrefilters(t *testing.T) {
+	texts := []string{
+		"What are the factors under Mathews v. Eldridge?", "In Trump v. United States, what doubt?",
+		"Is a claim under 42 U.S.C. § 1983 barred by Rule 60(b)?", "Does § 465(b)(4) apply?", "Why wasn't Smith v. Doe the case?",
+		"Smith vs Doe", "Smith vs. Doe", "Smith\tv\tDoe", "Smith\nv.\nDoe", "Smith\fv Doe", "Smith\rvs. Doe", "A v B",
+		"§1", "§§ 2", "rule 7(a)", "RULE 12(b)(6)", "5 USC 552", "28 C.F.R. § 35", "347 U.S. 483", "1 S. Ct. 2", "9 F.2d 10", "9 F. Supp. 3d 4",
+		"Smithv. Doe", "Smith V. Doe", "no case here", "what about the vote", "rule of lenity", "", "v", " v",
+	}
+	var more []string
+	for _, s := range texts {
+		more = append(more, s+" and "+s, "Well, "+s, s+"!")
+	}
+	for _, s := range append(texts, more...) {
+		if caseName.MatchString(s) && !mayNameCase(s) {
+			t.Errorf("mayNameCase(%q) = false, but caseName matches", s)
+		}
+		if citation.MatchString(s) && !mayCite(s) {
+			t.Errorf("mayCite(%q) = false, but citation matches", s)
+		}
+	}
+	// And they do spare the regexps a plain turn.
+	if s := "What does the court say about negligence and the duty of care?"; mayNameCase(s) || mayCite(s) {
+		t.Errorf("a plain turn passes the prefilters: %q", s)
+	}
+}
