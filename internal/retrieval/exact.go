@@ -70,9 +70,46 @@ func mayNameCase(s string) bool {
 	return false
 }
 
-// mayCite is false when citation cannot match s: each of its forms has a
-// digit (\d: 0-9) or a section sign.
-func mayCite(s string) bool { return strings.ContainsAny(s, "0123456789§") }
+// mayCite is false when citation cannot match s. Each of its forms has a
+// section sign, or a run of digits (\d: 0-9) followed by a parenthesis
+// ("Rule 60(b)", "Rule 7.2(a)"), or by space characters (\s) and then
+// the first letter of U.S.C., C.F.R., U.S., S. Ct. or F. in either case
+// (or ſ, which (?i) reads as s). A turn's "(draft-2)" or "in 2020, the"
+// has none of these.
+func mayCite(s string) bool {
+	if strings.Contains(s, "§") {
+		return true
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			continue
+		}
+		for i < len(s) && '0' <= s[i] && s[i] <= '9' {
+			i++
+		}
+		if i == len(s) {
+			return false
+		}
+		if s[i] == '(' {
+			return true
+		}
+		j := i
+		for j < len(s) && (s[j] == ' ' || s[j] == '\t' || s[j] == '\n' || s[j] == '\f' || s[j] == '\r') {
+			j++
+		}
+		if j > i && j < len(s) {
+			switch s[j] {
+			case 'U', 'u', 'C', 'c', 'S', 's', 'F', 'f':
+				return true
+			}
+			if strings.HasPrefix(s[j:], "ſ") {
+				return true
+			}
+		}
+		i = j - 1 // the loop's i++ lands on what follows the spaces
+	}
+	return false
+}
 
 func lastWord(s string) string {
 	f := strings.Fields(s)
