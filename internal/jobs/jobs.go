@@ -131,6 +131,17 @@ func New(db *sqlite.DB, o Options) (*Queue, error) {
 	}
 	q := &Queue{db: db, log: o.Logger, id: o.ID}
 	var driver riverdriver.Driver[*sql.Tx] = riversqlite.New(db.Write)
+	if db.Engine == sqlite.SQLite {
+		// SQLite has no LISTEN: River's listener for it polls a table of
+		// notifications every 50 ms, on the one write connection, all
+		// day — 20 queries a second that queue with every turn's writes,
+		// to hear of jobs this process inserted itself (there is no other
+		// process: the data directory's lock). Poll-only, the workers
+		// look for jobs every FetchPollInterval and when one finishes, so
+		// an inserted job (an upload's processing, a week's themes)
+		// starts within half a second instead of at once.
+		cfg.PollOnly = true
+	}
 	if db.Engine == sqlite.Postgres {
 		pool, err := db.PgxPool(context.Background())
 		if err != nil {

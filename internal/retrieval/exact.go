@@ -38,6 +38,9 @@ func mentions(text string) []string {
 			out = append(out, p)
 		}
 	}
+	if !mayNameCase(text) && !mayCite(text) {
+		return nil // most turns: neither regexp could match
+	}
 	for _, m := range caseName.FindAllStringSubmatch(text, 4) {
 		first := lastWord(m[1])
 		if first == "" || stopwords[strings.ToLower(first)] {
@@ -49,6 +52,63 @@ func mentions(text string) []string {
 		add(squeeze(m))
 	}
 	return out
+}
+
+// mayNameCase is false when caseName cannot match s: it needs a "v"
+// right after one of \s's characters (tab, newline, form feed, carriage
+// return, space), which most of a student's turns lack. Checked first, it
+// spares them both regexps, about a sixth of a search's CPU.
+func mayNameCase(s string) bool {
+	for i := 1; i < len(s); i++ {
+		if s[i] == 'v' {
+			switch s[i-1] {
+			case ' ', '\t', '\n', '\f', '\r':
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// mayCite is false when citation cannot match s. Each of its forms has a
+// section sign, or a run of digits (\d: 0-9) followed by a parenthesis
+// ("Rule 60(b)", "Rule 7.2(a)"), or by space characters (\s) and then
+// the first letter of U.S.C., C.F.R., U.S., S. Ct. or F. in either case
+// (or ſ, which (?i) reads as s). A turn's "(draft-2)" or "in 2020, the"
+// has none of these.
+func mayCite(s string) bool {
+	if strings.Contains(s, "§") {
+		return true
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			continue
+		}
+		for i < len(s) && '0' <= s[i] && s[i] <= '9' {
+			i++
+		}
+		if i == len(s) {
+			return false
+		}
+		if s[i] == '(' {
+			return true
+		}
+		j := i
+		for j < len(s) && (s[j] == ' ' || s[j] == '\t' || s[j] == '\n' || s[j] == '\f' || s[j] == '\r') {
+			j++
+		}
+		if j > i && j < len(s) {
+			switch s[j] {
+			case 'U', 'u', 'C', 'c', 'S', 's', 'F', 'f':
+				return true
+			}
+			if strings.HasPrefix(s[j:], "ſ") {
+				return true
+			}
+		}
+		i = j - 1 // the loop's i++ lands on what follows the spaces
+	}
+	return false
 }
 
 func lastWord(s string) string {

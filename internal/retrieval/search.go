@@ -109,23 +109,25 @@ func (s *Searcher) lexical(ctx context.Context, ex sqlite.Execer, weekID int64, 
 	if err != nil {
 		return nil, err
 	}
-	out, err := s.bm25(ctx, ex, w, weekID, query)
+	// The turn's words, made once for the ranking and the neighbours.
+	words := s.tuning.turnWords(query)
+	out, err := s.bm25(ctx, ex, w, weekID, query, words)
 	if err != nil {
 		return nil, err
 	}
 	out = out[:min(k, len(out))]
 	if s.tuning.Neighbours {
-		if err := withNeighboursIn(ctx, ex, out, s.tuning.turnWords(query), neighbourResults, w.lex.words, w.pass); err != nil {
+		if err := withNeighboursIn(ctx, ex, out, words, neighbourResults, w.lex.words, w.pass); err != nil {
 			return nil, err
 		}
 	}
 	return out, nil
 }
 
-// bm25 returns BM25's best candidates with their passages, reranked.
-func (s *Searcher) bm25(ctx context.Context, ex sqlite.Execer, w *weekData, weekID int64, query Turn) ([]Source, error) {
+// bm25 returns BM25's best candidates with their passages, reranked;
+// words are s.tuning.turnWords(query).
+func (s *Searcher) bm25(ctx context.Context, ex sqlite.Execer, w *weekData, weekID int64, query Turn, words []weighted) ([]Source, error) {
 	tn := s.tuning
-	words := tn.turnWords(query)
 	var terms []weighted
 	for _, qw := range words { // indexed as the passages' words are
 		for _, st := range lexTerms(qw.word, nil) {
@@ -179,7 +181,8 @@ func (s *Searcher) hybrid(ctx context.Context, ex sqlite.Execer, weekID int64, q
 	if err != nil {
 		return nil, err
 	}
-	lexical, err := s.bm25(ctx, ex, w, weekID, query)
+	words := s.tuning.turnWords(query)
+	lexical, err := s.bm25(ctx, ex, w, weekID, query, words)
 	if err != nil {
 		return nil, err
 	}
@@ -232,7 +235,7 @@ func (s *Searcher) hybrid(ctx context.Context, ex sqlite.Execer, weekID int64, q
 		}
 	}
 	if s.tuning.Neighbours {
-		if err := withNeighboursIn(ctx, ex, out, s.tuning.turnWords(query), neighbourResults, w.lex.words, w.pass); err != nil {
+		if err := withNeighboursIn(ctx, ex, out, words, neighbourResults, w.lex.words, w.pass); err != nil {
 			return nil, err
 		}
 	}

@@ -16,7 +16,9 @@ import (
 
 // EndResult is what ending a session answers, every time it is asked.
 type EndResult struct {
-	Session    Session
+	Session Session
+	// Transcript is the session's turns without their sources (nil
+	// Sources): Get has those.
 	Transcript []Turn
 }
 
@@ -76,7 +78,7 @@ func (s *Service) End(ctx context.Context, u auth.User, sessionID int64, body io
 		}
 		sess.AudioName, sess.AudioType, sess.AudioSize = name, rec.format.MediaType, rec.size
 	}
-	turns, err := transcript(ctx, tx, sess.ID)
+	turns, err := transcriptNoSources(ctx, tx, sess.ID)
 	if err != nil {
 		return EndResult{}, err
 	}

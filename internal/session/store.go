@@ -144,12 +144,17 @@ func endSession(ctx context.Context, tx *sql.Tx, sess *Session, now time.Time, d
 
 const turnColumns = `t.id, t.role, t.content, t.at, t.sources, t.moderated, t.moderation, t.state`
 
+// turnColumnsNoSources are turnColumns without the passages behind each
+// answer (a NULL in their place), for a transcript that drops them.
+const turnColumnsNoSources = `t.id, t.role, t.content, t.at, NULL, t.moderated, t.moderation, t.state`
+
 func scanTurn(r scanner) (Turn, error) {
 	var (
-		t              Turn
-		at, src, state string
-		cats           string
-		moderated      bool
+		t         Turn
+		at, state string
+		src       sql.NullString
+		cats      string
+		moderated bool
 	)
 	if err := r.Scan(&t.ID, &t.Role, &t.Content, &at, &src, &moderated, &cats, &state); err != nil {
 		return Turn{}, err
@@ -158,8 +163,10 @@ func scanTurn(r scanner) (Turn, error) {
 	if t.At, err = sqlite.ParseTime(at); err != nil {
 		return Turn{}, err
 	}
-	if err := json.Unmarshal([]byte(src), &t.Sources); err != nil {
-		return Turn{}, fmt.Errorf("turn %d sources: %w", t.ID, err)
+	if src.Valid { // NULL: not asked for (turnColumnsNoSources)
+		if err := json.Unmarshal([]byte(src.String), &t.Sources); err != nil {
+			return Turn{}, fmt.Errorf("turn %d sources: %w", t.ID, err)
+		}
 	}
 	t.Moderated = moderated
 	if err := json.Unmarshal([]byte(cats), &t.Categories); err != nil {
@@ -172,7 +179,18 @@ func scanTurn(r scanner) (Turn, error) {
 // transcript is a session's turns in order. Pending student turns (their
 // answer is being made) are left out.
 func transcript(ctx context.Context, ex sqlite.Execer, sessionID int64) ([]Turn, error) {
-	rows, err := ex.QueryContext(ctx, `SELECT `+turnColumns+` FROM turns t WHERE t.session_id = ? AND t.state <> 'pending' ORDER BY t.id`, sessionID)
+	return transcriptOf(ctx, ex, sessionID, turnColumns)
+}
+
+// transcriptNoSources is transcript without each answer's sources (nil):
+// what ending a session answers, which would decode them only to drop
+// them.
+func transcriptNoSources(ctx context.Context, ex sqlite.Execer, sessionID int64) ([]Turn, error) {
+	return transcriptOf(ctx, ex, sessionID, turnColumnsNoSources)
+}
+
+func transcriptOf(ctx context.Context, ex sqlite.Execer, sessionID int64, columns string) ([]Turn, error) {
+	rows, err := ex.QueryContext(ctx, `SELECT `+columns+` FROM turns t WHERE t.session_id = ? AND t.state <> 'pending' ORDER BY t.id`, sessionID)
 	if err != nil {
 		return nil, fmt.Errorf("transcript: %w", err)
 	}

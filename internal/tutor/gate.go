@@ -59,8 +59,12 @@ func gate(ctx context.Context, source iter.Seq[llm.Event], cancel context.Cancel
 		defer cancel() // the model's request, at once, however the answer ends
 		// Buffered, so the model's pieces queue while one is being checked,
 		// and the next check takes them all at once: no wait when the
-		// server keeps up, fewer checks when it is busy.
-		events := make(chan llm.Event, 256)
+		// server keeps up, fewer checks when it is busy. A full buffer
+		// only makes the reader wait for the next check (merge empties
+		// it); 32 events are far more than arrive during one check, and a
+		// buffer is made for every turn (256 were 22 KB of each turn's
+		// allocations).
+		events := make(chan llm.Event, gateBuffer)
 		stop := make(chan struct{})
 		defer close(stop)
 		go func() {
@@ -126,6 +130,9 @@ func gate(ctx context.Context, source iter.Seq[llm.Event], cancel context.Cancel
 		}
 	}
 }
+
+// gateBuffer is how many of the model's events gate queues.
+const gateBuffer = 32
 
 // merge joins the text of the deltas already queued behind a delta, so
 // they are checked and sent as one piece. It returns the first queued

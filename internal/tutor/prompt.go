@@ -61,6 +61,13 @@ const closingWindow = time.Minute
 // us, so they sit in a data element like the readings, never in the rules.
 func Prompt(w Week, passages []retrieval.Source, clock Clock, history []llm.Message, student, userID string) llm.Request {
 	var turn strings.Builder
+	// Room for the readings at once: grown by doubling, the builder
+	// allocated twice the passages' size on every turn.
+	size := 256
+	for _, p := range passages {
+		size += len(p.Content) + len(p.Filename) + 64
+	}
+	turn.Grow(size)
 	turn.WriteString("<readings>\n")
 	for i, p := range passages {
 		fmt.Fprintf(&turn, "<passage n=\"%d\" document=\"%s\" page=\"%d\">\n%s\n</passage>\n", i+1, strings.ReplaceAll(escape(p.Filename), "\"", "'"), p.Page, escape(p.Content))
