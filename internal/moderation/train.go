@@ -43,6 +43,11 @@ type TrainReport struct {
 	// PerCategory is each category's violations and how many the rules
 	// and the model together flagged, out of fold: where dev leaks.
 	PerCategory map[Category]*CategoryScores
+	// Scores are each dev utterance's out-of-fold score, in dev's order,
+	// and RulesFlagged whether the rules flag it: for reading dev's misses
+	// (go run ./gen -misses).
+	Scores       []float64
+	RulesFlagged []bool
 }
 
 // Train fits layer 1.5 on dev and returns the model file (learned.bin)
@@ -86,6 +91,11 @@ func Train(dev []Example) ([]byte, TrainReport, error) {
 		}
 	}
 	rep.Threshold = chooseThreshold(data, scores)
+	rep.Scores = scores
+	rep.RulesFlagged = make([]bool, len(data))
+	for i, it := range data {
+		rep.RulesFlagged[i] = it.rules
+	}
 	rep.Examples, rep.Folds = len(data), trainFolds
 	rep.PerCategory = map[Category]*CategoryScores{}
 	for i, it := range data {
