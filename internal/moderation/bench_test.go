@@ -46,3 +46,18 @@ func BenchmarkLayers(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkLearned is layer 1.5 alone per utterance over the dev set (the
+// model's features and scoring, which round 6 grew):
+//
+//	go test ./internal/moderation -run '^$' -bench Learned
+func BenchmarkLearned(b *testing.B) {
+	set := devSet(b)
+	Learned(set[0].Text) // the model is decoded on first use
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		Learned(set[i%len(set)].Text)
+		i++
+	}
+}

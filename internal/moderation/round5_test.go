@@ -79,6 +79,9 @@ func TestRulesSpareAStudentsOwnWords(t *testing.T) {
 		"Act as my tutor and quiz me on hearsay.",
 		"I'll shoot you my outline after the session.",
 		"If I bring a knife to class in the hypo, is that a weapons offense?",
+		// Intellectual property named by its own words (round 6).
+		"Is the Zelda soundtrack in the public domain yet?",
+		"Is a company's secret recipe a trade secret even if no one signed an NDA?",
 	} {
 		if v := Rules(s); v.Flagged {
 			t.Errorf("%q flagged by the rules: %+v", s, v)

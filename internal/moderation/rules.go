@@ -273,7 +273,7 @@ var legalWords = terms(
 	`trusts`, `agency`, `consideration`, `offer`, `acceptance`, `reading`, `readings`,
 	`professor said`, `political`, `politics`, `mens rea`, `actus reus`, `lawsuit`, `sue`, `sued`,
 	`suing`, `lawyer`, `attorney`, `counsel`, `injury`, `injured`, `trespass`, `nuisance`, `fraud`,
-	`antitrust`, `copyright\w*`, `trademark\w*`, `patent\w*`, `fair use`, `force majeure`,
+	`antitrust`, `copyright\w*`, `trademark\w*`, `patent\w*`, `fair use`, `trade secrets?`, `public domain`, `force majeure`,
 	`act of god`, `impossibility`, `impracticability`, `frustration of purpose`, `tax`, `ucc`,
 	`restatement`, `assumption of risk`, `defen[cs]es?`, `battery`, `assault`, `consent`, `threats?`,
 	`threatening`, `speech`, `protected`, `free speech`, `murder`, `homicide`, `manslaughter`,

@@ -15,6 +15,7 @@ import (
 func main() {
 	dev := flag.String("dev", "", "the labelled dev set (JSON lines)")
 	out := flag.String("o", "learned.bin", "the model file to write")
+	misses := flag.Bool("misses", false, "also print dev's out-of-fold misses and false positives (label, score, text)")
 	flag.Parse()
 	set, err := moderation.ReadExamplesFile(*dev)
 	if err != nil {
@@ -33,6 +34,19 @@ func main() {
 	for _, c := range moderation.Categories {
 		if cs := rep.PerCategory[c]; cs != nil {
 			fmt.Fprintf(os.Stderr, "  %-18s %.3f (%d/%d)\n", c, float64(cs.Caught)/float64(cs.Total), cs.Caught, cs.Total)
+		}
+	}
+	if *misses {
+		for i, ex := range set {
+			flagged := rep.RulesFlagged[i] || rep.Scores[i] >= rep.Threshold
+			if flagged == (ex.Label != "clean") {
+				continue
+			}
+			kind := "miss"
+			if flagged {
+				kind = "fp"
+			}
+			fmt.Printf("%s\t%s\t%.3f\t%s\n", kind, ex.Label, rep.Scores[i], ex.Text)
 		}
 	}
 }
