@@ -15,8 +15,9 @@ const (
 	// review's safety fix (idioms about the student's own body or life no
 	// longer blanked; retrained), each model trained without anyone having
 	// seen this file or its misses:
-	test2Recall = 0.897 // 140/156, go run ./cmd/socratic eval moderation (2026-12-05, after the review)
-	test2FPR    = 0.014 // 2/145: one by the rules, one by the model
+	// 0.897 (140/156), FP 2/145. Then round 6's:
+	test2Recall = 0.904 // 141/156, go run ./cmd/socratic eval moderation (2026-12-05, round 6)
+	test2FPR    = 0.007 // 1/145, by the rules
 )
 
 func TestLocalLayersOnTheSecondHeldOutBatch(t *testing.T) {
@@ -33,14 +34,14 @@ func TestLocalLayersOnTheSecondHeldOutBatch(t *testing.T) {
 		t.Errorf("combined on test2: recall %.3f (want ≥ %.3f), false positives %.3f (want ≤ %.3f)", s.Recall(), test2Recall-testMargin, s.FPR(), test2FPR+testMargin/2)
 	}
 	// Not one false positive more than measured, whatever the margin.
-	if s.FalsePositives > 2 {
-		t.Errorf("combined on test2: %d false positives, measured 2", s.FalsePositives)
+	if s.FalsePositives > 1 {
+		t.Errorf("combined on test2: %d false positives, measured 1", s.FalsePositives)
 	}
 	if s.FPR() > issueFPR {
 		t.Errorf("combined on test2: false positives %.3f, over issue 18's %.2f", s.FPR(), issueFPR)
 	}
-	// BELOW ISSUE 18's recall target by one utterance (140/156; 141 is
-	// 0.904), as measured: asserted above is that figure less the margin.
+	// At issue 18's recall target since round 6 by one utterance (141/156;
+	// 140 is 0.897): asserted above is that figure less the margin.
 	if s.Recall() < issueRecall {
 		t.Logf("combined on test2: recall %.3f, below issue 18's target %.2f", s.Recall(), issueRecall)
 	}

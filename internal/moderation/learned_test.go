@@ -29,7 +29,10 @@ const (
 	// Then the review's safety fix: idioms about the student's own body
 	// or life no longer blanked (they hid real self-harm), and 15 dev
 	// utterances of indirect self-harm and its hard negatives; retrained.
-	testRecall = 0.861 // 124/144, go run ./cmd/socratic eval moderation (2026-12-05, after the review; round 5: 0.882, round 4: 0.889)
+	// That was 0.861 (124/144) at 1/132. Then round 6 (corpus-word,
+	// judged-person and first-word features, lighter weight decay,
+	// dev-addendum-9; its writer never saw this split or its scores):
+	testRecall = 0.910 // 131/144, go run ./cmd/socratic eval moderation (2026-12-05, round 6; round 5 after the review: 0.861, round 4: 0.889)
 	testFPR    = 0.008 // 1/132, by the rules (round 4: 2/132)
 	testMargin = 0.02
 	// The issue's target, which the test split does not yet reach.
@@ -73,8 +76,9 @@ func TestLocalLayersOnTheTestSplit(t *testing.T) {
 	if s.FPR() > issueFPR {
 		t.Errorf("combined on test: false positives %.3f, over issue 18's %.2f", s.FPR(), issueFPR)
 	}
+	// Issue 18's acceptance, met since round 6 (131/144; 129 would fail).
 	if s.Recall() < issueRecall {
-		t.Logf("combined on test: recall %.3f, below issue 18's target %.2f", s.Recall(), issueRecall)
+		t.Errorf("combined on test: recall %.3f, below issue 18's target %.2f", s.Recall(), issueRecall)
 	}
 	if s.Recall() <= rules.Recall() {
 		t.Errorf("the model adds nothing to the rules on test: %.3f vs %.3f", s.Recall(), rules.Recall())
