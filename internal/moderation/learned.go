@@ -85,7 +85,7 @@ func Learned(text string) Verdict {
 // doctrine" is not read for its risky words in either layer, and the model
 // learns what such a phrase says (legal context) from the dev set.
 func learnedInput(n string) string {
-	return allowed.ReplaceAllString(allowedIdiomPhrases.ReplaceAllString(n, " "+allowedWord+" "), " "+allowedWord+" ")
+	return allowedPhrases.ReplaceAllString(allowedIdiomPhrases.ReplaceAllString(n, " "+allowedWord+" "), " "+allowedWord+" ")
 }
 
 // allowedWord stands for an allowed phrase: a word Normalize never makes
