@@ -122,7 +122,7 @@ func checkInstances(compose, caddy string) []string {
 			problems = append(problems, "reverse_proxy does not list the upstream "+up)
 		}
 	}
-	for _, w := range []string{"health_uri /api/health/ready", "flush_interval -1", "request_buffers ", "lb_policy "} {
+	for _, w := range []string{"health_uri /api/health/ready", "flush_interval -1", "request_buffers 1MiB", "lb_policy "} {
 		if !regexp.MustCompile(`(?m)^[ \t]*` + regexp.QuoteMeta(w)).MatchString(block) {
 			problems = append(problems, "reverse_proxy lacks "+strings.TrimSpace(w))
 		}

@@ -626,12 +626,14 @@ func (c Config) Validate() error {
 	return nil
 }
 
-// inside reports whether path is dir or lies under it.
 // InDataDir reports whether path is inside the data directory, which one
 // process at a time holds (serve locks it): a folder there is used by no
-// other running instance, whatever the engine.
+// other running instance, whatever the engine. It goes by the path alone:
+// a shared folder mounted or linked inside DATA_DIR would pass for the
+// instance's own (docs/operations.md says never to do that).
 func (c Config) InDataDir(path string) bool { return c.DataDir != "" && inside(path, c.DataDir) }
 
+// inside reports whether path is dir or lies under it.
 func inside(path, dir string) bool {
 	p, err1 := filepath.Abs(path)
 	d, err2 := filepath.Abs(dir)

@@ -35,7 +35,11 @@ const (
 	testRecall = 0.910 // 131/144, go run ./cmd/socratic eval moderation (2026-12-05, round 6; round 5 after the review: 0.861, round 4: 0.889)
 	testFPR    = 0.008 // 1/132, by the rules (round 4: 2/132)
 	testMargin = 0.02
-	// The issue's target, which the test split does not yet reach.
+	// The issue's targets. The test split meets them since round 6 and
+	// TestLocalLayersOnTheTestSplit holds it to them (its acceptance);
+	// that split is nearly spent as an honest judge, so the generalisation
+	// figure is batch 3's (heldout3_test.go), which is below the recall
+	// target. Never tune on any of the three.
 	issueRecall, issueFPR = 0.90, 0.02
 )
 

@@ -31,7 +31,8 @@ import (
 )
 
 // MaxBody is the largest request body the proxy accepts (it holds each
-// one in memory while it is sent on): above any upload the instances take.
+// one in memory while it is sent on): above the instances' default limits
+// (MAX_UPLOAD_SIZE 50 MB, MAX_AUDIO_SIZE 25 MB).
 const MaxBody = 256 << 20
 
 // Proxy sends each request to the next backend in turn.
