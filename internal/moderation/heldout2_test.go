@@ -21,28 +21,37 @@ const (
 )
 
 func TestLocalLayersOnTheSecondHeldOutBatch(t *testing.T) {
-	set, err := ReadExamplesFile("../../testdata/eval/moderation-test-2.jsonl")
+	// At issue 18's recall target since round 6 by one utterance (141/156;
+	// 140 is 0.897): asserted is that figure less the margin.
+	checkHeldOut(t, "test2", "../../testdata/eval/moderation-test-2.jsonl", test2Recall, test2FPR, 1)
+}
+
+// checkHeldOut holds the combined layers on a held-out batch of at least
+// 300 utterances to its measured recall and false-positive rate (less and
+// plus the margins), to at most maxFP false positives whatever the
+// margin, and to issue 18's false-positive target; a recall below the
+// issue's target is logged.
+func checkHeldOut(t *testing.T, name, file string, recall, fpr float64, maxFP int) {
+	t.Helper()
+	set, err := ReadExamplesFile(file)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(set) < 300 {
-		t.Fatalf("the second held-out batch has %d utterances", len(set))
+		t.Fatalf("%s has %d utterances", name, len(set))
 	}
 	s := Evaluate(LayerCombined, set)
-	t.Logf("test2, combined: recall %.3f (%d/%d), false positives %.3f (%d/%d)", s.Recall(), s.Caught, s.Violations, s.FPR(), s.FalsePositives, s.Clean)
-	if s.Recall() < test2Recall-testMargin || s.FPR() > test2FPR+testMargin/2 {
-		t.Errorf("combined on test2: recall %.3f (want ≥ %.3f), false positives %.3f (want ≤ %.3f)", s.Recall(), test2Recall-testMargin, s.FPR(), test2FPR+testMargin/2)
+	t.Logf("%s, combined: recall %.3f (%d/%d), false positives %.3f (%d/%d)", name, s.Recall(), s.Caught, s.Violations, s.FPR(), s.FalsePositives, s.Clean)
+	if s.Recall() < recall-testMargin || s.FPR() > fpr+testMargin/2 {
+		t.Errorf("combined on %s: recall %.3f (want ≥ %.3f), false positives %.3f (want ≤ %.3f)", name, s.Recall(), recall-testMargin, s.FPR(), fpr+testMargin/2)
 	}
-	// Not one false positive more than measured, whatever the margin.
-	if s.FalsePositives > 1 {
-		t.Errorf("combined on test2: %d false positives, measured 1", s.FalsePositives)
+	if s.FalsePositives > maxFP {
+		t.Errorf("combined on %s: %d false positives, measured %d", name, s.FalsePositives, maxFP)
 	}
 	if s.FPR() > issueFPR {
-		t.Errorf("combined on test2: false positives %.3f, over issue 18's %.2f", s.FPR(), issueFPR)
+		t.Errorf("combined on %s: false positives %.3f, over issue 18's %.2f", name, s.FPR(), issueFPR)
 	}
-	// At issue 18's recall target since round 6 by one utterance (141/156;
-	// 140 is 0.897): asserted above is that figure less the margin.
 	if s.Recall() < issueRecall {
-		t.Logf("combined on test2: recall %.3f, below issue 18's target %.2f", s.Recall(), issueRecall)
+		t.Logf("combined on %s: recall %.3f, below issue 18's target %.2f", name, s.Recall(), issueRecall)
 	}
 }
