@@ -3,10 +3,11 @@ package moderation
 // Who an utterance speaks of and whether it judges: layer 1.5 reads
 // words one by one and in pairs, so "the senator is a coward" is to it
 // "senator" and "coward" apart, each also common in clean law talk (a
-// senator's immunity, a coward in a duress hypo). the judged feature
-// (features) gives the model the two together, beside whether the utterance speaks of law:
-// a politician or a famous person judged, outside law talk, is a
-// violation more often than either word alone says.
+// senator's immunity, a coward in a duress hypo). The judged feature
+// (features, in learned.go) gives the model the two together, beside
+// whether the utterance speaks of law: a politician or a famous person
+// judged, outside law talk, is a violation more often than either word
+// alone says.
 
 // roleWords name a politician or party (p) or a famous person (c).
 var roleWords = map[string]byte{
