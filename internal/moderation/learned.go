@@ -159,13 +159,19 @@ func learnedVerdict(n string) Verdict {
 	if m.score(n, p) < m.threshold {
 		return Verdict{}
 	}
+	return Verdict{Flagged: true, Categories: []Category{learnedClasses[bestCategory(p)]}, Source: SourceModel}
+}
+
+// bestCategory is the class a flagged utterance is judged under: the
+// likeliest category (clean aside).
+func bestCategory(p []float64) int {
 	best := 1
 	for k := 2; k < len(p); k++ {
 		if p[k] > p[best] {
 			best = k
 		}
 	}
-	return Verdict{Flagged: true, Categories: []Category{learnedClasses[best]}, Source: SourceModel}
+	return best
 }
 
 // probs are the model's class probabilities for normalised text.

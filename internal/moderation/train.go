@@ -54,6 +54,10 @@ type TrainReport struct {
 	// (go run ./gen -misses).
 	Scores       []float64
 	RulesFlagged []bool
+	// Named is the category each flagged dev utterance is answered
+	// under, out of fold (the rules' first, or the model's), "" if not
+	// flagged.
+	Named []Category
 }
 
 // Train fits layer 1.5 on dev and returns the model file (learned.bin)
@@ -132,7 +136,8 @@ func trainItems(dev []Example) ([]trainItem, error) {
 			return nil, fmt.Errorf("dev utterance %d: unknown label %q", i+1, ex.Label)
 		}
 		n := learnedInput(caseName.ReplaceAllString(Normalize(ex.Text), " case "))
-		data[i] = trainItem{n: n, y: y, rules: Rules(ex.Text).Flagged}
+		v := Rules(ex.Text)
+		data[i] = trainItem{n: n, y: y, rules: v.Flagged, rulesSay: v}
 	}
 	return data, nil
 }
@@ -163,7 +168,9 @@ func outOfFold(data []trainItem, order []int, folds [][]int) ([]float64, error) 
 			return nil, err
 		}
 		for _, i := range idx {
-			scores[i] = m.score(data[i].n, m.probs(data[i].n))
+			p := m.probs(data[i].n)
+			scores[i] = m.score(data[i].n, p)
+			data[i].best = bestCategory(p)
 		}
 	}
 	return scores, nil
@@ -263,8 +270,15 @@ func measureFolds(rep *TrainReport, data []trainItem, scores []float64) {
 		rep.RulesFlagged[i] = it.rules
 	}
 	rep.PerCategory = map[Category]*CategoryScores{}
+	rep.Named = make([]Category, len(data))
 	for i, it := range data {
 		flagged := it.rules || scores[i] >= rep.Threshold
+		switch {
+		case it.rules:
+			rep.Named[i] = it.rulesSay.Categories[0]
+		case flagged:
+			rep.Named[i] = learnedClasses[it.best]
+		}
 		if it.y == 0 {
 			rep.Clean++
 			if flagged {
@@ -285,6 +299,10 @@ func measureFolds(rep *TrainReport, data []trainItem, scores []float64) {
 		if flagged {
 			rep.ViolationsCaught++
 			cs.Caught++
+			c := learnedClasses[it.y]
+			if (it.rules && it.rulesSay.Has(c)) || (!it.rules && it.best == it.y) {
+				cs.Correct++
+			}
 		}
 		if scores[i] >= rep.Threshold {
 			rep.ModelCaught++
@@ -351,6 +369,11 @@ type trainItem struct {
 	val   float64
 	y     int
 	rules bool // the rules flag it
+	// rulesSay is the rules' verdict, and best the category the model
+	// names when it flags (outOfFold sets it): the category a flagged
+	// turn is answered under.
+	rulesSay Verdict
+	best     int
 }
 
 // probs under float weights w (hashSize × classes) and biases b.

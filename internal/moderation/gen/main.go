@@ -48,6 +48,9 @@ func main() {
 	if *misses {
 		for i, ex := range set {
 			flagged := rep.RulesFlagged[i] || rep.Scores[i] >= rep.Threshold
+			if flagged && ex.Label != "clean" && string(rep.Named[i]) != ex.Label {
+				fmt.Printf("named\t%s\t%s as %s\t%.3f\t%s\n", ex.Source, ex.Label, rep.Named[i], rep.Scores[i], ex.Text)
+			}
 			if flagged == (ex.Label != "clean") {
 				continue
 			}
@@ -63,7 +66,7 @@ func main() {
 func perCategory(rep moderation.TrainReport) {
 	for _, c := range moderation.Categories {
 		if cs := rep.PerCategory[c]; cs != nil {
-			fmt.Fprintf(os.Stderr, "  %-18s %.3f (%d/%d)\n", c, float64(cs.Caught)/float64(cs.Total), cs.Caught, cs.Total)
+			fmt.Fprintf(os.Stderr, "  %-18s %.3f (%d/%d) [%d under its own]\n", c, float64(cs.Caught)/float64(cs.Total), cs.Caught, cs.Total, cs.Correct)
 		}
 	}
 }
