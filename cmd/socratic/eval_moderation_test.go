@@ -29,7 +29,9 @@ func TestEvalModeration(t *testing.T) {
 	if !regexp.MustCompile(`(?m)^test +combined +0\.\d{3} \(\d+/144\) +0\.\d{3} \( *\d+/132\)`).MatchString(s) {
 		t.Errorf("the test split's sizes changed")
 	}
-	if !regexp.MustCompile(`(?m)^test2 +combined +0\.\d{3} \(\d+/156\) +0\.\d{3} \( *\d+/145\)`).MatchString(s) {
+	// Batch 2 is dev's since round 7 (spent, trained on): the model may
+	// catch all of it.
+	if !regexp.MustCompile(`(?m)^test2 +combined +[01]\.\d{3} \(\d+/156\) +0\.\d{3} \( *\d+/145\)`).MatchString(s) {
 		t.Errorf("the second held-out batch's sizes changed, or it was not scored")
 	}
 	if !strings.Contains(s, "test2's misses are not listed") || strings.Contains(s, "test2, combined: missed") {
@@ -40,7 +42,9 @@ func TestEvalModeration(t *testing.T) {
 			t.Errorf("no line for %s", c)
 		}
 	}
-	if !strings.Contains(s, "out of 5 folds") || !strings.Contains(s, "test, combined: missed or wrongly flagged") {
+	// Out of fold by writer since round 7: one fold per writer of dev
+	// (moderation.Train), so the count follows dev's sources.
+	if !regexp.MustCompile(`out of \d+ folds`).MatchString(s) || !strings.Contains(s, "test, combined: missed or wrongly flagged") {
 		t.Errorf("output:\n%s", s)
 	}
 	if err := run(context.Background(), []string{"eval", "moderation", "stray"}, nil, nil, out, &syncBuffer{}); err == nil {
