@@ -40,7 +40,9 @@ func TestEvalModeration(t *testing.T) {
 			t.Errorf("no line for %s", c)
 		}
 	}
-	if !strings.Contains(s, "out of 5 folds") || !strings.Contains(s, "test, combined: missed or wrongly flagged") {
+	// Out of fold by writer since round 7: one fold per writer of dev
+	// (moderation.Train), so the count follows dev's sources.
+	if !regexp.MustCompile(`out of \d+ folds`).MatchString(s) || !strings.Contains(s, "test, combined: missed or wrongly flagged") {
 		t.Errorf("output:\n%s", s)
 	}
 	if err := run(context.Background(), []string{"eval", "moderation", "stray"}, nil, nil, out, &syncBuffer{}); err == nil {

@@ -15,7 +15,8 @@ import (
 func main() {
 	dev := flag.String("dev", "", "the labelled dev set (JSON lines)")
 	out := flag.String("o", "learned.bin", "the model file to write")
-	misses := flag.Bool("misses", false, "also print dev's out-of-fold misses and false positives (label, score, text)")
+	misses := flag.Bool("misses", false, "also print dev's out-of-fold misses and false positives (writer, label, score, text)")
+	within := flag.Bool("within", false, "also measure dev in folds of utterances rather than writers, as rounds 1 to 6 did (another minute)")
 	flag.Parse()
 	set, err := moderation.ReadExamplesFile(*dev)
 	if err != nil {
@@ -29,16 +30,27 @@ func main() {
 		log.Fatal(err)
 	}
 	fmt.Fprintf(os.Stderr, "trained on %d dev utterances: %d rows, %d bytes; threshold %.4f\n", rep.Examples, rep.Rows, rep.Bytes, rep.Threshold)
-	fmt.Fprintf(os.Stderr, "dev, out of %d folds: model alone recall %.3f FP %.3f; rules+model recall %.3f (%d/%d) FP %.3f (%d/%d)\n",
+	fmt.Fprintf(os.Stderr, "dev, out of %d folds, one writer each: model alone recall %.3f FP %.3f; rules+model recall %.3f (%d/%d) FP %.3f (%d/%d)\n",
 		rep.Folds, rep.ModelRecall, rep.ModelFPR, rep.Recall, rep.ViolationsCaught, rep.Violations, rep.FPR, rep.CleanFlagged, rep.Clean)
-	for _, c := range moderation.Categories {
-		if cs := rep.PerCategory[c]; cs != nil {
-			fmt.Fprintf(os.Stderr, "  %-18s %.3f (%d/%d)\n", c, float64(cs.Caught)/float64(cs.Total), cs.Caught, cs.Total)
+	perCategory(rep)
+	for _, w := range rep.Writers {
+		fmt.Fprintf(os.Stderr, "  writer %-22s caught %3d/%3d  clean flagged %2d/%3d\n", w.Writer, w.Caught, w.Violations, w.CleanFlagged, w.Clean)
+	}
+	if *within {
+		wr, err := moderation.WithinDev(set)
+		if err != nil {
+			log.Fatal(err)
 		}
+		fmt.Fprintf(os.Stderr, "dev, out of %d folds of utterances (threshold %.4f): model alone recall %.3f FP %.3f; rules+model recall %.3f (%d/%d) FP %.3f (%d/%d)\n",
+			wr.Folds, wr.Threshold, wr.ModelRecall, wr.ModelFPR, wr.Recall, wr.ViolationsCaught, wr.Violations, wr.FPR, wr.CleanFlagged, wr.Clean)
+		perCategory(wr)
 	}
 	if *misses {
 		for i, ex := range set {
 			flagged := rep.RulesFlagged[i] || rep.Scores[i] >= rep.Threshold
+			if flagged && ex.Label != "clean" && string(rep.Named[i]) != ex.Label {
+				fmt.Printf("named\t%s\t%s as %s\t%.3f\t%s\n", ex.Source, ex.Label, rep.Named[i], rep.Scores[i], ex.Text)
+			}
 			if flagged == (ex.Label != "clean") {
 				continue
 			}
@@ -46,7 +58,15 @@ func main() {
 			if flagged {
 				kind = "fp"
 			}
-			fmt.Printf("%s\t%s\t%.3f\t%s\n", kind, ex.Label, rep.Scores[i], ex.Text)
+			fmt.Printf("%s\t%s\t%s\t%.3f\t%s\n", kind, ex.Source, ex.Label, rep.Scores[i], ex.Text)
+		}
+	}
+}
+
+func perCategory(rep moderation.TrainReport) {
+	for _, c := range moderation.Categories {
+		if cs := rep.PerCategory[c]; cs != nil {
+			fmt.Fprintf(os.Stderr, "  %-18s %.3f (%d/%d) [%d under its own]\n", c, float64(cs.Caught)/float64(cs.Total), cs.Caught, cs.Total, cs.Correct)
 		}
 	}
 }
