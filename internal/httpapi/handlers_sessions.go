@@ -266,7 +266,20 @@ func (s *Server) streamMessage(ctx context.Context, in *messageInput) (*huma.Str
 			return rc.Flush()
 		}
 		_ = rc.Flush()
-		a, err := p.Run(ctx, func(delta string) error { return send("delta", deltaEvent{Text: delta}) })
+		// A turn has a delta per word or two: each is made in one buffer
+		// the stream keeps, without encoding/json's reflection when its
+		// text allows (appendDeltaEvent), and flushed at once.
+		var buf []byte
+		a, err := p.Run(ctx, func(delta string) error {
+			var err error
+			if buf, err = appendDeltaEvent(buf[:0], delta); err != nil {
+				return err
+			}
+			if _, err := w.Write(buf); err != nil {
+				return err
+			}
+			return rc.Flush()
+		})
 		if err != nil {
 			if ctx.Err() != nil {
 				return // the client is gone; nobody reads an error event
@@ -322,6 +335,23 @@ func marshalEvent(event string, data any) ([]byte, error) {
 	b = append(append(b, "event: "...), event...)
 	b = append(append(b, "\ndata: "...), raw...)
 	return append(b, "\n\n"...), nil
+}
+
+// appendDeltaEvent appends the delta event of text to b: the bytes of
+// marshalEvent("delta", deltaEvent{Text: text}) (TestDeltaEventBytes).
+// A text of printable ASCII that JSON (with encoding/json's HTML escapes)
+// writes as it is, nearly every piece of an answer, is copied between
+// the event's fixed parts; any other goes through marshalEvent.
+func appendDeltaEvent(b []byte, text string) ([]byte, error) {
+	for i := 0; i < len(text); i++ {
+		if c := text[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			ev, err := marshalEvent("delta", deltaEvent{Text: text})
+			return append(b, ev...), err
+		}
+	}
+	b = append(b, "event: delta\ndata: {\"text\":\""...)
+	b = append(b, text...)
+	return append(b, "\"}\n\n"...), nil
 }
 
 type endOutput struct {

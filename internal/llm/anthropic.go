@@ -94,24 +94,33 @@ const maxIdlePerHost = 256
 // Stream sends the request and yields the answer's text as it arrives.
 func (a *Anthropic) Stream(ctx context.Context, req Request) iter.Seq[Event] {
 	var body any
+	var opts []option.RequestOption
 	body, err := a.body(req)
 	if err != nil {
-		body = a.params(req) // the SDK's own encoder, and its error
+		// The SDK's own encoder, and its error; "stream" set as the SDK's
+		// streaming call sets it.
+		body, opts = a.params(req), streamSet
 	}
 	return a.r.stream(ctx, "anthropic", func(ctx context.Context, yield func(Event) bool) (progress, Usage, string, error) {
-		return a.once(ctx, body, yield)
+		return a.once(ctx, body, opts, yield)
 	}, a.retryable)
 }
 
+// streamSet adds "stream":true to a request the SDK encodes: a rewrite
+// of the whole body after encoding it (sjson), which a.body's requests,
+// carrying the field already, go without.
+var streamSet = []option.RequestOption{option.WithJSONSet("stream", true)}
+
 // once makes one attempt, passing text on as it comes. body is the
-// request: its JSON (a.body) or the SDK's params.
-func (a *Anthropic) once(ctx context.Context, body any, yield func(Event) bool) (progress, Usage, string, error) {
+// request: its JSON (a.body), or the SDK's params with opts setting
+// "stream".
+func (a *Anthropic) once(ctx context.Context, body any, opts []option.RequestOption, yield func(Event) bool) (progress, Usage, string, error) {
 	// The SDK's own request (its headers, retries off, errors as
 	// *anthropic.Error), read as the SDK reads it (eventStream), but each
 	// event decoded into streamEvent: the SDK's union of every event type
 	// costs several times more per event, and a turn has one per word.
 	var raw *http.Response
-	err := a.client.Post(ctx, "v1/messages", body, &raw, option.WithJSONSet("stream", true))
+	err := a.client.Post(ctx, "v1/messages", body, &raw, opts...)
 	stream := newEventStream(raw, err)
 	defer stream.Close()
 	var usage Usage
@@ -284,15 +293,18 @@ func (a *Anthropic) retryable(err error) (time.Duration, bool) {
 	return 0, false
 }
 
-// body is the request's JSON, byte for byte what the SDK makes of
-// a.params(req) (TestAnthropicBodyIsTheSDKs), but without its reflective
-// encoder, a twentieth of a turn's CPU before the model is even asked.
+// body is the streamed request's JSON, byte for byte what the SDK sends
+// for a.params(req) with "stream" set (TestAnthropicBodyIsTheSDKs), but
+// without its reflective encoder, a twentieth of a turn's CPU before the
+// model is even asked, nor the rewrite that sets "stream" (sjson reads the
+// whole body again, passages and history, to append the field at its end,
+// where wireParams has it).
 func (a *Anthropic) body(req Request) (json.RawMessage, error) {
 	model := a.o.Model
 	if req.Fast {
 		model = a.o.FastModel
 	}
-	w := wireParams{MaxTokens: maxTokens(req.MaxTokens, a.o.MaxTokens), Messages: make([]wireMessage, 0, len(req.Messages)), Model: model}
+	w := wireParams{MaxTokens: maxTokens(req.MaxTokens, a.o.MaxTokens), Messages: make([]wireMessage, 0, len(req.Messages)), Model: model, Stream: true}
 	switch {
 	case req.Deterministic:
 		zero := 0.0
@@ -329,6 +341,7 @@ type (
 		Temperature *float64      `json:"temperature,omitempty"`
 		Metadata    *wireMetadata `json:"metadata,omitempty"`
 		System      []wireText    `json:"system,omitempty"`
+		Stream      bool          `json:"stream"` // last, where WithJSONSet appends it
 	}
 	wireMessage struct {
 		Content []wireText `json:"content"`

@@ -1,15 +1,27 @@
 package llm
 
 import (
+	"context"
+	"io"
 	"math"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/anthropics/anthropic-sdk-go/option"
 )
 
 // TestAnthropicBodyIsTheSDKs: the request's JSON is byte for byte what the
-// SDK's encoder makes of the same request — every field present or
-// absent, texts that need escaping, odd numbers.
+// SDK sends for the same request streamed (its encoder, then "stream" set
+// by option.WithJSONSet, the request as it reaches the server) — every
+// field present or absent, texts that need escaping, odd numbers.
 func TestAnthropicBodyIsTheSDKs(t *testing.T) {
+	var sent []byte
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sent, _ = io.ReadAll(r.Body)
+	}))
+	defer srv.Close()
 	a, err := NewAnthropic(AnthropicOptions{APIKey: "k", Model: "claude-x", FastModel: "claude-fast", MaxTokens: 700})
 	if err != nil {
 		t.Fatal(err)
@@ -28,9 +40,15 @@ func TestAnthropicBodyIsTheSDKs(t *testing.T) {
 		{Messages: []Message{{Role: User, Text: "x"}}, Deterministic: true},
 	}
 	for i, req := range reqs {
-		want, err := a.params(req).MarshalJSON()
-		if err != nil {
+		var raw *http.Response
+		sent = nil
+		if err := a.client.Post(context.Background(), "v1/messages", a.params(req), &raw, append(streamSet, option.WithBaseURL(srv.URL))...); err != nil {
 			t.Fatal(err)
+		}
+		raw.Body.Close()
+		want := sent
+		if !strings.HasSuffix(string(want), `,"stream":true}`) {
+			t.Fatalf("request %d: the SDK sent %s", i, want)
 		}
 		got, err := a.body(req)
 		if err != nil || string(got) != string(want) {

@@ -189,7 +189,7 @@ func TestHybridFindsWhatBM25Misses(t *testing.T) {
 		}
 		// The order and scores are reciprocal rank fusion of the two rankings.
 		wd, _ := s.cache.week(ctx, d.Read, wk, "m1")
-		lex, _ := s.bm25(ctx, d.Read, wd, wk, Turn{Student: q}, s.tuning.turnWords(Turn{Student: q}))
+		lex, _ := s.bm25(ctx, d.Read, wd, wk, Turn{Student: q}, s.tuning.turnWords(Turn{Student: q}), 0)
 		wv := wd.vec
 		want := map[int64]float64{}
 		for r, src := range lex {

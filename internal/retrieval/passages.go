@@ -81,34 +81,67 @@ func (p *weekPassages) fetch(ctx context.Context, ex sqlite.Execer, weekID int64
 			missing = append(missing, id)
 		}
 	}
-	if len(held) > 0 {
-		args := make([]any, 0, 1+len(held))
-		args = append(args, weekID)
-		marks := make([]string, len(held))
-		for i, id := range held {
-			marks[i] = "?"
-			args = append(args, id)
-		}
-		rows, err := ex.QueryContext(ctx, `SELECT c.id FROM chunks c JOIN documents d ON d.id = c.document_id
-		WHERE c.week_id = ? AND d.status = 'processed' AND c.id IN (`+strings.Join(marks, ",")+`)`, args...)
-		if err != nil {
-			return fmt.Errorf("search week %d: %w", weekID, err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var id int64
-			if err := rows.Scan(&id); err != nil {
-				return fmt.Errorf("search week %d: %w", weekID, err)
-			}
-			if s, ok := p.source(id); ok {
-				have[id] = s
-			}
-		}
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("search week %d: %w", weekID, err)
+	there, err := p.stillThere(ctx, ex, weekID, held)
+	if err != nil {
+		return err
+	}
+	for id := range there {
+		if s, ok := p.source(id); ok {
+			have[id] = s
 		}
 	}
 	return fetchSources(ctx, ex, weekID, missing, have)
+}
+
+// stillThere is which of ids the database still has as passages of the
+// week's processed documents.
+func (p *weekPassages) stillThere(ctx context.Context, ex sqlite.Execer, weekID int64, ids []int64) (map[int64]bool, error) {
+	there := make(map[int64]bool, len(ids))
+	if len(ids) == 0 {
+		return there, nil
+	}
+	args := make([]any, 0, 1+len(ids))
+	args = append(args, weekID)
+	marks := make([]string, len(ids))
+	for i, id := range ids {
+		marks[i] = "?"
+		args = append(args, id)
+	}
+	rows, err := ex.QueryContext(ctx, `SELECT c.id FROM chunks c JOIN documents d ON d.id = c.document_id
+		WHERE c.week_id = ? AND d.status = 'processed' AND c.id IN (`+strings.Join(marks, ",")+`)`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("search week %d: %w", weekID, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("search week %d: %w", weekID, err)
+		}
+		there[id] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("search week %d: %w", weekID, err)
+	}
+	return there, nil
+}
+
+// held is the candidates ids as the week's copy in memory has them, each
+// with its score, in the same order; false if the copy lacks one.
+func (p *weekPassages) held(ids []int64, scores []float32) ([]Source, bool) {
+	if p == nil {
+		return nil, false
+	}
+	out := make([]Source, len(ids))
+	for i, id := range ids {
+		src, ok := p.source(id)
+		if !ok {
+			return nil, false
+		}
+		src.Score = float64(scores[i])
+		out[i] = src
+	}
+	return out, true
 }
 
 // neighbours is what the neighbour query of withNeighboursIn returns for

@@ -111,7 +111,7 @@ func (s *Searcher) lexical(ctx context.Context, ex sqlite.Execer, weekID int64, 
 	}
 	// The turn's words, made once for the ranking and the neighbours.
 	words := s.tuning.turnWords(query)
-	out, err := s.bm25(ctx, ex, w, weekID, query, words)
+	out, err := s.bm25(ctx, ex, w, weekID, query, words, k)
 	if err != nil {
 		return nil, err
 	}
@@ -125,8 +125,21 @@ func (s *Searcher) lexical(ctx context.Context, ex sqlite.Execer, weekID int64, 
 }
 
 // bm25 returns BM25's best candidates with their passages, reranked;
-// words are s.tuning.turnWords(query).
-func (s *Searcher) bm25(ctx context.Context, ex sqlite.Execer, w *weekData, weekID int64, query Turn, words []weighted) ([]Source, error) {
+// words are s.tuning.turnWords(query). first > 0 asks for the first few
+// results only (a turn's), and at most that many are returned; 0, for
+// every candidate.
+//
+// The database says which candidates are still the week's processed
+// passages (weekPassages.stillThere; the copy in memory may be a moment
+// stale). For the first few, only they and the best-scored candidate are
+// asked about, once the ranking of every candidate in memory is made:
+// each step of the ranking scores a passage by itself (against the best
+// candidate's score) and sorts stably, so when those are all still there,
+// leaving out any candidate that is gone would not have changed them. If
+// one is gone, every candidate is asked about and the ranking made again,
+// as for first == 0. Asking about 50 candidates was two-fifths of a
+// turn's search.
+func (s *Searcher) bm25(ctx context.Context, ex sqlite.Execer, w *weekData, weekID int64, query Turn, words []weighted, first int) ([]Source, error) {
 	tn := s.tuning
 	var terms []weighted
 	for _, qw := range words { // indexed as the passages' words are
@@ -141,6 +154,47 @@ func (s *Searcher) bm25(ctx context.Context, ex sqlite.Execer, w *weekData, week
 	for i, d := range docs {
 		ids[i] = w.lex.ids[d]
 	}
+	var named map[int64]bool
+	phrases := mentions(query.Student)
+	if tn.CaseBoost > 0 && len(phrases) > 0 {
+		var err error
+		if named, err = namingDocuments(ctx, ex, weekID, phrases); err != nil {
+			return nil, err
+		}
+	} else {
+		phrases = nil
+	}
+	rank := func(out []Source) {
+		if tn.Rerank {
+			rerankIn(out, words, w.lex.words)
+		}
+		if tn.Listing != 1 {
+			demoteListings(out, tn.Listing)
+		}
+		if phrases != nil {
+			boostMentions(out, phrases, named, tn.CaseBoost)
+		}
+	}
+	if first > 0 && len(ids) > 0 {
+		if out, ok := w.pass.held(ids, scores); ok {
+			rank(out)
+			out = out[:min(first, len(out))]
+			check := make([]int64, 1, len(out)+1)
+			check[0] = ids[0] // its score scales every other's (rerankIn)
+			for _, src := range out {
+				if src.ChunkID != ids[0] {
+					check = append(check, src.ChunkID)
+				}
+			}
+			there, err := w.pass.stillThere(ctx, ex, weekID, check)
+			if err != nil {
+				return nil, err
+			}
+			if len(there) == len(check) {
+				return out, nil
+			}
+		}
+	}
 	have := make(map[int64]Source, len(ids))
 	if err := w.pass.fetch(ctx, ex, weekID, ids, have); err != nil {
 		return nil, err
@@ -152,18 +206,9 @@ func (s *Searcher) bm25(ctx context.Context, ex sqlite.Execer, w *weekData, week
 			out = append(out, src)
 		}
 	}
-	if tn.Rerank {
-		rerankIn(out, words, w.lex.words)
-	}
-	if tn.Listing != 1 {
-		demoteListings(out, tn.Listing)
-	}
-	if phrases := mentions(query.Student); tn.CaseBoost > 0 && len(phrases) > 0 {
-		named, err := namingDocuments(ctx, ex, weekID, phrases)
-		if err != nil {
-			return nil, err
-		}
-		boostMentions(out, phrases, named, tn.CaseBoost)
+	rank(out)
+	if first > 0 {
+		out = out[:min(first, len(out))]
 	}
 	return out, nil
 }
@@ -182,7 +227,7 @@ func (s *Searcher) hybrid(ctx context.Context, ex sqlite.Execer, weekID int64, q
 		return nil, err
 	}
 	words := s.tuning.turnWords(query)
-	lexical, err := s.bm25(ctx, ex, w, weekID, query, words)
+	lexical, err := s.bm25(ctx, ex, w, weekID, query, words, 0)
 	if err != nil {
 		return nil, err
 	}

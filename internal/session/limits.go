@@ -46,9 +46,12 @@ func (s *Service) checkPace(sess Session, now time.Time) error {
 	return nil
 }
 
-// recordPace counts a new student turn on its session, arrived at now.
-func recordPace(ctx context.Context, tx sqlite.Execer, sessionID int64, now time.Time) error {
-	if _, err := tx.ExecContext(ctx, `UPDATE sessions SET student_turns = student_turns + 1, last_turn_at = ? WHERE id = ?`, sqlite.FormatTime(now), sessionID); err != nil {
+// recordPace counts a new student turn on its session, arrived at now,
+// and charges it tokens as chargeTokens does: one statement for the
+// session's row where there were two (a turn's begin did both).
+func recordPace(ctx context.Context, tx sqlite.Execer, sessionID int64, now time.Time, tokens int64) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE sessions SET student_turns = student_turns + 1, last_turn_at = ?1,
+		tokens_used = CASE WHEN tokens_used + ?2 > 0 THEN tokens_used + ?2 ELSE 0 END WHERE id = ?3`, sqlite.FormatTime(now), tokens, sessionID); err != nil {
 		return fmt.Errorf("record pace: %w", err)
 	}
 	return nil

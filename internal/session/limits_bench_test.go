@@ -48,7 +48,7 @@ func BenchmarkTurnLimits(b *testing.B) {
 			if err := e.svc.checkPace(sess, later); err != nil {
 				b.Fatal(err)
 			}
-			if err := recordPace(ctx, tx, sess.ID, later); err != nil {
+			if err := recordPace(ctx, tx, sess.ID, later, 0); err != nil {
 				b.Fatal(err)
 			}
 		}

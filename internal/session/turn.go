@@ -209,14 +209,10 @@ func (s *Service) begin(ctx context.Context, tx *sql.Tx, u auth.User, sessionID 
 		p.slot.Release()
 		return nil, false, err
 	}
-	if err := recordPace(ctx, ex, sess.ID, arrived); err != nil {
-		p.slot.Release()
-		return nil, false, err
-	}
 	// Charged now, in the same write as the pace, so a turn whose client
 	// hangs up (or whose answer fails) still counts against the day.
 	p.cost = s.turnCost(text)
-	if err := chargeTokens(ctx, ex, sess.ID, int64(p.cost.Total())); err != nil {
+	if err := recordPace(ctx, ex, sess.ID, arrived, int64(p.cost.Total())); err != nil {
 		p.slot.Release()
 		return nil, false, err
 	}

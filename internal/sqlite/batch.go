@@ -165,6 +165,23 @@ func (b *Batcher) commit(batch []*batchJob) {
 		fail(fmt.Errorf("batch: %w", err))
 		return
 	}
+	if len(live) == 1 {
+		// Alone in its transaction, a write needs no savepoint (two
+		// statements more): if it fails, the transaction is rolled back
+		// whole, which is all its savepoint would have undone.
+		j := live[0]
+		if err := runJob(j, tx); err != nil {
+			tx.Rollback()
+			j.done <- err
+			return
+		}
+		if err := tx.Commit(); err != nil {
+			fail(fmt.Errorf("batch: %w", err))
+			return
+		}
+		j.done <- nil
+		return
+	}
 	results := make([]error, len(live))
 	for i, j := range live {
 		if _, err := ex.ExecContext(context.Background(), `SAVEPOINT batch_write`); err != nil {

@@ -5,7 +5,9 @@ import (
 	"database/sql"
 	"errors"
 	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -117,6 +119,65 @@ func TestBatchSkipsWritesWhoseCallerLeft(t *testing.T) {
 	db.Read.QueryRow(`SELECT count(*) FROM items WHERE v = 'kept'`).Scan(&n)
 	if err != nil || n != 1 {
 		t.Errorf("a write whose caller left half-way: %v, %d rows", err, n)
+	}
+}
+
+// TestBatchWriteAlone: a write alone in its transaction (no savepoint)
+// keeps nothing when it fails or panics, is told its own error, and
+// leaves the connection clean: the writes after it commit.
+func TestBatchWriteAlone(t *testing.T) {
+	testenv.OnlySQLite(t, "the Batcher on SQLite's one write connection; TestBatcherOnBothEngines runs it on the run's engine")
+	db := batchDB(t)
+	ctx := context.Background()
+	txs := map[*sql.Tx]bool{}
+	refused := errors.New("refused")
+	for i := range 6 {
+		err := db.Batch.Do(ctx, func(ctx context.Context, tx *sql.Tx) error {
+			txs[tx] = true
+			if _, err := tx.ExecContext(ctx, `INSERT INTO items (v) VALUES (?)`, "alone-"+itoa(int64(i))); err != nil {
+				return err
+			}
+			switch i % 3 {
+			case 1:
+				return refused
+			case 2:
+				panic("boom")
+			}
+			return nil
+		})
+		switch i % 3 {
+		case 0:
+			if err != nil {
+				t.Errorf("write %d: %v", i, err)
+			}
+		case 1:
+			if !errors.Is(err, refused) {
+				t.Errorf("write %d: %v, want its own error", i, err)
+			}
+		case 2:
+			if err == nil || !strings.Contains(err.Error(), "boom") {
+				t.Errorf("write %d: %v, want its panic", i, err)
+			}
+		}
+	}
+	if len(txs) != 6 {
+		t.Fatalf("6 writes one after the other took %d transactions, want 6 (each alone)", len(txs))
+	}
+	rows, err := db.Read.Query(`SELECT v FROM items ORDER BY id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var got []string
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, v)
+	}
+	if want := []string{"alone-0", "alone-3"}; !slices.Equal(got, want) {
+		t.Errorf("rows %q, want %q", got, want)
 	}
 }
 
