@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // A pattern is a compiled regexp with a prefilter: literals one of which
@@ -530,6 +531,9 @@ type replaceFilter struct {
 	// strings.Contains each (a vectorised search) beats a pass of the
 	// automaton (case names: " v " and " vs ").
 	few []string
+	// alts, when not nil, runs only the alternatives of re a text may
+	// match (newAltReplaceFilter).
+	alts *altPicker
 }
 
 const maxFew = 4
@@ -558,15 +562,137 @@ func (f *replaceFilter) holds(s string) bool {
 }
 
 func (f *replaceFilter) ReplaceAllString(s, repl string) string {
+	if f.alts != nil {
+		re := f.alts.pick(s)
+		if re == nil {
+			return s
+		}
+		return re.ReplaceAllString(s, repl)
+	}
 	if f.ix != nil && !f.holds(s) {
 		return s
 	}
 	return f.re.ReplaceAllString(s, repl)
 }
 
+// wholeWords is one regexp of alternatives, each matching whole words.
+func wholeWords(alts []string) *regexp.Regexp {
+	return regexp.MustCompile(`\b(?:` + strings.Join(alts, "|") + `)\b`)
+}
+
+// newAltReplaceFilter is newReplaceFilter(wholeWords(alts)), which runs,
+// on each text, only the alternatives whose literals the text holds.
+func newAltReplaceFilter(alts []string) *replaceFilter {
+	f := newReplaceFilter(wholeWords(alts))
+	f.alts = newAltPicker(alts, f.re)
+	return f
+}
+
+// An altPicker narrows a regexp of many alternatives (wholeWords) to
+// those that can match a given text. Go's regexp runs every alternative at
+// every position of the text (an NFA over hundreds of instructions), and
+// a text (the sentence a tutor's reply is building, a student's turn)
+// holds the literals of few of them: one pass of a literal automaton over
+// the text tells which, and the regexp of just those — in their order,
+// small enough for the faster backtracking matcher — gives the same
+// matches. An alternative that cannot match anywhere in a text never
+// decides a leftmost-first match, so dropping it changes no match and no
+// replacement (TestAltReplaceFilterAsTheWholeRegexp checks it on the
+// labelled sets, the corpus and random texts).
+type altPicker struct {
+	all  *regexp.Regexp
+	alts []string
+	// need lists, for each alternative, the ways it may match: each a list
+	// of literal sets (numbered in ix) of which the text must hold one
+	// literal each. nil: the alternative is always run.
+	need [][][]int
+	ix   *litIndex
+	sets [][]string // the literal sets, by number
+	// picked are the regexps of the subsets of alternatives met so far,
+	// by subset (a bit string); at most maxPicked of them.
+	picked sync.Map
+	npick  atomic.Int32
+}
+
+// maxPicked bounds the regexps an altPicker keeps: past it, a text whose
+// subset is new runs the whole regexp (the same matches, slower).
+const maxPicked = 512
+
+func newAltPicker(alts []string, all *regexp.Regexp) *altPicker {
+	p := &altPicker{all: all, alts: alts, need: make([][][]int, len(alts))}
+	var sets [][]string
+	setID := func(set []string) int {
+		if i := slices.IndexFunc(sets, func(s []string) bool { return slices.Equal(s, set) }); i >= 0 {
+			return i
+		}
+		sets = append(sets, set)
+		return len(sets) - 1
+	}
+	for i, alt := range alts {
+		ast, err := syntax.Parse(`\b(?:`+alt+`)\b`, syntax.Perl)
+		if err != nil {
+			panic(err)
+		}
+		cs, ok := clauses(ast.Simplify())
+		if !ok {
+			continue // always run
+		}
+		for _, c := range cs {
+			ids := make([]int, 0, len(c))
+			for _, set := range c {
+				ids = append(ids, setID(set))
+			}
+			p.need[i] = append(p.need[i], ids)
+		}
+	}
+	p.ix, p.sets = newLitIndex(sets), sets
+	return p
+}
+
+// pick returns the regexp of the alternatives that may match s, or nil
+// when none can.
+func (p *altPicker) pick(s string) *regexp.Regexp {
+	hits := p.ix.scan(s)
+	key := make([]byte, (len(p.alts)+7)/8)
+	n := 0
+	for i, ways := range p.need {
+		if ways != nil && !slices.ContainsFunc(ways, func(ids []int) bool {
+			return !slices.ContainsFunc(ids, func(id int) bool { return !hits.has(id) })
+		}) {
+			continue // some literal of each way is missing: no match
+		}
+		key[i/8] |= 1 << (i % 8)
+		n++
+	}
+	switch n {
+	case 0:
+		return nil
+	case len(p.alts):
+		return p.all
+	}
+	if re, ok := p.picked.Load(string(key)); ok {
+		return re.(*regexp.Regexp)
+	}
+	if p.npick.Load() >= maxPicked {
+		return p.all
+	}
+	var subset []string
+	for i, alt := range p.alts {
+		if key[i/8]&(1<<(i%8)) != 0 {
+			subset = append(subset, alt)
+		}
+	}
+	re, loaded := p.picked.LoadOrStore(string(key), wholeWords(subset))
+	if !loaded {
+		p.npick.Add(1)
+	}
+	return re.(*regexp.Regexp)
+}
+
 // caseNames and allowedPhrases are caseName and allowed, filtered: most
-// texts hold no " v " and none of the allowed phrases' words.
+// texts hold no " v " and none of the allowed phrases' words, and those
+// that do hold the words of few of the allowed phrases.
 var (
 	caseNames      = newReplaceFilter(caseName)
-	allowedPhrases = newReplaceFilter(allowed)
+	allowedPhrases = newAltReplaceFilter(allowedAlts)
 )

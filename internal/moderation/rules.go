@@ -20,7 +20,7 @@ import (
 // context. They are blanked before the rules run, so "sexual harassment",
 // "assisted suicide" or "the political question doctrine" never trip a
 // rule, while the same words elsewhere in the utterance still can.
-var allowed = regexp.MustCompile(`\b(?:` + strings.Join([]string{
+var allowedAlts = []string{
 	// Case names: "Trump v. United States", "Miller v California".
 	`[a-z']+ (?:v|vs) [a-z']+`,
 	`sexual (?:harassment|assault|abuse|misconduct|orientation|battery|contact|offen[cs]es?|predators?|exploitation|violence|conduct|advances|favou?rs)`,
@@ -64,7 +64,10 @@ var allowed = regexp.MustCompile(`\b(?:` + strings.Join([]string{
 	// Role play for practice: "pretend you're the judge", "act as
 	// opposing counsel".
 	`(?:(?:pretend|imagine|suppose) (?:that )?(?:you(?:'?re| are)|to be)|act as|play(?:ing)?(?: the role of)?|role ?play(?: as)?|you are now|you'?re now|be) (?:the |a |an |my )?(?:opposing |trial |appellate |supreme court |defense |district )?(?:judge|justice|professor|counsel|prosecutor|attorney|lawyer|witness|juror|jury|plaintiff|defendant|client|landlord|tenant|offeror|offeree|buyer|seller|clerk|mediator|arbitrator|examiner|bar examiner|police officer|officer)s?`,
-}, "|") + `)\b`)
+}
+
+// allowed is allowedAlts as one regexp of whole words.
+var allowed = wholeWords(allowedAlts)
 
 // allowedIdioms are blanked like allowed (moderation.go, learnedInput)
 // but kept apart: idioms and third parties found by round 5's audit of the
@@ -72,7 +75,7 @@ var allowed = regexp.MustCompile(`\b(?:` + strings.Join([]string{
 // check (each position of the text tries them all); here a literal scan
 // (allowedIdiomPhrases) skips the regexp for a text that holds none of
 // their words.
-var allowedIdioms = regexp.MustCompile(`\b(?:` + strings.Join([]string{
+var allowedIdiomAlts = []string{
 	// More idioms of a student at work: "my dad might get laid off", "we'll
 	// kill them in the final round", "not the sexiest subject". Never an
 	// idiom about the student's own body or life ("cutting myself off",
@@ -105,9 +108,12 @@ var allowedIdioms = regexp.MustCompile(`\b(?:` + strings.Join([]string{
 	// for my seminar", "knife possession charges" (not "gun case" or "knife
 	// hypo": "bring my gun case to class and shoot the professor").
 	`(?:guns?|weapons?|knife|knives|firearms?) (?:rights|control|laws?|policy|policies|regulations?|bans?|statutes?|possession|charges?|licen[cs]es?)`,
-}, "|") + `)\b`)
+}
 
-var allowedIdiomPhrases = newReplaceFilter(allowedIdioms)
+// allowedIdioms is allowedIdiomAlts as one regexp of whole words.
+var allowedIdioms = wholeWords(allowedIdiomAlts)
+
+var allowedIdiomPhrases = newAltReplaceFilter(allowedIdiomAlts)
 
 // A matcher says whether a rule's pattern occurs in normalized text: a
 // pattern, or a pattern with a condition (unless).
