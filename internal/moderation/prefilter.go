@@ -383,6 +383,35 @@ func matchRule(m matcher, s string, hits litHits) bool {
 	return m.MatchString(s)
 }
 
+// rulesBySet lists the local rules by the literal set of their pattern
+// (the pattern's id; an unless's pattern, not its context): a text whose
+// scan lacks a rule's set cannot match the rule. always are the rules
+// with no set in the automaton, tried on every text; n is the number of
+// sets the automaton covers.
+var rulesBySet = sync.OnceValue(func() (ri struct {
+	always []int
+	bySet  [][]int
+	n      int
+}) {
+	ri.n = literalIndex().nsets
+	ri.bySet = make([][]int, ri.n)
+	for i, r := range localRules {
+		var p *pattern
+		switch m := r.re.(type) {
+		case *pattern:
+			p = m
+		case unless:
+			p = m.re
+		}
+		if p == nil || p.lits == nil || p.id < 0 || p.id >= ri.n {
+			ri.always = append(ri.always, i)
+			continue
+		}
+		ri.bySet[p.id] = append(ri.bySet[p.id], i)
+	}
+	return ri
+})
+
 // scanLiterals is the scan of s against every registered pattern.
 func scanLiterals(s string) litHits { return literalIndex().scan(s) }
 

@@ -303,3 +303,39 @@ func TestAltReplaceFilterAsTheWholeRegexp(t *testing.T) {
 		t.Errorf("a text with none of the phrases' words runs a regexp")
 	}
 }
+
+// TestRulesBySetAsEveryRule: the rules tried by the sets a text's scan
+// found (rulesBySet) give the verdict that trying every rule, each with
+// its own MatchString, gives, for a student's words and the tutor's.
+func TestRulesBySetAsEveryRule(t *testing.T) {
+	ri := rulesBySet()
+	if ri.n != scanLiterals("").n || len(ri.always)+10 > len(localRules) {
+		t.Fatalf("rulesBySet covers %d sets (the automaton %d); %d of %d rules tried always", ri.n, scanLiterals("").n, len(ri.always), len(localRules))
+	}
+	flagged := 0
+	for _, s := range altReplaceTexts(t) {
+		n := strings.TrimSpace(s)
+		for _, student := range []bool{true, false} {
+			var cats []Category
+			for _, r := range localRules {
+				if (student || r.cat != OffTopic && r.cat != Manipulation) && !slices.Contains(cats, r.cat) && r.re.MatchString(n) {
+					cats = append(cats, r.cat)
+				}
+			}
+			if student && offTopicTerms.MatchString(n) && !legalWords.MatchString(n) && !slices.Contains(cats, OffTopic) {
+				cats = append(cats, OffTopic)
+			}
+			slices.Sort(cats)
+			got := checkBlanked(n, student)
+			if !slices.Equal(got.Categories, cats) || got.Flagged != (len(cats) > 0) {
+				t.Fatalf("%q (student %v): %+v, every rule says %v", n, student, got, cats)
+			}
+			if got.Flagged {
+				flagged++
+			}
+		}
+	}
+	if flagged < 1000 {
+		t.Errorf("only %d verdicts flagged: the texts do not exercise the rules", flagged)
+	}
+}
