@@ -340,9 +340,17 @@ func (p *pattern) altsHeld(hits litHits) bool {
 	if p.alts == nil {
 		return true
 	}
-	return slices.ContainsFunc(p.alts, func(alt []int) bool {
-		return !slices.ContainsFunc(alt, func(id int) bool { return hits.known(id) && !hits.has(id) })
-	})
+	// Plain loops and bit tests: this runs for every rule a check tries.
+next:
+	for _, alt := range p.alts {
+		for _, id := range alt {
+			if id >= 0 && id < hits.n && hits.bits[id/64]&(1<<(id%64)) == 0 {
+				continue next // a set the scan covered and did not find
+			}
+		}
+		return true
+	}
+	return false
 }
 
 // litHits are the sets (patterns) whose literals a text holds (scan),
