@@ -71,10 +71,10 @@ var allowed = wholeWords(allowedAlts)
 
 // allowedIdioms are blanked like allowed (moderation.go, learnedInput)
 // but kept apart: idioms and third parties found by round 5's audit of the
-// rules. One more alternative in allowed's single regexp costs every
-// check (each position of the text tries them all); here a literal scan
-// (allowedIdiomPhrases) skips the regexp for a text that holds none of
-// their words.
+// rules. Both lists are blanked through an altPicker (prefilter.go): a
+// literal scan of the text picks the alternatives that can match it and
+// runs a regexp of just those, so an alternative costs a text only when
+// the text holds its words.
 var allowedIdiomAlts = []string{
 	// More idioms of a student at work: "my dad might get laid off", "we'll
 	// kill them in the final round", "not the sexiest subject". Never an
