@@ -322,7 +322,7 @@ func TestRulesBySetAsEveryRule(t *testing.T) {
 					cats = append(cats, r.cat)
 				}
 			}
-			if student && offTopicTerms.MatchString(n) && !legalWords.MatchString(n) && !slices.Contains(cats, OffTopic) {
+			if student && offTopicTerms.re.MatchString(n) && !legalWords.re.MatchString(n) && !slices.Contains(cats, OffTopic) {
 				cats = append(cats, OffTopic)
 			}
 			slices.Sort(cats)
@@ -337,5 +337,29 @@ func TestRulesBySetAsEveryRule(t *testing.T) {
 	}
 	if flagged < 1000 {
 		t.Errorf("only %d verdicts flagged: the texts do not exercise the rules", flagged)
+	}
+}
+
+// TestTermListsAsTheirRegexp: the legal words and off-topic terms, matched
+// through their pickers, match exactly where their whole regexps do, and a
+// text with none of their words runs no regexp.
+func TestTermListsAsTheirRegexp(t *testing.T) {
+	matched := map[*termList]int{}
+	for _, s := range altReplaceTexts(t) {
+		for _, l := range []*termList{legalWords, offTopicTerms} {
+			got, want := l.MatchString(s), l.re.MatchString(s)
+			if got != want {
+				t.Fatalf("%q: %.40s… says %v, its regexp %v", s, l.re, got, want)
+			}
+			if want {
+				matched[l]++
+			}
+		}
+	}
+	if matched[legalWords] < 1000 || matched[offTopicTerms] < 300 {
+		t.Errorf("legal words matched %d texts, off-topic terms %d: too few to tell", matched[legalWords], matched[offTopicTerms])
+	}
+	if offTopicTerms.alts.pick("what did the court hold about the jury instruction") != nil {
+		t.Error("a legal question runs the off-topic terms' regexp")
 	}
 }

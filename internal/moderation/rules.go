@@ -171,7 +171,7 @@ var electionLaw = compile(legalContextWords + `|electioneering|polls|polling (?:
 // lawTalk is legalContext and the rules' legal words: an utterance that
 // speaks of law at all.
 // "Opinion" is left out: "the best candidate, in your opinion?".
-var lawTalk = compile(strings.Replace(legalContextWords, `opinions?|`, ``, 1) + `|` + strings.Replace(strings.TrimSuffix(strings.TrimPrefix(legalWords.String(), `\b(?:`), `)\b`), `|opinion|`, `|`, 1) + `|estoppel|exceptions?|elements?|facts?`)
+var lawTalk = compile(strings.Replace(legalContextWords, `opinions?|`, ``, 1) + `|` + strings.Replace(strings.TrimSuffix(strings.TrimPrefix(legalWords.re.String(), `\b(?:`), `)\b`), `|opinion|`, `|`, 1) + `|estoppel|exceptions?|elements?|facts?`)
 
 // hypoContext is legalContext and a hypothetical's facts: "the guy in
 // the hypo is a fool for signing that".
@@ -259,10 +259,25 @@ const (
 // sorted so that the parser factors common prefixes ("law|laws|lawsuit"),
 // which makes the NFA several times faster; the order of alternatives is
 // no matter for MatchString.
-func terms(list ...string) *regexp.Regexp {
+func terms(list ...string) *termList {
 	list = slices.Clone(list)
 	slices.Sort(list)
-	return regexp.MustCompile(`\b(?:` + strings.Join(list, "|") + `)\b`)
+	re := wholeWords(list)
+	return &termList{re: re, alts: newAltPicker(list, re)}
+}
+
+// A termList is a list of terms as one regexp of whole words (re), matched
+// through an altPicker: a text runs only the terms whose words it holds,
+// most texts none (a question about the reading holds no off-topic term).
+type termList struct {
+	re   *regexp.Regexp
+	alts *altPicker
+}
+
+// MatchString is t.re.MatchString(s).
+func (t *termList) MatchString(s string) bool {
+	re := t.alts.pick(s)
+	return re != nil && re.MatchString(s)
 }
 
 // legalWords mark an utterance as being about law, which the off-topic
@@ -359,7 +374,7 @@ var offTopicPhrases = []string{
 // offTopicExcuse is legal talk (the rules' legal words) and idioms made of
 // off-topic words: "under the weather", "a piece of cake", "bread and
 // butter", "good chemistry with my study group", "gaming the system".
-var offTopicExcuse = compile(strings.TrimSuffix(strings.TrimPrefix(legalWords.String(), `\b(?:`), `)\b`) + `|under the weather|piece of cake|icing on the cake|(?:have|has|having) (?:your|my|their|his|her|its) cake and eat it|bread and butter|(?:good|great|bad|no|some|zero) chemistry (?:with|between|in)|gam(?:e|ing) the system|(?:it'?s|that'?s|is) a (?:small )?marvel`)
+var offTopicExcuse = compile(strings.TrimSuffix(strings.TrimPrefix(legalWords.re.String(), `\b(?:`), `)\b`) + `|under the weather|piece of cake|icing on the cake|(?:have|has|having) (?:your|my|their|his|her|its) cake and eat it|bread and butter|(?:good|great|bad|no|some|zero) chemistry (?:with|between|in)|gam(?:e|ing) the system|(?:it'?s|that'?s|is) a (?:small )?marvel`)
 
 // localRules are the patterns of every category; off-topic also has its
 // terms above (offTopicTerms without legalWords), and here only an
