@@ -692,11 +692,23 @@ func (p *altPicker) pick(s string) *regexp.Regexp {
 	hits := p.ix.scan(s)
 	key := make([]byte, (len(p.alts)+7)/8)
 	n := 0
+alts:
 	for i, ways := range p.need {
-		if ways != nil && !slices.ContainsFunc(ways, func(ids []int) bool {
-			return !slices.ContainsFunc(ids, func(id int) bool { return !hits.has(id) })
-		}) {
-			continue // some literal of each way is missing: no match
+		if ways != nil {
+			held := false
+		way:
+			for _, ids := range ways {
+				for _, id := range ids {
+					if hits.bits[id/64]&(1<<(id%64)) == 0 {
+						continue way
+					}
+				}
+				held = true
+				break
+			}
+			if !held {
+				continue alts // some literal of each way is missing: no match
+			}
 		}
 		key[i/8] |= 1 << (i % 8)
 		n++
