@@ -5,6 +5,7 @@
 package moderation
 
 import (
+	"math/bits"
 	"regexp"
 	"slices"
 	"strings"
@@ -122,12 +123,34 @@ func checkScanned(n string, student bool, hits litHits) Verdict {
 			cats = append(cats, c)
 		}
 	}
-	for _, r := range localRules {
+	try := func(r rule) {
 		if !student && (r.cat == OffTopic || r.cat == Manipulation) {
-			continue
+			return
 		}
 		if !slices.Contains(cats, r.cat) && matchRule(r.re, n, hits) {
 			add(r.cat)
+		}
+	}
+	// Only the rules whose literals n holds can match (matchRule says
+	// false for every other at once): the sets the scan found name them.
+	if ri := rulesBySet(); hits.n == ri.n {
+		for _, i := range ri.always {
+			try(localRules[i])
+		}
+		for w, word := range hits.bits {
+			for word != 0 {
+				b := bits.TrailingZeros64(word)
+				word &^= 1 << b
+				if id := w*64 + b; id < len(ri.bySet) {
+					for _, i := range ri.bySet[id] {
+						try(localRules[i])
+					}
+				}
+			}
+		}
+	} else {
+		for _, r := range localRules {
+			try(r)
 		}
 	}
 	if student && offTopicTerms.MatchString(n) && !legalWords.MatchString(n) {

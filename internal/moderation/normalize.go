@@ -66,8 +66,73 @@ func spellSep(r rune) bool {
 // other combining marks, leetspeak digits, invisible characters, letters
 // spelled out one at a time ("s e x", "k-i-l-l") and drawn-out letters
 // ("sexxxy") undone. Rules match against it, never against the raw text.
+//
+// It runs on every turn and on each piece of the tutor's streamed reply,
+// so its common case, ASCII text, goes byte by byte (NFKD leaves ASCII as
+// it is, and ASCII's letters are A–Z and a–z), and words are cut from one
+// string rather than copied one by one (TestNormalizeAsBefore holds it to
+// the rune-by-rune version).
 func Normalize(text string) string {
-	text = norm.NFKD.String(text)
+	if isASCII(text) {
+		return joinSpelled(tokens(mapASCII(text)))
+	}
+	return joinSpelled(tokens(mapRunes(norm.NFKD.String(text))))
+}
+
+// isASCII says whether s is all ASCII.
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// mapASCII is mapRunes for ASCII text: lower case, and leet read as
+// letters where mapRunes reads it so.
+func mapASCII(text string) string {
+	same := true // no upper case and no leet: nothing to map
+	for i := 0; i < len(text) && same; i++ {
+		same = !('A' <= text[i] && text[i] <= 'Z') && leetASCII[text[i]] == 0
+	}
+	if same {
+		return text
+	}
+	b := make([]byte, len(text))
+	for i := 0; i < len(text); i++ {
+		c := text[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b[i] = c
+	}
+	isLetter := func(i int) bool { return i >= 0 && i < len(b) && 'a' <= b[i] && b[i] <= 'z' }
+	lone := func(i int) bool { return isLetter(i) && !isLetter(i-1) && !isLetter(i+1) }
+	// Each decision reads the text as it was: the letters leet becomes
+	// are written after all are made.
+	var fix [8]int
+	fixes := fix[:0]
+	for i, c := range b {
+		if leetASCII[c] == 0 {
+			continue
+		}
+		before, after := isLetter(i-1), isLetter(i+1)
+		spelled := i > 0 && i+1 < len(b) && b[i-1] == b[i+1] && (b[i-1] == ' ' || spellSep(rune(b[i-1]))) && lone(i-2) && lone(i+2)
+		if (c == '!' || c == '|') && before && after || (c != '!' && c != '|') && (before || after || spelled) {
+			fixes = append(fixes, i)
+		}
+	}
+	for _, i := range fixes {
+		b[i] = byte(leetASCII[b[i]])
+	}
+	return string(b)
+}
+
+// mapRunes lowers the case of NFKD text, drops invisible characters and
+// combining marks, maps look-alike letters to Latin ones, and reads leet
+// as letters beside a letter or spelled out among single letters.
+func mapRunes(text string) string {
 	rs := make([]rune, 0, len(text))
 	for _, r := range text {
 		if r < utf8.RuneSelf { // ASCII: no invisible, mark or look-alike
@@ -104,7 +169,7 @@ func Normalize(text string) string {
 			out[i] = c
 		}
 	}
-	return strings.Join(joinSpelled(tokens(out)), " ")
+	return string(out)
 }
 
 // A token is one word and the characters that separate it from the word
@@ -113,31 +178,51 @@ type token struct {
 	word, sep string
 }
 
+// isWord says whether r is part of a word: a letter, an apostrophe or a
+// digit.
+func isWord(r rune) bool {
+	if r < utf8.RuneSelf {
+		return 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || r == '\''
+	}
+	return unicode.IsLetter(r) || unicode.IsDigit(r)
+}
+
 // tokens splits text into words (letters and apostrophes) and numbers
 // ("1983", "2028"), each with the separator before it, and undoes
-// drawn-out letters in each word.
-func tokens(rs []rune) []token {
-	var out []token
-	isWord := func(r rune) bool { return unicode.IsLetter(r) || r == '\'' || unicode.IsDigit(r) }
+// drawn-out letters in each word. Words and separators are cut from text.
+func tokens(text string) []token {
+	out := make([]token, 0, len(text)/6+1)
+	// next is the end of the run from i of runes that are (word) or are
+	// not words.
+	next := func(i int, word bool) int {
+		for i < len(text) {
+			r, n := rune(text[i]), 1
+			if r >= utf8.RuneSelf {
+				r, n = utf8.DecodeRuneInString(text[i:])
+			}
+			if isWord(r) != word {
+				break
+			}
+			i += n
+		}
+		return i
+	}
 	pending := "" // a stray quote, kept in the next word's separator
-	for i := 0; i < len(rs); {
-		j := i
-		for j < len(rs) && !isWord(rs[j]) {
-			j++
-		}
-		k := j
-		for k < len(rs) && isWord(rs[k]) {
-			k++
-		}
+	for i := 0; i < len(text); {
+		j := next(i, false)
+		k := next(j, true)
 		if k == j {
 			break
 		}
-		sep := pending + string(rs[i:j])
-		if w := squeeze(strings.Trim(string(rs[j:k]), "'")); w != "" {
+		sep := text[i:j]
+		if pending != "" {
+			sep = pending + sep
+		}
+		if w := squeeze(strings.Trim(text[j:k], "'")); w != "" {
 			out = append(out, token{word: w, sep: sep})
 			pending = ""
 		} else {
-			pending = sep + string(rs[j:k])
+			pending = sep + text[j:k]
 		}
 		i = k
 	}
@@ -178,7 +263,7 @@ func squeeze(w string) string {
 // punctuation mark inside a token ("s-a-y e-x-a-c-t-l-y": the space is a
 // word break, so that is "say exactly"). Where wide gaps mark the word
 // breaks, two letters are a word too ("a f t e r  m e" is "after me").
-func joinSpelled(ts []token) []string {
+func joinSpelled(ts []token) string {
 	single := func(i int) bool {
 		if i < 0 || i >= len(ts) {
 			return false
@@ -189,8 +274,16 @@ func joinSpelled(ts []token) []string {
 	// spelledBreak says whether the gap before ts[i] is a wide one between
 	// spelled-out letters.
 	spelledBreak := func(i int) bool { return i < len(ts) && wide(ts[i].sep) && single(i-1) && single(i) }
-	var out []string
+	size := 0
+	for _, t := range ts {
+		size += len(t.word) + 1
+	}
+	var b strings.Builder
+	b.Grow(size)
 	for i := 0; i < len(ts); {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
 		j := i + 1
 		spaced := false
 		if single(i) && single(j) {
@@ -200,18 +293,16 @@ func joinSpelled(ts []token) []string {
 			}
 		}
 		if j-i >= 3 || j-i == 2 && spaced && (spelledBreak(i) || spelledBreak(j)) {
-			var b strings.Builder
 			for _, t := range ts[i:j] {
 				b.WriteString(t.word)
 			}
-			out = append(out, b.String())
 			i = j
 			continue
 		}
-		out = append(out, ts[i].word)
+		b.WriteString(ts[i].word)
 		i++
 	}
-	return out
+	return b.String()
 }
 
 // tight says whether sep is the kind of gap that joins spelled-out letters:

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // A pattern is a compiled regexp with a prefilter: literals one of which
@@ -339,9 +340,17 @@ func (p *pattern) altsHeld(hits litHits) bool {
 	if p.alts == nil {
 		return true
 	}
-	return slices.ContainsFunc(p.alts, func(alt []int) bool {
-		return !slices.ContainsFunc(alt, func(id int) bool { return hits.known(id) && !hits.has(id) })
-	})
+	// Plain loops and bit tests: this runs for every rule a check tries.
+next:
+	for _, alt := range p.alts {
+		for _, id := range alt {
+			if id >= 0 && id < hits.n && hits.bits[id/64]&(1<<(id%64)) == 0 {
+				continue next // a set the scan covered and did not find
+			}
+		}
+		return true
+	}
+	return false
 }
 
 // litHits are the sets (patterns) whose literals a text holds (scan),
@@ -381,6 +390,35 @@ func matchRule(m matcher, s string, hits litHits) bool {
 	}
 	return m.MatchString(s)
 }
+
+// rulesBySet lists the local rules by the literal set of their pattern
+// (the pattern's id; an unless's pattern, not its context): a text whose
+// scan lacks a rule's set cannot match the rule. always are the rules
+// with no set in the automaton, tried on every text; n is the number of
+// sets the automaton covers.
+var rulesBySet = sync.OnceValue(func() (ri struct {
+	always []int
+	bySet  [][]int
+	n      int
+}) {
+	ri.n = literalIndex().nsets
+	ri.bySet = make([][]int, ri.n)
+	for i, r := range localRules {
+		var p *pattern
+		switch m := r.re.(type) {
+		case *pattern:
+			p = m
+		case unless:
+			p = m.re
+		}
+		if p == nil || p.lits == nil || p.id < 0 || p.id >= ri.n {
+			ri.always = append(ri.always, i)
+			continue
+		}
+		ri.bySet[p.id] = append(ri.bySet[p.id], i)
+	}
+	return ri
+})
 
 // scanLiterals is the scan of s against every registered pattern.
 func scanLiterals(s string) litHits { return literalIndex().scan(s) }
@@ -530,6 +568,9 @@ type replaceFilter struct {
 	// strings.Contains each (a vectorised search) beats a pass of the
 	// automaton (case names: " v " and " vs ").
 	few []string
+	// alts, when not nil, runs only the alternatives of re a text may
+	// match (newAltReplaceFilter).
+	alts *altPicker
 }
 
 const maxFew = 4
@@ -558,15 +599,149 @@ func (f *replaceFilter) holds(s string) bool {
 }
 
 func (f *replaceFilter) ReplaceAllString(s, repl string) string {
+	if f.alts != nil {
+		re := f.alts.pick(s)
+		if re == nil {
+			return s
+		}
+		return re.ReplaceAllString(s, repl)
+	}
 	if f.ix != nil && !f.holds(s) {
 		return s
 	}
 	return f.re.ReplaceAllString(s, repl)
 }
 
+// wholeWords is one regexp of alternatives, each matching whole words.
+func wholeWords(alts []string) *regexp.Regexp {
+	return regexp.MustCompile(`\b(?:` + strings.Join(alts, "|") + `)\b`)
+}
+
+// newAltReplaceFilter is newReplaceFilter(wholeWords(alts)), which runs,
+// on each text, only the alternatives whose literals the text holds.
+func newAltReplaceFilter(alts []string) *replaceFilter {
+	f := newReplaceFilter(wholeWords(alts))
+	f.alts = newAltPicker(alts, f.re)
+	return f
+}
+
+// An altPicker narrows a regexp of many alternatives (wholeWords) to
+// those that can match a given text. Go's regexp runs every alternative at
+// every position of the text (an NFA over hundreds of instructions), and
+// a text (the sentence a tutor's reply is building, a student's turn)
+// holds the literals of few of them: one pass of a literal automaton over
+// the text tells which, and the regexp of just those — in their order,
+// small enough for the faster backtracking matcher — gives the same
+// matches. An alternative that cannot match anywhere in a text never
+// decides a leftmost-first match, so dropping it changes no match and no
+// replacement (TestAltReplaceFilterAsTheWholeRegexp checks it on the
+// labelled sets, the corpus and random texts).
+type altPicker struct {
+	all  *regexp.Regexp
+	alts []string
+	// need lists, for each alternative, the ways it may match: each a list
+	// of literal sets (numbered in ix) of which the text must hold one
+	// literal each. nil: the alternative is always run.
+	need [][][]int
+	ix   *litIndex
+	sets [][]string // the literal sets, by number
+	// picked are the regexps of the subsets of alternatives met so far,
+	// by subset (a bit string); at most maxPicked of them.
+	picked sync.Map
+	npick  atomic.Int32
+}
+
+// maxPicked bounds the regexps an altPicker keeps: past it, a text whose
+// subset is new runs the whole regexp (the same matches, slower).
+const maxPicked = 512
+
+func newAltPicker(alts []string, all *regexp.Regexp) *altPicker {
+	p := &altPicker{all: all, alts: alts, need: make([][][]int, len(alts))}
+	var sets [][]string
+	setID := func(set []string) int {
+		if i := slices.IndexFunc(sets, func(s []string) bool { return slices.Equal(s, set) }); i >= 0 {
+			return i
+		}
+		sets = append(sets, set)
+		return len(sets) - 1
+	}
+	for i, alt := range alts {
+		ast, err := syntax.Parse(`\b(?:`+alt+`)\b`, syntax.Perl)
+		if err != nil {
+			panic(err)
+		}
+		cs, ok := clauses(ast.Simplify())
+		if !ok {
+			continue // always run
+		}
+		for _, c := range cs {
+			ids := make([]int, 0, len(c))
+			for _, set := range c {
+				ids = append(ids, setID(set))
+			}
+			p.need[i] = append(p.need[i], ids)
+		}
+	}
+	p.ix, p.sets = newLitIndex(sets), sets
+	return p
+}
+
+// pick returns the regexp of the alternatives that may match s, or nil
+// when none can.
+func (p *altPicker) pick(s string) *regexp.Regexp {
+	hits := p.ix.scan(s)
+	key := make([]byte, (len(p.alts)+7)/8)
+	n := 0
+alts:
+	for i, ways := range p.need {
+		if ways != nil {
+			held := false
+		way:
+			for _, ids := range ways {
+				for _, id := range ids {
+					if hits.bits[id/64]&(1<<(id%64)) == 0 {
+						continue way
+					}
+				}
+				held = true
+				break
+			}
+			if !held {
+				continue alts // some literal of each way is missing: no match
+			}
+		}
+		key[i/8] |= 1 << (i % 8)
+		n++
+	}
+	switch n {
+	case 0:
+		return nil
+	case len(p.alts):
+		return p.all
+	}
+	if re, ok := p.picked.Load(string(key)); ok {
+		return re.(*regexp.Regexp)
+	}
+	if p.npick.Load() >= maxPicked {
+		return p.all
+	}
+	var subset []string
+	for i, alt := range p.alts {
+		if key[i/8]&(1<<(i%8)) != 0 {
+			subset = append(subset, alt)
+		}
+	}
+	re, loaded := p.picked.LoadOrStore(string(key), wholeWords(subset))
+	if !loaded {
+		p.npick.Add(1)
+	}
+	return re.(*regexp.Regexp)
+}
+
 // caseNames and allowedPhrases are caseName and allowed, filtered: most
-// texts hold no " v " and none of the allowed phrases' words.
+// texts hold no " v " and none of the allowed phrases' words, and those
+// that do hold the words of few of the allowed phrases.
 var (
 	caseNames      = newReplaceFilter(caseName)
-	allowedPhrases = newReplaceFilter(allowed)
+	allowedPhrases = newAltReplaceFilter(allowedAlts)
 )

@@ -3,8 +3,10 @@ package moderation
 import (
 	"bufio"
 	"encoding/json"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -193,5 +195,171 @@ func TestAlternativesFilterOnlyWhatCannotMatch(t *testing.T) {
 		if ok && (r.cat == Politics || r.cat == Gossip) && p.lits != nil && hits.has(p.id) && p.altsHeld(hits) {
 			t.Errorf("rule %d (%s) still runs its regexp over %q", i, r.cat, s)
 		}
+	}
+}
+
+// altReplaceTexts are texts to hold an altPicker against the whole
+// regexp: prefilterTexts, the eval sets' utterances (dev, probe, the
+// held-out ones), the corpus QA set's questions and quoted answers, the
+// retrieval sets' and scripted dialogues' student turns (each raw and
+// normalised), and 20,000 random texts made of the alternatives' own
+// words, common words and stray letters, so that most hold the literals
+// of several alternatives and many match one.
+func altReplaceTexts(t *testing.T) []string {
+	t.Helper()
+	texts := prefilterTexts(t)
+	files, _ := filepath.Glob("../../testdata/eval/*.jsonl")
+	files = append(files, "../../testdata/corpus/qa.jsonl")
+	text := regexp.MustCompile(`"(?:text|question|answer_quote|student|reply)":\s*"((?:[^"\\]|\\.)*)"`)
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range text.FindAllSubmatch(b, -1) {
+			var s string
+			if err := json.Unmarshal(append(append([]byte{'"'}, m[1]...), '"'), &s); err != nil {
+				t.Fatalf("%s: %v", f, err)
+			}
+			texts = append(texts, s, Normalize(s))
+		}
+	}
+	if len(texts) < 3000 {
+		t.Fatalf("only %d texts from testdata", len(texts))
+	}
+	vocab := strings.Fields("the a an of to in on is was my your his her their i you he she they v vs case court judge law " +
+		"rule rules sex sexual suicide self harm kill killed killing shoot shooting die want risk patient student position " +
+		"instruction instructions jury political party gun guns knife laid off now from on be act as play pretend you're " +
+		"idiot such so not exactly sexy subject area who says that x q z")
+	word := regexp.MustCompile(`[a-z']{2,}`)
+	for _, alts := range [][]string{allowedAlts, allowedIdiomAlts} {
+		for _, a := range alts {
+			vocab = append(vocab, word.FindAllString(a, -1)...)
+		}
+	}
+	// The literals the pickers look for, whole ("because of sex", "'s
+	// self harm"), so that alternatives met rarely in words are met here.
+	var phrases []string
+	for _, f := range []*replaceFilter{allowedPhrases, allowedIdiomPhrases} {
+		for _, set := range f.alts.sets {
+			phrases = append(phrases, set...)
+		}
+	}
+	seps := []string{" ", " ", " ", " ", " ", "  ", ", ", "'", "-", ". "}
+	r := rand.New(rand.NewPCG(6, 1))
+	for range 20000 {
+		var b strings.Builder
+		for i, n := 0, 2+r.IntN(24); i < n; i++ {
+			if i > 0 {
+				b.WriteString(seps[r.IntN(len(seps))])
+			}
+			if r.IntN(4) == 0 {
+				b.WriteString(phrases[r.IntN(len(phrases))])
+			} else {
+				b.WriteString(vocab[r.IntN(len(vocab))])
+			}
+		}
+		texts = append(texts, b.String())
+	}
+	return texts
+}
+
+// TestAltReplaceFilterAsTheWholeRegexp: the allowed phrases and idioms,
+// blanked by running only the alternatives a text's literals allow, come
+// out exactly as the whole regexp blanks them, with both replacements the
+// rules and the learned layer use; and the picker does narrow (a text
+// with a role-play noun runs a regexp of fewer alternatives).
+func TestAltReplaceFilterAsTheWholeRegexp(t *testing.T) {
+	changed := 0
+	for _, s := range altReplaceTexts(t) {
+		for _, c := range []struct {
+			f     *replaceFilter
+			whole *regexp.Regexp
+		}{{allowedPhrases, allowed}, {allowedIdiomPhrases, allowedIdioms}} {
+			for _, repl := range []string{" ", " " + allowedWord + " "} {
+				got, want := c.f.ReplaceAllString(s, repl), c.whole.ReplaceAllString(s, repl)
+				if got != want {
+					t.Fatalf("%q: %.40s… gives %q, the whole regexp %q", s, c.whole, got, want)
+				}
+				if want != s {
+					changed++
+				}
+			}
+		}
+	}
+	if changed < 2000 {
+		t.Errorf("only %d replacements changed a text: the texts do not exercise the phrases", changed)
+	}
+	for _, f := range []*replaceFilter{allowedPhrases, allowedIdiomPhrases} {
+		if f.alts == nil {
+			t.Fatalf("%.40s…: no alternative picker", f.re)
+		}
+	}
+	re := allowedPhrases.alts.pick("the judge told the jury")
+	if re == nil || re == allowed || len(re.String()) >= len(allowed.String())/2 {
+		t.Errorf("a text with a role-play noun runs %.80s…, not a few alternatives", re)
+	}
+	if allowedPhrases.alts.pick("what is the best pizza in town") != nil {
+		t.Errorf("a text with none of the phrases' words runs a regexp")
+	}
+}
+
+// TestRulesBySetAsEveryRule: the rules tried by the sets a text's scan
+// found (rulesBySet) give the verdict that trying every rule, each with
+// its own MatchString, gives, for a student's words and the tutor's.
+func TestRulesBySetAsEveryRule(t *testing.T) {
+	ri := rulesBySet()
+	if ri.n != scanLiterals("").n || len(ri.always)+10 > len(localRules) {
+		t.Fatalf("rulesBySet covers %d sets (the automaton %d); %d of %d rules tried always", ri.n, scanLiterals("").n, len(ri.always), len(localRules))
+	}
+	flagged := 0
+	for _, s := range altReplaceTexts(t) {
+		n := strings.TrimSpace(s)
+		for _, student := range []bool{true, false} {
+			var cats []Category
+			for _, r := range localRules {
+				if (student || r.cat != OffTopic && r.cat != Manipulation) && !slices.Contains(cats, r.cat) && r.re.MatchString(n) {
+					cats = append(cats, r.cat)
+				}
+			}
+			if student && offTopicTerms.re.MatchString(n) && !legalWords.re.MatchString(n) && !slices.Contains(cats, OffTopic) {
+				cats = append(cats, OffTopic)
+			}
+			slices.Sort(cats)
+			got := checkBlanked(n, student)
+			if !slices.Equal(got.Categories, cats) || got.Flagged != (len(cats) > 0) {
+				t.Fatalf("%q (student %v): %+v, every rule says %v", n, student, got, cats)
+			}
+			if got.Flagged {
+				flagged++
+			}
+		}
+	}
+	if flagged < 1000 {
+		t.Errorf("only %d verdicts flagged: the texts do not exercise the rules", flagged)
+	}
+}
+
+// TestTermListsAsTheirRegexp: the legal words and off-topic terms, matched
+// through their pickers, match exactly where their whole regexps do, and a
+// text with none of their words runs no regexp.
+func TestTermListsAsTheirRegexp(t *testing.T) {
+	matched := map[*termList]int{}
+	for _, s := range altReplaceTexts(t) {
+		for _, l := range []*termList{legalWords, offTopicTerms} {
+			got, want := l.MatchString(s), l.re.MatchString(s)
+			if got != want {
+				t.Fatalf("%q: %.40s… says %v, its regexp %v", s, l.re, got, want)
+			}
+			if want {
+				matched[l]++
+			}
+		}
+	}
+	if matched[legalWords] < 1000 || matched[offTopicTerms] < 300 {
+		t.Errorf("legal words matched %d texts, off-topic terms %d: too few to tell", matched[legalWords], matched[offTopicTerms])
+	}
+	if offTopicTerms.alts.pick("what did the court hold about the jury instruction") != nil {
+		t.Error("a legal question runs the off-topic terms' regexp")
 	}
 }

@@ -20,7 +20,7 @@ import (
 // context. They are blanked before the rules run, so "sexual harassment",
 // "assisted suicide" or "the political question doctrine" never trip a
 // rule, while the same words elsewhere in the utterance still can.
-var allowed = regexp.MustCompile(`\b(?:` + strings.Join([]string{
+var allowedAlts = []string{
 	// Case names: "Trump v. United States", "Miller v California".
 	`[a-z']+ (?:v|vs) [a-z']+`,
 	`sexual (?:harassment|assault|abuse|misconduct|orientation|battery|contact|offen[cs]es?|predators?|exploitation|violence|conduct|advances|favou?rs)`,
@@ -64,15 +64,18 @@ var allowed = regexp.MustCompile(`\b(?:` + strings.Join([]string{
 	// Role play for practice: "pretend you're the judge", "act as
 	// opposing counsel".
 	`(?:(?:pretend|imagine|suppose) (?:that )?(?:you(?:'?re| are)|to be)|act as|play(?:ing)?(?: the role of)?|role ?play(?: as)?|you are now|you'?re now|be) (?:the |a |an |my )?(?:opposing |trial |appellate |supreme court |defense |district )?(?:judge|justice|professor|counsel|prosecutor|attorney|lawyer|witness|juror|jury|plaintiff|defendant|client|landlord|tenant|offeror|offeree|buyer|seller|clerk|mediator|arbitrator|examiner|bar examiner|police officer|officer)s?`,
-}, "|") + `)\b`)
+}
+
+// allowed is allowedAlts as one regexp of whole words.
+var allowed = wholeWords(allowedAlts)
 
 // allowedIdioms are blanked like allowed (moderation.go, learnedInput)
 // but kept apart: idioms and third parties found by round 5's audit of the
-// rules. One more alternative in allowed's single regexp costs every
-// check (each position of the text tries them all); here a literal scan
-// (allowedIdiomPhrases) skips the regexp for a text that holds none of
-// their words.
-var allowedIdioms = regexp.MustCompile(`\b(?:` + strings.Join([]string{
+// rules. Both lists are blanked through an altPicker (prefilter.go): a
+// literal scan of the text picks the alternatives that can match it and
+// runs a regexp of just those, so an alternative costs a text only when
+// the text holds its words.
+var allowedIdiomAlts = []string{
 	// More idioms of a student at work: "my dad might get laid off", "we'll
 	// kill them in the final round", "not the sexiest subject". Never an
 	// idiom about the student's own body or life ("cutting myself off",
@@ -105,9 +108,12 @@ var allowedIdioms = regexp.MustCompile(`\b(?:` + strings.Join([]string{
 	// for my seminar", "knife possession charges" (not "gun case" or "knife
 	// hypo": "bring my gun case to class and shoot the professor").
 	`(?:guns?|weapons?|knife|knives|firearms?) (?:rights|control|laws?|policy|policies|regulations?|bans?|statutes?|possession|charges?|licen[cs]es?)`,
-}, "|") + `)\b`)
+}
 
-var allowedIdiomPhrases = newReplaceFilter(allowedIdioms)
+// allowedIdioms is allowedIdiomAlts as one regexp of whole words.
+var allowedIdioms = wholeWords(allowedIdiomAlts)
+
+var allowedIdiomPhrases = newAltReplaceFilter(allowedIdiomAlts)
 
 // A matcher says whether a rule's pattern occurs in normalized text: a
 // pattern, or a pattern with a condition (unless).
@@ -165,7 +171,7 @@ var electionLaw = compile(legalContextWords + `|electioneering|polls|polling (?:
 // lawTalk is legalContext and the rules' legal words: an utterance that
 // speaks of law at all.
 // "Opinion" is left out: "the best candidate, in your opinion?".
-var lawTalk = compile(strings.Replace(legalContextWords, `opinions?|`, ``, 1) + `|` + strings.Replace(strings.TrimSuffix(strings.TrimPrefix(legalWords.String(), `\b(?:`), `)\b`), `|opinion|`, `|`, 1) + `|estoppel|exceptions?|elements?|facts?`)
+var lawTalk = compile(strings.Replace(legalContextWords, `opinions?|`, ``, 1) + `|` + strings.Replace(strings.TrimSuffix(strings.TrimPrefix(legalWords.re.String(), `\b(?:`), `)\b`), `|opinion|`, `|`, 1) + `|estoppel|exceptions?|elements?|facts?`)
 
 // hypoContext is legalContext and a hypothetical's facts: "the guy in
 // the hypo is a fool for signing that".
@@ -253,10 +259,25 @@ const (
 // sorted so that the parser factors common prefixes ("law|laws|lawsuit"),
 // which makes the NFA several times faster; the order of alternatives is
 // no matter for MatchString.
-func terms(list ...string) *regexp.Regexp {
+func terms(list ...string) *termList {
 	list = slices.Clone(list)
 	slices.Sort(list)
-	return regexp.MustCompile(`\b(?:` + strings.Join(list, "|") + `)\b`)
+	re := wholeWords(list)
+	return &termList{re: re, alts: newAltPicker(list, re)}
+}
+
+// A termList is a list of terms as one regexp of whole words (re), matched
+// through an altPicker: a text runs only the terms whose words it holds,
+// most texts none (a question about the reading holds no off-topic term).
+type termList struct {
+	re   *regexp.Regexp
+	alts *altPicker
+}
+
+// MatchString is t.re.MatchString(s).
+func (t *termList) MatchString(s string) bool {
+	re := t.alts.pick(s)
+	return re != nil && re.MatchString(s)
 }
 
 // legalWords mark an utterance as being about law, which the off-topic
@@ -353,7 +374,7 @@ var offTopicPhrases = []string{
 // offTopicExcuse is legal talk (the rules' legal words) and idioms made of
 // off-topic words: "under the weather", "a piece of cake", "bread and
 // butter", "good chemistry with my study group", "gaming the system".
-var offTopicExcuse = compile(strings.TrimSuffix(strings.TrimPrefix(legalWords.String(), `\b(?:`), `)\b`) + `|under the weather|piece of cake|icing on the cake|(?:have|has|having) (?:your|my|their|his|her|its) cake and eat it|bread and butter|(?:good|great|bad|no|some|zero) chemistry (?:with|between|in)|gam(?:e|ing) the system|(?:it'?s|that'?s|is) a (?:small )?marvel`)
+var offTopicExcuse = compile(strings.TrimSuffix(strings.TrimPrefix(legalWords.re.String(), `\b(?:`), `)\b`) + `|under the weather|piece of cake|icing on the cake|(?:have|has|having) (?:your|my|their|his|her|its) cake and eat it|bread and butter|(?:good|great|bad|no|some|zero) chemistry (?:with|between|in)|gam(?:e|ing) the system|(?:it'?s|that'?s|is) a (?:small )?marvel`)
 
 // localRules are the patterns of every category; off-topic also has its
 // terms above (offTopicTerms without legalWords), and here only an

@@ -55,11 +55,17 @@ type leakWord struct {
 func leakWords(s string) []leakWord { return appendLeakWords(nil, s) }
 
 // appendLeakWords appends the words of s (leakWords) to out.
-func appendLeakWords(out []leakWord, s string) []leakWord {
+func appendLeakWords(out []leakWord, s string) []leakWord { return appendLeakWordsAt(out, s, 0) }
+
+// appendLeakWordsAt is appendLeakWords with every word's place moved by
+// base: the words of s when s is text[base:] and base is not inside a
+// word of text (the start of one, or of the text).
+func appendLeakWordsAt(out []leakWord, s string, base int) []leakWord {
 	const offset, prime = 14695981039346656037, 1099511628211
 	in := false
 	var w leakWord
 	for i, r := range s {
+		i += base
 		if r < utf8.RuneSelf {
 			// ASCII without unicode's tables: these are exactly its
 			// letters and digits, and ToLower's answer.
@@ -117,9 +123,25 @@ type leakWatch struct {
 	// after invalid UTF-8 was delivered; every check compacts all then.
 	ctail    []byte
 	ctailOff bool
+	// tailWords are leakWords(tail), kept as text is delivered so that a
+	// check reads only the last of them again (it may go on in pending)
+	// and the pending text, not the whole tail.
+	tailWords []leakWord
 	// Reused by each check: the words and the compacted text.
 	words   []leakWord
 	compact []byte
+}
+
+// wordsAfter appends to out the words of text, which starts with words'
+// text: the words but the last, then the words of text from the last's
+// start (the last may go on, or end where it did).
+func wordsAfter(out, words []leakWord, text string) []leakWord {
+	from := 0
+	if n := len(words); n > 0 {
+		out = append(out, words[:n-1]...)
+		from = words[n-1].start
+	}
+	return appendLeakWordsAt(out, text[from:], from)
 }
 
 // check looks at pending, the text received and not yet delivered, after
@@ -138,7 +160,7 @@ func (lw *leakWatch) check(pending string, final bool) (leak bool, ready int) {
 	if bytes.Contains(lw.compact, []byte(ix.canary)) {
 		return true, 0
 	}
-	lw.words = appendLeakWords(lw.words[:0], text)
+	lw.words = wordsAfter(lw.words[:0], lw.tailWords, text)
 	ws := lw.words
 	complete := ws
 	partial := !final && len(ws) > 0 && ws[len(ws)-1].end == len(text)
@@ -177,6 +199,8 @@ func (lw *leakWatch) sent(text string) {
 	if !lw.ctailOff {
 		lw.ctail = appendCompact(lw.ctail, text)
 	}
+	lw.words = wordsAfter(lw.words[:0], lw.tailWords, t)
+	ws := lw.words
 	if len(t) > leakTail {
 		cut := len(t) - leakTail
 		for cut < len(t) && !utf8.RuneStart(t[cut]) {
@@ -187,7 +211,28 @@ func (lw *leakWatch) sent(text string) {
 			k := len(lw.compact)
 			lw.ctail = append(lw.ctail[:0], lw.ctail[k:]...)
 		}
+		// The words from the first that starts at or after the cut are
+		// the same after it, moved; what lies before that one is read
+		// again from the cut (a word the cut splits keeps its end).
+		first := len(ws)
+		for i, w := range ws {
+			if w.start >= cut {
+				first = i
+				break
+			}
+		}
+		end := len(t)
+		if first < len(ws) {
+			end = ws[first].start
+		}
+		tw := appendLeakWordsAt(lw.tailWords[:0], t[cut:end], 0)
+		for _, w := range ws[first:] {
+			tw = append(tw, leakWord{hash: w.hash, start: w.start - cut, end: w.end - cut})
+		}
+		lw.tailWords = tw
 		t = t[cut:]
+	} else {
+		lw.tailWords = append(lw.tailWords[:0], ws...)
 	}
 	lw.tail = t
 }

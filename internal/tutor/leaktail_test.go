@@ -2,6 +2,7 @@ package tutor
 
 import (
 	"bytes"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -58,6 +59,39 @@ func TestCanaryAtEveryOffset(t *testing.T) {
 			got, v, redirected := filtered(t, pieces(answer, n)...)
 			if !redirected || !v.Flagged || strings.Contains(compact(got), canary) {
 				t.Fatalf("pieces of %d: redirected %v, verdict %+v, delivered %q", n, redirected, v, got)
+			}
+		}
+	}
+}
+
+// TestLeakWatchKeepsTheTailWords: as text is delivered in pieces of every
+// size, cut anywhere (inside words, apostrophes — "don't", "Court’s" —
+// and runes, with invalid UTF-8 among them), the words a check reads are
+// always leakWords of the tail and the pending text, and the words kept
+// for the tail always leakWords(tail), however the tail was cut.
+func TestLeakWatchKeepsTheTailWords(t *testing.T) {
+	texts := []string{
+		"The Court’s view — ÉTAT, İstanbul and Straße: 3 readings; don't ''quote' " + strings.Repeat("Mathews v. Eldridge (1976) weighs ÅNGSTRÖM interests. ", 12),
+		strings.Repeat("can't won’t l'état x'y '' ’’ 12'34 ", 20) + "bad \xff byte \xe2\x82 half " + strings.Repeat("supercalifragilisticexpialidocious", 12),
+		rulesBlock,
+	}
+	// A canary no text holds: a check finds it before it reads the words.
+	ix := newLeakIndex(rulesBlock, "qzxqzxqzxnothere")
+	for _, text := range texts {
+		for n := 1; n <= 300; n += 7 {
+			var lw leakWatch
+			lw.ix = ix
+			for rest := text; len(rest) > 0; {
+				p := rest[:min(n, len(rest))]
+				rest = rest[len(p):]
+				lw.check(p, false)
+				if got, want := lw.words, leakWords(lw.tail+p); !slices.Equal(got, want) {
+					t.Fatalf("pieces of %d bytes, checking %q after %q: words %v, want %v", n, p, lw.tail, got, want)
+				}
+				lw.sent(p)
+				if got, want := lw.tailWords, leakWords(lw.tail); !slices.Equal(got, want) {
+					t.Fatalf("pieces of %d bytes, after %q: tail words %v, want %v", n, lw.tail, got, want)
+				}
 			}
 		}
 	}
