@@ -108,6 +108,26 @@ var allowedIdiomAlts = []string{
 	// for my seminar", "knife possession charges" (not "gun case" or "knife
 	// hypo": "bring my gun case to class and shoot the professor").
 	`(?:guns?|weapons?|knife|knives|firearms?) (?:rights|control|laws?|policy|policies|regulations?|bans?|statutes?|possession|charges?|licen[cs]es?)`,
+	// Round 8: someone else's suicide or self-harm as a case's facts or a
+	// policy's term, a third person always named: "a suicide in the jail",
+	// "the guards put him on suicide watch", "the kid was suicidal",
+	// "a patient who'd talked about suicide", "the policy excluded
+	// suicide", "the coroner ruled it a suicide", "his suicide attempts",
+	// "student self-harm". None of them fits the student's own words ("I'm
+	// suicidal", "my suicide attempt", "I have a history of self-harm"),
+	// which still reach the self-harm rules.
+	`(?:a|the|an inmate'?s|a prisoner'?s|a patient'?s) suicide (?:in|at|inside) (?:the |a |an |his |her |their )?(?:county |city |state |federal |local |psychiatric )?(?:jail|prison|cell|custody|hospital|facility|ward|unit|school|dorm|barracks|detention center|holding cell|nursing home)`,
+	`(?:suits?|lawsuits?|claims?|actions?|cases?|litigation|liability|damages|settlement) (?:[^ ]+ ){0,2}(?:over|for|after|about|arising (?:out of|from)) (?:a|the|his|her|their|an inmate'?s|a prisoner'?s|a patient'?s|a student'?s) suicides?`,
+	`(?:him|her|them|inmates?|prisoners?|patients?|detainees?|the [^ ]+) (?:on|off|from) suicide watch`,
+	`(?:a|the|its|their) suicide (?:risk )?(?:assessments?|screenings?|protocols?|precautions?|polic(?:y|ies))`,
+	`(?:he|she|they|decedent|deceased|victim|insured|patient|client|inmate|prisoner|detainee|employee|worker|student|pupil|kid|child|minor|teen|teenager|son|daughter|husband|wife|boyfriend|girlfriend|person|man|woman|defendant|plaintiff|soldier|veteran|resident|tenant)s? (?:was|were|is|are|became|had been|has been|seemed|appeared) (?:actively |acutely |chronically |possibly |clearly |severely )?suicidal`,
+	`(?:he|she|they|decedent|victim|insured|patient|client|inmate|prisoner|detainee|employee|worker|student|kid|child|minor|teen|teenager|son|daughter|husband|wife|person|man|woman|defendant|plaintiff|veteran|resident)s? (?:who|that)(?: had| has| have|'d)? (?:talked|spoke|spoken|written|wrote|joked|threatened|posted|thought) (?:about|of) (?:suicide|self ?harm|killing (?:himself|herself|themselves))`,
+	`(?:he|she|they|decedent|victim|insured|patient|client|inmate|prisoner|detainee|employee|student|kid|child|minor|teen|teenager|son|daughter|person|man|woman|defendant|plaintiff|veteran|resident)s? (?:had|has|have|with) (?:a )?(?:long |known |documented )?history of (?:suicide attempts?|self ?harm|suicidal [^ ]+)`,
+	`(?:made|makes|make|making|drove|drives|drive|driven|pushed|push) (?:him|her|them|the [^ ]+) (?:think|thinking|to think) (?:about|of) (?:suicide|self ?harm)`,
+	`(?:his|her|their) (?:prior |earlier |previous |repeated |first |second |later |several |multiple )?(?:suicide|suicide attempts?|self ?harm)`,
+	`(?:student|inmate|prisoner|patient|employee|teen|adolescent|youth|juvenile|veteran|worker) (?:self ?harm|suicides?)`,
+	`(?:polic(?:y|ies)|insurers?|clauses?|exclusions?|contracts?|plan) (?:[^ ]+ ){0,2}(?:excluded|excludes|exclude|covered|covers|cover|barred|bars) (?:a |any |death by |deaths by )?suicides?`,
+	`(?:ruled|classified|deemed|called|declared|found|listed|certified) (?:it|the death|his death|her death|their death) (?:was |as |to be )?(?:a )?suicide|(?:the |his |her |their )?death (?:was|is|wasn'?t|isn'?t) (?:a |not a |really a )?suicide`,
 }
 
 // allowedIdioms is allowedIdiomAlts as one regexp of whole words.
@@ -161,7 +181,7 @@ func rulesUnless(cat Category, context *pattern, patterns ...string) []rule {
 // that do not look at context.
 var legalContext = compile(legalContextWords)
 
-const legalContextWords = `statutes?|statutory|rules?|amendments?|doctrines?|courts?|held|holds|holding|holdings|clauses?|constitution\w*|scrutiny|due process|equal protection|rational basis|fundamental rights?|title (?:vii|ix)|jury|jurors?|defendants?|plaintiffs?|prosecut\w*|convict\w*|offen[cs]es?|evidence|evidentiary|admissib\w*|inadmissib\w*|victims?|damages|malice|liab\w*|torts?|tortious|regulations?|regulat\w*|ordinances?|precedents?|justices?|opinions?|dissent\w*|concurr\w*|plurality|overbroad\w*|overbreadth|vague\w*|speech|privacy|harassment|discriminat\w*|crimes?|criminal\w*|felon\w*|misdemeanou?rs?|unlawful|illegal|lawful|legal|legally|laws?|ban|bans|banned|prohibit\w*|defamat\w*|libel|obscen\w*|indecen\w*|testimony|witness\w*|trial|appeal\w*|lawsuit|sued|claims?|cases?|congress|legislat\w*|election law|voting rights|protected|unprotected|emotional distress|infliction|publicity|negligen\w*|probable cause|suspicion|title ix|employer|employee|school district|contracts?|enforceab\w*|unenforceab\w*|agreements?|breach\w*|landlords?|tenants?`
+const legalContextWords = `statutes?|statutory|rules?|amendments?|doctrines?|courts?|held|holds|holding|holdings|clauses?|constitution\w*|scrutiny|due process|equal protection|rational basis|fundamental rights?|title (?:vii|ix|seven|nine)|jury|jurors?|defendants?|plaintiffs?|prosecut\w*|convict\w*|offen[cs]es?|evidence|evidentiary|admissib\w*|inadmissib\w*|victims?|damages|malice|liab\w*|torts?|tortious|regulations?|regulat\w*|ordinances?|precedents?|justices?|opinions?|dissent\w*|concurr\w*|plurality|overbroad\w*|overbreadth|vague\w*|speech|privacy|harassment|discriminat\w*|crimes?|criminal\w*|felon\w*|misdemeanou?rs?|unlawful|illegal|lawful|legal|legally|laws?|ban|bans|banned|prohibit\w*|defamat\w*|libel|obscen\w*|indecen\w*|testimony|witness\w*|trial|appeal\w*|lawsuit|sued|claims?|cases?|congress|legislat\w*|election law|voting rights|protected|unprotected|emotional distress|infliction|publicity|negligen\w*|probable cause|suspicion|title ix|employer|employee|school district|contracts?|enforceab\w*|unenforceab\w*|agreements?|breach\w*|landlords?|tenants?`
 
 // electionLaw is legalContext and the words of election and employment
 // law about a candidate: "a Trump 2024 shirt at the polls", "the Hatch
@@ -185,7 +205,7 @@ var gossipLaw = compile(legalContextWords + `|paparazzi|can (?:a |the )?(?:[^ ]+
 // criminal law question tells what happened ("in the hypo he had sex with
 // her while she was passed out", "what makes an erotic book obscene under
 // Miller", "sexting between minors").
-var sexLaw = compile(legalContextWords + `|consen\w*|alleg\w*|assault\w*|rape|raped|battery|hypos?|hypothetical\w*|fact pattern|minors?|miller|roth|ferber|jacobellis|barnes|lawrence|fraud\w*`)
+var sexLaw = compile(legalContextWords + `|consen\w*|alleg\w*|assault\w*|rape|raped|battery|hypos?|hypothetical\w*|fact pattern|minors?|miller|roth|ferber|jacobellis|barnes|lawrence|fraud\w*|adultery|divorc\w*|marital|fcc|broadcast\w*|supervisors?|workplace|coworkers?|co workers?|constructive discharge|hostile environment|retaliat\w*`)
 
 // offTopicContext excuses the off-topic patterns in legal talk that
 // mentions a game, a height or a time: "is the Olympics logo a trademark",
@@ -196,7 +216,7 @@ var offTopicContext = compile(legalContextWords + `|trademark\w*|copyright\w*|as
 // he says 'I'm going to shoot you', is that assault?", "a student who
 // said he wanted to shoot up the school"), which law students ask about;
 // a threat in the student's own voice has none of it.
-var reportedSpeech = compile(`(?:defendant|plaintiff|victim|accused|suspect|attacker|assailant|robber|officer|tenant|landlord)s? (?:[^ ]+ )?(?:says?|said|tells?|told|yells?|yelled|shouts?|shouted|screams?|screamed|threatens?|threatened|texts?|texted|writes?|wrote|posts?|posted)|(?:said|says|wrote|writes|posted|posts|texted|threatened|claimed|joked|stated|announced|told (?:` + gap + `)?)(?: that)? (?:he|she|they)(?:'d|'ll| would| will| was going to| were going to| is going to| are going to| was gonna| wanted to| wants to| planned to| plans to)|(?:if|when|whether|suppose|say) (?:i|he|she|they|someone|somebody|a (?:student|person|man|woman|defendant|neighbou?r)|the (?:defendant|student|man|woman|accused)|my client) (?:[^ ]+ )?(?:says?|said|tells?|told|texts?|texted|posts?|posted|writes?|wrote|yells?|yelled|shouts?|shouted|threatens?|threatened|jokes?|joked)|(?:is|was|would|does|did) (?:it|that|this|saying|posting|writing|texting) (?:[^ ]+ ){0,3}(?:an? )?(?:threat|assault|battery|crime|criminal|protected|incitement|harassment|illegal|arson|attempt|murder|manslaughter|conspiracy|solicitation|justified|reasonable|lawful|offen[cs]e|violation|felony|misdemeanou?r)|in the (?:hypo|hypothetical|fact pattern),? (?:he|she|they|the (?:defendant|man|woman|student|tenant|neighbou?r|[^ ]+er)|a (?:man|woman|student|person)) (?:[^ ]+ )?(?:says?|said|threatens?|threatened|tells?|told|yells?|yelled|texts?|texted|writes?|wrote)`)
+var reportedSpeech = compile(`(?:defendant|plaintiff|victim|accused|suspect|attacker|assailant|robber|officer|tenant|landlord)s? (?:[^ ]+ )?(?:says?|said|tells?|told|yells?|yelled|shouts?|shouted|screams?|screamed|threatens?|threatened|texts?|texted|writes?|wrote|posts?|posted)|(?:said|says|wrote|writes|posted|posts|texted|threatened|claimed|joked|stated|announced|told(?: [^ ]+){0,2})(?: that)? (?:he|she|they)(?:'d|'ll| would| will| was going to| were going to| is going to| are going to| was gonna| wanted to| wants to| planned to| plans to)|(?:if|when|whether|suppose|say) (?:i|he|she|they|someone|somebody|a (?:student|person|man|woman|defendant|neighbou?r)|the (?:defendant|student|man|woman|accused)|my client) (?:[^ ]+ )?(?:says?|said|tells?|told|texts?|texted|posts?|posted|writes?|wrote|yells?|yelled|shouts?|shouted|threatens?|threatened|jokes?|joked)|(?:is|was|would|does|did) (?:it|that|this|saying|posting|writing|texting) (?:[^ ]+ ){0,3}(?:an? )?(?:threat|assault|battery|crime|criminal|protected|incitement|harassment|illegal|arson|attempt|murder|manslaughter|conspiracy|solicitation|justified|reasonable|lawful|offen[cs]e|violation|felony|misdemeanou?r)|in the (?:hypo|hypothetical|fact pattern),? (?:he|she|they|the (?:defendant|man|woman|student|tenant|neighbou?r|[^ ]+er)|a (?:man|woman|student|person)) (?:[^ ]+ )?(?:says?|said|threatens?|threatened|tells?|told|yells?|yelled|texts?|texted|writes?|wrote)`)
 
 // promptLaw marks a system prompt as the subject of a legal question.
 var promptLaw = compile(legalContextWords + `|trade secrets?|litigation|discover(?:y|able)|subpoena\w*|copyright\w*|patent\w*|terms of service|injunctions?`)
@@ -308,6 +328,10 @@ var legalWords = terms(
 	`motion`, `discovery`, `pleading`, `venue`, `preemption`, `estoppel`, `procedure`, `civ pro`, `con law`, `crim law`, `licens\w*`, `incitement`,
 	`punish\w*`, `obscenity`, `first amendment`, `enforce\w*`, `waivers?`, `non ?competes?`, `misrepresent\w*`, `warrant(?:y|ies)`, `merchantability`,
 	`obscene`, `reading`, `outline`, `dissent`, `hypo`, `doctrine`, `consents?`, `consented`, `assumes? (?:the|a) risk`,
+	// Round 8: what a business may do to a customer is a legal question
+	// ("can a video game company ban a player and keep his money", "can a
+	// pizza place refuse to deliver to a neighborhood").
+	`can (?:a|an|the) (?:[^ ]+ ){0,3}(?:company|business|store|shop|restaurant|place|landlord|employer|school|league|team|website|app|platform|bar|club|gym|hotel|airline|bank|seller|vendor) (?:legally )?(?:ban|refuse|deny|keep|charge|kick|evict|cancel|terminate|fire|sue|withhold)`,
 )
 
 // offTopicTerms are subjects far from a law course.
@@ -392,7 +416,7 @@ var localRules = concat(
 		// Propositions to the tutor.
 		`what (?:are|r) (?:you|u) wearing|what'?re you wearing|what you wearing`,
 		`(?:take|taking|took) off (?:your|ur|my) (?:clothes|shirt|top|pants|bra|panties|underwear)|(?:your|ur|my) clothes off|undress(?:ing)? (?:me|you|for me)|get naked`,
-		`(?:want to|wanna|like to|trying to) (?:hook ?up|sleep with|get in bed|have sex|make love)|hook ?up (?:with me|tonight|later|after)|(?:and|let'?s|lets|we could|we should|to) hook ?up|hookup (?:with me|tonight|later|scenes?|stor(?:y|ies)|last night|apps?)|(?:wildest|hottest|my|a) hookup (?:last night|with)`,
+		`(?:want to|wanna|like to|trying to) (?:hook ?up|sleep with|get in bed|have sex|make love)|hook ?up (?:with me|tonight|later|after)|(?:and|let'?s|lets|we could|we should|to) hook ?up(?: (?:with|after|tonight|later|sometime|again|at|in|this|right|now|if|or|and|so|lol|rn|today|tomorrow|i'?m|im|you|u|baby|babe|pls|please|already)\b|[?.!]|$)|hookup (?:with me|tonight|later|scenes?|stor(?:y|ies)|last night|apps?)|(?:wildest|hottest|my|a) hookup (?:last night|with)`,
 		`come over (?:`+gap+`){0,4}(?:tonight|later|and hook)|come (?:to|over to|back to) (?:my|your) (?:place|dorm|room|apartment|bed|bedroom)`,
 		`(?:private|secret|intimate|adult) fun|(?:naughty|dirty|kinky|sexy|spicy|steamy) (?:fun|time|games?|chat|talk|stuff|things|stor(?:y|ies)|pics?|photos?|pictures?|videos?|texts?|messages?|jokes?|limericks?|role ?play)`,
 		`(?:dirty|adult|x rated|raunchy|filthy) (?:jokes?|limericks?)`,
