@@ -6,13 +6,17 @@ import "testing"
 // moderation-test-4.jsonl): written on 2026-12-05 by someone who had not
 // read the rules, the model or the other sets (README-moderation.md, "Batch
 // 4"), while round 7 was being trained by another, who never saw it.
+// It is not a clean judge of round 8: the count of rules false positives
+// on it led to that round.
 // Nothing is tuned on it and its misses are never listed; a change that
 // loses more than the margin on it fails.
 const (
 	// First scored with round 6's model: 0.894 (143/160), FP 6/155 (5 by
-	// the rules). Then round 7's:
-	test4Recall = 0.938 // 150/160, go run ./cmd/socratic eval moderation (2026-12-05, round 7)
-	test4FPR    = 0.032 // 5/155, all by the rules; the model alone 0/155
+	// the rules). Then round 7's: 0.938 (150/160), FP 5/155, all by the
+	// rules. Then round 8's (the rules narrowed on legal talk, prompted by
+	// round 7's count of rules false positives here, no line of it read):
+	test4Recall = 0.944 // 151/160, go run ./cmd/socratic eval moderation (2026-12-05, round 8)
+	test4FPR    = 0.032 // 5/155: 4 by the rules, 1 by the model
 )
 
 func TestLocalLayersOnTheFourthHeldOutBatch(t *testing.T) {
