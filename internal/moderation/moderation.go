@@ -107,10 +107,10 @@ func rulesFinal(v Verdict, n string) bool {
 
 // askingFrames are the words in which a student asks or hedges, in the
 // first or second person but about the case: "can you explain", "I think",
-// "in my outline". They are not the speaker's or the tutor's part in
+// "in my outline", "what's your take on", "walk me through". They are not the speaker's or the tutor's part in
 // what the risky word says, so personal looks past them ("can you tell
 // me how to kill myself" still has "myself").
-var askingFrames = regexp.MustCompile(`\b(?:i (?:think|guess|mean|believe|wonder|suppose|read|remember|understand|know|get|have a question|was reading|don't (?:get|understand|know|see))|i'm (?:not sure|confused|wondering|curious|trying to (?:understand|figure out|see))|(?:can|could|would|will|do|did) you (?:explain|tell me|walk me through|remind me|help me|clarify|say|think|mean|know|go over)|you know|you said|you mentioned|as you said|let me (?:see|think|ask|check)|my question is|(?:for|in) (?:my|our) (?:outline|exam|class|casebook|notes|reading|memo|paper|seminar|section|textbook|book)|(?:our|my) (?:casebook|class|professor|reading|syllabus|outline|textbook|hypo|fact pattern))\b`)
+var askingFrames = regexp.MustCompile(`\b(?:i (?:think|guess|mean|believe|wonder|suppose|read|remember|understand|know|get|have a question|was reading|don't (?:get|understand|know|see))|i'm (?:not sure|confused|wondering|curious|trying to (?:understand|figure out|see))|(?:can|could|would|will|do|did) you (?:explain|tell me|walk me through|remind me|help me|clarify|say|think|mean|know|go over)|you know|you said|you mentioned|as you said|what's your (?:take|view|opinion|read)|in your (?:view|opinion)|what do you (?:think|make)|(?:help|let) me understand|walk me through|remind me|correct me if i'm wrong|tell me about|let me (?:see|think|ask|check)|my question is|(?:for|in) (?:my|our) (?:outline|exam|class|casebook|notes|reading|memo|paper|seminar|section|textbook|book)|(?:our|my) (?:casebook|class|professor|reading|syllabus|outline|textbook|hypo|fact pattern))\b`)
 
 // wishedHarm is a call for harm to someone, in whatever person: "someone
 // needs to kill the professor", "somebody should shoot up that school".

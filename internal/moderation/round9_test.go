@@ -20,6 +20,7 @@ func TestCheckJudgesThirdPersonLegalTalkByTheModel(t *testing.T) {
 		"the defendant was charged after the victim's overdose on pills he sold her, is that depraved heart murder",
 		"the employer fired the nurse over her OnlyFans page, does the state statute protect off duty conduct",
 		"can you explain why the court said the cadet's suicide was not foreseeable",
+		"what's your take on the trooper's suicide case under the federal statute",
 	} {
 		if !Rules(s).Flagged {
 			t.Errorf("Rules(%q) is not flagged; this case no longer tests the gate", s)
