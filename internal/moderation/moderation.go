@@ -78,11 +78,52 @@ const (
 // network.
 func Check(text string) Verdict {
 	b := learnedInput(caseNames.ReplaceAllString(Normalize(text), " case "))
-	if v := checkBlanked(strings.TrimSpace(blankAllowed(b)), true); v.Flagged {
+	if v := checkBlanked(strings.TrimSpace(blankAllowed(b)), true); v.Flagged && rulesFinal(v, b) {
 		return v
 	}
 	return learnedVerdict(b)
 }
+
+// rulesFinal says whether the rules' verdict v on normalised text n
+// stands without the model. It does not when every category the rules
+// name is sexual, self-harm or violence and n is third-person legal
+// discussion: it speaks of law (speaksOfLaw) and no one in it is the
+// speaker or the one spoken to (personal). "The veteran's suicide led the
+// family to sue the VA" is then the trained model's to judge at its
+// threshold, as the rules cannot tell a case's facts from a student's
+// own words; "I want to kill myself, what's the rule" and "kys, back to
+// consideration" stay the rules' (first and second person), and so does
+// every verdict naming harassment, manipulation or an off-course topic,
+// and a call for harm in any person ("somebody should shoot up that law
+// school", wishedHarm).
+func rulesFinal(v Verdict, n string) bool {
+	for _, c := range v.Categories {
+		if c != Sexual && c != SelfHarm && c != Violence {
+			return true
+		}
+	}
+	return !speaksOfLaw(n) || personal.MatchString(askingFrames.ReplaceAllString(n, " ")) || wishedHarm.MatchString(n)
+}
+
+// askingFrames are the words in which a student asks or hedges, in the
+// first or second person but about the case: "can you explain", "I think",
+// "in my outline", "what's your take on", "walk me through". They are not the speaker's or the tutor's part in
+// what the risky word says, so personal looks past them ("can you tell
+// me how to kill myself" still has "myself").
+var askingFrames = regexp.MustCompile(`\b(?:i (?:think|guess|mean|believe|wonder|suppose|read|remember|understand|know|get|have a question|was reading|don't (?:get|understand|know|see))|i'm (?:not sure|confused|wondering|curious|trying to (?:understand|figure out|see))|(?:can|could|would|will|do|did) you (?:explain|tell me|walk me through|remind me|help me|clarify|say|think|mean|know|go over)|you know|you said|you mentioned|as you said|what's your (?:take|view|opinion|read)|in your (?:view|opinion)|what do you (?:think|make)|(?:help|let) me understand|walk me through|remind me|correct me if i'm wrong|tell me about|let me (?:see|think|ask|check)|my question is|(?:for|in) (?:my|our) (?:outline|exam|class|casebook|notes|reading|memo|paper|seminar|section|textbook|book)|(?:our|my) (?:casebook|class|professor|reading|syllabus|outline|textbook|hypo|fact pattern))\b`)
+
+// wishedHarm is a call for harm to someone, in whatever person: "someone
+// needs to kill the professor", "somebody should shoot up that school".
+var wishedHarm = regexp.MustCompile(`\b(?:should|needs? to|ought to|deserves? to|deserve to|hopes?|hoping|wish|wishes|wishing|has to|have to|had better|better) (?:[a-z']+ ){0,3}(?:kill|killed|shoot|shot|stab|stabbed|hurt|beat|bomb|blow|die|dies|dead|rape|raped|burn|hang|punch|choke|strangle|murder|murdered|attack|attacked|beaten|hanged|hung|burned|gutted|lynched)\b`)
+
+// personal marks words in which someone speaks of themselves or to the
+// one they address: the first and second person, their spoken and typed
+// short forms, and an utterance that opens on an imperative or on a verb
+// with its subject left unsaid ("going to end it tonight",
+// "thinking about overdosing tonight", "shoot him, then what's the
+// charge"), and a request's verb anywhere ("under rule 412, send
+// nudes").
+var personal = regexp.MustCompile(`\b(?:i|i'm|im|i'd|i'll|i've|ive|me|my|mine|myself|we|we're|we'll|we'd|we've|us|our|ours|ourselves|let's|lets|you|you're|youre|you'll|you'd|you've|your|yours|yourself|yourselves|u|ur|ya|yall|y'all|gonna|wanna|gotta|imma|kms|kys)\b|^(?:(?:please|pls|just|so|ok|okay|yeah|lol|go|and|then|honestly|seriously|really|literally|still|kinda|sort of) )*(?:going to|want to|about to|thinking|been|planning|plan|ready|tired|done|feel|feeling|want|wants|need|might|hate|hoping|trying|can't|cant|won't|wont|don't|dont|not|never|gonna|wanna|gotta|kill|shoot|stab|die|hang|cut|jump|overdose|od|slit|hurt|beat|punch|burn|blow|bomb|choke|strangle|rape|send|show|describe|tell|write|give|get|take|come|talk|touch|strip|undress|sext|fuck|do|make|let)\b|\b(?:send|show|sext|strip|undress|dm)\b`)
 
 // Rules runs the local rules alone over a student's words (layer 1).
 func Rules(text string) Verdict { return check(text, true) }

@@ -7,7 +7,9 @@ import (
 	"flag"
 	"fmt"
 	"log"
+	"math"
 	"os"
+	"slices"
 
 	"github.com/lawtutor/socratic/internal/moderation"
 )
@@ -17,6 +19,7 @@ func main() {
 	out := flag.String("o", "learned.bin", "the model file to write")
 	misses := flag.Bool("misses", false, "also print dev's out-of-fold misses and false positives (writer, label, score, text)")
 	within := flag.Bool("within", false, "also measure dev in folds of utterances rather than writers, as rounds 1 to 6 did (another minute)")
+	curve := flag.Bool("curve", false, "also print dev's out-of-writer recall and FP at smaller budgets of false positives than the threshold's")
 	flag.Parse()
 	set, err := moderation.ReadExamplesFile(*dev)
 	if err != nil {
@@ -35,6 +38,9 @@ func main() {
 	perCategory(rep)
 	for _, w := range rep.Writers {
 		fmt.Fprintf(os.Stderr, "  writer %-22s caught %3d/%3d  clean flagged %2d/%3d\n", w.Writer, w.Caught, w.Violations, w.CleanFlagged, w.Clean)
+	}
+	if *curve {
+		budgetCurve(set, rep)
 	}
 	if *within {
 		wr, err := moderation.WithinDev(set)
@@ -68,5 +74,52 @@ func perCategory(rep moderation.TrainReport) {
 		if cs := rep.PerCategory[c]; cs != nil {
 			fmt.Fprintf(os.Stderr, "  %-18s %.3f (%d/%d) [%d under its own]\n", c, float64(cs.Caught)/float64(cs.Total), cs.Caught, cs.Total, cs.Correct)
 		}
+	}
+}
+
+// budgetCurve prints, for budgets of dev's clean utterances out of writer,
+// the threshold Train would choose and the rules and model's recall and FP
+// there (the same out-of-writer scores, the same rule: the lowest score
+// that keeps within the budget).
+func budgetCurve(set []moderation.Example, rep moderation.TrainReport) {
+	var clean int
+	for _, ex := range set {
+		if ex.Label == "clean" {
+			clean++
+		}
+	}
+	cands := slices.Clone(rep.Scores)
+	slices.Sort(cands)
+	slices.Reverse(cands)
+	for _, b := range []float64{0.0075, 0.01, 0.0125, 0.015} {
+		budget := int(math.Floor(b * float64(clean)))
+		best := 1.0
+		for _, t := range cands {
+			fp := 0
+			for i, ex := range set {
+				if ex.Label == "clean" && (rep.RulesFlagged[i] || rep.Scores[i] >= t) {
+					fp++
+				}
+			}
+			if fp > budget {
+				break
+			}
+			best = t
+		}
+		var caught, viol, fp int
+		for i, ex := range set {
+			flagged := rep.RulesFlagged[i] || rep.Scores[i] >= best
+			if ex.Label == "clean" {
+				if flagged {
+					fp++
+				}
+				continue
+			}
+			viol++
+			if flagged {
+				caught++
+			}
+		}
+		fmt.Fprintf(os.Stderr, "  budget %.2f%%: threshold %.4f recall %.3f (%d/%d) FP %.4f (%d/%d)\n", 100*b, best, float64(caught)/float64(viol), caught, viol, float64(fp)/float64(clean), fp, clean)
 	}
 }
