@@ -21,24 +21,7 @@ func TestPassagesFromMemoryAreTheDatabases(t *testing.T) {
 	d := newDB(t)
 	c := d.course("A")
 	wk, other := d.week(c, 1), d.week(c, 2)
-	var quotes, questions []string
-	f, err := os.Open("../../testdata/corpus/qa.jsonl")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		var q struct {
-			Question    string `json:"question"`
-			AnswerQuote string `json:"answer_quote"`
-		}
-		if err := json.Unmarshal(sc.Bytes(), &q); err != nil {
-			t.Fatal(err)
-		}
-		questions = append(questions, q.Question)
-		quotes = append(quotes, q.AnswerQuote)
-	}
+	questions, quotes := qaPairs(t)
 	if len(questions) < 20 || slices.Contains(quotes, "") {
 		t.Fatalf("%d questions, quotes %q", len(questions), quotes)
 	}
@@ -99,4 +82,31 @@ func TestPassagesFromMemoryAreTheDatabases(t *testing.T) {
 	if extended == 0 {
 		t.Error("no passage was extended by a neighbour: the comparison did not cover neighbours")
 	}
+}
+
+// qaPairs is testdata/corpus/qa.jsonl's questions and their answer
+// quotes, in its order.
+func qaPairs(t *testing.T) (questions, quotes []string) {
+	t.Helper()
+	f, err := os.Open("../../testdata/corpus/qa.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		var q struct {
+			Question    string `json:"question"`
+			AnswerQuote string `json:"answer_quote"`
+		}
+		if err := json.Unmarshal(sc.Bytes(), &q); err != nil {
+			t.Fatal(err)
+		}
+		questions = append(questions, q.Question)
+		quotes = append(quotes, q.AnswerQuote)
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return questions, quotes
 }

@@ -1,13 +1,10 @@
 package retrieval
 
 import (
-	"bufio"
 	"context"
 	"database/sql"
-	"encoding/json"
 	"math"
 	"math/rand/v2"
-	"os"
 	"reflect"
 	"slices"
 	"strings"
@@ -46,22 +43,7 @@ func (r *inLists) QueryContext(ctx context.Context, q string, args ...any) (*sql
 func TestFirstResultsOfAStaleCopy(t *testing.T) {
 	d := newDB(t)
 	wk := d.week(d.course("A"), 1)
-	var quotes []string
-	f, err := os.Open("../../testdata/corpus/qa.jsonl")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		var q struct {
-			AnswerQuote string `json:"answer_quote"`
-		}
-		if err := json.Unmarshal(sc.Bytes(), &q); err != nil {
-			t.Fatal(err)
-		}
-		quotes = append(quotes, q.AnswerQuote)
-	}
+	_, quotes := qaPairs(t)
 	// Two copies of every quote, in two documents, so that most searches
 	// find candidates in each.
 	_, one := d.document(wk, "processed", quotes...)
