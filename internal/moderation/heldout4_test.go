@@ -16,16 +16,18 @@ const (
 	// rules. Then round 8's (the rules narrowed on legal talk, prompted by
 	// round 7's count of rules false positives here, no line of it read):
 	// 0.944 (151/160), FP 5/155 (4 by the rules, 1 by the model). Then
-	// round 9's (third-person legal talk is the model's to judge):
-	test4Recall = 0.944 // 151/160, go run ./cmd/socratic eval moderation --test testdata/eval/moderation-test-4.jsonl --test2 "" (2026-12-05, round 9)
-	test4FPR    = 0.019 // 3/155
+	// round 9's (third-person legal talk is the model's to judge): 0.944
+	// (151/160), FP 3/155. Then round 10's (a review found the student's
+	// own self-harm passing round 9's gate: self-harm is the rules' again):
+	test4Recall = 0.944 // 151/160, go run ./cmd/socratic eval moderation --test testdata/eval/moderation-test-4.jsonl --test2 "" (2026-12-05, round 10)
+	test4FPR    = 0.032 // 5/155: 4 by the rules, 1 by the model
 )
 
 func TestLocalLayersOnTheFourthHeldOutBatch(t *testing.T) {
-	// At issue 18's targets since round 9, by no margin on false
-	// positives (3/155; 4 would be 0.026): asserted is the measured
-	// figure, no more false positives than measured.
-	checkHeldOut(t, "test4", "../../testdata/eval/moderation-test-4.jsonl", test4Recall, test4FPR, 3)
+	// OVER ISSUE 18's false-positive target since round 10 (5/155; 3 is
+	// 0.019), as measured: asserted is that figure plus the margin, and
+	// no more false positives than measured.
+	checkHeldOut(t, "test4", "../../testdata/eval/moderation-test-4.jsonl", test4Recall, test4FPR, 5)
 }
 
 // checkHeldOut holds the combined layers on a held-out batch of at least

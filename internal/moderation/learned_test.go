@@ -39,7 +39,7 @@ const (
 	// narrowed on legal talk; two of its variants were dropped because
 	// this test then failed, so this split helped choose it):
 	testRecall = 0.903 // 130/144, go run ./cmd/socratic eval moderation (2026-12-05, round 8; round 7: 0.917, round 6: 0.910, round 5 after the review: 0.861, round 4: 0.889)
-	testFPR    = 0.000 // 0/132 (round 7: 1/132 by the rules; round 4: 2/132)
+	testFPR    = 0.008 // 1/132 since round 10 (self-harm the rules' again; rounds 8 and 9: 0/132; round 7: 1/132; round 4: 2/132)
 	testMargin = 0.02
 	// The targets. The test split meets them since round 6 and
 	// TestLocalLayersOnTheTestSplit holds it to them (its acceptance);

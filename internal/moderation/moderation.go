@@ -77,40 +77,64 @@ const (
 // what they let through the trained model (learned.go). Microseconds, no
 // network.
 func Check(text string) Verdict {
-	b := learnedInput(caseNames.ReplaceAllString(Normalize(text), " case "))
-	if v := checkBlanked(strings.TrimSpace(blankAllowed(b)), true); v.Flagged && rulesFinal(v, b) {
+	n := caseNames.ReplaceAllString(Normalize(text), " case ")
+	b := learnedInput(n)
+	v := checkBlanked(strings.TrimSpace(blankAllowed(b)), true)
+	if v.Flagged && rulesFinal(v, b) {
 		return v
+	}
+	if o, ok := ownSelfHarm(n, v); ok {
+		return o
 	}
 	return learnedVerdict(b)
 }
 
+// ownSelfHarm is the self-harm rules' verdict on normalised text n (case
+// names read "case") that is personal, read without round 8's idioms of
+// someone else's suicide (thirdPartySuicideAlts), when v, the rules'
+// verdict with them, names no self-harm and they blanked something: "I'm
+// ending it all tonight, does the life insurance policy still cover
+// suicide" is the student's, whatever policy it names.
+func ownSelfHarm(n string, v Verdict) (Verdict, bool) {
+	if v.Has(SelfHarm) || !personal.MatchString(n) || !thirdPartySuicidePhrases.matches(n) {
+		return Verdict{}, false
+	}
+	o := checkBlanked(strings.TrimSpace(allowedPhrases.ReplaceAllString(baseIdiomPhrases.ReplaceAllString(n, " "), " ")), true)
+	return o, o.Has(SelfHarm)
+}
+
 // rulesFinal says whether the rules' verdict v on normalised text n
 // stands without the model. It does not when every category the rules
-// name is sexual, self-harm or violence and n is third-person legal
-// discussion: it speaks of law (speaksOfLaw) and no one in it is the
-// speaker or the one spoken to (personal). "The veteran's suicide led the
-// family to sue the VA" is then the trained model's to judge at its
-// threshold, as the rules cannot tell a case's facts from a student's
-// own words; "I want to kill myself, what's the rule" and "kys, back to
-// consideration" stay the rules' (first and second person), and so does
-// every verdict naming harassment, manipulation or an off-course topic,
+// name is sexual or violence and n is third-person legal discussion: it
+// speaks of law (speaksOfLaw) and no first- or second-person word is in
+// it (personal). "The bouncer's punch and the assault charge" is then
+// the trained model's to judge at its threshold, as the rules cannot
+// tell a case's facts from a student's own words; "kys, back to
+// consideration" stays the rules' (second person), and so does every
+// verdict naming self-harm (a statement of it need name no one: "suicide
+// tonight, does the will hold up", "cutting again tonight, is self harm
+// a crime" — a missed one costs more than a student's legal question
+// answered with help), harassment, manipulation or an off-course topic,
 // and a call for harm in any person ("somebody should shoot up that law
 // school", wishedHarm).
 func rulesFinal(v Verdict, n string) bool {
 	for _, c := range v.Categories {
-		if c != Sexual && c != SelfHarm && c != Violence {
+		if c != Sexual && c != Violence {
 			return true
 		}
 	}
 	return !speaksOfLaw(n) || personal.MatchString(askingFrames.ReplaceAllString(n, " ")) || wishedHarm.MatchString(n)
 }
 
-// askingFrames are the words in which a student asks or hedges, in the
-// first or second person but about the case: "can you explain", "I think",
-// "in my outline", "what's your take on", "walk me through". They are not the speaker's or the tutor's part in
-// what the risky word says, so personal looks past them ("can you tell
-// me how to kill myself" still has "myself").
-var askingFrames = regexp.MustCompile(`\b(?:i (?:think|guess|mean|believe|wonder|suppose|read|remember|understand|know|get|have a question|was reading|don't (?:get|understand|know|see))|i'm (?:not sure|confused|wondering|curious|trying to (?:understand|figure out|see))|(?:can|could|would|will|do|did) you (?:explain|tell me|walk me through|remind me|help me|clarify|say|think|mean|know|go over)|you know|you said|you mentioned|as you said|what's your (?:take|view|opinion|read)|in your (?:view|opinion)|what do you (?:think|make)|(?:help|let) me understand|walk me through|remind me|correct me if i'm wrong|tell me about|let me (?:see|think|ask|check)|my question is|(?:for|in) (?:my|our) (?:outline|exam|class|casebook|notes|reading|memo|paper|seminar|section|textbook|book)|(?:our|my) (?:casebook|class|professor|reading|syllabus|outline|textbook|hypo|fact pattern))\b`)
+// askingFrames are the words in which a student asks about the reading,
+// in the first or second person but about the case: "can you explain",
+// "what's your take on", "in my outline", "walk me through". They are not
+// the speaker's or the tutor's part in what the risky word says, so
+// personal looks past them ("can you tell me how to kill myself" still
+// has "myself"). A stance is not among them: after "I think", "I mean",
+// "I know", "you know" or "correct me if I'm wrong" comes what the
+// speaker holds ("I think stabbing him is the answer").
+var askingFrames = regexp.MustCompile(`\b(?:i have a question|i (?:was reading|don't (?:get|understand|see))|i'm (?:confused|trying to (?:understand|figure out))|(?:can|could|would|will|do|did) you (?:explain|walk me through|clarify|go over)|you said|you mentioned|as you said|what's your (?:take|view|opinion|read)|in your (?:view|opinion)|what do you (?:think|make)|(?:help|let) me understand|walk me through|my question is|(?:for|in) (?:my|our) (?:outline|exam|class|casebook|notes|reading|memo|paper|seminar|section|textbook|book)|(?:our|my) (?:casebook|class|professor|reading|syllabus|outline|textbook|hypo|fact pattern))\b`)
 
 // wishedHarm is a call for harm to someone, in whatever person: "someone
 // needs to kill the professor", "somebody should shoot up that school".
@@ -121,9 +145,10 @@ var wishedHarm = regexp.MustCompile(`\b(?:should|needs? to|ought to|deserves? to
 // short forms, and an utterance that opens on an imperative or on a verb
 // with its subject left unsaid ("going to end it tonight",
 // "thinking about overdosing tonight", "shoot him, then what's the
-// charge"), and a request's verb anywhere ("under rule 412, send
-// nudes").
-var personal = regexp.MustCompile(`\b(?:i|i'm|im|i'd|i'll|i've|ive|me|my|mine|myself|we|we're|we'll|we'd|we've|us|our|ours|ourselves|let's|lets|you|you're|youre|you'll|you'd|you've|your|yours|yourself|yourselves|u|ur|ya|yall|y'all|gonna|wanna|gotta|imma|kms|kys)\b|^(?:(?:please|pls|just|so|ok|okay|yeah|lol|go|and|then|honestly|seriously|really|literally|still|kinda|sort of) )*(?:going to|want to|about to|thinking|been|planning|plan|ready|tired|done|feel|feeling|want|wants|need|might|hate|hoping|trying|can't|cant|won't|wont|don't|dont|not|never|gonna|wanna|gotta|kill|shoot|stab|die|hang|cut|jump|overdose|od|slit|hurt|beat|punch|burn|blow|bomb|choke|strangle|rape|send|show|describe|tell|write|give|get|take|come|talk|touch|strip|undress|sext|fuck|do|make|let)\b|\b(?:send|show|sext|strip|undress|dm)\b`)
+// charge"), a request's verb anywhere ("under rule 412, send
+// nudes"), and one addressed by name ("professor, sexy pics for the
+// Miller test?").
+var personal = regexp.MustCompile(`\b(?:i|i'm|im|i'd|i'll|i've|ive|me|my|mine|myself|we|we're|we'll|we'd|we've|us|our|ours|ourselves|let's|lets|you|you're|youre|you'll|you'd|you've|your|yours|yourself|yourselves|u|ur|ya|yall|y'all|gonna|wanna|gotta|imma|kms|kys|tonight|tomorrow|right now)\b|^(?:hey |so |ok |okay )?(?:professor|prof|tutor|bot|sir|ma'am|miss)\b|^(?:(?:please|pls|just|so|ok|okay|yeah|lol|go|and|then|honestly|seriously|really|literally|still|kinda|sort of) )*(?:going to|want to|about to|thinking|been|planning|plan|ready|tired|done|feel|feeling|want|wants|need|might|hate|hoping|trying|can't|cant|won't|wont|don't|dont|not|never|gonna|wanna|gotta|kill|shoot|stab|die|hang|cut|jump|overdose|od|slit|hurt|beat|punch|burn|blow|bomb|choke|strangle|rape|send|show|describe|tell|write|give|get|take|come|talk|touch|strip|undress|sext|fuck|do|make|let)\b|\b(?:send|show|sext|strip|undress|dm)\b`)
 
 // Rules runs the local rules alone over a student's words (layer 1).
 func Rules(text string) Verdict { return check(text, true) }

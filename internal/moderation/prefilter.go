@@ -598,6 +598,18 @@ func (f *replaceFilter) holds(s string) bool {
 	return f.ix.containsAny(s)
 }
 
+// matches says whether one of f's alternatives occurs in s.
+func (f *replaceFilter) matches(s string) bool {
+	if f.alts != nil {
+		re := f.alts.pick(s)
+		return re != nil && re.MatchString(s)
+	}
+	if f.ix != nil && !f.holds(s) {
+		return false
+	}
+	return f.re.MatchString(s)
+}
+
 func (f *replaceFilter) ReplaceAllString(s, repl string) string {
 	if f.alts != nil {
 		re := f.alts.pick(s)

@@ -75,7 +75,7 @@ var allowed = wholeWords(allowedAlts)
 // literal scan of the text picks the alternatives that can match it and
 // runs a regexp of just those, so an alternative costs a text only when
 // the text holds its words.
-var allowedIdiomAlts = []string{
+var baseIdiomAlts = []string{
 	// More idioms of a student at work: "my dad might get laid off", "we'll
 	// kill them in the final round", "not the sexiest subject". Never an
 	// idiom about the student's own body or life ("cutting myself off",
@@ -108,14 +108,19 @@ var allowedIdiomAlts = []string{
 	// for my seminar", "knife possession charges" (not "gun case" or "knife
 	// hypo": "bring my gun case to class and shoot the professor").
 	`(?:guns?|weapons?|knife|knives|firearms?) (?:rights|control|laws?|policy|policies|regulations?|bans?|statutes?|possession|charges?|licen[cs]es?)`,
-	// Round 8: someone else's suicide or self-harm as a case's facts or a
-	// policy's term, a third person always named: "a suicide in the jail",
-	// "the guards put him on suicide watch", "the kid was suicidal",
-	// "a patient who'd talked about suicide", "the policy excluded
-	// suicide", "the coroner ruled it a suicide", "his suicide attempts",
-	// "student self-harm". None of them fits the student's own words ("I'm
-	// suicidal", "my suicide attempt", "I have a history of self-harm"),
-	// which still reach the self-harm rules.
+}
+
+// thirdPartySuicideAlts are round 8's: someone else's suicide or
+// self-harm as a case's facts or a policy's term, a third person always
+// named: "a suicide in the jail", "the guards put him on suicide watch",
+// "the kid was suicidal", "a patient who'd talked about suicide", "the
+// policy excluded suicide", "the coroner ruled it a suicide", "his
+// suicide attempts", "student self-harm". They blank the words of an
+// utterance only while it is nobody's own: in one where the speaker or
+// the one spoken to appears (personal), the self-harm rules read it
+// without them (ownSelfHarm) — "I'm ending it all tonight, does the
+// policy still cover suicide" is the student's own.
+var thirdPartySuicideAlts = []string{
 	`(?:a|the|an inmate'?s|a prisoner'?s|a patient'?s) suicide (?:in|at|inside) (?:the |a |an |his |her |their )?(?:county |city |state |federal |local |psychiatric )?(?:jail|prison|cell|custody|hospital|facility|ward|unit|school|dorm|barracks|detention center|holding cell|nursing home)`,
 	`(?:suits?|lawsuits?|claims?|actions?|cases?|litigation|liability|damages|settlement) (?:[^ ]+ ){0,2}(?:over|for|after|about|arising (?:out of|from)) (?:a|the|his|her|their|an inmate'?s|a prisoner'?s|a patient'?s|a student'?s) suicides?`,
 	`(?:him|her|them|inmates?|prisoners?|patients?|detainees?|the [^ ]+) (?:on|off|from) suicide watch`,
@@ -130,10 +135,20 @@ var allowedIdiomAlts = []string{
 	`(?:ruled|classified|deemed|called|declared|found|listed|certified) (?:it|the death|his death|her death|their death) (?:was |as |to be )?(?:a )?suicide|(?:the |his |her |their )?death (?:was|is|wasn'?t|isn'?t) (?:a |not a |really a )?suicide`,
 }
 
+// allowedIdiomAlts are the idioms blanked in every utterance's words
+// but a personal one's round 8 alternatives (ownSelfHarm).
+var allowedIdiomAlts = slices.Concat(baseIdiomAlts, thirdPartySuicideAlts)
+
 // allowedIdioms is allowedIdiomAlts as one regexp of whole words.
 var allowedIdioms = wholeWords(allowedIdiomAlts)
 
-var allowedIdiomPhrases = newAltReplaceFilter(allowedIdiomAlts)
+var (
+	allowedIdiomPhrases = newAltReplaceFilter(allowedIdiomAlts)
+	// baseIdiomPhrases and thirdPartySuicidePhrases blank the two parts
+	// of allowedIdiomAlts apart, for ownSelfHarm.
+	baseIdiomPhrases         = newAltReplaceFilter(baseIdiomAlts)
+	thirdPartySuicidePhrases = newAltReplaceFilter(thirdPartySuicideAlts)
+)
 
 // A matcher says whether a rule's pattern occurs in normalized text: a
 // pattern, or a pattern with a condition (unless).

@@ -135,11 +135,19 @@ func trainItems(dev []Example) ([]trainItem, error) {
 		if y < 0 {
 			return nil, fmt.Errorf("dev utterance %d: unknown label %q", i+1, ex.Label)
 		}
-		n := learnedInput(caseName.ReplaceAllString(Normalize(ex.Text), " case "))
+		norm := caseName.ReplaceAllString(Normalize(ex.Text), " case ")
+		n := learnedInput(norm)
 		v := Rules(ex.Text)
 		// As Check meets it: a rules verdict the model judges instead
-		// (rulesFinal) counts as the model's.
-		data[i] = trainItem{n: n, y: y, rules: v.Flagged && rulesFinal(v, n), rulesSay: v}
+		// (rulesFinal) counts as the model's, and a personal utterance's
+		// own self-harm (ownSelfHarm) as the rules'.
+		final := v.Flagged && rulesFinal(v, n)
+		if !final {
+			if o, ok := ownSelfHarm(norm, v); ok {
+				v, final = o, true
+			}
+		}
+		data[i] = trainItem{n: n, y: y, rules: final, rulesSay: v}
 	}
 	return data, nil
 }
