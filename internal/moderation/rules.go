@@ -655,6 +655,21 @@ var localRules = concat(
 		`(?:what'?s|what is) your favou?rite (?:color|colour|food|song|movie|band|animal|sport|team)|how'?s your (?:day|weekend|week)|do you have (?:any )?hobbies|what do you do for fun`,
 	),
 	// More plain words of despair, threats and propositions.
+	// A plan stated without a subject, as speech drops it: "overdosing
+	// tonight on my pills, does the statute cover assisted suicide",
+	// "hanging tonight, does the estate go to probate" (round 10, from a
+	// review's examples).
+	rules(SelfHarm,
+		`^(?:(?:so|ok|okay|and|just|honestly|yeah)[,.]? )*(?:overdosing|od'?ing|hanging|slitting|drowning|poisoning|cutting|jumping) (?:myself |my wrists? )?(?:tonight|tomorrow|today|again|later|this weekend|after (?:the|this|my) (?:exam|final|class|bar))\b`,
+	),
+	// Harm to a person in the student's plan or wish, stated without a
+	// subject or wished in any person: "stabbing the professor after
+	// class, is that battery", "tomorrow: shooting the professor", "the
+	// tutor should get raped" (round 10, from a review's examples).
+	rules(Violence,
+		`^(?:(?:so|ok|okay|and|just|honestly|yeah|tonight|tomorrow)[,.:]? )*(?:stabbing|shooting|killing|strangling|choking|punching|beating|poisoning|bombing) (?:the |my |that |this )?(?:professor|prof|tutor|teacher|lecturer|classmate|roommate|ta|dean|boss|ex|landlord|neighbou?r)\b`,
+		`\b(?:the |my |that |this )?(?:professor|prof|tutor|teacher|lecturer|classmate|roommate|ta|dean|bot) (?:should|needs? to|deserves? to|ought to|had better) (?:get |be )(?:raped|shot|stabbed|killed|beaten|murdered|lynched|hurt)\b`,
+	),
 	rules(SelfHarm,
 		`no reason (?:for me )?to (?:be alive|keep living|stay alive|exist)|(?:wrote|writing|write|left|leaving) (?:a |my )?(?:goodbye|suicide|farewell) (?:letter|note|message)s?|i (?:`+gap+`){0,2}bought (?:a |some )?rope|(?:don'?t|do not) deserve (?:to live|to be alive|food|to eat|to exist)|(?:how many|how much) (?:`+gap+`){0,2}(?:is too many|is too much) to survive`,
 	),
