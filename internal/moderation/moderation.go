@@ -96,7 +96,9 @@ func Check(text string) Verdict {
 // ending it all tonight, does the life insurance policy still cover
 // suicide" is the student's, whatever policy it names.
 func ownSelfHarm(n string, v Verdict) (Verdict, bool) {
-	if v.Has(SelfHarm) || !personal.MatchString(n) || !thirdPartySuicidePhrases.matches(n) {
+	// The literal scan first: most turns hold none of the idioms' words,
+	// and personal is a long regexp.
+	if v.Has(SelfHarm) || !thirdPartySuicidePhrases.matches(n) || !personal.MatchString(n) {
 		return Verdict{}, false
 	}
 	o := checkBlanked(strings.TrimSpace(allowedPhrases.ReplaceAllString(baseIdiomPhrases.ReplaceAllString(n, " "), " ")), true)
