@@ -79,14 +79,24 @@ const (
 func Check(text string) Verdict {
 	n := caseNames.ReplaceAllString(Normalize(text), " case ")
 	b := learnedInput(n)
-	v := checkBlanked(strings.TrimSpace(blankAllowed(b)), true)
-	if v.Flagged && rulesFinal(v, b) {
+	if v, final := rulesVerdict(n, b); final {
 		return v
 	}
-	if o, ok := ownSelfHarm(n, v); ok {
-		return o
-	}
 	return learnedVerdict(b)
+}
+
+// rulesVerdict is the rules' verdict on a student's normalised words n
+// (case names read "case"), b being learnedInput(n), and whether it
+// stands without the model: as Check meets it, and as Train counts it.
+func rulesVerdict(n, b string) (Verdict, bool) {
+	v := checkBlanked(strings.TrimSpace(blankAllowed(b)), true)
+	if v.Flagged && rulesFinal(v, b) {
+		return v, true
+	}
+	if o, ok := ownSelfHarm(n, v); ok {
+		return o, true
+	}
+	return v, false
 }
 
 // ownSelfHarm is the self-harm rules' verdict on normalised text n (case

@@ -137,16 +137,9 @@ func trainItems(dev []Example) ([]trainItem, error) {
 		}
 		norm := caseName.ReplaceAllString(Normalize(ex.Text), " case ")
 		n := learnedInput(norm)
-		v := Rules(ex.Text)
-		// As Check meets it: a rules verdict the model judges instead
-		// (rulesFinal) counts as the model's, and a personal utterance's
-		// own self-harm (ownSelfHarm) as the rules'.
-		final := v.Flagged && rulesFinal(v, n)
-		if !final {
-			if o, ok := ownSelfHarm(norm, v); ok {
-				v, final = o, true
-			}
-		}
+		// As Check meets it (rulesVerdict): a rules verdict the model
+		// judges instead counts as the model's.
+		v, final := rulesVerdict(norm, n)
 		data[i] = trainItem{n: n, y: y, rules: final, rulesSay: v}
 	}
 	return data, nil
