@@ -251,43 +251,48 @@ func (s *Server) streamMessage(ctx context.Context, in *messageInput) (*huma.Str
 		h.Set("Cache-Control", "no-cache")
 		h.Set("X-Accel-Buffering", "no") // proxies: do not hold the deltas back
 		w.WriteHeader(http.StatusOK)
+		write := func(event string, data any) error {
+			b, err := marshalEvent(event, data)
+			if err != nil {
+				return err
+			}
+			_, err = w.Write(b)
+			return err
+		}
+		send := func(event string, data any) error {
+			if err := write(event, data); err != nil {
+				return err
+			}
+			return rc.Flush()
+		}
 		_ = rc.Flush()
 		// A turn has a delta per word or two: each is made in one buffer
 		// the stream keeps, without encoding/json's reflection when its
-		// text allows (appendDeltaEvent), and flushed at once, or with
-		// the next when the model is quicker than deltaFlushEvery
-		// (deltaWriter).
-		dw := newDeltaWriter(w, rc, deltaFlushEvery, s.held)
-		defer dw.close()
+		// text allows (appendDeltaEvent), and flushed at once.
 		var buf []byte
 		a, err := p.Run(ctx, func(delta string) error {
 			var err error
 			if buf, err = appendDeltaEvent(buf[:0], delta); err != nil {
 				return err
 			}
-			return dw.delta(buf)
+			if _, err := w.Write(buf); err != nil {
+				return err
+			}
+			return rc.Flush()
 		})
 		if err != nil {
 			if ctx.Err() != nil {
 				return // the client is gone; nobody reads an error event
 			}
-			if b, err := marshalEvent("error", errorEvent{Detail: s.streamError(ctx, err)}); err == nil {
-				_ = dw.final(b)
-			}
+			_ = send("error", errorEvent{Detail: s.streamError(ctx, err)})
 			return
 		}
-		// sources and done go out together, with any delta still held, in
-		// one write: the answer is complete, and a write to the
-		// connection costs more than either.
-		src, err := marshalEvent("sources", sourcesEvent{Sources: toSources(a.Sources)})
-		if err != nil {
+		// sources and done go out together, in one write: the answer is
+		// complete, and a write to the connection costs more than either.
+		if write("sources", sourcesEvent{Sources: toSources(a.Sources)}) != nil {
 			return
 		}
-		done, err := marshalEvent("done", doneEvent{Response: a.Text, Moderated: a.Moderated, RemainingSeconds: int(a.Remaining / time.Second)})
-		if err != nil {
-			return
-		}
-		_ = dw.final(append(src, done...))
+		_ = send("done", doneEvent{Response: a.Text, Moderated: a.Moderated, RemainingSeconds: int(a.Remaining / time.Second)})
 	}}, nil
 }
 

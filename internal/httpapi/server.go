@@ -85,7 +85,6 @@ type Server struct {
 	api       huma.API
 	metrics   *metrics
 	handler   http.Handler
-	held      *heldWriters // streamed answers' held deltas (deltaWriter)
 
 	specOnce sync.Once
 	// appPage and appCSP are the web client's page and its policy, made
@@ -98,7 +97,7 @@ type Server struct {
 
 // New builds the router with every route and the middleware stack.
 func New(d Deps) *Server {
-	s := &Server{cfg: d.Config, db: d.DB, auth: d.Auth, courses: d.Courses, documents: d.Documents, pdf: d.PDF, search: d.Search, embStatus: d.Embeddings, jobs: d.Jobs, sessions: d.Sessions, llmStatus: d.LLMStatus, log: d.Logger, metrics: newMetrics(), held: newHeldWriters(deltaFlushEvery)}
+	s := &Server{cfg: d.Config, db: d.DB, auth: d.Auth, courses: d.Courses, documents: d.Documents, pdf: d.PDF, search: d.Search, embStatus: d.Embeddings, jobs: d.Jobs, sessions: d.Sessions, llmStatus: d.LLMStatus, log: d.Logger, metrics: newMetrics()}
 	s.appPage = app.Page(appAssetBase, s.appSettings())
 	s.appCSP = app.CSP(s.appVoiceOrigins())
 	if s.search == nil {

@@ -37,10 +37,8 @@ func (f *flushLog) Flush() {
 
 func (f *flushLog) Unwrap() http.ResponseWriter { return f.ResponseWriter }
 
-// TestStreamedTurnFlushes: each delta the model sends more than
-// deltaFlushEvery after the last reaches the client as soon as it is
-// written (a flush of its own; quicker ones share flushes:
-// TestStreamedTurnCoalescesQuickDeltas), and the sources and done events, written
+// TestStreamedTurnFlushes: each delta reaches the client as soon as it is
+// written (a flush of its own), and the sources and done events, written
 // when the answer is complete, go out together in the last flush, in that
 // order, the events themselves as the API describes them.
 func TestStreamedTurnFlushes(t *testing.T) {
