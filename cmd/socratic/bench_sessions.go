@@ -481,6 +481,7 @@ type studentRun struct {
 type turnRun struct {
 	marker                 string
 	sent, firstDelta, done time.Time
+	wordAt                 []time.Time // when the client had each word of the answer
 	response               string
 	ok                     bool // a done event, consistent with the deltas
 }
@@ -607,6 +608,12 @@ func (b *sessionsBench) turn(ctx context.Context, tok string, sessionID int64, s
 			}
 			json.Unmarshal(data, &d)
 			deltas.WriteString(d.Text)
+			// Every word the answer now holds has arrived: the fake
+			// sends whole words, so a delta ends at a word's end.
+			now := time.Now()
+			for range len(strings.Fields(deltas.String())) - len(tr.wordAt) {
+				tr.wordAt = append(tr.wordAt, now)
+			}
 		case "done":
 			tr.done = time.Now()
 			var d struct {

@@ -317,7 +317,7 @@ type sessionsReport struct {
 }
 
 func (r *sessionsReport) print(w io.Writer) error {
-	var added, toUpstream, perDelta, clientTTFT, turnTotal, starts, ends []time.Duration
+	var added, toUpstream, perDelta, perWord, clientTTFT, turnTotal, starts, ends []time.Duration
 	byTurn := make([][]time.Duration, r.o.turns) // server-added, by turn number
 	turns, ok, unmatched, repeated := 0, 0, 0, 0
 	for _, s := range r.results {
@@ -353,6 +353,12 @@ func (r *sessionsReport) print(w io.Writer) error {
 			byTurn[n] = append(byTurn[n], added[len(added)-1])
 			toUpstream = append(toUpstream, up.arrived.Sub(t.sent))
 			perDelta = append(perDelta, t.firstDelta.Sub(up.firstDelta))
+			if len(t.wordAt) == r.model.words {
+				// The fake sends word i at its first delta + i × gap.
+				for i, at := range t.wordAt {
+					perWord = append(perWord, at.Sub(up.firstDelta.Add(time.Duration(i)*r.model.gap)))
+				}
+			}
 		}
 	}
 	want := r.o.students * r.o.turns
@@ -369,6 +375,7 @@ func (r *sessionsReport) print(w io.Writer) error {
 	row("per turn, server-added (TTFT − model's own)", added)
 	row("  to upstream (fake arrival − client send)", toUpstream)
 	row("  per delta (client − fake first delta)", perDelta)
+	row("  per word (client − fake send), every word", perWord)
 	row("per turn, client time to first delta", clientTTFT)
 	row("per turn, client send → done", turnTotal)
 	fmt.Fprint(w, "server-added p50/p99 by turn number (ms):")

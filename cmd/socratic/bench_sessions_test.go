@@ -46,6 +46,10 @@ func TestBenchSessionsEndToEnd(t *testing.T) {
 	if !regexp.MustCompile(`server CPU per turn [0-9]+\.[0-9]{2} ms \([0-9]+\.[0-9] s over 6 answered turns`).MatchString(report) {
 		t.Errorf("the report does not give the server's CPU per turn")
 	}
+	// Every word of the six answers (40 each) is timed, not only the first.
+	if !regexp.MustCompile(`per word \(client − fake send\), every word +[0-9]+\.[0-9] +[0-9]+\.[0-9] +[0-9]+\.[0-9] +[0-9]+\.[0-9] +240\n`).MatchString(report) {
+		t.Errorf("the report does not time every word of the answers")
+	}
 }
 
 // TestBenchSessionsOnPostgres: with --database the server runs on that
