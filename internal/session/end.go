@@ -29,7 +29,7 @@ type EndResult struct {
 // nothing.
 func (s *Service) End(ctx context.Context, u auth.User, sessionID int64, body io.Reader, contentType string) (EndResult, error) {
 	// Check who asks before reading a byte of the recording.
-	if _, err := owned(ctx, s.db.Read, u, sessionID); err != nil {
+	if _, err := owned(ctx, s.db.ReadStmts, u, sessionID); err != nil {
 		return EndResult{}, err
 	}
 	rec, err := receiveAudio(body, contentType, s.o.AudioDir, s.o.MaxAudio)
@@ -52,24 +52,28 @@ func (s *Service) End(ctx context.Context, u auth.User, sessionID int64, body io
 		return EndResult{}, fmt.Errorf("end session: %w", err)
 	}
 	defer tx.Rollback()
+	// tx's queries as prepared statements, as a turn's: tx is on the one
+	// write connection, where WriteStmts' statements live (those not yet
+	// prepared are, by the Batcher, between its transactions).
+	ex := s.db.WriteStmts.In(tx)
 	if q := sessionForUpdate[s.db.Engine]; q != "" {
-		if _, err := tx.ExecContext(ctx, q, sessionID); err != nil {
+		if _, err := ex.ExecContext(ctx, q, sessionID); err != nil {
 			return EndResult{}, fmt.Errorf("end session: %w", err)
 		}
 	}
-	sess, err := owned(ctx, tx, u, sessionID)
+	sess, err := owned(ctx, ex, u, sessionID)
 	if err != nil {
 		return EndResult{}, err
 	}
 	now := s.o.Now()
 	if sess.Status == Active {
-		if err := s.end(ctx, tx, u, &sess, now, endClient); err != nil {
+		if err := s.end(ctx, ex, u, &sess, now, endClient); err != nil {
 			return EndResult{}, err
 		}
 	}
 	if rec != nil && !sess.HasAudio() {
 		name := audioName(sess.ID, rec.format)
-		if _, err := tx.ExecContext(ctx, `UPDATE sessions SET audio_name = ?, audio_type = ?, audio_size = ? WHERE id = ?`,
+		if _, err := ex.ExecContext(ctx, `UPDATE sessions SET audio_name = ?, audio_type = ?, audio_size = ? WHERE id = ?`,
 			name, rec.format.MediaType, rec.size, sess.ID); err != nil {
 			return EndResult{}, fmt.Errorf("end session: %w", err)
 		}
@@ -78,7 +82,7 @@ func (s *Service) End(ctx context.Context, u auth.User, sessionID int64, body io
 		}
 		sess.AudioName, sess.AudioType, sess.AudioSize = name, rec.format.MediaType, rec.size
 	}
-	turns, err := transcriptNoSources(ctx, tx, sess.ID)
+	turns, err := transcriptNoSources(ctx, ex, sess.ID)
 	if err != nil {
 		return EndResult{}, err
 	}

@@ -133,7 +133,7 @@ func owned(ctx context.Context, ex sqlite.Execer, u auth.User, id int64) (Sessio
 }
 
 // endSession ends an active session at now for a reason.
-func endSession(ctx context.Context, tx *sql.Tx, sess *Session, now time.Time, duration int, reason string) error {
+func endSession(ctx context.Context, tx sqlite.Execer, sess *Session, now time.Time, duration int, reason string) error {
 	const q = `UPDATE sessions SET status = 'ended', ended_at = ?, end_reason = ?, duration_seconds = ? WHERE id = ? AND status = 'active'`
 	if _, err := tx.ExecContext(ctx, q, sqlite.FormatTime(now), reason, duration, sess.ID); err != nil {
 		return fmt.Errorf("end session %d: %w", sess.ID, err)

@@ -98,8 +98,7 @@ func (s *Service) Begin(ctx context.Context, u auth.User, sessionID int64, text,
 // a turn in flight, and the new pending turn. timeUp reports a session
 // that it ended (a change to commit, and an error for the caller).
 func (s *Service) begin(ctx context.Context, tx *sql.Tx, u auth.User, sessionID int64, text, clientMsgID string, arrived time.Time) (p *Pending, timeUp bool, err error) {
-	// tx's queries as prepared statements (a turn runs these every time);
-	// s.end keeps tx itself.
+	// tx's queries as prepared statements (a turn runs these every time).
 	ex := s.db.WriteStmts.In(tx)
 	if q := sessionForUpdate[s.db.Engine]; q != "" {
 		if _, err := ex.ExecContext(ctx, q, sessionID); err != nil {
@@ -168,7 +167,7 @@ func (s *Service) begin(ctx context.Context, tx *sql.Tx, u auth.User, sessionID 
 		return nil, false, err
 	}
 	if !now.Before(sess.ExpiresAt) {
-		if err := s.end(ctx, tx, u, &sess, now, endExpired); err != nil {
+		if err := s.end(ctx, ex, u, &sess, now, endExpired); err != nil {
 			return nil, false, err
 		}
 		return nil, true, nil
@@ -511,7 +510,7 @@ func (s *Service) storeAnswer(ctx context.Context, p *Pending, a Answer, v moder
 				return err
 			}
 			if sess.Status == Active {
-				return s.end(ctx, tx, p.user, &sess, now, endModeration)
+				return s.end(ctx, ex, p.user, &sess, now, endModeration)
 			}
 		}
 		return nil
@@ -566,10 +565,11 @@ func (p *Pending) sideCharge(classified, rewrote bool) int64 {
 // it was charged (a turn the model never read).
 func (s *Service) giveUp(sessionID, turnID, refund int64) error {
 	return s.db.Batch.Do(context.Background(), func(ctx context.Context, tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `UPDATE turns SET state = 'unanswered' WHERE id = ? AND state = 'pending'`, turnID); err != nil {
+		ex := s.db.WriteStmts.In(tx)
+		if _, err := ex.ExecContext(ctx, `UPDATE turns SET state = 'unanswered' WHERE id = ? AND state = 'pending'`, turnID); err != nil {
 			return err
 		}
-		return chargeTokens(ctx, tx, sessionID, -refund)
+		return chargeTokens(ctx, ex, sessionID, -refund)
 	})
 }
 
