@@ -413,7 +413,7 @@ func (s *Service) turnInput(ctx context.Context, p *Pending) (tutor.TurnInput, e
 	case err != nil:
 		return tutor.TurnInput{}, fmt.Errorf("turn week: %w", err)
 	default:
-		if err := json.Unmarshal([]byte(themes), &week.Themes); err != nil {
+		if err := decodeList(themes, &week.Themes); err != nil {
 			return tutor.TurnInput{}, fmt.Errorf("turn week themes: %w", err)
 		}
 	}
