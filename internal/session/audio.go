@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync"
 
 	"github.com/lawtutor/socratic/internal/errs"
 )
@@ -96,7 +97,13 @@ func receiveAudio(body io.Reader, contentType, dir string, maxSize int64) (*rece
 	}
 	// multipart reads through a 4 KB buffer of its own: straight from the
 	// connection that was a read call per 4 KB of a recording.
-	mr := multipart.NewReader(bufio.NewReaderSize(body, 64<<10), params["boundary"])
+	br := audioReaders.Get().(*bufio.Reader)
+	br.Reset(body)
+	defer func() {
+		br.Reset(nil) // holds no request body while pooled
+		audioReaders.Put(br)
+	}()
+	mr := multipart.NewReader(br, params["boundary"])
 	// Fields that are not ours are read past, but not forever: the route
 	// has no body limit (a recording is streamed to disk), so their count
 	// and total size are bounded here.
@@ -176,7 +183,13 @@ func saveAudio(r io.Reader, dir string, maxSize int64) (*receivedAudio, error) {
 	// was a write call per 4 KB. Buffered, a megabyte is a few writes.
 	// A failed write is the server's disk, not the client's body: it is
 	// told apart from a read error (the upload cut short).
-	w := &writeErr{w: bufio.NewWriterSize(f, 256<<10)}
+	bw := audioWriters.Get().(*bufio.Writer)
+	bw.Reset(f)
+	defer func() {
+		bw.Reset(nil)
+		audioWriters.Put(bw)
+	}()
+	w := &writeErr{w: bw}
 	n, err := io.Copy(w, io.LimitReader(r, maxSize-int64(hn)+1))
 	if err == nil && w.err == nil {
 		w.err = w.w.Flush()
@@ -199,6 +212,15 @@ func saveAudio(r io.Reader, dir string, maxSize int64) (*receivedAudio, error) {
 	ok = true
 	return &receivedAudio{tmp: f.Name(), size: int64(hn) + n, format: format}, nil
 }
+
+// audioReaders and audioWriters keep the buffers a recording passes
+// through (64 KB from the connection, 256 KB to the file) from one end to
+// the next: allocated afresh, every end cleared 320 KB for the collector
+// to take back.
+var (
+	audioReaders = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 64<<10) }}
+	audioWriters = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 256<<10) }}
+)
 
 func badBody(err error) error {
 	var mbe *http.MaxBytesError

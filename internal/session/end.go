@@ -29,7 +29,7 @@ type EndResult struct {
 // nothing.
 func (s *Service) End(ctx context.Context, u auth.User, sessionID int64, body io.Reader, contentType string) (EndResult, error) {
 	// Check who asks before reading a byte of the recording.
-	if _, err := owned(ctx, s.db.Read, u, sessionID); err != nil {
+	if _, err := owned(ctx, s.db.ReadStmts, u, sessionID); err != nil {
 		return EndResult{}, err
 	}
 	rec, err := receiveAudio(body, contentType, s.o.AudioDir, s.o.MaxAudio)
@@ -47,49 +47,71 @@ func (s *Service) End(ctx context.Context, u auth.User, sessionID int64, body io
 		}
 	}()
 
-	tx, err := s.db.Write.BeginTx(ctx, nil)
-	if err != nil {
-		return EndResult{}, fmt.Errorf("end session: %w", err)
-	}
-	defer tx.Rollback()
-	if q := sessionForUpdate[s.db.Engine]; q != "" {
-		if _, err := tx.ExecContext(ctx, q, sessionID); err != nil {
-			return EndResult{}, fmt.Errorf("end session: %w", err)
-		}
-	}
-	sess, err := owned(ctx, tx, u, sessionID)
-	if err != nil {
-		return EndResult{}, err
-	}
-	now := s.o.Now()
-	if sess.Status == Active {
-		if err := s.end(ctx, tx, u, &sess, now, endClient); err != nil {
-			return EndResult{}, err
-		}
-	}
-	if rec != nil && !sess.HasAudio() {
-		name := audioName(sess.ID, rec.format)
-		if _, err := tx.ExecContext(ctx, `UPDATE sessions SET audio_name = ?, audio_type = ?, audio_size = ? WHERE id = ?`,
-			name, rec.format.MediaType, rec.size, sess.ID); err != nil {
-			return EndResult{}, fmt.Errorf("end session: %w", err)
-		}
-		if undo, err = s.o.Recordings.Keep(ctx, name, rec.tmp); err != nil {
-			return EndResult{}, fmt.Errorf("store recording: %w", err)
-		}
-		sess.AudioName, sess.AudioType, sess.AudioSize = name, rec.format.MediaType, rec.size
-	}
-	turns, err := transcriptNoSources(ctx, tx, sess.ID)
+	// The end is one of the Batcher's writes: under load it shares a
+	// commit (and its sync to disk) with the turns being stored, instead
+	// of a transaction of its own queued for the same connection. Like
+	// every batched write, once begun it runs to its end (the recording's
+	// Keep included) even if the client hangs up, so whether the session
+	// ended always has the answer End gives.
+	var res EndResult
+	err = s.db.Batch.Do(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		var err error
+		res, undo, err = s.endWrite(ctx, tx, u, sessionID, rec)
+		return err
+	})
 	if err != nil {
 		return EndResult{}, err
-	}
-	if err := tx.Commit(); err != nil {
-		return EndResult{}, fmt.Errorf("end session: %w", err)
 	}
 	kept = true
 	if rec != nil && undo == nil {
 		os.Remove(rec.tmp) // the session has its recording already
 	}
-	return EndResult{Session: sess, Transcript: turns}, nil
+	return res, nil
+}
+
+// endWrite is End's write: the session ended (if it is not), the
+// recording kept (if it has none) and the transcript read, in tx. undo
+// takes the kept recording back should the write not commit.
+func (s *Service) endWrite(ctx context.Context, tx *sql.Tx, u auth.User, sessionID int64, rec *receivedAudio) (res EndResult, undo func(), err error) {
+	defer func() {
+		if err != nil && undo != nil {
+			undo() // rolled back to its savepoint: no row names the file
+			undo = nil
+		}
+	}()
+	// tx's queries as prepared statements, as a turn's.
+	ex := s.db.WriteStmts.In(tx)
+	if q := sessionForUpdate[s.db.Engine]; q != "" {
+		if _, err := ex.ExecContext(ctx, q, sessionID); err != nil {
+			return EndResult{}, nil, fmt.Errorf("end session: %w", err)
+		}
+	}
+	sess, err := owned(ctx, ex, u, sessionID)
+	if err != nil {
+		return EndResult{}, nil, err
+	}
+	now := s.o.Now()
+	if sess.Status == Active {
+		if err := s.end(ctx, ex, u, &sess, now, endClient); err != nil {
+			return EndResult{}, nil, err
+		}
+	}
+	if rec != nil && !sess.HasAudio() {
+		name := audioName(sess.ID, rec.format)
+		if _, err := ex.ExecContext(ctx, `UPDATE sessions SET audio_name = ?, audio_type = ?, audio_size = ? WHERE id = ?`,
+			name, rec.format.MediaType, rec.size, sess.ID); err != nil {
+			return EndResult{}, nil, fmt.Errorf("end session: %w", err)
+		}
+		if undo, err = s.o.Recordings.Keep(ctx, name, rec.tmp); err != nil {
+			return EndResult{}, nil, fmt.Errorf("store recording: %w", err)
+		}
+		sess.AudioName, sess.AudioType, sess.AudioSize = name, rec.format.MediaType, rec.size
+	}
+	turns, err := transcriptNoSources(ctx, ex, sess.ID)
+	if err != nil {
+		return EndResult{}, undo, err
+	}
+	return EndResult{Session: sess, Transcript: turns}, undo, nil
 }
 
 // Sweep ends every session left open past its clock and a grace period,

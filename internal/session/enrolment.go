@@ -22,7 +22,16 @@ var ErrNoLongerEnrolled = errs.New(errs.Forbidden, "you are no longer enrolled i
 // another matter: its sessions outlive it and talk on until their clock
 // runs out (API.md), so only a course that still exists, the same one
 // (SQLite may have given its id to another), is asked about.
+//
+// The policy is asked first: when it lets u study there, the answer is
+// yes whether or not the course is the session's own, so a turn (the
+// usual case) costs one query, and whether the course still exists is
+// asked only of a refusal.
 func mayStillStudy(ctx context.Context, tx sqlite.Execer, u auth.User, sess Session) error {
+	_, err := course.AuthorizeCourse(ctx, tx, u, sess.CourseID, course.Study)
+	if err == nil {
+		return nil
+	}
 	var exists bool
 	if err := tx.QueryRowContext(ctx, `SELECT count(*) > 0 FROM courses WHERE id = ? AND created_at = ?`, sess.CourseID, sess.CourseCreatedAt).Scan(&exists); err != nil {
 		return fmt.Errorf("check enrolment: %w", err)
@@ -30,7 +39,6 @@ func mayStillStudy(ctx context.Context, tx sqlite.Execer, u auth.User, sess Sess
 	if !exists {
 		return nil
 	}
-	_, err := course.AuthorizeCourse(ctx, tx, u, sess.CourseID, course.Study)
 	var e *errs.Error
 	if errors.As(err, &e) && (e.Code == errs.NotFound || e.Code == errs.Forbidden) {
 		return ErrNoLongerEnrolled

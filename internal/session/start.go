@@ -177,13 +177,16 @@ var starterForUpdate = map[sqlite.Engine]string{
 
 // start is Start's write.
 func (s *Service) start(ctx context.Context, tx *sql.Tx, u auth.User, weekID int64, voiceID string) (Started, error) {
+	// tx's queries as prepared statements, as a turn's (see begin): a
+	// start runs a dozen, each otherwise parsed again every time.
+	ex := s.db.WriteStmts.In(tx)
 	if q := starterForUpdate[s.db.Engine]; q != "" {
 		var id int64
-		if err := tx.QueryRowContext(ctx, q, u.ID).Scan(&id); err != nil {
+		if err := ex.QueryRowContext(ctx, q, u.ID).Scan(&id); err != nil {
 			return Started{}, fmt.Errorf("start session: %w", err)
 		}
 	}
-	w, err := course.AuthorizeWeek(ctx, tx, u, weekID, course.Study)
+	w, err := course.AuthorizeWeek(ctx, ex, u, weekID, course.Study)
 	if err != nil {
 		return Started{}, err
 	}
@@ -194,7 +197,7 @@ func (s *Service) start(ctx context.Context, tx *sql.Tx, u auth.User, weekID int
 	out := Started{}
 	if counts(u) {
 		from, to := weekBounds(now, s.o.Location)
-		used, err := usedThisWeek(ctx, tx, u.ID, from, to)
+		used, err := usedThisWeek(ctx, ex, u.ID, from, to)
 		if err != nil {
 			return Started{}, err
 		}
@@ -205,15 +208,15 @@ func (s *Service) start(ctx context.Context, tx *sql.Tx, u auth.User, weekID int
 		out.Remaining = &left
 		// A session that could not say a word would waste a week's
 		// conversation.
-		if err := s.checkBudget(ctx, tx, u, now); err != nil {
+		if err := s.checkBudget(ctx, ex, u, now); err != nil {
 			return Started{}, err
 		}
 	}
-	if err := s.endActive(ctx, tx, u, now); err != nil {
+	if err := s.endActive(ctx, ex, u, now); err != nil {
 		return Started{}, err
 	}
 	var code, name, courseCreated, weekCreated string
-	if err := tx.QueryRowContext(ctx, `SELECT c.code, c.name, c.created_at, w.created_at FROM courses c JOIN weeks w ON w.course_id = c.id WHERE w.id = ?`,
+	if err := ex.QueryRowContext(ctx, `SELECT c.code, c.name, c.created_at, w.created_at FROM courses c JOIN weeks w ON w.course_id = c.id WHERE w.id = ?`,
 		w.ID).Scan(&code, &name, &courseCreated, &weekCreated); err != nil {
 		return Started{}, fmt.Errorf("start session: %w", err)
 	}
@@ -221,17 +224,17 @@ func (s *Service) start(ctx context.Context, tx *sql.Tx, u auth.User, weekID int
 		WeekNumber: w.Number, WeekTitle: w.Title, Status: Active, Counted: counts(u), VoiceID: voiceID,
 		StartedAt: now, ExpiresAt: now.Add(s.o.MaxDuration)}
 	sess.Theme, out.Opening = s.opening(w)
-	err = tx.QueryRowContext(ctx, `INSERT INTO sessions (user_id, course_id, week_id, course_created_at, week_created_at, course_code, course_name, week_number, week_title,
+	err = ex.QueryRowContext(ctx, `INSERT INTO sessions (user_id, course_id, week_id, course_created_at, week_created_at, course_code, course_name, week_number, week_title,
 		status, counted, theme, voice_id, started_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?, ?, ?) RETURNING id`,
 		sess.UserID, sess.CourseID, sess.WeekID, sess.CourseCreatedAt, sess.WeekCreatedAt, sess.CourseCode, sess.CourseName, sess.WeekNumber, sess.WeekTitle,
 		sess.Counted, sess.Theme, sess.VoiceID, sqlite.FormatTime(sess.StartedAt), sqlite.FormatTime(sess.ExpiresAt)).Scan(&sess.ID)
 	if err != nil {
 		return Started{}, fmt.Errorf("start session: %w", err)
 	}
-	if _, err := insertTurn(ctx, tx, sess.ID, Tutor, out.Opening, now, "done", "", 0); err != nil {
+	if _, err := insertTurn(ctx, ex, sess.ID, Tutor, out.Opening, now, "done", "", 0); err != nil {
 		return Started{}, err
 	}
-	if err := record(ctx, tx, u, audit.SessionStart, sess.ID, now, map[string]any{"week_id": sess.WeekID, "course_id": sess.CourseID}); err != nil {
+	if err := record(ctx, ex, u, audit.SessionStart, sess.ID, now, map[string]any{"week_id": sess.WeekID, "course_id": sess.CourseID}); err != nil {
 		return Started{}, err
 	}
 	out.Session = sess
@@ -239,7 +242,7 @@ func (s *Service) start(ctx context.Context, tx *sql.Tx, u auth.User, weekID int
 }
 
 // endActive ends u's active session, if any: one at a time.
-func (s *Service) endActive(ctx context.Context, tx *sql.Tx, u auth.User, now time.Time) error {
+func (s *Service) endActive(ctx context.Context, tx sqlite.Execer, u auth.User, now time.Time) error {
 	sess, err := scanSession(tx.QueryRowContext(ctx, `SELECT `+sessionColumns+` FROM sessions s WHERE s.user_id = ? AND s.status = 'active'`, u.ID))
 	if err == sql.ErrNoRows {
 		return nil
@@ -253,7 +256,7 @@ func (s *Service) endActive(ctx context.Context, tx *sql.Tx, u auth.User, now ti
 // end ends a session and records it. A turn still being answered is left
 // unanswered: its answer, when it comes, is not stored in an ended
 // session, so the transcript End returns is the session's last word.
-func (s *Service) end(ctx context.Context, tx *sql.Tx, actor auth.User, sess *Session, now time.Time, reason string) error {
+func (s *Service) end(ctx context.Context, tx sqlite.Execer, actor auth.User, sess *Session, now time.Time, reason string) error {
 	d := s.durationAt(*sess, now)
 	if err := endSession(ctx, tx, sess, now, d, reason); err != nil {
 		return err
@@ -264,7 +267,7 @@ func (s *Service) end(ctx context.Context, tx *sql.Tx, actor auth.User, sess *Se
 	return record(ctx, tx, actor, audit.SessionEnd, sess.ID, now, map[string]any{"reason": reason, "duration_seconds": d})
 }
 
-func record(ctx context.Context, tx *sql.Tx, actor auth.User, action string, id int64, at time.Time, detail map[string]any) error {
+func record(ctx context.Context, tx sqlite.Execer, actor auth.User, action string, id int64, at time.Time, detail map[string]any) error {
 	var actorID *int64
 	if actor.ID > 0 { // 0: the server itself (the sweeper)
 		actorID = &actor.ID

@@ -38,7 +38,7 @@ func scanSession(r scanner) (Session, error) {
 		return Session{}, err
 	}
 	s.Counted = counted
-	if err := json.Unmarshal([]byte(flags), &s.Flags); err != nil {
+	if err := decodeList(flags, &s.Flags); err != nil {
 		return Session{}, fmt.Errorf("session flags: %w", err)
 	}
 	if s.StartedAt, err = sqlite.ParseTime(started); err != nil {
@@ -64,6 +64,18 @@ func scanSession(r scanner) (Session, error) {
 		s.Duration = &d
 	}
 	return s, nil
+}
+
+// decodeList decodes a stored JSON array into v. The usual value, "[]"
+// (a session without flags, a turn moderation passed, an answer on no
+// passage), is decoded without encoding/json's reflection: to the same
+// empty, non-nil slice json.Unmarshal makes of it.
+func decodeList[T any](s string, v *[]T) error {
+	if s == "[]" {
+		*v = []T{}
+		return nil
+	}
+	return json.Unmarshal([]byte(s), v)
 }
 
 // findSession loads a session by id, whoever asks.
@@ -133,7 +145,7 @@ func owned(ctx context.Context, ex sqlite.Execer, u auth.User, id int64) (Sessio
 }
 
 // endSession ends an active session at now for a reason.
-func endSession(ctx context.Context, tx *sql.Tx, sess *Session, now time.Time, duration int, reason string) error {
+func endSession(ctx context.Context, tx sqlite.Execer, sess *Session, now time.Time, duration int, reason string) error {
 	const q = `UPDATE sessions SET status = 'ended', ended_at = ?, end_reason = ?, duration_seconds = ? WHERE id = ? AND status = 'active'`
 	if _, err := tx.ExecContext(ctx, q, sqlite.FormatTime(now), reason, duration, sess.ID); err != nil {
 		return fmt.Errorf("end session %d: %w", sess.ID, err)
@@ -164,12 +176,12 @@ func scanTurn(r scanner) (Turn, error) {
 		return Turn{}, err
 	}
 	if src.Valid { // NULL: not asked for (turnColumnsNoSources)
-		if err := json.Unmarshal([]byte(src.String), &t.Sources); err != nil {
+		if err := decodeList(src.String, &t.Sources); err != nil {
 			return Turn{}, fmt.Errorf("turn %d sources: %w", t.ID, err)
 		}
 	}
 	t.Moderated = moderated
-	if err := json.Unmarshal([]byte(cats), &t.Categories); err != nil {
+	if err := decodeList(cats, &t.Categories); err != nil {
 		return Turn{}, fmt.Errorf("turn %d moderation: %w", t.ID, err)
 	}
 	t.Unanswered = state == "unanswered"

@@ -98,8 +98,7 @@ func (s *Service) Begin(ctx context.Context, u auth.User, sessionID int64, text,
 // a turn in flight, and the new pending turn. timeUp reports a session
 // that it ended (a change to commit, and an error for the caller).
 func (s *Service) begin(ctx context.Context, tx *sql.Tx, u auth.User, sessionID int64, text, clientMsgID string, arrived time.Time) (p *Pending, timeUp bool, err error) {
-	// tx's queries as prepared statements (a turn runs these every time);
-	// s.end keeps tx itself.
+	// tx's queries as prepared statements (a turn runs these every time).
 	ex := s.db.WriteStmts.In(tx)
 	if q := sessionForUpdate[s.db.Engine]; q != "" {
 		if _, err := ex.ExecContext(ctx, q, sessionID); err != nil {
@@ -168,7 +167,7 @@ func (s *Service) begin(ctx context.Context, tx *sql.Tx, u auth.User, sessionID 
 		return nil, false, err
 	}
 	if !now.Before(sess.ExpiresAt) {
-		if err := s.end(ctx, tx, u, &sess, now, endExpired); err != nil {
+		if err := s.end(ctx, ex, u, &sess, now, endExpired); err != nil {
 			return nil, false, err
 		}
 		return nil, true, nil
@@ -398,25 +397,18 @@ func (s *Service) answer(ctx context.Context, p *Pending, onDelta func(string) e
 // turnInput is what the tutor needs: the week, and the transcript before
 // this turn as stored (never from process memory).
 func (s *Service) turnInput(ctx context.Context, p *Pending) (tutor.TurnInput, error) {
-	history, err := conversation(ctx, s.db.ReadStmts, p.sess.ID, p.turnID)
+	history, themes, weekFound, err := turnContext(ctx, s.db.ReadStmts, p.sess, p.turnID)
 	if err != nil {
 		return tutor.TurnInput{}, err
 	}
 	week := tutor.Week{Course: p.sess.CourseName, Number: p.sess.WeekNumber, Title: p.sess.WeekTitle}
-	var themes string
 	weekID := p.sess.WeekID
-	err = s.db.ReadStmts.QueryRowContext(ctx, `SELECT themes FROM weeks WHERE id = ? AND created_at = ?`, p.sess.WeekID, p.sess.WeekCreatedAt).Scan(&themes)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
+	if !weekFound {
 		// The week is gone (its id may even be another week's now); its
 		// session is not, and there is nothing of it left to retrieve.
 		weekID = 0
-	case err != nil:
-		return tutor.TurnInput{}, fmt.Errorf("turn week: %w", err)
-	default:
-		if err := json.Unmarshal([]byte(themes), &week.Themes); err != nil {
-			return tutor.TurnInput{}, fmt.Errorf("turn week themes: %w", err)
-		}
+	} else if err := decodeList(themes, &week.Themes); err != nil {
+		return tutor.TurnInput{}, fmt.Errorf("turn week themes: %w", err)
 	}
 	return tutor.TurnInput{
 		WeekID:  weekID,
@@ -430,28 +422,45 @@ func (s *Service) turnInput(ctx context.Context, p *Pending) (tutor.TurnInput, e
 	}, nil
 }
 
-// conversation is what was said before a turn, as the model reads it:
-// answered student turns and the tutor's, in order, without their sources.
-// Moderated exchanges are left out: words refused once are not fed to the
-// model later.
-func conversation(ctx context.Context, ex sqlite.Execer, sessionID, before int64) ([]llm.Message, error) {
-	rows, err := ex.QueryContext(ctx, `SELECT role, content FROM turns WHERE session_id = ? AND id < ? AND state IN ('answered', 'done') AND moderated = FALSE ORDER BY id`, sessionID, before)
+// turnContextQuery reads, in one statement, what was said before a turn
+// (kind 0, in order) and, last, the themes of the session's week (kind 1;
+// no such row when the week is gone). One read where there were two: each
+// read on the pool is a read transaction of its own, which after any
+// write starts with an empty page cache.
+const turnContextQuery = `SELECT kind, role, content FROM (
+	SELECT 0 AS kind, id, role, content FROM turns WHERE session_id = ?1 AND id < ?2 AND state IN ('answered', 'done') AND moderated = FALSE
+	UNION ALL
+	SELECT 1, 0, '', themes FROM weeks WHERE id = ?3 AND created_at = ?4
+) AS c ORDER BY kind, id`
+
+// turnContext is what was said in sess before a turn, as the model reads
+// it: answered student turns and the tutor's, in order, without their
+// sources. Moderated exchanges are left out: words refused once are not
+// fed to the model later. With it come the themes of the session's week
+// as stored (a JSON array) and whether that week, the same one (its
+// creation time with its id), still exists.
+func turnContext(ctx context.Context, ex sqlite.Execer, sess Session, before int64) (history []llm.Message, themes string, weekFound bool, err error) {
+	rows, err := ex.QueryContext(ctx, turnContextQuery, sess.ID, before, sess.WeekID, sess.WeekCreatedAt)
 	if err != nil {
-		return nil, fmt.Errorf("conversation: %w", err)
+		return nil, "", false, fmt.Errorf("conversation: %w", err)
 	}
 	defer rows.Close()
-	var out []llm.Message
 	for rows.Next() {
+		var kind int
 		var m llm.Message
-		if err := rows.Scan(&m.Role, &m.Text); err != nil {
-			return nil, fmt.Errorf("conversation: %w", err)
+		if err := rows.Scan(&kind, &m.Role, &m.Text); err != nil {
+			return nil, "", false, fmt.Errorf("conversation: %w", err)
 		}
-		out = append(out, m)
+		if kind == 1 {
+			themes, weekFound = m.Text, true
+			continue
+		}
+		history = append(history, m)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("conversation: %w", err)
+		return nil, "", false, fmt.Errorf("conversation: %w", err)
 	}
-	return out, nil
+	return history, themes, weekFound, nil
 }
 
 // storeAnswer appends the tutor's turn and marks the student's answered,
@@ -511,7 +520,7 @@ func (s *Service) storeAnswer(ctx context.Context, p *Pending, a Answer, v moder
 				return err
 			}
 			if sess.Status == Active {
-				return s.end(ctx, tx, p.user, &sess, now, endModeration)
+				return s.end(ctx, ex, p.user, &sess, now, endModeration)
 			}
 		}
 		return nil
@@ -566,10 +575,11 @@ func (p *Pending) sideCharge(classified, rewrote bool) int64 {
 // it was charged (a turn the model never read).
 func (s *Service) giveUp(sessionID, turnID, refund int64) error {
 	return s.db.Batch.Do(context.Background(), func(ctx context.Context, tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `UPDATE turns SET state = 'unanswered' WHERE id = ? AND state = 'pending'`, turnID); err != nil {
+		ex := s.db.WriteStmts.In(tx)
+		if _, err := ex.ExecContext(ctx, `UPDATE turns SET state = 'unanswered' WHERE id = ? AND state = 'pending'`, turnID); err != nil {
 			return err
 		}
-		return chargeTokens(ctx, tx, sessionID, -refund)
+		return chargeTokens(ctx, ex, sessionID, -refund)
 	})
 }
 
