@@ -47,71 +47,53 @@ func (s *Service) End(ctx context.Context, u auth.User, sessionID int64, body io
 		}
 	}()
 
-	// The end is one of the Batcher's writes: under load it shares a
-	// commit (and its sync to disk) with the turns being stored, instead
-	// of a transaction of its own queued for the same connection. Like
-	// every batched write, once begun it runs to its end (the recording's
-	// Keep included) even if the client hangs up, so whether the session
-	// ended always has the answer End gives.
-	var res EndResult
-	err = s.db.Batch.Do(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		var err error
-		res, undo, err = s.endWrite(ctx, tx, u, sessionID, rec)
-		return err
-	})
+	tx, err := s.db.Write.BeginTx(ctx, nil)
 	if err != nil {
-		return EndResult{}, err
+		return EndResult{}, fmt.Errorf("end session: %w", err)
 	}
-	kept = true
-	if rec != nil && undo == nil {
-		os.Remove(rec.tmp) // the session has its recording already
-	}
-	return res, nil
-}
-
-// endWrite is End's write: the session ended (if it is not), the
-// recording kept (if it has none) and the transcript read, in tx. undo
-// takes the kept recording back should the write not commit.
-func (s *Service) endWrite(ctx context.Context, tx *sql.Tx, u auth.User, sessionID int64, rec *receivedAudio) (res EndResult, undo func(), err error) {
-	defer func() {
-		if err != nil && undo != nil {
-			undo() // rolled back to its savepoint: no row names the file
-			undo = nil
-		}
-	}()
-	// tx's queries as prepared statements, as a turn's.
+	defer tx.Rollback()
+	// tx's queries as prepared statements, as a turn's: tx is on the one
+	// write connection, where WriteStmts' statements live (those not yet
+	// prepared are, by the Batcher, between its transactions).
 	ex := s.db.WriteStmts.In(tx)
 	if q := sessionForUpdate[s.db.Engine]; q != "" {
 		if _, err := ex.ExecContext(ctx, q, sessionID); err != nil {
-			return EndResult{}, nil, fmt.Errorf("end session: %w", err)
+			return EndResult{}, fmt.Errorf("end session: %w", err)
 		}
 	}
 	sess, err := owned(ctx, ex, u, sessionID)
 	if err != nil {
-		return EndResult{}, nil, err
+		return EndResult{}, err
 	}
 	now := s.o.Now()
 	if sess.Status == Active {
 		if err := s.end(ctx, ex, u, &sess, now, endClient); err != nil {
-			return EndResult{}, nil, err
+			return EndResult{}, err
 		}
 	}
 	if rec != nil && !sess.HasAudio() {
 		name := audioName(sess.ID, rec.format)
 		if _, err := ex.ExecContext(ctx, `UPDATE sessions SET audio_name = ?, audio_type = ?, audio_size = ? WHERE id = ?`,
 			name, rec.format.MediaType, rec.size, sess.ID); err != nil {
-			return EndResult{}, nil, fmt.Errorf("end session: %w", err)
+			return EndResult{}, fmt.Errorf("end session: %w", err)
 		}
 		if undo, err = s.o.Recordings.Keep(ctx, name, rec.tmp); err != nil {
-			return EndResult{}, nil, fmt.Errorf("store recording: %w", err)
+			return EndResult{}, fmt.Errorf("store recording: %w", err)
 		}
 		sess.AudioName, sess.AudioType, sess.AudioSize = name, rec.format.MediaType, rec.size
 	}
 	turns, err := transcriptNoSources(ctx, ex, sess.ID)
 	if err != nil {
-		return EndResult{}, undo, err
+		return EndResult{}, err
 	}
-	return EndResult{Session: sess, Transcript: turns}, undo, nil
+	if err := tx.Commit(); err != nil {
+		return EndResult{}, fmt.Errorf("end session: %w", err)
+	}
+	kept = true
+	if rec != nil && undo == nil {
+		os.Remove(rec.tmp) // the session has its recording already
+	}
+	return EndResult{Session: sess, Transcript: turns}, nil
 }
 
 // Sweep ends every session left open past its clock and a grace period,
