@@ -7,9 +7,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
+	"unicode"
 
 	"github.com/lawtutor/socratic/internal/document"
 	"github.com/lawtutor/socratic/internal/pdftext"
@@ -162,5 +165,175 @@ func BenchmarkSearchTurnCorpus(b *testing.B) {
 			}
 			b.ReportMetric(float64(cpuTime()-cpu0)/float64(max(n, 1)), "cpu-ns/op")
 		})
+	}
+}
+
+// TestNeighboursFromEdgeWordsAsFromText: the neighbours compared as the
+// week's numbered words (weekPassages.edge) extend exactly the passages,
+// by exactly the text, that reading the texts across their edges did
+// (withNeighbours: the neighbours from the database, coverage from the
+// text), over every passage of the corpus, with the eval's questions and
+// with questions made of the words across each passage's edges.
+func TestNeighboursFromEdgeWordsAsFromText(t *testing.T) {
+	d := newDB(t)
+	wk := corpusWeek(t, d)
+	turns, _ := evalTurns(t)
+	ctx := context.Background()
+	s := NewSearcher(nil, 0, nil)
+	w, err := s.cache.week(ctx, d.Read, wk, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(w.pass.meta) < 1000 {
+		t.Fatalf("%d passages in the corpus week, want the corpus's thousand or more", len(w.pass.meta))
+	}
+	extended := map[string]int{}
+	check := func(words []weighted, ids ...int64) {
+		t.Helper()
+		var want, got []Source
+		for _, id := range ids {
+			src, ok := w.pass.source(id)
+			if !ok {
+				t.Fatalf("passage %d not in the week's copy", id)
+			}
+			want, got = append(want, src), append(got, src)
+		}
+		if err := withNeighbours(ctx, d.Read, want, words, len(ids)); err != nil {
+			t.Fatal(err)
+		}
+		if err := neighboursQ(ctx, d.Read, got, newQueryWords(words, w.lex.words), len(ids), w.pass); err != nil {
+			t.Fatal(err)
+		}
+		for i := range want {
+			if got[i] != want[i] {
+				t.Fatalf("passage %d with %v:\n got %q\nwant %q", ids[i], words, got[i].Content, want[i].Content)
+			}
+			orig, _ := w.pass.source(ids[i])
+			switch {
+			case want[i].Content == orig.Content:
+				extended["no"]++
+			case strings.HasPrefix(want[i].Content, strings.TrimRightFunc(orig.Content, unicode.IsSpace)):
+				extended["after"]++
+			default:
+				extended["before"]++
+			}
+		}
+	}
+	for i, m := range w.pass.meta {
+		// An eval question, and the words across the passage's edges.
+		check(DefaultTuning.turnWords(turns[i%len(turns)]), m.id)
+		text := w.pass.text[i]
+		e := w.pass.edge(int32(i))
+		if e.side == nil {
+			continue
+		}
+		across := strings.Join(lastFields(tailOf(text, 60), 4), " ") + " " + strings.Join(firstFields(e.side.after, 4), " ")
+		check(DefaultTuning.turnWords(Turn{Student: across}), m.id)
+		across = strings.Join(lastFields(e.side.before, 4), " ") + " " + strings.Join(firstFields(headOf(text, 60), 4), " ")
+		check(DefaultTuning.turnWords(Turn{Student: across}), m.id)
+	}
+	// And each question's first results together, as a turn extends them.
+	for _, turn := range turns {
+		words := DefaultTuning.turnWords(turn)
+		out, err := s.bm25(ctx, d.Read, w, wk, turn, words, MaxK)
+		if err != nil {
+			t.Fatal(err)
+		}
+		check(words, ids(out)...)
+	}
+	if extended["after"] < 100 || extended["before"] < 100 {
+		t.Fatalf("extensions %v: the comparison should have extended many passages each way", extended)
+	}
+	t.Logf("extensions %v", extended)
+}
+
+func firstFields(s string, n int) []string {
+	f := strings.Fields(s)
+	return f[:min(n, len(f))]
+}
+
+func lastFields(s string, n int) []string {
+	f := strings.Fields(s)
+	return f[max(0, len(f)-n):]
+}
+
+// TestSearchTurnAsBefore: a turn's search over the corpus gives, for every
+// eval question and each tuning measured, exactly what the search gave
+// before its neighbours were compared as numbered words: BM25's first
+// results, reranked, extended by withNeighbours reading the texts.
+func TestSearchTurnAsBefore(t *testing.T) {
+	d := newDB(t)
+	wk := corpusWeek(t, d)
+	turns, _ := evalTurns(t)
+	ctx := context.Background()
+	on := DefaultTuning
+	on.Chat, on.CaseBoost, on.Listing = true, 1, 0.5
+	for _, tn := range []Tuning{DefaultTuning, baselineTuning, on} {
+		s := NewSearcher(nil, 0, nil)
+		s.SetTuning(tn)
+		for _, turn := range turns {
+			for _, k := range []int{1, 5, 10} {
+				got, err := s.SearchTurn(ctx, d.Read, wk, turn, k)
+				if err != nil {
+					t.Fatal(err)
+				}
+				w, err := s.cache.week(ctx, d.Read, wk, "")
+				if err != nil {
+					t.Fatal(err)
+				}
+				words := tn.turnWords(turn)
+				want, err := s.bm25(ctx, d.Read, w, wk, turn, words, k)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want = want[:min(k, len(want))]
+				if tn.Neighbours {
+					if err := withNeighbours(ctx, d.Read, want, words, neighbourResults); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if !slices.Equal(got, want) {
+					t.Fatalf("%+v, k %d, tuning %+v:\n got %+v\nwant %+v", turn, k, tn, got, want)
+				}
+			}
+		}
+	}
+}
+
+// TestNeighbourCutInsideAWord: a neighbour's text cut inside a word gives
+// a prefix no passage of the week has; the numbered edges still find it
+// as the text did.
+func TestNeighbourCutInsideAWord(t *testing.T) {
+	d := newDB(t)
+	wk := d.week(d.course("W"), 1)
+	doc := d.exec(`INSERT INTO documents (week_id, original_filename, sha256, file_size, status, uploaded_at) VALUES (?, 'cut.pdf', ?, 1, 'processed', 'now')`,
+		wk, fmt.Sprintf("%064d", 1))
+	// The document's text: "aaaa bbbb cccc zebrafish dddd"; the first
+	// passage ends inside "zebrafish", the second starts at it.
+	first := d.exec(`INSERT INTO chunks (document_id, week_id, chunk_index, page, char_start, char_end, content, token_count)
+		VALUES (?, ?, 0, 1, 0, 17, 'aaaa bbbb cccc ze', 4)`, doc, wk)
+	d.exec(`INSERT INTO chunks (document_id, week_id, chunk_index, page, char_start, char_end, content, token_count)
+		VALUES (?, ?, 1, 1, 15, 29, 'zebrafish dddd', 2)`, doc, wk)
+	ctx := context.Background()
+	s := NewSearcher(nil, 0, nil)
+	w, err := s.cache.week(ctx, d.Read, wk, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	words := DefaultTuning.turnWords(Turn{Student: "brafish"})
+	src, _ := w.pass.source(first)
+	want, got := []Source{src}, []Source{src}
+	if err := withNeighbours(ctx, d.Read, want, words, 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := neighboursQ(ctx, d.Read, got, newQueryWords(words, w.lex.words), 1, w.pass); err != nil {
+		t.Fatal(err)
+	}
+	if want[0].Content != "aaaa bbbb cccc ze brafish dddd" || got[0] != want[0] {
+		t.Fatalf("got %q, want %q (as the text gives)", got[0].Content, want[0].Content)
+	}
+	pos, _ := w.pass.position(first)
+	if e := w.pass.edge(pos); !slices.Equal(e.extra, []string{"brafi"}) {
+		t.Fatalf("extra prefixes %q, want the cut word's", e.extra)
 	}
 }

@@ -41,20 +41,46 @@ func rerank(ss []Source, words []weighted) { rerankIn(ss, words, nil) }
 // rerankIn is rerank with the week's passages' words (nil: none), which
 // give the same coverage as their texts without reading them again.
 func rerankIn(ss []Source, words []weighted, pw *passageWords) {
-	if len(ss) == 0 || len(words) == 0 {
+	rerankQ(ss, newQueryWords(words, pw))
+}
+
+// rerankQ is rerankIn with the query's coverage keys made once per search
+// (the neighbours use them too).
+func rerankQ(ss []Source, q *queryWords) {
+	if len(ss) == 0 || len(q.words) == 0 {
 		return
 	}
-	want, weights, n := wantOf(words)
-	wd := pw.wanted(want, weights)
 	top := ss[0].Score
 	for i := range ss {
-		anywhere, near, ok := wd.coverage(ss[i].ChunkID, ss[i].Content)
+		anywhere, near, ok := q.wd.coverage(ss[i].ChunkID, ss[i].Content)
 		if !ok {
-			anywhere, near = coverage(ss[i].Content, want, weights)
+			anywhere, near = coverage(ss[i].Content, q.want, q.weights)
 		}
-		ss[i].Score = ss[i].Score/top + coverageWeight*anywhere/n + proximityWeight*near/n
+		ss[i].Score = ss[i].Score/top + coverageWeight*anywhere/q.n + proximityWeight*near/q.n
 	}
 	sortByScore(ss)
+}
+
+// queryWords are a search's words with what coverage compares of them:
+// their keys (wantOf) and, when the week's passages' words are known,
+// those keys in the week's numbering (wanted). Made once per search, for
+// the rerank and the neighbours alike.
+type queryWords struct {
+	words   []weighted
+	want    map[string]int
+	weights []float64
+	n       float64
+	wd      *wanted // nil without the week's words
+}
+
+func newQueryWords(words []weighted, pw *passageWords) *queryWords {
+	q := &queryWords{words: words}
+	if len(words) == 0 {
+		return q
+	}
+	q.want, q.weights, q.n = wantOf(words)
+	q.wd = pw.wanted(q.want, q.weights)
+	return q
 }
 
 // sortByScore orders passages best first, keeping the order of ties.
@@ -282,6 +308,7 @@ type wanted struct {
 	bits    []uint64
 	nums    []int32 // prefix numbers wanted …
 	which   []int   // … and which wanted word each is
+	want    map[string]int
 	weights []float64
 }
 
@@ -289,7 +316,7 @@ func (pw *passageWords) wanted(want map[string]int, weights []float64) *wanted {
 	if pw == nil {
 		return nil
 	}
-	wd := &wanted{pw: pw, bits: make([]uint64, (len(pw.prefixes)+63)/64), weights: weights}
+	wd := &wanted{pw: pw, bits: make([]uint64, (len(pw.prefixes)+63)/64), want: want, weights: weights}
 	for p, t := range want {
 		if n, ok := pw.prefixes[p]; ok {
 			wd.bits[n/64] |= 1 << (n % 64)
@@ -310,14 +337,32 @@ func (wd *wanted) coverage(chunkID int64, text string) (anywhere, near float64, 
 	if !ok || wd.pw.text[d] != text {
 		return 0, 0, false
 	}
-	seen := make([]bool, len(wd.weights))
-	inWindow := make([]int, len(wd.weights))
+	anywhere, near = wd.cover(wd.pw.words[d], nil)
+	return anywhere, near, true
+}
+
+// cover is coverage over a text's words in the week's numbering: a number
+// n >= 0 is the prefix of that number, n < 0 the prefix extra[-n-1], one
+// the week's passages do not have (see weekPassages.edge).
+func (wd *wanted) cover(ws []int32, extra []string) (anywhere, near float64) {
+	// A turn has at most 64 words (turnWords): the counts fit on the
+	// stack and a search allocates nothing for them.
+	var seenA [64]bool
+	var inWindowA [64]int
+	seen, inWindow := seenA[:], inWindowA[:]
+	if len(wd.weights) > len(seenA) {
+		seen, inWindow = make([]bool, len(wd.weights)), make([]int, len(wd.weights))
+	}
 	var ring [nearWindow]int
 	distinct := 0.0
-	for pos, n := range wd.pw.words[d] {
+	for pos, n := range ws {
 		t := -1
-		if wd.bits[n/64]&(1<<(n%64)) != 0 {
-			t = wd.which[slices.Index(wd.nums, n)]
+		if n >= 0 {
+			if wd.bits[n/64]&(1<<(n%64)) != 0 {
+				t = wd.which[slices.Index(wd.nums, n)]
+			}
+		} else if i, ok := wd.want[extra[-n-1]]; ok {
+			t = i
 		}
 		if t >= 0 {
 			if !seen[t] {
@@ -339,5 +384,5 @@ func (wd *wanted) coverage(chunkID int64, text string) (anywhere, near float64, 
 		ring[pos%nearWindow] = t
 		near = max(near, distinct)
 	}
-	return anywhere, near, true
+	return anywhere, near
 }

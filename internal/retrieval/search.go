@@ -109,15 +109,16 @@ func (s *Searcher) lexical(ctx context.Context, ex sqlite.Execer, weekID int64, 
 	if err != nil {
 		return nil, err
 	}
-	// The turn's words, made once for the ranking and the neighbours.
-	words := s.tuning.turnWords(query)
-	out, err := s.bm25(ctx, ex, w, weekID, query, words, k)
+	// The turn's words and their coverage keys, made once for the ranking
+	// and the neighbours.
+	q := newQueryWords(s.tuning.turnWords(query), w.lex.words)
+	out, err := s.bm25q(ctx, ex, w, weekID, query, q, k)
 	if err != nil {
 		return nil, err
 	}
 	out = out[:min(k, len(out))]
 	if s.tuning.Neighbours {
-		if err := withNeighboursIn(ctx, ex, out, words, neighbourResults, w.lex.words, w.pass); err != nil {
+		if err := neighboursQ(ctx, ex, out, q, neighbourResults, w.pass); err != nil {
 			return nil, err
 		}
 	}
@@ -140,9 +141,15 @@ func (s *Searcher) lexical(ctx context.Context, ex sqlite.Execer, weekID int64, 
 // as for first == 0. Asking about 50 candidates was two-fifths of a
 // turn's search.
 func (s *Searcher) bm25(ctx context.Context, ex sqlite.Execer, w *weekData, weekID int64, query Turn, words []weighted, first int) ([]Source, error) {
+	return s.bm25q(ctx, ex, w, weekID, query, newQueryWords(words, w.lex.words), first)
+}
+
+// bm25q is bm25 with the query's words and coverage keys (newQueryWords
+// of the week's passages' words).
+func (s *Searcher) bm25q(ctx context.Context, ex sqlite.Execer, w *weekData, weekID int64, query Turn, q *queryWords, first int) ([]Source, error) {
 	tn := s.tuning
 	var terms []weighted
-	for _, qw := range words { // indexed as the passages' words are
+	for _, qw := range q.words { // indexed as the passages' words are
 		for _, st := range lexTerms(qw.word, nil) {
 			if !slices.ContainsFunc(terms, func(t weighted) bool { return t.word == st }) {
 				terms = append(terms, weighted{st, qw.w})
@@ -166,7 +173,7 @@ func (s *Searcher) bm25(ctx context.Context, ex sqlite.Execer, w *weekData, week
 	}
 	rank := func(out []Source) {
 		if tn.Rerank {
-			rerankIn(out, words, w.lex.words)
+			rerankQ(out, q)
 		}
 		if tn.Listing != 1 {
 			demoteListings(out, tn.Listing)
@@ -226,8 +233,8 @@ func (s *Searcher) hybrid(ctx context.Context, ex sqlite.Execer, weekID int64, q
 	if err != nil {
 		return nil, err
 	}
-	words := s.tuning.turnWords(query)
-	lexical, err := s.bm25(ctx, ex, w, weekID, query, words, 0)
+	q := newQueryWords(s.tuning.turnWords(query), w.lex.words)
+	lexical, err := s.bm25q(ctx, ex, w, weekID, query, q, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -280,7 +287,7 @@ func (s *Searcher) hybrid(ctx context.Context, ex sqlite.Execer, weekID int64, q
 		}
 	}
 	if s.tuning.Neighbours {
-		if err := withNeighboursIn(ctx, ex, out, words, neighbourResults, w.lex.words, w.pass); err != nil {
+		if err := neighboursQ(ctx, ex, out, q, neighbourResults, w.pass); err != nil {
 			return nil, err
 		}
 	}
