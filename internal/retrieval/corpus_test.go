@@ -337,3 +337,43 @@ func TestNeighbourCutInsideAWord(t *testing.T) {
 		t.Fatalf("extra prefixes %q, want the cut word's", e.extra)
 	}
 }
+
+// TestBM25FirstAsSorted: BM25's first candidates, kept in the typed heap,
+// are exactly the passages' scores sorted best first (ties by position),
+// for every eval question over the corpus.
+func TestBM25FirstAsSorted(t *testing.T) {
+	d := newDB(t)
+	wk := corpusWeek(t, d)
+	turns, _ := evalTurns(t)
+	s := NewSearcher(nil, 0, nil)
+	w, err := s.cache.week(context.Background(), d.Read, wk, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, turn := range turns {
+		var terms []weighted
+		for _, qw := range DefaultTuning.turnWords(turn) {
+			for _, st := range lexTerms(qw.word, nil) {
+				if !slices.ContainsFunc(terms, func(t weighted) bool { return t.word == st }) {
+					terms = append(terms, weighted{st, qw.w})
+				}
+			}
+		}
+		docs, scores := w.lex.search(terms, candidates, bm25K1, bm25B)
+		// Every passage with a score, by a plain sort.
+		all, allScores := w.lex.search(terms, len(w.lex.ids), bm25K1, bm25B)
+		var ref []scored
+		for i, d := range all {
+			ref = append(ref, scored{int(d), allScores[i]})
+		}
+		sort.Slice(ref, func(a, b int) bool { return worse(ref[b], ref[a]) })
+		if len(docs) != min(candidates, len(ref)) || len(docs) == 0 {
+			t.Fatalf("%q: %d candidates of %d scored", turn.Student, len(docs), len(ref))
+		}
+		for i := range docs {
+			if int(docs[i]) != ref[i].i || scores[i] != ref[i].score {
+				t.Fatalf("%q: candidate %d is %d (%v), sorted %d (%v)", turn.Student, i, docs[i], scores[i], ref[i].i, ref[i].score)
+			}
+		}
+	}
+}

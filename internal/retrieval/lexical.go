@@ -1,7 +1,6 @@
 package retrieval
 
 import (
-	"container/heap"
 	"math"
 	"strings"
 	"unicode"
@@ -109,7 +108,7 @@ func (ix *lexIndex) search(terms []weighted, n int, k1, b float64) ([]int32, []f
 	docs := make([]int32, len(h))
 	out := make([]float32, len(h))
 	for j := len(h) - 1; j >= 0; j-- {
-		s := heap.Pop(&h).(scored)
+		s := h.pop()
 		docs[j], out[j] = int32(s.i), s.score
 	}
 	return docs, out

@@ -94,8 +94,9 @@ func sortByScore(ss []Source) {
 func wantOf(words []weighted) (want map[string]int, weights []float64, n float64) {
 	want = map[string]int{}
 	for _, w := range words {
-		if _, ok := want[prefix(w.word)]; !ok {
-			want[prefix(w.word)] = len(want)
+		p := prefix(w.word)
+		if _, ok := want[p]; !ok {
+			want[p] = len(want)
 			weights = append(weights, w.w)
 			n += w.w
 		}

@@ -1,7 +1,6 @@
 package retrieval
 
 import (
-	"container/heap"
 	"context"
 	"errors"
 	"fmt"
@@ -370,7 +369,7 @@ func (w *weekVectors) nearest(q []float32, n int) []int64 {
 	}
 	out := make([]int64, len(h))
 	for j := len(h) - 1; j >= 0; j-- {
-		out[j] = w.ids[heap.Pop(&h).(scored).i]
+		out[j] = w.ids[h.pop().i]
 	}
 	return out
 }
@@ -380,13 +379,55 @@ func (w *weekVectors) nearest(q []float32, n int) []int64 {
 // saves.
 const parallelScan = 1 << 20
 
-// offer keeps s if it is among the best n seen.
+// offer keeps s if it is among the best n seen. The heap is worked
+// without container/heap, whose interface boxed each pushed and popped
+// score (an allocation each, up to 50 per search); it keeps the same
+// order (worse is a total order: ties go by position).
 func (h *scoreHeap) offer(s scored, n int) {
 	if len(*h) < n {
-		heap.Push(h, s)
+		*h = append(*h, s)
+		h.up(len(*h) - 1)
 	} else if worse((*h)[0], s) {
 		(*h)[0] = s
-		heap.Fix(h, 0)
+		h.down(0)
+	}
+}
+
+// pop removes and returns the worst of the heap.
+func (h *scoreHeap) pop() scored {
+	old := *h
+	n := len(old) - 1
+	old[0], old[n] = old[n], old[0]
+	old[:n].down(0)
+	*h = old[:n]
+	return old[n]
+}
+
+func (h scoreHeap) up(j int) {
+	for j > 0 {
+		i := (j - 1) / 2
+		if !worse(h[j], h[i]) {
+			break
+		}
+		h[i], h[j] = h[j], h[i]
+		j = i
+	}
+}
+
+func (h scoreHeap) down(i int) {
+	for {
+		j := 2*i + 1
+		if j >= len(h) {
+			return
+		}
+		if j2 := j + 1; j2 < len(h) && worse(h[j2], h[j]) {
+			j = j2
+		}
+		if !worse(h[j], h[i]) {
+			return
+		}
+		h[i], h[j] = h[j], h[i]
+		i = j
 	}
 }
 
