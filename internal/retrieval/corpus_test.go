@@ -377,3 +377,77 @@ func TestBM25FirstAsSorted(t *testing.T) {
 		}
 	}
 }
+
+// turnWordsBefore is Tuning.turnWords as it was written before (maps of
+// the words seen, each expansion joined and split again on every turn):
+// the reference TestTurnWordsAsBefore holds the new one to.
+func turnWordsBefore(t Tuning, turn Turn) []weighted {
+	queryTermsBefore := func(query string) []string {
+		var terms []string
+		seen := map[string]bool{}
+		for _, w := range wordsOf(query) {
+			if len(w) < 2 && !unicode.IsDigit(rune(w[0])) || stopwords[w] || seen[w] {
+				continue
+			}
+			seen[w] = true
+			terms = append(terms, w)
+			if len(terms) == 64 {
+				break
+			}
+		}
+		return terms
+	}
+	var out []weighted
+	seen := map[string]bool{}
+	add := func(text string, w float64, chat bool) {
+		if w <= 0 {
+			return
+		}
+		for _, word := range queryTermsBefore(text) {
+			if t.Chat && chat && w == 1 && chatWords[word] {
+				continue
+			}
+			if !seen[word] && len(out) < 64 {
+				seen[word] = true
+				out = append(out, weighted{word, w})
+			}
+		}
+	}
+	add(turn.Student, 1, true)
+	add(turn.Rewrite, t.RewriteWeight, false)
+	add(turn.Tutor, t.TutorWeight, true)
+	add(turn.Theme, t.ThemeWeight, true)
+	if t.Synonyms > 0 {
+		for _, word := range queryTermsBefore(turn.Student) {
+			add(strings.Join(expansions[word], " "), t.Synonyms, true)
+		}
+	}
+	return out
+}
+
+// TestTurnWordsAsBefore: a turn's words are what they were, for every eval
+// question (with a rewrite and a theme made of other questions' words, and
+// one turn of more than 64 words) under each tuning measured.
+func TestTurnWordsAsBefore(t *testing.T) {
+	turns, _ := evalTurns(t)
+	var long []string
+	for _, turn := range turns[:40] {
+		long = append(long, turn.Student)
+	}
+	turns = append(turns, Turn{Student: strings.Join(long, " "), Tutor: strings.Join(long, " ")})
+	on := DefaultTuning
+	on.Chat, on.ThemeWeight, on.RewriteWeight, on.TutorWeight, on.Synonyms = true, 0.3, 0.7, 0.5, 0.25
+	for _, tn := range []Tuning{DefaultTuning, baselineTuning, on} {
+		for i, turn := range turns {
+			turn.Rewrite = turns[(i+1)%len(turns)].Student
+			turn.Theme = turns[(i+2)%len(turns)].Tutor
+			got, want := tn.turnWords(turn), turnWordsBefore(tn, turn)
+			if !slices.Equal(got, want) || len(got) == 0 {
+				t.Fatalf("%+v under %+v:\n got %v\nwant %v", turn, tn, got, want)
+			}
+		}
+	}
+	if n := len(DefaultTuning.turnWords(turns[len(turns)-1])); n != 64 {
+		t.Fatalf("the long turn has %d words, want the 64 kept", n)
+	}
+}

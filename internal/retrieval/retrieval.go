@@ -236,12 +236,11 @@ func prefix(w string) string {
 // too but not single digits, at most 64.
 func queryTerms(query string) []string {
 	var terms []string
-	seen := map[string]bool{}
 	for _, w := range wordsOf(query) {
-		if len(w) < 2 && !unicode.IsDigit(rune(w[0])) || stopwords[w] || seen[w] {
+		// At most 64 terms: looking among them is cheaper than a map.
+		if len(w) < 2 && !unicode.IsDigit(rune(w[0])) || stopwords[w] || slices.Contains(terms, w) {
 			continue
 		}
-		seen[w] = true
 		terms = append(terms, w)
 		if len(terms) == 64 {
 			break
@@ -356,6 +355,7 @@ func (wd *wanted) cover(ws []int32, extra []string) (anywhere, near float64) {
 	}
 	var ring [nearWindow]int
 	distinct := 0.0
+	r := 0 // pos % nearWindow
 	for pos, n := range ws {
 		t := -1
 		if n >= 0 {
@@ -376,13 +376,16 @@ func (wd *wanted) cover(ws []int32, extra []string) (anywhere, near float64) {
 			inWindow[t]++
 		}
 		if pos >= nearWindow {
-			if out := ring[pos%nearWindow]; out >= 0 {
+			if out := ring[r]; out >= 0 {
 				if inWindow[out]--; inWindow[out] == 0 {
 					distinct -= wd.weights[out]
 				}
 			}
 		}
-		ring[pos%nearWindow] = t
+		ring[r] = t
+		if r++; r == nearWindow {
+			r = 0
+		}
 		near = max(near, distinct)
 	}
 	return anywhere, near
