@@ -451,3 +451,41 @@ func TestTurnWordsAsBefore(t *testing.T) {
 		t.Fatalf("the long turn has %d words, want the 64 kept", n)
 	}
 }
+
+// TestStemsAsLexTerms: a word's terms from the week's stems are
+// lexTerms's, for every word the corpus's passages hold as written and
+// every word of the eval's questions (most found there, some not).
+func TestStemsAsLexTerms(t *testing.T) {
+	d := newDB(t)
+	wk := corpusWeek(t, d)
+	turns, _ := evalTurns(t)
+	s := NewSearcher(nil, 0, nil)
+	w, err := s.cache.week(context.Background(), d.Read, wk, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(w.lex.stems) < 5000 {
+		t.Fatalf("%d words in the corpus's stems", len(w.lex.stems))
+	}
+	words := []string{"négligence", "Straße", "x²", "naïve"}
+	for word := range w.lex.stems {
+		words = append(words, word)
+	}
+	found := 0
+	for _, turn := range turns {
+		for _, qw := range DefaultTuning.turnWords(turn) {
+			words = append(words, qw.word)
+			if _, ok := w.lex.stems[qw.word]; ok {
+				found++
+			}
+		}
+	}
+	if found < 500 {
+		t.Fatalf("only %d of the questions' words in the stems", found)
+	}
+	for _, word := range words {
+		if got, want := w.lex.terms(nil, word), lexTerms(word, nil); !slices.Equal(got, want) {
+			t.Fatalf("%q: %q from the stems, %q from lexTerms", word, got, want)
+		}
+	}
+}

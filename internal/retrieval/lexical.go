@@ -32,6 +32,11 @@ type lexIndex struct {
 	postings map[string][]posting // term → passages holding it
 	bytes    int64                // memory held, roughly
 	words    *passageWords        // each passage's words as rerank compares them
+	// stems are the index term of each word of the passages, as written
+	// (lexTerms's memo while indexing), read-only once made: most of a
+	// question's words are the readings' too, and need not be stemmed
+	// again on every turn (see terms).
+	stems map[string]string
 }
 
 type posting struct {
@@ -67,7 +72,21 @@ func newLexIndex(ids []int64, texts []string) *lexIndex {
 	}
 	ix.words = newPassageWords(ids, texts)
 	ix.bytes += ix.words.bytes
+	ix.stems = memo
+	for w, t := range memo {
+		ix.bytes += int64(len(w)+len(t)) + 48
+	}
 	return ix
+}
+
+// terms appends to out word's index terms, lexTerms(word, nil): from the
+// passages' stems when a passage has the word as written (then it is one
+// run of letters and digits, and its term is the one lexTerms gives).
+func (ix *lexIndex) terms(out []string, word string) []string {
+	if t, ok := ix.stems[word]; ok {
+		return append(out, t)
+	}
+	return append(out, lexTerms(word, nil)...)
 }
 
 // search returns the positions of the n passages with the best BM25 score

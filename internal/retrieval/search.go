@@ -148,8 +148,10 @@ func (s *Searcher) bm25(ctx context.Context, ex sqlite.Execer, w *weekData, week
 func (s *Searcher) bm25q(ctx context.Context, ex sqlite.Execer, w *weekData, weekID int64, query Turn, q *queryWords, first int) ([]Source, error) {
 	tn := s.tuning
 	var terms []weighted
+	var sts []string
 	for _, qw := range q.words { // indexed as the passages' words are
-		for _, st := range lexTerms(qw.word, nil) {
+		sts = w.lex.terms(sts[:0], qw.word)
+		for _, st := range sts {
 			if !slices.ContainsFunc(terms, func(t weighted) bool { return t.word == st }) {
 				terms = append(terms, weighted{st, qw.w})
 			}
