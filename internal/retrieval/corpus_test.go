@@ -489,3 +489,49 @@ func TestStemsAsLexTerms(t *testing.T) {
 		}
 	}
 }
+
+// TestCoverFromPlacesAsText: coverage replayed on the wanted words' places
+// (wanted.cover) is coverage read from the text, to the last bit, for
+// every passage of the corpus with the eval's questions, under weights
+// that are not sums of halves (0.3, 0.7, 0.1) as well as the default's.
+func TestCoverFromPlacesAsText(t *testing.T) {
+	d := newDB(t)
+	wk := corpusWeek(t, d)
+	turns, _ := evalTurns(t)
+	s := NewSearcher(nil, 0, nil)
+	w, err := s.cache.week(context.Background(), d.Read, wk, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	odd := DefaultTuning
+	odd.TutorWeight, odd.ThemeWeight, odd.Synonyms, odd.RewriteWeight = 0.3, 0.1, 0.7, 0.7
+	pw := w.lex.words
+	nonzero := 0
+	for i, turn := range turns {
+		turn.Theme = turns[(i+1)%len(turns)].Student
+		turn.Rewrite = turns[(i+2)%len(turns)].Student
+		for _, tn := range []Tuning{DefaultTuning, odd} {
+			words := tn.turnWords(turn)
+			want, weights, _ := wantOf(words)
+			wd := pw.wanted(want, weights)
+			// Every passage for a few questions, a stride of them for the rest.
+			stride := 7
+			if i%20 == 0 {
+				stride = 1
+			}
+			for p := i % stride; p < len(pw.text); p += stride {
+				any1, near1 := coverage(pw.text[p], want, weights)
+				any2, near2, ok := wd.coverage(w.lex.ids[p], pw.text[p])
+				if !ok || any1 != any2 || near1 != near2 {
+					t.Fatalf("%q over passage %d: places give %v %v (ok %v), the text %v %v", turn.Student, p, any2, near2, ok, any1, near1)
+				}
+				if near1 > 0 {
+					nonzero++
+				}
+			}
+		}
+	}
+	if nonzero < 10000 {
+		t.Fatalf("only %d comparisons found any wanted word", nonzero)
+	}
+}

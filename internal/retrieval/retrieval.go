@@ -344,7 +344,27 @@ func (wd *wanted) coverage(chunkID int64, text string) (anywhere, near float64, 
 // cover is coverage over a text's words in the week's numbering: a number
 // n >= 0 is the prefix of that number, n < 0 the prefix extra[-n-1], one
 // the week's passages do not have (see weekPassages.edge).
+//
+// It first finds the wanted words' places (a bit test a word), then
+// replays coverage's window on those places alone: elsewhere no word
+// enters or leaves the window and the sums do not change. The window's
+// sums are made by the same additions and subtractions in the same order
+// as coverage's, so the figures are the same to the last bit.
 func (wd *wanted) cover(ws []int32, extra []string) (anywhere, near float64) {
+	var hitsA [128]hit
+	hits := hitsA[:0]
+	for pos, n := range ws {
+		if n >= 0 {
+			if wd.bits[n>>6]&(1<<(uint32(n)&63)) != 0 {
+				hits = append(hits, hit{int32(pos), int32(wd.which[slices.Index(wd.nums, n)])})
+			}
+		} else if t, ok := wd.want[extra[-n-1]]; ok {
+			hits = append(hits, hit{int32(pos), int32(t)})
+		}
+	}
+	if len(hits) == 0 {
+		return 0, 0
+	}
 	// A turn has at most 64 words (turnWords): the counts fit on the
 	// stack and a search allocates nothing for them.
 	var seenA [64]bool
@@ -353,19 +373,22 @@ func (wd *wanted) cover(ws []int32, extra []string) (anywhere, near float64) {
 	if len(wd.weights) > len(seenA) {
 		seen, inWindow = make([]bool, len(wd.weights)), make([]int, len(wd.weights))
 	}
-	var ring [nearWindow]int
 	distinct := 0.0
-	r := 0 // pos % nearWindow
-	for pos, n := range ws {
-		t := -1
-		if n >= 0 {
-			if wd.bits[n/64]&(1<<(n%64)) != 0 {
-				t = wd.which[slices.Index(wd.nums, n)]
-			}
-		} else if i, ok := wd.want[extra[-n-1]]; ok {
-			t = i
+	// At each place, as coverage: the word there enters the window, the
+	// one nearWindow places before leaves it (only before the end), then
+	// near is updated.
+	end := int32(len(ws))
+	in, out := 0, 0 // the next hit to enter, and to leave
+	for in < len(hits) || out < len(hits) && hits[out].pos+nearWindow < end {
+		at := end
+		if in < len(hits) {
+			at = hits[in].pos
 		}
-		if t >= 0 {
+		if out < len(hits) && hits[out].pos+nearWindow < at {
+			at = hits[out].pos + nearWindow
+		}
+		if in < len(hits) && hits[in].pos == at {
+			t := hits[in].t
 			if !seen[t] {
 				seen[t] = true
 				anywhere += wd.weights[t]
@@ -374,19 +397,19 @@ func (wd *wanted) cover(ws []int32, extra []string) (anywhere, near float64) {
 				distinct += wd.weights[t]
 			}
 			inWindow[t]++
+			in++
 		}
-		if pos >= nearWindow {
-			if out := ring[r]; out >= 0 {
-				if inWindow[out]--; inWindow[out] == 0 {
-					distinct -= wd.weights[out]
-				}
+		if out < len(hits) && hits[out].pos+nearWindow == at {
+			t := hits[out].t
+			if inWindow[t]--; inWindow[t] == 0 {
+				distinct -= wd.weights[t]
 			}
-		}
-		ring[r] = t
-		if r++; r == nearWindow {
-			r = 0
+			out++
 		}
 		near = max(near, distinct)
 	}
 	return anywhere, near
 }
+
+// hit is a wanted word's place in a text and which wanted word it is.
+type hit struct{ pos, t int32 }
