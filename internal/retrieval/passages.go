@@ -201,52 +201,6 @@ func (p *weekPassages) stillThere(ctx context.Context, ex sqlite.Execer, weekID 
 	return there, nil
 }
 
-// stillThereAt is stillThere with, in the same query, whether a copy of
-// the week's passages at version v is current (passagesCurrent): the
-// version comes back as one more row, -1 - version (chunk ids are
-// positive).
-func (p *weekPassages) stillThereAt(ctx context.Context, ex sqlite.Execer, weekID int64, ids []int64, v int64) (map[int64]bool, bool, error) {
-	there := make(map[int64]bool, len(ids))
-	args := make([]any, 0, 2+len(ids))
-	args = append(args, weekID)
-	marks := make([]string, len(ids))
-	for i, id := range ids {
-		marks[i] = "?"
-		args = append(args, id)
-	}
-	args = append(args, weekID)
-	in := "NULL" // no ids: no rows but the version's
-	if len(ids) > 0 {
-		in = strings.Join(marks, ",")
-	}
-	rows, err := ex.QueryContext(ctx, `SELECT c.id FROM chunks c JOIN documents d ON d.id = c.document_id
-		WHERE c.week_id = ? AND d.status = 'processed' AND c.id IN (`+in+`)
-		UNION ALL SELECT -1 - coalesce(max(passages), 0) FROM week_versions WHERE week_id = ?`, args...)
-	if err != nil {
-		return nil, false, fmt.Errorf("search week %d: %w", weekID, err)
-	}
-	defer rows.Close()
-	version := int64(-1)
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, false, fmt.Errorf("search week %d: %w", weekID, err)
-		}
-		if id < 0 {
-			version = -1 - id
-		} else {
-			there[id] = true
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return nil, false, fmt.Errorf("search week %d: %w", weekID, err)
-	}
-	if version < 0 {
-		return nil, false, fmt.Errorf("search week %d: no version row", weekID)
-	}
-	return there, v >= version, nil
-}
-
 // held is the candidates ids as the week's copy in memory has them, each
 // with its score, in the same order; false if the copy lacks one.
 func (p *weekPassages) held(ids []int64, scores []float32) ([]Source, bool) {

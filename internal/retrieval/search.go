@@ -103,47 +103,25 @@ func (s *Searcher) SearchWithVector(ctx context.Context, ex sqlite.Execer, weekI
 
 // lexical is BM25 alone: its best candidates, reranked by how many of the
 // question's words they hold and how close together.
-//
-// A week already in memory is searched first, and whether it is still
-// current asked in the same query that asks whether its first results are
-// still there (weekPassages.stillThereAt): one query a turn instead of
-// two. Only when the week changed meanwhile is it read again (as
-// weekCache.week does) and searched again.
 func (s *Searcher) lexical(ctx context.Context, ex sqlite.Execer, weekID int64, query Turn, k int) ([]Source, error) {
-	if s.emb == nil { // with vectors, the week's vectors' version counts too
-		if w := s.cache.peek(weekID, ""); w != nil {
-			out, current, err := s.lexicalIn(ctx, ex, w, weekID, query, k, true)
-			if err != nil || current {
-				return out, err
-			}
-		}
-	}
 	w, err := s.cache.week(ctx, ex, weekID, s.model())
 	if err != nil {
 		return nil, err
 	}
-	out, _, err := s.lexicalIn(ctx, ex, w, weekID, query, k, false)
-	return out, err
-}
-
-// lexicalIn is lexical over the week's data w. verify: w has not been
-// checked against the week's version; current is false if it is out of
-// date (and then there are no results).
-func (s *Searcher) lexicalIn(ctx context.Context, ex sqlite.Execer, w *weekData, weekID int64, query Turn, k int, verify bool) (_ []Source, current bool, _ error) {
 	// The turn's words and their coverage keys, made once for the ranking
 	// and the neighbours.
 	q := newQueryWords(s.tuning.turnWords(query), w.lex.words)
-	out, current, err := s.bm25v(ctx, ex, w, weekID, query, q, k, verify)
-	if err != nil || !current {
-		return nil, false, err
+	out, err := s.bm25q(ctx, ex, w, weekID, query, q, k)
+	if err != nil {
+		return nil, err
 	}
 	out = out[:min(k, len(out))]
 	if s.tuning.Neighbours {
 		if err := neighboursQ(ctx, ex, out, q, neighbourResults, w.pass); err != nil {
-			return nil, false, err
+			return nil, err
 		}
 	}
-	return out, true, nil
+	return out, nil
 }
 
 // bm25 returns BM25's best candidates with their passages, reranked;
@@ -168,15 +146,6 @@ func (s *Searcher) bm25(ctx context.Context, ex sqlite.Execer, w *weekData, week
 // bm25q is bm25 with the query's words and coverage keys (newQueryWords
 // of the week's passages' words).
 func (s *Searcher) bm25q(ctx context.Context, ex sqlite.Execer, w *weekData, weekID int64, query Turn, q *queryWords, first int) ([]Source, error) {
-	out, _, err := s.bm25v(ctx, ex, w, weekID, query, q, first, false)
-	return out, err
-}
-
-// bm25v is bm25q that, with verify, also checks that w is the week's
-// current copy (as weekCache.week does) before anything it returns:
-// current is false, with no results, if the week's passages changed since
-// w was read.
-func (s *Searcher) bm25v(ctx context.Context, ex sqlite.Execer, w *weekData, weekID int64, query Turn, q *queryWords, first int, verify bool) (_ []Source, current bool, _ error) {
 	tn := s.tuning
 	var terms []weighted
 	var sts []string
@@ -198,7 +167,7 @@ func (s *Searcher) bm25v(ctx context.Context, ex sqlite.Execer, w *weekData, wee
 	if tn.CaseBoost > 0 && len(phrases) > 0 {
 		var err error
 		if named, err = namingDocuments(ctx, ex, weekID, phrases); err != nil {
-			return nil, false, err
+			return nil, err
 		}
 	} else {
 		phrases = nil
@@ -225,31 +194,18 @@ func (s *Searcher) bm25v(ctx context.Context, ex sqlite.Execer, w *weekData, wee
 					check = append(check, src.ChunkID)
 				}
 			}
-			var there map[int64]bool
-			var err error
-			if verify {
-				// The week's version in the same query.
-				var current bool
-				if there, current, err = w.pass.stillThereAt(ctx, ex, weekID, check, w.v.passages); err != nil || !current {
-					return nil, false, err
-				}
-				verify = false
-			} else if there, err = w.pass.stillThere(ctx, ex, weekID, check); err != nil {
-				return nil, false, err
+			there, err := w.pass.stillThere(ctx, ex, weekID, check)
+			if err != nil {
+				return nil, err
 			}
 			if len(there) == len(check) {
-				return out, true, nil
+				return out, nil
 			}
-		}
-	}
-	if verify {
-		if current, err := passagesCurrent(ctx, ex, weekID, w.v.passages); err != nil || !current {
-			return nil, false, err
 		}
 	}
 	have := make(map[int64]Source, len(ids))
 	if err := w.pass.fetch(ctx, ex, weekID, ids, have); err != nil {
-		return nil, false, err
+		return nil, err
 	}
 	out := make([]Source, 0, len(ids))
 	for i, id := range ids {
@@ -262,7 +218,7 @@ func (s *Searcher) bm25v(ctx context.Context, ex sqlite.Execer, w *weekData, wee
 	if first > 0 {
 		out = out[:min(first, len(out))]
 	}
-	return out, true, nil
+	return out, nil
 }
 
 func (s *Searcher) model() string {
@@ -614,30 +570,6 @@ func (c *weekCache) week(ctx context.Context, ex sqlite.Execer, weekID int64, mo
 	}()
 	call.w, call.err = c.load(ctx, ex, weekID, model, want, old)
 	return call.w, call.err
-}
-
-// peek is the week's data for the model if memory holds it, unchecked
-// against the week's versions (the caller checks).
-func (c *weekCache) peek(weekID int64, model string) *weekData {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	w := c.weeks[weekID]
-	if w == nil || w.model != model {
-		return nil
-	}
-	c.clock++
-	w.used = c.clock
-	return w
-}
-
-// passagesCurrent is whether a copy of the week's passages at version v is
-// current: the week's passages' version is at most v (versions.covers).
-func passagesCurrent(ctx context.Context, ex sqlite.Execer, weekID, v int64) (bool, error) {
-	var want int64
-	if err := ex.QueryRowContext(ctx, `SELECT coalesce(max(passages), 0) FROM week_versions WHERE week_id = ?`, weekID).Scan(&want); err != nil {
-		return false, fmt.Errorf("search week %d: %w", weekID, err)
-	}
-	return v >= want, nil
 }
 
 // load reads the week (reusing old's BM25 index when its passages are
