@@ -1,7 +1,6 @@
 package retrieval
 
 import (
-	"container/heap"
 	"math"
 	"strings"
 	"unicode"
@@ -33,6 +32,11 @@ type lexIndex struct {
 	postings map[string][]posting // term → passages holding it
 	bytes    int64                // memory held, roughly
 	words    *passageWords        // each passage's words as rerank compares them
+	// stems are the index term of each word of the passages, as written
+	// (lexTerms's memo while indexing), read-only once made: most of a
+	// question's words are the readings' too, and need not be stemmed
+	// again on every turn (see terms).
+	stems map[string]string
 }
 
 type posting struct {
@@ -68,7 +72,21 @@ func newLexIndex(ids []int64, texts []string) *lexIndex {
 	}
 	ix.words = newPassageWords(ids, texts)
 	ix.bytes += ix.words.bytes
+	ix.stems = memo
+	for w, t := range memo {
+		ix.bytes += int64(len(w)+len(t)) + 48
+	}
 	return ix
+}
+
+// terms appends to out word's index terms, lexTerms(word, nil): from the
+// passages' stems when a passage has the word as written (then it is one
+// run of letters and digits, and its term is the one lexTerms gives).
+func (ix *lexIndex) terms(out []string, word string) []string {
+	if t, ok := ix.stems[word]; ok {
+		return append(out, t)
+	}
+	return append(out, lexTerms(word, nil)...)
 }
 
 // search returns the positions of the n passages with the best BM25 score
@@ -109,7 +127,7 @@ func (ix *lexIndex) search(terms []weighted, n int, k1, b float64) ([]int32, []f
 	docs := make([]int32, len(h))
 	out := make([]float32, len(h))
 	for j := len(h) - 1; j >= 0; j-- {
-		s := heap.Pop(&h).(scored)
+		s := h.pop()
 		docs[j], out[j] = int32(s.i), s.score
 	}
 	return docs, out

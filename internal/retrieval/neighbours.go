@@ -26,12 +26,49 @@ func withNeighbours(ctx context.Context, ex sqlite.Execer, ss []Source, words []
 // the week's passages (nil: none), which give the neighbours without
 // asking the database.
 func withNeighboursIn(ctx context.Context, ex sqlite.Execer, ss []Source, words []weighted, n int, pw *passageWords, wp *weekPassages) error {
+	return neighboursQ(ctx, ex, ss, newQueryWords(words, pw), n, wp)
+}
+
+// neighboursQ is withNeighboursIn with the query's coverage keys made once
+// per search. When the week's copy holds every one of the first n results,
+// each result's edges are compared as the week's numbered words (made the
+// first time the passage is a result, weekPassages.edge) rather than by
+// reading the text across its edges again on every turn; the comparison
+// is the same.
+func neighboursQ(ctx context.Context, ex sqlite.Execer, ss []Source, q *queryWords, n int, wp *weekPassages) error {
 	n = min(n, len(ss))
-	if n == 0 || len(words) == 0 {
+	if n == 0 || len(q.words) == 0 {
 		return nil
 	}
-	want, weights, _ := wantOf(words)
-	wd := pw.wanted(want, weights)
+	if q.wd != nil && wp != nil && wp.pw == q.wd.pw {
+		held := true
+		for i := range n {
+			if _, ok := wp.position(ss[i].ChunkID); !ok {
+				held = false
+				break
+			}
+		}
+		if held {
+			for i := range n {
+				pos, _ := wp.position(ss[i].ChunkID)
+				e := wp.edge(pos)
+				if e.side == nil {
+					continue
+				}
+				var inside, after, before float64
+				if ss[i].Content == wp.text[pos] {
+					_, inside = q.wd.cover(wp.pw.words[pos], nil)
+					_, after = q.wd.cover(e.after, e.extra)
+					_, before = q.wd.cover(e.before, e.extra)
+				} else {
+					_, inside = coverage(ss[i].Content, q.want, q.weights)
+					after, before = edgeCoverage(ss[i].Content, e.side, q)
+				}
+				extendAcross(&ss[i], e.side, inside, after, before)
+			}
+			return nil
+		}
+	}
 	ids := make([]int64, n)
 	for i := range n {
 		ids[i] = ss[i].ChunkID
@@ -48,21 +85,42 @@ func withNeighboursIn(ctx context.Context, ex sqlite.Execer, ss []Source, words 
 		if e == nil {
 			continue
 		}
-		_, inside, ok := wd.coverage(ss[i].ChunkID, ss[i].Content)
+		_, inside, ok := q.wd.coverage(ss[i].ChunkID, ss[i].Content)
 		if !ok {
-			_, inside = coverage(ss[i].Content, want, weights)
+			_, inside = coverage(ss[i].Content, q.want, q.weights)
 		}
-		c := ss[i].Content
-		_, after := coverage(tailOf(c, neighbourChars)+" "+e.after, want, weights)
-		_, before := coverage(e.before+" "+headOf(c, neighbourChars), want, weights)
-		switch {
-		case e.after != "" && after > inside && after >= before:
-			ss[i].Content = strings.TrimRightFunc(c, unicode.IsSpace) + " " + e.after
-		case e.before != "" && before > inside:
-			ss[i].Content = e.before + " " + strings.TrimLeftFunc(c, unicode.IsSpace)
-		}
+		after, before := edgeCoverage(ss[i].Content, e, q)
+		extendAcross(&ss[i], e, inside, after, before)
 	}
 	return nil
+}
+
+// edgeTexts are the texts compared across a passage's edges: its last
+// neighbourChars with the text after it, and the text before it with its
+// first neighbourChars.
+func edgeTexts(c string, e *side) (after, before string) {
+	return tailOf(c, neighbourChars) + " " + e.after, e.before + " " + headOf(c, neighbourChars)
+}
+
+// edgeCoverage is how many of the query's words come together across the
+// end of the passage c and across its start, read from the texts.
+func edgeCoverage(c string, e *side, q *queryWords) (after, before float64) {
+	at, bt := edgeTexts(c, e)
+	_, after = coverage(at, q.want, q.weights)
+	_, before = coverage(bt, q.want, q.weights)
+	return after, before
+}
+
+// extendAcross extends src by the neighbour's text across the edge where
+// the query's words come closer together than inside it.
+func extendAcross(src *Source, e *side, inside, after, before float64) {
+	c := src.Content
+	switch {
+	case e.after != "" && after > inside && after >= before:
+		src.Content = strings.TrimRightFunc(c, unicode.IsSpace) + " " + e.after
+	case e.before != "" && before > inside:
+		src.Content = e.before + " " + strings.TrimLeftFunc(c, unicode.IsSpace)
+	}
 }
 
 // side is the text just before and just after a passage in its document.

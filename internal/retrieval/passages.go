@@ -3,7 +3,9 @@ package retrieval
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
+	"sync/atomic"
 
 	"github.com/lawtutor/socratic/internal/sqlite"
 )
@@ -21,6 +23,22 @@ type weekPassages struct {
 	at   map[chunkPlace]int32 // a passage's place in its document → its position
 	text []string             // the index's passageWords.text
 	of   map[int64]int32      // the index's passageWords.of: chunk id → position
+	pw   *passageWords        // the index's
+	// edges are each passage's edges as withNeighbours compares them,
+	// made the first time the passage is one of a search's first results
+	// (most of a week's passages never are) and kept while the week is.
+	edges []atomic.Pointer[edgeWords]
+}
+
+// edgeWords are what withNeighbours compares across a passage's edges,
+// in the week's numbering of words (passageWords): the words of
+// tailOf(text)+" "+side.after and of side.before+" "+headOf(text)
+// (edgeTexts). A neighbour's text cut inside a word may give a prefix no
+// passage has; extra holds those (numbered -1, -2, …).
+type edgeWords struct {
+	side          *side // nil: the passage has no neighbour
+	after, before []int32
+	extra         []string
 }
 
 type passageMeta struct {
@@ -34,7 +52,8 @@ type passageMeta struct {
 type chunkPlace struct{ doc, index int64 }
 
 func newWeekPassages(meta []passageMeta, pw *passageWords) *weekPassages {
-	p := &weekPassages{meta: meta, at: make(map[chunkPlace]int32, len(meta)), text: pw.text, of: pw.of}
+	p := &weekPassages{meta: meta, at: make(map[chunkPlace]int32, len(meta)), text: pw.text, of: pw.of, pw: pw,
+		edges: make([]atomic.Pointer[edgeWords], len(meta))}
 	for i, m := range meta {
 		p.at[chunkPlace{m.doc, m.index}] = int32(i)
 	}
@@ -45,9 +64,65 @@ func (p *weekPassages) bytes() int64 {
 	if p == nil {
 		return 0
 	}
-	// meta (about 72 bytes each, a file name shared per document) and the
-	// place map; text and of belong to the index.
-	return int64(len(p.meta))*(72+40) + 64
+	// meta (about 72 bytes each, a file name shared per document), the
+	// place map and the edges' pointers; text and of belong to the index.
+	// The edges made later (a few hundred bytes for each passage that has
+	// been a result) are not counted.
+	return int64(len(p.meta))*(72+40+8) + 64
+}
+
+// position is the passage's position in the week's copy, and whether the
+// copy has it.
+func (p *weekPassages) position(id int64) (int32, bool) {
+	if p == nil {
+		return 0, false
+	}
+	i, ok := p.of[id]
+	if !ok || int(i) >= len(p.meta) || p.meta[i].id != id {
+		return 0, false
+	}
+	return i, true
+}
+
+// edge is the passage at position i's edgeWords, made on first use.
+// Searches running at once may each make it; they make the same.
+func (p *weekPassages) edge(i int32) *edgeWords {
+	if e := p.edges[i].Load(); e != nil {
+		return e
+	}
+	c := p.meta[i]
+	e := &edgeWords{}
+	for _, dir := range [2]int64{-1, 1} { // as neighbours does
+		if j, found := p.at[chunkPlace{c.doc, c.index + dir}]; found {
+			e.side = neighbourSide(e.side, dir, c.charStart, c.charEnd, p.meta[j].charStart, p.text[j])
+		}
+	}
+	if e.side != nil {
+		after, before := edgeTexts(p.text[i], e.side)
+		e.after = p.numbered(after, &e.extra)
+		e.before = p.numbered(before, &e.extra)
+	}
+	p.edges[i].Store(e)
+	return e
+}
+
+// numbered is the text's words in the week's numbering, adding to extra
+// the prefixes the week's passages do not have.
+func (p *weekPassages) numbered(text string, extra *[]string) []int32 {
+	var ws []int32
+	eachWordPrefix(text, func(b []byte) {
+		if n, ok := p.pw.prefixes[string(b)]; ok {
+			ws = append(ws, n)
+			return
+		}
+		k := slices.Index(*extra, string(b))
+		if k < 0 {
+			k = len(*extra)
+			*extra = append(*extra, string(b))
+		}
+		ws = append(ws, int32(-k-1))
+	})
+	return ws
 }
 
 // source is the passage with the chunk id, and whether the week has it.

@@ -41,20 +41,46 @@ func rerank(ss []Source, words []weighted) { rerankIn(ss, words, nil) }
 // rerankIn is rerank with the week's passages' words (nil: none), which
 // give the same coverage as their texts without reading them again.
 func rerankIn(ss []Source, words []weighted, pw *passageWords) {
-	if len(ss) == 0 || len(words) == 0 {
+	rerankQ(ss, newQueryWords(words, pw))
+}
+
+// rerankQ is rerankIn with the query's coverage keys made once per search
+// (the neighbours use them too).
+func rerankQ(ss []Source, q *queryWords) {
+	if len(ss) == 0 || len(q.words) == 0 {
 		return
 	}
-	want, weights, n := wantOf(words)
-	wd := pw.wanted(want, weights)
 	top := ss[0].Score
 	for i := range ss {
-		anywhere, near, ok := wd.coverage(ss[i].ChunkID, ss[i].Content)
+		anywhere, near, ok := q.wd.coverage(ss[i].ChunkID, ss[i].Content)
 		if !ok {
-			anywhere, near = coverage(ss[i].Content, want, weights)
+			anywhere, near = coverage(ss[i].Content, q.want, q.weights)
 		}
-		ss[i].Score = ss[i].Score/top + coverageWeight*anywhere/n + proximityWeight*near/n
+		ss[i].Score = ss[i].Score/top + coverageWeight*anywhere/q.n + proximityWeight*near/q.n
 	}
 	sortByScore(ss)
+}
+
+// queryWords are a search's words with what coverage compares of them:
+// their keys (wantOf) and, when the week's passages' words are known,
+// those keys in the week's numbering (wanted). Made once per search, for
+// the rerank and the neighbours alike.
+type queryWords struct {
+	words   []weighted
+	want    map[string]int
+	weights []float64
+	n       float64
+	wd      *wanted // nil without the week's words
+}
+
+func newQueryWords(words []weighted, pw *passageWords) *queryWords {
+	q := &queryWords{words: words}
+	if len(words) == 0 {
+		return q
+	}
+	q.want, q.weights, q.n = wantOf(words)
+	q.wd = pw.wanted(q.want, q.weights)
+	return q
 }
 
 // sortByScore orders passages best first, keeping the order of ties.
@@ -68,8 +94,9 @@ func sortByScore(ss []Source) {
 func wantOf(words []weighted) (want map[string]int, weights []float64, n float64) {
 	want = map[string]int{}
 	for _, w := range words {
-		if _, ok := want[prefix(w.word)]; !ok {
-			want[prefix(w.word)] = len(want)
+		p := prefix(w.word)
+		if _, ok := want[p]; !ok {
+			want[p] = len(want)
 			weights = append(weights, w.w)
 			n += w.w
 		}
@@ -209,12 +236,11 @@ func prefix(w string) string {
 // too but not single digits, at most 64.
 func queryTerms(query string) []string {
 	var terms []string
-	seen := map[string]bool{}
 	for _, w := range wordsOf(query) {
-		if len(w) < 2 && !unicode.IsDigit(rune(w[0])) || stopwords[w] || seen[w] {
+		// At most 64 terms: looking among them is cheaper than a map.
+		if len(w) < 2 && !unicode.IsDigit(rune(w[0])) || stopwords[w] || slices.Contains(terms, w) {
 			continue
 		}
-		seen[w] = true
 		terms = append(terms, w)
 		if len(terms) == 64 {
 			break
@@ -282,6 +308,7 @@ type wanted struct {
 	bits    []uint64
 	nums    []int32 // prefix numbers wanted …
 	which   []int   // … and which wanted word each is
+	want    map[string]int
 	weights []float64
 }
 
@@ -289,7 +316,7 @@ func (pw *passageWords) wanted(want map[string]int, weights []float64) *wanted {
 	if pw == nil {
 		return nil
 	}
-	wd := &wanted{pw: pw, bits: make([]uint64, (len(pw.prefixes)+63)/64), weights: weights}
+	wd := &wanted{pw: pw, bits: make([]uint64, (len(pw.prefixes)+63)/64), want: want, weights: weights}
 	for p, t := range want {
 		if n, ok := pw.prefixes[p]; ok {
 			wd.bits[n/64] |= 1 << (n % 64)
@@ -310,16 +337,58 @@ func (wd *wanted) coverage(chunkID int64, text string) (anywhere, near float64, 
 	if !ok || wd.pw.text[d] != text {
 		return 0, 0, false
 	}
-	seen := make([]bool, len(wd.weights))
-	inWindow := make([]int, len(wd.weights))
-	var ring [nearWindow]int
-	distinct := 0.0
-	for pos, n := range wd.pw.words[d] {
-		t := -1
-		if wd.bits[n/64]&(1<<(n%64)) != 0 {
-			t = wd.which[slices.Index(wd.nums, n)]
+	anywhere, near = wd.cover(wd.pw.words[d], nil)
+	return anywhere, near, true
+}
+
+// cover is coverage over a text's words in the week's numbering: a number
+// n >= 0 is the prefix of that number, n < 0 the prefix extra[-n-1], one
+// the week's passages do not have (see weekPassages.edge).
+//
+// It first finds the wanted words' places (a bit test a word), then
+// replays coverage's window on those places alone: elsewhere no word
+// enters or leaves the window and the sums do not change. The window's
+// sums are made by the same additions and subtractions in the same order
+// as coverage's, so the figures are the same to the last bit.
+func (wd *wanted) cover(ws []int32, extra []string) (anywhere, near float64) {
+	var hitsA [128]hit
+	hits := hitsA[:0]
+	for pos, n := range ws {
+		if n >= 0 {
+			if wd.bits[n>>6]&(1<<(uint32(n)&63)) != 0 {
+				hits = append(hits, hit{int32(pos), int32(wd.which[slices.Index(wd.nums, n)])})
+			}
+		} else if t, ok := wd.want[extra[-n-1]]; ok {
+			hits = append(hits, hit{int32(pos), int32(t)})
 		}
-		if t >= 0 {
+	}
+	if len(hits) == 0 {
+		return 0, 0
+	}
+	// A turn has at most 64 words (turnWords): the counts fit on the
+	// stack and a search allocates nothing for them.
+	var seenA [64]bool
+	var inWindowA [64]int
+	seen, inWindow := seenA[:], inWindowA[:]
+	if len(wd.weights) > len(seenA) {
+		seen, inWindow = make([]bool, len(wd.weights)), make([]int, len(wd.weights))
+	}
+	distinct := 0.0
+	// At each place, as coverage: the word there enters the window, the
+	// one nearWindow places before leaves it (only before the end), then
+	// near is updated.
+	end := int32(len(ws))
+	in, out := 0, 0 // the next hit to enter, and to leave
+	for in < len(hits) || out < len(hits) && hits[out].pos+nearWindow < end {
+		at := end
+		if in < len(hits) {
+			at = hits[in].pos
+		}
+		if out < len(hits) && hits[out].pos+nearWindow < at {
+			at = hits[out].pos + nearWindow
+		}
+		if in < len(hits) && hits[in].pos == at {
+			t := hits[in].t
 			if !seen[t] {
 				seen[t] = true
 				anywhere += wd.weights[t]
@@ -328,16 +397,19 @@ func (wd *wanted) coverage(chunkID int64, text string) (anywhere, near float64, 
 				distinct += wd.weights[t]
 			}
 			inWindow[t]++
+			in++
 		}
-		if pos >= nearWindow {
-			if out := ring[pos%nearWindow]; out >= 0 {
-				if inWindow[out]--; inWindow[out] == 0 {
-					distinct -= wd.weights[out]
-				}
+		if out < len(hits) && hits[out].pos+nearWindow == at {
+			t := hits[out].t
+			if inWindow[t]--; inWindow[t] == 0 {
+				distinct -= wd.weights[t]
 			}
+			out++
 		}
-		ring[pos%nearWindow] = t
 		near = max(near, distinct)
 	}
-	return anywhere, near, true
+	return anywhere, near
 }
+
+// hit is a wanted word's place in a text and which wanted word it is.
+type hit struct{ pos, t int32 }

@@ -1,7 +1,6 @@
 package retrieval
 
 import (
-	"container/heap"
 	"context"
 	"errors"
 	"fmt"
@@ -109,15 +108,16 @@ func (s *Searcher) lexical(ctx context.Context, ex sqlite.Execer, weekID int64, 
 	if err != nil {
 		return nil, err
 	}
-	// The turn's words, made once for the ranking and the neighbours.
-	words := s.tuning.turnWords(query)
-	out, err := s.bm25(ctx, ex, w, weekID, query, words, k)
+	// The turn's words and their coverage keys, made once for the ranking
+	// and the neighbours.
+	q := newQueryWords(s.tuning.turnWords(query), w.lex.words)
+	out, err := s.bm25q(ctx, ex, w, weekID, query, q, k)
 	if err != nil {
 		return nil, err
 	}
 	out = out[:min(k, len(out))]
 	if s.tuning.Neighbours {
-		if err := withNeighboursIn(ctx, ex, out, words, neighbourResults, w.lex.words, w.pass); err != nil {
+		if err := neighboursQ(ctx, ex, out, q, neighbourResults, w.pass); err != nil {
 			return nil, err
 		}
 	}
@@ -140,10 +140,18 @@ func (s *Searcher) lexical(ctx context.Context, ex sqlite.Execer, weekID int64, 
 // as for first == 0. Asking about 50 candidates was two-fifths of a
 // turn's search.
 func (s *Searcher) bm25(ctx context.Context, ex sqlite.Execer, w *weekData, weekID int64, query Turn, words []weighted, first int) ([]Source, error) {
+	return s.bm25q(ctx, ex, w, weekID, query, newQueryWords(words, w.lex.words), first)
+}
+
+// bm25q is bm25 with the query's words and coverage keys (newQueryWords
+// of the week's passages' words).
+func (s *Searcher) bm25q(ctx context.Context, ex sqlite.Execer, w *weekData, weekID int64, query Turn, q *queryWords, first int) ([]Source, error) {
 	tn := s.tuning
 	var terms []weighted
-	for _, qw := range words { // indexed as the passages' words are
-		for _, st := range lexTerms(qw.word, nil) {
+	var sts []string
+	for _, qw := range q.words { // indexed as the passages' words are
+		sts = w.lex.terms(sts[:0], qw.word)
+		for _, st := range sts {
 			if !slices.ContainsFunc(terms, func(t weighted) bool { return t.word == st }) {
 				terms = append(terms, weighted{st, qw.w})
 			}
@@ -166,7 +174,7 @@ func (s *Searcher) bm25(ctx context.Context, ex sqlite.Execer, w *weekData, week
 	}
 	rank := func(out []Source) {
 		if tn.Rerank {
-			rerankIn(out, words, w.lex.words)
+			rerankQ(out, q)
 		}
 		if tn.Listing != 1 {
 			demoteListings(out, tn.Listing)
@@ -226,8 +234,8 @@ func (s *Searcher) hybrid(ctx context.Context, ex sqlite.Execer, weekID int64, q
 	if err != nil {
 		return nil, err
 	}
-	words := s.tuning.turnWords(query)
-	lexical, err := s.bm25(ctx, ex, w, weekID, query, words, 0)
+	q := newQueryWords(s.tuning.turnWords(query), w.lex.words)
+	lexical, err := s.bm25q(ctx, ex, w, weekID, query, q, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -280,7 +288,7 @@ func (s *Searcher) hybrid(ctx context.Context, ex sqlite.Execer, weekID int64, q
 		}
 	}
 	if s.tuning.Neighbours {
-		if err := withNeighboursIn(ctx, ex, out, words, neighbourResults, w.lex.words, w.pass); err != nil {
+		if err := neighboursQ(ctx, ex, out, q, neighbourResults, w.pass); err != nil {
 			return nil, err
 		}
 	}
@@ -363,7 +371,7 @@ func (w *weekVectors) nearest(q []float32, n int) []int64 {
 	}
 	out := make([]int64, len(h))
 	for j := len(h) - 1; j >= 0; j-- {
-		out[j] = w.ids[heap.Pop(&h).(scored).i]
+		out[j] = w.ids[h.pop().i]
 	}
 	return out
 }
@@ -373,13 +381,55 @@ func (w *weekVectors) nearest(q []float32, n int) []int64 {
 // saves.
 const parallelScan = 1 << 20
 
-// offer keeps s if it is among the best n seen.
+// offer keeps s if it is among the best n seen. The heap is worked
+// without container/heap, whose interface boxed each pushed and popped
+// score (an allocation each, up to 50 per search); it keeps the same
+// order (worse is a total order: ties go by position).
 func (h *scoreHeap) offer(s scored, n int) {
 	if len(*h) < n {
-		heap.Push(h, s)
+		*h = append(*h, s)
+		h.up(len(*h) - 1)
 	} else if worse((*h)[0], s) {
 		(*h)[0] = s
-		heap.Fix(h, 0)
+		h.down(0)
+	}
+}
+
+// pop removes and returns the worst of the heap.
+func (h *scoreHeap) pop() scored {
+	old := *h
+	n := len(old) - 1
+	old[0], old[n] = old[n], old[0]
+	old[:n].down(0)
+	*h = old[:n]
+	return old[n]
+}
+
+func (h scoreHeap) up(j int) {
+	for j > 0 {
+		i := (j - 1) / 2
+		if !worse(h[j], h[i]) {
+			break
+		}
+		h[i], h[j] = h[j], h[i]
+		j = i
+	}
+}
+
+func (h scoreHeap) down(i int) {
+	for {
+		j := 2*i + 1
+		if j >= len(h) {
+			return
+		}
+		if j2 := j + 1; j2 < len(h) && worse(h[j2], h[j]) {
+			j = j2
+		}
+		if !worse(h[j], h[i]) {
+			return
+		}
+		h[i], h[j] = h[j], h[i]
+		i = j
 	}
 }
 

@@ -3,6 +3,7 @@ package retrieval
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -159,34 +160,49 @@ type weighted struct {
 // word keeps the first, highest, weight it is given).
 func (t Tuning) turnWords(turn Turn) []weighted {
 	var out []weighted
-	seen := map[string]bool{}
-	// chat: Chat drops conversational filler from this text (words at the
+	// chat: Chat drops conversational filler from these words (at the
 	// student's weight, as measured; never a model's rewritten query).
-	add := func(text string, w float64, chat bool) {
+	// A word is added once (out holds at most 64: looking there is
+	// cheaper than a map made on every turn).
+	add := func(words []string, w float64, chat bool) {
 		if w <= 0 {
 			return
 		}
-		for _, word := range queryTerms(text) {
+		for _, word := range words {
 			if t.Chat && chat && w == 1 && chatWords[word] {
 				continue
 			}
-			if !seen[word] && len(out) < 64 {
-				seen[word] = true
+			if len(out) < 64 && !slices.ContainsFunc(out, func(o weighted) bool { return o.word == word }) {
 				out = append(out, weighted{word, w})
 			}
 		}
 	}
-	add(turn.Student, 1, true)
-	add(turn.Rewrite, t.RewriteWeight, false)
-	add(turn.Tutor, t.TutorWeight, true)
-	add(turn.Theme, t.ThemeWeight, true)
+	addText := func(text string, w float64, chat bool) {
+		if w > 0 {
+			add(queryTerms(text), w, chat)
+		}
+	}
+	student := queryTerms(turn.Student)
+	add(student, 1, true)
+	addText(turn.Rewrite, t.RewriteWeight, false)
+	addText(turn.Tutor, t.TutorWeight, true)
+	addText(turn.Theme, t.ThemeWeight, true)
 	if t.Synonyms > 0 {
-		for _, word := range queryTerms(turn.Student) {
-			add(strings.Join(expansions[word], " "), t.Synonyms, true)
+		for _, word := range student {
+			add(expansionTerms[word], t.Synonyms, true)
 		}
 	}
 	return out
 }
+
+// expansionTerms are the query terms of each word's expansions, made once.
+var expansionTerms = func() map[string][]string {
+	m := make(map[string][]string, len(expansions))
+	for w, legal := range expansions {
+		m[w] = queryTerms(strings.Join(legal, " "))
+	}
+	return m
+}()
 
 // chatWords are a student's conversational words: in "I'd guess it's
 // limited to firing them — is that right?" only "limited" and "firing"
