@@ -23,7 +23,7 @@ func evalModerationCmd(args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	dev := fs.String("dev", "testdata/eval/moderation-dev.jsonl", "the labelled set the model is trained and its threshold chosen on")
 	test := fs.String("test", "testdata/eval/moderation-test.jsonl", "the held-out labelled set")
-	test2 := fs.String("test2", "testdata/eval/moderation-test-6.jsonl", "a later held-out set, written independently of everything tuned (empty: none)")
+	test2 := fs.String("test2", "testdata/eval/moderation-test-7.jsonl", "a later held-out set, written independently of everything tuned (empty: none)")
 	misses := fs.Bool("misses", false, "list every missed violation and flagged clean utterance")
 	if err := parseFlags(fs, args); err != nil {
 		return err

@@ -175,7 +175,7 @@ labelled dev and test sets: recall, false positives, per category.
   --dev FILE       dev set (default: testdata/eval/moderation-dev.jsonl)
   --test FILE      test set (default: testdata/eval/moderation-test.jsonl)
   --test2 FILE     a later held-out set, written independently of everything
-                   tuned (default: testdata/eval/moderation-test-6.jsonl;
+                   tuned (default: testdata/eval/moderation-test-7.jsonl;
                    "" for none)
   --misses         list missed violations and flagged clean utterances
                    (dev and test; never test2's, which nothing is tuned on)`},
