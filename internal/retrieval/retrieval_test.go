@@ -1,7 +1,6 @@
 package retrieval
 
 import (
-	"container/heap"
 	"math"
 	"slices"
 	"strings"
@@ -109,7 +108,7 @@ func TestNearestSplitScanAgrees(t *testing.T) {
 	}
 	want := make([]int64, len(h))
 	for j := len(h) - 1; j >= 0; j-- {
-		want[j] = int64(heap.Pop(&h).(scored).i)
+		want[j] = int64(h.pop().i)
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("split scan %v\none scan %v", got[:10], want[:10])

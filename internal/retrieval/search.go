@@ -454,11 +454,8 @@ type scored struct {
 	score float32
 }
 
-// scoreHeap is a min-heap: the worst of the best n on top.
+// scoreHeap is a min-heap: the worst of the best n on top (offer, pop).
 type scoreHeap []scored
-
-func (h scoreHeap) Len() int           { return len(h) }
-func (h scoreHeap) Less(a, b int) bool { return worse(h[a], h[b]) }
 
 // worse: a lower score, or on a tie the later passage (so results do not
 // depend on how a scan was split).
@@ -467,14 +464,6 @@ func worse(a, b scored) bool {
 		return a.score < b.score
 	}
 	return a.i > b.i
-}
-func (h scoreHeap) Swap(a, b int) { h[a], h[b] = h[b], h[a] }
-func (h *scoreHeap) Push(x any)   { *h = append(*h, x.(scored)) }
-func (h *scoreHeap) Pop() any {
-	old := *h
-	x := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return x
 }
 
 // weekData is what a search of one week needs in memory: the BM25 index
