@@ -5,6 +5,7 @@ import (
 	"errors"
 	"iter"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/lawtutor/socratic/internal/llm"
@@ -57,45 +58,49 @@ func classify(ctx context.Context, c Classifier, wait time.Duration, text, userI
 func gate(ctx context.Context, source iter.Seq[llm.Event], cancel context.CancelFunc, verdicts <-chan verdictResult, verdict *moderation.Verdict, onVerdictErr func(error)) iter.Seq[llm.Event] {
 	return func(yield func(llm.Event) bool) {
 		defer cancel() // the model's request, at once, however the answer ends
-		// Buffered, so the model's pieces queue while one is being checked,
-		// and the next check takes them all at once: no wait when the
-		// server keeps up, fewer checks when it is busy. A full buffer
-		// only makes the reader wait for the next check (merge empties
-		// it); 32 events are far more than arrive during one check, and a
-		// buffer is made for every turn (256 were 22 KB of each turn's
-		// allocations).
-		events := make(chan llm.Event, gateBuffer)
-		stop := make(chan struct{})
-		defer close(stop)
-		go func() {
-			defer close(events)
-			for ev := range source {
-				select {
-				case events <- ev:
-				case <-stop:
-					return // ends the model's stream
-				}
+		out := &filter{yield: yield, verdict: verdict, leaks: leakWatch{ix: rulesLeaks}, check: &moderation.OutputChecker{}}
+		// The model's stream is pulled, not ranged over, so that it can
+		// change hands. While a verdict is awaited, a reader goroutine
+		// pulls it (the request goes out beside the classifier's, and
+		// the pieces queue until the verdict); once the verdict has
+		// cleared the turn, the reader hands the stream over after the
+		// piece it is waiting for, and this goroutine pulls the rest
+		// itself. A piece then costs one goroutine's wake-up instead of
+		// two and a channel between them: most of an answer arrives
+		// after its verdict. Without a classifier there is no reader.
+		next, stopPull := iter.Pull(source)
+		if verdicts == nil {
+			defer stopPull()
+			pull(next, out)
+			return
+		}
+		r := startReader(next, stopPull)
+		defer func() {
+			if r.state.CompareAndSwap(reading, gone) {
+				close(r.stop) // the reader stops the stream when its pull returns
+			} else {
+				stopPull() // handed over: it is this goroutine's
 			}
 		}()
-		out := &filter{yield: yield, verdict: verdict, leaks: leakWatch{ix: rulesLeaks}, check: &moderation.OutputChecker{}}
+		events := r.events
 		var held []llm.Event
 		finished := false
 		for {
 			select {
-			case r := <-verdicts:
+			case v := <-verdicts:
 				verdicts = nil
-				if r.err != nil && ctx.Err() != nil {
+				if v.err != nil && ctx.Err() != nil {
 					// The student left: not a verdict, and nothing to store.
 					yield(llm.Event{Kind: llm.Error, Err: ctx.Err()})
 					return
 				}
-				if r.err != nil {
-					onVerdictErr(r.err)
-					r.v = moderation.Verdict{Flagged: true, Categories: []moderation.Category{moderation.Unverified}, Source: moderation.SourceClassifier}
+				if v.err != nil {
+					onVerdictErr(v.err)
+					v.v = moderation.Verdict{Flagged: true, Categories: []moderation.Category{moderation.Unverified}, Source: moderation.SourceClassifier}
 				}
-				if r.v.Flagged {
-					*verdict = r.v
-					if yield(llm.Event{Kind: llm.Delta, Text: moderation.Reply(r.v)}) {
+				if v.v.Flagged {
+					*verdict = v.v
+					if yield(llm.Event{Kind: llm.Delta, Text: moderation.Reply(v.v)}) {
 						yield(llm.Event{Kind: llm.Done, StopReason: "moderated"})
 					}
 					return
@@ -109,26 +114,116 @@ func gate(ctx context.Context, source iter.Seq[llm.Event], cancel context.Cancel
 				if finished {
 					return
 				}
+				close(r.handOver)
 			case ev, ok := <-events:
 				if !ok {
-					finished, events = true, nil
-					if verdicts == nil {
-						return
+					// The reader has stopped pulling: the stream ended, or
+					// (only after the verdict) it was handed over.
+					events = nil
+					if r.ended {
+						finished = true
+						if verdicts == nil {
+							return
+						}
+						continue
 					}
-					continue
+					pull(next, out)
+					return
 				}
 				if verdicts != nil {
 					held = append(held, ev)
 					continue
 				}
-				var next *llm.Event
-				ev, next, finished = merge(ev, events)
-				if !out.pass(ev) || next != nil && !out.pass(*next) || finished {
+				var nx *llm.Event
+				ev, nx, finished = merge(ev, events)
+				if !out.pass(ev) || nx != nil && !out.pass(*nx) {
+					return
+				}
+				if finished { // merge saw the channel closed
+					if !r.ended {
+						pull(next, out)
+					}
 					return
 				}
 			}
 		}
 	}
+}
+
+// pull passes the rest of the model's stream through the filter, pulling
+// it on the caller's goroutine.
+func pull(next func() (llm.Event, bool), out *filter) {
+	for {
+		ev, ok := next()
+		if !ok || !out.pass(ev) {
+			return
+		}
+	}
+}
+
+// reader pulls the model's stream on its own goroutine while gate awaits
+// the classifier's verdict.
+type reader struct {
+	// events are the pieces pulled, in order; closed when the reader
+	// stops pulling, after it has set ended (the stream has ended) or
+	// taken handOver. The close is what hands the stream to gate.
+	events chan llm.Event
+	ended  bool
+	// handOver, closed by gate once the verdict has cleared the turn:
+	// stop pulling after the piece being waited for.
+	handOver chan struct{}
+	// state says who holds the stream: the reader, gate (handed over),
+	// or neither (gate has returned first: the reader stops the stream).
+	state atomic.Int32
+	// stop is closed by gate when it returns before a hand-over.
+	stop chan struct{}
+}
+
+// Who holds the stream (reader.state).
+const (
+	reading    = iota // the reader
+	handedOver        // gate
+	gone              // gate returned first; the reader stops it
+)
+
+func startReader(next func() (llm.Event, bool), stopPull func()) *reader {
+	// Buffered, so the model's pieces queue while one is being checked,
+	// and the next check takes them all at once: no wait when the server
+	// keeps up, fewer checks when it is busy. A full buffer only makes
+	// the reader wait for the next check (merge empties it); 32 events
+	// are far more than arrive during one check, and a buffer is made
+	// for every turn (256 were 22 KB of each turn's allocations).
+	r := &reader{events: make(chan llm.Event, gateBuffer), handOver: make(chan struct{}), stop: make(chan struct{})}
+	go func() {
+		for {
+			select {
+			case <-r.stop:
+				stopPull() // ends the model's stream
+				return
+			case <-r.handOver:
+				if r.state.CompareAndSwap(reading, handedOver) {
+					close(r.events)
+				} else {
+					stopPull() // gate is gone
+				}
+				return
+			default:
+			}
+			ev, ok := next()
+			if !ok {
+				r.ended = true
+				close(r.events)
+				return
+			}
+			select {
+			case r.events <- ev:
+			case <-r.stop:
+				stopPull()
+				return
+			}
+		}
+	}()
+	return r
 }
 
 // gateBuffer is how many of the model's events gate queues.
