@@ -34,6 +34,12 @@ type verdictResult struct {
 // the channel, an error when it fails or takes longer than wait.
 func classify(ctx context.Context, c Classifier, wait time.Duration, text, userID string) <-chan verdictResult {
 	out := make(chan verdictResult, 1)
+	classifyInto(ctx, c, wait, text, userID, out)
+	return out
+}
+
+// classifyInto is classify, its result sent on out.
+func classifyInto(ctx context.Context, c Classifier, wait time.Duration, text, userID string, out chan<- verdictResult) {
 	go func() {
 		ctx, cancel := context.WithTimeout(ctx, wait)
 		defer cancel()
@@ -43,7 +49,6 @@ func classify(ctx context.Context, c Classifier, wait time.Duration, text, userI
 		}
 		out <- verdictResult{v, err}
 	}()
-	return out
 }
 
 // gate is what the student receives of the model's answer. Nothing passes
@@ -61,7 +66,7 @@ func gate(ctx context.Context, source iter.Seq[llm.Event], cancel context.Cancel
 		out := &filter{yield: yield, verdict: verdict, leaks: leakWatch{ix: rulesLeaks}, check: &moderation.OutputChecker{}}
 		// The model's stream is pulled, not ranged over, so that it can
 		// change hands. While a verdict is awaited, a reader goroutine
-		// pulls it (the request goes out beside the classifier's, and
+		// pulls it (the request goes out, the classifier's after it, and
 		// the pieces queue until the verdict); once the verdict has
 		// cleared the turn, the reader hands the stream over after the
 		// piece it is waiting for, and this goroutine pulls the rest

@@ -107,22 +107,33 @@ func (t *Tutor) Turn(ctx context.Context, ex sqlite.Execer, in TurnInput) (Reply
 		*verdict = v
 		return Reply{Events: once(moderation.Reply(v)), Verdict: verdict}, nil
 	}
+	// The classifier is asked once the answer's request has gone out
+	// (judge.start, below): its request and the answer's are both on
+	// their way long before the model's first word, and when many
+	// students send at once the answers' requests, which take longer to
+	// come back, are not queued behind the classifiers'.
+	var judge *judgement
 	var verdicts <-chan verdictResult
 	if t.classify != nil {
-		verdicts = classify(ctx, t.classify, t.wait, in.Student, in.UserID)
+		judge = t.judge(ctx, in.Student, in.UserID)
+		verdicts = judge.out
 	}
 	// The student's words weigh most; the tutor's last question says what
 	// a reply like "the second one" is about.
 	query := retrieval.Turn{Student: in.Student, Tutor: lastTutorLine(in.History)}
 	rewrote := t.rewrite != nil && t.model != nil
 	if rewrote {
+		// The rewrite is waited for before the answer is asked for: the
+		// classifier goes now, beside it, as it would have gone beside
+		// the answer.
+		judge.start()
 		// Beside the classifier, but before the search and so before the
 		// answer is asked for: the fast model's query, if it comes within
 		// the wait, adds its words to the search. The tutor's first word
 		// comes up to QUERY_REWRITE_WAIT later.
 		query.Rewrite = t.rewriteQuery(ctx, in.Student, query.Tutor, in.UserID)
 	}
-	sent := Reply{Classified: verdicts != nil, Rewrote: rewrote}
+	sent := Reply{Classified: judge.started(), Rewrote: rewrote}
 	sources, err := t.search.SearchTurn(ctx, ex, in.WeekID, query, passagesPerTurn)
 	if err != nil {
 		return sent, err
@@ -131,15 +142,17 @@ func (t *Tutor) Turn(ctx context.Context, ex sqlite.Execer, in TurnInput) (Reply
 		return sent, err
 	}
 	if t.model == nil {
+		judge.start()
 		r := Offline(OfflineInput{Student: in.Student, Passages: sources, History: in.History, Clock: in.Clock})
-		return Reply{Events: gate(ctx, once(r.Text), func() {}, verdicts, verdict, t.verdictFailed), Sources: sources, Verdict: verdict, Classified: verdicts != nil, Rewrote: rewrote}, nil
+		return Reply{Events: gate(ctx, once(r.Text), func() {}, verdicts, verdict, t.verdictFailed), Sources: sources, Verdict: verdict, Classified: judge.started(), Rewrote: rewrote}, nil
 	}
 	// Oldest exchanges go first when the session outgrows its budget:
 	// without it, every turn resent the whole transcript.
 	history := fitHistory(conversation(in.History), in.HistoryBudget)
 	req := Prompt(in.Week, sources, in.Clock, history, in.Student, in.UserID)
 	mctx, cancel := context.WithCancel(ctx)
-	return Reply{Events: gate(ctx, t.model.Stream(mctx, req), cancel, verdicts, verdict, t.verdictFailed), Sources: sources, Verdict: verdict, Classified: verdicts != nil, Rewrote: rewrote}, nil
+	src := t.model.Stream(judge.afterRequest(mctx), req)
+	return Reply{Events: gate(ctx, judge.beforeFirst(src), cancel, verdicts, verdict, t.verdictFailed), Sources: sources, Verdict: verdict, Classified: verdicts != nil, Rewrote: rewrote}, nil
 }
 
 // withNamedCase: when the student names a case ("mathews v eldridge", or
