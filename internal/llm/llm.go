@@ -105,6 +105,13 @@ type Provider interface {
 	Stream(ctx context.Context, req Request) iter.Seq[Event]
 }
 
+// Parallel reports whether p's server is known to answer several
+// requests at once: Anthropic's API does. An OpenAI-compatible server may
+// be a local model that runs one request at a time (llama.cpp with one
+// slot, Ollama with OLLAMA_NUM_PARALLEL=1): a second request waits for
+// the whole of the first.
+func Parallel(p Provider) bool { return p != nil && p.Name() == "anthropic" }
+
 // Complete runs a request to the end and returns the whole answer.
 func Complete(ctx context.Context, p Provider, req Request) (string, Usage, error) {
 	var b strings.Builder

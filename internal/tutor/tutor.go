@@ -107,16 +107,21 @@ func (t *Tutor) Turn(ctx context.Context, ex sqlite.Execer, in TurnInput) (Reply
 		*verdict = v
 		return Reply{Events: once(moderation.Reply(v)), Verdict: verdict}, nil
 	}
-	// The classifier is asked once the answer's request has gone out
-	// (judge.start, below): its request and the answer's are both on
-	// their way long before the model's first word, and when many
-	// students send at once the answers' requests, which take longer to
-	// come back, are not queued behind the classifiers'.
+	// On a server that answers requests in parallel, the classifier is
+	// asked once the answer's request has gone out (judge.start, below):
+	// both are on their way long before the model's first word, and when
+	// many students send at once the answers' requests, which take
+	// longer to come back, are not queued behind the classifiers'. On
+	// one that may answer one request at a time, the classifier's must
+	// come first: behind a whole answer, its verdict would be late.
 	var judge *judgement
 	var verdicts <-chan verdictResult
 	if t.classify != nil {
 		judge = t.judge(ctx, in.Student, in.UserID)
 		verdicts = judge.out
+		if !llm.Parallel(t.model) {
+			judge.start()
+		}
 	}
 	// The student's words weigh most; the tutor's last question says what
 	// a reply like "the second one" is about.
