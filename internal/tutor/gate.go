@@ -30,15 +30,8 @@ type verdictResult struct {
 	err error
 }
 
-// classify starts the classifier beside the answer; its result arrives on
-// the channel, an error when it fails or takes longer than wait.
-func classify(ctx context.Context, c Classifier, wait time.Duration, text, userID string) <-chan verdictResult {
-	out := make(chan verdictResult, 1)
-	classifyInto(ctx, c, wait, text, userID, out)
-	return out
-}
-
-// classifyInto is classify, its result sent on out.
+// classifyInto starts the classifier (judgement.start says when); its
+// result arrives on out, an error when it fails or takes longer than wait.
 func classifyInto(ctx context.Context, c Classifier, wait time.Duration, text, userID string, out chan<- verdictResult) {
 	go func() {
 		ctx, cancel := context.WithTimeout(ctx, wait)
