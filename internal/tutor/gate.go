@@ -32,11 +32,13 @@ type verdictResult struct {
 
 // classifyInto starts the classifier (judgement.start says when); its
 // result arrives on out, an error when it fails or takes longer than wait.
-func classifyInto(ctx context.Context, c Classifier, wait time.Duration, text, userID string, out chan<- verdictResult) {
+// returned is called once Classify has returned.
+func classifyInto(ctx context.Context, c Classifier, wait time.Duration, text, userID string, out chan<- verdictResult, returned func()) {
 	go func() {
 		ctx, cancel := context.WithTimeout(ctx, wait)
 		defer cancel()
 		v, err := c.Classify(ctx, text, userID)
+		returned()
 		if err != nil && ctx.Err() != nil {
 			err = errors.Join(ErrNoVerdict, err)
 		}

@@ -113,7 +113,8 @@ func (t *Tutor) Turn(ctx context.Context, ex sqlite.Execer, in TurnInput) (Reply
 	// many students send at once the answers' requests, which take
 	// longer to come back, are not queued behind the classifiers'. On
 	// one that may answer one request at a time, the classifier's must
-	// come first: behind a whole answer, its verdict would be late.
+	// reach it first (the answer's request waits until it is written):
+	// behind a whole answer, its verdict would be late.
 	var judge *judgement
 	var verdicts <-chan verdictResult
 	if t.classify != nil {
@@ -156,8 +157,13 @@ func (t *Tutor) Turn(ctx context.Context, ex sqlite.Execer, in TurnInput) (Reply
 	history := fitHistory(conversation(in.History), in.HistoryBudget)
 	req := Prompt(in.Week, sources, in.Clock, history, in.Student, in.UserID)
 	mctx, cancel := context.WithCancel(ctx)
-	src := t.model.Stream(judge.afterRequest(mctx), req)
-	return Reply{Events: gate(ctx, judge.beforeFirst(src), cancel, verdicts, verdict, t.verdictFailed), Sources: sources, Verdict: verdict, Classified: verdicts != nil, Rewrote: rewrote}, nil
+	var src iter.Seq[llm.Event]
+	if llm.Parallel(t.model) {
+		src = judge.beforeFirst(t.model.Stream(judge.afterRequest(mctx), req))
+	} else {
+		src = judge.afterSent(mctx, t.model.Stream(mctx, req))
+	}
+	return Reply{Events: gate(ctx, src, cancel, verdicts, verdict, t.verdictFailed), Sources: sources, Verdict: verdict, Classified: verdicts != nil, Rewrote: rewrote}, nil
 }
 
 // withNamedCase: when the student names a case ("mathews v eldridge", or
