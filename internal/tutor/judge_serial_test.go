@@ -2,17 +2,13 @@ package tutor
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/lawtutor/socratic/internal/llm"
+	"github.com/lawtutor/socratic/internal/llm/llmtest"
 	"github.com/lawtutor/socratic/internal/retrieval"
 )
 
@@ -27,53 +23,18 @@ import (
 // request on every provider.)
 func TestClassifierFirstOnAOneAtATimeServer(t *testing.T) {
 	db, weekA, _ := twoWeeks(t)
-	var mu sync.Mutex // one request at a time
-	var order []string
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		classifier := strings.Contains(string(body), "content filter")
-		mu.Lock()
-		defer mu.Unlock()
-		if classifier {
-			order = append(order, "classifier")
-		} else {
-			order = append(order, "answer")
-		}
-		w.Header().Set("content-type", "text/event-stream")
-		fl := w.(http.Flusher)
-		chunk := func(delta, finish string) string {
-			fin := "null"
-			if finish != "" {
-				fin = `"` + finish + `"`
-			}
-			d, _ := json.Marshal(delta)
-			return `{"id":"x","object":"chat.completion.chunk","created":1,"model":"fake","choices":[{"index":0,"delta":{"role":"assistant","content":` + string(d) + `},"finish_reason":` + fin + `}]}`
-		}
-		var pieces []string
-		delay := 200 * time.Millisecond
-		if classifier {
-			pieces, delay = []string{`{"safe": true, "categories": [], "explanation": "a question about contract law"}`}, 100*time.Millisecond
-		} else {
-			for i := range 10 {
-				pieces = append(pieces, fmt.Sprintf("Word%d ", i))
-			}
-			pieces = append(pieces, "why?")
-		}
-		for _, p := range pieces {
-			select {
-			case <-time.After(delay):
-			case <-r.Context().Done():
-				return
-			}
-			fmt.Fprintf(w, "data: %s\n\n", chunk(p, ""))
-			fl.Flush()
-		}
-		fmt.Fprintf(w, "data: %s\n\n", chunk("", "stop"))
-		fmt.Fprint(w, "data: [DONE]\n\n")
-		fl.Flush()
-	}))
-	defer srv.Close()
-	model, err := llm.NewOpenAI(llm.OpenAIOptions{BaseURL: srv.URL, Model: "local"})
+	var words []string
+	for i := range 10 {
+		words = append(words, fmt.Sprintf("Word%d ", i))
+	}
+	words = append(words, "why?")
+	// Replies go by arrival: the classifier's verdict to the first
+	// request, the answer to the second. The wrong order fails too.
+	fake := llmtest.NewOpenAIChat(t,
+		llmtest.ChatReply{Deltas: []string{`{"safe": true, "categories": [], "explanation": "a question about contract law"}`}, FirstDelay: 100 * time.Millisecond},
+		llmtest.ChatReply{Deltas: words, FirstDelay: 200 * time.Millisecond, Gap: 200 * time.Millisecond})
+	fake.OneAtATime = true
+	model, err := llm.NewOpenAI(llm.OpenAIOptions{BaseURL: fake.URL, Model: "local"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,13 +47,18 @@ func TestClassifierFirstOnAOneAtATimeServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	text, _, err := drain(reply)
-	mu.Lock()
-	got := append([]string(nil), order...)
-	mu.Unlock()
-	if want := "Word0 Word1 Word2 Word3 Word4 Word5 Word6 Word7 Word8 Word9 why?"; err != nil || text != want || reply.Verdict.Flagged {
-		t.Fatalf("a safe question on a one-at-a-time server got %q, %v (verdict %+v; the server took %v), want the answer %q", text, err, *reply.Verdict, got, want)
+	var order []string
+	for _, r := range fake.Requests() {
+		kind := "answer"
+		if b, _ := r.Body["messages"].([]any); strings.Contains(fmt.Sprint(b), "content filter") {
+			kind = "classifier"
+		}
+		order = append(order, kind)
 	}
-	if len(got) != 2 || got[0] != "classifier" {
-		t.Fatalf("the server took %v; want the classifier first", got)
+	if want := strings.Join(words, ""); err != nil || text != want || reply.Verdict.Flagged {
+		t.Fatalf("a safe question on a one-at-a-time server got %q, %v (verdict %+v; the server took %v), want the answer %q", text, err, *reply.Verdict, order, want)
+	}
+	if len(order) != 2 || order[0] != "classifier" {
+		t.Fatalf("the server took %v; want the classifier first", order)
 	}
 }

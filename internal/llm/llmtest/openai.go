@@ -13,17 +13,24 @@ import (
 
 // ChatReply is the OpenAI-compatible fake's answer to one request: an
 // error status, or the deltas streamed as chat.completion.chunk events
-// (then a usage chunk and [DONE]); FirstDelay holds the first delta back.
+// (then a usage chunk and [DONE]); FirstDelay holds the first delta back,
+// Gap each later one.
 type ChatReply struct {
 	Status     int
 	Deltas     []string
 	FirstDelay time.Duration
+	Gap        time.Duration
 }
 
 // OpenAIChat is a fake of POST /v1/chat/completions with stream: true.
 type OpenAIChat struct {
 	URL string
+	// OneAtATime makes it answer one request at a time, in the order they
+	// arrive, as a local server with one slot does (llama.cpp -np 1,
+	// Ollama with OLLAMA_NUM_PARALLEL=1). Set it before the first request.
+	OneAtATime bool
 
+	serial   sync.Mutex
 	mu       sync.Mutex
 	replies  []ChatReply
 	requests []Request
@@ -52,6 +59,10 @@ func (f *OpenAIChat) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	body, _ := io.ReadAll(r.Body)
+	if f.OneAtATime {
+		f.serial.Lock()
+		defer f.serial.Unlock()
+	}
 	rec := Request{Header: r.Header.Clone()}
 	json.Unmarshal(body, &rec.Body)
 	f.mu.Lock()
@@ -79,9 +90,13 @@ func (f *OpenAIChat) serve(w http.ResponseWriter, r *http.Request) {
 		return `{"id":"chatcmpl-fake","object":"chat.completion.chunk","created":1,"model":"fake","choices":[{"index":0,"delta":{"role":"assistant","content":` + string(d) + `},"finish_reason":` + fin + `}]}`
 	}
 	for j, d := range reply.Deltas {
-		if j == 0 && reply.FirstDelay > 0 {
+		wait := reply.Gap
+		if j == 0 {
+			wait = reply.FirstDelay
+		}
+		if wait > 0 {
 			select {
-			case <-time.After(reply.FirstDelay):
+			case <-time.After(wait):
 			case <-r.Context().Done():
 				f.mu.Lock()
 				f.requests[i].Gone = time.Now()
