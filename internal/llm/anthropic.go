@@ -210,9 +210,16 @@ func (s *eventStream) Next() bool {
 			s.cur.Delta.Type, s.cur.Delta.Text = "text_delta", text
 			return true
 		}
+		if typ, ok := bareEvent(data); ok {
+			s.cur = streamEvent{Type: typ}
+			return true
+		}
+		// Not a plain text delta (tried above): decoded without
+		// UnmarshalJSON, which would only try it again after
+		// encoding/json had checked the event once more.
 		prev := s.cur
 		s.cur = streamEvent{}
-		if s.err = json.Unmarshal(ev.Data, &s.cur); s.err != nil {
+		if s.err = json.Unmarshal(ev.Data, (*plainStreamEvent)(&s.cur)); s.err != nil {
 			s.cur = prev
 			return false
 		}
@@ -410,8 +417,34 @@ func (e *streamEvent) UnmarshalJSON(data []byte) error {
 		e.Delta.Type, e.Delta.Text = "text_delta", text
 		return nil
 	}
-	type plain streamEvent // without this method
-	return json.Unmarshal(data, (*plain)(e))
+	return json.Unmarshal(data, (*plainStreamEvent)(e))
+}
+
+// plainStreamEvent is streamEvent without its UnmarshalJSON.
+type plainStreamEvent streamEvent
+
+// bareEvent is the type of an event that carries nothing once reads but
+// its type, of exactly the form the API sends: {"type":"message_stop"},
+// {"type":"content_block_stop","index":N}. Decoded into a streamEvent
+// they are their Type alone (it has no index), so they need no decoding:
+// a stream has one of each per answer, and the classifier's another.
+func bareEvent(data []byte) (string, bool) {
+	if string(data) == `{"type":"message_stop"}` {
+		return "message_stop", true
+	}
+	rest, ok := bytes.CutPrefix(data, []byte(`{"type":"content_block_stop","index":`))
+	if !ok {
+		return "", false
+	}
+	if rest, ok = bytes.CutSuffix(rest, []byte("}")); !ok || len(rest) == 0 || len(rest) > 1 && rest[0] == '0' {
+		return "", false
+	}
+	for _, c := range rest {
+		if c < '0' || c > '9' {
+			return "", false
+		}
+	}
+	return "content_block_stop", true
 }
 
 // plainTextDelta is the text of a text delta event of exactly the form

@@ -35,14 +35,19 @@ func TestEventStreamIsTheSDKs(t *testing.T) {
 		"leading zero": start + ev("content_block_delta", `{"type":"content_block_delta","index":01,"delta":{"type":"text_delta","text":"x"}}`) + end,
 		"crlf and comments": strings.ReplaceAll(start+": a comment\n\n"+delta("one")+"data:\n\n"+"event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\n"+
 			"data: \"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"two\"}}\n\n"+end, "\n", "\r\n"),
-		"multi-line data": start + "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\ndata: \"delta\":{\"type\":\"text_delta\",\"text\":\"two\"}}\n\n" + end,
-		"no event names":  strings.ReplaceAll(start+delta("x")+end, "event: ", "x-event: "),
-		"trailing space":  start + "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"x\"}} \n\n" + end,
-		"overloaded":      start + delta("Hel") + ev("error", `{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}`) + delta("lo"),
-		"error not json":  start + ev("error", `overloaded, sorry`),
-		"invalid json":    start + delta("a") + ev("content_block_delta", `{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"b"}`) + delta("c"),
-		"cut mid-event":   start + delta("a") + "event: content_block_delta\ndata: {\"type\":\"content_block_de",
-		"empty":           "",
+		"multi-line data":      start + "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\ndata: \"delta\":{\"type\":\"text_delta\",\"text\":\"two\"}}\n\n" + end,
+		"no event names":       strings.ReplaceAll(start+delta("x")+end, "event: ", "x-event: "),
+		"trailing space":       start + "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"x\"}} \n\n" + end,
+		"overloaded":           start + delta("Hel") + ev("error", `{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}`) + delta("lo"),
+		"error not json":       start + ev("error", `overloaded, sorry`),
+		"invalid json":         start + delta("a") + ev("content_block_delta", `{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"b"}`) + delta("c"),
+		"cut mid-event":        start + delta("a") + "event: content_block_delta\ndata: {\"type\":\"content_block_de",
+		"empty":                "",
+		"stops of other forms": start + delta("a") + ev("content_block_stop", `{"type":"content_block_stop","index":00}`) + delta("b"),
+		"stops with more": start + delta("a") + ev("content_block_stop", `{"type":"content_block_stop","index":1,"x":2}`) +
+			ev("content_block_stop", `{"type":"content_block_stop","index":}`) + delta("b"),
+		"stop spaced":   start + delta("a") + ev("content_block_stop", `{"type": "content_block_stop", "index": 12}`) + ev("message_stop", `{"type": "message_stop"}`),
+		"stop misnamed": start + delta("a") + ev("content_block_stop", `{"type":"message_stop"}`) + ev("message_stop", `{"type":"content_block_stop","index":3}`),
 	}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		name := r.URL.Query().Get("b")
