@@ -268,18 +268,11 @@ func (s *Server) streamMessage(ctx context.Context, in *messageInput) (*huma.Str
 		_ = rc.Flush()
 		// A turn has a delta per word or two: each is made in one buffer
 		// the stream keeps, without encoding/json's reflection when its
-		// text allows (appendDeltaEvent), and flushed at once.
-		var buf []byte
-		a, err := p.Run(ctx, func(delta string) error {
-			var err error
-			if buf, err = appendDeltaEvent(buf[:0], delta); err != nil {
-				return err
-			}
-			if _, err := w.Write(buf); err != nil {
-				return err
-			}
-			return rc.Flush()
-		})
+		// text allows (appendDeltaEvent), and flushed with those that come
+		// within a tenth of a second (deltaFlusher).
+		deltas := newDeltaFlusher(w, rc.Flush)
+		a, err := p.Run(ctx, deltas.write)
+		deltas.close()
 		if err != nil {
 			if ctx.Err() != nil {
 				return // the client is gone; nobody reads an error event
