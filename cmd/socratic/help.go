@@ -88,7 +88,10 @@ latency, server CPU per turn (the run's server CPU time over its answered
 turns, session starts and ends included), peak RSS, lost turns and the
 engine's lock errors (SQLite: "database is locked"/busy; PostgreSQL:
 deadlocks, serialization failures, lock timeouts, running out of
-connections; on both, the server's own "busy" refusals).
+connections; on both, the server's own "busy" refusals). "Per word" is
+each word's delay from the fake's send to the client: the server gathers
+a reply's deltas for up to a tenth of a second (the first, and one that
+ends a sentence, go at once), so it is tens of milliseconds by design.
 
   --students N     students running a session at once (200)
   --turns N        streamed turns per session (8)
