@@ -216,10 +216,16 @@ func (s *eventStream) Next() bool {
 		}
 		// Not a plain text delta (tried above): decoded without
 		// UnmarshalJSON, which would only try it again after
-		// encoding/json had checked the event once more.
+		// encoding/json had checked the event once more. Except after
+		// white space, which the API does not send: through the method,
+		// as the SDK decodes it, a type error's offset does not count it.
 		prev := s.cur
 		s.cur = streamEvent{}
-		if s.err = json.Unmarshal(ev.Data, (*plainStreamEvent)(&s.cur)); s.err != nil {
+		var into any = (*plainStreamEvent)(&s.cur)
+		if len(data) > 0 && (data[0] == ' ' || data[0] == '\t' || data[0] == '\r' || data[0] == '\n') {
+			into = &s.cur
+		}
+		if s.err = json.Unmarshal(ev.Data, into); s.err != nil {
 			s.cur = prev
 			return false
 		}

@@ -1,6 +1,7 @@
 package llm
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -46,8 +47,11 @@ func TestEventStreamIsTheSDKs(t *testing.T) {
 		"stops of other forms": start + delta("a") + ev("content_block_stop", `{"type":"content_block_stop","index":00}`) + delta("b"),
 		"stops with more": start + delta("a") + ev("content_block_stop", `{"type":"content_block_stop","index":1,"x":2}`) +
 			ev("content_block_stop", `{"type":"content_block_stop","index":}`) + delta("b"),
-		"stop spaced":   start + delta("a") + ev("content_block_stop", `{"type": "content_block_stop", "index": 12}`) + ev("message_stop", `{"type": "message_stop"}`),
-		"stop misnamed": start + delta("a") + ev("content_block_stop", `{"type":"message_stop"}`) + ev("message_stop", `{"type":"content_block_stop","index":3}`),
+		"stop spaced":               start + delta("a") + ev("content_block_stop", `{"type": "content_block_stop", "index": 12}`) + ev("message_stop", `{"type": "message_stop"}`),
+		"type errors":               start + ev("message_start", `{"type":5}`),
+		"type error after spaces":   start + ev("message_start", `  {"type":"message_start","message":{"usage":{"input_tokens":"x"}}}`),
+		"syntax error after spaces": start + ev("message_delta", `  {"type":"message_delta",}`),
+		"stop misnamed":             start + delta("a") + ev("content_block_stop", `{"type":"message_stop"}`) + ev("message_stop", `{"type":"content_block_stop","index":3}`),
 	}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		name := r.URL.Query().Get("b")
@@ -80,6 +84,15 @@ func TestEventStreamIsTheSDKs(t *testing.T) {
 		var aerr *anthropic.Error
 		if errors.As(err, &aerr) {
 			return err.Error(), fmt.Sprintf("api %d %s %s", aerr.StatusCode, aerr.Type(), aerr.RequestID)
+		}
+		// A JSON error's fields, which a caller could inspect.
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			return err.Error(), fmt.Sprintf("%T offset %d struct %s field %s", err, te.Offset, te.Struct, te.Field)
+		}
+		var se *json.SyntaxError
+		if errors.As(err, &se) {
+			return err.Error(), fmt.Sprintf("%T offset %d", err, se.Offset)
 		}
 		return err.Error(), fmt.Sprintf("%T", err)
 	}
