@@ -5,6 +5,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 )
 
 // deltaWindow is how long a streamed answer's delta may wait to go out
@@ -13,10 +14,12 @@ import (
 // per word or two: flushing each was a seventh of the server's CPU for a
 // turn. Gathered over a tenth of a second, a reply still reads as it is
 // written, while a turn writes a few times a second instead of once a
-// word. The first delta and a delta that ends a sentence go out at once:
-// the time to the first word is unchanged, and so is the time to the
-// first whole sentence, which is what a client speaking the reply
-// sentence by sentence waits for.
+// word. The first delta goes out at once, and so does one that ends a
+// sentence or brings the white space after a sentence's end: the time to
+// the first word is unchanged, and so is the time to each whole sentence,
+// which a client speaking the reply sentence by sentence waits for (the
+// web client speaks a sentence once white space follows its stop, and a
+// model's next chunk usually starts with that space).
 //
 // The window is closed by the delta that arrives after it has passed,
 // not by a timer: a timer that fired each window would cost the wake-up
@@ -52,6 +55,7 @@ type deltaFlusher struct {
 	timer   timer     // made at the first wait, then reset
 	armed   bool      // the timer will flush what is pending
 	pending bool      // written since the last flush
+	stop    bool      // the last delta ended at a sentence's end
 	err     error     // the timer's flush failed: the client is gone
 }
 
@@ -77,7 +81,9 @@ func (d *deltaFlusher) write(text string) error {
 		return err
 	}
 	now := d.now()
-	if d.last.IsZero() || endsSentence(text) || now.Sub(d.last) >= d.window {
+	sentence := endsSentence(text) || breaksSentence(text) || d.stop && startsWithSpace(text)
+	d.stop = endsSentence(text)
+	if d.last.IsZero() || sentence || now.Sub(d.last) >= d.window {
 		return d.flushLocked(now)
 	}
 	d.pending = true
@@ -130,11 +136,37 @@ func (d *deltaFlusher) close() {
 	}
 }
 
-// endsSentence says whether a delta ends a sentence: its last character,
-// past spaces and closing quotes or brackets, is a full stop, a question
-// mark or an exclamation mark. A stop that does not end one ("v.") only
-// flushes early.
+// sentenceStops end a sentence, and closers may follow them within it.
+const sentenceStops, closers = ".?!…", "\"'”’)]"
+
+// endsSentence says whether a delta ends at a sentence's end: its last
+// character, past spaces and closers, is a stop. A stop that does not
+// end one ("v.") only flushes early.
 func endsSentence(text string) bool {
-	t := strings.TrimRight(text, " \t\n\"'”’)]")
-	return strings.HasSuffix(t, ".") || strings.HasSuffix(t, "?") || strings.HasSuffix(t, "!")
+	t := strings.TrimRight(strings.TrimRight(text, " \t\n"), closers)
+	return t != "" && strings.ContainsRune(sentenceStops, lastRune(t))
+}
+
+// breaksSentence says whether a delta holds a sentence's end followed by
+// white space: a stop, any closers, then a space.
+func breaksSentence(text string) bool {
+	for i, r := range text {
+		if !strings.ContainsRune(sentenceStops, r) {
+			continue
+		}
+		rest := strings.TrimLeft(text[i+len(string(r)):], closers)
+		if startsWithSpace(rest) {
+			return true
+		}
+	}
+	return false
+}
+
+func startsWithSpace(text string) bool {
+	return text != "" && strings.ContainsRune(" \t\n", rune(text[0]))
+}
+
+func lastRune(s string) rune {
+	r, _ := utf8.DecodeLastRuneInString(s)
+	return r
 }

@@ -63,79 +63,87 @@ func deltaEvents(texts ...string) string {
 	return b.String()
 }
 
-// TestDeltaFlusherGathersWithinTheWindow: the first delta and a
-// sentence's end go out at once; the others go with the first delta that
-// comes deltaWindow or more after the last flush, or by the timer, armed
-// for deltaWait after it, when the model pauses; a timer that fires after
-// a write has flushed, or after close, sends nothing.
+// TestDeltaFlusherGathersWithinTheWindow: the first delta, one that ends
+// a sentence, one that brings the space after a sentence's end and one
+// that holds a sentence's end and a space go out at once; the others go
+// with the first delta that comes deltaWindow or more after the last
+// flush, or by the timer, armed for deltaWait after it, when the model
+// pauses; a timer that fires after a write has flushed, or after close,
+// sends nothing.
 func TestDeltaFlusherGathersWithinTheWindow(t *testing.T) {
 	ft := &fakeTimers{now: time.Unix(1000, 0)}
 	w := &wire{}
 	d := newDeltaFlusher(w, w.flush)
 	d.now = func() time.Time { return ft.now }
 	d.after = ft.after
-	at := func(ms int) { ft.now = time.Unix(1000, 0).Add(time.Duration(ms) * time.Millisecond) }
+	var want [][]string
 	write := func(ms int, text string) {
 		t.Helper()
-		at(ms)
+		ft.now = time.Unix(1000, 0).Add(time.Duration(ms) * time.Millisecond)
 		if err := d.write(text); err != nil {
 			t.Fatal(err)
 		}
 	}
-	sent := func(when string, events ...[]string) {
+	fire := func(ms int) {
+		ft.now = time.Unix(1000, 0).Add(time.Duration(ms) * time.Millisecond)
+		ft.f()
+	}
+	sent := func(when string, flushed ...string) {
 		t.Helper()
-		var want []string
-		for _, e := range events {
-			want = append(want, deltaEvents(e...))
+		if flushed != nil {
+			want = append(want, flushed)
 		}
-		if strings.Join(w.sent, "|") != strings.Join(want, "|") {
-			t.Fatalf("%s: sent\n%q\nwant\n%q", when, w.sent, want)
+		var events []string
+		for _, e := range want {
+			events = append(events, deltaEvents(e...))
+		}
+		if strings.Join(w.sent, "|") != strings.Join(events, "|") {
+			t.Fatalf("%s: sent\n%q\nwant\n%q", when, w.sent, events)
 		}
 	}
-	first := []string{"Why"}
 	write(0, "Why")
-	sent("the first delta", first)
+	sent("the first delta", "Why")
 	write(10, " would")
 	write(25, " the")
-	sent("two deltas within the window", first)
+	sent("two deltas within the window")
 	if ft.made != 1 || len(ft.waits) != 1 || ft.waits[0] != 140*time.Millisecond || ft.stopped {
 		t.Fatalf("two deltas within the window: %d timers, waits %v, stopped %v; want one armed for the 140 ms to deltaWait", ft.made, ft.waits, ft.stopped)
 	}
-	second := []string{" would", " the", " court"}
 	write(100, " court")
-	sent("a delta as the window closes", first, second)
+	sent("a delta as the window closes", " would", " the", " court")
 	if !ft.stopped {
 		t.Error("the flush left the timer armed")
 	}
-	third := []string{" care?”"}
 	write(110, " care?”")
-	sent("a sentence's end", first, second, third)
-	write(120, " Suppose")
+	sent("a sentence's end", " care?”")
+	write(115, " Suppose")
+	sent("the space after a sentence's end", " Suppose")
+	write(125, " that")
+	sent("a delta after a flush")
 	if ft.made != 1 || len(ft.waits) != 2 || ft.waits[1] != 140*time.Millisecond {
 		t.Fatalf("a delta after a flush: %d timers made, waits %v; want the one timer reset for 140 ms", ft.made, ft.waits)
 	}
-	at(260) // the model pauses: the timer fires
-	ft.f()
-	fourth := []string{" Suppose"}
-	sent("the timer", first, second, third, fourth)
-	ft.f() // again, late
-	sent("the timer fired twice", first, second, third, fourth)
-	write(270, " not")
-	write(360, " the")
-	fifth := []string{" not", " the"}
-	sent("a delta as the window closes, the timer armed", first, second, third, fourth, fifth)
-	ft.f() // fired as that write stopped it
-	sent("a timer that fired as a write flushed", first, second, third, fourth, fifth)
-	write(370, " end")
+	fire(265) // the model pauses
+	sent("the timer", " that")
+	fire(266) // again, late
+	sent("the timer fired twice")
+	write(270, " the")
+	write(365, " notice")
+	sent("a delta as the window closes, the timer armed", " the", " notice")
+	fire(366) // fired as that write stopped it
+	sent("a timer that fired as a write flushed")
+	write(370, " came. Then")
+	sent("a sentence's end and a space inside a delta", " came. Then")
+	write(380, " end")
 	d.close()
 	if !ft.stopped {
 		t.Error("close left the timer armed")
 	}
-	ft.f() // fired as close stopped it
-	sent("a timer that fired as close stopped it", first, second, third, fourth, fifth)
-	want := deltaEvents("Why", " would", " the", " court", " care?”", " Suppose", " not", " the", " end")
-	if w.written.String() != want {
-		t.Errorf("written:\n%q\nwant\n%q", w.written.String(), want)
+	fire(400) // fired as close stopped it
+	sent("a timer that fired as close stopped it")
+	all := deltaEvents("Why", " would", " the", " court", " care?”", " Suppose", " that", " the", " notice", " came. Then", " end")
+	if w.written.String() != all {
+		t.Errorf("written:\n%q\nwant\n%q", w.written.String(), all)
 	}
 }
 
@@ -168,11 +176,19 @@ func TestDeltaFlusherStopsOnAFailedFlush(t *testing.T) {
 
 func TestEndsSentence(t *testing.T) {
 	for text, want := range map[string]bool{
-		" court.": true, " why? ": true, " it!": true, ` "the rule."`: true, " (see p. 4.)": true, " it?’": true,
-		" court": false, " the": false, "": false, " v": false, " p. 4,": false, " 4.5 pages": false,
+		" court.": true, " why? ": true, " it!": true, ` "the rule."`: true, " (see p. 4.)": true, " it?’": true, " and so…": true,
+		" court": false, " the": false, "": false, " v": false, " p. 4,": false, " 4.5 pages": false, " ”": false,
 	} {
 		if got := endsSentence(text); got != want {
 			t.Errorf("endsSentence(%q) = %v", text, got)
+		}
+	}
+	for text, want := range map[string]bool{
+		" came. Then": true, " so?” Why": true, "… and": true, " it. ": true,
+		" came.": false, " 4.5 pages": false, " p.4": false, " court": false, "": false,
+	} {
+		if got := breaksSentence(text); got != want {
+			t.Errorf("breaksSentence(%q) = %v", text, got)
 		}
 	}
 }

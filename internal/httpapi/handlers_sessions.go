@@ -271,6 +271,9 @@ func (s *Server) streamMessage(ctx context.Context, in *messageInput) (*huma.Str
 		// text allows (appendDeltaEvent), and flushed with those that come
 		// within a tenth of a second (deltaFlusher).
 		deltas := newDeltaFlusher(w, rc.Flush)
+		// Deferred too: a panic mid-answer (recovered by recoverPanics)
+		// must not leave the timer to flush a response already finished.
+		defer deltas.close()
 		a, err := p.Run(ctx, deltas.write)
 		deltas.close()
 		if err != nil {
