@@ -37,15 +37,18 @@ func (f *flushLog) Flush() {
 
 func (f *flushLog) Unwrap() http.ResponseWriter { return f.ResponseWriter }
 
-// TestStreamedTurnFlushes: each delta reaches the client as soon as it is
-// written (a flush of its own), and the sources and done events, written
+// TestStreamedTurnFlushes: each delta that comes after the delta
+// flusher's window has passed (the model paused 300 ms, three windows)
+// reaches the client as soon as it is written, in a flush of its own;
+// the first and the sentence's end would anyway. The sources and done
+// events, written
 // when the answer is complete, go out together in the last flush, in that
 // order, the events themselves as the API describes them.
 func TestStreamedTurnFlushes(t *testing.T) {
 	reply := llmtest.Text("Before the rule: ", "what exactly did the officer see, ", "and when?")
 	for i, ev := range reply.Events {
 		if ev.Name == "content_block_delta" && !strings.Contains(ev.Data, "Before") {
-			reply.Events[i].Delay = 150 * time.Millisecond // each its own delta
+			reply.Events[i].Delay = 300 * time.Millisecond // each its own flush
 		}
 	}
 	fake := llmtest.NewAnthropic(t, reply)
