@@ -37,9 +37,11 @@ type timer interface {
 }
 
 // A deltaFlusher writes a streamed answer's delta events to w and flushes
-// them: the first at once, then a sentence's end at once, and other
-// deltas with the first that comes deltaWindow or more after the last
-// flush, or by a timer deltaWait after it. Its write is the answer's
+// them: the first at once; at once too a delta that ends a sentence,
+// holds a sentence's end and a space, or starts with the space after the
+// last delta's sentence end; other deltas with the first that comes
+// deltaWindow or more after the last flush, or by a timer deltaWait
+// after it. Its write is the answer's
 // onDelta; close stops the timer, after which the handler owns w alone
 // again (and flushes what is left with its last event).
 type deltaFlusher struct {
