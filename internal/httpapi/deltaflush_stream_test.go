@@ -99,10 +99,12 @@ func TestStreamedTurnsWithRandomGapsAndHangUps(t *testing.T) {
 		fake.Push(reply)
 		hangUp := rand.IntN(2) == 0
 		ctx, cancel := context.WithCancel(context.Background())
+		res, events := streamTurn(t, ctx, srv.URL, w.persona["enrolled"], id, fmt.Sprintf(`{"message":"Turn %d: the officer saw two men flee."}`, turn))
 		if hangUp {
+			// Once the stream has opened (a cut before it is not this
+			// test's), at a random moment of the answer.
 			time.AfterFunc(time.Duration(rand.IntN(1500))*time.Millisecond, cancel)
 		}
-		res, events := streamTurn(t, ctx, srv.URL, w.persona["enrolled"], id, fmt.Sprintf(`{"message":"Turn %d: the officer saw two men flee."}`, turn))
 		var text strings.Builder
 		var done map[string]any
 		for {
