@@ -2,6 +2,7 @@ package session
 
 import (
 	"context"
+	"database/sql"
 	"reflect"
 	"testing"
 
@@ -61,7 +62,17 @@ func TestTurnInputReadsHistoryAndWeekTogether(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			in, err := e.svc.turnInput(ctx, p)
+			// As begin reads it: in a write, through the write
+			// connection's prepared statements.
+			err := db.Batch.Do(ctx, func(ctx context.Context, tx *sql.Tx) error {
+				var err error
+				p.prior, err = readPrior(ctx, db.WriteStmts.In(tx), sess, pending)
+				return err
+			})
+			if err != nil {
+				t.Fatalf("%d %s: %v", round, tc.name, err)
+			}
+			in, err := e.svc.turnInput(p)
 			if err != nil {
 				t.Fatalf("%d %s: %v", round, tc.name, err)
 			}
