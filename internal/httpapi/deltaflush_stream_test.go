@@ -5,51 +5,13 @@ import (
 	"fmt"
 	"iter"
 	"math/rand/v2"
-	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/lawtutor/socratic/internal/llm"
 	"github.com/lawtutor/socratic/internal/llm/llmtest"
 )
-
-// timedFlushLog records what was flushed, and when.
-type timedFlushLog struct {
-	http.ResponseWriter
-	mu     sync.Mutex
-	cur    strings.Builder
-	pieces []string
-	at     []time.Time
-	done   bool // ServeHTTP returned
-	misuse []string
-}
-
-func (f *timedFlushLog) Write(b []byte) (int, error) {
-	f.mu.Lock()
-	if f.done {
-		f.misuse = append(f.misuse, "write after ServeHTTP returned")
-	}
-	f.cur.Write(b)
-	f.mu.Unlock()
-	return f.ResponseWriter.Write(b)
-}
-
-func (f *timedFlushLog) Flush() {
-	f.mu.Lock()
-	if f.done {
-		f.misuse = append(f.misuse, "flush after ServeHTTP returned")
-	}
-	f.pieces = append(f.pieces, f.cur.String())
-	f.at = append(f.at, time.Now())
-	f.cur.Reset()
-	f.mu.Unlock()
-	f.ResponseWriter.(http.Flusher).Flush()
-}
-
-func (f *timedFlushLog) Unwrap() http.ResponseWriter { return f.ResponseWriter }
 
 // TestStreamedTurnsWithRandomGapsAndHangUps: turns of random deltas at random
 // gaps around the delta flusher's window, some read to the end and some hung up at a
@@ -58,24 +20,7 @@ func (f *timedFlushLog) Unwrap() http.ResponseWriter { return f.ResponseWriter }
 func TestStreamedTurnsWithRandomGapsAndHangUps(t *testing.T) {
 	fake := llmtest.NewAnthropic(t)
 	w := newSessionWorld(t, fakeClaude(t, fake))
-	var mu sync.Mutex
-	var logs []*timedFlushLog
-	h := w.f.srv.Handler()
-	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		if !strings.HasSuffix(r.URL.Path, "/message/stream") {
-			h.ServeHTTP(rw, r)
-			return
-		}
-		l := &timedFlushLog{ResponseWriter: rw}
-		mu.Lock()
-		logs = append(logs, l)
-		mu.Unlock()
-		h.ServeHTTP(l, r)
-		l.mu.Lock()
-		l.done = true
-		l.mu.Unlock()
-	}))
-	defer srv.Close()
+	url, streams := recordStreams(t, w)
 	words := []string{" the", " court", " held", " that", " notice", " was", " due.", " Why?", " hearing", " first!"}
 	id := w.startAs(t, "enrolled")
 	cut := 0
@@ -99,7 +44,7 @@ func TestStreamedTurnsWithRandomGapsAndHangUps(t *testing.T) {
 		fake.Push(reply)
 		hangUp := rand.IntN(2) == 0
 		ctx, cancel := context.WithCancel(context.Background())
-		res, events := streamTurn(t, ctx, srv.URL, w.persona["enrolled"], id, fmt.Sprintf(`{"message":"Turn %d: the officer saw two men flee."}`, turn))
+		res, events := streamTurn(t, ctx, url, w.persona["enrolled"], id, fmt.Sprintf(`{"message":"Turn %d: the officer saw two men flee."}`, turn))
 		if hangUp {
 			// Once the stream has opened (a cut before it is not this
 			// test's), at a random moment of the answer.
@@ -133,9 +78,7 @@ func TestStreamedTurnsWithRandomGapsAndHangUps(t *testing.T) {
 		}
 	}
 	time.Sleep(400 * time.Millisecond) // any late timer has fired
-	mu.Lock()
-	defer mu.Unlock()
-	for i, l := range logs {
+	for i, l := range streams() {
 		l.mu.Lock()
 		if len(l.misuse) > 0 || !l.done {
 			t.Errorf("response %d: %v (returned %v)", i, l.misuse, l.done)
@@ -165,26 +108,9 @@ func (panickyModel) Stream(ctx context.Context, req llm.Request) iter.Seq[llm.Ev
 // data race with the connection's next response).
 func TestPanicMidAnswerLeavesNoFlushAfterReturn(t *testing.T) {
 	w := newSessionWorld(t, panickyModel{})
-	var mu sync.Mutex
-	var logs []*timedFlushLog
-	h := w.f.srv.Handler()
-	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		if !strings.HasSuffix(r.URL.Path, "/message/stream") {
-			h.ServeHTTP(rw, r)
-			return
-		}
-		l := &timedFlushLog{ResponseWriter: rw}
-		mu.Lock()
-		logs = append(logs, l)
-		mu.Unlock()
-		h.ServeHTTP(l, r)
-		l.mu.Lock()
-		l.done = true
-		l.mu.Unlock()
-	}))
-	defer srv.Close()
+	url, streams := recordStreams(t, w)
 	id := w.startAs(t, "enrolled")
-	res, events := streamTurn(t, context.Background(), srv.URL, w.persona["enrolled"], id, `{"message":"The officer saw two men flee the car."}`)
+	res, events := streamTurn(t, context.Background(), url, w.persona["enrolled"], id, `{"message":"The officer saw two men flee the car."}`)
 	for {
 		if _, ok := events.next(); !ok {
 			break
@@ -192,9 +118,7 @@ func TestPanicMidAnswerLeavesNoFlushAfterReturn(t *testing.T) {
 	}
 	res.Body.Close()
 	time.Sleep(400 * time.Millisecond)
-	mu.Lock()
-	defer mu.Unlock()
-	for _, l := range logs {
+	for _, l := range streams() {
 		l.mu.Lock()
 		if len(l.misuse) > 0 {
 			t.Errorf("the response was used after ServeHTTP returned: %v", l.misuse)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -12,16 +13,22 @@ import (
 	"github.com/lawtutor/socratic/internal/llm/llmtest"
 )
 
-// flushLog records what a response wrote between its flushes.
+// flushLog records what a response wrote between its flushes, and any
+// use of it after ServeHTTP returned (which net/http forbids).
 type flushLog struct {
 	http.ResponseWriter
 	mu     sync.Mutex
 	cur    strings.Builder
 	pieces []string
+	done   bool // ServeHTTP returned
+	misuse []string
 }
 
 func (f *flushLog) Write(b []byte) (int, error) {
 	f.mu.Lock()
+	if f.done {
+		f.misuse = append(f.misuse, "write after ServeHTTP returned")
+	}
 	f.cur.Write(b)
 	f.mu.Unlock()
 	return f.ResponseWriter.Write(b)
@@ -29,6 +36,9 @@ func (f *flushLog) Write(b []byte) (int, error) {
 
 func (f *flushLog) Flush() {
 	f.mu.Lock()
+	if f.done {
+		f.misuse = append(f.misuse, "flush after ServeHTTP returned")
+	}
 	f.pieces = append(f.pieces, f.cur.String())
 	f.cur.Reset()
 	f.mu.Unlock()
@@ -36,6 +46,36 @@ func (f *flushLog) Flush() {
 }
 
 func (f *flushLog) Unwrap() http.ResponseWriter { return f.ResponseWriter }
+
+// recordStreams serves w's API over HTTP with each /message/stream
+// response wrapped in a flushLog; logs gives those of the responses so
+// far, in the order they began.
+func recordStreams(t *testing.T, w *sessionWorld) (url string, logs func() []*flushLog) {
+	t.Helper()
+	var mu sync.Mutex
+	var all []*flushLog
+	h := w.f.srv.Handler()
+	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		if !strings.HasSuffix(r.URL.Path, "/message/stream") {
+			h.ServeHTTP(rw, r)
+			return
+		}
+		l := &flushLog{ResponseWriter: rw}
+		mu.Lock()
+		all = append(all, l)
+		mu.Unlock()
+		h.ServeHTTP(l, r)
+		l.mu.Lock()
+		l.done = true
+		l.mu.Unlock()
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL, func() []*flushLog {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(all)
+	}
+}
 
 // TestStreamedTurnFlushes: each delta that comes after the delta
 // flusher's window has passed (the model paused 300 ms, three windows)
@@ -53,23 +93,9 @@ func TestStreamedTurnFlushes(t *testing.T) {
 	}
 	fake := llmtest.NewAnthropic(t, reply)
 	w := newSessionWorld(t, fakeClaude(t, fake))
-	var mu sync.Mutex
-	var logs []*flushLog
-	h := w.f.srv.Handler()
-	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		if !strings.HasSuffix(r.URL.Path, "/message/stream") {
-			h.ServeHTTP(rw, r)
-			return
-		}
-		l := &flushLog{ResponseWriter: rw}
-		mu.Lock()
-		logs = append(logs, l)
-		mu.Unlock()
-		h.ServeHTTP(l, r)
-	}))
-	defer srv.Close()
+	url, streams := recordStreams(t, w)
 	id := w.startAs(t, "enrolled")
-	res, events := streamTurn(t, context.Background(), srv.URL, w.persona["enrolled"], id, `{"message":"The officer saw two men flee the car."}`)
+	res, events := streamTurn(t, context.Background(), url, w.persona["enrolled"], id, `{"message":"The officer saw two men flee the car."}`)
 	var names []string
 	for {
 		ev, ok := events.next()
@@ -82,11 +108,12 @@ func TestStreamedTurnFlushes(t *testing.T) {
 	if len(names) < 5 || names[len(names)-2] != "sources" || names[len(names)-1] != "done" {
 		t.Fatalf("events %v", names)
 	}
-	mu.Lock()
-	defer mu.Unlock()
+	logs := streams()
 	if len(logs) != 1 {
 		t.Fatalf("%d streamed responses logged", len(logs))
 	}
+	logs[0].mu.Lock()
+	defer logs[0].mu.Unlock()
 	p := logs[0].pieces
 	deltas := len(names) - 2
 	// The headers' flush, one per delta, and the last.
