@@ -104,7 +104,7 @@ func (s *Searcher) SearchWithVector(ctx context.Context, ex sqlite.Execer, weekI
 // lexical is BM25 alone: its best candidates, reranked by how many of the
 // question's words they hold and how close together.
 func (s *Searcher) lexical(ctx context.Context, ex sqlite.Execer, weekID int64, query Turn, k int) ([]Source, error) {
-	w, err := s.cache.week(ctx, ex, weekID, s.model())
+	w, err := s.weekOf(ctx, ex, weekID, query)
 	if err != nil {
 		return nil, err
 	}
@@ -221,6 +221,15 @@ func (s *Searcher) bm25q(ctx context.Context, ex sqlite.Execer, w *weekData, wee
 	return out, nil
 }
 
+// weekOf is the week's data for a search of query: at the versions the
+// query brings (Turn.Version), or at those read now.
+func (s *Searcher) weekOf(ctx context.Context, ex sqlite.Execer, weekID int64, query Turn) (*weekData, error) {
+	if query.Version != nil {
+		return s.cache.weekAt(ctx, ex, weekID, s.model(), *query.Version)
+	}
+	return s.cache.week(ctx, ex, weekID, s.model())
+}
+
 func (s *Searcher) model() string {
 	if s.emb == nil {
 		return ""
@@ -230,7 +239,7 @@ func (s *Searcher) model() string {
 
 // hybrid fuses BM25's ranking with the vectors' for the query vector qv.
 func (s *Searcher) hybrid(ctx context.Context, ex sqlite.Execer, weekID int64, query Turn, qv []float32, k int) ([]Source, error) {
-	w, err := s.cache.week(ctx, ex, weekID, s.model())
+	w, err := s.weekOf(ctx, ex, weekID, query)
 	if err != nil {
 		return nil, err
 	}
@@ -517,13 +526,37 @@ func newWeekCache(budget int64) *weekCache {
 // the copy look older than it is (reloaded next time), never newer. When
 // only vectors changed (embedding in progress), the BM25 index is kept and
 // only the vectors are read again.
-func (c *weekCache) week(ctx context.Context, ex sqlite.Execer, weekID int64, model string) (_ *weekData, err error) {
-	var want versions
-	err = ex.QueryRowContext(ctx, `SELECT coalesce(max(passages), 0), coalesce(max(vectors), 0) FROM week_versions WHERE week_id = ?`, weekID).
-		Scan(&want.passages, &want.vectors)
+func (c *weekCache) week(ctx context.Context, ex sqlite.Execer, weekID int64, model string) (*weekData, error) {
+	v, err := ReadWeekVersion(ctx, ex, weekID)
 	if err != nil {
-		return nil, fmt.Errorf("search week %d: %w", weekID, err)
+		return nil, err
 	}
+	return c.weekAt(ctx, ex, weekID, model, v)
+}
+
+// WeekVersion is a week's versions (see the migration that made
+// week_versions) as a caller read them with ReadWeekVersion: a search
+// given one (Turn.Version) uses the week's copy in memory if it is at
+// least as new, and does not read them again.
+type WeekVersion struct{ Passages, Vectors int64 }
+
+// ReadWeekVersion reads the week's versions through ex.
+func ReadWeekVersion(ctx context.Context, ex sqlite.Execer, weekID int64) (WeekVersion, error) {
+	var v WeekVersion
+	err := ex.QueryRowContext(ctx, `SELECT coalesce(max(passages), 0), coalesce(max(vectors), 0) FROM week_versions WHERE week_id = ?`, weekID).
+		Scan(&v.Passages, &v.Vectors)
+	if err != nil {
+		return WeekVersion{}, fmt.Errorf("search week %d: %w", weekID, err)
+	}
+	return v, nil
+}
+
+// weekAt is week for versions the caller has read (v): the copy in memory
+// if it covers them, else the week loaded (and labelled v: if it changed
+// since v was read, the copy looks older than it is and is loaded again
+// next time, never the reverse).
+func (c *weekCache) weekAt(ctx context.Context, ex sqlite.Execer, weekID int64, model string, v WeekVersion) (_ *weekData, err error) {
+	want := versions{v.Passages, v.Vectors}
 	c.mu.Lock()
 	old := c.weeks[weekID]
 	if old != nil && old.model == model && old.v.covers(want, model) {

@@ -21,6 +21,11 @@ type Turn struct {
 	// Rewrite is a search query a language model made of the student's
 	// words and the tutor's question (QUERY_REWRITE), or "".
 	Rewrite string
+	// Version is the week's versions as the caller read them a moment
+	// before (a tutoring turn: in the write that stored the student's
+	// words, where the read is cheap), or nil: the search reads them.
+	// The passages' still being there is checked anyway (bm25).
+	Version *WeekVersion
 }
 
 // Text is the turn as one query text (for an embedder): the student's

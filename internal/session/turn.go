@@ -420,7 +420,7 @@ func (s *Service) turnInput(p *Pending) (tutor.TurnInput, error) {
 	} else if err := decodeList(p.prior.themes, &week.Themes); err != nil {
 		return tutor.TurnInput{}, fmt.Errorf("turn week themes: %w", err)
 	}
-	return tutor.TurnInput{
+	in := tutor.TurnInput{
 		WeekID:  weekID,
 		Week:    week,
 		History: p.prior.history,
@@ -429,7 +429,12 @@ func (s *Service) turnInput(p *Pending) (tutor.TurnInput, error) {
 		UserID:  opaqueUser(p.sess.UserID),
 
 		HistoryBudget: s.o.HistoryBudget,
-	}, nil
+	}
+	if weekID != 0 {
+		v := p.prior.version
+		in.WeekVersion = &v
+	}
+	return in, nil
 }
 
 // turnContextQuery reads, in one statement, what was said before a turn
@@ -452,6 +457,9 @@ type prior struct {
 	history   []llm.Message
 	themes    string
 	weekFound bool
+	// version is the week's versions, read with the rest: the turn's
+	// search needs them and need not read them again on the pool.
+	version retrieval.WeekVersion
 }
 
 // readPrior reads what was said in sess before the turn numbered before.
@@ -476,6 +484,11 @@ func readPrior(ctx context.Context, ex sqlite.Execer, sess Session, before int64
 	}
 	if err := rows.Err(); err != nil {
 		return prior{}, fmt.Errorf("conversation: %w", err)
+	}
+	if pr.weekFound {
+		if pr.version, err = retrieval.ReadWeekVersion(ctx, ex, sess.WeekID); err != nil {
+			return prior{}, err
+		}
 	}
 	return pr, nil
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/lawtutor/socratic/internal/llm"
+	"github.com/lawtutor/socratic/internal/retrieval"
 	"github.com/lawtutor/socratic/internal/sqlite"
 	"github.com/lawtutor/socratic/internal/sqlite/sqlitetest"
 )
@@ -78,6 +79,16 @@ func TestTurnInputReadsHistoryAndWeekTogether(t *testing.T) {
 			}
 			if in.WeekID != tc.weekID || !reflect.DeepEqual(in.Week.Themes, tc.themes) || in.Week.Title != "Acceptance" || in.Week.Course != "Contracts" {
 				t.Errorf("%s: week %d %+v, want %d with themes %q", tc.name, in.WeekID, in.Week, tc.weekID, tc.themes)
+			}
+			// The week's versions, read in the same write, go with it
+			// (the search then need not read them); none without a week.
+			switch v, err := retrieval.ReadWeekVersion(ctx, db.Read, e.week); {
+			case err != nil:
+				t.Fatal(err)
+			case tc.weekID == 0 && in.WeekVersion != nil:
+				t.Errorf("%s: week version %+v without a week", tc.name, *in.WeekVersion)
+			case tc.weekID != 0 && (in.WeekVersion == nil || *in.WeekVersion != v || v.Passages == 0):
+				t.Errorf("%s: week version %v, want %+v", tc.name, in.WeekVersion, v)
 			}
 			if !reflect.DeepEqual(in.History, wantHistory) || in.Student != "And revocation?" {
 				t.Errorf("%s: history %+v, want %+v", tc.name, in.History, wantHistory)

@@ -69,12 +69,15 @@ func (t *Tutor) Provider() string {
 // TurnInput is one student turn. History is the session's transcript so
 // far, from storage (never from process memory).
 type TurnInput struct {
-	WeekID  int64
-	Week    Week
-	History []llm.Message
-	Student string
-	Clock   Clock
-	UserID  string // opaque: a hash, never a name or address
+	WeekID int64
+	// WeekVersion is the week's versions as the caller read them
+	// (retrieval.ReadWeekVersion), or nil: the search reads them.
+	WeekVersion *retrieval.WeekVersion
+	Week        Week
+	History     []llm.Message
+	Student     string
+	Clock       Clock
+	UserID      string // opaque: a hash, never a name or address
 	// HistoryBudget bounds the history sent to the model, in estimated
 	// tokens (see EstimateTokens); 0: DefaultHistoryBudget.
 	HistoryBudget int
@@ -126,7 +129,7 @@ func (t *Tutor) Turn(ctx context.Context, ex sqlite.Execer, in TurnInput) (Reply
 	}
 	// The student's words weigh most; the tutor's last question says what
 	// a reply like "the second one" is about.
-	query := retrieval.Turn{Student: in.Student, Tutor: lastTutorLine(in.History)}
+	query := retrieval.Turn{Student: in.Student, Tutor: lastTutorLine(in.History), Version: in.WeekVersion}
 	rewrote := t.rewrite != nil && t.model != nil
 	if rewrote {
 		// The rewrite is waited for before the answer is asked for: the
@@ -179,7 +182,7 @@ func (t *Tutor) withNamedCase(ctx context.Context, ex sqlite.Execer, in TurnInpu
 	if name == "" {
 		return sources, nil
 	}
-	found, err := t.search.SearchTurn(ctx, ex, in.WeekID, retrieval.Turn{Student: name}, passagesPerTurn)
+	found, err := t.search.SearchTurn(ctx, ex, in.WeekID, retrieval.Turn{Student: name, Version: in.WeekVersion}, passagesPerTurn)
 	if err != nil {
 		return nil, err
 	}

@@ -2,8 +2,10 @@ package tutor
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -133,4 +135,56 @@ func drain(r Reply) (string, llm.Usage, error) {
 		}
 	}
 	return b.String(), llm.Usage{}, nil
+}
+
+// versionReads counts the week-version reads run through it.
+type versionReads struct {
+	sqlite.Execer
+	n atomic.Int64
+}
+
+func (r *versionReads) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+	if strings.Contains(q, "week_versions") {
+		r.n.Add(1)
+	}
+	return r.Execer.QueryRowContext(ctx, q, args...)
+}
+
+func (r *versionReads) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if strings.Contains(q, "week_versions") {
+		r.n.Add(1)
+	}
+	return r.Execer.QueryContext(ctx, q, args...)
+}
+
+// TestTurnSearchesAtTheCallersVersion: a turn given the week's versions
+// (read by the session in the write that stored the student's words)
+// passes them to each of its searches, the one for a case the student
+// names too, which then read no versions of their own; a turn without
+// them reads them for each search.
+func TestTurnSearchesAtTheCallersVersion(t *testing.T) {
+	db, weekA, _ := twoWeeks(t)
+	ctx := context.Background()
+	v, err := retrieval.ReadWeekVersion(ctx, db.Read, weekA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tu := New(retrieval.NewSearcher(nil, 0, nil), nil)
+	for _, tc := range []struct {
+		version *retrieval.WeekVersion
+		want    int64
+	}{{&v, 0}, {nil, 2}} {
+		ex := &versionReads{Execer: db.Read}
+		reply, err := tu.Turn(ctx, ex, TurnInput{WeekID: weekA, WeekVersion: tc.version, Week: week, Student: "Did Adams v. Lindsell put the risk of a lost letter on the offeror?"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		text, _, err := drain(reply)
+		if err != nil || !strings.Contains(text, "WEEKA") {
+			t.Fatalf("reply %q, %v", text, err)
+		}
+		if n := ex.n.Load(); n != tc.want {
+			t.Errorf("version %+v given: %d version reads, want %d", tc.version, n, tc.want)
+		}
+	}
 }

@@ -1,0 +1,104 @@
+package retrieval
+
+import (
+	"context"
+	"database/sql"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/lawtutor/socratic/internal/sqlite"
+)
+
+// versionReads counts the week-version reads that run through it, and runs
+// every query on the database.
+type versionReads struct {
+	sqlite.Execer
+	n atomic.Int64
+}
+
+func (r *versionReads) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+	if strings.Contains(q, "week_versions") {
+		r.n.Add(1)
+	}
+	return r.Execer.QueryRowContext(ctx, q, args...)
+}
+
+func (r *versionReads) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if strings.Contains(q, "week_versions") {
+		r.n.Add(1)
+	}
+	return r.Execer.QueryContext(ctx, q, args...)
+}
+
+// TestSearchAtTheCallersVersion: a turn's search that brings the week's
+// versions (Turn.Version, read by the caller in its own transaction) does
+// not read them again, and finds what a search that reads them finds,
+// from a cold cache and from a warm one. Brought an older version than the
+// copy in memory (the week changed after the caller read it), it still
+// returns no deleted passage; brought the new one, it sees the change.
+func TestSearchAtTheCallersVersion(t *testing.T) {
+	d := newDB(t)
+	wk := d.week(d.course("A"), 1)
+	_, gone := d.document(wk, "processed",
+		"The mailbox rule makes an acceptance effective on dispatch.",
+		"Consideration is a bargained-for exchange.")
+	d.document(wk, "processed",
+		"Promissory estoppel enforces a promise the promisee relied on.",
+		"The mirror image rule: an acceptance must match the offer.")
+	ctx := context.Background()
+	q := "when is an acceptance effective under the mailbox rule"
+	v, err := ReadWeekVersion(ctx, d.Read, wk)
+	if err != nil || v.Passages == 0 {
+		t.Fatalf("version %+v, %v", v, err)
+	}
+	plain := NewSearcher(nil, 0, nil)
+	want, err := plain.SearchTurn(ctx, d.Read, wk, Turn{Student: q}, 3)
+	if err != nil || len(want) == 0 || want[0].ChunkID != gone[0] {
+		t.Fatalf("search %+v, %v", ids(want), err)
+	}
+	s := NewSearcher(nil, 0, nil)
+	for _, round := range []string{"cold", "warm"} {
+		ex := &versionReads{Execer: d.Read}
+		got, err := s.SearchTurn(ctx, ex, wk, Turn{Student: q, Version: &v}, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(ids(got), ids(want)) {
+			t.Errorf("%s: %v at the caller's version, %v reading it", round, ids(got), ids(want))
+		}
+		if n := ex.n.Load(); n != 0 {
+			t.Errorf("%s: %d version reads for a search that brought one", round, n)
+		}
+	}
+	// Without one, the search reads it (once).
+	ex := &versionReads{Execer: d.Read}
+	if _, err := s.SearchTurn(ctx, ex, wk, Turn{Student: q}, 3); err != nil || ex.n.Load() != 1 {
+		t.Fatalf("%d version reads without one, %v", ex.n.Load(), err)
+	}
+	// The mailbox passage goes; a caller that read the version before
+	// brings the old one: the copy is taken as current, and the deleted
+	// passage is still left out.
+	d.exec(`DELETE FROM chunks WHERE id = ?`, gone[0])
+	got, err := s.SearchTurn(ctx, d.Read, wk, Turn{Student: q, Version: &v}, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if slices.Contains(ids(got), gone[0]) {
+		t.Errorf("a deleted passage returned at an older version: %v", ids(got))
+	}
+	// A new passage, and the version read after it: the search sees it.
+	_, added := d.document(wk, "processed", "Under the mailbox rule an acceptance is effective when it is posted.")
+	nv, err := ReadWeekVersion(ctx, d.Read, wk)
+	if err != nil || nv.Passages <= v.Passages {
+		t.Fatalf("version %+v after %+v, %v", nv, v, err)
+	}
+	got, err = s.SearchTurn(ctx, d.Read, wk, Turn{Student: q, Version: &nv}, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) == 0 || got[0].ChunkID != added[0] {
+		t.Errorf("at the new version: %v, want %d first", ids(got), added[0])
+	}
+}
