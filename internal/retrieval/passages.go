@@ -3,6 +3,7 @@ package retrieval
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -176,8 +177,12 @@ func (p *weekPassages) fetch(ctx context.Context, ex sqlite.Execer, weekID int64
 	return fetchSources(ctx, ex, weekID, missing, have)
 }
 
-// stillThere is which of ids the database still has as passages of the
-// week's processed documents.
+// stillThere is which of ids the database still has as the same passages
+// of the week's processed documents: each id's row must still be where
+// the copy has it (its document, place in it, page and offsets). SQLite
+// may give a deleted passage's id to a new one (a document reprocessed:
+// its passages deleted and inserted again), and the copy's text of the
+// old passage must not be returned under the new one's id.
 func (p *weekPassages) stillThere(ctx context.Context, ex sqlite.Execer, weekID int64, ids []int64) (map[int64]bool, error) {
 	there := make(map[int64]bool, len(ids))
 	if len(ids) == 0 {
@@ -190,22 +195,26 @@ func (p *weekPassages) stillThere(ctx context.Context, ex sqlite.Execer, weekID 
 		marks[i] = "?"
 		args = append(args, id)
 	}
-	rows, err := ex.QueryContext(ctx, `SELECT c.id FROM chunks c JOIN documents d ON d.id = c.document_id
+	rows, err := ex.QueryContext(ctx, `SELECT c.id, c.document_id, c.chunk_index, c.page, c.char_start, c.char_end FROM chunks c JOIN documents d ON d.id = c.document_id
 		WHERE c.week_id = ? AND d.status = 'processed' AND c.id IN (`+strings.Join(marks, ",")+`)`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("search week %d: %w", weekID, err)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
+		var m passageMeta
+		if err := rows.Scan(&m.id, &m.doc, &m.index, &m.page, &m.charStart, &m.charEnd); err != nil {
 			return nil, fmt.Errorf("search week %d: %w", weekID, err)
 		}
-		there[id] = true
+		if i, ok := p.position(m.id); ok {
+			h := p.meta[i]
+			there[m.id] = h.doc == m.doc && h.index == m.index && h.page == m.page && h.charStart == m.charStart && h.charEnd == m.charEnd
+		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("search week %d: %w", weekID, err)
 	}
+	maps.DeleteFunc(there, func(_ int64, same bool) bool { return !same })
 	return there, nil
 }
 

@@ -22,7 +22,7 @@ type inLists struct {
 }
 
 func (r *inLists) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	if strings.Contains(q, "c.id IN (") && strings.HasPrefix(strings.TrimSpace(q), "SELECT c.id FROM") {
+	if strings.Contains(q, "c.id IN (") && strings.HasPrefix(strings.TrimSpace(q), "SELECT c.id, c.document_id, c.chunk_index,") {
 		var ids []int64
 		for _, a := range args[1:] {
 			ids = append(ids, a.(int64))

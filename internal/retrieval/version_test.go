@@ -102,3 +102,52 @@ func TestSearchAtTheCallersVersion(t *testing.T) {
 		t.Errorf("at the new version: %v, want %d first", ids(got), added[0])
 	}
 }
+
+// TestReusedPassageIDIsNotTheCopys: SQLite gives a deleted passage's id to
+// the next one inserted (chunks.id has no AUTOINCREMENT), as when the
+// document holding the last passages is reprocessed. A search at a
+// version read before that (a turn's, read when the student's words were
+// stored) takes the copy in memory as current; it must not return the
+// copy's old text under the id, which is now another passage's.
+func TestReusedPassageIDIsNotTheCopys(t *testing.T) {
+	d := newDB(t)
+	wk := d.week(d.course("A"), 1)
+	d.document(wk, "processed", "Consideration is a bargained-for exchange between the parties.")
+	doc, old := d.document(wk, "processed", "OLDTEXT the mailbox rule makes an acceptance effective on dispatch.")
+	ctx := context.Background()
+	q := "when is an acceptance effective under the mailbox rule"
+	v, err := ReadWeekVersion(ctx, d.Read, wk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := NewSearcher(nil, 0, nil)
+	if got, err := s.SearchTurn(ctx, d.Read, wk, Turn{Student: q, Version: &v}, 3); err != nil || len(got) == 0 || got[0].ChunkID != old[0] {
+		t.Fatalf("before: %v, %v", ids(got), err)
+	}
+	// The document reprocessed: its passage deleted, a new one inserted.
+	d.exec(`DELETE FROM chunks WHERE id = ?`, old[0])
+	text := "NEWTEXT under the mailbox rule, an acceptance is effective once it is posted, the court held."
+	reused := d.exec(`INSERT INTO chunks (document_id, week_id, chunk_index, page, char_start, char_end, content, token_count)
+		VALUES (?, ?, 0, 2, 0, ?, ?, 10)`, doc, wk, len(text), text)
+	if d.Engine == sqlite.SQLite && reused != old[0] {
+		t.Fatalf("SQLite gave the new passage id %d, not the deleted one's %d: the case is not made", reused, old[0])
+	}
+	got, err := s.SearchTurn(ctx, d.Read, wk, Turn{Student: q, Version: &v}, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, src := range got {
+		if strings.Contains(src.Content, "OLDTEXT") {
+			t.Errorf("the copy's old passage returned as %d: %+v", src.ChunkID, src)
+		}
+	}
+	// At the version read now, the new passage is found, with its text.
+	nv, err := ReadWeekVersion(ctx, d.Read, wk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err = s.SearchTurn(ctx, d.Read, wk, Turn{Student: q, Version: &nv}, 3)
+	if err != nil || len(got) == 0 || got[0].ChunkID != reused || !strings.Contains(got[0].Content, "NEWTEXT") {
+		t.Errorf("at the new version: %+v, %v", got, err)
+	}
+}
