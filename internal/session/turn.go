@@ -55,9 +55,10 @@ type Pending struct {
 	// rewrote: the tutor asked the model for the turn's search query
 	// (QUERY_REWRITE), whose estimate the turn keeps like the classifier's.
 	rewrote bool
-	// prior is what was said before the turn and its week's themes, read
-	// by begin in the write that stores the turn.
-	prior prior
+	// prior is what was said before the turn and its week's themes (on
+	// SQLite read by begin in the write that stores the turn: priorRead).
+	prior     prior
+	priorRead bool
 }
 
 // Begin checks that u may send text to the session now and stores it as a
@@ -218,16 +219,22 @@ func (s *Service) begin(ctx context.Context, tx *sql.Tx, u auth.User, sessionID 
 		p.slot.Release()
 		return nil, false, err
 	}
-	// What was said before, read here rather than on the read pool once
-	// the write is done: the write connection is the only one that
-	// writes, so its page cache stays warm, while a read on the pool
-	// after any write (in a busy minute, every one) starts with an empty
-	// cache and decodes each page of the conversation again — a tenth of
-	// a turn's CPU. The same rows either way: the turns before this one
-	// are stored, and a session has one turn in flight.
-	if p.prior, err = readPrior(ctx, ex, sess, p.turnID); err != nil {
-		p.slot.Release()
-		return nil, false, err
+	// On SQLite, what was said before is read here rather than on the
+	// read pool once the write is done: the write connection is the only
+	// one that writes, so its page cache stays warm, while a read on the
+	// pool after any write (in a busy minute, every one) starts with an
+	// empty cache and decodes each page of the conversation again — a
+	// tenth of a turn's CPU. The same rows: the turns before this one are
+	// stored, and a session has one turn in flight. On PostgreSQL, whose
+	// connections share the server's buffers, the read would only add a
+	// round trip to the write, while it holds the session's row and the
+	// batch's other writes wait: it is read on the pool (turnInput).
+	if s.db.Engine == sqlite.SQLite {
+		if p.prior, err = readPrior(ctx, ex, sess, p.turnID); err != nil {
+			p.slot.Release()
+			return nil, false, err
+		}
+		p.priorRead = true
 	}
 	p.done = s.answerStarted(p.turnID)
 	return p, false, nil
@@ -295,7 +302,7 @@ func (s *Service) answer(ctx context.Context, p *Pending, onDelta func(string) e
 		s.answerFinished(p.turnID, p.done)
 		p.slot.Release()
 	}()
-	in, err := s.turnInput(p)
+	in, err := s.turnInput(ctx, p)
 	if err != nil {
 		return Answer{}, err
 	}
@@ -409,8 +416,16 @@ func (s *Service) answer(ctx context.Context, p *Pending, onDelta func(string) e
 }
 
 // turnInput is what the tutor needs: the week, and the transcript before
-// this turn as stored (never from process memory), as begin read them.
-func (s *Service) turnInput(p *Pending) (tutor.TurnInput, error) {
+// this turn as stored (never from process memory), as begin read them or
+// read now.
+func (s *Service) turnInput(ctx context.Context, p *Pending) (tutor.TurnInput, error) {
+	if !p.priorRead {
+		var err error
+		if p.prior, err = readPrior(ctx, s.db.ReadStmts, p.sess, p.turnID); err != nil {
+			return tutor.TurnInput{}, err
+		}
+		p.priorRead = true
+	}
 	week := tutor.Week{Course: p.sess.CourseName, Number: p.sess.WeekNumber, Title: p.sess.WeekTitle}
 	weekID := p.sess.WeekID
 	if !p.prior.weekFound {
@@ -438,13 +453,16 @@ func (s *Service) turnInput(p *Pending) (tutor.TurnInput, error) {
 }
 
 // turnContextQuery reads, in one statement, what was said before a turn
-// (kind 0, in order) and, last, the themes of the session's week (kind 1;
-// no such row when the week is gone). One statement where there were
-// two.
-const turnContextQuery = `SELECT kind, role, content FROM (
-	SELECT 0 AS kind, id, role, content FROM turns WHERE session_id = ?1 AND id < ?2 AND state IN ('answered', 'done') AND moderated = FALSE
+// (kind 0, in order) and, last, the themes of the session's week with its
+// versions (as retrieval.ReadWeekVersion reads them; kind 1, no such row
+// when the week is gone).
+const turnContextQuery = `SELECT kind, role, content, passages, vectors FROM (
+	SELECT 0 AS kind, id, role, content, 0 AS passages, 0 AS vectors FROM turns WHERE session_id = ?1 AND id < ?2 AND state IN ('answered', 'done') AND moderated = FALSE
 	UNION ALL
-	SELECT 1, 0, '', themes FROM weeks WHERE id = ?3 AND created_at = ?4
+	SELECT 1, 0, '', themes,
+		(SELECT coalesce(max(passages), 0) FROM week_versions WHERE week_id = ?3),
+		(SELECT coalesce(max(vectors), 0) FROM week_versions WHERE week_id = ?3)
+	FROM weeks WHERE id = ?3 AND created_at = ?4
 ) AS c ORDER BY kind, id`
 
 // prior is what was said in a session before a turn, as the model reads
@@ -473,22 +491,18 @@ func readPrior(ctx context.Context, ex sqlite.Execer, sess Session, before int64
 	for rows.Next() {
 		var kind int
 		var m llm.Message
-		if err := rows.Scan(&kind, &m.Role, &m.Text); err != nil {
+		var v retrieval.WeekVersion
+		if err := rows.Scan(&kind, &m.Role, &m.Text, &v.Passages, &v.Vectors); err != nil {
 			return prior{}, fmt.Errorf("conversation: %w", err)
 		}
 		if kind == 1 {
-			pr.themes, pr.weekFound = m.Text, true
+			pr.themes, pr.weekFound, pr.version = m.Text, true, v
 			continue
 		}
 		pr.history = append(pr.history, m)
 	}
 	if err := rows.Err(); err != nil {
 		return prior{}, fmt.Errorf("conversation: %w", err)
-	}
-	if pr.weekFound {
-		if pr.version, err = retrieval.ReadWeekVersion(ctx, ex, sess.WeekID); err != nil {
-			return prior{}, err
-		}
 	}
 	return pr, nil
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/lawtutor/socratic/internal/llm"
 	"github.com/lawtutor/socratic/internal/retrieval"
@@ -45,7 +46,6 @@ func TestTurnInputReadsHistoryAndWeekTogether(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		p := &Pending{s: e.svc, sess: sess, turnID: pending, text: "And revocation?"}
 		wantHistory := []llm.Message{{Role: "assistant", Text: st.Opening}, {Role: "user", Text: tr[1].Content}, {Role: "assistant", Text: tr[2].Content}}
 		for round, tc := range []struct {
 			name   string
@@ -63,19 +63,30 @@ func TestTurnInputReadsHistoryAndWeekTogether(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			// As begin reads it: in a write, through the write
-			// connection's prepared statements.
+			// As begin reads it on SQLite: in a write, through the write
+			// connection's prepared statements; and as turnInput reads it
+			// when begin did not (PostgreSQL): on the pool.
+			inTx := &Pending{s: e.svc, sess: sess, turnID: pending, text: "And revocation?"}
 			err := db.Batch.Do(ctx, func(ctx context.Context, tx *sql.Tx) error {
 				var err error
-				p.prior, err = readPrior(ctx, db.WriteStmts.In(tx), sess, pending)
+				inTx.prior, err = readPrior(ctx, db.WriteStmts.In(tx), sess, pending)
+				inTx.priorRead = true
 				return err
 			})
 			if err != nil {
 				t.Fatalf("%d %s: %v", round, tc.name, err)
 			}
-			in, err := e.svc.turnInput(p)
+			fromTx, err := e.svc.turnInput(ctx, inTx)
 			if err != nil {
 				t.Fatalf("%d %s: %v", round, tc.name, err)
+			}
+			onPool := &Pending{s: e.svc, sess: sess, turnID: pending, text: "And revocation?"}
+			in, err := e.svc.turnInput(ctx, onPool)
+			if err != nil {
+				t.Fatalf("%d %s: %v", round, tc.name, err)
+			}
+			if !reflect.DeepEqual(fromTx, in) {
+				t.Errorf("%s: read in the write %+v, on the pool %+v", tc.name, fromTx, in)
 			}
 			if in.WeekID != tc.weekID || !reflect.DeepEqual(in.Week.Themes, tc.themes) || in.Week.Title != "Acceptance" || in.Week.Course != "Contracts" {
 				t.Errorf("%s: week %d %+v, want %d with themes %q", tc.name, in.WeekID, in.Week, tc.weekID, tc.themes)
@@ -93,6 +104,44 @@ func TestTurnInputReadsHistoryAndWeekTogether(t *testing.T) {
 			if !reflect.DeepEqual(in.History, wantHistory) || in.Student != "And revocation?" {
 				t.Errorf("%s: history %+v, want %+v", tc.name, in.History, wantHistory)
 			}
+		}
+	})
+}
+
+// TestBeginReadsPriorTurnsInItsWriteOnSQLite: on SQLite, Begin reads what
+// was said before (and the week's versions) in the write that stores the
+// turn, where the write connection's page cache is warm; on PostgreSQL it
+// leaves the read to the answer, on the pool, out of the write that holds
+// the session's row. Either way the answer is given the same
+// conversation.
+func TestBeginReadsPriorTurnsInItsWriteOnSQLite(t *testing.T) {
+	sqlitetest.Each(t, func(t *testing.T, db *sqlite.DB) {
+		e := newEnvOn(t, db, nil)
+		ctx := context.Background()
+		st := e.start(t, "student")
+		if _, err := e.say(ctx, "student", st.Session.ID, "Is acceptance effective on dispatch?", ""); err != nil {
+			t.Fatal(err)
+		}
+		e.clock.Add(time.Minute)
+		p, err := e.svc.Begin(ctx, e.users["student"], st.Session.ID, "And revocation?", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.priorRead != (db.Engine == sqlite.SQLite) {
+			t.Errorf("%s: prior turns read by Begin: %v", db.Engine, p.priorRead)
+		}
+		if p.priorRead && (len(p.prior.history) != 3 || !p.prior.weekFound || p.prior.version.Passages == 0) {
+			t.Errorf("read by Begin: %+v", p.prior)
+		}
+		in, err := e.svc.turnInput(ctx, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(in.History) != 3 || in.History[0].Text != st.Opening || in.WeekVersion == nil || in.WeekVersion.Passages == 0 {
+			t.Errorf("%s: turn input %+v", db.Engine, in)
+		}
+		if _, err := p.Run(ctx, nil); err != nil {
+			t.Fatal(err)
 		}
 	})
 }
