@@ -114,6 +114,9 @@ func TestStreamedTurnFlushes(t *testing.T) {
 	}
 	logs[0].mu.Lock()
 	defer logs[0].mu.Unlock()
+	if len(logs[0].misuse) > 0 || !logs[0].done {
+		t.Errorf("the response was used after ServeHTTP returned: %v (returned %v)", logs[0].misuse, logs[0].done)
+	}
 	p := logs[0].pieces
 	deltas := len(names) - 2
 	// The headers' flush, one per delta, and the last.
