@@ -2,35 +2,13 @@ package retrieval
 
 import (
 	"context"
-	"database/sql"
 	"slices"
 	"strings"
-	"sync/atomic"
 	"testing"
 
 	"github.com/lawtutor/socratic/internal/sqlite"
+	"github.com/lawtutor/socratic/internal/sqlite/sqlitetest"
 )
-
-// versionReads counts the week-version reads that run through it, and runs
-// every query on the database.
-type versionReads struct {
-	sqlite.Execer
-	n atomic.Int64
-}
-
-func (r *versionReads) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
-	if strings.Contains(q, "week_versions") {
-		r.n.Add(1)
-	}
-	return r.Execer.QueryRowContext(ctx, q, args...)
-}
-
-func (r *versionReads) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	if strings.Contains(q, "week_versions") {
-		r.n.Add(1)
-	}
-	return r.Execer.QueryContext(ctx, q, args...)
-}
 
 // TestSearchAtTheCallersVersion: a turn's search that brings the week's
 // versions (Turn.Version, read by the caller in its own transaction) does
@@ -60,7 +38,7 @@ func TestSearchAtTheCallersVersion(t *testing.T) {
 	}
 	s := NewSearcher(nil, 0, nil)
 	for _, round := range []string{"cold", "warm"} {
-		ex := &versionReads{Execer: d.Read}
+		ex := &sqlitetest.Counting{Contains: "week_versions", Execer: d.Read}
 		got, err := s.SearchTurn(ctx, ex, wk, Turn{Student: q, Version: &v}, 3)
 		if err != nil {
 			t.Fatal(err)
@@ -68,14 +46,14 @@ func TestSearchAtTheCallersVersion(t *testing.T) {
 		if !slices.Equal(ids(got), ids(want)) {
 			t.Errorf("%s: %v at the caller's version, %v reading it", round, ids(got), ids(want))
 		}
-		if n := ex.n.Load(); n != 0 {
+		if n := ex.N(); n != 0 {
 			t.Errorf("%s: %d version reads for a search that brought one", round, n)
 		}
 	}
 	// Without one, the search reads it (once).
-	ex := &versionReads{Execer: d.Read}
-	if _, err := s.SearchTurn(ctx, ex, wk, Turn{Student: q}, 3); err != nil || ex.n.Load() != 1 {
-		t.Fatalf("%d version reads without one, %v", ex.n.Load(), err)
+	ex := &sqlitetest.Counting{Contains: "week_versions", Execer: d.Read}
+	if _, err := s.SearchTurn(ctx, ex, wk, Turn{Student: q}, 3); err != nil || ex.N() != 1 {
+		t.Fatalf("%d version reads without one, %v", ex.N(), err)
 	}
 	// The mailbox passage goes; a caller that read the version before
 	// brings the old one: the copy is taken as current, and the deleted
@@ -149,5 +127,46 @@ func TestReusedPassageIDIsNotTheCopys(t *testing.T) {
 	got, err = s.SearchTurn(ctx, d.Read, wk, Turn{Student: q, Version: &nv}, 3)
 	if err != nil || len(got) == 0 || got[0].ChunkID != reused || !strings.Contains(got[0].Content, "NEWTEXT") {
 		t.Errorf("at the new version: %+v, %v", got, err)
+	}
+}
+
+// TestWaitingOnAnotherLoadAtTheCallersVersion: a search that finds
+// another search loading the week waits for it, and uses what it loaded
+// if that covers the version it brought; if the caller brought a newer
+// version (the week changed after that load began), it loads the week
+// itself and sees the change.
+func TestWaitingOnAnotherLoadAtTheCallersVersion(t *testing.T) {
+	d := newDB(t)
+	wk := d.week(d.course("A"), 1)
+	d.document(wk, "processed", "The mailbox rule makes an acceptance effective on dispatch.")
+	ctx := context.Background()
+	v, err := ReadWeekVersion(ctx, d.Read, wk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := NewSearcher(nil, 0, nil)
+	loaded, err := loadWeek(ctx, d.Read, wk, "", versions{v.Passages, v.Vectors})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Another search's load, finished but not yet out of the map.
+	call := &loadCall{done: make(chan struct{}), w: loaded}
+	close(call.done)
+	s.cache.loading[wk] = call
+	got, err := s.cache.weekAt(ctx, d.Read, wk, "", v)
+	if err != nil || got != loaded {
+		t.Fatalf("at the load's version: %p, want the load's %p (%v)", got, loaded, err)
+	}
+	_, added := d.document(wk, "processed", "Promissory estoppel enforces a promise relied on.")
+	nv, err := ReadWeekVersion(ctx, d.Read, wk)
+	if err != nil || nv.Passages <= v.Passages {
+		t.Fatalf("version %+v after %+v, %v", nv, v, err)
+	}
+	got, err = s.cache.weekAt(ctx, d.Read, wk, "", nv)
+	if err != nil || got == loaded || !got.v.covers(versions{nv.Passages, nv.Vectors}, "") {
+		t.Fatalf("at a newer version: %+v (the load's: %v), %v", got.v, got == loaded, err)
+	}
+	if _, ok := got.pass.position(added[0]); !ok {
+		t.Errorf("the week loaded at the newer version lacks the passage added")
 	}
 }

@@ -2,10 +2,8 @@ package tutor
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -137,26 +135,6 @@ func drain(r Reply) (string, llm.Usage, error) {
 	return b.String(), llm.Usage{}, nil
 }
 
-// versionReads counts the week-version reads run through it.
-type versionReads struct {
-	sqlite.Execer
-	n atomic.Int64
-}
-
-func (r *versionReads) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
-	if strings.Contains(q, "week_versions") {
-		r.n.Add(1)
-	}
-	return r.Execer.QueryRowContext(ctx, q, args...)
-}
-
-func (r *versionReads) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	if strings.Contains(q, "week_versions") {
-		r.n.Add(1)
-	}
-	return r.Execer.QueryContext(ctx, q, args...)
-}
-
 // TestTurnSearchesAtTheCallersVersion: a turn given the week's versions
 // (read by the session in the write that stored the student's words)
 // passes them to each of its searches, the one for a case the student
@@ -174,7 +152,7 @@ func TestTurnSearchesAtTheCallersVersion(t *testing.T) {
 		version *retrieval.WeekVersion
 		want    int64
 	}{{&v, 0}, {nil, 2}} {
-		ex := &versionReads{Execer: db.Read}
+		ex := &sqlitetest.Counting{Contains: "week_versions", Execer: db.Read}
 		reply, err := tu.Turn(ctx, ex, TurnInput{WeekID: weekA, WeekVersion: tc.version, Week: week, Student: "Did Adams v. Lindsell put the risk of a lost letter on the offeror?"})
 		if err != nil {
 			t.Fatal(err)
@@ -183,7 +161,7 @@ func TestTurnSearchesAtTheCallersVersion(t *testing.T) {
 		if err != nil || !strings.Contains(text, "WEEKA") {
 			t.Fatalf("reply %q, %v", text, err)
 		}
-		if n := ex.n.Load(); n != tc.want {
+		if n := ex.N(); n != tc.want {
 			t.Errorf("version %+v given: %d version reads, want %d", tc.version, n, tc.want)
 		}
 	}

@@ -9,7 +9,10 @@ package sqlitetest
 
 import (
 	"context"
+	"database/sql"
 	"path/filepath"
+	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/lawtutor/socratic/internal/sqlite"
@@ -138,4 +141,37 @@ func OpenPostgres(t testing.TB) *sqlite.DB {
 		}
 	}
 	panic("sqlitetest: no postgres engine")
+}
+
+// Counting runs every query on its Execer and counts those whose text
+// contains Contains (a table's name, say): a test that a path does not
+// read something.
+type Counting struct {
+	sqlite.Execer
+	Contains string
+	n        atomic.Int64
+}
+
+// N is how many queries containing Contains ran so far.
+func (c *Counting) N() int64 { return c.n.Load() }
+
+func (c *Counting) count(q string) {
+	if strings.Contains(q, c.Contains) {
+		c.n.Add(1)
+	}
+}
+
+func (c *Counting) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	c.count(q)
+	return c.Execer.ExecContext(ctx, q, args...)
+}
+
+func (c *Counting) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	c.count(q)
+	return c.Execer.QueryContext(ctx, q, args...)
+}
+
+func (c *Counting) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+	c.count(q)
+	return c.Execer.QueryRowContext(ctx, q, args...)
 }
