@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/iotest"
 	"time"
 )
 
@@ -110,5 +111,29 @@ func TestScanServerLogLockErrorsByEngine(t *testing.T) {
 		if s.busy != tc.want || !strings.HasPrefix(s.lockLabel(), tc.label) {
 			t.Errorf("postgres=%v: %d lines counted as %q, want %d as %q…", tc.postgres, s.busy, s.lockLabel(), tc.want, tc.label)
 		}
+	}
+}
+
+// TestReadSSEReadsToTheEnd: the bench's students read a stream to its end
+// after the event they stop at, as the web client does, even when the rest
+// comes in small pieces: a response closed before its end costs its
+// connection, and the server would be measured accepting a new one for
+// every turn.
+func TestReadSSEReadsToTheEnd(t *testing.T) {
+	const stream = "event: delta\ndata: {\"text\":\"Why?\"}\n\nevent: done\ndata: {\"response\":\"Why?\"}\n\n: the end\n\n"
+	body := strings.NewReader(stream)
+	var events []string
+	err := readSSE(iotest.OneByteReader(body), func(event string, data []byte) bool {
+		events = append(events, event)
+		return event != "done"
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(events, " ") != "delta done" {
+		t.Errorf("events %q, want delta then done", events)
+	}
+	if body.Len() != 0 {
+		t.Errorf("%d bytes of the stream were left unread after done", body.Len())
 	}
 }

@@ -236,7 +236,9 @@ func (b *sessionsBench) run(ctx context.Context) error {
 	if b.o.cpuProfile != "" {
 		syscall.Kill(first.pid(), syscall.SIGUSR1)
 	}
+	dialsBefore := b.c.dials.Load()
 	results, wall := b.measure(ctx)
+	dials := b.c.dials.Load() - dialsBefore
 	if b.o.cpuProfile != "" {
 		syscall.Kill(first.pid(), syscall.SIGUSR2)
 	}
@@ -267,7 +269,7 @@ func (b *sessionsBench) run(ctx context.Context) error {
 	}
 	r := sessionsReport{
 		o: b.o, results: results, wall: wall, model: b.model, check: check, logs: logs, errs: &b.errs, paced: b.paced.Load(),
-		instances: insts, selfCPU: selfAfter - selfBefore,
+		instances: insts, selfCPU: selfAfter - selfBefore, dials: dials,
 	}
 	return r.print(b.out)
 }
@@ -655,6 +657,11 @@ func (b *sessionsBench) turn(ctx context.Context, tok string, sessionID int64, s
 }
 
 // readSSE calls fn for each event until fn returns false or the body ends.
+// After fn returns false it still reads the body to its end, as the web
+// client does (api.js reads until the stream is done): a client that
+// closed a response before its end would cost its connection, and a new
+// connection for every turn is neither what a browser does nor what the
+// server should be measured on.
 func readSSE(body io.Reader, fn func(event string, data []byte) bool) error {
 	br := bufio.NewReader(body)
 	var event string
@@ -672,7 +679,8 @@ func readSSE(body io.Reader, fn func(event string, data []byte) bool) error {
 		case line == "":
 			if event != "" || data != nil {
 				if !fn(event, data) {
-					return nil
+					_, err := io.Copy(io.Discard, br)
+					return err
 				}
 			}
 			event, data = "", nil

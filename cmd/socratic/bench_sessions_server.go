@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -167,21 +168,28 @@ func selfCPU() time.Duration {
 }
 
 // benchClient speaks JSON to the server, with enough idle connections for
-// every student to keep theirs.
+// every student to keep theirs. dials counts the connections it opened.
 type benchClient struct {
-	base string
-	hc   *http.Client
+	base  string
+	hc    *http.Client
+	dials atomic.Int64
 }
 
 func newBenchClient(base string, students int) *benchClient {
+	c := &benchClient{base: base}
+	dialer := &net.Dialer{Timeout: 10 * time.Second}
 	tr := &http.Transport{
-		DialContext:         (&net.Dialer{Timeout: 10 * time.Second}).DialContext,
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			c.dials.Add(1)
+			return dialer.DialContext(ctx, network, addr)
+		},
 		MaxIdleConns:        students + 16,
 		MaxIdleConnsPerHost: students + 16,
 		IdleConnTimeout:     time.Minute,
 		DisableCompression:  true,
 	}
-	return &benchClient{base: base, hc: &http.Client{Transport: tr, Timeout: 5 * time.Minute}}
+	c.hc = &http.Client{Transport: tr, Timeout: 5 * time.Minute}
+	return c
 }
 
 // call sends in as JSON (nil: no body) and decodes the answer into out,
@@ -222,7 +230,9 @@ func (c *benchClient) send(ctx context.Context, method, path, token, contentType
 	if err := json.NewDecoder(res.Body).Decode(out); err != nil {
 		return fmt.Errorf("%s %s: unreadable answer: %w", method, path, err)
 	}
-	return nil
+	// To the end, as a browser reads it, so the connection is reused.
+	_, err = io.Copy(io.Discard, res.Body)
+	return err
 }
 
 func (c *benchClient) login(ctx context.Context, username, password string) (string, error) {

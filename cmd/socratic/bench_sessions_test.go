@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -45,6 +46,14 @@ func TestBenchSessionsEndToEnd(t *testing.T) {
 	}
 	if !regexp.MustCompile(`server CPU per turn [0-9]+\.[0-9]{2} ms \([0-9]+\.[0-9] s over 6 answered turns`).MatchString(report) {
 		t.Errorf("the report does not give the server's CPU per turn")
+	}
+	// Each student keeps one connection, as a browser does: the client
+	// reads every response to its end (a stream too, after its done
+	// event), so none is closed under it.
+	if m := regexp.MustCompile(`client connections opened during the run: ([0-9]+) for 3 students`).FindStringSubmatch(report); m == nil {
+		t.Errorf("the report does not count the client's connections")
+	} else if n, _ := strconv.Atoi(m[1]); n > 3 {
+		t.Errorf("the students' client opened %d connections for 3 students: some were not kept between requests", n)
 	}
 	// Every word of the six answers (40 each) is timed, not only the first.
 	if !regexp.MustCompile(`per word \(client − fake send\), every word +[0-9]+\.[0-9] +[0-9]+\.[0-9] +[0-9]+\.[0-9] +[0-9]+\.[0-9] +240\n`).MatchString(report) {
