@@ -149,10 +149,11 @@ func (p *weekPassages) source(id int64) (Source, bool) {
 
 // fetch is fetchSources with what the week holds in memory: the database
 // is still asked which of the ids are passages of the week's processed
-// documents (so that a copy gone stale, as a missed version bump would
-// leave it, never returns a deleted passage), but only for their ids; the
-// rest of each comes from memory. An id the copy does not hold is read
-// from the database as before.
+// documents, and whether each row is where the copy has it (stillThere),
+// so that a copy gone stale never returns a deleted passage or another's
+// text under its id; their text comes from memory. A held id whose row
+// has moved is left out. An id the copy does not hold is read from the
+// database as before.
 func (p *weekPassages) fetch(ctx context.Context, ex sqlite.Execer, weekID int64, ids []int64, have map[int64]Source) error {
 	if p == nil {
 		return fetchSources(ctx, ex, weekID, ids, have)

@@ -535,16 +535,28 @@ func (c *weekCache) week(ctx context.Context, ex sqlite.Execer, weekID int64, mo
 }
 
 // WeekVersion is a week's versions (see the migration that made
-// week_versions) as a caller read them with ReadWeekVersion: a search
+// week_versions) as a caller read them (ReadWeekVersion, or
+// WeekVersionColumns in a statement of its own): a search
 // given one (Turn.Version) uses the week's copy in memory if it is at
 // least as new, and does not read them again.
 type WeekVersion struct{ Passages, Vectors int64 }
 
+// WeekVersionColumns is the week's versions as two SQL columns
+// (passages, vectors) of the week whose id is the statement's parameter
+// param (such as "?3"), for a caller that reads them in a statement of its
+// own and scans them into a WeekVersion: what ReadWeekVersion reads, by the
+// same SQL.
+func WeekVersionColumns(param string) string {
+	return `(SELECT coalesce(max(passages), 0) FROM week_versions WHERE week_id = ` + param + `), ` +
+		`(SELECT coalesce(max(vectors), 0) FROM week_versions WHERE week_id = ` + param + `)`
+}
+
+var readWeekVersionQuery = `SELECT ` + WeekVersionColumns("?1")
+
 // ReadWeekVersion reads the week's versions through ex.
 func ReadWeekVersion(ctx context.Context, ex sqlite.Execer, weekID int64) (WeekVersion, error) {
 	var v WeekVersion
-	err := ex.QueryRowContext(ctx, `SELECT coalesce(max(passages), 0), coalesce(max(vectors), 0) FROM week_versions WHERE week_id = ?`, weekID).
-		Scan(&v.Passages, &v.Vectors)
+	err := ex.QueryRowContext(ctx, readWeekVersionQuery, weekID).Scan(&v.Passages, &v.Vectors)
 	if err != nil {
 		return WeekVersion{}, fmt.Errorf("search week %d: %w", weekID, err)
 	}

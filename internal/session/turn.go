@@ -55,10 +55,10 @@ type Pending struct {
 	// rewrote: the tutor asked the model for the turn's search query
 	// (QUERY_REWRITE), whose estimate the turn keeps like the classifier's.
 	rewrote bool
-	// prior is what was said before the turn and its week's themes (on
-	// SQLite read by begin in the write that stores the turn: priorRead).
-	prior     prior
-	priorRead bool
+	// prior is what was said before the turn and its week's themes: on
+	// SQLite read by begin, in the write that stores the turn; nil until
+	// read.
+	prior *prior
 }
 
 // Begin checks that u may send text to the session now and stores it as a
@@ -230,11 +230,12 @@ func (s *Service) begin(ctx context.Context, tx *sql.Tx, u auth.User, sessionID 
 	// round trip to the write, while it holds the session's row and the
 	// batch's other writes wait: it is read on the pool (turnInput).
 	if s.db.Engine == sqlite.SQLite {
-		if p.prior, err = readPrior(ctx, ex, sess, p.turnID); err != nil {
+		pr, err := readPrior(ctx, ex, sess, p.turnID)
+		if err != nil {
 			p.slot.Release()
 			return nil, false, err
 		}
-		p.priorRead = true
+		p.prior = &pr
 	}
 	p.done = s.answerStarted(p.turnID)
 	return p, false, nil
@@ -419,12 +420,12 @@ func (s *Service) answer(ctx context.Context, p *Pending, onDelta func(string) e
 // this turn as stored (never from process memory), as begin read them or
 // read now.
 func (s *Service) turnInput(ctx context.Context, p *Pending) (tutor.TurnInput, error) {
-	if !p.priorRead {
-		var err error
-		if p.prior, err = readPrior(ctx, s.db.ReadStmts, p.sess, p.turnID); err != nil {
+	if p.prior == nil {
+		pr, err := readPrior(ctx, s.db.ReadStmts, p.sess, p.turnID)
+		if err != nil {
 			return tutor.TurnInput{}, err
 		}
-		p.priorRead = true
+		p.prior = &pr
 	}
 	week := tutor.Week{Course: p.sess.CourseName, Number: p.sess.WeekNumber, Title: p.sess.WeekTitle}
 	weekID := p.sess.WeekID
@@ -454,14 +455,12 @@ func (s *Service) turnInput(ctx context.Context, p *Pending) (tutor.TurnInput, e
 
 // turnContextQuery reads, in one statement, what was said before a turn
 // (kind 0, in order) and, last, the themes of the session's week with its
-// versions (as retrieval.ReadWeekVersion reads them; kind 1, no such row
-// when the week is gone).
-const turnContextQuery = `SELECT kind, role, content, passages, vectors FROM (
+// versions (by retrieval's own SQL for them; kind 1, no such row when the
+// week is gone).
+var turnContextQuery = `SELECT kind, role, content, passages, vectors FROM (
 	SELECT 0 AS kind, id, role, content, 0 AS passages, 0 AS vectors FROM turns WHERE session_id = ?1 AND id < ?2 AND state IN ('answered', 'done') AND moderated = FALSE
 	UNION ALL
-	SELECT 1, 0, '', themes,
-		(SELECT coalesce(max(passages), 0) FROM week_versions WHERE week_id = ?3),
-		(SELECT coalesce(max(vectors), 0) FROM week_versions WHERE week_id = ?3)
+	SELECT 1, 0, '', themes, ` + retrieval.WeekVersionColumns("?3") + `
 	FROM weeks WHERE id = ?3 AND created_at = ?4
 ) AS c ORDER BY kind, id`
 

@@ -68,9 +68,8 @@ func TestTurnInputReadsHistoryAndWeekTogether(t *testing.T) {
 			// when begin did not (PostgreSQL): on the pool.
 			inTx := &Pending{s: e.svc, sess: sess, turnID: pending, text: "And revocation?"}
 			err := db.Batch.Do(ctx, func(ctx context.Context, tx *sql.Tx) error {
-				var err error
-				inTx.prior, err = readPrior(ctx, db.WriteStmts.In(tx), sess, pending)
-				inTx.priorRead = true
+				pr, err := readPrior(ctx, db.WriteStmts.In(tx), sess, pending)
+				inTx.prior = &pr
 				return err
 			})
 			if err != nil {
@@ -127,10 +126,10 @@ func TestBeginReadsPriorTurnsInItsWriteOnSQLite(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if p.priorRead != (db.Engine == sqlite.SQLite) {
-			t.Errorf("%s: prior turns read by Begin: %v", db.Engine, p.priorRead)
+		if read := p.prior != nil; read != (db.Engine == sqlite.SQLite) {
+			t.Errorf("%s: prior turns read by Begin: %v", db.Engine, read)
 		}
-		if p.priorRead && (len(p.prior.history) != 3 || !p.prior.weekFound || p.prior.version.Passages == 0) {
+		if p.prior != nil && (len(p.prior.history) != 3 || !p.prior.weekFound || p.prior.version.Passages == 0) {
 			t.Errorf("read by Begin: %+v", p.prior)
 		}
 		in, err := e.svc.turnInput(ctx, p)
