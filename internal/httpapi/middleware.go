@@ -66,10 +66,13 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 }
 
 // Flush lets streamed answers (server-sent events) through the wrapper.
-func (w *statusWriter) Flush() {
-	if f, ok := w.ResponseWriter.(http.Flusher); ok {
-		f.Flush()
-	}
+func (w *statusWriter) Flush() { _ = w.FlushError() }
+
+// FlushError is Flush with the connection's error, for
+// http.ResponseController (which prefers it to Flush): a stream learns at
+// its next flush that the client has gone, not only from a later write.
+func (w *statusWriter) FlushError() error {
+	return http.NewResponseController(w.ResponseWriter).Flush()
 }
 
 // Unwrap lets http.ResponseController reach the connection (deadlines).

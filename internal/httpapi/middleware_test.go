@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -186,5 +187,35 @@ func TestSignInThrottleSeesTheForwardedClient(t *testing.T) {
 	}
 	if st := login("198.51.100.4:6000", "professor", testPassword); st != 200 {
 		t.Errorf("a bystander behind the same proxy: %d, want 200", st)
+	}
+}
+
+// flushFails is a connection's writer whose flush fails: the client has
+// gone.
+type flushFails struct {
+	http.ResponseWriter
+	flushed int
+}
+
+var errClientGone = errors.New("write: broken pipe")
+
+func (f *flushFails) FlushError() error { f.flushed++; return errClientGone }
+
+// TestStatusWriterPassesFlushErrorsOn: through the access log's wrapper, a
+// stream's http.ResponseController.Flush reports the connection's error
+// (the client has gone) rather than nil; Flush alone still flushes.
+func TestStatusWriterPassesFlushErrorsOn(t *testing.T) {
+	conn := &flushFails{ResponseWriter: httptest.NewRecorder()}
+	sw := &statusWriter{ResponseWriter: conn}
+	if err := http.NewResponseController(sw).Flush(); !errors.Is(err, errClientGone) {
+		t.Errorf("ResponseController.Flush through statusWriter: %v, want the connection's error", err)
+	}
+	sw.Flush()
+	if conn.flushed != 2 {
+		t.Errorf("the connection was flushed %d times, want 2", conn.flushed)
+	}
+	rec := httptest.NewRecorder()
+	if err := http.NewResponseController(&statusWriter{ResponseWriter: rec}).Flush(); err != nil || !rec.Flushed {
+		t.Errorf("a writer that flushes: err %v, flushed %v", err, rec.Flushed)
 	}
 }
