@@ -44,7 +44,9 @@ func TestBenchPacingAfterTooSoon(t *testing.T) {
 				refused++
 				mu.Unlock()
 				w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil((interval - since).Seconds()))))
+				w.Header().Set("Content-Type", "application/problem+json")
 				w.WriteHeader(http.StatusTooManyRequests)
+				fmt.Fprint(w, `{"title": "Too Many Requests", "status": 429, "detail": "Wait a moment before your next message."}`)
 				return
 			}
 			stored++
@@ -79,6 +81,11 @@ func TestBenchPacingAfterTooSoon(t *testing.T) {
 	}
 	if stored != 3 || refused != 1 || b.paced.Load() != 1 {
 		t.Errorf("the server stored %d and refused %d as too soon, the bench counted %d retries; want 3 stored and 1 refused, retried once", stored, refused, b.paced.Load())
+	}
+	// Every response, the refusal's problem too, is read to its end: the
+	// student kept one connection throughout.
+	if n := b.c.dials.Load(); n != 1 {
+		t.Errorf("the student opened %d connections, want 1", n)
 	}
 }
 

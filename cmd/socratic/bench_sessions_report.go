@@ -392,10 +392,11 @@ func (r *sessionsReport) print(w io.Writer) error {
 	fmt.Fprintf(w, "upstream model requests: %d turns without one, %d repeated (retries), %d cut off by the server, %d other requests during the run (themes); %d moderation verdicts asked (%.0f ms each)\n",
 		unmatched, repeated, r.model.gone, r.model.otherRun, len(r.model.verdicts), float64(verdictDelay.Milliseconds()))
 	fmt.Fprintf(w, "students paced at one message per %d s or slower; messages the server found too soon (429) and that were retried after Retry-After: %d\n", benchTurnInterval, r.paced)
-	// A browser keeps its connection between a student's requests: more
-	// connections than students means the client (or the server) closed
-	// them, and the server paid for a new one each time.
-	fmt.Fprintf(w, "client connections opened during the run: %d for %d students\n", r.dials, r.o.students)
+	// A browser keeps its connection between a student's requests, so the
+	// run opens at most one per student (fewer: the sign-ins' connections
+	// are kept for it). More means the client or the server closed
+	// connections, and the server paid for a new one each time.
+	fmt.Fprintf(w, "client connections opened during the run: %d for %d students (at most one each when kept, as a browser keeps them)\n", r.dials, r.o.students)
 	fmt.Fprintf(w, "errors: %d\n", r.errs.total)
 	for _, k := range slices.Sorted(maps.Keys(r.errs.byText)) {
 		fmt.Fprintf(w, "  %5d × %s\n", r.errs.byText[k], k)
