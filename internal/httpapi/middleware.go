@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"mime"
@@ -70,9 +71,14 @@ func (w *statusWriter) Flush() { _ = w.FlushError() }
 
 // FlushError is Flush with the connection's error, for
 // http.ResponseController (which prefers it to Flush): a stream learns at
-// its next flush that the client has gone, not only from a later write.
+// its next flush that the client has gone, not only from a later write. A
+// writer underneath that cannot flush is not an error, as before: the
+// stream arrives in larger pieces rather than stopping at its first flush.
 func (w *statusWriter) FlushError() error {
-	return http.NewResponseController(w.ResponseWriter).Flush()
+	if err := http.NewResponseController(w.ResponseWriter).Flush(); !errors.Is(err, http.ErrNotSupported) {
+		return err
+	}
+	return nil
 }
 
 // Unwrap lets http.ResponseController reach the connection (deadlines).

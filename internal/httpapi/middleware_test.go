@@ -218,4 +218,16 @@ func TestStatusWriterPassesFlushErrorsOn(t *testing.T) {
 	if err := http.NewResponseController(&statusWriter{ResponseWriter: rec}).Flush(); err != nil || !rec.Flushed {
 		t.Errorf("a writer that flushes: err %v, flushed %v", err, rec.Flushed)
 	}
+	// A writer underneath that cannot flush (a wrapper without Flush or
+	// Unwrap) is not a gone client: the stream goes on, unflushed.
+	if err := http.NewResponseController(&statusWriter{ResponseWriter: noFlush{rec}}).Flush(); err != nil {
+		t.Errorf("a writer that cannot flush: %v, want nil", err)
+	}
 }
+
+// noFlush hides its writer's Flush.
+type noFlush struct{ w http.ResponseWriter }
+
+func (n noFlush) Header() http.Header         { return n.w.Header() }
+func (n noFlush) Write(b []byte) (int, error) { return n.w.Write(b) }
+func (n noFlush) WriteHeader(code int)        { n.w.WriteHeader(code) }
