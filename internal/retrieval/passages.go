@@ -3,7 +3,6 @@ package retrieval
 import (
 	"context"
 	"fmt"
-	"maps"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -208,14 +207,14 @@ func (p *weekPassages) stillThere(ctx context.Context, ex sqlite.Execer, weekID 
 			return nil, fmt.Errorf("search week %d: %w", weekID, err)
 		}
 		if i, ok := p.position(m.id); ok {
-			h := p.meta[i]
-			there[m.id] = h.doc == m.doc && h.index == m.index && h.page == m.page && h.charStart == m.charStart && h.charEnd == m.charEnd
+			if h := p.meta[i]; h.doc == m.doc && h.index == m.index && h.page == m.page && h.charStart == m.charStart && h.charEnd == m.charEnd {
+				there[m.id] = true
+			}
 		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("search week %d: %w", weekID, err)
 	}
-	maps.DeleteFunc(there, func(_ int64, same bool) bool { return !same })
 	return there, nil
 }
 
