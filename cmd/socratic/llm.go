@@ -18,9 +18,11 @@ func openLLM(cfg config.Config, log *slog.Logger) (llm.Provider, error) {
 	var err error
 	switch name := cfg.LLMProviderName(); name {
 	case "anthropic":
-		p, err = llm.NewAnthropic(llm.AnthropicOptions{APIKey: cfg.AnthropicAPIKey, BaseURL: cfg.AnthropicBaseURL, Model: cfg.ClaudeModel, FastModel: cfg.ClaudeFastModel, MaxTokens: cfg.LLMMaxTokens, Timeout: cfg.LLMTimeout})
+		p, err = llm.NewAnthropic(llm.AnthropicOptions{APIKey: cfg.AnthropicAPIKey, BaseURL: cfg.AnthropicBaseURL, Model: cfg.ClaudeModel, FastModel: cfg.ClaudeFastModel, MaxTokens: cfg.LLMMaxTokens, Timeout: cfg.LLMTimeout,
+			IdleConns: idleConns(cfg.LLMMaxConcurrent)})
 	case "openai":
-		p, err = llm.NewOpenAI(llm.OpenAIOptions{BaseURL: cfg.OpenAIBaseURL, APIKey: cfg.OpenAIAPIKey, Model: cfg.OpenAIModel, MaxTokens: cfg.LLMMaxTokens, Timeout: cfg.LLMTimeout})
+		p, err = llm.NewOpenAI(llm.OpenAIOptions{BaseURL: cfg.OpenAIBaseURL, APIKey: cfg.OpenAIAPIKey, Model: cfg.OpenAIModel, MaxTokens: cfg.LLMMaxTokens, Timeout: cfg.LLMTimeout,
+			IdleConns: idleConns(cfg.LLMMaxConcurrent)})
 	case "offline":
 		log.Info("the tutor is offline (no language model configured): it asks from templates over the readings")
 		return nil, nil
@@ -33,3 +35,11 @@ func openLLM(cfg config.Config, log *slog.Logger) (llm.Provider, error) {
 	// One cap for every call the process makes (turns, moderation, themes).
 	return llm.NewLimiter(p, cfg.LLMMaxConcurrent, 0), nil
 }
+
+// idleConns is how many connections to the model the process keeps open
+// between requests. A turn's slot (LLM_MAX_CONCURRENT of them) covers its
+// answer and, beside it, its moderation check (or, before the answer, its
+// query's rewrite): two connections at once; the week's themes take a few
+// more. With fewer kept, each burst of turns closed the connections past
+// the cap once it was answered, and the next burst dialled them again.
+func idleConns(maxConcurrent int) int { return 2*maxConcurrent + 8 }

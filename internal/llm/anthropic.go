@@ -31,7 +31,10 @@ type AnthropicOptions struct {
 	// Backoff is the wait before retry n (from 0) when the server names
 	// none; default 0.5 s doubling, with jitter.
 	Backoff    func(n int) time.Duration
-	HTTPClient *http.Client // default pooledClient
+	HTTPClient *http.Client // default pooledClient(IdleConns)
+	// IdleConns is how many connections the default client keeps open
+	// between requests; 0: DefaultIdleConns.
+	IdleConns int
 	// MaxTokens caps every answer (LLM_MAX_TOKENS), and is the cap of a
 	// request that names none; default DefaultMaxTokens.
 	MaxTokens int
@@ -59,7 +62,7 @@ func NewAnthropic(o AnthropicOptions) (*Anthropic, error) {
 		opts = append(opts, option.WithBaseURL(o.BaseURL))
 	}
 	if o.HTTPClient == nil {
-		o.HTTPClient = pooledClient
+		o.HTTPClient = pooledClient(o.IdleConns)
 	}
 	opts = append(opts, option.WithHTTPClient(o.HTTPClient))
 	return &Anthropic{client: anthropic.NewClient(opts...), o: o, r: newRetries(o.MaxRetries, o.Timeout, o.Backoff)}, nil
@@ -68,28 +71,34 @@ func NewAnthropic(o AnthropicOptions) (*Anthropic, error) {
 // Name is "anthropic".
 func (a *Anthropic) Name() string { return "anthropic" }
 
+// DefaultIdleConns is how many idle connections a provider keeps open to
+// its server when its options name no number.
+const DefaultIdleConns = 256
+
 // pooledClient is the SDK's default client (a clone of
 // http.DefaultTransport with a 10-minute wait for response headers) keeping
-// more connections open between requests: the default keeps 2 per host, so
-// with dozens of answers streaming at once nearly every turn and every
-// moderation check dialled a new connection (and, against the real API, a
-// new TLS handshake), then closed it. maxIdlePerHost is the most
-// LLM_MAX_CONCURRENT sensibly reaches; idle ones still close after the
+// up to idle connections open between requests (0: DefaultIdleConns): the
+// default keeps 2 per host, so with dozens of answers streaming at once
+// nearly every turn and every moderation check dialled a new connection
+// (and, against the real API, a new TLS handshake), then closed it. A
+// burst needs as many as it has requests at once, which LLM_MAX_CONCURRENT
+// bounds (see cmd/socratic's idleConns); idle ones still close after the
 // transport's 90 s. When http.DefaultTransport was replaced by a wrapper,
 // it is used as it is, as the SDK does.
-var pooledClient = func() *http.Client {
+func pooledClient(idle int) *http.Client {
+	if idle <= 0 {
+		idle = DefaultIdleConns
+	}
 	tr, ok := http.DefaultTransport.(*http.Transport)
 	if !ok {
 		return &http.Client{Transport: http.DefaultTransport}
 	}
 	tr = tr.Clone()
 	tr.ResponseHeaderTimeout = 10 * time.Minute
-	tr.MaxIdleConns = maxIdlePerHost
-	tr.MaxIdleConnsPerHost = maxIdlePerHost
+	tr.MaxIdleConns = idle
+	tr.MaxIdleConnsPerHost = idle
 	return &http.Client{Transport: tr}
-}()
-
-const maxIdlePerHost = 256
+}
 
 // Stream sends the request and yields the answer's text as it arrives.
 func (a *Anthropic) Stream(ctx context.Context, req Request) iter.Seq[Event] {

@@ -3,9 +3,12 @@ package llm
 import (
 	"context"
 	"errors"
+	"io"
 	"iter"
 	"net/http"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/openai/openai-go/v3"
@@ -21,8 +24,9 @@ type OpenAIOptions struct {
 	MaxRetries int    // before the first token only; default 2
 	Timeout    time.Duration
 	Backoff    func(n int) time.Duration
-	HTTPClient *http.Client
-	MaxTokens  int // caps every answer, as AnthropicOptions.MaxTokens
+	HTTPClient *http.Client // default pooledClient(IdleConns)
+	IdleConns  int          // as AnthropicOptions.IdleConns
+	MaxTokens  int          // caps every answer, as AnthropicOptions.MaxTokens
 }
 
 // OpenAI is a chat model behind an OpenAI-compatible /v1/chat/completions,
@@ -46,10 +50,10 @@ func NewOpenAI(o OpenAIOptions) (*OpenAI, error) {
 	if key == "" {
 		key = "unused" // the SDK requires one; local servers ignore it
 	}
-	opts := []option.RequestOption{option.WithBaseURL(base + "/"), option.WithAPIKey(key), option.WithMaxRetries(0)}
-	if o.HTTPClient != nil {
-		opts = append(opts, option.WithHTTPClient(o.HTTPClient))
+	if o.HTTPClient == nil {
+		o.HTTPClient = pooledClient(o.IdleConns)
 	}
+	opts := []option.RequestOption{option.WithBaseURL(base + "/"), option.WithAPIKey(key), option.WithMaxRetries(0), option.WithHTTPClient(o.HTTPClient)}
 	return &OpenAI{client: openai.NewClient(opts...), o: o, r: newRetries(o.MaxRetries, o.Timeout, o.Backoff)}, nil
 }
 
@@ -67,7 +71,10 @@ func (p *OpenAI) Stream(ctx context.Context, req Request) iter.Seq[Event] {
 }
 
 func (p *OpenAI) once(ctx context.Context, params openai.ChatCompletionNewParams, yield func(Event) bool) (progress, Usage, string, error) {
-	stream := p.client.Chat.Completions.NewStreaming(ctx, params)
+	// ended: the answer's last chunk has been read, so what is left of
+	// the response is its tail (see tailDrain).
+	var ended atomic.Bool
+	stream := p.client.Chat.Completions.NewStreaming(ctx, params, option.WithMiddleware(tailDrain(&ended)))
 	defer stream.Close()
 	var usage Usage
 	var stop string
@@ -80,6 +87,7 @@ func (p *OpenAI) once(ctx context.Context, params openai.ChatCompletionNewParams
 		for _, ch := range c.Choices {
 			if ch.FinishReason != "" {
 				stop = ch.FinishReason
+				ended.Store(true)
 			}
 			if ch.Delta.Content == "" {
 				continue
@@ -98,6 +106,74 @@ func (p *OpenAI) once(ctx context.Context, params openai.ChatCompletionNewParams
 	}
 	return got, usage, stop, nil
 }
+
+// tailDrain is a middleware that keeps a finished answer's connection.
+// The SDK's stream stops reading at [DONE] and closes the response before
+// its end (the chunked body's last bytes), and a response body closed
+// before its end takes its connection down with it: against a local
+// server on HTTP/1.1 (Ollama, vLLM), nearly every call dialled a new one.
+// Once ended is set (the answer's finish_reason was read), closing the
+// body reads what is left on the side instead — at most drainMax bytes,
+// for at most drainWait, then it gives up (the request's context ends) —
+// so that the connection goes back to the pool; nothing waits for it. A
+// body closed before the answer's end (an answer stopped, an error) is
+// closed at once, so that the server stops generating.
+func tailDrain(ended *atomic.Bool) option.Middleware {
+	return func(req *http.Request, next option.MiddlewareNext) (*http.Response, error) {
+		// The caller's context ends the request until its tail is being
+		// read, and no longer: the attempt's context ends as soon as the
+		// answer is returned, while the tail may still be on its way.
+		d := &drainOnClose{ended: ended}
+		parent := req.Context()
+		ctx, cancelCtx := context.WithCancel(context.WithoutCancel(parent))
+		stop := context.AfterFunc(parent, func() {
+			if !d.draining.Load() {
+				cancelCtx()
+			}
+		})
+		d.cancel = func() { stop(); cancelCtx() }
+		resp, err := next(req.WithContext(ctx))
+		if err != nil || resp == nil || resp.Body == nil {
+			d.cancel()
+			return resp, err
+		}
+		d.ReadCloser, resp.Body = resp.Body, d
+		return resp, nil
+	}
+}
+
+type drainOnClose struct {
+	io.ReadCloser
+	cancel   func() // ends the request's context
+	ended    *atomic.Bool
+	draining atomic.Bool // Close is reading the tail
+	once     sync.Once
+}
+
+func (d *drainOnClose) Close() error {
+	var err error
+	d.once.Do(func() {
+		if !d.ended.Load() {
+			err = d.ReadCloser.Close()
+			d.cancel()
+			return
+		}
+		d.draining.Store(true)
+		go func() {
+			t := time.AfterFunc(drainWait, d.cancel) // ends a read that waits
+			io.Copy(io.Discard, io.LimitReader(d.ReadCloser, drainMax))
+			t.Stop()
+			d.ReadCloser.Close()
+			d.cancel()
+		}()
+	})
+	return err
+}
+
+const (
+	drainWait = 2 * time.Second
+	drainMax  = 64 << 10
+)
 
 // openaiRetryable: 429, 408, 5xx and failed connections; these servers
 // name no wait the SDK does not already handle.

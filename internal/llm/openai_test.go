@@ -3,6 +3,9 @@ package llm_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -69,4 +72,113 @@ func TestOpenAIRetriesBeforeTheFirstTokenAndCancels(t *testing.T) {
 		time.Sleep(5 * time.Millisecond)
 	}
 	t.Error("the fake never saw the request closed")
+}
+
+// TestOpenAIEndsOrKeepsTheConnection: an answer the caller stops reading
+// closes its request at once, so that the server stops generating; a
+// finished answer whose response never ends (after [DONE]) is returned
+// without waiting for that end, and the request is given up a moment
+// later rather than held open.
+func TestOpenAIEndsOrKeepsTheConnection(t *testing.T) {
+	t.Run("stop iterating", func(t *testing.T) {
+		fake := llmtest.NewOpenAIChat(t, llmtest.ChatReply{Deltas: []string{"First. ", "Second?"}, Gap: 10 * time.Second})
+		for ev := range chat(t, fake).Stream(context.Background(), tutorRequest()) {
+			if ev.Kind == llm.Delta {
+				break
+			}
+		}
+		stopped := time.Now()
+		deadline := stopped.Add(2 * time.Second)
+		for time.Now().Before(deadline) {
+			if r := fake.Requests(); len(r) == 1 && !r[0].Gone.IsZero() {
+				if d := r[0].Gone.Sub(stopped); d > 100*time.Millisecond {
+					t.Errorf("the request was closed %s after the answer was stopped", d)
+				}
+				return
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		t.Error("the fake never saw the request closed")
+	})
+	t.Run("a stall after the answer's last chunk", func(t *testing.T) {
+		// The finish_reason came, [DONE] does not: the caller's context
+		// still ends the request, as it does before the answer's end.
+		release := make(chan struct{})
+		defer close(release)
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/event-stream")
+			fmt.Fprint(w, `data: {"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":"Why?"},"finish_reason":"stop"}]}`+"\n\n")
+			w.(http.Flusher).Flush()
+			select {
+			case <-r.Context().Done():
+			case <-release:
+			}
+		}))
+		t.Cleanup(srv.Close)
+		p, err := llm.NewOpenAI(llm.OpenAIOptions{BaseURL: srv.URL, Model: "m"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		time.AfterFunc(100*time.Millisecond, cancel)
+		done := make(chan error, 1)
+		go func() {
+			_, _, err := llm.Complete(ctx, p, tutorRequest())
+			done <- err
+		}()
+		select {
+		case err := <-done:
+			if !errors.Is(err, context.Canceled) {
+				t.Errorf("after the cancel: %v", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("the cancel did not end a request stalled after its answer's last chunk")
+		}
+	})
+	t.Run("a response that does not end", func(t *testing.T) {
+		gone := make(chan struct{})
+		release := make(chan struct{})
+		defer close(release)
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/event-stream")
+			for _, ev := range []string{
+				`{"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":"Why?"},"finish_reason":"stop"}]}`,
+				`[DONE]`,
+			} {
+				fmt.Fprintf(w, "data: %s\n\n", ev)
+			}
+			w.(http.Flusher).Flush()
+			select {
+			case <-r.Context().Done():
+				close(gone)
+			case <-release:
+			}
+		}))
+		t.Cleanup(srv.Close)
+		p, err := llm.NewOpenAI(llm.OpenAIOptions{BaseURL: srv.URL, Model: "m"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		answered := make(chan string, 1)
+		go func() {
+			text, _, err := llm.Complete(context.Background(), p, tutorRequest())
+			if err != nil {
+				text = err.Error()
+			}
+			answered <- text
+		}()
+		select {
+		case text := <-answered:
+			if text != "Why?" {
+				t.Fatalf("answer %q", text)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("the answer waited for the response's end")
+		}
+		select {
+		case <-gone:
+		case <-time.After(15 * time.Second):
+			t.Fatal("the request was held open after its answer")
+		}
+	})
 }
