@@ -35,6 +35,7 @@ type benchModel struct {
 	measured bool                      // count requests from now on as the run's
 	otherRun int                       // requests without a marker during the run
 	verdicts map[string]int            // classifier requests, by marker
+	conns    int                       // connections the server opened to it during the run
 }
 
 // verdictDelay is the fake classifier's answer time: a fast model's.
@@ -59,12 +60,39 @@ func startBenchModel(ttft, gap time.Duration, words int) (*benchModel, error) {
 		return nil, fmt.Errorf("fake model: %w", err)
 	}
 	m := &benchModel{URL: "http://" + ln.Addr().String(), ttft: ttft, gap: gap, words: words, calls: map[string][]upstreamCall{}, verdicts: map[string]int{}}
-	m.srv = &http.Server{Handler: http.HandlerFunc(m.serve), ReadHeaderTimeout: 10 * time.Second}
+	m.srv = &http.Server{Handler: http.HandlerFunc(m.serve), ReadHeaderTimeout: 10 * time.Second, ConnState: m.connState}
 	go m.srv.Serve(ln)
 	return m, nil
 }
 
 func (m *benchModel) close() { m.srv.Close() }
+
+// connState counts the connections opened during the run.
+func (m *benchModel) connState(_ net.Conn, s http.ConnState) {
+	if s != http.StateNew {
+		return
+	}
+	m.mu.Lock()
+	if m.measured {
+		m.conns++
+	}
+	m.mu.Unlock()
+}
+
+// requests is how many requests reached the fake during the run: the
+// turns' answers, their moderation verdicts and any other.
+func (m *benchModel) requests() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n := m.otherRun
+	for _, calls := range m.calls {
+		n += len(calls)
+	}
+	for _, v := range m.verdicts {
+		n += v
+	}
+	return n
+}
 
 func (m *benchModel) startRun() {
 	m.mu.Lock()

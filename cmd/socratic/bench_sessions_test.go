@@ -55,6 +55,13 @@ func TestBenchSessionsEndToEnd(t *testing.T) {
 	} else if n, _ := strconv.Atoi(m[1]); n > 3 {
 		t.Errorf("the students' client opened %d connections for 3 students: some were not kept between requests", n)
 	}
+	// The server keeps its connections to the model too: 12 requests (6
+	// answers, 6 verdicts beside them) on at most 2 per student.
+	if m := regexp.MustCompile(`model connections the server opened during the run: ([0-9]+) for 12 requests`).FindStringSubmatch(report); m == nil {
+		t.Errorf("the report does not count the server's connections to the model")
+	} else if n, _ := strconv.Atoi(m[1]); n > 6 {
+		t.Errorf("the server opened %d connections to the model for 3 students: some were not kept between requests", n)
+	}
 	// Every word of the six answers (40 each) is timed, not only the first.
 	if !regexp.MustCompile(`per word \(client − fake send\), every word +[0-9]+\.[0-9] +[0-9]+\.[0-9] +[0-9]+\.[0-9] +[0-9]+\.[0-9] +240\n`).MatchString(report) {
 		t.Errorf("the report does not time every word of the answers")
