@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 
 	"github.com/lawtutor/socratic/internal/config"
+	"github.com/lawtutor/socratic/internal/llm"
 	"github.com/lawtutor/socratic/internal/retrieval"
 	"github.com/lawtutor/socratic/internal/retrieval/local"
 )
@@ -31,7 +32,10 @@ func openEmbeddings(cfg config.Config, log *slog.Logger) *embeddings {
 	case "none":
 		log.Info("embeddings are off (EMBEDDINGS_PROVIDER=none): search is BM25 alone")
 	case "openai":
-		o, err := retrieval.NewOpenAI(retrieval.OpenAIOptions{BaseURL: cfg.EmbeddingsBaseURL, APIKey: cfg.OpenAIAPIKey, Model: cfg.EmbeddingsModel})
+		o, err := retrieval.NewOpenAI(retrieval.OpenAIOptions{BaseURL: cfg.EmbeddingsBaseURL, APIKey: cfg.OpenAIAPIKey, Model: cfg.EmbeddingsModel,
+			// A turn's search embeds its query: as many at once as turns
+			// (LLM_MAX_CONCURRENT), besides ingestion's batches.
+			HTTPClient: llm.PooledClient(idleConns(cfg.LLMMaxConcurrent))})
 		if err != nil {
 			e.status.Status = "error"
 			log.Error("embeddings server", "err", err)

@@ -36,10 +36,13 @@ func openLLM(cfg config.Config, log *slog.Logger) (llm.Provider, error) {
 	return llm.NewLimiter(p, cfg.LLMMaxConcurrent, 0), nil
 }
 
-// idleConns is how many connections to the model the process keeps open
-// between requests. A turn's slot (LLM_MAX_CONCURRENT of them) covers its
-// answer and, beside it, its moderation check (or, before the answer, its
-// query's rewrite): two connections at once; the week's themes take a few
-// more. With fewer kept, each burst of turns closed the connections past
-// the cap once it was answered, and the next burst dialled them again.
+// idleConns is how many connections to the model (and to the embeddings
+// server) the process keeps open between requests. A turn's slot
+// (LLM_MAX_CONCURRENT of them) covers its answer and, beside it, its
+// moderation check (or, before the answer, its query's rewrite): two
+// connections at once; its search embeds its query, one more to the
+// embeddings server; the week's themes and ingestion take a few more.
+// With fewer kept, each burst of turns closed the connections past the
+// cap once it was answered, and the next burst dialled them again
+// (TestServerKeepsModelConnections).
 func idleConns(maxConcurrent int) int { return 2*maxConcurrent + 8 }

@@ -62,7 +62,7 @@ func NewAnthropic(o AnthropicOptions) (*Anthropic, error) {
 		opts = append(opts, option.WithBaseURL(o.BaseURL))
 	}
 	if o.HTTPClient == nil {
-		o.HTTPClient = pooledClient(o.IdleConns)
+		o.HTTPClient = PooledClient(o.IdleConns)
 	}
 	opts = append(opts, option.WithHTTPClient(o.HTTPClient))
 	return &Anthropic{client: anthropic.NewClient(opts...), o: o, r: newRetries(o.MaxRetries, o.Timeout, o.Backoff)}, nil
@@ -75,7 +75,7 @@ func (a *Anthropic) Name() string { return "anthropic" }
 // its server when its options name no number.
 const DefaultIdleConns = 256
 
-// pooledClient is the SDK's default client (a clone of
+// PooledClient is the SDK's default client (a clone of
 // http.DefaultTransport with a 10-minute wait for response headers) keeping
 // up to idle connections open between requests (0: DefaultIdleConns): the
 // default keeps 2 per host, so with dozens of answers streaming at once
@@ -84,8 +84,9 @@ const DefaultIdleConns = 256
 // burst needs as many as it has requests at once, which LLM_MAX_CONCURRENT
 // bounds (see cmd/socratic's idleConns); idle ones still close after the
 // transport's 90 s. When http.DefaultTransport was replaced by a wrapper,
-// it is used as it is, as the SDK does.
-func pooledClient(idle int) *http.Client {
+// it is used as it is, as the SDK does. The embeddings client uses one too
+// (cmd/socratic): a search embeds its query, one per turn.
+func PooledClient(idle int) *http.Client {
 	if idle <= 0 {
 		idle = DefaultIdleConns
 	}

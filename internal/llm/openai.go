@@ -51,7 +51,7 @@ func NewOpenAI(o OpenAIOptions) (*OpenAI, error) {
 		key = "unused" // the SDK requires one; local servers ignore it
 	}
 	if o.HTTPClient == nil {
-		o.HTTPClient = pooledClient(o.IdleConns)
+		o.HTTPClient = PooledClient(o.IdleConns)
 	}
 	opts := []option.RequestOption{option.WithBaseURL(base + "/"), option.WithAPIKey(key), option.WithMaxRetries(0), option.WithHTTPClient(o.HTTPClient)}
 	return &OpenAI{client: openai.NewClient(opts...), o: o, r: newRetries(o.MaxRetries, o.Timeout, o.Backoff)}, nil

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net/http"
 	"strings"
 	"time"
 
@@ -33,6 +34,11 @@ type OpenAIOptions struct {
 	// Retry-After); default 3.
 	MaxRetries int
 	Timeout    time.Duration // per request; default 60 s
+	// HTTPClient carries the requests; nil is the SDK's default, which
+	// keeps 2 connections per host open between requests: the server
+	// passes one that keeps as many as its searches run at once
+	// (llm.PooledClient), since each search embeds its query.
+	HTTPClient *http.Client
 }
 
 // OpenAI is an Embedder over any OpenAI-compatible /v1/embeddings server
@@ -64,8 +70,12 @@ func NewOpenAI(o OpenAIOptions) (*OpenAI, error) {
 	if key == "" {
 		key = "unused" // OpenAI clients require one; Ollama and TEI ignore it
 	}
-	c := openai.NewClient(option.WithBaseURL(base+"/"), option.WithAPIKey(key),
-		option.WithMaxRetries(o.MaxRetries), option.WithRequestTimeout(o.Timeout))
+	opts := []option.RequestOption{option.WithBaseURL(base + "/"), option.WithAPIKey(key),
+		option.WithMaxRetries(o.MaxRetries), option.WithRequestTimeout(o.Timeout)}
+	if o.HTTPClient != nil {
+		opts = append(opts, option.WithHTTPClient(o.HTTPClient))
+	}
+	c := openai.NewClient(opts...)
 	return &OpenAI{client: c, o: o}, nil
 }
 
