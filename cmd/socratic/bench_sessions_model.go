@@ -32,6 +32,7 @@ type benchModel struct {
 	calls    map[string][]upstreamCall // by marker
 	other    int                       // requests without a marker (themes)
 	gone     int                       // streams the server closed before the end
+	early    int                       // of which before their first word (not in calls)
 	measured bool                      // count requests from now on as the run's
 	otherRun int                       // requests without a marker during the run
 	verdicts map[string]int            // classifier requests, by marker
@@ -80,11 +81,12 @@ func (m *benchModel) connState(_ net.Conn, s http.ConnState) {
 }
 
 // requests is how many requests reached the fake during the run: the
-// turns' answers, their moderation verdicts and any other.
+// turns' answers (those cut off before their first word too), their
+// moderation verdicts and any other.
 func (m *benchModel) requests() int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	n := m.otherRun
+	n := m.otherRun + m.early
 	for _, calls := range m.calls {
 		n += len(calls)
 	}
@@ -190,6 +192,9 @@ func (m *benchModel) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		if !wait(arrived.Add(m.ttft)) || !delta(text[0]) {
 			gone()
+			m.mu.Lock()
+			m.early++
+			m.mu.Unlock()
 			return
 		}
 		first := time.Now()

@@ -399,11 +399,12 @@ func (r *sessionsReport) print(w io.Writer) error {
 	fmt.Fprintf(w, "client connections opened during the run: %d for %d students (at most one each when kept, as a browser keeps them)\n", r.dials, r.o.students)
 	// The server's side of the same: a turn's answer and its moderation
 	// check run at once, so a pool that keeps its connections needs at
-	// most two per student, whatever the number of turns.
+	// most two per student, whatever the number of turns (on each
+	// instance: each keeps a pool of its own).
 	r.model.mu.Lock()
 	modelConns := r.model.conns
 	r.model.mu.Unlock()
-	fmt.Fprintf(w, "model connections the server opened during the run: %d for %d requests (at most two per student when kept)\n", modelConns, r.model.requests())
+	fmt.Fprintf(w, "model connections the server opened during the run: %d for %d requests (at most two per student on each instance when kept)\n", modelConns, r.model.requests())
 	fmt.Fprintf(w, "errors: %d\n", r.errs.total)
 	for _, k := range slices.Sorted(maps.Keys(r.errs.byText)) {
 		fmt.Fprintf(w, "  %5d × %s\n", r.errs.byText[k], k)

@@ -62,8 +62,10 @@ func (h *heldServer) round(t *testing.T, n int, call func()) {
 	for range n {
 		wg.Go(call)
 	}
-	for deadline := time.Now().Add(30 * time.Second); h.arrived.Load() < before+int64(n) && time.Now().Before(deadline); {
-		time.Sleep(time.Millisecond)
+	for deadline := time.Now().Add(30 * time.Second); h.arrived.Load() < before+int64(n); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d requests arrived", h.arrived.Load()-before, n)
+		}
 	}
 	h.mu.Lock()
 	close(h.released)
@@ -75,9 +77,9 @@ func (h *heldServer) round(t *testing.T, n int, call func()) {
 // model and for embeddings keep, between bursts, as many connections as a
 // burst of LLM_MAX_CONCURRENT turns opens — each turn's answer beside its
 // moderation check, and each turn's search embedding its query — so the
-// next burst dials nothing. (The model's pool was a fixed 256, half of
-// what 150 turns open; the embeddings client was the SDK's default, which
-// keeps 2.)
+// next burst dials nothing. (The model's pool was a fixed 256, fewer than
+// the 300 connections 150 turns open; the embeddings client was the SDK's
+// default, which keeps 2.)
 func TestServerKeepsModelConnections(t *testing.T) {
 	const turns = 150
 	model := newHeldServer(t, func(w http.ResponseWriter, _ *http.Request) {

@@ -31,7 +31,7 @@ type AnthropicOptions struct {
 	// Backoff is the wait before retry n (from 0) when the server names
 	// none; default 0.5 s doubling, with jitter.
 	Backoff    func(n int) time.Duration
-	HTTPClient *http.Client // default pooledClient(IdleConns)
+	HTTPClient *http.Client // default PooledClient(IdleConns)
 	// IdleConns is how many connections the default client keeps open
 	// between requests; 0: DefaultIdleConns.
 	IdleConns int

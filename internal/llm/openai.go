@@ -24,9 +24,13 @@ type OpenAIOptions struct {
 	MaxRetries int    // before the first token only; default 2
 	Timeout    time.Duration
 	Backoff    func(n int) time.Duration
-	HTTPClient *http.Client // default pooledClient(IdleConns)
+	HTTPClient *http.Client // default PooledClient(IdleConns)
 	IdleConns  int          // as AnthropicOptions.IdleConns
 	MaxTokens  int          // caps every answer, as AnthropicOptions.MaxTokens
+	// TailWait bounds how long a finished answer's connection waits for
+	// the response's end before it is given up (see tailDrain); default
+	// 2 s.
+	TailWait time.Duration
 }
 
 // OpenAI is a chat model behind an OpenAI-compatible /v1/chat/completions,
@@ -53,6 +57,9 @@ func NewOpenAI(o OpenAIOptions) (*OpenAI, error) {
 	if o.HTTPClient == nil {
 		o.HTTPClient = PooledClient(o.IdleConns)
 	}
+	if o.TailWait <= 0 {
+		o.TailWait = 2 * time.Second
+	}
 	opts := []option.RequestOption{option.WithBaseURL(base + "/"), option.WithAPIKey(key), option.WithMaxRetries(0), option.WithHTTPClient(o.HTTPClient)}
 	return &OpenAI{client: openai.NewClient(opts...), o: o, r: newRetries(o.MaxRetries, o.Timeout, o.Backoff)}, nil
 }
@@ -74,7 +81,7 @@ func (p *OpenAI) once(ctx context.Context, params openai.ChatCompletionNewParams
 	// ended: the answer's last chunk has been read, so what is left of
 	// the response is its tail (see tailDrain).
 	var ended atomic.Bool
-	stream := p.client.Chat.Completions.NewStreaming(ctx, params, option.WithMiddleware(tailDrain(&ended)))
+	stream := p.client.Chat.Completions.NewStreaming(ctx, params, option.WithMiddleware(tailDrain(&ended, p.o.TailWait)))
 	defer stream.Close()
 	var usage Usage
 	var stop string
@@ -94,6 +101,10 @@ func (p *OpenAI) once(ctx context.Context, params openai.ChatCompletionNewParams
 			}
 			got = passedOn
 			if !yield(Event{Kind: Delta, Text: ch.Delta.Content}) {
+				// Stopped, even on the answer's last chunk: the
+				// request ends at once rather than waiting for its
+				// tail.
+				ended.Store(false)
 				return stopped, usage, "", nil
 			}
 		}
@@ -113,17 +124,17 @@ func (p *OpenAI) once(ctx context.Context, params openai.ChatCompletionNewParams
 // before its end takes its connection down with it: against a local
 // server on HTTP/1.1 (Ollama, vLLM), nearly every call dialled a new one.
 // Once ended is set (the answer's finish_reason was read), closing the
-// body reads what is left on the side instead — at most drainMax bytes,
-// for at most drainWait, then it gives up (the request's context ends) —
-// so that the connection goes back to the pool; nothing waits for it. A
-// body closed before the answer's end (an answer stopped, an error) is
-// closed at once, so that the server stops generating.
-func tailDrain(ended *atomic.Bool) option.Middleware {
+// body reads what is left on the side instead, so that the connection
+// goes back to the pool; nothing waits for it. It reads at most drainMax
+// bytes for at most wait (TailWait), then gives up: the request's context
+// ends. A body closed before the answer's end (an answer stopped, an
+// error) is closed at once, so that the server stops generating.
+func tailDrain(ended *atomic.Bool, wait time.Duration) option.Middleware {
 	return func(req *http.Request, next option.MiddlewareNext) (*http.Response, error) {
 		// The caller's context ends the request until its tail is being
 		// read, and no longer: the attempt's context ends as soon as the
 		// answer is returned, while the tail may still be on its way.
-		d := &drainOnClose{ended: ended}
+		d := &drainOnClose{ended: ended, wait: wait}
 		parent := req.Context()
 		ctx, cancelCtx := context.WithCancel(context.WithoutCancel(parent))
 		stop := context.AfterFunc(parent, func() {
@@ -146,6 +157,7 @@ type drainOnClose struct {
 	io.ReadCloser
 	cancel   func() // ends the request's context
 	ended    *atomic.Bool
+	wait     time.Duration
 	draining atomic.Bool // Close is reading the tail
 	once     sync.Once
 }
@@ -160,7 +172,7 @@ func (d *drainOnClose) Close() error {
 		}
 		d.draining.Store(true)
 		go func() {
-			t := time.AfterFunc(drainWait, d.cancel) // ends a read that waits
+			t := time.AfterFunc(d.wait, d.cancel) // ends a read that waits
 			io.Copy(io.Discard, io.LimitReader(d.ReadCloser, drainMax))
 			t.Stop()
 			d.ReadCloser.Close()
@@ -170,10 +182,7 @@ func (d *drainOnClose) Close() error {
 	return err
 }
 
-const (
-	drainWait = 2 * time.Second
-	drainMax  = 64 << 10
-)
+const drainMax = 64 << 10
 
 // openaiRetryable: 429, 408, 5xx and failed connections; these servers
 // name no wait the SDK does not already handle.

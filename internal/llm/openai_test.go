@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"testing"
 	"time"
 
@@ -74,12 +75,56 @@ func TestOpenAIRetriesBeforeTheFirstTokenAndCancels(t *testing.T) {
 	t.Error("the fake never saw the request closed")
 }
 
-// TestOpenAIEndsOrKeepsTheConnection: an answer the caller stops reading
-// closes its request at once, so that the server stops generating; a
-// finished answer whose response never ends (after [DONE]) is returned
-// without waiting for that end, and the request is given up a moment
-// later rather than held open.
+// tailServer answers every request with events, then holds the response
+// open: gone closes when the client gives the request up.
+func tailServer(t *testing.T, events ...string) (url string, gone <-chan struct{}) {
+	ch := make(chan struct{})
+	release := make(chan struct{})
+	var once sync.Once
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		for _, ev := range events {
+			fmt.Fprintf(w, "data: %s\n\n", ev)
+		}
+		w.(http.Flusher).Flush()
+		select {
+		case <-r.Context().Done():
+			once.Do(func() { close(ch) })
+		case <-release:
+		}
+	}))
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { close(release) })
+	return srv.URL, ch
+}
+
+// lastChunk is an answer's whole text on its last chunk, finish_reason
+// and all.
+const lastChunk = `{"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":"Why?"},"finish_reason":"stop"}]}`
+
+// TestOpenAIEndsOrKeepsTheConnection: an answer the caller stops reading,
+// or whose caller's context ends, closes its request at once, so that the
+// server stops generating — even on the answer's last chunk, before the
+// stream's end; a finished answer whose response does not end (after
+// [DONE]) is returned without waiting for that end, and the request is
+// given up TailWait later rather than held open.
 func TestOpenAIEndsOrKeepsTheConnection(t *testing.T) {
+	const never = time.Hour // a TailWait no test waits out
+	open := func(t *testing.T, url string, tail time.Duration) *llm.OpenAI {
+		p, err := llm.NewOpenAI(llm.OpenAIOptions{BaseURL: url, Model: "m", TailWait: tail})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	waitGone := func(t *testing.T, gone <-chan struct{}, what string) {
+		t.Helper()
+		select {
+		case <-gone:
+		case <-time.After(10 * time.Second):
+			t.Fatal(what)
+		}
+	}
 	t.Run("stop iterating", func(t *testing.T) {
 		fake := llmtest.NewOpenAIChat(t, llmtest.ChatReply{Deltas: []string{"First. ", "Second?"}, Gap: 10 * time.Second})
 		for ev := range chat(t, fake).Stream(context.Background(), tutorRequest()) {
@@ -100,65 +145,45 @@ func TestOpenAIEndsOrKeepsTheConnection(t *testing.T) {
 		}
 		t.Error("the fake never saw the request closed")
 	})
+	t.Run("stop iterating on the last chunk", func(t *testing.T) {
+		url, gone := tailServer(t, lastChunk)
+		for ev := range open(t, url, never).Stream(context.Background(), tutorRequest()) {
+			if ev.Kind == llm.Delta {
+				break
+			}
+		}
+		waitGone(t, gone, "a stopped answer's request was held open for its tail")
+	})
 	t.Run("a stall after the answer's last chunk", func(t *testing.T) {
 		// The finish_reason came, [DONE] does not: the caller's context
 		// still ends the request, as it does before the answer's end.
-		release := make(chan struct{})
-		defer close(release)
-		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Content-Type", "text/event-stream")
-			fmt.Fprint(w, `data: {"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":"Why?"},"finish_reason":"stop"}]}`+"\n\n")
-			w.(http.Flusher).Flush()
-			select {
-			case <-r.Context().Done():
-			case <-release:
-			}
-		}))
-		t.Cleanup(srv.Close)
-		p, err := llm.NewOpenAI(llm.OpenAIOptions{BaseURL: srv.URL, Model: "m"})
-		if err != nil {
-			t.Fatal(err)
-		}
+		url, gone := tailServer(t, lastChunk)
 		ctx, cancel := context.WithCancel(context.Background())
-		time.AfterFunc(100*time.Millisecond, cancel)
-		done := make(chan error, 1)
+		defer cancel()
+		p := open(t, url, never)
+		last := make(chan llm.Event, 1)
 		go func() {
-			_, _, err := llm.Complete(ctx, p, tutorRequest())
-			done <- err
+			var ev llm.Event
+			for ev = range p.Stream(ctx, tutorRequest()) {
+				if ev.Kind == llm.Delta {
+					cancel() // the answer's last chunk has been read
+				}
+			}
+			last <- ev
 		}()
 		select {
-		case err := <-done:
-			if !errors.Is(err, context.Canceled) {
-				t.Errorf("after the cancel: %v", err)
+		case ev := <-last:
+			if ev.Kind != llm.Error || !errors.Is(ev.Err, context.Canceled) {
+				t.Errorf("after the cancel: %+v", ev)
 			}
 		case <-time.After(10 * time.Second):
 			t.Fatal("the cancel did not end a request stalled after its answer's last chunk")
 		}
+		waitGone(t, gone, "the request stayed open after the cancel")
 	})
 	t.Run("a response that does not end", func(t *testing.T) {
-		gone := make(chan struct{})
-		release := make(chan struct{})
-		defer close(release)
-		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Content-Type", "text/event-stream")
-			for _, ev := range []string{
-				`{"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":"Why?"},"finish_reason":"stop"}]}`,
-				`[DONE]`,
-			} {
-				fmt.Fprintf(w, "data: %s\n\n", ev)
-			}
-			w.(http.Flusher).Flush()
-			select {
-			case <-r.Context().Done():
-				close(gone)
-			case <-release:
-			}
-		}))
-		t.Cleanup(srv.Close)
-		p, err := llm.NewOpenAI(llm.OpenAIOptions{BaseURL: srv.URL, Model: "m"})
-		if err != nil {
-			t.Fatal(err)
-		}
+		url, gone := tailServer(t, lastChunk, `[DONE]`)
+		p := open(t, url, never)
 		answered := make(chan string, 1)
 		go func() {
 			text, _, err := llm.Complete(context.Background(), p, tutorRequest())
@@ -177,8 +202,15 @@ func TestOpenAIEndsOrKeepsTheConnection(t *testing.T) {
 		}
 		select {
 		case <-gone:
-		case <-time.After(15 * time.Second):
-			t.Fatal("the request was held open after its answer")
+			t.Error("the request was given up before TailWait")
+		default:
 		}
+	})
+	t.Run("a tail that never comes is given up", func(t *testing.T) {
+		url, gone := tailServer(t, lastChunk, `[DONE]`)
+		if text, _, err := llm.Complete(context.Background(), open(t, url, 50*time.Millisecond), tutorRequest()); err != nil || text != "Why?" {
+			t.Fatalf("answer %q, %v", text, err)
+		}
+		waitGone(t, gone, "the request was held open after TailWait")
 	})
 }

@@ -122,8 +122,10 @@ func TestProvidersReuseConnections(t *testing.T) {
 						}
 					})
 				}
-				for arrived.Load() < int64(k*n) {
-					time.Sleep(time.Millisecond)
+				for deadline := time.Now().Add(30 * time.Second); arrived.Load() < int64(k*n); time.Sleep(time.Millisecond) {
+					if time.Now().After(deadline) {
+						t.Fatalf("%d of %d requests arrived", arrived.Load()-int64((k-1)*n), n)
+					}
 				}
 				mu.Lock()
 				close(release)
@@ -137,7 +139,7 @@ func TestProvidersReuseConnections(t *testing.T) {
 			}
 			// A connection goes back to the pool once its response has
 			// been read to the end, which for the OpenAI stream happens
-			// on the side (drainThenClose), just after Complete returns.
+			// on the side (tailDrain), just after Complete returns.
 			for deadline := time.Now().Add(5 * time.Second); pooled.Load() < int64(n) && time.Now().Before(deadline); {
 				time.Sleep(5 * time.Millisecond)
 			}
