@@ -189,8 +189,9 @@ func TestAnthropicCancelClosesUpstream(t *testing.T) {
 	})
 }
 
-// waitGone checks that the fake saw the client leave within 100 ms of since.
-func waitGone(t *testing.T, fake *llmtest.Anthropic, since time.Time) {
+// waitGone checks that the fake (either fake: both record a Request's
+// Gone) saw the client leave within 100 ms of since.
+func waitGone(t *testing.T, fake interface{ Requests() []llmtest.Request }, since time.Time) {
 	t.Helper()
 	deadline := time.Now().Add(2 * time.Second)
 	for time.Now().Before(deadline) {
