@@ -89,9 +89,11 @@ turns, session starts and ends included), peak RSS, lost turns and the
 engine's lock errors (SQLite: "database is locked"/busy; PostgreSQL:
 deadlocks, serialization failures, lock timeouts, running out of
 connections; on both, the server's own "busy" refusals). "Per word" is
-each word's delay from the fake's send to the client: the server gathers
-a reply's deltas for up to a tenth of a second (the first, and one that
-ends a sentence or brings the space after one, go at once), so it is tens of milliseconds by design.
+each word's delay from the fake's send to the client: after the first
+word the server reads the model's stream at most every 50 ms, and it
+gathers a reply's deltas for up to a tenth of a second (the first, and
+one that ends a sentence or brings the space after one, go at once), so
+it is tens of milliseconds by design.
 
   --students N     students running a session at once (200)
   --turns N        streamed turns per session (8)

@@ -112,7 +112,7 @@ func (a *Anthropic) Stream(ctx context.Context, req Request) iter.Seq[Event] {
 		body, opts = a.params(req), streamSet
 	}
 	return a.r.stream(ctx, "anthropic", func(ctx context.Context, yield func(Event) bool) (progress, Usage, string, error) {
-		return a.once(ctx, body, opts, yield)
+		return a.once(ctx, body, opts, req.ReadPace, yield)
 	}, a.retryable)
 }
 
@@ -123,14 +123,19 @@ var streamSet = []option.RequestOption{option.WithJSONSet("stream", true)}
 
 // once makes one attempt, passing text on as it comes. body is the
 // request: its JSON (a.body), or the SDK's params with opts setting
-// "stream".
-func (a *Anthropic) once(ctx context.Context, body any, opts []option.RequestOption, yield func(Event) bool) (progress, Usage, string, error) {
+// "stream". pace is the request's ReadPace.
+func (a *Anthropic) once(ctx context.Context, body any, opts []option.RequestOption, pace time.Duration, yield func(Event) bool) (progress, Usage, string, error) {
 	// The SDK's own request (its headers, retries off, errors as
 	// *anthropic.Error), read as the SDK reads it (eventStream), but each
 	// event decoded into streamEvent: the SDK's union of every event type
 	// costs several times more per event, and a turn has one per word.
 	var raw *http.Response
 	err := a.client.Post(ctx, "v1/messages", body, &raw, opts...)
+	var paced *pacedBody
+	if err == nil && pace > 0 && raw != nil && raw.Body != nil {
+		paced = newPacedBody(ctx, raw.Body, pace)
+		raw.Body = paced
+	}
 	stream := newEventStream(raw, err)
 	defer stream.Close()
 	var usage Usage
@@ -150,6 +155,7 @@ func (a *Anthropic) once(ctx context.Context, body any, opts []option.RequestOpt
 			if !yield(Event{Kind: Delta, Text: ev.Delta.Text}) {
 				return stopped, usage, "", nil
 			}
+			paced.started()
 		case "message_delta":
 			// Cumulative counts; input and cache counts only when sent.
 			usage.Output = ev.Usage.OutputTokens

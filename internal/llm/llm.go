@@ -51,6 +51,10 @@ type Request struct {
 	// UserID is an opaque identifier of the student (a hash, never a name
 	// or address) that providers may use to detect abuse.
 	UserID string
+	// ReadPace, when above 0, is the least time between two reads of the
+	// answer's stream after its first text has been passed on: the
+	// tutor's answers set AnswerReadPace. 0 reads each event as it comes.
+	ReadPace time.Duration
 }
 
 // DefaultMaxTokens is the most tokens one answer may have when a

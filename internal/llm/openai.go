@@ -73,15 +73,21 @@ func (p *OpenAI) Name() string { return "openai" }
 func (p *OpenAI) Stream(ctx context.Context, req Request) iter.Seq[Event] {
 	params := p.params(req)
 	return p.r.stream(ctx, "openai", func(ctx context.Context, yield func(Event) bool) (progress, Usage, string, error) {
-		return p.once(ctx, params, yield)
+		return p.once(ctx, params, req.ReadPace, yield)
 	}, openaiRetryable)
 }
 
-func (p *OpenAI) once(ctx context.Context, params openai.ChatCompletionNewParams, yield func(Event) bool) (progress, Usage, string, error) {
+// once makes one attempt, passing text on as it comes; pace is the
+// request's ReadPace.
+func (p *OpenAI) once(ctx context.Context, params openai.ChatCompletionNewParams, pace time.Duration, yield func(Event) bool) (progress, Usage, string, error) {
 	// ended: the answer's last chunk has been read, so what is left of
 	// the response is its tail (see tailDrain).
 	var ended atomic.Bool
-	stream := p.client.Chat.Completions.NewStreaming(ctx, params, option.WithMiddleware(tailDrain(&ended, p.o.TailWait)))
+	var paced *pacedBody
+	if pace > 0 {
+		paced = &pacedBody{pace: pace, now: time.Now} // its body and context: tailDrain's
+	}
+	stream := p.client.Chat.Completions.NewStreaming(ctx, params, option.WithMiddleware(tailDrain(&ended, p.o.TailWait, paced)))
 	defer stream.Close()
 	var usage Usage
 	var stop string
@@ -107,6 +113,7 @@ func (p *OpenAI) once(ctx context.Context, params openai.ChatCompletionNewParams
 				ended.Store(false)
 				return stopped, usage, "", nil
 			}
+			paced.started()
 		}
 	}
 	if err := stream.Err(); err != nil {
@@ -128,8 +135,10 @@ func (p *OpenAI) once(ctx context.Context, params openai.ChatCompletionNewParams
 // goes back to the pool; nothing waits for it. It reads at most drainMax
 // bytes for at most wait (TailWait), then gives up: the request's context
 // ends. A body closed before the answer's end (an answer stopped, an
-// error) is closed at once, so that the server stops generating.
-func tailDrain(ended *atomic.Bool, wait time.Duration) option.Middleware {
+// error) is closed at once, so that the server stops generating. When
+// paced is not nil, the SDK reads the response through it (the answer's
+// ReadPace), and the tail is read unpaced.
+func tailDrain(ended *atomic.Bool, wait time.Duration, paced *pacedBody) option.Middleware {
 	return func(req *http.Request, next option.MiddlewareNext) (*http.Response, error) {
 		// The caller's context ends the request until its tail is being
 		// read, and no longer: the attempt's context ends as soon as the
@@ -149,6 +158,9 @@ func tailDrain(ended *atomic.Bool, wait time.Duration) option.Middleware {
 			return resp, err
 		}
 		d.ReadCloser, resp.Body = resp.Body, d
+		if paced != nil {
+			paced.ReadCloser, paced.ctx, resp.Body = d, parent, paced
+		}
 		return resp, nil
 	}
 }

@@ -11,3 +11,13 @@ func TestClassifierRequestEscapesTheUtterance(t *testing.T) {
 		t.Errorf("request text %q, want %q", got, want)
 	}
 }
+
+// TestClassifierVerdictIsReadUnpaced: a verdict is read whole by code, and
+// the tutor's first word may wait for it: its stream is read as it comes,
+// not at the pace of an answer a student reads.
+func TestClassifierVerdictIsReadUnpaced(t *testing.T) {
+	var c Classifier
+	if req := c.Request("What is consideration?", "u1"); req.ReadPace != 0 {
+		t.Errorf("the classifier's request has ReadPace %v, want 0", req.ReadPace)
+	}
+}

@@ -91,6 +91,8 @@ func Prompt(w Week, passages []retrieval.Source, clock Clock, history []llm.Mess
 		MaxTokens:   answerMaxTokens,
 		Temperature: 0.7,
 		UserID:      userID,
+		// Read as the student is sent it: in windows, not word by word.
+		ReadPace: llm.AnswerReadPace,
 	}
 	req.Messages = append(conversation(history), llm.Message{Role: llm.User, Text: student})
 	return req
