@@ -41,7 +41,8 @@ func TestPromptKeepsReadingsInTheirBlock(t *testing.T) {
 	}
 	if len(req.Messages) != 1 || req.Messages[0].Role != llm.User || req.Messages[0].Text != "Why dispatch?" || req.UserID != "u1" {
 		t.Errorf("messages %+v", req.Messages)
-	} // The answer goes to the student in windows, so it is read paced;
+	}
+	// The answer goes to the student in windows, so it is read paced;
 	// a verdict or themes, read whole by code, are not (ReadPace 0).
 	if req.ReadPace != llm.AnswerReadPace {
 		t.Errorf("the tutor's answer is read with pace %v, want %v", req.ReadPace, llm.AnswerReadPace)
