@@ -138,6 +138,7 @@ func (a *Anthropic) once(ctx context.Context, body any, opts []option.RequestOpt
 	}
 	stream := newEventStream(raw, err)
 	defer stream.Close()
+	ps := newPasser(yield, paced)
 	var usage Usage
 	var stop string
 	got, ended := nothing, false
@@ -152,10 +153,9 @@ func (a *Anthropic) once(ctx context.Context, body any, opts []option.RequestOpt
 				continue
 			}
 			got = passedOn
-			if !yield(Event{Kind: Delta, Text: ev.Delta.Text}) {
+			if !ps.delta(ev.Delta.Text) {
 				return stopped, usage, "", nil
 			}
-			paced.started()
 		case "message_delta":
 			// Cumulative counts; input and cache counts only when sent.
 			usage.Output = ev.Usage.OutputTokens
@@ -172,6 +172,11 @@ func (a *Anthropic) once(ctx context.Context, body any, opts []option.RequestOpt
 		case "message_stop":
 			ended = true
 		}
+	}
+	// The text held from the last read goes before the end or the error
+	// it came with, as it would have unpaced.
+	if !ps.release() {
+		return stopped, usage, "", nil
 	}
 	if err := stream.Err(); err != nil {
 		return got, usage, "", err

@@ -89,6 +89,7 @@ func (p *OpenAI) once(ctx context.Context, params openai.ChatCompletionNewParams
 	}
 	stream := p.client.Chat.Completions.NewStreaming(ctx, params, option.WithMiddleware(tailDrain(&ended, p.o.TailWait, paced)))
 	defer stream.Close()
+	ps := newPasser(yield, paced)
 	var usage Usage
 	var stop string
 	got := nothing
@@ -106,15 +107,20 @@ func (p *OpenAI) once(ctx context.Context, params openai.ChatCompletionNewParams
 				continue
 			}
 			got = passedOn
-			if !yield(Event{Kind: Delta, Text: ch.Delta.Content}) {
+			if !ps.delta(ch.Delta.Content) {
 				// Stopped, even on the answer's last chunk: the
 				// request ends at once rather than waiting for its
 				// tail.
 				ended.Store(false)
 				return stopped, usage, "", nil
 			}
-			paced.started()
 		}
+	}
+	// The text held from the last read goes before the end or the error
+	// it came with, as it would have unpaced.
+	if !ps.release() {
+		ended.Store(false) // as above
+		return stopped, usage, "", nil
 	}
 	if err := stream.Err(); err != nil {
 		return got, usage, "", err

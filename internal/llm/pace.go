@@ -2,6 +2,7 @@ package llm
 
 import (
 	"context"
+	"errors"
 	"io"
 	"time"
 )
@@ -25,21 +26,34 @@ const AnswerReadPace = 50 * time.Millisecond
 // has passed on the answer's first text, in the goroutine that reads, so
 // the first text is read as soon as it comes. A wait ends with ctx, the
 // attempt's context, whose end ends the read.
+//
+// Before each Read once on, release is called: the stream's decoder
+// reads only when it has handed out every event it holds, so that is
+// when the text of the deltas that came in one read is complete (see
+// passer). A release whose caller stopped listening ends the read with
+// errStopped.
 type pacedBody struct {
 	io.ReadCloser
-	ctx   context.Context
-	pace  time.Duration
-	on    bool
-	last  time.Time // the last read that returned bytes
-	timer *time.Timer
-	now   func() time.Time // time.Now; the tests' clock
+	ctx     context.Context
+	pace    time.Duration
+	on      bool
+	release func() bool
+	last    time.Time // the last read that returned bytes
+	timer   *time.Timer
+	now     func() time.Time // time.Now; the tests' clock
 }
+
+// errStopped ends a paced read whose caller stopped listening.
+var errStopped = errors.New("llm: the caller stopped listening")
 
 func newPacedBody(ctx context.Context, body io.ReadCloser, pace time.Duration) *pacedBody {
 	return &pacedBody{ReadCloser: body, ctx: ctx, pace: pace, now: time.Now}
 }
 
 func (p *pacedBody) Read(b []byte) (int, error) {
+	if p.on && p.release != nil && !p.release() {
+		return 0, errStopped
+	}
 	if p.on && !p.last.IsZero() {
 		if wait := p.last.Add(p.pace).Sub(p.now()); wait > 0 {
 			if err := p.sleep(wait); err != nil {
@@ -76,10 +90,58 @@ func (p *pacedBody) Close() error {
 	return p.ReadCloser.Close()
 }
 
-// started tells p the answer's first text has been passed on: from now
-// its reads are paced. p may be nil (a request without ReadPace).
-func (p *pacedBody) started() {
-	if p != nil && p.pace > 0 {
-		p.on = true
+// A passer passes an answer's text on to yield: each delta as it is
+// read, or, once its body's reads are paced (after the first text), the
+// deltas that came in one read as one, when the body is read again (its
+// release) or the stream ends (release). At a model's pace of a word per
+// event, what follows the text (the tutor's output check, the answer's
+// delivery to the student) then runs once a read, not once a word.
+type passer struct {
+	yield   func(Event) bool
+	body    *pacedBody // nil: the stream is read as it comes
+	held    []byte
+	stopped bool // yield returned false
+}
+
+func newPasser(yield func(Event) bool, body *pacedBody) *passer {
+	ps := &passer{yield: yield, body: body}
+	if body != nil {
+		body.release = ps.release
 	}
+	return ps
+}
+
+// delta passes text on, or holds it with the rest of its read; false when
+// the caller stopped listening.
+func (ps *passer) delta(text string) bool {
+	if ps.body != nil && ps.body.on {
+		ps.held = append(ps.held, text...)
+		return true
+	}
+	if !ps.yield(Event{Kind: Delta, Text: text}) {
+		ps.stopped = true
+		return false
+	}
+	if ps.body != nil && ps.body.pace > 0 {
+		ps.body.on = true // the first text is out: from now, paced
+	}
+	return true
+}
+
+// release passes on the text held; false when the caller stopped
+// listening, now or before.
+func (ps *passer) release() bool {
+	if ps.stopped {
+		return false
+	}
+	if len(ps.held) == 0 {
+		return true
+	}
+	text := string(ps.held)
+	ps.held = ps.held[:0]
+	if !ps.yield(Event{Kind: Delta, Text: text}) {
+		ps.stopped = true
+		return false
+	}
+	return true
 }

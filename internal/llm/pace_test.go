@@ -88,9 +88,10 @@ var paceWires = []paceWire{{
 
 // paceServer streams the events before the first text, then words as
 // text events, each gap after the one before and flushed alone (as a
-// model sends them); after the last it sends the tail, unless hold, when it holds the
-// response open until the client is gone.
-func paceServer(t *testing.T, w paceWire, words []string, gap time.Duration, hold bool) string {
+// model sends them); after the last it sends the tail, unless hold, when
+// it holds the response open until the client is gone, and closes gone.
+func paceServer(t *testing.T, w paceWire, words []string, gap time.Duration, hold bool) (url string, gone <-chan struct{}) {
+	ch := make(chan struct{})
 	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != w.path {
 			http.NotFound(rw, r)
@@ -122,6 +123,7 @@ func paceServer(t *testing.T, w paceWire, words []string, gap time.Duration, hol
 		}
 		if hold {
 			<-r.Context().Done()
+			close(ch)
 			return
 		}
 		for _, ev := range w.tail {
@@ -130,7 +132,7 @@ func paceServer(t *testing.T, w paceWire, words []string, gap time.Duration, hol
 		fl.Flush()
 	}))
 	t.Cleanup(srv.Close)
-	return srv.URL
+	return srv.URL, ch
 }
 
 // TestAnswerReadsArePaced: with a ReadPace, an answer's stream is read
@@ -147,7 +149,7 @@ func TestAnswerReadsArePaced(t *testing.T) {
 			}
 			// 20 words 20 ms apart after the first: read as they come,
 			// about 20 reads; paced at 200 ms, about 2.
-			url := paceServer(t, w, words, 20*time.Millisecond, false)
+			url, _ := paceServer(t, w, words, 20*time.Millisecond, false)
 			ct := &countingTransport{}
 			p, err := w.newProvider(url, &http.Client{Transport: ct})
 			if err != nil {
@@ -158,6 +160,7 @@ func TestAnswerReadsArePaced(t *testing.T) {
 			var text strings.Builder
 			var afterFirst int64 = -1
 			var last llm.Event
+			var deltas []string
 			for ev := range p.Stream(context.Background(), req) {
 				last = ev
 				if ev.Kind == llm.Delta {
@@ -165,19 +168,55 @@ func TestAnswerReadsArePaced(t *testing.T) {
 						afterFirst = ct.reads.Load()
 					}
 					text.WriteString(ev.Text)
+					deltas = append(deltas, ev.Text)
 				}
 			}
 			if want := strings.Join(words, ""); text.String() != want || last.Kind != llm.Done {
 				t.Fatalf("answer %q, last event %+v; want %q and Done", text.String(), last, want)
 			}
+			if deltas[0] != words[0] {
+				t.Errorf("the first text passed on was %q, want %q alone", deltas[0], words[0])
+			}
 			// 400 ms of words read every 200 ms: 3 reads, and a few
-			// to spare for a read that ends mid-event.
+			// to spare for a read that ends mid-event. The words of a
+			// read are passed on as one.
 			if n := ct.reads.Load() - afterFirst; n > 6 {
 				t.Errorf("%d reads of the stream after its first text; paced at 200 ms over 400 ms of words, at most 6", n)
 			}
+			if n := len(deltas) - 1; n > 6 {
+				t.Errorf("%d deltas passed on after the first, %q; a read's words go as one, at most 6", n, deltas[1:])
+			}
+		})
+		t.Run(w.name+": a stop on text held from a read ends the request", func(t *testing.T) {
+			words := []string{"w0 ", "w1 ", "w2 ", "w3 "}
+			url, gone := paceServer(t, w, words, 10*time.Millisecond, true)
+			p, err := w.newProvider(url, &http.Client{Transport: &countingTransport{}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			req := tutorRequest()
+			req.ReadPace = 100 * time.Millisecond
+			var got []string
+			for ev := range p.Stream(context.Background(), req) {
+				if ev.Kind != llm.Delta {
+					t.Fatalf("%+v before the stop", ev)
+				}
+				got = append(got, ev.Text)
+				if len(got) == 2 {
+					break // on the words after the first, passed on together
+				}
+			}
+			if got[0] != "w0 " || !strings.HasPrefix(got[1], "w1 ") {
+				t.Errorf("deltas %q", got)
+			}
+			select {
+			case <-gone:
+			case <-time.After(10 * time.Second):
+				t.Fatal("the request was held open after its caller stopped")
+			}
 		})
 		t.Run(w.name+": the first text at once, a cancel ends the wait", func(t *testing.T) {
-			url := paceServer(t, w, []string{"First ", "second "}, 10*time.Millisecond, true)
+			url, _ := paceServer(t, w, []string{"First ", "second "}, 10*time.Millisecond, true)
 			p, err := w.newProvider(url, &http.Client{Transport: &countingTransport{}})
 			if err != nil {
 				t.Fatal(err)
@@ -218,5 +257,44 @@ func TestAnswerReadsArePaced(t *testing.T) {
 				t.Fatalf("after the cancel: %+v", ev)
 			}
 		})
+	}
+}
+
+// TestPacedTextGoesBeforeAnError: the words held from a paced read are
+// passed on before the error that came with them, as they are unpaced.
+func TestPacedTextGoesBeforeAnError(t *testing.T) {
+	w := paceWires[0] // Anthropic: an error is an event of the stream
+	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		rw.Header().Set("Content-Type", "text/event-stream")
+		fl := rw.(http.Flusher)
+		for i, ev := range w.head {
+			fmt.Fprintf(rw, "event: %s\ndata: %s\n\n", []string{"message_start", "content_block_start"}[i], ev)
+		}
+		fmt.Fprintf(rw, "event: content_block_delta\ndata: %s\n\n", w.text("First ", false))
+		fl.Flush()
+		time.Sleep(10 * time.Millisecond)
+		for _, word := range []string{"then ", "more "} {
+			fmt.Fprintf(rw, "event: content_block_delta\ndata: %s\n\n", w.text(word, false))
+		}
+		fmt.Fprintf(rw, "event: error\ndata: %s\n\n", `{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}`)
+		fl.Flush()
+	}))
+	defer srv.Close()
+	p, err := w.newProvider(srv.URL, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := tutorRequest()
+	req.ReadPace = 100 * time.Millisecond
+	var text strings.Builder
+	var last llm.Event
+	for ev := range p.Stream(context.Background(), req) {
+		last = ev
+		if ev.Kind == llm.Delta {
+			text.WriteString(ev.Text)
+		}
+	}
+	if text.String() != "First then more " || last.Kind != llm.Error || !strings.Contains(last.Err.Error(), "Overloaded") {
+		t.Errorf("text %q, then %+v; want all three words, then the error", text.String(), last)
 	}
 }
