@@ -169,13 +169,20 @@ func (a *Anthropic) once(ctx context.Context, body any, opts []option.RequestOpt
 				usage.CacheWrite = ev.Usage.CacheCreationInputTokens
 			}
 			stop = ev.Delta.StopReason
+			if !ps.end() {
+				return stopped, usage, "", nil
+			}
 		case "message_stop":
 			ended = true
+			if !ps.end() {
+				return stopped, usage, "", nil
+			}
 		}
 	}
-	// The text held from the last read goes before the end or the error
-	// it came with, as it would have unpaced.
-	if !ps.release() {
+	// The text held from the last read goes before the error it came
+	// with, as it would have unpaced; a stop inside a paced read
+	// (errStopped) is the caller's.
+	if !ps.release() || errors.Is(stream.Err(), errStopped) {
 		return stopped, usage, "", nil
 	}
 	if err := stream.Err(); err != nil {

@@ -52,8 +52,10 @@ type Request struct {
 	// or address) that providers may use to detect abuse.
 	UserID string
 	// ReadPace, when above 0, is the least time between two reads of the
-	// answer's stream after its first text has been passed on: the
-	// tutor's answers set AnswerReadPace. 0 reads each event as it comes.
+	// answer's stream after its first text has been passed on and until
+	// its stop reason comes, the text of the events between two reads
+	// passed on as one: the tutor's answers set AnswerReadPace. 0 reads
+	// each event as it comes.
 	ReadPace time.Duration
 }
 

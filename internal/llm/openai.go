@@ -115,10 +115,19 @@ func (p *OpenAI) once(ctx context.Context, params openai.ChatCompletionNewParams
 				return stopped, usage, "", nil
 			}
 		}
+		// The answer's end: its text goes on now, and the rest is read
+		// unpaced, so no stop or cancel comes inside a paced read once
+		// ended is set (the SDK's stream closes the body itself on a
+		// read's error, which would then drain it).
+		if ended.Load() && !ps.end() {
+			ended.Store(false) // as above
+			return stopped, usage, "", nil
+		}
 	}
-	// The text held from the last read goes before the end or the error
-	// it came with, as it would have unpaced.
-	if !ps.release() {
+	// The text held from the last read goes before the error it came
+	// with, as it would have unpaced; a stop inside a paced read
+	// (errStopped) is the caller's.
+	if !ps.release() || errors.Is(stream.Err(), errStopped) {
 		ended.Store(false) // as above
 		return stopped, usage, "", nil
 	}

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -89,10 +90,13 @@ var paceWires = []paceWire{{
 // paceServer streams the events before the first text, then words as
 // text events, each gap after the one before and flushed alone (as a
 // model sends them); after the last it sends the tail, unless hold, when
-// it holds the response open until the client is gone, and closes gone.
+// it holds the response open until the client is gone. gone closes when
+// its first request's handler returns.
 func paceServer(t *testing.T, w paceWire, words []string, gap time.Duration, hold bool) (url string, gone <-chan struct{}) {
 	ch := make(chan struct{})
+	var once sync.Once
 	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		defer once.Do(func() { close(ch) })
 		if r.URL.Path != w.path {
 			http.NotFound(rw, r)
 			return
@@ -123,7 +127,6 @@ func paceServer(t *testing.T, w paceWire, words []string, gap time.Duration, hol
 		}
 		if hold {
 			<-r.Context().Done()
-			close(ch)
 			return
 		}
 		for _, ev := range w.tail {
@@ -196,18 +199,30 @@ func TestAnswerReadsArePaced(t *testing.T) {
 			}
 			req := tutorRequest()
 			req.ReadPace = 100 * time.Millisecond
+			// The stream is ranged over on the side: a range returns only
+			// when its iterator does, which a stop not honoured would
+			// delay to the call's timeout, after the server saw it end.
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel() // a failed test's stream, before the server closes
+			broke := make(chan []string, 1)
+			go func() {
+				var got []string
+				for ev := range p.Stream(ctx, req) {
+					got = append(got, ev.Text)
+					if ev.Kind != llm.Delta || len(got) == 2 {
+						broke <- got
+						break // on the words after the first, passed on together
+					}
+				}
+			}()
 			var got []string
-			for ev := range p.Stream(context.Background(), req) {
-				if ev.Kind != llm.Delta {
-					t.Fatalf("%+v before the stop", ev)
-				}
-				got = append(got, ev.Text)
-				if len(got) == 2 {
-					break // on the words after the first, passed on together
-				}
+			select {
+			case got = <-broke:
+			case <-time.After(10 * time.Second):
+				t.Fatal("no second delta within 10 s")
 			}
-			if got[0] != "w0 " || !strings.HasPrefix(got[1], "w1 ") {
-				t.Errorf("deltas %q", got)
+			if len(got) != 2 || got[0] != "w0 " || !strings.HasPrefix(got[1], "w1 ") {
+				t.Fatalf("deltas %q", got)
 			}
 			select {
 			case <-gone:
@@ -297,4 +312,88 @@ func TestPacedTextGoesBeforeAnError(t *testing.T) {
 	if text.String() != "First then more " || last.Kind != llm.Error || !strings.Contains(last.Err.Error(), "Overloaded") {
 		t.Errorf("text %q, then %+v; want all three words, then the error", text.String(), last)
 	}
+}
+
+// TestPacedAnswerEndsUnpaced: once the answer's stop reason has come, the
+// rest of the stream is read as it comes — the answer completes without
+// waiting out a pace — and a stop on the text that came with it closes
+// the request at once rather than draining its tail.
+func TestPacedAnswerEndsUnpaced(t *testing.T) {
+	anthropicEnd := []string{
+		"event: message_start\ndata: " + paceWires[0].head[0],
+		"event: content_block_start\ndata: " + paceWires[0].head[1],
+		"event: content_block_delta\ndata: " + paceWires[0].text("First ", false),
+		"event: content_block_stop\ndata: " + paceWires[0].tail[0],
+		"event: message_delta\ndata: " + paceWires[0].tail[1],
+	}
+	openaiEnd := []string{"data: " + paceWires[1].head[0], "data: " + paceWires[1].text("First ", true)}
+	// The stop reason comes with the first text; the stream's last events
+	// come a moment later, in a read of their own.
+	for _, c := range []struct {
+		w          paceWire
+		head, tail []string
+	}{
+		{paceWires[0], anthropicEnd, []string{"event: message_stop\ndata: " + paceWires[0].tail[2]}},
+		{paceWires[1], openaiEnd, []string{"data: [DONE]"}},
+	} {
+		t.Run(c.w.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+				rw.Header().Set("Content-Type", "text/event-stream")
+				for _, ev := range c.head {
+					fmt.Fprintf(rw, "%s\n\n", ev)
+				}
+				rw.(http.Flusher).Flush()
+				time.Sleep(20 * time.Millisecond)
+				for _, ev := range c.tail {
+					fmt.Fprintf(rw, "%s\n\n", ev)
+				}
+			}))
+			defer srv.Close()
+			p, err := c.w.newProvider(srv.URL, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req := tutorRequest()
+			req.ReadPace = time.Hour // a pace no test waits out
+			done := make(chan llm.Event, 1)
+			go func() {
+				var last llm.Event
+				for ev := range p.Stream(context.Background(), req) {
+					last = ev
+				}
+				done <- last
+			}()
+			select {
+			case ev := <-done:
+				if ev.Kind != llm.Done {
+					t.Errorf("the answer ended with %+v", ev)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("the answer's end waited out the pace")
+			}
+		})
+	}
+	t.Run("openai: a stop on the last chunk's text", func(t *testing.T) {
+		// "Why?" comes with finish_reason, in the read after "First ":
+		// held, then passed on at the answer's end, where the caller
+		// stops. The response never ends; with the tail drained, the
+		// request would be held open for TailWait (an hour).
+		url, gone := tailServer(t, paceWires[1].text("First ", false), lastChunk)
+		p, err := llm.NewOpenAI(llm.OpenAIOptions{BaseURL: url, Model: "m", TailWait: time.Hour})
+		if err != nil {
+			t.Fatal(err)
+		}
+		req := tutorRequest()
+		req.ReadPace = 50 * time.Millisecond
+		for ev := range p.Stream(context.Background(), req) {
+			if ev.Kind == llm.Delta && strings.HasSuffix(ev.Text, "Why?") {
+				break
+			}
+		}
+		select {
+		case <-gone:
+		case <-time.After(10 * time.Second):
+			t.Fatal("a stopped answer's request was held open for its tail")
+		}
+	})
 }
