@@ -103,6 +103,7 @@ type passer struct {
 	body    *pacedBody // nil: the stream is read as it comes
 	held    []byte
 	stopped bool // yield returned false
+	ended   bool // the stop reason has come: paced no more
 }
 
 func newPasser(yield func(Event) bool, body *pacedBody) *passer {
@@ -124,7 +125,7 @@ func (ps *passer) delta(text string) bool {
 		ps.stopped = true
 		return false
 	}
-	if ps.body != nil && ps.body.pace > 0 {
+	if ps.body != nil && ps.body.pace > 0 && !ps.ended {
 		ps.body.on = true // the first text is out: from now, paced
 	}
 	return true
@@ -136,6 +137,7 @@ func (ps *passer) delta(text string) bool {
 // over, without waiting out a pace. false when the caller stopped
 // listening.
 func (ps *passer) end() bool {
+	ps.ended = true
 	if ps.body != nil {
 		ps.body.on = false
 	}

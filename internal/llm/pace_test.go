@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -329,14 +330,21 @@ func TestPacedAnswerEndsUnpaced(t *testing.T) {
 	openaiEnd := []string{"data: " + paceWires[1].head[0], "data: " + paceWires[1].text("First ", true)}
 	// The stop reason comes with the first text; the stream's last events
 	// come a moment later, in a read of their own.
+	// A server may still send text after finish_reason: passed on, it
+	// does not bring the pace back.
+	openaiAfter := append(slices.Clone(openaiEnd), "data: "+paceWires[1].text("after ", false))
+	anthropicAfter := append(slices.Clone(anthropicEnd), "event: content_block_delta\ndata: "+paceWires[0].text("after ", false))
 	for _, c := range []struct {
+		name       string
 		w          paceWire
 		head, tail []string
 	}{
-		{paceWires[0], anthropicEnd, []string{"event: message_stop\ndata: " + paceWires[0].tail[2]}},
-		{paceWires[1], openaiEnd, []string{"data: [DONE]"}},
+		{"anthropic", paceWires[0], anthropicEnd, []string{"event: message_stop\ndata: " + paceWires[0].tail[2]}},
+		{"openai", paceWires[1], openaiEnd, []string{"data: [DONE]"}},
+		{"anthropic: text after the stop reason", paceWires[0], anthropicAfter, []string{"event: message_stop\ndata: " + paceWires[0].tail[2]}},
+		{"openai: text after finish_reason", paceWires[1], openaiAfter, []string{"data: [DONE]"}},
 	} {
-		t.Run(c.w.name, func(t *testing.T) {
+		t.Run(c.name, func(t *testing.T) {
 			srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 				rw.Header().Set("Content-Type", "text/event-stream")
 				for _, ev := range c.head {
