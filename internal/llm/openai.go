@@ -85,7 +85,7 @@ func (p *OpenAI) once(ctx context.Context, params openai.ChatCompletionNewParams
 	var ended atomic.Bool
 	var paced *pacedBody
 	if pace > 0 {
-		paced = &pacedBody{pace: pace, now: time.Now} // its body and context: tailDrain's
+		paced = &pacedBody{pace: pace} // its body and context: tailDrain's
 	}
 	stream := p.client.Chat.Completions.NewStreaming(ctx, params, option.WithMiddleware(tailDrain(&ended, p.o.TailWait, paced)))
 	defer stream.Close()

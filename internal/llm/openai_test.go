@@ -88,6 +88,16 @@ func tailServer(t *testing.T, events ...string) (url string, gone <-chan struct{
 	return srv.URL, ch
 }
 
+// waitClosed fails the test with what unless gone closes within 10 s.
+func waitClosed(t *testing.T, gone <-chan struct{}, what string) {
+	t.Helper()
+	select {
+	case <-gone:
+	case <-time.After(10 * time.Second):
+		t.Fatal(what)
+	}
+}
+
 // lastChunk is an answer's whole text on its last chunk, finish_reason
 // and all.
 const lastChunk = `{"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":"Why?"},"finish_reason":"stop"}]}`
@@ -106,14 +116,6 @@ func TestOpenAIEndsOrKeepsTheConnection(t *testing.T) {
 			t.Fatal(err)
 		}
 		return p
-	}
-	waitClosed := func(t *testing.T, gone <-chan struct{}, what string) {
-		t.Helper()
-		select {
-		case <-gone:
-		case <-time.After(10 * time.Second):
-			t.Fatal(what)
-		}
 	}
 	t.Run("stop iterating", func(t *testing.T) {
 		fake := llmtest.NewOpenAIChat(t, llmtest.ChatReply{Deltas: []string{"First. ", "Second?"}, Gap: 10 * time.Second})

@@ -41,14 +41,13 @@ type pacedBody struct {
 	release func() bool
 	last    time.Time // the last read that returned bytes
 	timer   *time.Timer
-	now     func() time.Time // time.Now; the tests' clock
 }
 
 // errStopped ends a paced read whose caller stopped listening.
 var errStopped = errors.New("llm: the caller stopped listening")
 
 func newPacedBody(ctx context.Context, body io.ReadCloser, pace time.Duration) *pacedBody {
-	return &pacedBody{ReadCloser: body, ctx: ctx, pace: pace, now: time.Now}
+	return &pacedBody{ReadCloser: body, ctx: ctx, pace: pace}
 }
 
 func (p *pacedBody) Read(b []byte) (int, error) {
@@ -56,7 +55,7 @@ func (p *pacedBody) Read(b []byte) (int, error) {
 		return 0, errStopped
 	}
 	if p.on && !p.last.IsZero() {
-		if wait := p.last.Add(p.pace).Sub(p.now()); wait > 0 {
+		if wait := time.Until(p.last.Add(p.pace)); wait > 0 {
 			if err := p.sleep(wait); err != nil {
 				return 0, err
 			}
@@ -64,7 +63,7 @@ func (p *pacedBody) Read(b []byte) (int, error) {
 	}
 	n, err := p.ReadCloser.Read(b)
 	if n > 0 {
-		p.last = p.now()
+		p.last = time.Now()
 	}
 	return n, err
 }

@@ -225,11 +225,7 @@ func TestAnswerReadsArePaced(t *testing.T) {
 			if len(got) != 2 || got[0] != "w0 " || !strings.HasPrefix(got[1], "w1 ") {
 				t.Fatalf("deltas %q", got)
 			}
-			select {
-			case <-gone:
-			case <-time.After(10 * time.Second):
-				t.Fatal("the request was held open after its caller stopped")
-			}
+			waitClosed(t, gone, "the request was held open after its caller stopped")
 		})
 		t.Run(w.name+": the first text at once, a cancel ends the wait", func(t *testing.T) {
 			url, _ := paceServer(t, w, []string{"First ", "second "}, 10*time.Millisecond, true)
@@ -398,10 +394,6 @@ func TestPacedAnswerEndsUnpaced(t *testing.T) {
 				break
 			}
 		}
-		select {
-		case <-gone:
-		case <-time.After(10 * time.Second):
-			t.Fatal("a stopped answer's request was held open for its tail")
-		}
+		waitClosed(t, gone, "a stopped answer's request was held open for its tail")
 	})
 }
