@@ -184,3 +184,73 @@ func TestRacingCoursesWithOneCode(t *testing.T) {
 		}
 	})
 }
+
+// TestMayStudyDecidesAsAuthorizeCourse: the lean check a turn asks gives
+// the same answer as AuthorizeCourse(…, Study), error for error, for each
+// role and place in a course (instructor, enrolled, neither), an unknown
+// course, a course left, and a deleted one, on both engines.
+func TestMayStudyDecidesAsAuthorizeCourse(t *testing.T) {
+	sqlitetest.Each(t, func(t *testing.T, db *sqlite.DB) {
+		ctx := context.Background()
+		s := NewService(db, Options{})
+		admin := addUser(t, db, "root", auth.RoleAdmin)
+		prof := addUser(t, db, "prof", auth.RoleProfessor)
+		prof2 := addUser(t, db, "prof2", auth.RoleProfessor)
+		ann := addUser(t, db, "ann", auth.RoleStudent)
+		bob := addUser(t, db, "bob", auth.RoleStudent)
+		cal := addUser(t, db, "cal", auth.RoleStudent)
+		torts, err := s.Create(ctx, admin, NewCourse{Code: "LAW 101", Name: "Torts"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		contracts, err := s.Create(ctx, prof, NewCourse{Code: "LAW 202", Name: "Contracts"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		gone, err := s.Create(ctx, prof, NewCourse{Code: "LAW 303", Name: "Evidence"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.EnrollByEmail(ctx, prof, contracts.ID, []string{"ann@law.example.edu", "cal@law.example.edu"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.EnrollByEmail(ctx, prof, gone.ID, []string{"ann@law.example.edu"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.RemoveStudent(ctx, prof, contracts.ID, cal.ID); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Delete(ctx, prof, gone.ID); err != nil {
+			t.Fatal(err)
+		}
+		var allowed, refused int
+		for _, u := range []auth.User{admin, prof, prof2, ann, bob, cal} {
+			for _, id := range []int64{torts.ID, contracts.ID, gone.ID, contracts.ID + 1000} {
+				_, want := AuthorizeCourse(ctx, db.Read, u, id, Study)
+				got := MayStudy(ctx, db.Read, u, id)
+				if fmt.Sprint(got) != fmt.Sprint(want) || errors.Is(got, ErrCourseNotFound) != errors.Is(want, ErrCourseNotFound) {
+					t.Errorf("%s in course %d: MayStudy says %v, AuthorizeCourse %v", u.Username, id, got, want)
+				}
+				if want == nil {
+					allowed++
+				} else {
+					refused++
+				}
+			}
+		}
+		// Each kind of answer is seen: admins and instructors study
+		// anywhere they see, ann in contracts only, the others nowhere.
+		if allowed == 0 || refused == 0 {
+			t.Errorf("%d allowed, %d refused: want both", allowed, refused)
+		}
+		if err := MayStudy(ctx, db.Read, ann, contracts.ID); err != nil {
+			t.Errorf("ann, enrolled in contracts: %v", err)
+		}
+		if err := MayStudy(ctx, db.Read, cal, contracts.ID); err == nil {
+			t.Error("cal, removed from contracts, may still study there")
+		}
+		if err := MayStudy(ctx, db.Read, bob, contracts.ID); !errors.Is(err, ErrCourseNotFound) {
+			t.Errorf("bob, never enrolled: %v, want ErrCourseNotFound", err)
+		}
+	})
+}

@@ -28,7 +28,7 @@ var ErrNoLongerEnrolled = errs.New(errs.Forbidden, "you are no longer enrolled i
 // usual case) costs one query, and whether the course still exists is
 // asked only of a refusal.
 func mayStillStudy(ctx context.Context, tx sqlite.Execer, u auth.User, sess Session) error {
-	_, err := course.AuthorizeCourse(ctx, tx, u, sess.CourseID, course.Study)
+	err := course.MayStudy(ctx, tx, u, sess.CourseID)
 	if err == nil {
 		return nil
 	}

@@ -11,7 +11,8 @@ import (
 // write transaction, in a session one turn short of its cap whose student
 // has a day of answers: pace is the per-session rate and turn cap (the
 // check on the session row Begin already loads, and the update of its
-// counters), budget the daily tokens. Run:
+// counters), budget the daily tokens, enrolment the course policy asked
+// again (mayStillStudy). Run:
 //
 //	go test ./internal/session -run '^$' -bench TurnLimits -benchtime 20000x
 func BenchmarkTurnLimits(b *testing.B) {
@@ -57,6 +58,13 @@ func BenchmarkTurnLimits(b *testing.B) {
 	b.Run("budget", func(b *testing.B) {
 		for b.Loop() {
 			if err := e.svc.checkBudget(ctx, tx, e.users["student"], later); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("enrolment", func(b *testing.B) {
+		for b.Loop() {
+			if err := mayStillStudy(ctx, tx, e.users["student"], sess); err != nil {
 				b.Fatal(err)
 			}
 		}
