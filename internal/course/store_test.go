@@ -254,3 +254,101 @@ func TestMayStudyDecidesAsAuthorizeCourse(t *testing.T) {
 		}
 	})
 }
+
+// TestStudyWeekDecidesAsAuthorizeWeek: what a session's start reads of its
+// week in one query gives the same answer as AuthorizeWeek(…, Study),
+// error for error, for each role and place in a course, an unknown week
+// and a deleted one; and where it allows, the same week (its themes and
+// processed readings counted as AuthorizeWeek counts them) with the
+// course's code, name and stored times as the tables hold them. On both
+// engines.
+func TestStudyWeekDecidesAsAuthorizeWeek(t *testing.T) {
+	sqlitetest.Each(t, func(t *testing.T, db *sqlite.DB) {
+		ctx := context.Background()
+		s := NewService(db, Options{})
+		admin := addUser(t, db, "root", auth.RoleAdmin)
+		prof := addUser(t, db, "prof", auth.RoleProfessor)
+		prof2 := addUser(t, db, "prof2", auth.RoleProfessor)
+		ann := addUser(t, db, "ann", auth.RoleStudent)
+		bob := addUser(t, db, "bob", auth.RoleStudent)
+		torts, err := s.Create(ctx, admin, NewCourse{Code: "LAW 101", Name: "Torts"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		contracts, err := s.Create(ctx, prof, NewCourse{Code: "LAW 202", Name: "Contracts"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.EnrollByEmail(ctx, prof, contracts.ID, []string{"ann@law.example.edu"}); err != nil {
+			t.Fatal(err)
+		}
+		offer, err := s.CreateWeek(ctx, prof, contracts.ID, NewWeek{Number: 1, Title: "Offer"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		themes := []string{"the mailbox rule", "revocation"}
+		if _, err := s.UpdateWeek(ctx, prof, offer.ID, WeekPatch{Themes: &themes}); err != nil {
+			t.Fatal(err)
+		}
+		bare, err := s.CreateWeek(ctx, prof, contracts.ID, NewWeek{Number: 2, Title: "Acceptance"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		duty, err := s.CreateWeek(ctx, admin, torts.ID, NewWeek{Number: 1, Title: "Duty"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		gone, err := s.CreateWeek(ctx, prof, contracts.ID, NewWeek{Number: 3, Title: "Gone"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.DeleteWeek(ctx, prof, gone.ID); err != nil {
+			t.Fatal(err)
+		}
+		// Two processed readings and one still in progress in week 1.
+		for i, status := range []string{"processed", "processed", "processing"} {
+			if _, err := db.Write.Exec(`INSERT INTO documents (week_id, original_filename, sha256, file_size, status, uploaded_at) VALUES (?, 'a.pdf', ?, 1, ?, 'now')`,
+				offer.ID, fmt.Sprintf("%064d", i), status); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var allowed, refused int
+		for _, u := range []auth.User{admin, prof, prof2, ann, bob} {
+			for _, id := range []int64{offer.ID, bare.ID, duty.ID, gone.ID, duty.ID + 1000} {
+				want, wantErr := AuthorizeWeek(ctx, db.Read, u, id, Study)
+				got, err := StudyWeek(ctx, db.Read, u, id)
+				if fmt.Sprint(err) != fmt.Sprint(wantErr) || errors.Is(err, ErrWeekNotFound) != errors.Is(wantErr, ErrWeekNotFound) {
+					t.Errorf("%s, week %d: StudyWeek says %v, AuthorizeWeek %v", u.Username, id, err, wantErr)
+					continue
+				}
+				if wantErr != nil {
+					refused++
+					continue
+				}
+				allowed++
+				if got.ID != want.ID || got.CourseID != want.CourseID || got.Number != want.Number || got.Title != want.Title ||
+					!slices.Equal(got.Themes, want.Themes) || got.Themes == nil || got.ProcessedDocumentCount != want.ProcessedDocumentCount {
+					t.Errorf("%s, week %d: StudyWeek read %+v, AuthorizeWeek %+v", u.Username, id, got.Week, want)
+				}
+				var code, name, courseCreated, weekCreated string
+				if err := db.Read.QueryRow(`SELECT c.code, c.name, c.created_at, w.created_at FROM courses c JOIN weeks w ON w.course_id = c.id WHERE w.id = ?`, id).Scan(&code, &name, &courseCreated, &weekCreated); err != nil {
+					t.Fatal(err)
+				}
+				if got.CourseCode != code || got.CourseName != name || got.CourseCreatedAt != courseCreated || got.WeekCreatedAt != weekCreated {
+					t.Errorf("%s, week %d: course %q %q %q, week created %q; the tables hold %q %q %q, %q", u.Username, id,
+						got.CourseCode, got.CourseName, got.CourseCreatedAt, got.WeekCreatedAt, code, name, courseCreated, weekCreated)
+				}
+			}
+		}
+		if allowed == 0 || refused == 0 {
+			t.Errorf("%d allowed, %d refused: want both", allowed, refused)
+		}
+		w, err := StudyWeek(ctx, db.Read, ann, offer.ID)
+		if err != nil || w.ProcessedDocumentCount != 2 || !slices.Equal(w.Themes, themes) || w.CourseCode != "LAW 202" {
+			t.Errorf("ann, week 1 of contracts: %+v %v, want 2 processed readings, themes %q, course LAW 202", w, err, themes)
+		}
+		if _, err := StudyWeek(ctx, db.Read, bob, offer.ID); !errors.Is(err, ErrWeekNotFound) {
+			t.Errorf("bob, not enrolled: %v, want ErrWeekNotFound", err)
+		}
+	})
+}

@@ -186,7 +186,7 @@ func (s *Service) start(ctx context.Context, tx *sql.Tx, u auth.User, weekID int
 			return Started{}, fmt.Errorf("start session: %w", err)
 		}
 	}
-	w, err := course.AuthorizeWeek(ctx, ex, u, weekID, course.Study)
+	w, err := course.StudyWeek(ctx, ex, u, weekID)
 	if err != nil {
 		return Started{}, err
 	}
@@ -215,15 +215,10 @@ func (s *Service) start(ctx context.Context, tx *sql.Tx, u auth.User, weekID int
 	if err := s.endActive(ctx, ex, u, now); err != nil {
 		return Started{}, err
 	}
-	var code, name, courseCreated, weekCreated string
-	if err := ex.QueryRowContext(ctx, `SELECT c.code, c.name, c.created_at, w.created_at FROM courses c JOIN weeks w ON w.course_id = c.id WHERE w.id = ?`,
-		w.ID).Scan(&code, &name, &courseCreated, &weekCreated); err != nil {
-		return Started{}, fmt.Errorf("start session: %w", err)
-	}
-	sess := Session{UserID: u.ID, CourseID: w.CourseID, WeekID: w.ID, CourseCreatedAt: courseCreated, WeekCreatedAt: weekCreated, CourseCode: code, CourseName: name,
+	sess := Session{UserID: u.ID, CourseID: w.CourseID, WeekID: w.ID, CourseCreatedAt: w.CourseCreatedAt, WeekCreatedAt: w.WeekCreatedAt, CourseCode: w.CourseCode, CourseName: w.CourseName,
 		WeekNumber: w.Number, WeekTitle: w.Title, Status: Active, Counted: counts(u), VoiceID: voiceID,
 		StartedAt: now, ExpiresAt: now.Add(s.o.MaxDuration)}
-	sess.Theme, out.Opening = s.opening(w)
+	sess.Theme, out.Opening = s.opening(w.Week)
 	err = ex.QueryRowContext(ctx, `INSERT INTO sessions (user_id, course_id, week_id, course_created_at, week_created_at, course_code, course_name, week_number, week_title,
 		status, counted, theme, voice_id, started_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?, ?, ?) RETURNING id`,
 		sess.UserID, sess.CourseID, sess.WeekID, sess.CourseCreatedAt, sess.WeekCreatedAt, sess.CourseCode, sess.CourseName, sess.WeekNumber, sess.WeekTitle,
