@@ -71,7 +71,7 @@ func AuthorizeCourse(ctx context.Context, ex sqlite.Execer, u auth.User, courseI
 // only whether the course exists and u's place in it. A tutoring turn asks
 // it every time, inside the write every other turn waits for; the whole
 // course (its instructors gathered and decoded, its times parsed) cost
-// four times as much there.
+// 17 µs there, against 10 (prepared statements, SQLite, this machine).
 func MayStudy(ctx context.Context, ex sqlite.Execer, u auth.User, courseID int64) error {
 	var m Membership
 	err := ex.QueryRowContext(ctx, `SELECT EXISTS(SELECT 1 FROM course_instructors WHERE course_id = c.id AND user_id = ?1),
