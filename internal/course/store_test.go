@@ -185,6 +185,53 @@ func TestRacingCoursesWithOneCode(t *testing.T) {
 	})
 }
 
+// studyPlaces are the people and courses the study checks' tests ask
+// about: an admin, an instructor of contracts (prof), a professor of
+// neither course (prof2), a student enrolled in contracts (ann), one
+// never enrolled (bob) and one removed from it (cal); torts, an admin's
+// course without instructors.
+type studyPlaces struct {
+	s                                 *Service
+	admin, prof, prof2, ann, bob, cal auth.User
+	torts, contracts                  Course
+}
+
+func newStudyPlaces(t *testing.T, db *sqlite.DB) studyPlaces {
+	t.Helper()
+	ctx := context.Background()
+	p := studyPlaces{s: NewService(db, Options{})}
+	p.admin = addUser(t, db, "root", auth.RoleAdmin)
+	p.prof = addUser(t, db, "prof", auth.RoleProfessor)
+	p.prof2 = addUser(t, db, "prof2", auth.RoleProfessor)
+	p.ann = addUser(t, db, "ann", auth.RoleStudent)
+	p.bob = addUser(t, db, "bob", auth.RoleStudent)
+	p.cal = addUser(t, db, "cal", auth.RoleStudent)
+	var err error
+	if p.torts, err = p.s.Create(ctx, p.admin, NewCourse{Code: "LAW 101", Name: "Torts"}); err != nil {
+		t.Fatal(err)
+	}
+	if p.contracts, err = p.s.Create(ctx, p.prof, NewCourse{Code: "LAW 202", Name: "Contracts"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.s.EnrollByEmail(ctx, p.prof, p.contracts.ID, []string{"ann@law.example.edu", "cal@law.example.edu"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.s.RemoveStudent(ctx, p.prof, p.contracts.ID, p.cal.ID); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func (p studyPlaces) users() []auth.User {
+	return []auth.User{p.admin, p.prof, p.prof2, p.ann, p.bob, p.cal}
+}
+
+// sameRefusal says whether two checks answered alike: the same error (or
+// none) in words, and notFound for both or neither.
+func sameRefusal(got, want, notFound error) bool {
+	return fmt.Sprint(got) == fmt.Sprint(want) && errors.Is(got, notFound) == errors.Is(want, notFound)
+}
+
 // TestMayStudyDecidesAsAuthorizeCourse: the lean check a turn asks gives
 // the same answer as AuthorizeCourse(…, Study), error for error, for each
 // role and place in a course (instructor, enrolled, neither), an unknown
@@ -192,43 +239,24 @@ func TestRacingCoursesWithOneCode(t *testing.T) {
 func TestMayStudyDecidesAsAuthorizeCourse(t *testing.T) {
 	sqlitetest.Each(t, func(t *testing.T, db *sqlite.DB) {
 		ctx := context.Background()
-		s := NewService(db, Options{})
-		admin := addUser(t, db, "root", auth.RoleAdmin)
-		prof := addUser(t, db, "prof", auth.RoleProfessor)
-		prof2 := addUser(t, db, "prof2", auth.RoleProfessor)
-		ann := addUser(t, db, "ann", auth.RoleStudent)
-		bob := addUser(t, db, "bob", auth.RoleStudent)
-		cal := addUser(t, db, "cal", auth.RoleStudent)
-		torts, err := s.Create(ctx, admin, NewCourse{Code: "LAW 101", Name: "Torts"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		contracts, err := s.Create(ctx, prof, NewCourse{Code: "LAW 202", Name: "Contracts"})
-		if err != nil {
-			t.Fatal(err)
-		}
+		p := newStudyPlaces(t, db)
+		s, prof, ann, bob, cal, contracts := p.s, p.prof, p.ann, p.bob, p.cal, p.contracts
 		gone, err := s.Create(ctx, prof, NewCourse{Code: "LAW 303", Name: "Evidence"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.EnrollByEmail(ctx, prof, contracts.ID, []string{"ann@law.example.edu", "cal@law.example.edu"}); err != nil {
-			t.Fatal(err)
-		}
 		if _, err := s.EnrollByEmail(ctx, prof, gone.ID, []string{"ann@law.example.edu"}); err != nil {
-			t.Fatal(err)
-		}
-		if err := s.RemoveStudent(ctx, prof, contracts.ID, cal.ID); err != nil {
 			t.Fatal(err)
 		}
 		if err := s.Delete(ctx, prof, gone.ID); err != nil {
 			t.Fatal(err)
 		}
 		var allowed, refused int
-		for _, u := range []auth.User{admin, prof, prof2, ann, bob, cal} {
-			for _, id := range []int64{torts.ID, contracts.ID, gone.ID, contracts.ID + 1000} {
+		for _, u := range p.users() {
+			for _, id := range []int64{p.torts.ID, contracts.ID, gone.ID, contracts.ID + 1000} {
 				_, want := AuthorizeCourse(ctx, db.Read, u, id, Study)
 				got := MayStudy(ctx, db.Read, u, id)
-				if fmt.Sprint(got) != fmt.Sprint(want) || errors.Is(got, ErrCourseNotFound) != errors.Is(want, ErrCourseNotFound) {
+				if !sameRefusal(got, want, ErrCourseNotFound) {
 					t.Errorf("%s in course %d: MayStudy says %v, AuthorizeCourse %v", u.Username, id, got, want)
 				}
 				if want == nil {
@@ -265,23 +293,8 @@ func TestMayStudyDecidesAsAuthorizeCourse(t *testing.T) {
 func TestStudyWeekDecidesAsAuthorizeWeek(t *testing.T) {
 	sqlitetest.Each(t, func(t *testing.T, db *sqlite.DB) {
 		ctx := context.Background()
-		s := NewService(db, Options{})
-		admin := addUser(t, db, "root", auth.RoleAdmin)
-		prof := addUser(t, db, "prof", auth.RoleProfessor)
-		prof2 := addUser(t, db, "prof2", auth.RoleProfessor)
-		ann := addUser(t, db, "ann", auth.RoleStudent)
-		bob := addUser(t, db, "bob", auth.RoleStudent)
-		torts, err := s.Create(ctx, admin, NewCourse{Code: "LAW 101", Name: "Torts"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		contracts, err := s.Create(ctx, prof, NewCourse{Code: "LAW 202", Name: "Contracts"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := s.EnrollByEmail(ctx, prof, contracts.ID, []string{"ann@law.example.edu"}); err != nil {
-			t.Fatal(err)
-		}
+		p := newStudyPlaces(t, db)
+		s, admin, prof, ann, bob, torts, contracts := p.s, p.admin, p.prof, p.ann, p.bob, p.torts, p.contracts
 		offer, err := s.CreateWeek(ctx, prof, contracts.ID, NewWeek{Number: 1, Title: "Offer"})
 		if err != nil {
 			t.Fatal(err)
@@ -313,11 +326,11 @@ func TestStudyWeekDecidesAsAuthorizeWeek(t *testing.T) {
 			}
 		}
 		var allowed, refused int
-		for _, u := range []auth.User{admin, prof, prof2, ann, bob} {
+		for _, u := range p.users() {
 			for _, id := range []int64{offer.ID, bare.ID, duty.ID, gone.ID, duty.ID + 1000} {
 				want, wantErr := AuthorizeWeek(ctx, db.Read, u, id, Study)
 				got, err := StudyWeek(ctx, db.Read, u, id)
-				if fmt.Sprint(err) != fmt.Sprint(wantErr) || errors.Is(err, ErrWeekNotFound) != errors.Is(wantErr, ErrWeekNotFound) {
+				if !sameRefusal(err, wantErr, ErrWeekNotFound) {
 					t.Errorf("%s, week %d: StudyWeek says %v, AuthorizeWeek %v", u.Username, id, err, wantErr)
 					continue
 				}
