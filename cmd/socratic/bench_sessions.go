@@ -50,6 +50,8 @@ func benchSessions(ctx context.Context, args, environ []string, stdout, stderr i
 	fs.StringVar(&o.database, "database", "", "the server's DATABASE_URL: an empty PostgreSQL database (postgres://…, its password in PGPASSWORD or ~/.pgpass rather than here, where ps shows it) to measure PostgreSQL; default: SQLite in the run's data directory")
 	fs.IntVar(&o.instances, "instances", 1, "servers to run on the one --database, behind a round-robin proxy in this process (more than 1 needs PostgreSQL)")
 	fs.BoolVar(&o.keep, "keep", false, "keep the data directory and server log (they are kept anyway when the run fails)")
+	fs.StringVar(&o.against, "against", "", "a second socratic binary (say, the previous commit's build) run the same way, alternating with --bin round by round; a summary compares their medians")
+	fs.IntVar(&o.rounds, "rounds", 0, "measured runs of each binary, summarised by their medians (default 1, or 3 with --against)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -77,6 +79,26 @@ func benchSessions(ctx context.Context, args, environ []string, stdout, stderr i
 	if o.backupEvery != 0 && o.backupEvery < time.Second {
 		return errors.New("--backup-every must be 0 (no backups) or at least 1s")
 	}
+	if o.rounds < 0 {
+		return errors.New("--rounds must be at least 1")
+	}
+	if o.rounds == 0 {
+		o.rounds = 1
+		if o.against != "" {
+			o.rounds = 3
+		}
+	}
+	if o.against != "" {
+		// Checked now, not when its first turn comes after a whole run.
+		if st, err := os.Stat(o.against); err != nil {
+			return fmt.Errorf("--against: %w", err)
+		} else if st.IsDir() || st.Mode().Perm()&0o111 == 0 {
+			return fmt.Errorf("--against %s is not an executable file", o.against)
+		}
+	}
+	if o.cpuProfile != "" && (o.rounds > 1 || o.against != "") {
+		return errors.New("--cpu-profile profiles one run: leave out --rounds and --against")
+	}
 	if err := checkBenchDatabase(ctx, o.database); err != nil {
 		return err
 	}
@@ -96,14 +118,23 @@ func benchSessions(ctx context.Context, args, environ []string, stdout, stderr i
 		}
 	}
 
+	if o.rounds == 1 && o.against == "" {
+		return benchSessionsOnce(ctx, o, stdout, nil)
+	}
+	return benchSessionsRounds(ctx, o, stdout)
+}
+
+// benchSessionsOnce is one measured run of o.bin, reported to w; figures,
+// if set, receives its headline figures.
+func benchSessionsOnce(ctx context.Context, o sessionsBenchOptions, w io.Writer, figures *sessionsFigures) error {
 	scratch, err := os.MkdirTemp("", "socratic-bench-sessions-")
 	if err != nil {
 		return err
 	}
-	b := &sessionsBench{o: o, out: stdout, scratch: scratch, dataDir: filepath.Join(scratch, "data"), logPath: filepath.Join(scratch, "server.log")}
+	b := &sessionsBench{o: o, out: w, scratch: scratch, dataDir: filepath.Join(scratch, "data"), logPath: filepath.Join(scratch, "server.log"), figures: figures}
 	err = b.run(ctx)
 	if err != nil || o.keep {
-		fmt.Fprintf(stdout, "kept for inspection: %s (data*/, server*.log)\n", scratch)
+		fmt.Fprintf(w, "kept for inspection: %s (data*/, server*.log)\n", scratch)
 	} else {
 		os.RemoveAll(scratch)
 	}
@@ -119,6 +150,8 @@ type sessionsBenchOptions struct {
 	pgEnv                             []string // PGPASSWORD, PGPASSFILE, HOME as the bench has them, for the servers
 	keep                              bool
 	backupEvery                       time.Duration
+	against                           string // a second binary to compare, round by round
+	rounds                            int    // measured runs of each binary
 }
 
 // The fake model's speed: 300 ms to the first token, then 40 tokens at 40
@@ -142,8 +175,9 @@ const (
 type sessionsBench struct {
 	o                         sessionsBenchOptions
 	out                       io.Writer
-	scratch, dataDir, logPath string // the first instance's data directory and log
-	secretKey                 string // every instance's SECRET_KEY: a token one signs, another accepts
+	figures                   *sessionsFigures // if set, receives the report's headline figures
+	scratch, dataDir, logPath string           // the first instance's data directory and log
+	secretKey                 string           // every instance's SECRET_KEY: a token one signs, another accepts
 	model                     *benchModel
 	srvs                      []*benchServer // the instances, the first made the admin
 	proxy                     *benchProxy    // nil with one instance
@@ -269,7 +303,7 @@ func (b *sessionsBench) run(ctx context.Context) error {
 	}
 	r := sessionsReport{
 		o: b.o, results: results, wall: wall, model: b.model, check: check, logs: logs, errs: &b.errs, paced: b.paced.Load(),
-		instances: insts, selfCPU: selfAfter - selfBefore, dials: dials,
+		instances: insts, selfCPU: selfAfter - selfBefore, dials: dials, figures: b.figures,
 	}
 	return r.print(b.out)
 }

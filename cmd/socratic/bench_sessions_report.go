@@ -315,6 +315,17 @@ type sessionsReport struct {
 	instances []instanceRun
 	selfCPU   time.Duration
 	dials     int64 // connections the students' client opened during the run
+	// figures, if set, receives the run's headline figures for a
+	// comparison of rounds (--rounds, --against).
+	figures *sessionsFigures
+}
+
+// sessionsFigures are a run's headline figures: what --rounds and
+// --against compare between runs.
+type sessionsFigures struct {
+	cpuPerTurn         time.Duration // server CPU over answered turns, starts and ends included
+	addedP50, addedP99 time.Duration // server-added time to the first word, every turn
+	firstP99           time.Duration // the same, turn 1 only (every student sends at once)
 }
 
 func (r *sessionsReport) print(w io.Writer) error {
@@ -495,6 +506,12 @@ func (r *sessionsReport) print(w io.Writer) error {
 	}
 	if len(failed) > 0 {
 		return errors.New("bench sessions: " + strings.Join(failed, ", "))
+	}
+	if r.figures != nil && ok > 0 && len(added) > 0 {
+		*r.figures = sessionsFigures{cpuPerTurn: cpu / time.Duration(ok), addedP50: pct(added, 50), addedP99: pct(added, 99)}
+		if len(byTurn[0]) > 0 {
+			r.figures.firstP99 = pct(byTurn[0], 99)
+		}
 	}
 	fmt.Fprintf(w, "result: 0 errors, 0 lost or duplicated turns, 0 %s\n", r.logs.lockLabel())
 	return nil

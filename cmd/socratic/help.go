@@ -80,7 +80,7 @@ Measure search latency (BM25, vectors, fusion) in weeks of 500, 5,000 and
                    PostgreSQL; a database that holds tables is refused. The
                    scratch week and its copies stay in it (default: SQLite
                    in a scratch directory, removed after)`},
-	{"bench sessions", `usage: socratic bench sessions [--students N] [--turns N] [--audio-mb MB] [--dir DIR] [--bin FILE] [--setup-concurrency N] [--backup-every D] [--cpu-profile FILE] [--database URL] [--instances N] [--keep]
+	{"bench sessions", `usage: socratic bench sessions [--students N] [--turns N] [--audio-mb MB] [--dir DIR] [--bin FILE] [--setup-concurrency N] [--backup-every D] [--cpu-profile FILE] [--database URL] [--instances N] [--keep] [--against FILE] [--rounds N]
 
 Run the server binary against a fake model at a realistic speed: N students
 at once each start a session, stream turns and end with a recording. Reports
@@ -122,7 +122,18 @@ it is tens of milliseconds by design.
                    FILE (go tool pprof); the server is told by
                    SOCRATIC_CPU_PROFILE=FILE and SIGUSR1/SIGUSR2
   --keep           keep the data directory and server log (kept anyway when
-                   the run fails)`},
+                   the run fails)
+  --against FILE   a second socratic binary (say, the previous commit's
+                   build) run the same way, alternating with --bin round by
+                   round (--bin first in odd rounds); after every run's
+                   report, a summary gives each figure (CPU per turn,
+                   server-added p50 and p99, turn 1's p99) in every round,
+                   each binary's median, the ratio of the medians and in
+                   how many rounds --bin was lower: one run says little on
+                   a shared machine
+  --rounds N       measured runs of each binary, summarised by their
+                   medians (default 1, or 3 with --against); not with
+                   --cpu-profile`},
 	{"eval retrieval", `usage: socratic eval retrieval (--qa FILE.jsonl | --split dev|test|both) [--sets DIR] [--pdfs DIR] [--tuning SPEC] [--misses] [--rewrite]
 
 Ingest a QA file's PDFs into a scratch week and report recall@1, recall@5
