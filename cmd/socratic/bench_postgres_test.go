@@ -32,14 +32,8 @@ func TestBenchSearchOnPostgres(t *testing.T) {
 	if err := os.WriteFile(qa, []byte(`{"file": "`+pdf+`", "question": "May the state cap worship more tightly than casinos?", "answer_quote": "casinos"}`+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	var out, errOut syncBuffer
 	args := []string{"bench", "search", "--qa", qa, "--sizes", "40,300", "--others", "500", "--per-week", "200", "--queries", "3", "--database", database}
-	err := run(context.Background(), args, []string{"PATH=" + os.Getenv("PATH")}, nil, &out, &errOut)
-	report := out.String()
-	t.Log("\n" + report)
-	if err != nil {
-		t.Fatalf("bench search on PostgreSQL: %v\n%s", err, errOut.String())
-	}
+	report := benchReport(t, "bench search on PostgreSQL", args)
 	for _, want := range []string{
 		"database: PostgreSQL (database socratic_test_",
 		"added 500 chunks with vectors in 3 other weeks",
@@ -90,15 +84,9 @@ func TestBenchSearchOnPostgres(t *testing.T) {
 func TestBenchSessionsTwoInstances(t *testing.T) {
 	database := testenv.Postgres(t)
 	bin := buildBinary(t)
-	var out, errOut syncBuffer
 	args := []string{"bench", "sessions", "--students", "6", "--turns", "2", "--audio-mb", "0.0625",
 		"--bin", bin, "--dir", testenv.Corpus(), "--database", database, "--instances", "2"}
-	err := run(context.Background(), args, []string{"PATH=" + os.Getenv("PATH")}, nil, &out, &errOut)
-	report := out.String()
-	t.Log("\n" + report)
-	if err != nil {
-		t.Fatalf("bench sessions --instances 2: %v\n%s", err, errOut.String())
-	}
+	report := benchReport(t, "bench sessions --instances 2", args)
 	for _, want := range []string{
 		"2 server instances on one PostgreSQL database",
 		"12 of 12 turns answered",

@@ -82,7 +82,7 @@ func printRoundsSummary(w io.Writer, sides []*benchSide) {
 				vals[r] = fig.of(f)
 				fmt.Fprintf(w, " %7.2f", ms(vals[r]))
 			}
-			medians[i] = ms(medianDuration(vals))
+			medians[i] = ms(median(vals))
 			fmt.Fprintf(w, "   median %7.2f\n", medians[i])
 		}
 		if len(sides) == 2 {
@@ -101,10 +101,11 @@ func printRoundsSummary(w io.Writer, sides []*benchSide) {
 	}
 }
 
-// medianDuration is the middle value (the mean of the two middle ones for an even
-// count).
-func medianDuration(ds []time.Duration) time.Duration {
-	s := slices.Clone(ds)
+// median is the middle value (the mean of the two middle ones for an even
+// count; 0 for none): of durations here, of milliseconds in the browser
+// benchmarks.
+func median[T ~int64 | ~float64](xs []T) T {
+	s := slices.Clone(xs)
 	slices.Sort(s)
 	if len(s) == 0 {
 		return 0

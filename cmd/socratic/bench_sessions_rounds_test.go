@@ -25,15 +25,9 @@ func TestBenchSessionsAgainst(t *testing.T) {
 	if err := os.Symlink(bin, other); err != nil {
 		t.Fatal(err)
 	}
-	var out, errOut syncBuffer
 	args := []string{"bench", "sessions", "--students", "2", "--turns", "1", "--audio-mb", "0.0625",
 		"--bin", bin, "--against", other, "--rounds", "2", "--dir", testenv.Corpus()}
-	err := run(context.Background(), args, []string{"PATH=" + os.Getenv("PATH")}, nil, &out, &errOut)
-	report := out.String()
-	t.Log("\n" + report)
-	if err != nil {
-		t.Fatalf("bench sessions: %v\n%s", err, errOut.String())
-	}
+	report := benchReport(t, "bench sessions", args)
 	headers := regexp.MustCompile(`(?m)^=== round (\d) of 2: (--bin|--against) (\S+)$`).FindAllStringSubmatch(report, -1)
 	want := [][2]string{{"1", bin}, {"1", other}, {"2", other}, {"2", bin}}
 	if len(headers) != len(want) {
@@ -92,10 +86,10 @@ func TestRoundsSummaryFigures(t *testing.T) {
 			t.Errorf("the summary lacks\n%s\ngot:\n%s", want, got)
 		}
 	}
-	if m := medianDuration([]time.Duration{4, 1, 3, 2}); m != 2 {
+	if m := median([]time.Duration{4, 1, 3, 2}); m != 2 {
 		t.Errorf("median of 1..4 = %d, want 2 (the mean of 2 and 3, rounded down)", m)
 	}
-	if m := medianDuration([]time.Duration{10, 40, 20, 30}); m != 25 {
+	if m := median([]time.Duration{10, 40, 20, 30}); m != 25 {
 		t.Errorf("median of 10..40 = %d, want 25", m)
 	}
 }

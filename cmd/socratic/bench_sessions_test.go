@@ -19,15 +19,9 @@ import (
 func TestBenchSessionsEndToEnd(t *testing.T) {
 	testenv.OnlySQLite(t, "bench sessions' default engine; TestBenchSessionsOnPostgres runs it with --database")
 	bin := buildBinary(t)
-	var out, errOut syncBuffer
 	args := []string{"bench", "sessions", "--students", "3", "--turns", "2", "--audio-mb", "0.0625",
 		"--bin", bin, "--dir", testenv.Corpus(), "--cpu-profile", filepath.Join(t.TempDir(), "server.prof")}
-	err := run(context.Background(), args, []string{"PATH=" + os.Getenv("PATH")}, nil, &out, &errOut)
-	report := out.String()
-	t.Log("\n" + report)
-	if err != nil {
-		t.Fatalf("bench sessions: %v\n%s", err, errOut.String())
-	}
+	report := benchReport(t, "bench sessions", args)
 	for _, want := range []string{
 		"6 of 6 turns answered",
 		"errors: 0\n",
@@ -75,15 +69,9 @@ func TestBenchSessionsOnPostgres(t *testing.T) {
 	testenv.OnlyPostgres(t)
 	database := testenv.Postgres(t)
 	bin := buildBinary(t)
-	var out, errOut syncBuffer
 	args := []string{"bench", "sessions", "--students", "3", "--turns", "2", "--audio-mb", "0.0625",
 		"--bin", bin, "--dir", testenv.Corpus(), "--database", database}
-	err := run(context.Background(), args, []string{"PATH=" + os.Getenv("PATH")}, nil, &out, &errOut)
-	report := out.String()
-	t.Log("\n" + report)
-	if err != nil {
-		t.Fatalf("bench sessions on PostgreSQL: %v\n%s", err, errOut.String())
-	}
+	report := benchReport(t, "bench sessions on PostgreSQL", args)
 	for _, want := range []string{
 		"6 of 6 turns answered",
 		"errors: 0\n",
@@ -108,4 +96,19 @@ func TestBenchSessionsOnPostgres(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "--database must be a PostgreSQL URL") {
 		t.Errorf("--database mysql://x: %v", err)
 	}
+}
+
+// benchReport runs socratic with args (a bench, whose report is its
+// standard output), logs the report and returns it; a failed run fails
+// the test with what (the run's name) and its standard error.
+func benchReport(t *testing.T, what string, args []string) string {
+	t.Helper()
+	var out, errOut syncBuffer
+	err := run(context.Background(), args, []string{"PATH=" + os.Getenv("PATH")}, nil, &out, &errOut)
+	report := out.String()
+	t.Log("\n" + report)
+	if err != nil {
+		t.Fatalf("%s: %v\n%s", what, err, errOut.String())
+	}
+	return report
 }

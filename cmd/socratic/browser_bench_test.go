@@ -66,18 +66,6 @@ func BenchmarkBrowserSignInInteractive(b *testing.B) {
 	b.Logf("cold: %v ms; warm: %v ms", cold, warm)
 }
 
-func median(xs []float64) float64 {
-	s := append([]float64(nil), xs...)
-	sort.Float64s(s)
-	if len(s) == 0 {
-		return 0
-	}
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
-}
-
 // markDeltas instruments the page's fetch: the event stream of each
 // message is teed, and for every delta the moment its bytes reached the
 // page's JavaScript is recorded with the reply's text so far; a
