@@ -190,6 +190,7 @@ type sessionsBench struct {
 	audioType                 string
 	errs                      benchErrors
 	paced                     atomic.Int64 // 429s (too soon) waited out and retried
+	burstSamples              []cpuSample  // CPU from the start barrier on (burstSampler)
 }
 
 func (b *sessionsBench) run(ctx context.Context) error {
@@ -303,7 +304,7 @@ func (b *sessionsBench) run(ctx context.Context) error {
 	}
 	r := sessionsReport{
 		o: b.o, results: results, wall: wall, model: b.model, check: check, logs: logs, errs: &b.errs, paced: b.paced.Load(),
-		instances: insts, selfCPU: selfAfter - selfBefore, dials: dials, figures: b.figures,
+		instances: insts, selfCPU: selfAfter - selfBefore, dials: dials, figures: b.figures, burstSamples: b.burstSamples,
 	}
 	return r.print(b.out)
 }
@@ -535,10 +536,17 @@ func (b *sessionsBench) measure(ctx context.Context) ([]studentRun, time.Duratio
 		})
 	}
 	time.Sleep(50 * time.Millisecond) // let every goroutine reach the gate
+	pids := make([]int, len(b.srvs))
+	for i, s := range b.srvs {
+		pids[i] = s.pid()
+	}
+	sampler := startBurstSampler(pids)
 	start := time.Now()
 	close(gate)
 	wg.Wait()
-	return results, time.Since(start)
+	wall := time.Since(start)
+	b.burstSamples = sampler.finish()
+	return results, wall
 }
 
 func (b *sessionsBench) student(ctx context.Context, i int) studentRun {

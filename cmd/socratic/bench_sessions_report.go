@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -318,6 +319,8 @@ type sessionsReport struct {
 	// figures, if set, receives the run's headline figures for a
 	// comparison of rounds (--rounds, --against).
 	figures *sessionsFigures
+	// burstSamples are the CPU samples from the start barrier on.
+	burstSamples []cpuSample
 }
 
 // sessionsFigures are a run's headline figures: what --rounds and
@@ -332,6 +335,7 @@ func (r *sessionsReport) print(w io.Writer) error {
 	var added, toUpstream, perDelta, perWord, clientTTFT, turnTotal, starts, ends []time.Duration
 	byTurn := make([][]time.Duration, r.o.turns) // server-added, by turn number
 	turns, ok, unmatched, repeated := 0, 0, 0, 0
+	var lastTurn1 time.Time // the last turn 1's arrival at the model
 	for _, s := range r.results {
 		if s.started {
 			starts = append(starts, s.startDur)
@@ -361,6 +365,9 @@ func (r *sessionsReport) print(w io.Writer) error {
 				continue
 			}
 			up := calls[len(calls)-1] // the attempt whose words the client got
+			if n == 0 && up.arrived.After(lastTurn1) {
+				lastTurn1 = up.arrived
+			}
 			added = append(added, t.firstDelta.Sub(t.sent)-up.firstDelta.Sub(up.arrived))
 			byTurn[n] = append(byTurn[n], added[len(added)-1])
 			toUpstream = append(toUpstream, up.arrived.Sub(t.sent))
@@ -397,6 +404,8 @@ func (r *sessionsReport) print(w io.Writer) error {
 		}
 	}
 	fmt.Fprintln(w)
+	bf, bok := burst(r.burstSamples, lastTurn1)
+	printBurst(w, bf, bok, runtime.NumCPU(), r.o.instances > 1)
 	row("start", starts)
 	row(fmt.Sprintf("end with a %s recording", sizeText(int64(r.o.audioMB*(1<<20)))), ends)
 

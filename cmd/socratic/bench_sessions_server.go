@@ -144,18 +144,7 @@ func (s *benchServer) sample() procSample {
 			}
 		}
 	}
-	if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", s.pid())); err == nil {
-		// Fields after the command name (which may hold spaces): utime and
-		// stime are the 12th and 13th, in clock ticks (100 a second).
-		if i := bytes.LastIndexByte(b, ')'); i > 0 {
-			f := strings.Fields(string(b[i+1:]))
-			if len(f) > 12 {
-				u, _ := strconv.ParseInt(f[11], 10, 64)
-				st, _ := strconv.ParseInt(f[12], 10, 64)
-				p.cpu = time.Duration(u+st) * 10 * time.Millisecond
-			}
-		}
-	}
+	p.cpu = procCPU(s.pid())
 	return p
 }
 

@@ -56,6 +56,18 @@ func TestBenchSessionsEndToEnd(t *testing.T) {
 	} else if n, _ := strconv.Atoi(m[1]); n > 6 {
 		t.Errorf("the server opened %d connections to the model for 3 students: some were not kept between requests", n)
 	}
+	// Turn 1's burst: from the barrier to the last turn 1 at the model,
+	// with the machine's busy share and whose CPU it was.
+	if m := regexp.MustCompile(`turn 1's burst: ([0-9]+) ms from the start barrier until the last turn 1 reached the model; over the ([0-9]+) ms sampled around it the machine's [0-9]+ CPUs were ([0-9]+)% busy: the server ([0-9]+) ms of CPU, this bench \(clients and fake model\) ([0-9]+) ms`).FindStringSubmatch(report); m == nil {
+		t.Errorf("the report does not measure turn 1's burst")
+	} else {
+		window, _ := strconv.Atoi(m[1])
+		covered, _ := strconv.Atoi(m[2])
+		busy, _ := strconv.Atoi(m[3])
+		if window <= 0 || covered < window || busy > 100 {
+			t.Errorf("turn 1's burst: %d ms over %d ms sampled, %d%% busy", window, covered, busy)
+		}
+	}
 	// Every word of the six answers (40 each) is timed, not only the first.
 	if !regexp.MustCompile(`per word \(client − fake send\), every word +[0-9]+\.[0-9] +[0-9]+\.[0-9] +[0-9]+\.[0-9] +[0-9]+\.[0-9] +240\n`).MatchString(report) {
 		t.Errorf("the report does not time every word of the answers")

@@ -93,7 +93,11 @@ each word's delay from the fake's send to the client: after the first
 word the server reads the model's stream at most every 50 ms, and it
 gathers a reply's deltas for up to a tenth of a second (the first, and
 one that ends a sentence or brings the space after one, go at once), so
-it is tens of milliseconds by design.
+it is tens of milliseconds by design. "Turn 1's burst" is the stretch
+from the start to the last first message's arrival at the model, when
+every student starts and sends at once: how busy the machine's CPUs were
+in it, and how much of that was the server's CPU and how much this
+bench's own (its clients and fake model share the machine).
 
   --students N     students running a session at once (200)
   --turns N        streamed turns per session (8)
