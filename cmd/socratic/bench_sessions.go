@@ -51,7 +51,7 @@ func benchSessions(ctx context.Context, args, environ []string, stdout, stderr i
 	fs.IntVar(&o.instances, "instances", 1, "servers to run on the one --database, behind a round-robin proxy in this process (more than 1 needs PostgreSQL)")
 	fs.BoolVar(&o.keep, "keep", false, "keep the data directory and server log (they are kept anyway when the run fails)")
 	fs.StringVar(&o.against, "against", "", "a second socratic binary (say, the previous commit's build) run the same way, alternating with --bin round by round; a summary compares their medians")
-	fs.IntVar(&o.rounds, "rounds", 0, "measured runs of each binary, summarised by their medians (default 1, or 3 with --against)")
+	fs.IntVar(&o.rounds, "rounds", 0, "measured runs of each binary, summarised by their medians (default 1, or 4 with --against: an even number, so each binary goes first as often as the other)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -82,12 +82,7 @@ func benchSessions(ctx context.Context, args, environ []string, stdout, stderr i
 	if o.rounds < 0 {
 		return errors.New("--rounds must be at least 1")
 	}
-	if o.rounds == 0 {
-		o.rounds = 1
-		if o.against != "" {
-			o.rounds = 3
-		}
-	}
+	o.rounds = roundsOrDefault(o.rounds, o.against)
 	if o.against != "" {
 		// Checked now, not when its first turn comes after a whole run.
 		if st, err := os.Stat(o.against); err != nil {
@@ -152,6 +147,21 @@ type sessionsBenchOptions struct {
 	backupEvery                       time.Duration
 	against                           string // a second binary to compare, round by round
 	rounds                            int    // measured runs of each binary
+}
+
+// roundsOrDefault is --rounds, or its default when not given: 1, or 4
+// with --against. Even, so each binary runs first in as many rounds as the
+// other and whatever running first does to a run (a machine still settling
+// from the setup, say) falls on both alike; with 3, --bin went first twice.
+func roundsOrDefault(rounds int, against string) int {
+	switch {
+	case rounds != 0:
+		return rounds
+	case against != "":
+		return 4
+	default:
+		return 1
+	}
 }
 
 // The fake model's speed: 300 ms to the first token, then 40 tokens at 40

@@ -129,3 +129,17 @@ func abs(f float64) float64 {
 	}
 	return f
 }
+
+// TestRoundsDefault: with --against, an even number of rounds by default,
+// so the alternation puts each binary first equally often; one without.
+func TestRoundsDefault(t *testing.T) {
+	if n := roundsOrDefault(0, "/old/socratic"); n%2 != 0 || n < 2 {
+		t.Errorf("--against without --rounds runs %d rounds, want an even number of at least 2", n)
+	}
+	if n := roundsOrDefault(0, ""); n != 1 {
+		t.Errorf("one binary without --rounds runs %d rounds, want 1", n)
+	}
+	if n := roundsOrDefault(3, "/old/socratic"); n != 3 {
+		t.Errorf("--rounds 3 runs %d rounds", n)
+	}
+}

@@ -136,8 +136,9 @@ bench's own (its clients and fake model share the machine).
                    how many rounds --bin was lower: one run says little on
                    a shared machine
   --rounds N       measured runs of each binary, summarised by their
-                   medians (default 1, or 3 with --against); not with
-                   --cpu-profile`},
+                   medians (default 1, or 4 with --against: an even number,
+                   so each binary goes first in as many rounds as the
+                   other); not with --cpu-profile`},
 	{"eval retrieval", `usage: socratic eval retrieval (--qa FILE.jsonl | --split dev|test|both) [--sets DIR] [--pdfs DIR] [--tuning SPEC] [--misses] [--rewrite]
 
 Ingest a QA file's PDFs into a scratch week and report recall@1, recall@5
