@@ -201,6 +201,20 @@ type sessionsBench struct {
 	errs                      benchErrors
 	paced                     atomic.Int64 // 429s (too soon) waited out and retried
 	burstSamples              []cpuSample  // CPU from the start barrier on (burstSampler)
+	// Turn 1's burst is over once every student has had turn 1's first
+	// word or given up before it: then burstOver closes.
+	pastTurn1 []sync.Once
+	turn1Left atomic.Int64
+	burstOver chan struct{}
+}
+
+// donePastTurn1 marks student i past turn 1's burst (once).
+func (b *sessionsBench) donePastTurn1(i int) {
+	b.pastTurn1[i].Do(func() {
+		if b.turn1Left.Add(-1) == 0 {
+			close(b.burstOver)
+		}
+	})
 }
 
 func (b *sessionsBench) run(ctx context.Context) error {
@@ -537,6 +551,8 @@ type turnRun struct {
 // measure runs every student at once, behind a start barrier.
 func (b *sessionsBench) measure(ctx context.Context) ([]studentRun, time.Duration) {
 	results := make([]studentRun, b.o.students)
+	b.pastTurn1, b.burstOver = make([]sync.Once, b.o.students), make(chan struct{})
+	b.turn1Left.Store(int64(b.o.students))
 	gate := make(chan struct{})
 	var wg sync.WaitGroup
 	for i := range b.o.students {
@@ -550,7 +566,7 @@ func (b *sessionsBench) measure(ctx context.Context) ([]studentRun, time.Duratio
 	for i, s := range b.srvs {
 		pids[i] = s.pid()
 	}
-	sampler := startBurstSampler(pids)
+	sampler := startBurstSampler(pids, b.burstOver)
 	start := time.Now()
 	close(gate)
 	wg.Wait()
@@ -560,6 +576,7 @@ func (b *sessionsBench) measure(ctx context.Context) ([]studentRun, time.Duratio
 }
 
 func (b *sessionsBench) student(ctx context.Context, i int) studentRun {
+	defer b.donePastTurn1(i) // a student who never had turn 1's first word
 	var r studentRun
 	tok := b.tokens[i]
 	var started struct {
@@ -658,6 +675,9 @@ func (b *sessionsBench) turn(ctx context.Context, tok string, sessionID int64, s
 		case "delta":
 			if tr.firstDelta.IsZero() {
 				tr.firstDelta = time.Now()
+				if t == 0 {
+					b.donePastTurn1(student)
+				}
 			}
 			var d struct {
 				Text string `json:"text"`

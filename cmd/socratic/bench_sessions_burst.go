@@ -15,9 +15,11 @@ import (
 // 200 starts and 200 first messages within a few hundred milliseconds, on
 // the same CPUs as this bench's clients and fake model. Turn 1's latency
 // is set there. burstSampler records, every burstEvery from the start
-// barrier for burstFor, the CPU the servers and this process have used
-// and the machine's busy and total time, so the report can say how much
-// of the machine the burst took and whose it was.
+// barrier until the burst is over (every student has had turn 1's first
+// word) or burstFor has passed, the CPU the servers and this process have
+// used and the machine's busy and total time, so the report can say how
+// much of the machine the burst took and whose it was. It stops then, so
+// the rest of the run is not read from /proc 100 times a second.
 const (
 	burstEvery = 10 * time.Millisecond
 	burstFor   = 3 * time.Second
@@ -41,8 +43,9 @@ type burstSampler struct {
 }
 
 // startBurstSampler takes a first sample now, then one every burstEvery
-// until burstFor has passed or stop is called.
-func startBurstSampler(pids []int) *burstSampler {
+// until burstFor has passed, over closes (with a last sample then) or
+// finish is called.
+func startBurstSampler(pids []int, over <-chan struct{}) *burstSampler {
 	s := &burstSampler{pids: pids, stop: make(chan struct{}), done: make(chan struct{})}
 	s.samples = append(s.samples, s.take())
 	go func() {
@@ -54,6 +57,9 @@ func startBurstSampler(pids []int) *burstSampler {
 			select {
 			case <-t.C:
 				s.samples = append(s.samples, s.take())
+			case <-over:
+				s.samples = append(s.samples, s.take())
+				return
 			case <-end:
 				return
 			case <-s.stop:

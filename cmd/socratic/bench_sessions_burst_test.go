@@ -104,3 +104,31 @@ func TestMachineTicks(t *testing.T) {
 		t.Errorf("this process's CPU from /proc reads %s", procCPU(os.Getpid()))
 	}
 }
+
+// TestBurstSamplerStopsWhenOver: the sampler takes the barrier's sample at
+// once, and when the burst is over takes one last sample and stops,
+// rather than reading /proc for the rest of burstFor.
+func TestBurstSamplerStopsWhenOver(t *testing.T) {
+	over := make(chan struct{})
+	started := time.Now()
+	s := startBurstSampler([]int{os.Getpid()}, over)
+	returned := time.Now()
+	time.Sleep(3 * burstEvery)
+	closed := time.Now()
+	close(over)
+	<-s.done // at the latest after burstFor
+	samples := s.finish()
+	if first := samples[0].at; first.Before(started) || first.After(returned) {
+		t.Errorf("the first sample was not taken by startBurstSampler itself (the barrier's)")
+	}
+	last := samples[len(samples)-1]
+	if last.at.Before(closed) {
+		t.Errorf("the last sample is from before the burst was over")
+	}
+	if max := int(burstFor / burstEvery / 2); len(samples) > max {
+		t.Errorf("%d samples: the sampler went on after the burst was over (burstFor would give about %d)", len(samples), burstFor/burstEvery)
+	}
+	if last.servers <= 0 || last.self <= 0 || last.ticks <= 0 {
+		t.Errorf("the last sample read nothing: %+v", last)
+	}
+}
