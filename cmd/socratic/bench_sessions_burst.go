@@ -173,7 +173,7 @@ func burst(samples []cpuSample, end time.Time) (burstFigures, bool) {
 // printBurst writes the burst's line of the report.
 func printBurst(w io.Writer, f burstFigures, ok bool, cpus int, proxy bool) {
 	if !ok {
-		fmt.Fprintf(w, "turn 1's burst: not measured (no turn 1 reached the model within %s of the start)\n", burstFor)
+		fmt.Fprintf(w, "turn 1's burst: not measured (no turn 1 reached the model, or the last one came more than %s after the start)\n", burstFor)
 		return
 	}
 	busy := "were of unknown use (/proc/stat unread)"
